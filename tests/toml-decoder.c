@@ -1,0 +1,2 @@
+/* placeholder: replaced by the TOML work */
+int main(void) { return 1; }
