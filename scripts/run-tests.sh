@@ -52,6 +52,18 @@ run_one() { # name, command...
   fi
 }
 
+# Servers first, once: C tests that need Redis or RabbitMQ read the TICKD_TEST_* variables (and skip with a
+# message when they are unset, as under TICKD_TEST_ONLY=unit without servers started by the caller).
+if [[ $only != unit && -z "${TICKD_TEST_SERVERS_DIR:-}" ]]; then
+  # shellcheck source=../tests/lib/servers.sh
+  source tests/lib/servers.sh
+  if servers_start; then
+    trap servers_stop EXIT
+  else
+    echo "FAIL could not start the test servers"; failed=$((failed + 1)); failed_names+=(servers)
+  fi
+fi
+
 if [[ $only == all || $only == unit ]]; then
   for t in "$BUILD"/tests/test_*; do
     [[ -x $t ]] || continue
@@ -63,10 +75,6 @@ if [[ $only == all || $only == integration ]]; then
   shopt -s nullglob
   itests=(tests/integration/*.sh)
   if [[ ${#itests[@]} -gt 0 ]]; then
-    # shellcheck source=../tests/lib/servers.sh
-    source tests/lib/servers.sh
-    servers_start || { echo "FAIL could not start the test servers"; failed=$((failed + 1)); failed_names+=(servers); }
-    trap servers_stop EXIT
     for t in "${itests[@]}"; do
       run_one "$(basename "$t" .sh)" bash "$t"
     done
