@@ -26,8 +26,8 @@ enum toml_type {
 struct toml_datetime {
     int year, month, day;         /* unset (0) for TOML_TIME_LOCAL */
     int hour, minute, second;     /* unset (0) for TOML_DATE_LOCAL */
-    int nanosecond;               /* fraction of a second */
-    int frac_digits;              /* digits written after '.', 0 when none (precision "as written") */
+    int nanosecond;               /* fraction of a second (digits past the ninth are dropped) */
+    int frac_digits;              /* digits written after '.', at most 9; 0 when none (precision "as written") */
     int offset_minutes;           /* TOML_DATETIME only; 'Z' is 0 */
     bool offset_z;                /* written as 'Z' / 'z' */
 };
@@ -35,13 +35,16 @@ struct toml_datetime {
 typedef struct toml_value toml_value;
 
 struct toml_keyval {
-    char *key; /* NUL-terminated; keys with embedded NUL are rejected */
+    char *key;      /* NUL-terminated too; a quoted key may contain NUL ("\u0000"), hence key_len */
+    size_t key_len;
     toml_value *value;
 };
 
 struct toml_value {
     enum toml_type type;
-    int line, col; /* 1-based position where the value starts (for a table: its header or first key) */
+    int line, col; /* 1-based position where the value starts (for a table: its header or first key);
+                    * col counts characters (code points), not bytes */
+    unsigned flags; /* parser-internal: how a table/array was defined, for the redefinition rules */
     union {
         struct { char *ptr; size_t len; } str; /* ptr is NUL-terminated too */
         int64_t integer;
@@ -59,6 +62,8 @@ void toml_free(toml_value *v);
 /* Lookup in a table by key; NULL when absent or when tab is not a table. */
 const toml_value *toml_get(const toml_value *tab, const char *key);
 
-const char *toml_type_name(enum toml_type t); /* "string", "integer", ..., "table", "array" */
+/* For messages: "table", "array", "string", "integer", "float", "boolean", "offset date-time", "local date-time",
+ * "local date", "local time" (toml-test's tags are in toml_json.h). */
+const char *toml_type_name(enum toml_type t);
 
 #endif

@@ -1,0 +1,115 @@
+/* merge.h -- the latest tick per (venue, symbol) and the consolidated best bid and offer per symbol.
+ *
+ * The rule: the newest tick wins and an older one never overwrites a newer one. Every stored quote carries an
+ * ORDERING KEY, and merge_apply() accepts a tick only when its key is strictly greater than the stored one, so
+ * the Redis sink can repeat the very same comparison in Lua and a replica or a replay never moves Redis back.
+ *
+ * The ordering key is the triple (pos, time_us, rank), compared left to right, each as an unsigned integer:
+ *   pos      the position in the venue's stream. A stream tick with a sequence (has_seq) has pos = seq; one
+ *            without a sequence but with an event time has pos = event_us; one with neither has pos = 0.
+ *            A REST tick knows no stream position: it inherits the pos of the quote it replaces (0 when new),
+ *            so a REST answer can never outrank a later stream update.
+ *   time_us  stream: recv_us (when tickd received the frame); REST: sent_us (when the request left; recv_us if
+ *            the adapter left sent_us at 0). Negative times count as 0.
+ *   rank     1 for a stream tick, 0 for a REST tick: at equal pos and time the stream tick is the newer, because
+ *            a REST answer describes the market no later than the moment its request left.
+ *
+ * What this yields (tests/unit/test_merge.c checks each):
+ *   - stream vs stream: by seq, else by event time, else by receive time; an equal seq or event time is a
+ *     DUPLICATE (two connections during a make-before-break deliver the same update twice);
+ *   - REST vs REST: by sent_us; equal is a DUPLICATE;
+ *   - REST vs stream: a REST answer whose request left at or before a stream tick was received is STALE;
+ *   - stream vs REST: a stream tick beats the REST answer it follows; one whose position is not beyond the
+ *     stream position the quote already holds is STALE (it is older than what the REST answer showed).
+ *
+ * The key as text, for Redis (merge_key_format): pos as 20 decimal digits, '-', time_us as 20 decimal digits,
+ * '-', rank as 1 digit; always MERGE_KEY_TEXT_LEN - 1 = 43 characters, e.g.
+ *     "00000000000123456789-00001718000000123456-1"
+ * Fixed width and digits only, so byte-wise string order is key order: the Lua script stores this text in the
+ * quote hash (field `ok`, say) and writes only when `not stored or new > stored` (Lua compares strings with
+ * strcoll; every collation orders the digits 0-9 and the '-' sits at the same place in both). Equal means
+ * "not newer": do not write. Do not convert the parts to Lua numbers: they are doubles and lose a 20-digit
+ * sequence. Across replicas positions are exact; times are each host's clock and only break ties.
+ *
+ * Quotes never expire here: a silent venue keeps its last quote (and may stay the best side) until the
+ * caller removes it; the merge knows no wall clock. Not thread-safe: the ingest loop owns it. */
+#ifndef TICKD_MERGE_H
+#define TICKD_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tickd/tick.h"
+
+#define MERGE_KEY_TEXT_LEN 44   /* 43 characters and the NUL */
+#define MERGE_VENUES_MAX 16     /* venues per symbol in the best bid and offer */
+
+enum merge_result {
+    MERGE_ACCEPTED = 0,  /* stored; hand it to the sinks */
+    MERGE_STALE = 1,     /* older than the stored quote; dropped */
+    MERGE_DUPLICATE = 2, /* the same position as the stored quote; dropped so sinks get no repeats */
+};
+
+struct merge_key {
+    uint64_t pos;
+    uint64_t time_us;
+    uint8_t rank;         /* 1 stream, 0 REST */
+    bool positioned;      /* pos came from a stream's sequence or event time (possibly inherited) */
+};
+
+struct merge_quote {
+    struct tick tick;
+    struct merge_key key;
+};
+
+/* One side of the best bid and offer: the price, its size, the venue quoting it and that quote's time
+ * (event_us, or recv_us when the venue sends no event time). Empty strings when no venue quotes that side. */
+struct merge_bbo_side {
+    char price[TICK_DECIMAL_MAX];
+    char qty[TICK_DECIMAL_MAX];
+    char venue[TICK_VENUE_MAX];
+    int64_t time_us;
+};
+
+struct merge_bbo {
+    char symbol[TICK_SYMBOL_MAX];
+    struct merge_bbo_side bid; /* highest bid across venues */
+    struct merge_bbo_side ask; /* lowest ask across venues */
+};
+
+/* What merge_apply() changed, valid until the next merge_apply(). */
+struct merge_update {
+    const struct merge_quote *quote; /* the stored quote (ACCEPTED) or the one that won (STALE, DUPLICATE) */
+    bool bbo_changed;                /* the symbol's best bid or offer (price, size or venue) changed */
+};
+
+struct merge_counters {
+    uint64_t accepted, stale, duplicates, invalid;
+    size_t quotes;  /* (venue, symbol) pairs held */
+    size_t symbols; /* symbols with a best bid and offer */
+};
+
+struct merge;
+
+/* Returns 0 and a new empty merge in *out, or -ENOMEM. */
+int merge_new(struct merge **out);
+void merge_free(struct merge *m);
+
+/* Applies one tick. Returns MERGE_ACCEPTED, MERGE_STALE or MERGE_DUPLICATE; or -EINVAL for a tick with an
+ * empty or unterminated venue or symbol, or a price or size that is neither empty nor a valid decimal
+ * (decimal.h); or -ENOMEM; or -ENOSPC when a symbol already has MERGE_VENUES_MAX venues. `out` may be NULL. */
+int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out);
+
+/* The stored quote of (venue, symbol) or NULL; valid until the next merge_apply(). */
+const struct merge_quote *merge_get(const struct merge *m, const char *venue, const char *symbol);
+
+/* Copies the symbol's best bid and offer into *out; returns 0 or -ENOENT when no venue quotes the symbol. */
+int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *out);
+
+void merge_counters_get(const struct merge *m, struct merge_counters *out);
+
+/* Writes the key as the fixed-width text described above into buf (at least MERGE_KEY_TEXT_LEN bytes). */
+void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]);
+
+#endif

@@ -1,0 +1,1035 @@
+/* config.c -- one schema table turns the TOML tree into a struct tickd_config.
+ *
+ * Every key is a row: name, type, where it goes (an offset into its struct), its default as text, its bounds
+ * and a description. The same rows drive parsing, defaults, validation, freeing, comparing two configs for a
+ * reload, and the printed reference, so a new key is one new row (the idea of Redis's static_configs).
+ * Tables and arrays of tables are rows too, pointing at the table of their own rows.
+ *
+ * Errors never stop the walk: each bad key is reported with its position and the key is left zeroed, so one
+ * run reports every problem of the file. Defaults go through the same conversions as the file's values. */
+#define _GNU_SOURCE /* asprintf */
+#include "tickd/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tickd/tick.h"
+#include "tickd/toml.h"
+
+#define CONFIG_FILE_MAX (1 << 20)
+#define SECRET_MAX 4096
+#define NAME_MAX_LEN 64
+#define MS_SECOND 1000ull
+#define MS_MINUTE (60 * MS_SECOND)
+#define MS_HOUR (60 * MS_MINUTE)
+
+/* ---- the schema ------------------------------------------------------------------------------------------ */
+
+enum row_type {
+    T_NAME,     /* identifier: letters, digits, '_', '.', '-' */
+    T_PATH,     /* a file path, "" = none */
+    T_SECRET,   /* a path whose file is read at load; aux_offset gets the contents */
+    T_ENUM,     /* one of values, stored as int */
+    T_DURATION, /* "30s" -> uint64 ms */
+    T_UINT,     /* TOML integer -> uint64 */
+    T_BOOL,
+    T_URL,      /* string, scheme one of schemes, with a host */
+    T_SYMBOLS,  /* array of BASE-QUOTE strings -> char **, count at aux_offset */
+    T_TABLE,    /* a sub-table: sub's rows apply at offset */
+    T_TABLES,   /* an array of tables: a malloc'd array at offset, count at aux_offset */
+};
+
+enum row_flags {
+    F_REQUIRED = 1 << 0, /* no default: the key must be given */
+    F_RESTART = 1 << 1,  /* a reload cannot apply a change: the daemon must restart */
+    F_VENUE = 1 << 2,    /* this key is the venue: later rows take their default from it */
+};
+
+struct enum_value {
+    const char *name;
+    int value;
+};
+
+struct section;
+
+struct row {
+    const char *name;
+    enum row_type type;
+    size_t offset;
+    const char *def;                           /* default as it would be written, unquoted */
+    const char *venue_def[CONFIG_VENUE_COUNT]; /* default by venue, when it depends on one */
+    uint64_t min, max;                         /* T_UINT, T_DURATION (ms) */
+    const struct enum_value *values;           /* T_ENUM, ends with {NULL} */
+    const char *schemes;                       /* T_URL: space-separated */
+    size_t aux_offset;
+    size_t elem_size;                          /* T_TABLES */
+    const struct section *sub;                 /* T_TABLE, T_TABLES */
+    unsigned flags;
+    const char *doc;
+};
+
+struct ctx;
+
+struct section {
+    const char *name;  /* "task": used in element labels ("task #2") */
+    const char *toml_path; /* "group.task": as written in a [[header]] */
+    const struct row *rows;
+    size_t nrows;
+    bool named;        /* elements have a "name" key that labels them in messages */
+    size_t pos_offset; /* int line, col of an element; SIZE_MAX for none */
+    void (*check)(struct ctx *c, const toml_value *tab, void *base); /* what spans several keys */
+};
+
+#define NO_POS SIZE_MAX
+#define ROWS(a) (a), sizeof(a) / sizeof((a)[0])
+#define ROW(st, field, nm, typ, ...) {.name = (nm), .type = (typ), .offset = offsetof(st, field), __VA_ARGS__}
+
+static const struct enum_value log_levels[] = {
+    {"error", LOG_LEVEL_ERROR}, {"warn", LOG_LEVEL_WARN}, {"info", LOG_LEVEL_INFO}, {"debug", LOG_LEVEL_DEBUG}, {0}};
+static const struct enum_value log_formats[] = {{"logfmt", LOG_FORMAT_LOGFMT}, {"json", LOG_FORMAT_JSON}, {0}};
+static const struct enum_value venues[] = {{"binance", CONFIG_VENUE_BINANCE},
+                                           {"coinbase", CONFIG_VENUE_COINBASE},
+                                           {"kraken", CONFIG_VENUE_KRAKEN},
+                                           {"okx", CONFIG_VENUE_OKX},
+                                           {0}};
+static const struct enum_value restarts[] = {{"permanent", CONFIG_RESTART_PERMANENT},
+                                             {"transient", CONFIG_RESTART_TRANSIENT},
+                                             {"temporary", CONFIG_RESTART_TEMPORARY},
+                                             {0}};
+static const struct enum_value task_kinds[] = {{"stream", CONFIG_TASK_STREAM}, {"poll", CONFIG_TASK_POLL}, {0}};
+static const struct enum_value channels[] = {{"bbo", CONFIG_CHANNEL_BBO}, {0}};
+
+_Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum config_venue) == sizeof(int) &&
+                   sizeof(enum config_restart) == sizeof(int) && sizeof(enum config_task_kind) == sizeof(int) &&
+                   sizeof(enum config_channel) == sizeof(int) && sizeof(enum log_format) == sizeof(int),
+               "T_ENUM stores enums as int");
+
+static void check_supervisor(struct ctx *c, const toml_value *tab, void *base);
+static void check_task(struct ctx *c, const toml_value *tab, void *base);
+static void check_group(struct ctx *c, const toml_value *tab, void *base);
+static void check_root(struct ctx *c, const toml_value *tab, void *base);
+
+static const struct row daemon_rows[] = {
+    ROW(struct config_daemon, log_level, "log_level", T_ENUM, .def = "info", .values = log_levels,
+        .doc = "Least severe level logged."),
+    ROW(struct config_daemon, log_format, "log_format", T_ENUM, .def = "logfmt", .values = log_formats,
+        .doc = "Log line format on stderr."),
+    ROW(struct config_daemon, stats_interval_ms, "stats_interval", T_DURATION, .def = "10s", .min = MS_SECOND,
+        .max = MS_HOUR, .doc = "How often the stats lines are logged."),
+};
+
+static const struct row redis_rows[] = {
+    ROW(struct config_redis, url, "url", T_URL, .def = "redis://127.0.0.1:6379/0", .schemes = "redis",
+        .flags = F_RESTART, .doc = "Redis server; the path selects the database. A password may be given inline."),
+    ROW(struct config_redis, key_prefix, "key_prefix", T_NAME, .def = "tickd", .flags = F_RESTART,
+        .doc = "First part of every key (`tickd:quote:<venue>:<symbol>`)."),
+    ROW(struct config_redis, password_file, "password_file", T_SECRET, .def = "",
+        .aux_offset = offsetof(struct config_redis, password), .flags = F_RESTART,
+        .doc = "File holding the password (e.g. a systemd credential); replaces one in the URL. Empty: none."),
+    ROW(struct config_redis, history, "history", T_UINT, .def = "0", .max = 10000000, .flags = F_RESTART,
+        .doc = "Entries kept in the per-symbol history stream `tickd:ticks:<symbol>`; 0 = no history."),
+};
+
+static const struct row rabbitmq_rows[] = {
+    ROW(struct config_rabbitmq, url, "url", T_URL, .def = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        .schemes = "amqp amqps", .flags = F_RESTART,
+        .doc = "RabbitMQ broker; the path is the vhost (`%2f` is `/`). A password may be given inline."),
+    ROW(struct config_rabbitmq, exchange, "exchange", T_NAME, .def = "tickd", .flags = F_RESTART,
+        .doc = "Durable topic exchange the ticks are published to (declared at connect)."),
+    ROW(struct config_rabbitmq, password_file, "password_file", T_SECRET, .def = "",
+        .aux_offset = offsetof(struct config_rabbitmq, password), .flags = F_RESTART,
+        .doc = "File holding the password; replaces the one in the URL. Empty: none."),
+    ROW(struct config_rabbitmq, confirm, "confirm", T_BOOL, .def = "true", .flags = F_RESTART,
+        .doc = "Publisher confirms: a tick leaves the buffer only once the broker has confirmed it."),
+    ROW(struct config_rabbitmq, buffer_limit, "buffer_limit", T_UINT, .def = "200000", .min = 1, .max = 100000000,
+        .flags = F_RESTART, .doc = "Instruments held while the broker is slow or away (newer ticks replace older)."),
+};
+
+static const struct row supervisor_rows[] = {
+    ROW(struct config_supervisor, backoff_min_ms, "backoff_min", T_DURATION, .def = "250ms", .min = 1,
+        .max = MS_HOUR, .doc = "Shortest wait before a failed group restarts (full jitter up to the backoff)."),
+    ROW(struct config_supervisor, backoff_max_ms, "backoff_max", T_DURATION, .def = "30s", .min = 1,
+        .max = 24 * MS_HOUR, .doc = "Longest wait before a restart; the backoff doubles up to it."),
+    ROW(struct config_supervisor, max_restarts, "max_restarts", T_UINT, .def = "10", .max = 1000000,
+        .doc = "Restarts allowed within restart_window; one more parks the group. 0 = never restart."),
+    ROW(struct config_supervisor, restart_window_ms, "restart_window", T_DURATION, .def = "60s", .min = MS_SECOND,
+        .max = 24 * MS_HOUR, .doc = "Window over which restarts are counted."),
+    ROW(struct config_supervisor, forgive_after_ms, "forgive_after", T_DURATION, .def = "120s", .min = MS_SECOND,
+        .max = 24 * MS_HOUR, .doc = "A group running healthily this long has its restart history forgiven."),
+};
+
+/* The venues' documented public limits (see ../shared/venues/README.md); where a venue documents none, a
+ * conservative figure. Each request weighs 1 except on Binance, so weight_per_minute is a request count there. */
+static const struct row limits_rows[] = {
+    ROW(struct config_limits, weight_per_minute, "weight_per_minute", T_UINT,
+        .venue_def = {"6000", "480", "60", "600"}, .max = 10000000,
+        .doc = "REST request weight allowed per minute (Binance REQUEST_WEIGHT); 0 = no such window."),
+    ROW(struct config_limits, requests_per_second, "requests_per_second", T_UINT,
+        .venue_def = {"20", "8", "1", "10"}, .max = 100000, .doc = "REST requests per second; 0 = no such window."),
+    ROW(struct config_limits, ws_messages_per_second, "ws_messages_per_second", T_UINT,
+        .venue_def = {"5", "100", "10", "1"}, .max = 100000,
+        .doc = "Client messages (subscribes, pongs) per second per websocket connection; 0 = unlimited."),
+    ROW(struct config_limits, ws_streams_per_connection, "ws_streams_per_connection", T_UINT,
+        .venue_def = {"1024", "100", "100", "100"}, .min = 1, .max = 100000,
+        .doc = "Subscriptions per websocket connection; a longer symbol list is split across connections."),
+};
+static const struct section limits_section = {"limits", "source.limits", ROWS(limits_rows), false, NO_POS, NULL};
+
+static const struct row source_rows[] = {
+    ROW(struct config_source, name, "name", T_NAME, .flags = F_REQUIRED,
+        .doc = "Unique name; groups refer to it. One source per exchange account or IP: it owns the rate limiter."),
+    ROW(struct config_source, venue, "venue", T_ENUM, .values = venues, .flags = F_REQUIRED | F_VENUE,
+        .doc = "Which exchange API this source speaks."),
+    ROW(struct config_source, rest_url, "rest_url", T_URL, .schemes = "http https",
+        .venue_def = {"https://api.binance.com", "https://api.exchange.coinbase.com", "https://api.kraken.com",
+                      "https://www.okx.com"},
+        .doc = "Base URL of the venue's REST API."),
+    ROW(struct config_source, ws_url, "ws_url", T_URL, .schemes = "ws wss",
+        .venue_def = {"wss://stream.binance.com:9443", "wss://ws-feed.exchange.coinbase.com",
+                      "wss://ws.kraken.com/v2", "wss://ws.okx.com:8443/ws/v5/public"},
+        .doc = "Base URL of the venue's websocket API."),
+    ROW(struct config_source, limits, "limits", T_TABLE, .sub = &limits_section,
+        .doc = "Rate limits shared by every group of this source (`[source.limits]`)."),
+};
+static const struct section source_section = {"source", "source", ROWS(source_rows), true,
+                                              offsetof(struct config_source, line), NULL};
+
+static const struct row task_rows[] = {
+    ROW(struct config_task, kind, "kind", T_ENUM, .values = task_kinds, .flags = F_REQUIRED,
+        .doc = "`stream`: a websocket subscriber; `poll`: an HTTP poller."),
+    ROW(struct config_task, channel, "channel", T_ENUM, .def = "bbo", .values = channels,
+        .doc = "What is collected: `bbo` is the best bid and offer (each venue maps it to its own feed)."),
+    ROW(struct config_task, stale_after_ms, "stale_after", T_DURATION, .def = "30s", .min = MS_SECOND,
+        .max = MS_HOUR, .doc = "A task that has produced no tick for this long fails (and its group restarts)."),
+    ROW(struct config_task, interval_ms, "interval", T_DURATION, .def = "1s", .min = 10, .max = MS_HOUR,
+        .doc = "Poll tasks only: time between two polls of the symbol list."),
+};
+static const struct section task_section = {"task", "group.task", ROWS(task_rows), false, offsetof(struct config_task, line),
+                                            check_task};
+
+static const struct row group_rows[] = {
+    ROW(struct config_group, name, "name", T_NAME, .flags = F_REQUIRED,
+        .doc = "Unique name of this supervised task group."),
+    ROW(struct config_group, source_name, "source", T_NAME, .flags = F_REQUIRED,
+        .doc = "The `[[source]]` whose connections and rate limiter the tasks use."),
+    ROW(struct config_group, restart, "restart", T_ENUM, .def = "permanent", .values = restarts,
+        .doc = "`permanent`: always restart; `transient`: only after a failure; `temporary`: never."),
+    ROW(struct config_group, symbols, "symbols", T_SYMBOLS, .aux_offset = offsetof(struct config_group, nsymbols),
+        .flags = F_REQUIRED, .doc = "Instruments as BASE-QUOTE (`BTC-USDT`); lower case is upper-cased."),
+    ROW(struct config_group, tasks, "task", T_TABLES, .aux_offset = offsetof(struct config_group, ntasks),
+        .elem_size = sizeof(struct config_task), .sub = &task_section, .flags = F_REQUIRED,
+        .doc = "The group's tasks (`[[group.task]]`), at least one; when one fails, the group restarts."),
+};
+static const struct section group_section = {"group", "group", ROWS(group_rows), true, offsetof(struct config_group, line),
+                                             check_group};
+
+static const struct section daemon_section = {"daemon", "daemon", ROWS(daemon_rows), false, NO_POS, NULL};
+static const struct section redis_section = {"redis", "redis", ROWS(redis_rows), false, NO_POS, NULL};
+static const struct section rabbitmq_section = {"rabbitmq", "rabbitmq", ROWS(rabbitmq_rows), false, NO_POS, NULL};
+static const struct section supervisor_section = {"supervisor", "supervisor", ROWS(supervisor_rows), false, NO_POS,
+                                                  check_supervisor};
+
+static const struct row root_rows[] = {
+    ROW(struct tickd_config, daemon, "daemon", T_TABLE, .sub = &daemon_section, .doc = "Logging and stats."),
+    ROW(struct tickd_config, redis, "redis", T_TABLE, .sub = &redis_section, .doc = "Where the merged state goes."),
+    ROW(struct tickd_config, rabbitmq, "rabbitmq", T_TABLE, .sub = &rabbitmq_section,
+        .doc = "Where the updates are published."),
+    ROW(struct tickd_config, supervisor, "supervisor", T_TABLE, .sub = &supervisor_section,
+        .doc = "How failed groups are restarted."),
+    ROW(struct tickd_config, sources, "source", T_TABLES, .aux_offset = offsetof(struct tickd_config, nsources),
+        .elem_size = sizeof(struct config_source), .sub = &source_section, .doc = "Exchange connections."),
+    ROW(struct tickd_config, groups, "group", T_TABLES, .aux_offset = offsetof(struct tickd_config, ngroups),
+        .elem_size = sizeof(struct config_group), .sub = &group_section, .doc = "Supervised task groups."),
+};
+static const struct section root_section = {"", "", ROWS(root_rows), false, NO_POS, check_root};
+
+/* ---- errors ---------------------------------------------------------------------------------------------- */
+
+struct ctx {
+    const char *file;
+    char dir[PATH_MAX];          /* of the config file: relative password_file paths resolve here */
+    struct config_errors *errs;
+    size_t nerrs;
+    char label[256];             /* 'group "x": task #2: ' -- which element a key belongs to */
+    char path[128];              /* 'limits.' -- the tables between that element and the key */
+    int venue;                   /* of the source being read, -1 when unknown */
+};
+
+/* Keeps the list in document order; errors at one position stay in the order they were found. */
+static void errors_add(struct config_errors *errs, int line, int col, char *msg) {
+    if (errs->len == errs->cap) {
+        size_t cap = errs->cap ? errs->cap * 2 : 8;
+        struct config_error *items = realloc(errs->items, cap * sizeof *items);
+        if (!items) {
+            free(msg);
+            return;
+        }
+        errs->items = items;
+        errs->cap = cap;
+    }
+    size_t at = errs->len;
+    while (at > 0 && (errs->items[at - 1].line > line ||
+                      (errs->items[at - 1].line == line && errs->items[at - 1].col > col)))
+        at--;
+    memmove(errs->items + at + 1, errs->items + at, (errs->len - at) * sizeof errs->items[0]);
+    errs->items[at] = (struct config_error){line, col, msg};
+    errs->len++;
+}
+
+static void verr(struct ctx *c, int line, int col, const char *fmt, va_list ap) {
+    char text[768], *msg = NULL;
+    vsnprintf(text, sizeof text, fmt, ap);
+    int n = line > 0 ? asprintf(&msg, "%s:%d:%d: %s", c->file, line, col, text)
+                     : asprintf(&msg, "%s: %s", c->file, text);
+    c->nerrs++;
+    if (n >= 0) errors_add(c->errs, line, col, msg);
+}
+
+static void err_at(struct ctx *c, const toml_value *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err_at(struct ctx *c, const toml_value *at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    verr(c, at ? at->line : 0, at ? at->col : 0, fmt, ap);
+    va_end(ap);
+}
+
+/* An error about one key: "LABEL PATH.KEY: message". */
+static void key_err(struct ctx *c, const toml_value *at, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void key_err(struct ctx *c, const toml_value *at, const char *key, const char *fmt, ...) {
+    char text[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    err_at(c, at, "%s%s%s: %s", c->label, c->path, key, text);
+}
+
+/* A value quoted for a message: cut, control bytes replaced, so a hostile file cannot garble the output. */
+static const char *quoted(const char *s, char *buf, size_t n) {
+    size_t j = 0;
+    buf[j++] = '"';
+    for (; *s && j + 5 < n; s++) buf[j++] = ((unsigned char)*s < ' ' || *s == 0x7f) ? '?' : *s;
+    if (*s) {
+        memcpy(buf + j, "...", 3);
+        j += 3;
+    }
+    buf[j++] = '"';
+    buf[j] = 0;
+    return buf;
+}
+
+void config_errors_print(const struct config_errors *errs, FILE *f) {
+    for (size_t i = 0; i < errs->len; i++) fprintf(f, "%s\n", errs->items[i].msg);
+}
+
+void config_errors_free(struct config_errors *errs) {
+    for (size_t i = 0; i < errs->len; i++) free(errs->items[i].msg);
+    free(errs->items);
+    *errs = (struct config_errors){0};
+}
+
+/* ---- one key ---------------------------------------------------------------------------------------------- */
+
+#define FIELD(base, off, type) ((type *)((char *)(base) + (off)))
+
+static const char *duration_text(uint64_t ms, char *buf, size_t n) {
+    if (ms && ms % MS_HOUR == 0) snprintf(buf, n, "%lluh", (unsigned long long)(ms / MS_HOUR));
+    else if (ms && ms % MS_MINUTE == 0) snprintf(buf, n, "%llum", (unsigned long long)(ms / MS_MINUTE));
+    else if (ms && ms % MS_SECOND == 0) snprintf(buf, n, "%llus", (unsigned long long)(ms / MS_SECOND));
+    else snprintf(buf, n, "%llums", (unsigned long long)ms);
+    return buf;
+}
+
+static void enum_choices(const struct enum_value *v, char *buf, size_t n) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (; v->name && len < n; v++) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? " | " : "", v->name);
+}
+
+static bool is_name(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > NAME_MAX_LEN) return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-') return false;
+    return true;
+}
+
+static bool scheme_allowed(const char *schemes, const char *scheme) {
+    size_t n = strlen(scheme);
+    for (const char *p = schemes; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && strncmp(p, scheme, n) == 0) return true;
+        p += len;
+        while (*p == ' ') p++;
+    }
+    return false;
+}
+
+/* Relative paths are systemd credentials when $CREDENTIALS_DIRECTORY is set, else beside the config file. */
+static int read_secret(struct ctx *c, const char *path, char **out) {
+    char full[PATH_MAX];
+    const char *creds = getenv("CREDENTIALS_DIRECTORY");
+    int len = path[0] == '/' ? snprintf(full, sizeof full, "%s", path)
+                             : snprintf(full, sizeof full, "%s/%s", creds && *creds ? creds : c->dir, path);
+    if (len < 0 || (size_t)len >= sizeof full) return -ENAMETOOLONG;
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    char *buf = malloc(SECRET_MAX + 1);
+    ssize_t n = buf ? read(fd, buf, SECRET_MAX + 1) : -1;
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+        free(buf);
+        return buf ? -saved : -ENOMEM;
+    }
+    if (n > SECRET_MAX) n = -EFBIG;
+    else {
+        /* One trailing newline is how editors and `echo` end a file; it is not part of the password. */
+        if (n > 0 && buf[n - 1] == '\n') n--;
+        if (n > 0 && buf[n - 1] == '\r') n--;
+        buf[n] = 0;
+        if (n == 0) n = -ENODATA;
+        else if (memchr(buf, 0, (size_t)n) || strchr(buf, '\n')) n = -EINVAL;
+    }
+    if (n < 0) {
+        explicit_bzero(buf, SECRET_MAX + 1);
+        free(buf);
+        return (int)n;
+    }
+    *out = buf;
+    return 0;
+}
+
+static const char *expected_type(const struct row *r, char *buf, size_t n) {
+    switch (r->type) {
+    case T_UINT: return "an integer";
+    case T_BOOL: return "true or false";
+    case T_DURATION: return "a duration string such as \"30s\"";
+    case T_SYMBOLS: return "an array of symbols";
+    case T_TABLE: snprintf(buf, n, "a table ([%s])", r->sub->toml_path); return buf;
+    case T_TABLES: snprintf(buf, n, "an array of tables ([[%s]])", r->sub->toml_path); return buf;
+    default: return "a string";
+    }
+}
+
+static enum toml_type toml_type_of(const struct row *r) {
+    switch (r->type) {
+    case T_UINT: return TOML_INTEGER;
+    case T_BOOL: return TOML_BOOL;
+    case T_SYMBOLS: case T_TABLES: return TOML_ARRAY;
+    case T_TABLE: return TOML_TABLE;
+    default: return TOML_STRING;
+    }
+}
+
+static void set_uint(struct ctx *c, const struct row *r, void *base, int64_t v, const toml_value *at) {
+    uint64_t max = r->max ? r->max : UINT64_MAX;
+    if (v < 0 || (uint64_t)v < r->min)
+        key_err(c, at, r->name, "must be at least %llu, got %lld", (unsigned long long)r->min, (long long)v);
+    else if ((uint64_t)v > max)
+        key_err(c, at, r->name, "must be at most %llu, got %lld", (unsigned long long)max, (long long)v);
+    else *FIELD(base, r->offset, uint64_t) = (uint64_t)v;
+}
+
+/* Sets a key given as text: a string from the file, or the schema's default. */
+static void set_text(struct ctx *c, const struct row *r, void *base, const char *s, const toml_value *at) {
+    char q[96], buf[160], red[512];
+    switch (r->type) {
+    case T_NAME:
+        if (!is_name(s)) {
+            key_err(c, at, r->name, "expected a name of letters, digits, '_', '.' or '-' (at most %d), got %s",
+                    NAME_MAX_LEN, quoted(s, q, sizeof q));
+            return;
+        }
+        /* fall through */
+    case T_PATH:
+    case T_SECRET:
+        *FIELD(base, r->offset, char *) = strdup(s);
+        if (r->type == T_SECRET && *s) {
+            int rc = read_secret(c, s, FIELD(base, r->aux_offset, char *));
+            if (rc < 0)
+                key_err(c, at, r->name, "cannot read %s: %s", quoted(s, q, sizeof q),
+                        rc == -ENODATA ? "the file is empty"
+                        : rc == -EFBIG ? "longer than 4096 bytes"
+                        : rc == -EINVAL ? "expected one line"
+                                        : strerror(-rc));
+        }
+        return;
+    case T_ENUM:
+        for (const struct enum_value *v = r->values; v->name; v++)
+            if (strcmp(v->name, s) == 0) {
+                *FIELD(base, r->offset, int) = v->value;
+                if (r->flags & F_VENUE) c->venue = v->value;
+                return;
+            }
+        enum_choices(r->values, buf, sizeof buf);
+        key_err(c, at, r->name, "expected one of %s, got %s", buf, quoted(s, q, sizeof q));
+        return;
+    case T_DURATION: {
+        uint64_t ms;
+        char lim[32];
+        if (config_parse_duration(s, &ms) < 0)
+            key_err(c, at, r->name, "expected a duration with a unit (ms, s, m, h) such as \"30s\", got %s",
+                    quoted(s, q, sizeof q));
+        else if (ms < r->min)
+            key_err(c, at, r->name, "must be at least %s, got %s", duration_text(r->min, lim, sizeof lim),
+                    quoted(s, q, sizeof q));
+        else if (r->max && ms > r->max)
+            key_err(c, at, r->name, "must be at most %s, got %s", duration_text(r->max, lim, sizeof lim),
+                    quoted(s, q, sizeof q));
+        else *FIELD(base, r->offset, uint64_t) = ms;
+        return;
+    }
+    case T_UINT: set_uint(c, r, base, strtoll(s, NULL, 10), at); return;
+    case T_BOOL: *FIELD(base, r->offset, bool) = strcmp(s, "true") == 0; return;
+    case T_URL: {
+        struct config_url u;
+        if (config_url_parse(s, &u) < 0 || !scheme_allowed(r->schemes, u.scheme)) {
+            /* The URL may hold a password: the message shows it redacted. */
+            log_redact_url(s, red, sizeof red);
+            snprintf(buf, sizeof buf, "%s", r->schemes);
+            for (char *p = strchr(buf, ' '); p; p = strchr(p, ' ')) *p = '|';
+            key_err(c, at, r->name, "expected a URL %s://host[:port][/path], got %s", buf,
+                    quoted(red, q, sizeof q));
+            return;
+        }
+        *FIELD(base, r->offset, char *) = strdup(s);
+        return;
+    }
+    default: return;
+    }
+}
+
+static void set_symbols(struct ctx *c, const struct row *r, void *base, const toml_value *v) {
+    char q[96], sym[TICK_SYMBOL_MAX];
+    size_t n = v->u.array.len;
+    if (n == 0) {
+        key_err(c, v, r->name, "the list is empty, expected at least one symbol");
+        return;
+    }
+    char **syms = calloc(n, sizeof *syms);
+    if (!syms) return;
+    *FIELD(base, r->offset, char **) = syms;
+    size_t *count = FIELD(base, r->aux_offset, size_t);
+    for (size_t i = 0; i < n; i++) {
+        const toml_value *item = v->u.array.items[i];
+        if (item->type != TOML_STRING) {
+            key_err(c, item, r->name, "expected a symbol string, got %s", toml_type_name(item->type));
+            continue;
+        }
+        if (config_normalize_symbol(item->u.str.ptr, sym, sizeof sym) < 0) {
+            key_err(c, item, r->name, "expected BASE-QUOTE such as \"BTC-USDT\" (letters and digits, one dash), got %s",
+                    quoted(item->u.str.ptr, q, sizeof q));
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < *count && !dup; j++) dup = strcmp(syms[j], sym) == 0;
+        if (dup) {
+            key_err(c, item, r->name, "\"%s\" is listed twice", sym);
+            continue;
+        }
+        if ((syms[*count] = strdup(sym))) (*count)++;
+    }
+}
+
+static void apply_table(struct ctx *c, const struct section *sec, const toml_value *tab, void *base);
+
+static void apply_tables(struct ctx *c, const struct row *r, void *base, const toml_value *v) {
+    const struct section *sec = r->sub;
+    size_t n = v->u.array.len;
+    if (n == 0) return;
+    char *elems = calloc(n, r->elem_size);
+    if (!elems) return;
+    *FIELD(base, r->offset, void *) = elems;
+    *FIELD(base, r->aux_offset, size_t) = n;
+    struct ctx saved = *c;
+    for (size_t i = 0; i < n; i++) {
+        const toml_value *tab = v->u.array.items[i];
+        void *elem = elems + i * r->elem_size;
+        if (tab->type != TOML_TABLE) {
+            key_err(c, tab, r->name, "expected an array of tables ([[%s]]), got an array holding %s",
+                    sec->toml_path, toml_type_name(tab->type));
+            continue;
+        }
+        const toml_value *name = sec->named ? toml_get(tab, "name") : NULL;
+        size_t len = strlen(c->label);
+        if (name && name->type == TOML_STRING && is_name(name->u.str.ptr))
+            snprintf(c->label + len, sizeof c->label - len, "%s \"%s\": ", sec->name, name->u.str.ptr);
+        else snprintf(c->label + len, sizeof c->label - len, "%s #%zu: ", sec->name, i + 1);
+        c->path[0] = 0;
+        if (sec->pos_offset != NO_POS) {
+            FIELD(elem, sec->pos_offset, int)[0] = tab->line;
+            FIELD(elem, sec->pos_offset, int)[1] = tab->col;
+        }
+        apply_table(c, sec, tab, elem);
+        saved.nerrs = c->nerrs;
+        *c = saved;
+    }
+}
+
+/* Levenshtein distance, for "did you mean": config keys are short, so the quadratic cost does not matter. */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+    if (la >= 63 || lb >= 63) return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof cur[0]);
+    }
+    return prev[lb];
+}
+
+static void unknown_key(struct ctx *c, const struct section *sec, const char *key, const toml_value *at) {
+    char where[400], hint[96] = "";
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < sec->nrows; i++) {
+        size_t d = edit_distance(key, sec->rows[i].name);
+        if (d < best_d) best_d = d, best = sec->rows[i].name;
+    }
+    if (best) snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", best);
+    snprintf(where, sizeof where, "%s%s", c->label, c->path);
+    size_t len = strlen(where);
+    if (len && where[len - 1] == '.') where[len - 1] = 0; /* "redis." -> "redis" */
+    len = strlen(where);
+    if (len >= 2 && where[len - 2] == ':') where[len - 2] = 0; /* 'source "x": ' -> 'source "x"' */
+    char q[96];
+    if (where[0]) err_at(c, at, "%s: unknown key %s%s", where, quoted(key, q, sizeof q), hint);
+    else err_at(c, at, "unknown key %s%s", quoted(key, q, sizeof q), hint);
+}
+
+static void apply_row(struct ctx *c, const struct row *r, void *base, const toml_value *tab) {
+    const toml_value *v = tab ? toml_get(tab, r->name) : NULL;
+    if (v && v->type != toml_type_of(r)) {
+        char buf[64];
+        key_err(c, v, r->name, "expected %s, got %s", expected_type(r, buf, sizeof buf), toml_type_name(v->type));
+        v = NULL;
+        if (r->type != T_TABLE) return;
+    }
+    if (r->type == T_TABLE) {
+        size_t len = strlen(c->path);
+        snprintf(c->path + len, sizeof c->path - len, "%s.", r->name);
+        apply_table(c, r->sub, v, FIELD(base, r->offset, void));
+        c->path[len] = 0;
+        return;
+    }
+    if (v) {
+        if (r->type == T_TABLES) apply_tables(c, r, base, v);
+        else if (r->type == T_SYMBOLS) set_symbols(c, r, base, v);
+        else if (r->type == T_UINT) set_uint(c, r, base, v->u.integer, v);
+        else if (r->type == T_BOOL) *FIELD(base, r->offset, bool) = v->u.boolean;
+        else if (memchr(v->u.str.ptr, 0, v->u.str.len)) key_err(c, v, r->name, "contains a NUL character");
+        else set_text(c, r, base, v->u.str.ptr, v);
+        return;
+    }
+    const char *def = r->def;
+    if (!def && r->venue_def[0] && c->venue >= 0) def = r->venue_def[c->venue];
+    if (def) set_text(c, r, base, def, tab);
+    else if (r->flags & F_REQUIRED) {
+        if (r->type == T_TABLES)
+            err_at(c, tab, "%smissing [[%s]], expected at least one", c->label, r->sub->toml_path);
+        else err_at(c, tab, "%smissing key \"%s%s\"", c->label, c->path, r->name);
+    }
+}
+
+static void apply_table(struct ctx *c, const struct section *sec, const toml_value *tab, void *base) {
+    if (tab)
+        for (size_t i = 0; i < tab->u.table.len; i++) {
+            const char *key = tab->u.table.items[i].key;
+            size_t r = 0;
+            while (r < sec->nrows && strcmp(sec->rows[r].name, key) != 0) r++;
+            if (r == sec->nrows) unknown_key(c, sec, key, tab->u.table.items[i].value);
+        }
+    size_t errors_before = c->nerrs;
+    for (size_t i = 0; i < sec->nrows; i++) apply_row(c, &sec->rows[i], base, tab);
+    /* Without a table every key has its (consistent) default. A check across keys of a table with a bad key
+     * would only repeat that error in other words; the root's checks (names, references) cope with gaps. */
+    if (sec->check && tab && (c->nerrs == errors_before || sec == &root_section)) sec->check(c, tab, base);
+}
+
+/* ---- what spans several keys ------------------------------------------------------------------------------ */
+
+/* The position of key in tab, or of tab itself when the key is absent (its default is what clashes). */
+static const toml_value *pos_of(const toml_value *tab, const char *key) {
+    const toml_value *v = tab ? toml_get(tab, key) : NULL;
+    return v ? v : tab;
+}
+
+static void check_supervisor(struct ctx *c, const toml_value *tab, void *base) {
+    const struct config_supervisor *s = base;
+    char a[32], b[32];
+    if (s->backoff_min_ms > s->backoff_max_ms)
+        key_err(c, pos_of(tab, "backoff_min"), "backoff_min", "must not exceed backoff_max (%s), got %s",
+                duration_text(s->backoff_max_ms, b, sizeof b), duration_text(s->backoff_min_ms, a, sizeof a));
+}
+
+static void check_task(struct ctx *c, const toml_value *tab, void *base) {
+    const struct config_task *t = base;
+    char a[32], b[32];
+    if (t->kind == CONFIG_TASK_STREAM && toml_get(tab, "interval"))
+        key_err(c, toml_get(tab, "interval"), "interval", "applies to poll tasks only, this task is a stream");
+    if (t->kind == CONFIG_TASK_POLL && t->interval_ms && t->stale_after_ms <= t->interval_ms)
+        key_err(c, pos_of(tab, "stale_after"), "stale_after", "must be longer than interval (%s), got %s",
+                duration_text(t->interval_ms, b, sizeof b), duration_text(t->stale_after_ms, a, sizeof a));
+}
+
+static void check_group(struct ctx *c, const toml_value *tab, void *base) {
+    const struct config_group *g = base;
+    const toml_value *tasks = toml_get(tab, "task");
+    for (size_t i = 0; i < g->ntasks; i++)
+        for (size_t j = 0; j < i; j++) {
+            const struct config_task *a = &g->tasks[i], *b = &g->tasks[j];
+            if (a->line == 0 || b->line == 0 || a->kind != b->kind || a->channel != b->channel) continue;
+            err_at(c, tasks->u.array.items[i], "%stask #%zu: same kind and channel as task #%zu (%s %s)", c->label,
+                   i + 1, j + 1, config_task_kind_name(a->kind), config_channel_name(a->channel));
+            break;
+        }
+}
+
+/* Names are unique per kind; the later one is the error, pointing at the first. */
+static void check_unique(struct ctx *c, const toml_value *root, const char *key, const char *kind,
+                         char *(*name_of)(const struct tickd_config *, size_t), const struct tickd_config *cfg,
+                         size_t n) {
+    const toml_value *arr = toml_get(root, key);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = name_of(cfg, i);
+        for (size_t j = 0; name && j < i; j++) {
+            const char *other = name_of(cfg, j);
+            if (!other || strcmp(name, other) != 0) continue;
+            const toml_value *first = pos_of(arr->u.array.items[j], "name");
+            err_at(c, pos_of(arr->u.array.items[i], "name"), "%s \"%s\" is defined twice (first at line %d)", kind,
+                   name, first->line);
+            break;
+        }
+    }
+}
+
+static char *source_name(const struct tickd_config *cfg, size_t i) { return cfg->sources[i].name; }
+static char *group_name(const struct tickd_config *cfg, size_t i) { return cfg->groups[i].name; }
+
+static void check_root(struct ctx *c, const toml_value *tab, void *base) {
+    struct tickd_config *cfg = base;
+    check_unique(c, tab, "source", "source", source_name, cfg, cfg->nsources);
+    check_unique(c, tab, "group", "group", group_name, cfg, cfg->ngroups);
+    const toml_value *groups = toml_get(tab, "group");
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        struct config_group *g = &cfg->groups[i];
+        if (!g->source_name) continue;
+        g->source = config_find_source(cfg, g->source_name);
+        if (!g->source)
+            err_at(c, toml_get(groups->u.array.items[i], "source"), "group \"%s\": source \"%s\" is not defined",
+                   g->name ? g->name : "?", g->source_name);
+    }
+}
+
+/* ---- load, free, compare ---------------------------------------------------------------------------------- */
+
+static void free_table(const struct section *sec, void *base) {
+    for (size_t i = 0; i < sec->nrows; i++) {
+        const struct row *r = &sec->rows[i];
+        void *field = FIELD(base, r->offset, void);
+        switch (r->type) {
+        case T_SECRET: {
+            char *secret = *FIELD(base, r->aux_offset, char *);
+            if (secret) explicit_bzero(secret, strlen(secret));
+            free(secret);
+        } /* fall through */
+        case T_NAME: case T_PATH: case T_URL: free(*(char **)field); break;
+        case T_SYMBOLS: {
+            char **syms = *(char ***)field;
+            for (size_t j = 0; syms && j < *FIELD(base, r->aux_offset, size_t); j++) free(syms[j]);
+            free(syms);
+            break;
+        }
+        case T_TABLE: free_table(r->sub, field); break;
+        case T_TABLES: {
+            char *elems = *(char **)field;
+            for (size_t j = 0; elems && j < *FIELD(base, r->aux_offset, size_t); j++)
+                free_table(r->sub, elems + j * r->elem_size);
+            free(elems);
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
+void config_free(struct tickd_config *cfg) {
+    if (!cfg) return;
+    free_table(&root_section, cfg);
+    free(cfg->path);
+    free(cfg);
+}
+
+static bool str_equal(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* Row by row; with only_restart, just the keys a reload cannot apply, naming the first that differs. */
+static bool table_equal(const struct section *sec, const void *a, const void *b, bool only_restart,
+                        const struct row **differs) {
+    for (size_t i = 0; i < sec->nrows; i++) {
+        const struct row *r = &sec->rows[i];
+        const void *fa = FIELD(a, r->offset, const void), *fb = FIELD(b, r->offset, const void);
+        bool eq = true;
+        if (only_restart && !(r->flags & F_RESTART) && r->type != T_TABLE) continue;
+        switch (r->type) {
+        case T_SECRET:
+            eq = str_equal(*FIELD(a, r->aux_offset, char *), *FIELD(b, r->aux_offset, char *));
+            /* fall through */
+        case T_NAME: case T_PATH: case T_URL: eq = eq && str_equal(*(char *const *)fa, *(char *const *)fb); break;
+        case T_ENUM: eq = *(const int *)fa == *(const int *)fb; break;
+        case T_DURATION: case T_UINT: eq = *(const uint64_t *)fa == *(const uint64_t *)fb; break;
+        case T_BOOL: eq = *(const bool *)fa == *(const bool *)fb; break;
+        case T_SYMBOLS: {
+            size_t n = *FIELD(a, r->aux_offset, const size_t);
+            eq = n == *FIELD(b, r->aux_offset, const size_t);
+            for (size_t j = 0; eq && j < n; j++) eq = str_equal((*(char **const *)fa)[j], (*(char **const *)fb)[j]);
+            break;
+        }
+        case T_TABLE: eq = table_equal(r->sub, fa, fb, only_restart, differs); break;
+        case T_TABLES: {
+            size_t n = *FIELD(a, r->aux_offset, const size_t);
+            const char *ea = *(char *const *)fa, *eb = *(char *const *)fb;
+            eq = n == *FIELD(b, r->aux_offset, const size_t);
+            for (size_t j = 0; eq && j < n; j++)
+                eq = table_equal(r->sub, ea + j * r->elem_size, eb + j * r->elem_size, only_restart, differs);
+            break;
+        }
+        }
+        if (!eq) {
+            if (differs && !*differs) *differs = r;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool config_source_equal(const struct config_source *a, const struct config_source *b) {
+    return table_equal(&source_section, a, b, false, NULL);
+}
+
+bool config_group_equal(const struct config_group *a, const struct config_group *b) {
+    if (!table_equal(&group_section, a, b, false, NULL)) return false;
+    return a->source && b->source && config_source_equal(a->source, b->source);
+}
+
+const char *config_restart_key(const struct tickd_config *old_cfg, const struct tickd_config *new_cfg) {
+    static char key[96];
+    for (size_t i = 0; i < root_section.nrows; i++) {
+        const struct row *r = &root_section.rows[i], *differs = NULL;
+        if (r->type != T_TABLE) continue;
+        if (!table_equal(r->sub, FIELD(old_cfg, r->offset, const void), FIELD(new_cfg, r->offset, const void), true,
+                         &differs)) {
+            snprintf(key, sizeof key, "%s.%s", r->name, differs->name);
+            return key;
+        }
+    }
+    return NULL;
+}
+
+const struct config_source *config_find_source(const struct tickd_config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->nsources; i++)
+        if (str_equal(cfg->sources[i].name, name)) return &cfg->sources[i];
+    return NULL;
+}
+
+const struct config_group *config_find_group(const struct tickd_config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->ngroups; i++)
+        if (str_equal(cfg->groups[i].name, name)) return &cfg->groups[i];
+    return NULL;
+}
+
+int config_parse(const char *name, const char *text, size_t len, struct tickd_config **out,
+                 struct config_errors *errs) {
+    struct ctx c = {.file = name, .errs = errs, .venue = -1};
+    char tomlerr[512];
+    *out = NULL;
+    const char *slash = strrchr(name, '/');
+    if (slash) snprintf(c.dir, sizeof c.dir, "%.*s", (int)(slash == name ? 1 : slash - name), name);
+    else snprintf(c.dir, sizeof c.dir, ".");
+
+    toml_value *root = toml_parse(text, len, tomlerr, sizeof tomlerr);
+    if (!root) {
+        int line = 0, col = 0;
+        char *msg = NULL;
+        sscanf(tomlerr, "%d:%d:", &line, &col);
+        if (asprintf(&msg, "%s:%s", name, tomlerr) >= 0) errors_add(errs, line, col, msg);
+        return -EINVAL;
+    }
+    struct tickd_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg || !(cfg->path = strdup(name))) {
+        free(cfg);
+        toml_free(root);
+        return -ENOMEM;
+    }
+    apply_table(&c, &root_section, root, cfg);
+    toml_free(root);
+    if (c.nerrs) {
+        config_free(cfg);
+        return -EINVAL;
+    }
+    *out = cfg;
+    return 0;
+}
+
+int config_load(const char *path, struct tickd_config **out, struct config_errors *errs) {
+    char *msg = NULL;
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    char *text = malloc(CONFIG_FILE_MAX + 1);
+    size_t len = f && text ? fread(text, 1, CONFIG_FILE_MAX + 1, f) : 0;
+    int rc = !f ? -errno : !text ? -ENOMEM : ferror(f) ? -EIO : len > CONFIG_FILE_MAX ? -EFBIG : 0;
+    if (f) fclose(f);
+    if (rc == 0) {
+        rc = config_parse(path, text, len, out, errs);
+        explicit_bzero(text, len); /* it may hold a password inline in a URL */
+    } else if (asprintf(&msg, "%s: cannot read: %s", path, rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc)) >= 0)
+        errors_add(errs, 0, 0, msg);
+    free(text);
+    return rc;
+}
+
+/* ---- names, summary, reference ---------------------------------------------------------------------------- */
+
+static const char *enum_name(const struct enum_value *v, int value) {
+    for (; v->name; v++)
+        if (v->value == value) return v->name;
+    return "?";
+}
+
+const char *config_venue_name(enum config_venue v) { return enum_name(venues, (int)v); }
+const char *config_restart_name(enum config_restart r) { return enum_name(restarts, (int)r); }
+const char *config_task_kind_name(enum config_task_kind k) { return enum_name(task_kinds, (int)k); }
+const char *config_channel_name(enum config_channel ch) { return enum_name(channels, (int)ch); }
+
+void config_log_summary(const struct tickd_config *cfg) {
+    char a[512], b[512];
+    const char *C = "config";
+    log_info(C, "config loaded", "path=%s sources=%zu groups=%zu", cfg->path, cfg->nsources, cfg->ngroups);
+    log_info(C, "redis", "url=%s key_prefix=%s password_file=%s history=%llu",
+             log_redact_url(cfg->redis.url, a, sizeof a), cfg->redis.key_prefix,
+             cfg->redis.password_file[0] ? cfg->redis.password_file : "none",
+             (unsigned long long)cfg->redis.history);
+    log_info(C, "rabbitmq", "url=%s exchange=%s password_file=%s confirm=%s buffer_limit=%llu",
+             log_redact_url(cfg->rabbitmq.url, a, sizeof a), cfg->rabbitmq.exchange,
+             cfg->rabbitmq.password_file[0] ? cfg->rabbitmq.password_file : "none",
+             cfg->rabbitmq.confirm ? "true" : "false", (unsigned long long)cfg->rabbitmq.buffer_limit);
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const struct config_source *s = &cfg->sources[i];
+        log_info(C, "source", "name=%s venue=%s rest_url=%s ws_url=%s weight_per_minute=%llu "
+                 "requests_per_second=%llu ws_messages_per_second=%llu ws_streams_per_connection=%llu",
+                 s->name, config_venue_name(s->venue), log_redact_url(s->rest_url, a, sizeof a),
+                 log_redact_url(s->ws_url, b, sizeof b), (unsigned long long)s->limits.weight_per_minute,
+                 (unsigned long long)s->limits.requests_per_second,
+                 (unsigned long long)s->limits.ws_messages_per_second,
+                 (unsigned long long)s->limits.ws_streams_per_connection);
+    }
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        const struct config_group *g = &cfg->groups[i];
+        size_t len = 0;
+        a[0] = 0;
+        for (size_t t = 0; t < g->ntasks && len < sizeof a; t++)
+            len += (size_t)snprintf(a + len, sizeof a - len, "%s%s/%s", t ? "," : "",
+                                    config_task_kind_name(g->tasks[t].kind), config_channel_name(g->tasks[t].channel));
+        log_info(C, "group", "name=%s source=%s restart=%s symbols=%zu tasks=%s", g->name, g->source_name,
+                 config_restart_name(g->restart), g->nsymbols, a);
+    }
+}
+
+static const char *type_doc(const struct row *r, char *buf, size_t n) {
+    char lim[2][32];
+    switch (r->type) {
+    case T_NAME: return "name";
+    case T_PATH: case T_SECRET: return "path";
+    case T_ENUM: { /* not enum_choices(): '|' would split a Markdown table cell */
+        size_t len = (size_t)snprintf(buf, n, "one of");
+        for (const struct enum_value *v = r->values; v->name && len < n; v++)
+            len += (size_t)snprintf(buf + len, n - len, "%s `%s`", v == r->values ? "" : ",", v->name);
+        return buf;
+    }
+    case T_DURATION:
+        snprintf(buf, n, "duration, %s to %s", duration_text(r->min, lim[0], sizeof lim[0]),
+                 duration_text(r->max, lim[1], sizeof lim[1]));
+        return buf;
+    case T_UINT: snprintf(buf, n, "integer, %llu to %llu", (unsigned long long)r->min, (unsigned long long)r->max);
+        return buf;
+    case T_BOOL: return "boolean";
+    case T_URL: {
+        size_t len = (size_t)snprintf(buf, n, "URL:");
+        for (const char *p = r->schemes; *p && len < n;) {
+            size_t w = strcspn(p, " ");
+            len += (size_t)snprintf(buf + len, n - len, "%s `%.*s://`", p == r->schemes ? "" : ",", (int)w, p);
+            p += w + (p[w] == ' ');
+        }
+        return buf;
+    }
+    case T_SYMBOLS: return "array of symbols";
+    case T_TABLE: return "table";
+    case T_TABLES: return "array of tables";
+    }
+    return "";
+}
+
+static void print_section(FILE *f, const struct section *sec, bool array) {
+    char type[160], def[160];
+    fprintf(f, "\n### %s%s%s\n\n| key | type | default | meaning |\n|---|---|---|---|\n", array ? "[[" : "[",
+            sec->toml_path, array ? "]]" : "]");
+    for (size_t i = 0; i < sec->nrows; i++) {
+        const struct row *r = &sec->rows[i];
+        if (r->def) snprintf(def, sizeof def, r->type == T_UINT || r->type == T_BOOL ? "`%s`" : "`\"%s\"`", r->def);
+        else snprintf(def, sizeof def, "%s", r->venue_def[0]               ? "by venue (below)"
+                                             : (r->flags & F_REQUIRED) ? "required"
+                                                                       : "see its table");
+        fprintf(f, "| `%s` | %s | %s | %s%s |\n", r->name, type_doc(r, type, sizeof type), def, r->doc,
+                (r->flags & F_RESTART) ? " A change needs a restart (not a reload)." : "");
+    }
+    for (size_t i = 0; i < sec->nrows; i++)
+        if (sec->rows[i].sub) print_section(f, sec->rows[i].sub, sec->rows[i].type == T_TABLES);
+}
+
+void config_print_reference(FILE *f) {
+    for (size_t i = 0; i < root_section.nrows; i++)
+        print_section(f, root_section.rows[i].sub, root_section.rows[i].type == T_TABLES);
+    fprintf(f, "\n### Defaults by venue\n\n| key |");
+    for (int v = 0; v < CONFIG_VENUE_COUNT; v++) fprintf(f, " %s |", config_venue_name((enum config_venue)v));
+    fprintf(f, "\n|---|---|---|---|---|\n");
+    const struct section *secs[] = {&source_section, &limits_section};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t i = 0; i < secs[s]->nrows; i++) {
+            const struct row *r = &secs[s]->rows[i];
+            if (!r->venue_def[0]) continue;
+            fprintf(f, "| `%s%s` |", s ? "limits." : "", r->name);
+            for (int v = 0; v < CONFIG_VENUE_COUNT; v++) fprintf(f, " `%s` |", r->venue_def[v]);
+            fprintf(f, "\n");
+        }
+}
+
+static size_t schema_keys(const struct section *sec, const char *prefix, const char **out, size_t max, size_t n) {
+    static char paths[128][64];
+    for (size_t i = 0; i < sec->nrows; i++) {
+        const struct row *r = &sec->rows[i];
+        if (r->sub) {
+            n = schema_keys(r->sub, r->sub->toml_path, out, max, n);
+            continue;
+        }
+        if (n < max && n < sizeof paths / sizeof paths[0]) {
+            snprintf(paths[n], sizeof paths[n], "%s.%s", prefix, r->name);
+            out[n] = paths[n];
+        }
+        n++;
+    }
+    return n;
+}
+
+size_t config_schema_keys(const char **out, size_t max) { return schema_keys(&root_section, "", out, max, 0); }

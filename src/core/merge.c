@@ -1,0 +1,369 @@
+/* merge.c -- see merge.h.
+ *
+ * Quotes live in one growable array of records and are found through an open-addressing hash table of
+ * indexes (linear probing, power-of-two size, load at most 70%), keyed by venue + symbol. The best bid and
+ * offer per symbol live in a second array and table keyed by symbol; each lists the indexes of its symbol's
+ * quotes (a handful of venues), so when the best venue's price worsens the side is recomputed over that list.
+ * Indexes, not pointers, tie records together because growing an array moves it. */
+#include "tickd/merge.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tickd/decimal.h"
+
+#define NO_BEST (-1)
+
+struct slot {
+    uint64_t hash;
+    uint32_t ref; /* record index + 1; 0 = empty */
+};
+
+struct table {
+    struct slot *slots;
+    size_t mask; /* size - 1; size is a power of two */
+    size_t count;
+};
+
+struct quote_rec {
+    struct merge_quote q;
+    uint64_t hash;
+    uint32_t bbo; /* index of its symbol's bbo_rec */
+};
+
+struct bbo_rec {
+    char symbol[TICK_SYMBOL_MAX];
+    uint64_t hash;
+    uint32_t quotes[MERGE_VENUES_MAX]; /* quote_rec indexes */
+    uint8_t n_quotes;
+    int8_t best_bid, best_ask; /* positions in quotes[], or NO_BEST */
+};
+
+struct merge {
+    struct quote_rec *quotes;
+    size_t n_quotes, cap_quotes;
+    struct bbo_rec *bbos;
+    size_t n_bbos, cap_bbos;
+    struct table quote_index, bbo_index;
+    struct merge_counters counters;
+};
+
+struct lookup_key {
+    const char *venue; /* NULL for the symbol table */
+    const char *symbol;
+};
+
+enum side { SIDE_BID, SIDE_ASK };
+
+/* ---- hashing and the index tables ---- */
+
+static uint64_t fnv1a(uint64_t h, const char *s) {
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t key_hash(const struct lookup_key *k) {
+    uint64_t h = 14695981039346656037ULL;
+    if (k->venue) h = fnv1a(h, k->venue) * 1099511628211ULL; /* the implicit separator */
+    return fnv1a(h, k->symbol);
+}
+
+typedef bool (*same_fn)(const struct merge *m, uint32_t index, const struct lookup_key *k);
+
+static bool quote_same(const struct merge *m, uint32_t i, const struct lookup_key *k) {
+    const struct tick *t = &m->quotes[i].q.tick;
+    return strcmp(t->venue, k->venue) == 0 && strcmp(t->symbol, k->symbol) == 0;
+}
+
+static bool bbo_same(const struct merge *m, uint32_t i, const struct lookup_key *k) {
+    return strcmp(m->bbos[i].symbol, k->symbol) == 0;
+}
+
+/* The slot holding the key, or the empty slot where it would go. The table is never full. */
+static struct slot *table_lookup(const struct table *t, const struct merge *m, uint64_t h, same_fn same,
+                                 const struct lookup_key *k) {
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        struct slot *s = &t->slots[i];
+        if (s->ref == 0) return s;
+        if (s->hash == h && same(m, s->ref - 1, k)) return s;
+    }
+}
+
+/* Makes room for one more entry; returns 0 or -ENOMEM (the table unchanged). */
+static int table_reserve(struct table *t) {
+    size_t size = t->slots ? t->mask + 1 : 0;
+    if ((t->count + 1) * 10 <= size * 7) return 0;
+    size_t new_size = size ? size * 2 : 64;
+    struct slot *slots = calloc(new_size, sizeof *slots);
+    if (!slots) return -ENOMEM;
+    for (size_t i = 0; i < size; i++) {
+        if (t->slots[i].ref == 0) continue;
+        size_t j = t->slots[i].hash & (new_size - 1);
+        while (slots[j].ref != 0) j = (j + 1) & (new_size - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = new_size - 1;
+    return 0;
+}
+
+static int array_reserve(void **items, size_t *cap, size_t n, size_t item_size) {
+    if (n < *cap) return 0;
+    size_t new_cap = *cap ? *cap * 2 : 64;
+    void *grown = realloc(*items, new_cap * item_size);
+    if (!grown) return -ENOMEM;
+    *items = grown;
+    *cap = new_cap;
+    return 0;
+}
+
+/* ---- validation ---- */
+
+static bool text_ok(const char *s, size_t size, bool may_be_empty) {
+    const char *end = memchr(s, '\0', size);
+    return end && (may_be_empty || end != s);
+}
+
+static bool decimal_field_ok(const char *s) {
+    return text_ok(s, TICK_DECIMAL_MAX, true) && (s[0] == '\0' || decimal_valid(s));
+}
+
+static bool tick_ok(const struct tick *t) {
+    return text_ok(t->venue, sizeof t->venue, false) && text_ok(t->symbol, sizeof t->symbol, false) &&
+           (t->origin == TICK_ORIGIN_STREAM || t->origin == TICK_ORIGIN_REST) && decimal_field_ok(t->bid) &&
+           decimal_field_ok(t->bid_qty) && decimal_field_ok(t->ask) && decimal_field_ok(t->ask_qty) &&
+           decimal_field_ok(t->last);
+}
+
+/* ---- the ordering key ---- */
+
+static uint64_t time_part(int64_t us) { return us > 0 ? (uint64_t)us : 0; }
+
+static struct merge_key key_of(const struct tick *t, const struct merge_key *stored) {
+    struct merge_key k = {0};
+    if (t->origin == TICK_ORIGIN_STREAM) {
+        k.positioned = t->has_seq || t->event_us > 0;
+        k.pos = t->has_seq ? t->seq : time_part(t->event_us);
+        k.time_us = time_part(t->recv_us);
+        k.rank = 1;
+    } else {
+        if (stored) {
+            k.pos = stored->pos;
+            k.positioned = stored->positioned;
+        }
+        k.time_us = time_part(t->sent_us > 0 ? t->sent_us : t->recv_us);
+        k.rank = 0;
+    }
+    return k;
+}
+
+static int key_compare(const struct merge_key *a, const struct merge_key *b) {
+    if (a->pos != b->pos) return a->pos < b->pos ? -1 : 1;
+    if (a->time_us != b->time_us) return a->time_us < b->time_us ? -1 : 1;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+    return 0;
+}
+
+/* MERGE_ACCEPTED when key k of a tick of origin `origin` is newer than the stored key s. Always agrees with
+ * key_compare() on ACCEPTED (the key grows), so a Redis compare-and-set on the key text accepts it too. */
+static enum merge_result decide(enum tick_origin origin, const struct merge_key *k, const struct merge_key *s) {
+    if (origin == TICK_ORIGIN_STREAM && k->positioned && s->positioned) {
+        if (k->pos != s->pos) return k->pos > s->pos ? MERGE_ACCEPTED : MERGE_STALE;
+        /* Same position: a repeat of the stream tick, or older than the REST answer that followed it. */
+        return s->rank == 1 ? MERGE_DUPLICATE : MERGE_STALE;
+    }
+    int c = key_compare(k, s);
+    return c > 0 ? MERGE_ACCEPTED : c < 0 ? MERGE_STALE : MERGE_DUPLICATE;
+}
+
+void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]) {
+    snprintf(buf, MERGE_KEY_TEXT_LEN, "%020" PRIu64 "-%020" PRIu64 "-%c", k->pos, k->time_us,
+             k->rank ? '1' : '0');
+}
+
+/* ---- best bid and offer ---- */
+
+static const char *side_price(const struct tick *t, enum side side) { return side == SIDE_BID ? t->bid : t->ask; }
+static const char *side_qty(const struct tick *t, enum side side) { return side == SIDE_BID ? t->bid_qty : t->ask_qty; }
+
+/* > 0 when price a is better than b on this side (higher bid, lower ask). Both are valid decimals. */
+static int better(const char *a, const char *b, enum side side) {
+    int order = 0;
+    (void)decimal_compare(a, b, &order);
+    return side == SIDE_BID ? order : -order;
+}
+
+static const struct tick *bbo_tick(const struct merge *m, const struct bbo_rec *b, int pos) {
+    return &m->quotes[b->quotes[pos]].q.tick;
+}
+
+/* Recomputes one side over the symbol's venues. The current best keeps its place on a tie, so an unchanged
+ * price never flips the venue. */
+static int8_t best_of(const struct merge *m, const struct bbo_rec *b, int8_t current, enum side side) {
+    int8_t best = NO_BEST;
+    if (current != NO_BEST && side_price(bbo_tick(m, b, current), side)[0]) best = current;
+    for (int i = 0; i < b->n_quotes; i++) {
+        const char *p = side_price(bbo_tick(m, b, i), side);
+        if (!p[0] || i == best) continue;
+        if (best == NO_BEST || better(p, side_price(bbo_tick(m, b, best), side), side) > 0) best = (int8_t)i;
+    }
+    return best;
+}
+
+/* Updates one side after the quote at position `pos` changed; returns whether that side changed. `moved`
+ * says whether this quote's price or size text differs from before. */
+static bool bbo_update_side(const struct merge *m, struct bbo_rec *b, int8_t pos, enum side side, bool moved) {
+    int8_t *best = side == SIDE_BID ? &b->best_bid : &b->best_ask;
+    int8_t before = *best;
+    if (before == pos) {
+        if (moved) *best = best_of(m, b, before, side); /* it may have worsened: look at every venue */
+    } else {
+        const char *p = side_price(bbo_tick(m, b, pos), side);
+        if (p[0] && (before == NO_BEST || better(p, side_price(bbo_tick(m, b, before), side), side) > 0))
+            *best = pos;
+    }
+    return *best != before || (*best == pos && moved);
+}
+
+static int8_t bbo_position(const struct bbo_rec *b, uint32_t quote_index) {
+    for (int i = 0; i < b->n_quotes; i++)
+        if (b->quotes[i] == quote_index) return (int8_t)i;
+    return NO_BEST;
+}
+
+static void fill_side(const struct merge *m, const struct bbo_rec *b, int8_t best, enum side side,
+                      struct merge_bbo_side *out) {
+    memset(out, 0, sizeof *out);
+    if (best == NO_BEST) return;
+    const struct tick *t = bbo_tick(m, b, best);
+    snprintf(out->price, sizeof out->price, "%s", side_price(t, side));
+    snprintf(out->qty, sizeof out->qty, "%s", side_qty(t, side));
+    snprintf(out->venue, sizeof out->venue, "%s", t->venue);
+    out->time_us = t->event_us ? t->event_us : t->recv_us;
+}
+
+/* ---- public ---- */
+
+int merge_new(struct merge **out) {
+    struct merge *m = calloc(1, sizeof *m);
+    if (!m) return -ENOMEM;
+    *out = m;
+    return 0;
+}
+
+void merge_free(struct merge *m) {
+    if (!m) return;
+    free(m->quotes);
+    free(m->bbos);
+    free(m->quote_index.slots);
+    free(m->bbo_index.slots);
+    free(m);
+}
+
+/* Finds or creates the symbol's bbo_rec and adds a new quote record for t; returns its index or a negative
+ * error, leaving everything unchanged on error. */
+static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *quote_slot, uint64_t h) {
+    struct lookup_key sk = {NULL, t->symbol};
+    uint64_t bh = key_hash(&sk);
+    if (table_reserve(&m->bbo_index) < 0 ||
+        array_reserve((void **)&m->bbos, &m->cap_bbos, m->n_bbos, sizeof *m->bbos) < 0 ||
+        array_reserve((void **)&m->quotes, &m->cap_quotes, m->n_quotes, sizeof *m->quotes) < 0)
+        return -ENOMEM;
+    struct slot *bs = table_lookup(&m->bbo_index, m, bh, bbo_same, &sk);
+    if (bs->ref && m->bbos[bs->ref - 1].n_quotes >= MERGE_VENUES_MAX) return -ENOSPC;
+
+    if (!bs->ref) {
+        struct bbo_rec *b = &m->bbos[m->n_bbos];
+        memset(b, 0, sizeof *b);
+        snprintf(b->symbol, sizeof b->symbol, "%s", t->symbol);
+        b->hash = bh;
+        b->best_bid = b->best_ask = NO_BEST;
+        *bs = (struct slot){bh, (uint32_t)++m->n_bbos};
+        m->bbo_index.count++;
+    }
+    uint32_t qi = (uint32_t)m->n_quotes++;
+    struct quote_rec *r = &m->quotes[qi];
+    memset(r, 0, sizeof *r);
+    r->hash = h;
+    r->bbo = bs->ref - 1;
+    struct bbo_rec *b = &m->bbos[r->bbo];
+    b->quotes[b->n_quotes++] = qi;
+    *quote_slot = (struct slot){h, qi + 1};
+    m->quote_index.count++;
+    return qi;
+}
+
+int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out) {
+    if (!tick_ok(t)) {
+        m->counters.invalid++;
+        return -EINVAL;
+    }
+    struct lookup_key k = {t->venue, t->symbol};
+    uint64_t h = key_hash(&k);
+    if (table_reserve(&m->quote_index) < 0) return -ENOMEM;
+    struct slot *s = table_lookup(&m->quote_index, m, h, quote_same, &k);
+
+    bool is_new = s->ref == 0;
+    uint32_t qi;
+    struct merge_key key;
+    if (is_new) {
+        int64_t r = quote_insert(m, t, s, h);
+        if (r < 0) return (int)r;
+        qi = (uint32_t)r;
+        key = key_of(t, NULL);
+    } else {
+        qi = s->ref - 1;
+        const struct merge_quote *q = &m->quotes[qi].q;
+        key = key_of(t, &q->key);
+        enum merge_result verdict = decide(t->origin, &key, &q->key);
+        if (verdict != MERGE_ACCEPTED) {
+            if (verdict == MERGE_STALE) m->counters.stale++;
+            else m->counters.duplicates++;
+            if (out) *out = (struct merge_update){.quote = q, .bbo_changed = false};
+            return verdict;
+        }
+    }
+
+    struct merge_quote *q = &m->quotes[qi].q;
+    bool bid_moved = is_new || strcmp(q->tick.bid, t->bid) != 0 || strcmp(q->tick.bid_qty, t->bid_qty) != 0;
+    bool ask_moved = is_new || strcmp(q->tick.ask, t->ask) != 0 || strcmp(q->tick.ask_qty, t->ask_qty) != 0;
+    q->tick = *t;
+    q->key = key;
+
+    struct bbo_rec *b = &m->bbos[m->quotes[qi].bbo];
+    int8_t pos = bbo_position(b, qi);
+    bool bid_changed = bbo_update_side(m, b, pos, SIDE_BID, bid_moved);
+    bool ask_changed = bbo_update_side(m, b, pos, SIDE_ASK, ask_moved);
+    m->counters.accepted++;
+    if (out) *out = (struct merge_update){.quote = q, .bbo_changed = bid_changed || ask_changed};
+    return MERGE_ACCEPTED;
+}
+
+const struct merge_quote *merge_get(const struct merge *m, const char *venue, const char *symbol) {
+    if (!m->quote_index.slots || !venue || !symbol) return NULL;
+    struct lookup_key k = {venue, symbol};
+    const struct slot *s = table_lookup(&m->quote_index, m, key_hash(&k), quote_same, &k);
+    return s->ref ? &m->quotes[s->ref - 1].q : NULL;
+}
+
+int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *out) {
+    if (!m->bbo_index.slots || !symbol) return -ENOENT;
+    struct lookup_key k = {NULL, symbol};
+    const struct slot *s = table_lookup(&m->bbo_index, m, key_hash(&k), bbo_same, &k);
+    if (!s->ref) return -ENOENT;
+    const struct bbo_rec *b = &m->bbos[s->ref - 1];
+    snprintf(out->symbol, sizeof out->symbol, "%s", b->symbol);
+    fill_side(m, b, b->best_bid, SIDE_BID, &out->bid);
+    fill_side(m, b, b->best_ask, SIDE_ASK, &out->ask);
+    return 0;
+}
+
+void merge_counters_get(const struct merge *m, struct merge_counters *out) {
+    *out = m->counters;
+    out->quotes = m->n_quotes;
+    out->symbols = m->n_bbos;
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The command line: --check-config accepts the example and rejects broken files with exit 78 and the exact
+# messages, --version and --help answer, a bad flag exits 64, and the daemon exits 0 on SIGTERM.
+set -uo pipefail
+ROOT=${TICKD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+TICKD=$ROOT/${BUILD:-build}/tickd
+cd "$ROOT" || exit 1
+tmp=$(mktemp -d /tmp/tickd-check-config.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+# expect NAME WANT_RC WANT_SUBSTRING -- ARGS...: runs tickd, checks its exit code and that its output has the text.
+expect() {
+  local name=$1 want_rc=$2 want_text=$3
+  shift 4
+  local out rc
+  out=$("$TICKD" "$@" 2>&1)
+  rc=$?
+  if [[ $rc -ne $want_rc ]]; then
+    fail "$name: exit $rc, expected $want_rc"; printf '%s\n' "$out" | head -n 20; return
+  fi
+  if [[ -n $want_text && $out != *"$want_text"* ]]; then
+    fail "$name: output lacks: $want_text"; printf '%s\n' "$out" | head -n 20; return
+  fi
+  ok "$name"
+}
+
+if [[ ! -x $TICKD ]]; then
+  echo "FAIL $TICKD is not built"
+  echo "# passed=0 failed=1 skipped=0"
+  exit 1
+fi
+
+expect "example accepted" 0 "config/tickd.toml: ok (4 sources, 4 groups)" -- --check-config -c config/tickd.toml
+expect "--config=FILE" 0 "config/tickd.toml: ok" -- --check-config --config=config/tickd.toml
+expect "version" 0 "tickd $(cat "$ROOT/VERSION")" -- --version
+expect "help" 0 "--check-config" -- --help
+expect "bad flag" 64 "unrecognized option '--bogus'" -- --bogus
+expect "stray argument" 64 "unexpected argument 'extra'" -- --check-config extra
+expect "missing file" 78 "$tmp/none.toml: cannot read: No such file or directory" -- --check-config -c "$tmp/none.toml"
+
+cat >"$tmp/syntax.toml" <<'TOML'
+[daemon]
+log_level = "info
+TOML
+expect "syntax error" 78 "$tmp/syntax.toml:2:" -- --check-config -c "$tmp/syntax.toml"
+
+# One file, many errors: each is reported, in document order, and the URL password is not printed.
+cat >"$tmp/broken.toml" <<'TOML'
+[daemon]
+log_level = "loud"
+
+[redis]
+url = "http://user:hunter2@127.0.0.1"
+pasword_file = "x"
+
+[[source]]
+name = "binance"
+venue = "binance"
+
+[[group]]
+name = "x"
+source = "y"
+symbols = ["BTC-USDT"]
+  [[group.task]]
+  kind = "stream"
+  stale_after = "10"
+
+[[group]]
+name = "empty"
+source = "binance"
+symbols = []
+  [[group.task]]
+  kind = "poll"
+TOML
+out=$("$TICKD" --check-config -c "$tmp/broken.toml" 2>&1)
+rc=$?
+want="$tmp/broken.toml:2:13: daemon.log_level: expected one of error | warn | info | debug, got \"loud\"
+$tmp/broken.toml:5:7: redis.url: expected a URL redis://host[:port][/path], got \"http://user:***@127.0.0.1\"
+$tmp/broken.toml:6:16: redis: unknown key \"pasword_file\" (did you mean \"password_file\"?)
+$tmp/broken.toml:14:10: group \"x\": source \"y\" is not defined
+$tmp/broken.toml:18:17: group \"x\": task #1: stale_after: expected a duration with a unit (ms, s, m, h) such as \"30s\", got \"10\"
+$tmp/broken.toml:23:11: group \"empty\": symbols: the list is empty, expected at least one symbol
+tickd: $tmp/broken.toml: 6 errors"
+if [[ $rc -eq 78 && $out == "$want" ]]; then ok "every error reported"; else
+  fail "every error reported (exit $rc)"; diff <(printf '%s\n' "$want") <(printf '%s\n' "$out"); fi
+if [[ $out != *hunter2* ]]; then ok "password not printed"; else fail "password printed"; fi
+
+cat >"$tmp/dup.toml" <<'TOML'
+[[source]]
+name = "a"
+venue = "okx"
+[[source]]
+name = "a"
+venue = "kraken"
+TOML
+expect "duplicate source" 78 "$tmp/dup.toml:5:8: source \"a\" is defined twice (first at line 2)" -- \
+  --check-config -c "$tmp/dup.toml"
+
+# The daemon itself: loads, logs its config without secrets, stops cleanly on SIGTERM.
+printf '[rabbitmq]\nurl = "amqp://u:s3cret@127.0.0.1:1/%%2f"\n' >"$tmp/run.toml"
+"$TICKD" -c "$tmp/run.toml" 2>"$tmp/run.log" &
+pid=$!
+for _ in $(seq 1 100); do grep -q 'msg=running' "$tmp/run.log" && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [[ $rc -eq 0 ]] && grep -q 'msg=stopped' "$tmp/run.log"; then ok "SIGTERM exits 0"; else
+  fail "SIGTERM exits 0 (exit $rc)"; cat "$tmp/run.log"; fi
+if grep -q 'url=amqp://u:\*\*\*@127.0.0.1:1/%2f' "$tmp/run.log" && ! grep -q s3cret "$tmp/run.log"; then
+  ok "daemon log redacts URLs"; else fail "daemon log redacts URLs"; cat "$tmp/run.log"; fi
+
+echo "# passed=$passed failed=$failed skipped=0"
+[[ $failed -eq 0 ]]

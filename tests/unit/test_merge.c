@@ -1,0 +1,286 @@
+/* Unit tests of the merge: every ordering rule, the REST-versus-stream race, the ordering key text, the best
+ * bid and offer across venues, bad input, and 100k instruments. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tickd/merge.h"
+#include "tt.h"
+
+static struct merge *m;
+
+static void fresh(void) {
+    merge_free(m);
+    m = NULL;
+    TT_ASSERT_INT(merge_new(&m), 0);
+}
+
+static struct tick quote(const char *venue, const char *symbol, const char *bid, const char *ask) {
+    struct tick t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.venue, sizeof t.venue, "%s", venue);
+    snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
+    snprintf(t.bid, sizeof t.bid, "%s", bid);
+    snprintf(t.bid_qty, sizeof t.bid_qty, "1");
+    snprintf(t.ask, sizeof t.ask, "%s", ask);
+    snprintf(t.ask_qty, sizeof t.ask_qty, "2");
+    return t;
+}
+
+static struct tick stream_seq(uint64_t seq, int64_t recv_us, const char *bid) {
+    struct tick t = quote("binance", "BTC-USDT", bid, "70000");
+    t.has_seq = true;
+    t.seq = seq;
+    t.recv_us = recv_us;
+    return t;
+}
+
+static struct tick rest(int64_t sent_us, int64_t recv_us, const char *bid) {
+    struct tick t = quote("binance", "BTC-USDT", bid, "70000");
+    t.origin = TICK_ORIGIN_REST;
+    t.sent_us = sent_us;
+    t.recv_us = recv_us;
+    return t;
+}
+
+static int apply(struct tick t) { return merge_apply(m, &t, NULL); }
+
+static const char *stored_bid(void) { return merge_get(m, "binance", "BTC-USDT")->tick.bid; }
+
+static void test_stream_orders_by_seq(void) {
+    fresh();
+    TT_ASSERT_INT(apply(stream_seq(10, 1000, "1.0")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(stream_seq(9, 2000, "0.9")), MERGE_STALE); /* received later, but an older update */
+    TT_ASSERT_INT(apply(stream_seq(10, 3000, "1.0")), MERGE_DUPLICATE);
+    TT_ASSERT_INT(apply(stream_seq(11, 900, "1.1")), MERGE_ACCEPTED); /* newer update, whatever the clock says */
+    TT_ASSERT_STR(stored_bid(), "1.1");
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    TT_ASSERT_INT(c.accepted, 2);
+    TT_ASSERT_INT(c.stale, 1);
+    TT_ASSERT_INT(c.duplicates, 1);
+    TT_ASSERT_INT(c.quotes, 1);
+}
+
+static void test_stream_without_seq_orders_by_event_time(void) {
+    fresh();
+    struct tick t = quote("okx", "BTC-USDT", "5", "6");
+    t.event_us = 5000, t.recv_us = 100;
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+    t.event_us = 4000, t.recv_us = 200;
+    TT_ASSERT_INT(apply(t), MERGE_STALE);
+    t.event_us = 5000, t.recv_us = 300;
+    TT_ASSERT_INT(apply(t), MERGE_DUPLICATE);
+    t.event_us = 5001;
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+}
+
+static void test_stream_without_seq_or_time_orders_by_receipt(void) {
+    fresh();
+    struct tick t = quote("kraken", "BTC-USD", "5", "6");
+    t.recv_us = 100;
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(t), MERGE_DUPLICATE);
+    t.recv_us = 99;
+    TT_ASSERT_INT(apply(t), MERGE_STALE);
+    t.recv_us = 101;
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+}
+
+static void test_rest_vs_rest_by_sent_time(void) {
+    fresh();
+    TT_ASSERT_INT(apply(rest(1000, 1500, "1")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(rest(900, 1600, "0.9")), MERGE_STALE); /* answered later, asked earlier */
+    TT_ASSERT_INT(apply(rest(1000, 1700, "1")), MERGE_DUPLICATE);
+    TT_ASSERT_INT(apply(rest(1100, 1200, "1.1")), MERGE_ACCEPTED);
+    TT_ASSERT_STR(stored_bid(), "1.1");
+}
+
+/* The race of issue 6: a slow REST answer arriving after a newer stream tick must not overwrite it. */
+static void test_rest_vs_stream_race(void) {
+    fresh();
+    TT_ASSERT_INT(apply(stream_seq(5, 1000, "5")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(rest(900, 1100, "4")), MERGE_STALE);  /* asked before the stream tick came */
+    TT_ASSERT_INT(apply(rest(1000, 1100, "4")), MERGE_STALE); /* asked the same microsecond: stream wins */
+    TT_ASSERT_STR(stored_bid(), "5");
+    TT_ASSERT_INT(apply(rest(1001, 1200, "6")), MERGE_ACCEPTED); /* asked after: it is newer */
+    TT_ASSERT_STR(stored_bid(), "6");
+    TT_ASSERT_INT(apply(stream_seq(5, 1300, "5")), MERGE_STALE); /* a repeat of seq 5 is older than the answer */
+    TT_ASSERT_INT(apply(stream_seq(4, 1300, "4")), MERGE_STALE);
+    TT_ASSERT_INT(apply(stream_seq(6, 1300, "7")), MERGE_ACCEPTED); /* the stream beats the older REST answer */
+    TT_ASSERT_STR(stored_bid(), "7");
+}
+
+static void test_stream_beats_earlier_rest(void) {
+    fresh();
+    TT_ASSERT_INT(apply(rest(1000, 1200, "1")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(stream_seq(0, 1300, "2")), MERGE_ACCEPTED); /* even seq 0: no stream position held yet */
+    TT_ASSERT_STR(stored_bid(), "2");
+
+    fresh(); /* unsequenced stream vs REST: by receive time against sent time */
+    TT_ASSERT_INT(apply(rest(1000, 1200, "1")), MERGE_ACCEPTED);
+    struct tick t = quote("binance", "BTC-USDT", "2", "3");
+    t.recv_us = 999;
+    TT_ASSERT_INT(apply(t), MERGE_STALE);
+    t.recv_us = 1000;
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+}
+
+/* Every accepted tick's key text is strictly greater than the previous one: a Redis compare-and-set on the
+ * text accepts exactly what the merge accepted. */
+static void test_key_text_grows_with_every_accept(void) {
+    fresh();
+    struct tick seqs[] = {rest(800, 900, "1"),        stream_seq(5, 1000, "2"), rest(1001, 1100, "3"),
+                          stream_seq(5, 1200, "2"),   stream_seq(6, 1200, "4"), rest(1100, 1300, "5"),
+                          rest(1250, 1300, "6"),      stream_seq(7, 1400, "7"), stream_seq(7, 1500, "7")};
+    char prev[MERGE_KEY_TEXT_LEN] = "";
+    for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        struct merge_update u;
+        int r = merge_apply(m, &seqs[i], &u);
+        TT_ASSERT(r >= 0);
+        char text[MERGE_KEY_TEXT_LEN];
+        merge_key_format(&u.quote->key, text);
+        TT_ASSERT_INT(strlen(text), MERGE_KEY_TEXT_LEN - 1);
+        if (r == MERGE_ACCEPTED) TT_ASSERT(strcmp(text, prev) > 0);
+        else TT_ASSERT_STR(text, prev);
+        memcpy(prev, text, sizeof prev);
+    }
+    struct merge_key k = {.pos = 123456789, .time_us = 1718000000123456, .rank = 1};
+    char text[MERGE_KEY_TEXT_LEN];
+    merge_key_format(&k, text);
+    TT_ASSERT_STR(text, "00000000000123456789-00001718000000123456-1");
+    k = (struct merge_key){.pos = UINT64_MAX, .time_us = 0, .rank = 0};
+    merge_key_format(&k, text);
+    TT_ASSERT_STR(text, "18446744073709551615-00000000000000000000-0");
+}
+
+static void test_bad_ticks_are_rejected(void) {
+    fresh();
+    struct tick t = quote("binance", "", "1", "2");
+    TT_ASSERT_INT(apply(t), -EINVAL);
+    t = quote("binance", "BTC-USDT", "1e5", "2");
+    TT_ASSERT_INT(apply(t), -EINVAL);
+    t = quote("binance", "BTC-USDT", "1", "2");
+    memset(t.symbol, 'A', sizeof t.symbol); /* unterminated */
+    TT_ASSERT_INT(apply(t), -EINVAL);
+    t = quote("binance", "BTC-USDT", "1", "2");
+    memset(t.ask_qty, '9', sizeof t.ask_qty);
+    TT_ASSERT_INT(apply(t), -EINVAL);
+    t = quote("binance", "BTC-USDT", "1", "2");
+    t.origin = (enum tick_origin)7;
+    TT_ASSERT_INT(apply(t), -EINVAL);
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    TT_ASSERT_INT(c.invalid, 5);
+    TT_ASSERT_INT(c.quotes, 0);
+    TT_ASSERT(merge_get(m, "binance", "BTC-USDT") == NULL);
+}
+
+static void bbo_tick(const char *venue, const char *bid, const char *ask, int64_t recv_us, bool changed) {
+    struct tick t = quote(venue, "ETH-USDT", bid, ask);
+    t.recv_us = recv_us;
+    struct merge_update u;
+    TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_ACCEPTED);
+    if (u.bbo_changed != changed) TT_FAIL("tick %s %s/%s: bbo_changed=%d", venue, bid, ask, u.bbo_changed);
+}
+
+static void expect_bbo(const char *bid, const char *bid_venue, const char *ask, const char *ask_venue) {
+    struct merge_bbo b;
+    TT_ASSERT_INT(merge_bbo_get(m, "ETH-USDT", &b), 0);
+    TT_ASSERT_STR(b.bid.price, bid);
+    TT_ASSERT_STR(b.bid.venue, bid_venue);
+    TT_ASSERT_STR(b.ask.price, ask);
+    TT_ASSERT_STR(b.ask.venue, ask_venue);
+}
+
+static void test_bbo_across_venues(void) {
+    fresh();
+    bbo_tick("binance", "3000.10", "3000.50", 1, true);
+    expect_bbo("3000.10", "binance", "3000.50", "binance");
+    bbo_tick("okx", "3000.2", "3000.6", 2, true); /* better bid, worse ask */
+    expect_bbo("3000.2", "okx", "3000.50", "binance");
+    bbo_tick("kraken", "3000.20", "3000.5", 3, false); /* ties keep the incumbent */
+    expect_bbo("3000.2", "okx", "3000.50", "binance");
+    bbo_tick("kraken", "3000.20", "3000.5", 4, false); /* same prices, later: nothing to tell */
+    bbo_tick("coinbase", "2999", "3001", 5, false); /* worse on both sides */
+
+    /* The best bid's venue drops its bid: recompute over every venue; kraken's equal bid takes over. */
+    bbo_tick("okx", "2990", "3000.6", 6, true);
+    expect_bbo("3000.20", "kraken", "3000.50", "binance");
+    bbo_tick("kraken", "2980", "3000.5", 7, true);
+    expect_bbo("3000.10", "binance", "3000.50", "binance");
+    /* The best ask's venue withdraws its ask: the next lowest wins. */
+    bbo_tick("binance", "3000.10", "", 8, true);
+    expect_bbo("3000.10", "binance", "3000.5", "kraken");
+    /* The best side's size changes: a change, same venue. */
+    struct tick t = quote("binance", "ETH-USDT", "3000.10", "");
+    snprintf(t.bid_qty, sizeof t.bid_qty, "7.5");
+    t.recv_us = 9;
+    struct merge_update u;
+    TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_ACCEPTED);
+    TT_ASSERT(u.bbo_changed);
+    struct merge_bbo b;
+    TT_ASSERT_INT(merge_bbo_get(m, "ETH-USDT", &b), 0);
+    TT_ASSERT_STR(b.bid.qty, "7.5");
+    TT_ASSERT_INT(b.bid.time_us, 9);
+    TT_ASSERT_INT(merge_bbo_get(m, "XRP-USDT", &b), -ENOENT);
+}
+
+static void test_venue_limit_per_symbol(void) {
+    fresh();
+    for (int i = 0; i <= MERGE_VENUES_MAX; i++) {
+        char venue[16];
+        snprintf(venue, sizeof venue, "v%d", i);
+        struct tick t = quote(venue, "BTC-USDT", "1", "2");
+        TT_ASSERT_INT(merge_apply(m, &t, NULL), i < MERGE_VENUES_MAX ? MERGE_ACCEPTED : -ENOSPC);
+    }
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    TT_ASSERT_INT(c.quotes, MERGE_VENUES_MAX);
+}
+
+static void test_100k_instruments(void) {
+    fresh();
+    const char *venues[] = {"binance", "coinbase", "kraken", "okx"};
+    enum { N = 100000 };
+    char sym[32], bid[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(sym, sizeof sym, "S%d-USDT", i / 4);
+        snprintf(bid, sizeof bid, "%d.%d", i / 4, i % 4);
+        struct tick t = quote(venues[i % 4], sym, bid, "999999");
+        t.recv_us = 1;
+        TT_ASSERT_INT(merge_apply(m, &t, NULL), MERGE_ACCEPTED);
+    }
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    TT_ASSERT_INT(c.quotes, N);
+    TT_ASSERT_INT(c.symbols, N / 4);
+    for (int i = 0; i < N; i++) {
+        snprintf(sym, sizeof sym, "S%d-USDT", i / 4);
+        snprintf(bid, sizeof bid, "%d.%d", i / 4, i % 4);
+        const struct merge_quote *q = merge_get(m, venues[i % 4], sym);
+        TT_ASSERT(q != NULL);
+        TT_ASSERT_STR(q->tick.bid, bid);
+    }
+    TT_ASSERT(merge_get(m, "binance", "S25000-USDT") == NULL);
+    struct merge_bbo b;
+    TT_ASSERT_INT(merge_bbo_get(m, "S12345-USDT", &b), 0);
+    TT_ASSERT_STR(b.bid.price, "12345.3");
+    TT_ASSERT_STR(b.bid.venue, "okx");
+}
+
+int main(void) {
+    TT_RUN(test_stream_orders_by_seq);
+    TT_RUN(test_stream_without_seq_orders_by_event_time);
+    TT_RUN(test_stream_without_seq_or_time_orders_by_receipt);
+    TT_RUN(test_rest_vs_rest_by_sent_time);
+    TT_RUN(test_rest_vs_stream_race);
+    TT_RUN(test_stream_beats_earlier_rest);
+    TT_RUN(test_key_text_grows_with_every_accept);
+    TT_RUN(test_bad_ticks_are_rejected);
+    TT_RUN(test_bbo_across_venues);
+    TT_RUN(test_venue_limit_per_symbol);
+    TT_RUN(test_100k_instruments);
+    merge_free(m);
+    return tt_finish();
+}
