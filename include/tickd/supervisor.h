@@ -1,0 +1,84 @@
+/* supervisor.h -- keeps task groups running: restarts with backoff, parking, orderly stop.
+ *
+ * The supervisor does not hold groups directly but *group specs*: a name, a restart type and a spawn callback
+ * that fills a fresh group with its tasks. So it can rebuild a group whenever the old one is done:
+ *
+ *     static int binance_spawn(struct task_group *g, void *cfg) {
+ *         return group_spawn(g, &ws_ops, "ws", cfg, NULL);
+ *     }
+ *     supervisor_add_group(sup, &(struct group_spec){.name = "binance", .restart = RESTART_PERMANENT,
+ *                                                    .spawn = binance_spawn, .arg = cfg});
+ *
+ * RESTARTS (the Erlang/OTP rules). When a group is done, its restart type decides: permanent groups always
+ * restart, transient ones only after a failure (an outcome other than 0 or -ECANCELED), temporary ones never
+ * (they stay in the tree as "stopped" until removed). A restart waits a backoff with full jitter: a random
+ * delay in [backoff_min, cap], where cap doubles with each recent restart up to backoff_max. More than
+ * max_restarts restarts within restart_window park the group for park_ms (logged as "parked" with the time it
+ * retries); a group that has been ready for forgive_after has its restart history cleared. When more than
+ * max_parked groups are parked at once, on_exit() is called with a non-zero exit status: the daemon exits and
+ * lets systemd restart it.
+ *
+ * CHANGES AT RUNTIME (config reload). add starts a new group; replace swaps the spec of an existing one (its
+ * running group is stopped and then restarted at once under the new spec); remove stops a group and then
+ * forgets it.
+ *
+ * STOP. supervisor_stop() stops the groups one by one in the reverse order they were added; when the deadline
+ * passes, the ones left are killed at once. Then on_done() is called and the supervisor is freed.
+ *
+ * The tree (groups with their state, restarts and last error, then their tasks) is visible through
+ * supervisor_visit(). Jitter comes from a seedable PRNG, so tests are deterministic. */
+#ifndef TICKD_SUPERVISOR_H
+#define TICKD_SUPERVISOR_H
+
+#include <stdint.h>
+
+#include "tickd/task.h"
+
+struct supervisor;
+
+enum restart_type { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
+
+struct group_spec {
+    const char *name;                                /* unique in the supervisor; copied */
+    enum restart_type restart;
+    int (*spawn)(struct task_group *g, void *arg);   /* fills the group; a negative return fails it */
+    void *arg;                                       /* borrowed: must outlive the spec's use */
+};
+
+#define SUPERVISOR_MAX_RESTARTS 64 /* largest max_restarts accepted */
+#define SUPERVISOR_EXIT_STATUS 1
+
+struct supervisor_opts {
+    uint64_t backoff_min_ms, backoff_max_ms;   /* 1 <= min <= max */
+    unsigned max_restarts;                     /* 1..SUPERVISOR_MAX_RESTARTS */
+    uint64_t restart_window_ms;
+    uint64_t forgive_after_ms;                 /* 0: never forgive */
+    uint64_t park_ms;
+    unsigned max_parked;                       /* on_exit() when more groups than this are parked */
+    uint64_t grace_ms;                         /* each group's grace period (0: TASK_GRACE_DEFAULT_MS) */
+    uint64_t seed;                             /* jitter PRNG seed; 0 takes one from the clock */
+    void (*on_exit)(struct supervisor *s, int exit_status, const char *cause, void *data); /* at most once */
+    void (*on_done)(struct supervisor *s, void *data); /* after stop; s is freed when it returns */
+    void *data;
+};
+
+/* -EINVAL for inconsistent options. */
+int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *opts, struct supervisor **out);
+/* Starts the group now. -EEXIST for a taken name, -ECANCELED while stopping. */
+int supervisor_add_group(struct supervisor *s, const struct group_spec *spec);
+/* Adds the spec, or swaps it in for the group of the same name and restarts that group without backoff. */
+int supervisor_replace_group(struct supervisor *s, const struct group_spec *spec);
+/* Stops the group (deferred), then forgets it. -ENOENT if unknown. */
+int supervisor_remove_group(struct supervisor *s, const char *name);
+/* Fills out with the group's line of the tree. -ENOENT if unknown. */
+int supervisor_lookup(const struct supervisor *s, const char *name, struct tree_node *out);
+/* Visits each group's line (task == NULL), then each of its tasks. */
+void supervisor_visit(const struct supervisor *s, tree_visit_cb cb, void *arg);
+void supervisor_stop(struct supervisor *s, uint64_t deadline_ms);
+
+/* The backoff before restart number `attempt` (1, 2, ...): uniform in [min, min(max, min * 2^attempt)]. */
+uint64_t backoff_delay_ms(uint64_t min_ms, uint64_t max_ms, unsigned attempt, uint64_t *rng);
+/* splitmix64: the next pseudo-random value of *state. */
+uint64_t prng_next(uint64_t *state);
+
+#endif
