@@ -3,19 +3,25 @@
  * RestartPreventExitStatus=78 then does not restart a daemon that cannot start). */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "tickd/config.h"
 #include "tickd/daemon.h"
+#include "tickd/status.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: tickd [-c FILE]                 run the daemon\n"
             "       tickd --check-config [-c FILE]  validate the configuration and exit\n"
+            "       tickd status [-s SOCKET]        print the task tree of the running daemon\n"
             "       tickd --config-reference        print every configuration key as Markdown\n"
             "       tickd --version | --help\n"
             "options:\n"
-            "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n");
+            "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+            "  -s, --status-socket PATH\n"
+            "                      the status socket (default $RUNTIME_DIRECTORY/status.sock, else\n"
+            "                      /run/tickd/status.sock, else /tmp/tickd-UID.sock)\n");
 }
 
 /* Loads path, or prints every error on stderr and returns NULL. */
@@ -31,17 +37,26 @@ static struct tickd_config *load(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    enum { RUN, CHECK, REFERENCE } mode = RUN;
+    enum { RUN, CHECK, REFERENCE, STATUS } mode = RUN;
     const char *path = CONFIG_DEFAULT_PATH;
+    const char *status_socket = NULL;
+    if (argc > 1 && strcmp(argv[1], "status") == 0) {
+        mode = STATUS;
+        argv[1] = argv[0]; /* getopt then sees the options after the sub-command */
+        argv++;
+        argc--;
+    }
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},     {"check-config", no_argument, NULL, 'C'},
         {"config-reference", no_argument, NULL, 'R'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},             {0},
+        {"help", no_argument, NULL, 'h'},             {"status-socket", required_argument, NULL, 's'},
+        {0},
     };
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
+        case 's': status_socket = optarg; break;
         case 'C': mode = CHECK; break;
         case 'R': mode = REFERENCE; break;
         case 'V': printf("tickd %s\n", TICKD_VERSION); return 0;
@@ -54,6 +69,11 @@ int main(int argc, char **argv) {
         usage(stderr);
         return EX_USAGE;
     }
+    if (mode == STATUS) {
+        char def[108];
+        if (!status_socket) status_default_path(def, sizeof def);
+        return status_client_print(status_socket ? status_socket : def) == 0 ? 0 : EX_UNAVAILABLE;
+    }
     if (mode == REFERENCE) {
         config_print_reference(stdout);
         return 0;
@@ -61,11 +81,11 @@ int main(int argc, char **argv) {
 
     struct tickd_config *cfg = load(path);
     if (!cfg) return EX_CONFIG;
-    int rc = 0;
-    if (mode == CHECK)
+    if (mode == CHECK) {
         printf("%s: ok (%zu sources, %zu groups)\n", path, cfg->nsources, cfg->ngroups);
-    else
-        rc = daemon_run(cfg) < 0 ? EX_SOFTWARE : 0;
-    config_free(cfg);
-    return rc;
+        config_free(cfg);
+        return 0;
+    }
+    struct daemon_opts dopts = {.status_socket = status_socket};
+    return daemon_run(cfg, &dopts); /* takes cfg */
 }

@@ -1,59 +1,668 @@
-/* daemon.c -- the daemon's loop: logging from [daemon], then wait for SIGTERM/SIGINT and shut down cleanly.
- * The runtime (sinks, supervisor, sources) starts and stops here; until it exists the loop holds only the
- * signal watchers. */
+/* daemon.c -- the running process: builds the tree of daemon.h from a config, moves ticks from the sources
+ * through the merge into the sinks, reports (stats lines, status socket, sd_notify) and reloads.
+ *
+ * Ownership. The daemon owns the sinks, one `struct source_rt` per [[source]] and one `struct group_rt` per
+ * [[group]]. A group runtime holds what the group's tasks borrow (the symbol table, the task arguments); the
+ * supervisor rebuilds the group from it at every restart. On reload a runtime that is replaced is not freed at
+ * once: the old group's tasks may still be finishing (at most the grace period), so it is retired and freed
+ * by a later sweep. A source runtime lives as long as a group may use it: its limiter is what keeps a restart
+ * storm from breaking the exchange's limits. */
 #include "tickd/daemon.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <uv.h>
 
-struct daemon {
-    uv_loop_t loop;
-    uv_signal_t sigterm, sigint;
-    int stop_signal;
+#include "tickd/amqp_sink.h"
+#include "tickd/http.h"
+#include "tickd/log.h"
+#include "tickd/merge.h"
+#include "tickd/notify.h"
+#include "tickd/redis_sink.h"
+#include "tickd/source.h"
+#include "tickd/status.h"
+#include "tickd/supervisor.h"
+#include "tickd/ws.h"
+
+#define GROUP_GRACE_MS 3000
+#define RETIRE_AFTER_MS (3 * GROUP_GRACE_MS)
+#define STOP_DEADLINE_MS 8000
+#define READY_CHECK_MS 20
+#define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
+#define BINANCE_MAX_AGE_MS (23ULL * 3600 * 1000) /* Binance cuts every connection at 24 h */
+
+struct daemon;
+
+struct source_rt {
+    struct source src;
+    const struct config_source *cfg; /* in the current config; NULL once retired */
+    struct limiter_window windows[4];
+    struct source_rt *next;
+    int64_t retired_at_ms; /* 0 while in use */
 };
 
-static void on_closed(uv_handle_t *h) { (void)h; /* the handles live in struct daemon on the stack */ }
+struct group_rt {
+    char name[96];
+    struct daemon *d;
+    struct source_rt *source;
+    enum restart_type restart;
+    struct venue_symbols symbols;
+    struct poll_args *polls;
+    size_t npolls;
+    struct stream_args *streams;
+    size_t nstreams;
+    struct group_rt *next;
+    int64_t retired_at_ms;
+};
+
+struct ingest_counters {
+    uint64_t ticks, accepted, stale, duplicates, invalid, refused_redis, refused_amqp;
+};
+
+struct daemon {
+    uv_loop_t loop;
+    struct tickd_config *cfg;
+    const struct daemon_opts *opts;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t stats_timer, ready_timer;
+    struct status_server status;
+    struct notify_watchdog watchdog;
+    struct http_client *http;
+    struct ws_client *ws;
+    struct merge *merge;
+    struct redis_sink *redis;
+    struct amqp_sink *amqp;
+    struct supervisor *sup;
+    struct source_rt *sources;
+    struct group_rt *groups;
+    struct ingest_counters in;
+    struct ingest_counters in_at_last_stats;
+    uint64_t frames_at_last_stats;
+    int64_t started_ms, last_stats_ms;
+    bool ready_sent, stopping;
+    int exit_status;
+    int pending_closes; /* sinks and limiters still closing during shutdown */
+};
+
+/* ---- ticks: source → merge → sinks ---- */
+
+static void ingest(void *arg, const struct tick *ticks, size_t n) {
+    struct daemon *d = arg;
+    for (size_t i = 0; i < n; i++) {
+        struct merge_update up;
+        d->in.ticks++;
+        int r = merge_apply(d->merge, &ticks[i], &up);
+        if (r == MERGE_STALE) {
+            d->in.stale++;
+            continue;
+        }
+        if (r == MERGE_DUPLICATE) {
+            d->in.duplicates++;
+            continue;
+        }
+        if (r < 0) {
+            d->in.invalid++;
+            continue;
+        }
+        d->in.accepted++;
+        const struct tick *t = &up.quote->tick;
+        if (redis_sink_put(d->redis, t, &up.quote->key) < 0) d->in.refused_redis++;
+        if (amqp_sink_put(d->amqp, t) < 0) d->in.refused_amqp++;
+        if (up.bbo_changed) {
+            struct merge_bbo bbo;
+            if (merge_bbo_get(d->merge, t->symbol, &bbo) == 0) redis_sink_put_bbo(d->redis, &bbo, t->recv_us);
+        }
+    }
+}
+
+/* ---- sources ---- */
+
+static struct source_rt *source_rt_new(struct daemon *d, const struct config_source *cs) {
+    struct source_rt *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->cfg = cs;
+    struct source *src = &s->src;
+    snprintf(src->name, sizeof src->name, "%s", cs->name);
+    src->venue = venue_find(config_venue_name(cs->venue));
+    snprintf(src->rest_url, sizeof src->rest_url, "%s", cs->rest_url);
+    snprintf(src->ws_url, sizeof src->ws_url, "%s", cs->ws_url);
+    /* A base URL ending in '/' would double the slash of every path the adapters write. */
+    size_t n = strlen(src->rest_url);
+    if (n && src->rest_url[n - 1] == '/') src->rest_url[n - 1] = 0;
+    n = strlen(src->ws_url);
+    if (n && src->ws_url[n - 1] == '/') src->ws_url[n - 1] = 0;
+    src->http = d->http;
+    src->ws = d->ws;
+    src->sink = (struct tick_sink){.emit = ingest, .arg = d};
+    src->weight_window = -1;
+    size_t nw = 0;
+    const struct config_limits *l = &cs->limits;
+    if (l->weight_per_minute) {
+        src->weight_window = (int)nw;
+        s->windows[nw++] = (struct limiter_window){LIMITER_WEIGHT, (uint32_t)l->weight_per_minute, 60000, 1000};
+    }
+    if (l->requests_per_second)
+        s->windows[nw++] = (struct limiter_window){LIMITER_REQUEST, (uint32_t)l->requests_per_second, 1000, 100};
+    /* New connections: OKX takes 3 a second, Binance 300 per 5 minutes; both at once keep every venue safe and
+     * make a reconnect storm wait instead of getting the IP banned. */
+    s->windows[nw++] = (struct limiter_window){LIMITER_CONNECT, 3, 1000, 100};
+    s->windows[nw++] = (struct limiter_window){LIMITER_CONNECT, 300, 300000, 1000};
+    if (l->ws_messages_per_second) {
+        src->conn_windows[0] = (struct limiter_window){LIMITER_MESSAGE, (uint32_t)l->ws_messages_per_second, 1000, 100};
+        src->n_conn_windows = 1;
+    }
+    src->ws_streams_per_connection = l->ws_streams_per_connection;
+    struct limiter_config lc = {.name = src->name, .windows = s->windows, .n_windows = nw};
+    if (!src->venue || limiter_new(&d->loop, &lc, &src->limiter) < 0) {
+        log_error("daemon", "cannot create the source", "source=%s", cs->name);
+        free(s);
+        return NULL;
+    }
+    s->next = d->sources;
+    d->sources = s;
+    return s;
+}
+
+static struct source_rt *source_rt_find(struct daemon *d, const char *name) {
+    for (struct source_rt *s = d->sources; s; s = s->next)
+        if (!s->retired_at_ms && strcmp(s->src.name, name) == 0) return s;
+    return NULL;
+}
+
+/* ---- groups ---- */
+
+static int group_spawn_tasks(struct task_group *g, void *arg) {
+    struct group_rt *rt = arg;
+    char name[48];
+    for (size_t i = 0; i < rt->npolls; i++) {
+        snprintf(name, sizeof name, rt->npolls > 1 ? "poll-%zu" : "poll", i);
+        int rc = group_spawn(g, &poll_task_ops, name, &rt->polls[i], NULL);
+        if (rc < 0) return rc;
+    }
+    for (size_t i = 0; i < rt->nstreams; i++) {
+        snprintf(name, sizeof name, rt->nstreams > 1 ? "stream-%zu" : "stream", i);
+        int rc = group_spawn(g, &stream_task_ops, name, &rt->streams[i], NULL);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static void group_rt_free(struct group_rt *rt) {
+    venue_symbols_free(&rt->symbols);
+    free(rt->polls);
+    free(rt->streams);
+    free(rt);
+}
+
+static struct group_rt *group_rt_new(struct daemon *d, const struct config_group *cg, struct source_rt *s) {
+    struct group_rt *rt = calloc(1, sizeof *rt);
+    if (!rt) return NULL;
+    rt->d = d;
+    rt->source = s;
+    snprintf(rt->name, sizeof rt->name, "%s", cg->name);
+    rt->restart = cg->restart == CONFIG_RESTART_TRANSIENT   ? RESTART_TRANSIENT
+                  : cg->restart == CONFIG_RESTART_TEMPORARY ? RESTART_TEMPORARY
+                                                            : RESTART_PERMANENT;
+    const struct venue_ops *v = s->src.venue;
+    if (venue_symbols_init(&rt->symbols, v, (const char *const *)cg->symbols, cg->nsymbols) < 0) goto fail;
+    size_t per = s->src.ws_streams_per_connection;
+    if (v->ws_max_symbols && (!per || per > v->ws_max_symbols)) per = v->ws_max_symbols;
+    if (!per) per = cg->nsymbols;
+    size_t nconn = (cg->nsymbols + per - 1) / per;
+    for (size_t i = 0; i < cg->ntasks; i++) {
+        if (cg->tasks[i].kind == CONFIG_TASK_POLL) rt->npolls++;
+        else rt->nstreams += nconn;
+    }
+    rt->polls = calloc(rt->npolls ? rt->npolls : 1, sizeof *rt->polls);
+    rt->streams = calloc(rt->nstreams ? rt->nstreams : 1, sizeof *rt->streams);
+    if (!rt->polls || !rt->streams) goto fail;
+    size_t ip = 0, is = 0;
+    for (size_t i = 0; i < cg->ntasks; i++) {
+        const struct config_task *t = &cg->tasks[i];
+        if (t->kind == CONFIG_TASK_POLL) {
+            rt->polls[ip++] = (struct poll_args){.source = &s->src, .symbols = &rt->symbols,
+                                                 .interval_ms = t->interval_ms};
+            continue;
+        }
+        /* Spread the symbols evenly over the connections the venue's per-connection limit requires. */
+        size_t first = 0;
+        for (size_t c = 0; c < nconn; c++) {
+            size_t count = cg->nsymbols / nconn + (c < cg->nsymbols % nconn ? 1 : 0);
+            rt->streams[is++] = (struct stream_args){
+                .source = &s->src, .symbols = &rt->symbols, .first = first, .count = count,
+                .stale_after_ms = t->stale_after_ms,
+                .max_age_ms = strcmp(v->name, "binance") == 0 ? BINANCE_MAX_AGE_MS : 0};
+            first += count;
+        }
+    }
+    rt->next = d->groups;
+    d->groups = rt;
+    return rt;
+fail:
+    log_error("daemon", "cannot build the group", "group=%s", cg->name);
+    group_rt_free(rt);
+    return NULL;
+}
+
+static int group_add(struct daemon *d, const struct config_group *cg, bool replace) {
+    struct source_rt *s = source_rt_find(d, cg->source->name);
+    struct group_rt *rt = s ? group_rt_new(d, cg, s) : NULL;
+    if (!rt) return -ENOMEM;
+    struct group_spec spec = {.name = rt->name, .restart = rt->restart, .spawn = group_spawn_tasks, .arg = rt};
+    int rc = replace ? supervisor_replace_group(d->sup, &spec) : supervisor_add_group(d->sup, &spec);
+    if (rc < 0) log_error("daemon", "cannot add the group", "group=%s error=%s", rt->name, strerror(-rc));
+    return rc;
+}
+
+static void retire_group(struct daemon *d, const char *name, struct group_rt *except) {
+    for (struct group_rt *g = d->groups; g; g = g->next)
+        if (g != except && !g->retired_at_ms && strcmp(g->name, name) == 0) g->retired_at_ms = limiter_now_ms();
+}
+
+/* Frees what was retired long enough ago that no task of it can still run (everything, when `all`). */
+static void sweep_retired(struct daemon *d, bool all) {
+    int64_t now = limiter_now_ms();
+    for (struct group_rt **pg = &d->groups; *pg;) {
+        struct group_rt *g = *pg;
+        if (all || (g->retired_at_ms && now - g->retired_at_ms > RETIRE_AFTER_MS)) {
+            *pg = g->next;
+            group_rt_free(g);
+        } else {
+            pg = &g->next;
+        }
+    }
+    for (struct source_rt **ps = &d->sources; *ps;) {
+        struct source_rt *s = *ps;
+        bool in_use = false;
+        for (struct group_rt *g = d->groups; g; g = g->next) in_use |= g->source == s;
+        if (s->retired_at_ms && !in_use && now - s->retired_at_ms > RETIRE_AFTER_MS) {
+            *ps = s->next;
+            limiter_close(s->src.limiter, NULL, NULL);
+            free(s);
+        } else {
+            ps = &s->next;
+        }
+    }
+}
+
+/* ---- seeing what it does ---- */
+
+struct tree_counts {
+    unsigned groups, running, ready, restarting, parked, stopped, tasks;
+};
+
+static void count_node(const struct tree_node *n, void *arg) {
+    struct tree_counts *c = arg;
+    if (n->task) {
+        c->tasks++;
+        return;
+    }
+    c->groups++;
+    if (strcmp(n->state, "running") == 0) c->running++;
+    if (strcmp(n->state, "running") == 0 && n->ready) c->ready++;
+    if (strcmp(n->state, "backoff") == 0) c->restarting++;
+    if (strcmp(n->state, "parked") == 0) c->parked++;
+    if (strcmp(n->state, "stopped") == 0) c->stopped++;
+}
+
+static uint64_t total_frames(const struct daemon *d) {
+    uint64_t n = 0;
+    for (const struct source_rt *s = d->sources; s; s = s->next) n += s->src.counters.frames;
+    return n;
+}
+
+static void log_source_stats(struct source_rt *s, double secs) {
+    struct source_counters *c = &s->src.counters;
+    struct limiter_status ls;
+    limiter_status_get(s->src.limiter, &ls);
+    char headroom[160] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < ls.n_windows && off < sizeof headroom - 32; i++) {
+        static const char *const kinds[] = {"weight", "req", "conn", "msg"};
+        off += (size_t)snprintf(headroom + off, sizeof headroom - off, "%s%s:%u/%u/%us", off ? "," : "",
+                                kinds[ls.windows[i].kind], ls.windows[i].used, ls.windows[i].limit,
+                                ls.windows[i].period_ms / 1000);
+    }
+    log_info("stats", "source", "source=%s frames=%llu ticks=%llu malformed=%llu unknown=%llu venue_errors=%llu "
+             "requests=%llu http_failures=%llu rate_limited=%llu connects=%llu switches=%llu limiter=%s "
+             "queued=%zu paused=%s interval_s=%.1f",
+             s->src.name, (unsigned long long)c->frames, (unsigned long long)c->ticks,
+             (unsigned long long)c->malformed, (unsigned long long)c->unknown, (unsigned long long)c->venue_errors,
+             (unsigned long long)c->requests, (unsigned long long)c->http_failures,
+             (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
+             (unsigned long long)c->planned_reconnects, headroom, ls.queued,
+             ls.paused_until_ms > limiter_now_ms() ? "yes" : "no", secs);
+}
+
+static void on_stats(uv_timer_t *t) {
+    struct daemon *d = t->data;
+    int64_t now = limiter_now_ms();
+    double secs = (double)(now - d->last_stats_ms) / 1000.0;
+    if (secs <= 0) secs = 1;
+    d->last_stats_ms = now;
+    for (struct source_rt *s = d->sources; s; s = s->next)
+        if (!s->retired_at_ms) log_source_stats(s, secs);
+    struct redis_sink_stats rs;
+    redis_sink_stats(d->redis, &rs);
+    log_info("stats", "redis", "ready=%s writes=%llu batches=%llu cas_rejected=%llu pending=%llu reconnects=%llu "
+             "errors=%llu refused=%llu",
+             rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.batches,
+             (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects,
+             (unsigned long long)rs.errors, (unsigned long long)rs.refused);
+    struct amqp_sink_stats as;
+    amqp_sink_stats(d->amqp, &as);
+    log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu confirmed=%llu nacked=%llu depth=%llu "
+             "inflight=%llu reconnects=%llu dropped=%llu",
+             as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
+             (unsigned long long)as.confirmed, (unsigned long long)as.nacked, (unsigned long long)as.depth,
+             (unsigned long long)as.inflight, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
+    struct tree_counts tc = {0};
+    supervisor_visit(d->sup, count_node, &tc);
+    uint64_t frames = total_frames(d);
+    double fps = (double)(frames - d->frames_at_last_stats) / secs;
+    double tps = (double)(d->in.accepted - d->in_at_last_stats.accepted) / secs;
+    d->frames_at_last_stats = frames;
+    d->in_at_last_stats = d->in;
+    log_info("stats", "summary", "groups=%u running=%u ready=%u restarting=%u parked=%u tasks=%u frames_per_s=%.0f "
+             "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu",
+             tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, tps,
+             (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
+             (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid);
+    notify_status("groups %u running, %u restarting, %u parked; %.0f ticks/s", tc.running, tc.restarting, tc.parked,
+                  tps);
+    sweep_retired(d, false);
+}
+
+static void render_node(const struct tree_node *n, void *arg) {
+    struct status_buf *out = arg;
+    if (n->task)
+        status_printf(out, "    task %-20s %-9s ready=%s%s%s\n", n->task, n->state, n->ready ? "yes" : "no",
+                      n->status ? " last_error=" : "", n->status ? n->cause : "");
+    else
+        status_printf(out, "  group %-20s %-9s ready=%s restarts=%u%s%s\n", n->group, n->state,
+                      n->ready ? "yes" : "no", n->restarts, n->status ? " last_error=" : "",
+                      n->status ? n->cause : "");
+}
+
+static void render_status(struct status_buf *out, void *arg) {
+    struct daemon *d = arg;
+    status_printf(out, "tickd %s pid %d uptime %llds%s\n", TICKD_VERSION, (int)getpid(),
+                  (long long)((limiter_now_ms() - d->started_ms) / 1000), d->stopping ? " (stopping)" : "");
+    status_printf(out, "sources:\n");
+    for (struct source_rt *s = d->sources; s; s = s->next) {
+        if (s->retired_at_ms) continue;
+        struct limiter_status ls;
+        limiter_status_get(s->src.limiter, &ls);
+        status_printf(out, "  %-12s venue=%s frames=%llu ticks=%llu malformed=%llu queued=%zu%s\n", s->src.name,
+                      s->src.venue->name, (unsigned long long)s->src.counters.frames,
+                      (unsigned long long)s->src.counters.ticks, (unsigned long long)s->src.counters.malformed,
+                      ls.queued, ls.paused_until_ms > limiter_now_ms() ? " PAUSED" : "");
+        for (size_t i = 0; i < ls.n_windows; i++) {
+            static const char *const kinds[] = {"weight", "requests", "connects", "messages"};
+            status_printf(out, "    limit %-8s used %u of %u per %u ms (headroom %u)\n", kinds[ls.windows[i].kind],
+                          ls.windows[i].used, ls.windows[i].limit, ls.windows[i].period_ms,
+                          ls.windows[i].limit > ls.windows[i].used ? ls.windows[i].limit - ls.windows[i].used : 0);
+        }
+    }
+    status_printf(out, "groups:\n");
+    supervisor_visit(d->sup, render_node, out);
+    struct redis_sink_stats rs;
+    redis_sink_stats(d->redis, &rs);
+    struct amqp_sink_stats as;
+    amqp_sink_stats(d->amqp, &as);
+    status_printf(out, "sinks:\n  redis    ready=%s writes=%llu pending=%llu reconnects=%llu\n", rs.ready ? "yes" : "no",
+                  (unsigned long long)rs.writes, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects);
+    status_printf(out, "  rabbitmq connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
+                  as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
+                  (unsigned long long)as.depth, (unsigned long long)as.reconnects);
+}
+
+/* READY=1 once the sinks are connected and every group has started: ready, or failed and scheduled again. */
+static void on_ready_check(uv_timer_t *t) {
+    struct daemon *d = t->data;
+    struct redis_sink_stats rs;
+    struct amqp_sink_stats as;
+    redis_sink_stats(d->redis, &rs);
+    amqp_sink_stats(d->amqp, &as);
+    struct tree_counts tc = {0};
+    supervisor_visit(d->sup, count_node, &tc);
+    bool groups_started = tc.ready + tc.restarting + tc.parked + tc.stopped == tc.groups;
+    int64_t waited = limiter_now_ms() - d->started_ms;
+    if (!(rs.ready && as.connected && groups_started) && waited < READY_ANYWAY_MS) return;
+    uv_timer_stop(t);
+    d->ready_sent = true;
+    notify_ready();
+    if (rs.ready && as.connected && groups_started)
+        log_info("daemon", "ready", "startup_ms=%lld groups=%u", (long long)waited, tc.groups);
+    else
+        log_warn("daemon", "ready, degraded", "startup_ms=%lld redis=%s rabbitmq=%s groups_started=%s",
+                 (long long)waited, rs.ready ? "up" : "down", as.connected ? "up" : "down",
+                 groups_started ? "yes" : "no");
+    notify_status("groups %u running, %u restarting, %u parked", tc.running, tc.restarting, tc.parked);
+}
+
+/* ---- stop ---- */
+
+static void nop_closed(uv_handle_t *h) { (void)h; }
+
+static void one_closed(void *arg) {
+    struct daemon *d = arg;
+    d->pending_closes--;
+}
+static void limiter_closed(struct limiter *l, void *arg) {
+    (void)l;
+    one_closed(arg);
+}
+
+static void on_supervisor_done(struct supervisor *s, void *arg) {
+    (void)s;
+    struct daemon *d = arg;
+    d->sup = NULL;
+    log_info("daemon", "sources stopped; flushing sinks", "%s", "");
+    sweep_retired(d, true);
+    for (struct source_rt *s2 = d->sources; s2; s2 = s2->next) {
+        d->pending_closes++;
+        limiter_close(s2->src.limiter, limiter_closed, d);
+    }
+    d->pending_closes += 3;
+    redis_sink_close(d->redis, one_closed, d);
+    amqp_sink_close(d->amqp, one_closed, d);
+    http_client_close(d->http, one_closed, d);
+    ws_client_close(d->ws);
+    status_server_close(&d->status, NULL);
+    notify_watchdog_close(&d->watchdog, NULL);
+    uv_close((uv_handle_t *)&d->stats_timer, nop_closed);
+    uv_close((uv_handle_t *)&d->ready_timer, nop_closed);
+    uv_close((uv_handle_t *)&d->sigterm, nop_closed);
+    uv_close((uv_handle_t *)&d->sigint, nop_closed);
+    uv_close((uv_handle_t *)&d->sighup, nop_closed);
+}
+
+static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
+    if (d->stopping) return;
+    d->stopping = true;
+    d->exit_status = exit_status;
+    notify_stopping();
+    log_info("daemon", "stopping", "reason=%s", why);
+    uv_timer_stop(&d->stats_timer);
+    uv_timer_stop(&d->ready_timer);
+    supervisor_stop(d->sup, STOP_DEADLINE_MS);
+}
+
+static void on_supervisor_exit(struct supervisor *s, int exit_status, const char *cause, void *arg) {
+    (void)s;
+    struct daemon *d = arg;
+    log_error("daemon", "supervisor gave up", "cause=%s exit_status=%d", cause, exit_status);
+    daemon_stop(d, exit_status, "too many groups parked");
+}
+
+/* ---- reload ---- */
+
+static void reload(struct daemon *d) {
+    notify_reloading();
+    log_info("daemon", "reloading", "path=%s", d->cfg->path);
+    struct tickd_config *ncfg = NULL;
+    struct config_errors errs = {0};
+    if (config_load(d->cfg->path, &ncfg, &errs) < 0) {
+        for (size_t i = 0; i < errs.len; i++) log_error("config", "invalid", "error=%s", errs.items[i].msg);
+        log_error("daemon", "reload refused: the running configuration stays", "errors=%zu", errs.len);
+        config_errors_free(&errs);
+        notify_ready();
+        return;
+    }
+    config_errors_free(&errs);
+    const char *key = config_restart_key(d->cfg, ncfg);
+    if (key) log_warn("daemon", "a changed key needs a restart and is not applied", "key=%s", key);
+    log_setup(ncfg->daemon.log_level, ncfg->daemon.log_format);
+    if (ncfg->daemon.stats_interval_ms != d->cfg->daemon.stats_interval_ms)
+        uv_timer_start(&d->stats_timer, on_stats, ncfg->daemon.stats_interval_ms, ncfg->daemon.stats_interval_ms);
+
+    /* Sources: an unchanged one keeps its runtime (and its limiter's memory of what the venue counted). */
+    for (struct source_rt *s = d->sources; s; s = s->next) {
+        if (s->retired_at_ms) continue;
+        const struct config_source *ns = config_find_source(ncfg, s->src.name);
+        if (ns && config_source_equal(s->cfg, ns)) {
+            s->cfg = ns;
+        } else {
+            s->cfg = NULL;
+            s->retired_at_ms = limiter_now_ms();
+        }
+    }
+    for (size_t i = 0; i < ncfg->nsources; i++)
+        if (!source_rt_find(d, ncfg->sources[i].name)) source_rt_new(d, &ncfg->sources[i]);
+
+    unsigned added = 0, changed = 0, removed = 0, kept = 0;
+    for (size_t i = 0; i < d->cfg->ngroups; i++) {
+        const struct config_group *og = &d->cfg->groups[i];
+        if (!config_find_group(ncfg, og->name)) {
+            supervisor_remove_group(d->sup, og->name);
+            retire_group(d, og->name, NULL);
+            removed++;
+        }
+    }
+    for (size_t i = 0; i < ncfg->ngroups; i++) {
+        const struct config_group *ng = &ncfg->groups[i];
+        const struct config_group *og = config_find_group(d->cfg, ng->name);
+        if (og && config_group_equal(og, ng)) {
+            kept++;
+            continue;
+        }
+        if (og) retire_group(d, ng->name, NULL);
+        if (group_add(d, ng, og != NULL) == 0) og ? changed++ : added++;
+    }
+    config_free(d->cfg);
+    d->cfg = ncfg;
+    log_info("daemon", "reloaded", "groups_added=%u groups_changed=%u groups_removed=%u groups_kept=%u", added,
+             changed, removed, kept);
+    notify_ready();
+}
 
 static void on_signal(uv_signal_t *sig, int signum) {
     struct daemon *d = sig->data;
-    if (d->stop_signal) return;
-    d->stop_signal = signum;
-    log_info("daemon", "stopping", "signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    uv_close((uv_handle_t *)&d->sigterm, on_closed);
-    uv_close((uv_handle_t *)&d->sigint, on_closed);
+    if (signum == SIGHUP) {
+        if (!d->stopping) reload(d);
+        return;
+    }
+    daemon_stop(d, 0, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-int daemon_run(const struct tickd_config *cfg) {
-    struct daemon d = {0};
-    int rc;
+/* ---- start ---- */
+
+static int start_sinks(struct daemon *d) {
+    const struct tickd_config *c = d->cfg;
+    struct redis_sink_config rc = {.url = c->redis.url, .password = c->redis.password,
+                                   .prefix = c->redis.key_prefix, .history = c->redis.history};
+    if (redis_sink_new(&d->loop, &rc, &d->redis) < 0) return -1;
+    struct amqp_sink_config ac = {.url = c->rabbitmq.url, .password = c->rabbitmq.password,
+                                  .exchange = c->rabbitmq.exchange, .no_confirm = !c->rabbitmq.confirm,
+                                  .buffer_limit = c->rabbitmq.buffer_limit};
+    if (amqp_sink_new(&d->loop, &ac, &d->amqp) < 0) return -1;
+    return 0;
+}
+
+static int start_tree(struct daemon *d) {
+    const struct tickd_config *c = d->cfg;
+    struct supervisor_opts so = {
+        .backoff_min_ms = c->supervisor.backoff_min_ms, .backoff_max_ms = c->supervisor.backoff_max_ms,
+        .max_restarts = (unsigned)c->supervisor.max_restarts, .restart_window_ms = c->supervisor.restart_window_ms,
+        .forgive_after_ms = c->supervisor.forgive_after_ms, .park_ms = 10 * c->supervisor.backoff_max_ms,
+        .max_parked = c->ngroups > 1 ? (unsigned)(c->ngroups / 2) : 1, .grace_ms = GROUP_GRACE_MS,
+        .on_exit = on_supervisor_exit, .on_done = on_supervisor_done, .data = d};
+    if (so.max_restarts < 1) so.max_restarts = 1;
+    if (so.max_restarts > SUPERVISOR_MAX_RESTARTS) so.max_restarts = SUPERVISOR_MAX_RESTARTS;
+    if (supervisor_new(&d->loop, &so, &d->sup) < 0) return -1;
+    for (size_t i = 0; i < c->nsources; i++)
+        if (!source_rt_new(d, &c->sources[i])) return -1;
+    for (size_t i = 0; i < c->ngroups; i++)
+        if (group_add(d, &c->groups[i], false) < 0) return -1;
+    return 0;
+}
+
+int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
+    static struct daemon d; /* static: signal handles and the status server point into it */
+    memset(&d, 0, sizeof d);
+    d.cfg = cfg;
+    d.opts = opts;
     log_setup(cfg->daemon.log_level, cfg->daemon.log_format);
-    log_info("daemon", "starting", "version=%s", TICKD_VERSION);
+    log_info("daemon", "starting", "version=%s pid=%d", TICKD_VERSION, (int)getpid());
     config_log_summary(cfg);
     /* A Redis or RabbitMQ peer that goes away must give a write error, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
-
-    if ((rc = uv_loop_init(&d.loop)) < 0) goto fail;
+    int rc = uv_loop_init(&d.loop);
+    if (rc < 0) {
+        log_error("daemon", "cannot start the loop", "error=%s", uv_strerror(rc));
+        config_free(cfg);
+        return 70;
+    }
+    d.started_ms = d.last_stats_ms = limiter_now_ms();
     uv_signal_init(&d.loop, &d.sigterm);
     uv_signal_init(&d.loop, &d.sigint);
-    d.sigterm.data = d.sigint.data = &d;
-    if ((rc = uv_signal_start(&d.sigterm, on_signal, SIGTERM)) < 0 ||
-        (rc = uv_signal_start(&d.sigint, on_signal, SIGINT)) < 0) {
-        uv_close((uv_handle_t *)&d.sigterm, on_closed);
-        uv_close((uv_handle_t *)&d.sigint, on_closed);
-        uv_run(&d.loop, UV_RUN_DEFAULT);
-        uv_loop_close(&d.loop);
-        goto fail;
+    uv_signal_init(&d.loop, &d.sighup);
+    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d.sigint, on_signal, SIGINT);
+    uv_signal_start(&d.sighup, on_signal, SIGHUP);
+    uv_timer_init(&d.loop, &d.stats_timer);
+    uv_timer_init(&d.loop, &d.ready_timer);
+    d.stats_timer.data = d.ready_timer.data = &d;
+    notify_watchdog_start(&d.loop, &d.watchdog);
+    char path[108];
+    if (opts && opts->status_socket) snprintf(path, sizeof path, "%s", opts->status_socket);
+    else status_default_path(path, sizeof path);
+    if (status_server_start(&d.loop, &d.status, path, render_status, &d) < 0) /* logged; runs without it */
+        uv_pipe_init(&d.loop, &d.status.pipe, 0);
+
+    d.http = http_client_new(&d.loop);
+    d.ws = ws_client_new(&d.loop, 0);
+    bool ok = d.http && d.ws && merge_new(&d.merge) == 0 && start_sinks(&d) == 0 && start_tree(&d) == 0;
+    if (!ok) {
+        log_error("daemon", "cannot start the runtime", "%s", "");
+        d.exit_status = 70;
+        /* Unwind through the normal stop path so every handle is closed exactly once. */
+        if (!d.sup) {
+            struct supervisor_opts so = {.backoff_min_ms = 1, .backoff_max_ms = 1, .max_restarts = 1,
+                                         .on_done = on_supervisor_done, .data = &d};
+            supervisor_new(&d.loop, &so, &d.sup);
+        }
+        daemon_stop(&d, 70, "start failed");
+    } else {
+        uv_timer_start(&d.stats_timer, on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);
+        uv_timer_start(&d.ready_timer, on_ready_check, READY_CHECK_MS, READY_CHECK_MS);
     }
-    log_info("daemon", "running", "pid=%d", (int)getpid());
     uv_run(&d.loop, UV_RUN_DEFAULT);
-    if ((rc = uv_loop_close(&d.loop)) < 0) {
+    if (d.ws) ws_client_free(d.ws);
+    merge_free(d.merge);
+    rc = uv_loop_close(&d.loop);
+    if (rc < 0) {
         log_error("daemon", "handles left open at exit", "error=%s", uv_strerror(rc));
-        return rc;
+        uv_print_all_handles(&d.loop, stderr);
+        if (!d.exit_status) d.exit_status = 1;
     }
-    log_info("daemon", "stopped", "signal=%d", d.stop_signal);
-    return 0;
-fail:
-    log_error("daemon", "cannot start the loop", "error=%s", uv_strerror(rc));
-    return rc;
+    log_info("daemon", "stopped", "exit_status=%d", d.exit_status);
+    config_free(d.cfg);
+    return d.exit_status;
 }

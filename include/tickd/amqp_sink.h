@@ -1,0 +1,64 @@
+/* amqp_sink.h -- publishes every tick's update to a RabbitMQ topic exchange, from its own thread.
+ *
+ * rabbitmq-c blocks (connect, login, declares, and publish when the socket buffer is full), so the connection
+ * lives in a publisher thread. The ingest loop only calls amqp_sink_put, which copies the tick into the
+ * conflating buffer (conflate.h) and, when the thread may be asleep, writes its eventfd: it never blocks and
+ * never waits for the broker. While the broker is slow, away or has sent connection.blocked, a newer tick
+ * replaces the one waiting for its instrument, so memory stays bounded by the number of instruments.
+ *
+ * On the wire: a durable topic exchange (declared at connect), routing key "tick.<venue>.<symbol>" where a
+ * '.' inside the symbol is sent as '_' (so a key always has three words; the body keeps the exact symbol),
+ * body = sink_tick_json (sink.h), content_type application/json, delivery_mode persistent, timestamp (the
+ * receive time, seconds), message_id "<venue>:<symbol>:<seq>" (or the event time, or the receive time, in µs,
+ * when the venue gives no sequence). With publisher confirms (the default) a tick leaves the buffer only when
+ * the broker acks it; a nack or a lost connection puts it back unless a newer one is waiting. Delivery is
+ * at least once: after a reconnect a consumer may see the last unconfirmed tick of an instrument twice. */
+#ifndef TICKD_AMQP_SINK_H
+#define TICKD_AMQP_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "tickd/tick.h"
+
+struct amqp_sink;
+
+struct amqp_sink_config {
+    const char *url;      /* amqp://user:password@host:port/vhost (vhost "%2f" = "/") */
+    const char *password; /* from password_file; replaces the URL's; NULL or "" = the URL's */
+    const char *exchange; /* default "tickd" */
+    bool no_confirm;      /* publisher confirms are on unless this is set */
+    /* 0 takes the default given in brackets */
+    uint64_t buffer_limit;       /* [100000] instruments held by the conflating buffer */
+    uint64_t max_inflight;       /* [4096] unconfirmed messages */
+    uint64_t heartbeat_s;        /* [10] */
+    uint64_t connect_timeout_ms; /* [5000] TCP connect, login, each declare */
+    uint64_t backoff_min_ms;     /* [200] */
+    uint64_t backoff_max_ms;     /* [5000] */
+    uint64_t close_deadline_ms;  /* [3000] how long close waits for the buffer to be confirmed */
+};
+
+struct amqp_sink_stats {
+    uint64_t published, confirmed, nacked, reconnects;
+    uint64_t refused; /* invalid ticks */
+    uint64_t dropped; /* refused by a full buffer (new instrument beyond buffer_limit) */
+    uint64_t depth;   /* instruments held: waiting or unconfirmed */
+    uint64_t inflight;
+    bool connected, blocked;
+};
+
+/* Starts the publisher thread; the loop is only used to report the end of amqp_sink_close. Returns 0 or a
+ * negative errno (-EINVAL: bad URL). */
+int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct amqp_sink **out);
+
+/* Never blocks. Returns 0, -EINVAL (invalid tick, logged rate-limited) or -ENOSPC (buffer full). */
+int amqp_sink_put(struct amqp_sink *s, const struct tick *t);
+
+void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
+
+/* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close
+ * the connection and end. cb runs on the loop once the thread is joined and everything is freed. */
+void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
+
+#endif

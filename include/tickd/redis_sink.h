@@ -1,0 +1,76 @@
+/* redis_sink.h -- writes the merged state into Redis from the ingest loop (hiredis async on libuv).
+ *
+ * Keys (prefix from config):
+ *   <prefix>:quote:<venue>:<symbol>  hash  bid bid_qty ask ask_qty last ts seq recv_ts origin order
+ *   <prefix>:bbo:<symbol>            hash  bid bid_qty bid_venue bid_ts ask ask_qty ask_venue ask_ts ts
+ *   <prefix>:ticks:<symbol>          stream, XADD MAXLEN ~ history (only when history > 0)
+ * ts is the exchange's event time, recv_ts tickd's receive time (µs); `order` is the merge's ordering key as
+ * text (merge_key_format, merge.h). Every write is one EVALSHA of one Lua script that compares the new key
+ * with the stored one and writes only when strictly greater -- the merge's own rule -- so a second tickd or a
+ * replay never moves a quote backwards.
+ *
+ * The sink keeps one record per instrument (the latest tick) and a list of the ones not yet written; an idle
+ * handle sends them all as one pipeline per loop turn, at most one write in flight per instrument. So memory
+ * and hiredis's buffers are bounded by the number of instruments, never by the tick rate, and while Redis is
+ * away the latest tick of every instrument waits and is written on reconnect.
+ *
+ * hiredis 0.14 has no timeouts: a watchdog timer drops a connection whose handshake takes longer than
+ * connect_timeout_ms, or that answers nothing for reply_timeout_ms while writes are outstanding; then it
+ * reconnects after a backoff with full jitter. The process must ignore SIGPIPE (hiredis uses write()). */
+#ifndef TICKD_REDIS_SINK_H
+#define TICKD_REDIS_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "tickd/merge.h"
+#include "tickd/tick.h"
+
+struct redis_sink;
+
+struct redis_sink_config {
+    const char *url;      /* redis://[user:password@]host[:port][/db] */
+    const char *password; /* from password_file; replaces the URL's; NULL or "" = the URL's, if any */
+    const char *prefix;   /* key prefix, default "tickd" */
+    uint64_t history;     /* stream entries kept per symbol; 0 = no history stream */
+    /* 0 takes the default given in brackets */
+    uint64_t connect_timeout_ms; /* [2000] connect + AUTH + SELECT + SCRIPT LOAD */
+    uint64_t reply_timeout_ms;   /* [3000] no reply for this long while writes are outstanding: hung */
+    uint64_t backoff_min_ms;     /* [100] */
+    uint64_t backoff_max_ms;     /* [5000] */
+    uint64_t close_deadline_ms;  /* [3000] how long close waits for pending writes */
+    uint64_t max_instruments;    /* [100000] records kept; ticks of further instruments are refused */
+};
+
+struct redis_sink_stats {
+    uint64_t writes;       /* EVALSHA that wrote */
+    uint64_t batches;      /* pipelines sent */
+    uint64_t cas_rejected; /* writes refused because Redis (or the record here) held something newer */
+    uint64_t reconnects;   /* connections made ready after the first */
+    uint64_t errors;       /* error replies other than NOSCRIPT (logged, not retried) */
+    uint64_t refused;      /* invalid ticks or beyond max_instruments */
+    uint64_t pending;      /* instruments waiting to be written + writes in flight */
+    bool ready;            /* connected, authenticated, script loaded */
+};
+
+/* Starts connecting at once. Returns 0 or a negative errno (-EINVAL: bad URL or prefix). */
+int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct redis_sink **out);
+
+/* Takes an accepted tick and its ordering key (merge_update.quote) as the instrument's latest, unless the
+ * record already holds a greater key. Never blocks. Returns 0, -EINVAL for a tick that fails
+ * sink_tick_invalid (logged, rate-limited) or -ENOSPC (max_instruments). */
+int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key);
+
+/* A symbol's best bid and offer (merge_bbo_get). Positions of different venues do not compare, so the BBO is
+ * versioned by updated_us, the receive time of the tick that changed it: written unless Redis holds a later
+ * one. Returns 0, -EINVAL or -ENOSPC. */
+int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us);
+
+void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
+
+/* Flushes what is pending (waiting for a reconnect if need be) until it is written or close_deadline_ms
+ * passes, then closes every handle; cb runs once all are closed and s is freed. */
+void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,160 @@
+/* venue.h -- venue adapters: pure translation between an exchange's dialect and struct tick.
+ *
+ * No sockets here. A stream task asks its adapter for the websocket path and subscribe messages, feeds it
+ * every complete text frame and acts on the kind of message it gets back; a poll task asks for the cheapest
+ * set of REST requests and feeds it each answer. Each venue is one `struct venue_ops` (designated
+ * initializers, one file per venue in src/venue/) registered in one table in src/venue/venue.c:
+ * adding a venue is adding one file and one row.
+ *
+ * Symbols: the config names them in normalized form ("BTC-USDT"). A `struct venue_symbols` is built once per
+ * subscription from that list; it knows every name the venue may use for each symbol ("BTCUSDT",
+ * "XBT/USD", "XXBTZUSD", ...) and maps them back in O(1). A venue's name alone can be ambiguous (BTCUSDT
+ * is BTC-USDT, never BT-CUSDT), which is why mapping back needs the configured list.
+ *
+ * Hot path: a frame is parsed once with jansson; ticks go into an array the caller owns (struct venue_out),
+ * so parsing allocates nothing beyond jansson's own tree. Prices and sizes are the venue's exact decimal
+ * text; where a venue sends JSON numbers (Kraken v2) the shortest text that reads back to the same double.
+ *
+ * Ordering key: tick.seq is the venue's sequence or update id (Binance "u", Coinbase "sequence"). Venues
+ * without one but with an event time (OKX, Kraken v2) get seq = event time in microseconds, so seq still
+ * orders one stream. Kraken v1 sends neither: has_seq is false and event_us 0. */
+#ifndef TICKD_VENUE_H
+#define TICKD_VENUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tickd/tick.h"
+
+#define VENUE_NAME_MAX 48   /* one venue-side name, with its NUL: "btcusdt@bookTicker" */
+#define VENUE_ALIAS_MAX 4   /* names a venue's answers may use for one symbol */
+#define VENUE_PATH_MAX 2048 /* REST path+query and websocket path, with the NUL */
+#define VENUE_MSG_MAX 65536 /* a subscribe message buffer big enough for every venue's cap */
+#define VENUE_DETAIL_MAX 128
+
+/* What one websocket frame or REST answer was. */
+enum venue_msg {
+    VENUE_MSG_TICKS = 0,     /* out->n ticks (may be 0 when every symbol was unmapped) */
+    VENUE_MSG_HEARTBEAT,     /* the venue's liveness message */
+    VENUE_MSG_SUBSCRIBED,    /* a subscription ack */
+    VENUE_MSG_PONG,          /* answer to our application ping */
+    VENUE_MSG_STATUS,        /* informational event (Kraken systemStatus, OKX channel-conn-count) */
+    VENUE_MSG_PLANNED_CLOSE, /* the venue announced a disconnect: make before break */
+    VENUE_MSG_ERROR,         /* the venue reported an error; out->detail holds its text */
+    VENUE_MSG_RATE_LIMITED,  /* REST: 429/418 or the venue's rate-limit error; pause the source */
+    VENUE_MSG_UNAVAILABLE,   /* REST: 5xx or "service busy": transient, retry with backoff */
+    VENUE_MSG_UNKNOWN,       /* well-formed but not ours (other channels, new event types): count, ignore */
+    VENUE_MSG_MALFORMED,     /* bad JSON, missing or ill-typed fields, decimals that are not decimals */
+};
+
+const char *venue_msg_name(enum venue_msg kind);
+
+/* Names of one symbol on one venue, produced by the adapter's names() callback. */
+struct venue_names {
+    char ws[VENUE_NAME_MAX];   /* what a subscription names: "btcusdt@bookTicker", "BTC/USD", "BTC-USDT" */
+    char rest[VENUE_NAME_MAX]; /* what a REST query names: "BTCUSDT", "XBTUSD" */
+    char alias[VENUE_ALIAS_MAX][VENUE_NAME_MAX]; /* every name answers may carry: "BTC/USD", "XBT/USD", "XXBTZUSD" */
+    size_t n_alias;
+};
+
+struct venue_symbol {
+    char norm[TICK_SYMBOL_MAX]; /* as configured: "BTC-USDT" */
+    struct venue_names names;
+};
+
+struct venue_alias_slot; /* private to venue.c */
+
+/* The configured symbols of one subscription, with a hash of every alias. Build once, read from any task. */
+struct venue_symbols {
+    const struct venue_ops *venue;
+    struct venue_symbol *list;
+    size_t n;
+    struct venue_alias_slot *slots;
+    size_t slot_mask; /* slot count - 1 (a power of two) */
+};
+
+/* Builds the table for `venue` from normalized symbols. Returns 0, -EINVAL (a symbol the venue cannot name,
+ * or a duplicate; logged once with the symbol) or -ENOMEM. Free with venue_symbols_free. */
+int venue_symbols_init(struct venue_symbols *s, const struct venue_ops *venue, const char *const *norm, size_t n);
+void venue_symbols_free(struct venue_symbols *s);
+/* Index of the symbol a venue-side name (not NUL-terminated) stands for, or -1. */
+int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t len);
+
+/* Where parsed ticks go. The caller owns the array; every tick is stamped with recv_us, sent_us and origin. */
+struct venue_out {
+    struct tick *ticks;
+    size_t cap;
+    size_t n;                       /* ticks written */
+    size_t unmapped;                /* entries for symbols not in the table: skipped */
+    size_t overflow;                /* entries beyond cap: skipped */
+    int64_t recv_us, sent_us;
+    char detail[VENUE_DETAIL_MAX];  /* ERROR / RATE_LIMITED / PLANNED_CLOSE: the venue's own words */
+};
+
+void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64_t recv_us, int64_t sent_us);
+
+/* One REST request of a poll plan. */
+struct venue_request {
+    char path[VENUE_PATH_MAX]; /* path and query, appended to the source's base URL */
+    unsigned weight;           /* in the venue's own limit units (Binance request weight; else 1 per call) */
+    int symbol;                /* the one symbol asked for when the answer does not name it (Coinbase); else -1 */
+};
+
+/* A contiguous share of a symbol table served by one websocket connection. */
+struct venue_range {
+    size_t first, count;
+};
+
+struct venue_ops {
+    const char *name;        /* "binance": the config's venue key and tick.venue */
+    const char *ws_url;      /* default endpoint, without path */
+    const char *rest_url;    /* default base URL */
+
+    /* Websocket limits and keep-alive. */
+    size_t ws_max_symbols;   /* per connection; 0 = no limit */
+    size_t ws_msg_max;       /* bytes per subscribe message (<= VENUE_MSG_MAX) */
+    const char *ping_text;   /* application ping sent as a text frame, NULL when none */
+    int ping_idle_ms;        /* send ping_text after this long without a frame */
+    int stale_ms;            /* a feed silent this long is dead (the venue's heartbeats or pongs stopped) */
+    bool heartbeats;         /* the venue sends heartbeat messages once subscribed */
+
+    /* Names of a normalized symbol ("BTC-USDT") on this venue. Returns 0 or -EINVAL. */
+    int (*names)(const char *norm, struct venue_names *out);
+
+    /* The websocket path (and query) for symbols [first, first+count). Returns its length or -ENOSPC. */
+    int (*ws_path)(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap);
+
+    /* One subscribe message for as many symbols from `first` as fit in min(cap, ws_msg_max); sets *next to the
+     * first symbol not covered. Call again from *next until it reaches first+count. Returns the message
+     * length, 0 when nothing needs sending (Binance streams named in the path), or -ENOSPC. */
+    int (*ws_subscribe)(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                        size_t cap, size_t *next);
+
+    /* Classifies one complete text frame and appends its ticks (origin STREAM). Never fails on any input. */
+    enum venue_msg (*ws_parse)(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out);
+
+    /* The cheapest set of requests that covers every symbol once. Returns the count or -ENOSPC. */
+    int (*rest_plan)(const struct venue_symbols *s, struct venue_request *reqs, size_t cap);
+
+    /* Classifies one REST answer and appends its ticks (origin REST). */
+    enum venue_msg (*rest_parse)(const struct venue_request *req, int http_status, const char *body, size_t len,
+                                 const struct venue_symbols *s, struct venue_out *out);
+};
+
+/* The registered venue called `name`, or NULL. */
+const struct venue_ops *venue_find(const char *name);
+/* Registered venues, in table order (for listings and tests); NULL past the end. */
+const struct venue_ops *venue_at(size_t i);
+
+/* Splits n symbols into as few connections as the venue allows, evenly. Returns the count or -ENOSPC. */
+int venue_ws_plan(const struct venue_ops *v, size_t n, struct venue_range *ranges, size_t cap);
+
+/* Shortest plain decimal (no exponent) that strtod reads back to exactly `v`. Returns its length, or -1 for
+ * NaN, infinities and values whose plain text would not fit in cap. */
+int venue_decimal_shortest(double v, char *buf, size_t cap);
+
+/* RFC 3339 time ("2021-04-17T16:43:30.244075Z", offsets allowed) to microseconds since the epoch; 0 or -1. */
+int venue_parse_rfc3339(const char *s, size_t len, int64_t *us);
+
+#endif

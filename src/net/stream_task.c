@@ -1,0 +1,449 @@
+/* stream_task.c -- one websocket subscriber for a range of a group's symbols (see source.h).
+ *
+ * The task holds up to two connections: the active one, and during a planned switch (the venue announced a
+ * disconnect, or the connection reached its maximum age) a standby that connects and subscribes while the
+ * active one still delivers. Only when the standby is subscribed is the old one closed: make before break, so
+ * a planned close loses no update (the merge drops the duplicates both deliver meanwhile).
+ *
+ * Connections are heap objects apart from the task state, because lws reports a close later, on the loop: if
+ * the task is torn down first, its connections are orphaned (conn->stream = NULL) and free themselves in
+ * their own on_close. Connects and every client message go through the source's limiter: the connect window
+ * of the source, and the per-connection message window (Binance: 5 per second). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tickd/log.h"
+#include "tickd/source.h"
+#include "tickd/task.h"
+#include "tickd/ws.h"
+
+#define STREAM_TICK_MIN_MS 250
+#define MALFORMED_WINDOW_MS 10000
+#define MALFORMED_LOGGED_PER_WINDOW 3
+#define SUBSCRIBE_MAX_MSGS 64
+
+struct stream;
+
+struct sub_msg {
+    struct limiter_request lreq;
+    struct conn *conn;
+    char *text;
+    size_t len;
+    bool queued;
+};
+
+struct conn {
+    struct stream *stream; /* NULL once orphaned */
+    struct ws_conn *ws;    /* NULL once closed */
+    struct limiter_client *client;
+    struct limiter_request connect_req;
+    bool connect_queued;
+    struct sub_msg msgs[SUBSCRIBE_MAX_MSGS];
+    size_t nmsgs, sent;
+    bool open, subscribed, acked;
+    bool closing; /* we asked for the close */
+    int64_t opened_ms;
+    char name[80];
+};
+
+struct stream {
+    struct task *task;
+    const struct stream_args *a;
+    uv_timer_t timer;
+    struct conn *active, *standby;
+    unsigned next_id;
+    int64_t last_frame_ms, last_ping_ms;
+    int64_t malformed_window_start;
+    unsigned malformed_in_window;
+    struct limiter_request ping_req;
+    bool ping_queued;
+    bool stopping, failed;
+    struct tick *ticks;
+};
+
+static void stream_fail(struct stream *s, int status, const char *cause);
+static void switch_to(struct stream *s, struct conn *c);
+
+static void conn_release_requests(struct conn *c) {
+    if (c->connect_queued) limiter_cancel(&c->connect_req);
+    c->connect_queued = false;
+    for (size_t i = 0; i < c->nmsgs; i++) {
+        if (c->msgs[i].queued) limiter_cancel(&c->msgs[i].lreq);
+        c->msgs[i].queued = false;
+    }
+}
+
+static void conn_free(struct conn *c) {
+    conn_release_requests(c);
+    if (c->client) limiter_client_free(c->client);
+    for (size_t i = 0; i < c->nmsgs; i++) free(c->msgs[i].text);
+    free(c);
+}
+
+/* Closes a connection we no longer want; it frees itself in on_close (or now, if it never connected). */
+static void conn_drop(struct conn *c) {
+    conn_release_requests(c);
+    c->closing = true;
+    if (c->ws) ws_close(c->ws);
+    else conn_free(c);
+}
+
+static void maybe_finish_stop(struct stream *s) {
+    if (s->stopping && !s->active && !s->standby) task_done(s->task, s->failed ? -EIO : -ECANCELED, "cancelled");
+}
+
+static bool ready_to_serve(const struct conn *c, const struct venue_ops *v) {
+    /* Subscribed when every subscribe message went out and the venue acknowledged (or, for venues that take the
+     * subscription in the URL and send no ack, when the connection opened). */
+    return c->open && c->sent == c->nmsgs && (c->acked || c->nmsgs == 0 || !v->heartbeats);
+}
+
+static void conn_check_subscribed(struct conn *c) {
+    struct stream *s = c->stream;
+    if (!s || c->subscribed || !ready_to_serve(c, s->a->source->venue)) return;
+    c->subscribed = true;
+    if (c == s->standby) {
+        switch_to(s, c);
+    } else if (c == s->active) {
+        log_info("stream", "subscribed", "task=%s conn=%s symbols=%zu", task_name(s->task), c->name, s->a->count);
+        task_ready(s->task);
+    }
+}
+
+static void on_msg_granted(struct limiter_request *req, int status) {
+    struct sub_msg *m = req->data;
+    struct conn *c = m->conn;
+    m->queued = false;
+    if (status < 0 || !c->stream || !c->ws) return;
+    int rc = ws_send_text(c->ws, m->text, m->len);
+    if (rc < 0) {
+        stream_fail(c->stream, -EIO, "cannot send the subscribe message");
+        return;
+    }
+    c->sent++;
+    conn_check_subscribed(c);
+}
+
+/* Builds the subscribe messages of the task's range and queues each through the per-connection limiter. */
+static int conn_subscribe(struct conn *c) {
+    struct stream *s = c->stream;
+    const struct stream_args *a = s->a;
+    const struct venue_ops *v = a->source->venue;
+    static char buf[VENUE_MSG_MAX];
+    size_t at = a->first, end = a->first + a->count;
+    while (at < end) {
+        size_t next = at;
+        int n = v->ws_subscribe(a->symbols, at, end - at, ++s->next_id, buf, sizeof buf, &next);
+        if (n < 0 || next <= at) return -ENOSPC;
+        if (n > 0) {
+            if (c->nmsgs == SUBSCRIBE_MAX_MSGS) return -E2BIG;
+            struct sub_msg *m = &c->msgs[c->nmsgs];
+            if (!(m->text = malloc((size_t)n))) return -ENOMEM;
+            memcpy(m->text, buf, (size_t)n);
+            m->len = (size_t)n;
+            m->conn = c;
+            m->lreq.data = m;
+            c->nmsgs++;
+        }
+        at = next;
+    }
+    for (size_t i = 0; i < c->nmsgs; i++) {
+        struct limiter_cost cost = {{0}};
+        cost.units[LIMITER_MESSAGE] = 1;
+        int rc = limiter_acquire(c->client, &c->msgs[i].lreq, &cost, on_msg_granted);
+        if (rc < 0) return rc;
+        c->msgs[i].queued = true;
+    }
+    return 0;
+}
+
+static void on_open(struct ws_conn *ws, void *arg) {
+    (void)ws;
+    struct conn *c = arg;
+    struct stream *s = c->stream;
+    if (!s) return;
+    c->open = true;
+    c->opened_ms = limiter_now_ms();
+    s->last_frame_ms = c->opened_ms;
+    int rc = conn_subscribe(c);
+    if (rc < 0) {
+        stream_fail(s, rc, "cannot build the subscribe messages");
+        return;
+    }
+    conn_check_subscribed(c);
+}
+
+static void count_malformed(struct stream *s, struct conn *c, const char *data, size_t len) {
+    struct source *src = s->a->source;
+    src->counters.malformed++;
+    int64_t now = limiter_now_ms();
+    if (now - s->malformed_window_start > MALFORMED_WINDOW_MS) {
+        s->malformed_window_start = now;
+        s->malformed_in_window = 0;
+    }
+    s->malformed_in_window++;
+    if (s->malformed_in_window <= MALFORMED_LOGGED_PER_WINDOW)
+        log_warn("stream", "malformed frame", "task=%s conn=%s bytes=%zu head=%.*s", task_name(s->task), c->name,
+                 len, (int)(len < 64 ? len : 64), data);
+    unsigned limit = s->a->malformed_limit ? s->a->malformed_limit : 100;
+    if (s->malformed_in_window > limit) stream_fail(s, -EPROTO, "flood of malformed frames");
+}
+
+static void start_standby(struct stream *s, const char *why);
+
+static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg) {
+    (void)ws;
+    struct conn *c = arg;
+    struct stream *s = c->stream;
+    if (!s || s->stopping) return;
+    struct source *src = s->a->source;
+    s->last_frame_ms = limiter_now_ms();
+    src->counters.frames++;
+    struct venue_out out;
+    venue_out_init(&out, s->ticks, s->a->count, clock_wall_us(), 0);
+    enum venue_msg kind = src->venue->ws_parse(data, len, s->a->symbols, &out);
+    switch (kind) {
+    case VENUE_MSG_TICKS:
+        src->counters.ticks += out.n;
+        if (out.n) src->sink.emit(src->sink.arg, s->ticks, out.n);
+        if (!c->acked) {
+            c->acked = true; /* data flowing is the strongest ack */
+            conn_check_subscribed(c);
+        }
+        break;
+    case VENUE_MSG_SUBSCRIBED:
+        c->acked = true;
+        conn_check_subscribed(c);
+        break;
+    case VENUE_MSG_HEARTBEAT:
+    case VENUE_MSG_PONG:
+    case VENUE_MSG_STATUS:
+        break;
+    case VENUE_MSG_PLANNED_CLOSE:
+        log_info("stream", "venue announced a disconnect", "task=%s conn=%s detail=%s", task_name(s->task), c->name,
+                 out.detail);
+        if (c == s->active) start_standby(s, "planned close");
+        break;
+    case VENUE_MSG_ERROR:
+        src->counters.venue_errors++;
+        log_warn("stream", "venue error", "task=%s conn=%s detail=%s", task_name(s->task), c->name, out.detail);
+        if (!c->subscribed) stream_fail(s, -EPROTO, out.detail[0] ? out.detail : "venue refused the subscription");
+        break;
+    case VENUE_MSG_UNKNOWN:
+        src->counters.unknown++;
+        break;
+    default:
+        count_malformed(s, c, data, len);
+        break;
+    }
+}
+
+static void on_close(struct ws_conn *ws, const struct ws_close_info *info, void *arg) {
+    (void)ws;
+    struct conn *c = arg;
+    struct stream *s = c->stream;
+    c->ws = NULL;
+    if (!s) { /* orphaned by a torn-down task */
+        conn_free(c);
+        return;
+    }
+    bool planned = c->closing;
+    if (c == s->active) s->active = NULL;
+    if (c == s->standby) s->standby = NULL;
+    char cause[200];
+    snprintf(cause, sizeof cause, "connection closed: %s (code %d%s%s)",
+             info->error ? ws_error_name(info->error) : "by the venue", info->code, *info->reason ? ", " : "",
+             info->reason);
+    conn_free(c);
+    if (s->stopping) {
+        maybe_finish_stop(s);
+        return;
+    }
+    if (planned) return;
+    if (!s->active && s->standby) { /* the active one dropped during a switch: the standby takes over */
+        log_warn("stream", "connection lost during a switch", "task=%s cause=%s", task_name(s->task), cause);
+        s->active = s->standby;
+        s->standby = NULL;
+        if (s->active->subscribed) task_ready(s->task);
+        return;
+    }
+    if (!s->active) stream_fail(s, -ECONNRESET, cause);
+}
+
+static void on_connect_granted(struct limiter_request *req, int status) {
+    struct conn *c = req->data;
+    struct stream *s = c->stream;
+    c->connect_queued = false;
+    if (status < 0 || !s) return;
+    const struct stream_args *a = s->a;
+    struct source *src = a->source;
+    char path[VENUE_PATH_MAX];
+    if (src->venue->ws_path(a->symbols, a->first, a->count, path, sizeof path) < 0) {
+        stream_fail(s, -ENOSPC, "websocket path too long");
+        return;
+    }
+    char url[sizeof src->ws_url + VENUE_PATH_MAX];
+    snprintf(url, sizeof url, "%s%s", src->ws_url, path);
+    struct ws_opts o = {.max_frame = a->max_frame, .connect_timeout_ms = 10000};
+    static const struct ws_callbacks cbs = {.on_open = on_open, .on_text = on_text, .on_close = on_close};
+    int err = 0;
+    src->counters.connects++;
+    c->ws = ws_connect(src->ws, url, &o, &cbs, c, &err);
+    if (!c->ws) {
+        char cause[96];
+        snprintf(cause, sizeof cause, "cannot connect: %s", ws_error_name(err));
+        stream_fail(s, -ECONNREFUSED, cause);
+    }
+}
+
+/* A new connection, queued behind the source's connect window. */
+static struct conn *conn_open(struct stream *s, const char *role) {
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->stream = s;
+    snprintf(c->name, sizeof c->name, "%s/%s#%u", task_name(s->task), role, ++s->next_id);
+    struct source *src = s->a->source;
+    struct limiter_cost cost = {{0}};
+    cost.units[LIMITER_CONNECT] = 1;
+    c->connect_req.data = c;
+    if (limiter_client_new(src->limiter, c->name, src->conn_windows, src->n_conn_windows, &c->client) < 0 ||
+        limiter_acquire(c->client, &c->connect_req, &cost, on_connect_granted) < 0) {
+        conn_free(c);
+        return NULL;
+    }
+    c->connect_queued = true;
+    return c;
+}
+
+static void start_standby(struct stream *s, const char *why) {
+    if (s->standby || s->stopping) return;
+    log_info("stream", "switching connection", "task=%s reason=%s", task_name(s->task), why);
+    s->standby = conn_open(s, "standby");
+    if (!s->standby) stream_fail(s, -ENOMEM, "cannot open the standby connection");
+}
+
+static void switch_to(struct stream *s, struct conn *c) {
+    struct conn *old = s->active;
+    s->active = c;
+    s->standby = NULL;
+    s->a->source->counters.planned_reconnects++;
+    log_info("stream", "switched connection", "task=%s conn=%s", task_name(s->task), c->name);
+    if (old) conn_drop(old);
+    task_ready(s->task);
+}
+
+static void on_ping_granted(struct limiter_request *req, int status) {
+    struct stream *s = req->data;
+    s->ping_queued = false;
+    if (status < 0 || !s->active || !s->active->ws || s->stopping) return;
+    const char *ping = s->a->source->venue->ping_text;
+    ws_send_text(s->active->ws, ping, strlen(ping));
+}
+
+static void on_timer(uv_timer_t *t) {
+    struct stream *s = task_state(t->data);
+    if (s->stopping) return;
+    const struct stream_args *a = s->a;
+    const struct venue_ops *v = a->source->venue;
+    int64_t now = limiter_now_ms();
+    uint64_t stale = a->stale_after_ms ? a->stale_after_ms : (uint64_t)v->stale_ms;
+    if (stale && now - s->last_frame_ms > (int64_t)stale) {
+        char cause[96];
+        snprintf(cause, sizeof cause, "feed stale: no frame for %lld ms", (long long)(now - s->last_frame_ms));
+        stream_fail(s, -ETIMEDOUT, cause);
+        return;
+    }
+    struct conn *c = s->active;
+    if (c && c->open && v->ping_text && !s->ping_queued && now - s->last_frame_ms >= v->ping_idle_ms &&
+        now - s->last_ping_ms >= v->ping_idle_ms) {
+        struct limiter_cost cost = {{0}};
+        cost.units[LIMITER_MESSAGE] = 1;
+        s->ping_req.data = s;
+        if (limiter_acquire(c->client, &s->ping_req, &cost, on_ping_granted) == 0) {
+            s->ping_queued = true;
+            s->last_ping_ms = now;
+        }
+    }
+    if (c && c->subscribed && a->max_age_ms && now - c->opened_ms > (int64_t)a->max_age_ms)
+        start_standby(s, "maximum connection age");
+}
+
+/* Stops both connections; the task is done when their close callbacks have run. */
+static void stream_stop(struct stream *s) {
+    if (s->stopping) return;
+    s->stopping = true;
+    if (s->ping_queued) limiter_cancel(&s->ping_req);
+    s->ping_queued = false;
+    uv_timer_stop(&s->timer);
+    struct conn *conns[2] = {s->active, s->standby};
+    for (int i = 0; i < 2; i++)
+        if (conns[i] && !conns[i]->ws) { /* never connected: nothing to wait for */
+            if (conns[i] == s->active) s->active = NULL;
+            else s->standby = NULL;
+            conn_free(conns[i]);
+        } else if (conns[i]) {
+            conn_release_requests(conns[i]);
+            conns[i]->closing = true;
+            ws_close(conns[i]->ws);
+        }
+}
+
+static void stream_fail(struct stream *s, int status, const char *cause) {
+    if (s->stopping) return;
+    s->failed = true;
+    stream_stop(s);
+    task_done(s->task, status, cause); /* the core closes the timer; the connections follow on their own */
+}
+
+static int stream_start(struct task *t) {
+    struct stream *s = task_state(t);
+    s->task = t;
+    s->a = task_arg(t);
+    if (!s->a->count) return -EINVAL;
+    if (!(s->ticks = calloc(s->a->count, sizeof *s->ticks))) return -ENOMEM;
+    int rc = uv_timer_init(task_loop(t), &s->timer);
+    if (rc < 0) return rc;
+    s->timer.data = t;
+    task_own(t, (uv_handle_t *)&s->timer, NULL);
+    s->last_frame_ms = limiter_now_ms();
+    s->active = conn_open(s, "ws");
+    if (!s->active) return -ENOMEM;
+    uint64_t tick = s->a->source->venue->ping_idle_ms ? (uint64_t)s->a->source->venue->ping_idle_ms / 4 : 1000;
+    if (tick < STREAM_TICK_MIN_MS) tick = STREAM_TICK_MIN_MS;
+    if (tick > 1000) tick = 1000;
+    uv_timer_start(&s->timer, on_timer, tick, tick);
+    return 0;
+}
+
+static void stream_cancel(struct task *t) {
+    struct stream *s = task_state(t);
+    stream_stop(s);
+    maybe_finish_stop(s);
+}
+
+/* Hard teardown, or the end after a failure: whatever connection is still closing is orphaned. */
+static void stream_destroy(struct task *t) {
+    struct stream *s = task_state(t);
+    if (s->ping_queued) limiter_cancel(&s->ping_req);
+    struct conn *conns[2] = {s->active, s->standby};
+    for (int i = 0; i < 2; i++) {
+        if (!conns[i]) continue;
+        conns[i]->stream = NULL;
+        if (conns[i]->ws) {
+            conn_release_requests(conns[i]);
+            ws_close(conns[i]->ws);
+        } else {
+            conn_free(conns[i]);
+        }
+    }
+    free(s->ticks);
+}
+
+const struct task_ops stream_task_ops = {
+    .state_size = sizeof(struct stream),
+    .start = stream_start,
+    .cancel = stream_cancel,
+    .destroy = stream_destroy,
+};

@@ -1,0 +1,480 @@
+/* ws.c -- see ws.h. libwebsockets 4.1 client on a foreign libuv loop.
+ *
+ * A connection goes RESOLVING (uv_getaddrinfo) -> CONNECTING (lws: TCP, TLS, upgrade) -> OPEN -> DONE. It is
+ * handed to lws as the wsi's external user space, and detached from the wsi (lws_set_wsi_user NULL) the moment
+ * its on_close has run, so any later lws callback for that wsi finds no connection and does nothing. Its memory
+ * is freed in the close callback of its connect-timeout timer, the last handle it owns.
+ *
+ * Why a close is reported with which error: a close handshake (either side began it) is error 0 with the
+ * peer's code; otherwise the first cause we recorded (pending_error: timeout, too large, cancelled) wins, and a
+ * connection that just dropped is WS_ECLOSED (or WS_ECONNECT when it never opened). */
+#include "tickd/ws.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+
+#include "tickd/log.h"
+
+#define DEFAULT_MAX_FRAME (1u << 20)
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_MAX_QUEUE 64
+#define DEFAULT_MAX_FDS 256
+#define RX_CHUNK 16384 /* lws hands a large frame over in pieces of this size */
+#define PROTOCOL_NAME "tickd-ws"
+#define CLOSE_NO_STATUS 1006
+#define PING_PAYLOAD_MAX 125
+/* lws writes its own close frames with lws_write(..., LWS_WRITE_CLOSE), 4, an enum value its public header
+ * leaves out; we need it to close politely from WRITEABLE (see on_writeable). */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
+#define CLOSE_ACK_TIMEOUT_S 5 /* how long a peer may take to answer our close frame */
+
+enum conn_state { CONN_RESOLVING, CONN_CONNECTING, CONN_OPEN, CONN_DONE };
+
+struct ws_msg {
+    struct ws_msg *next;
+    size_t len;
+    enum lws_write_protocol type;
+    unsigned char buf[]; /* LWS_PRE bytes of headroom for lws, then the payload */
+};
+
+struct ws_conn {
+    struct ws_client *client;
+    struct ws_conn *prev, *next;
+    struct lws *wsi;
+    enum conn_state state;
+    bool close_requested;
+    bool close_sent;
+    struct ws_callbacks cb;
+    void *arg;
+    size_t max_frame;
+    unsigned max_queue;
+    uv_getaddrinfo_t gai;
+    uv_timer_t timer; /* connect timeout; its close callback frees the connection */
+    struct ws_msg *q_head, *q_tail;
+    unsigned q_len;
+    char *rx;
+    size_t rx_len, rx_cap;
+    bool rx_binary;
+    int pending_error;
+    int close_code; /* 0 until a close handshake began */
+    char close_reason[128];
+    bool tls;
+    int port;
+    char host[256];
+    char host_header[272];
+    char path[1024];
+};
+
+struct ws_client {
+    uv_loop_t *loop;
+    void *foreign_loops[1];
+    struct lws_context *ctx;
+    struct ws_conn *conns;
+    bool closing;
+};
+
+static const char *const error_names[] = {
+    "ok", "connect", "timeout", "too_large", "closed", "cancelled", "queue_full", "nomem", "invalid", "closing",
+};
+
+const char *ws_error_name(int error) {
+    if (error > 0 || -error >= (int)(sizeof error_names / sizeof error_names[0])) return "unknown";
+    return error_names[-error];
+}
+
+/* ---- ending a connection ---- */
+
+static void conn_freed(uv_handle_t *h) { free(h->data); }
+
+static void conn_unlink(struct ws_conn *conn) {
+    struct ws_client *c = conn->client;
+    if (conn->prev) conn->prev->next = conn->next;
+    else c->conns = conn->next;
+    if (conn->next) conn->next->prev = conn->prev;
+    conn->prev = conn->next = NULL;
+}
+
+/* Reports the end once, detaches from lws and closes the last handle. */
+static void conn_finish(struct ws_conn *conn, struct lws *wsi, int error, int code, const char *reason) {
+    if (conn->state == CONN_DONE) return;
+    struct ws_close_info info = {
+        .error = error, .code = code, .reason = reason ? reason : "", .was_open = conn->state == CONN_OPEN};
+    conn->state = CONN_DONE;
+    if (wsi) lws_set_wsi_user(wsi, NULL);
+    conn->wsi = NULL;
+    uv_timer_stop(&conn->timer);
+    conn_unlink(conn);
+    conn->cb.on_close(conn, &info, conn->arg);
+    while (conn->q_head) {
+        struct ws_msg *m = conn->q_head;
+        conn->q_head = m->next;
+        free(m);
+    }
+    free(conn->rx);
+    uv_close((uv_handle_t *)&conn->timer, conn_freed);
+}
+
+/* The wsi is gone: say why, from what we saw on the way. */
+static void conn_closed(struct ws_conn *conn, struct lws *wsi, const char *why) {
+    int error = conn->pending_error;
+    if (!error && !conn->close_code) error = conn->state == CONN_OPEN ? WS_ECLOSED : WS_ECONNECT;
+    const char *reason = conn->close_reason[0] ? conn->close_reason : why;
+    if (error && error != WS_ECLOSED && error != WS_ECONNECT) reason = ws_error_name(error);
+    conn_finish(conn, wsi, error, error ? CLOSE_NO_STATUS : conn->close_code, reason);
+}
+
+/* Ends a connection that is not open yet (timeout, ws_close, client closing); the cause is pending_error. */
+static void conn_abandon(struct ws_conn *conn, int error) {
+    if (!conn->pending_error) conn->pending_error = error;
+    if (conn->state == CONN_RESOLVING) uv_cancel((uv_req_t *)&conn->gai); /* on_resolved reports */
+    else if (conn->state == CONN_CONNECTING && conn->wsi)
+        lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC); /* lws reports the close */
+}
+
+static void on_connect_timeout(uv_timer_t *t) {
+    struct ws_conn *conn = t->data;
+    if (conn->state == CONN_RESOLVING || conn->state == CONN_CONNECTING) conn_abandon(conn, WS_ETIMEDOUT);
+}
+
+/* ---- lws protocol callback ---- */
+
+static void record_peer_close(struct ws_conn *conn, const unsigned char *in, size_t len) {
+    conn->close_code = len >= 2 ? (in[0] << 8) | in[1] : 1005; /* 1005: a close frame without a code */
+    size_t n = len > 2 ? len - 2 : 0;
+    if (n >= sizeof conn->close_reason) n = sizeof conn->close_reason - 1;
+    memcpy(conn->close_reason, in + 2, n);
+    conn->close_reason[n] = 0;
+}
+
+static int on_receive(struct ws_conn *conn, struct lws *wsi, const char *in, size_t len) {
+    if (conn->rx_len == 0) conn->rx_binary = lws_frame_is_binary(wsi);
+    if (len > conn->max_frame - conn->rx_len) {
+        static const char why[] = "message too large";
+        conn->pending_error = WS_ETOOLARGE;
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+        return -1;
+    }
+    if (conn->rx_len + len > conn->rx_cap) {
+        size_t cap = conn->rx_cap ? conn->rx_cap : RX_CHUNK;
+        while (cap < conn->rx_len + len) cap *= 2;
+        char *b = realloc(conn->rx, cap);
+        if (!b) {
+            conn->pending_error = WS_ENOMEM;
+            return -1;
+        }
+        conn->rx = b;
+        conn->rx_cap = cap;
+    }
+    memcpy(conn->rx + conn->rx_len, in, len);
+    conn->rx_len += len;
+    if (!lws_is_final_fragment(wsi)) return 0;
+    size_t n = conn->rx_len;
+    conn->rx_len = 0;
+    if (!conn->rx_binary && conn->cb.on_text) conn->cb.on_text(conn, conn->rx, n, conn->arg);
+    return 0;
+}
+
+/* One message per WRITEABLE, as lws wants; the close frame goes after the queue is empty. */
+static int on_writeable(struct ws_conn *conn, struct lws *wsi) {
+    struct ws_msg *m = conn->q_head;
+    if (m) {
+        conn->q_head = m->next;
+        if (!conn->q_head) conn->q_tail = NULL;
+        conn->q_len--;
+        int n = lws_write(wsi, m->buf + LWS_PRE, m->len, m->type);
+        bool short_write = n < (int)m->len;
+        free(m);
+        if (short_write) return -1;
+        if (conn->q_head || conn->close_requested) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (conn->close_requested && !conn->close_sent) {
+        /* lws 4.1 treats -1 from WRITEABLE as a dead socket and drops it without a close frame, so the
+         * close frame is written here; the peer's echo ends the connection (see PEER_INITIATED_CLOSE). */
+        unsigned char frame[LWS_PRE + 2];
+        frame[LWS_PRE] = LWS_CLOSE_STATUS_NORMAL >> 8;
+        frame[LWS_PRE + 1] = LWS_CLOSE_STATUS_NORMAL & 0xff;
+        conn->close_sent = true;
+        conn->close_code = LWS_CLOSE_STATUS_NORMAL;
+        if (lws_write(wsi, frame + LWS_PRE, 2, WRITE_CLOSE) < 2) return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_ACK_TIMEOUT_S);
+    }
+    return 0;
+}
+
+static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    struct ws_conn *conn = user;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (conn) conn_closed(conn, wsi, in ? (const char *)in : "connect failed");
+        return 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (!conn) return -1;
+        conn->state = CONN_OPEN;
+        uv_timer_stop(&conn->timer);
+        if (conn->cb.on_open) conn->cb.on_open(conn, conn->arg);
+        if (conn->state == CONN_OPEN && (conn->q_head || conn->close_requested)) lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return conn ? on_receive(conn, wsi, in, len) : -1;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return conn ? on_writeable(conn, wsi) : -1;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (!conn) return 0;
+        record_peer_close(conn, in, len);
+        return conn->close_sent ? 1 : 0; /* the echo of our close ends it; else lws answers the peer's close */
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY: /* the last word on a wsi: nothing may stay unreported */
+        if (conn) conn_closed(conn, wsi, "connection closed");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {.name = PROTOCOL_NAME, .callback = on_lws_event, .rx_buffer_size = RX_CHUNK},
+    {0},
+};
+
+/* ---- connecting ---- */
+
+static int parse_url(struct ws_conn *conn, const char *url) {
+    const char *p;
+    if (strncasecmp(url, "ws://", 5) == 0) {
+        conn->tls = false, conn->port = 80, p = url + 5;
+    } else if (strncasecmp(url, "wss://", 6) == 0) {
+        conn->tls = true, conn->port = 443, p = url + 6;
+    } else {
+        return WS_EINVAL;
+    }
+    const char *host = p, *after;
+    size_t host_len;
+    if (*p == '[') { /* [IPv6] */
+        const char *close = strchr(p, ']');
+        if (!close) return WS_EINVAL;
+        host = p + 1, host_len = (size_t)(close - host), after = close + 1;
+    } else {
+        host_len = strcspn(p, ":/?"), after = p + host_len;
+    }
+    if (host_len == 0 || host_len >= sizeof conn->host) return WS_EINVAL;
+    memcpy(conn->host, host, host_len);
+    conn->host[host_len] = 0;
+    if (*after == ':') {
+        char *end;
+        long port = strtol(after + 1, &end, 10);
+        if (end == after + 1 || port <= 0 || port > 65535) return WS_EINVAL;
+        conn->port = (int)port, after = end;
+    }
+    if (*after != 0 && *after != '/' && *after != '?') return WS_EINVAL;
+    int n = snprintf(conn->path, sizeof conn->path, "%s%s", *after == '/' ? "" : "/", after);
+    if (n < 0 || (size_t)n >= sizeof conn->path) return WS_EINVAL;
+    bool default_port = conn->port == (conn->tls ? 443 : 80);
+    snprintf(conn->host_header, sizeof conn->host_header, default_port ? "%s" : "%s:%d", conn->host, conn->port);
+    return WS_OK;
+}
+
+static void connect_address(struct ws_conn *conn, const char *address) {
+    struct lws_client_connect_info ci = {
+        .context = conn->client->ctx,
+        .address = address,
+        .port = conn->port,
+        .path = conn->path,
+        .host = conn->host_header, /* Host header, TLS SNI and the name the certificate must carry */
+        .ssl_connection = conn->tls ? LCCSCF_USE_SSL : 0,
+        .protocol = NULL, /* exchanges expect no subprotocol */
+        .local_protocol_name = PROTOCOL_NAME,
+        .userdata = conn,
+    };
+    conn->state = CONN_CONNECTING;
+    struct lws *wsi = lws_client_connect_via_info(&ci);
+    if (conn->state == CONN_DONE) return; /* lws already reported the failure through our callback */
+    if (!wsi) {
+        conn_finish(conn, NULL, conn->pending_error ? conn->pending_error : WS_ECONNECT, CLOSE_NO_STATUS,
+                    "lws could not start the connection");
+        return;
+    }
+    conn->wsi = wsi;
+    if (conn->pending_error) conn_abandon(conn, conn->pending_error);
+}
+
+/* Picks an IPv4 address when there is one (exchanges' IPv6 paths are not always as good). */
+static const struct addrinfo *pick_address(const struct addrinfo *res) {
+    for (const struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) return a;
+    return res;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+    struct ws_conn *conn = req->data;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (status == 0) {
+        const struct addrinfo *a = pick_address(res);
+        const void *src = a->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+                                                  : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+        inet_ntop(a->ai_family, src, ip, sizeof ip);
+    }
+    uv_freeaddrinfo(res);
+    if (conn->pending_error) {
+        conn_finish(conn, NULL, conn->pending_error, CLOSE_NO_STATUS, ws_error_name(conn->pending_error));
+        return;
+    }
+    if (status < 0 || !ip[0]) {
+        conn_finish(conn, NULL, WS_ECONNECT, CLOSE_NO_STATUS, status < 0 ? uv_strerror(status) : "no address");
+        return;
+    }
+    connect_address(conn, ip);
+}
+
+struct ws_conn *ws_connect(struct ws_client *c, const char *url, const struct ws_opts *opts,
+                           const struct ws_callbacks *callbacks, void *arg, int *err) {
+    int rc = WS_EINVAL;
+    struct ws_conn *conn = NULL;
+    if (!c || !url || !callbacks || !callbacks->on_close) goto fail;
+    rc = WS_ECLOSING;
+    if (c->closing) goto fail;
+    rc = WS_ENOMEM;
+    conn = calloc(1, sizeof *conn);
+    if (!conn) goto fail;
+    rc = parse_url(conn, url);
+    if (rc != WS_OK) goto fail_free;
+    conn->client = c;
+    conn->cb = *callbacks;
+    conn->arg = arg;
+    conn->max_frame = opts && opts->max_frame ? opts->max_frame : DEFAULT_MAX_FRAME;
+    conn->max_queue = opts && opts->max_queue ? opts->max_queue : DEFAULT_MAX_QUEUE;
+    uint32_t timeout_ms = opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    conn->gai.data = conn;
+    rc = uv_getaddrinfo(c->loop, &conn->gai, on_resolved, conn->host, NULL, &hints);
+    if (rc < 0) {
+        log_warn("ws", "cannot resolve", "host=%s error=%s", conn->host, uv_strerror(rc));
+        rc = WS_ECONNECT;
+        goto fail_free;
+    }
+    conn->state = CONN_RESOLVING;
+    uv_timer_init(c->loop, &conn->timer);
+    conn->timer.data = conn;
+    uv_timer_start(&conn->timer, on_connect_timeout, timeout_ms, 0);
+    conn->next = c->conns;
+    if (c->conns) c->conns->prev = conn;
+    c->conns = conn;
+    return conn;
+
+fail_free:
+    free(conn);
+fail:
+    if (err) *err = rc;
+    return NULL;
+}
+
+/* ---- sending and closing ---- */
+
+static int enqueue(struct ws_conn *conn, const char *data, size_t len, enum lws_write_protocol type) {
+    if (conn->state == CONN_DONE || conn->close_requested) return WS_ECLOSING;
+    if (conn->q_len >= conn->max_queue) return WS_EQUEUEFULL;
+    struct ws_msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m) return WS_ENOMEM;
+    m->next = NULL;
+    m->len = len;
+    m->type = type;
+    memcpy(m->buf + LWS_PRE, data, len);
+    if (conn->q_tail) conn->q_tail->next = m;
+    else conn->q_head = m;
+    conn->q_tail = m;
+    conn->q_len++;
+    if (conn->state == CONN_OPEN) lws_callback_on_writable(conn->wsi);
+    return WS_OK;
+}
+
+int ws_send_text(struct ws_conn *conn, const char *data, size_t len) {
+    return enqueue(conn, data, len, LWS_WRITE_TEXT);
+}
+
+int ws_send_ping(struct ws_conn *conn, const char *payload, size_t len) {
+    if (len > PING_PAYLOAD_MAX) return WS_EINVAL;
+    return enqueue(conn, payload, len, LWS_WRITE_PING);
+}
+
+void ws_close(struct ws_conn *conn) {
+    if (!conn || conn->state == CONN_DONE || conn->close_requested) return;
+    conn->close_requested = true;
+    if (conn->state == CONN_OPEN) lws_callback_on_writable(conn->wsi);
+    else conn_abandon(conn, WS_ECANCELLED);
+}
+
+/* ---- the client ---- */
+
+static void on_lws_log(int level, const char *line) {
+    size_t n = strcspn(line, "\n");
+    if (level & LLL_ERR) log_error("ws", "libwebsockets", "text=%.*s", (int)n, line);
+    else log_warn("ws", "libwebsockets", "text=%.*s", (int)n, line);
+}
+
+/* lws sizes its fd tables from this; the process limit can be a million. */
+static unsigned fd_limit(unsigned wanted) {
+    struct rlimit rl;
+    if (wanted == 0) wanted = DEFAULT_MAX_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+        wanted = (unsigned)rl.rlim_cur;
+    return wanted;
+}
+
+struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds) {
+    struct ws_client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->loop = loop;
+    c->foreign_loops[0] = loop;
+    lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log); /* before the context, which logs notices at start */
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.foreign_loops = c->foreign_loops;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.fd_limit_per_thread = fd_limit(max_fds);
+    info.user = c;
+    info.gid = -1;
+    info.uid = -1;
+    info.ka_time = 30; /* TCP keepalive notices a dead peer even when the venue's heartbeat is slow */
+    info.ka_probes = 3;
+    info.ka_interval = 10;
+    c->ctx = lws_create_context(&info);
+    if (!c->ctx) {
+        log_error("ws", "lws_create_context failed", "%s", "");
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ws_client_close(struct ws_client *c) {
+    if (c->closing) return;
+    c->closing = true;
+    /* Connections still resolving have no wsi: cancel the lookup, on_resolved reports. */
+    for (struct ws_conn *conn = c->conns; conn; conn = conn->next)
+        if (!conn->pending_error) conn->pending_error = WS_ECANCELLED;
+    for (struct ws_conn *conn = c->conns; conn; conn = conn->next)
+        if (conn->state == CONN_RESOLVING) uv_cancel((uv_req_t *)&conn->gai);
+    lws_context_destroy(c->ctx); /* first call: closes every wsi (reporting each) and starts closing handles */
+    /* Anything lws did not report (it should have) is reported here, so on_close runs once for all. */
+    struct ws_conn *conn = c->conns;
+    while (conn) {
+        struct ws_conn *next = conn->next;
+        if (conn->state != CONN_RESOLVING) conn_finish(conn, conn->wsi, WS_ECANCELLED, CLOSE_NO_STATUS, "cancelled");
+        conn = next;
+    }
+}
+
+void ws_client_free(struct ws_client *c) {
+    if (!c) return;
+    lws_context_destroy(c->ctx); /* second call, after uv_run returned: frees the context */
+    free(c);
+}

@@ -1,0 +1,466 @@
+/* amqp.c -- the RabbitMQ publisher thread; see amqp_sink.h.
+ *
+ * The thread's life: connect (every step bounded by connect_timeout_ms), then loop { publish what the
+ * buffer holds, up to the confirm window, unless the broker said connection.blocked; poll the eventfd and the
+ * socket; drain every frame without blocking (acks, nacks, blocked/unblocked, close) -- which is also what
+ * sends heartbeats, since rabbitmq-c only sends them inside its calls }. Any error: the unconfirmed ticks go
+ * back to the buffer, the connection is destroyed, and a backoff with full jitter precedes the next try.
+ *
+ * Shared with the loop thread: the conflating buffer (its own mutex), the eventfd, atomic counters and the
+ * stopping flag. Nothing else. */
+#include "tickd/amqp_sink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+
+#include "tickd/conflate.h"
+#include "tickd/log.h"
+#include "tickd/sink.h"
+
+#define COMPONENT "amqp"
+#define CHANNEL 1
+#define PUBLISH_BATCH 256
+
+struct amqp_sink {
+    struct amqp_sink_config cfg;
+    char url_buf[1024]; /* amqp_parse_url splits it in place; info points into it */
+    struct amqp_connection_info info;
+    char password[256];
+    char exchange[256];
+    char host_port[300]; /* for log lines */
+
+    struct conflate *buf;
+    int wake_fd; /* eventfd: the loop wakes the thread; stop wakes it too */
+    pthread_t thread;
+    atomic_bool stopping;
+
+    /* thread-only */
+    amqp_connection_state_t conn;
+    uint64_t next_tag, backoff_ms;
+    uint64_t failed_attempts; /* since the last connection */
+    bool blocked_local;
+
+    _Atomic uint64_t published, confirmed, nacked, reconnects, refused;
+    atomic_bool connected, blocked;
+    _Atomic uint64_t last_refusal_log_ms;
+
+    uv_loop_t *loop;
+    uv_async_t done; /* the thread's last act: tells the loop it can be joined */
+    void (*close_cb)(void *);
+    void *close_arg;
+};
+
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void drain_wake_fd(struct amqp_sink *s) {
+    uint64_t n;
+    while (read(s->wake_fd, &n, sizeof n) == (ssize_t)sizeof n) {
+    }
+}
+
+static void wake(struct amqp_sink *s) {
+    uint64_t one = 1;
+    /* Non-blocking; EAGAIN only when the counter is already huge, i.e. the thread has been woken anyway. */
+    if (write(s->wake_fd, &one, sizeof one) < 0) {
+    }
+}
+
+/* Sleeps up to ms, or less when woken (a stop, or a tick). */
+static void nap(struct amqp_sink *s, uint64_t ms) {
+    struct pollfd p = {.fd = s->wake_fd, .events = POLLIN};
+    if (poll(&p, 1, (int)ms) > 0) drain_wake_fd(s);
+}
+
+/* ---- connection --------------------------------------------------------------------------------------- */
+
+static const char *reply_error(amqp_rpc_reply_t r) {
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL: return NULL;
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return amqp_error_string2(r.library_error);
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) return "server closed the connection";
+        if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) return "server closed the channel";
+        return "server exception";
+    default: return "no reply";
+    }
+}
+
+static void disconnect(struct amqp_sink *s) {
+    if (!s->conn) return;
+    atomic_store(&s->connected, false);
+    atomic_store(&s->blocked, false);
+    s->blocked_local = false;
+    amqp_destroy_connection(s->conn); /* closes the socket; a polite close could block on a dead broker */
+    s->conn = NULL;
+    conflate_requeue_all(s->buf);
+}
+
+/* The client must announce connection.blocked, or the broker never sends it. */
+static amqp_table_t client_properties(amqp_table_entry_t *cap, amqp_table_entry_t *props) {
+    cap[0].key = amqp_cstring_bytes("connection.blocked");
+    cap[0].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    cap[0].value.value.boolean = 1;
+    cap[1].key = amqp_cstring_bytes("publisher_confirms");
+    cap[1].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    cap[1].value.value.boolean = 1;
+    props[0].key = amqp_cstring_bytes("capabilities");
+    props[0].value.kind = AMQP_FIELD_KIND_TABLE;
+    props[0].value.value.table = (amqp_table_t){.num_entries = 2, .entries = cap};
+    props[1].key = amqp_cstring_bytes("product");
+    props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+    props[1].value.value.bytes = amqp_cstring_bytes("tickd");
+    return (amqp_table_t){.num_entries = 2, .entries = props};
+}
+
+static int connect_broker(struct amqp_sink *s) {
+    const char *why = NULL;
+    struct timeval tv = {.tv_sec = (time_t)(s->cfg.connect_timeout_ms / 1000),
+                         .tv_usec = (suseconds_t)(s->cfg.connect_timeout_ms % 1000) * 1000};
+    s->conn = amqp_new_connection();
+    if (!s->conn) return -ENOMEM;
+    amqp_socket_t *sock = amqp_tcp_socket_new(s->conn);
+    if (!sock) {
+        why = "no socket";
+        goto fail;
+    }
+    int rc = amqp_socket_open_noblock(sock, s->info.host, s->info.port, &tv);
+    if (rc != AMQP_STATUS_OK) {
+        why = amqp_error_string2(rc);
+        goto fail;
+    }
+    amqp_set_handshake_timeout(s->conn, &tv);
+    amqp_set_rpc_timeout(s->conn, &tv);
+    amqp_table_entry_t cap[2], props[2];
+    amqp_table_t table = client_properties(cap, props);
+    why = reply_error(amqp_login_with_properties(s->conn, s->info.vhost, 0, 131072, (int)s->cfg.heartbeat_s,
+                                                 &table, AMQP_SASL_METHOD_PLAIN, s->info.user, s->password));
+    if (why) goto fail;
+    amqp_channel_open(s->conn, CHANNEL);
+    if ((why = reply_error(amqp_get_rpc_reply(s->conn)))) goto fail;
+    amqp_exchange_declare(s->conn, CHANNEL, amqp_cstring_bytes(s->exchange), amqp_cstring_bytes("topic"), 0, 1,
+                          0, 0, amqp_empty_table);
+    if ((why = reply_error(amqp_get_rpc_reply(s->conn)))) goto fail;
+    if (!s->cfg.no_confirm) {
+        amqp_confirm_select(s->conn, CHANNEL);
+        if ((why = reply_error(amqp_get_rpc_reply(s->conn)))) goto fail;
+    }
+    s->next_tag = 1;
+    s->backoff_ms = 0;
+    atomic_store(&s->connected, true);
+    log_info(COMPONENT, "connected", "broker=%s exchange=%s confirms=%s attempts=%" PRIu64, s->host_port,
+             s->exchange, s->cfg.no_confirm ? "off" : "on", s->failed_attempts + 1);
+    s->failed_attempts = 0;
+    return 0;
+fail:
+    /* One warning per outage; the retries that follow are debug lines, summed up once connected. */
+    if (s->failed_attempts++ == 0)
+        log_warn(COMPONENT, "connect failed", "broker=%s error=%s", s->host_port, why ? why : "unknown");
+    else
+        log_debug(COMPONENT, "connect failed", "broker=%s error=%s", s->host_port, why ? why : "unknown");
+    amqp_destroy_connection(s->conn);
+    s->conn = NULL;
+    return -ECONNREFUSED;
+}
+
+static void backoff(struct amqp_sink *s) {
+    uint64_t cap = s->backoff_ms ? s->backoff_ms : s->cfg.backoff_min_ms;
+    uint64_t delay = s->cfg.backoff_min_ms + (uint64_t)rand() % (cap - s->cfg.backoff_min_ms + 1);
+    s->backoff_ms = cap * 2 > s->cfg.backoff_max_ms ? s->cfg.backoff_max_ms : cap * 2;
+    uint64_t end = mono_ms() + delay;
+    for (uint64_t now; !atomic_load(&s->stopping) && (now = mono_ms()) < end;) nap(s, end - now);
+}
+
+/* ---- publishing ---------------------------------------------------------------------------------------- */
+
+static int publish_one(struct amqp_sink *s, const struct tick *t) {
+    char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[96];
+    int len = sink_tick_json(t, body, sizeof body);
+    if (len < 0) return AMQP_STATUS_BAD_AMQP_DATA;
+    snprintf(key, sizeof key, "tick.%.*s.%.*s", TICK_VENUE_MAX, t->venue, TICK_SYMBOL_MAX, t->symbol);
+    for (char *p = key + 5 + strlen(t->venue) + 1; *p; p++)
+        if (*p == '.') *p = '_';
+    int64_t order = t->has_seq ? 0 : (t->event_us ? t->event_us : t->recv_us);
+    if (t->has_seq) snprintf(id, sizeof id, "%s:%s:%" PRIu64, t->venue, t->symbol, t->seq);
+    else snprintf(id, sizeof id, "%s:%s:%" PRId64, t->venue, t->symbol, order);
+    amqp_basic_properties_t props = {
+        ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+                  AMQP_BASIC_MESSAGE_ID_FLAG,
+        .content_type = amqp_cstring_bytes("application/json"),
+        .delivery_mode = AMQP_DELIVERY_PERSISTENT,
+        .timestamp = (uint64_t)(t->recv_us > 0 ? t->recv_us / 1000000 : 0),
+        .message_id = amqp_cstring_bytes(id),
+    };
+    amqp_bytes_t payload = {.len = (size_t)len, .bytes = body};
+    return amqp_basic_publish(s->conn, CHANNEL, amqp_cstring_bytes(s->exchange), amqp_cstring_bytes(key), 0, 0,
+                              &props, payload);
+}
+
+/* Publishes what waits, within the confirm window. Returns 0 or an amqp status. */
+static int publish_waiting(struct amqp_sink *s) {
+    struct tick batch[PUBLISH_BATCH];
+    size_t n;
+    while (!s->blocked_local && (n = conflate_take(s->buf, batch, PUBLISH_BATCH, s->next_tag)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            int rc = publish_one(s, &batch[i]);
+            if (rc != AMQP_STATUS_OK) return rc;
+            atomic_fetch_add(&s->published, 1);
+        }
+        if (s->cfg.no_confirm) conflate_confirm(s->buf, s->next_tag + n - 1, true, true);
+        s->next_tag += n;
+    }
+    return 0;
+}
+
+static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
+    switch (m->id) {
+    case AMQP_BASIC_ACK_METHOD: {
+        const amqp_basic_ack_t *a = m->decoded;
+        atomic_fetch_add(&s->confirmed, conflate_confirm(s->buf, a->delivery_tag, a->multiple, true));
+        return 0;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        const amqp_basic_nack_t *a = m->decoded;
+        atomic_fetch_add(&s->nacked, conflate_confirm(s->buf, a->delivery_tag, a->multiple, false));
+        return 0;
+    }
+    case AMQP_CONNECTION_BLOCKED_METHOD:
+        log_warn(COMPONENT, "broker blocked publishing", "broker=%s", s->host_port);
+        s->blocked_local = true;
+        atomic_store(&s->blocked, true);
+        return 0;
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        log_info(COMPONENT, "broker unblocked publishing", "broker=%s", s->host_port);
+        s->blocked_local = false;
+        atomic_store(&s->blocked, false);
+        return 0;
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        const amqp_connection_close_t *c = m->decoded;
+        log_warn(COMPONENT, "broker closed the connection", "broker=%s code=%u text=%.*s", s->host_port,
+                 c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+        amqp_connection_close_ok_t ok = {0};
+        amqp_send_method(s->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        return AMQP_STATUS_CONNECTION_CLOSED;
+    }
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        const amqp_channel_close_t *c = m->decoded;
+        log_warn(COMPONENT, "broker closed the channel", "broker=%s code=%u text=%.*s", s->host_port,
+                 c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+        return AMQP_STATUS_CONNECTION_CLOSED;
+    }
+    default:
+        return 0; /* basic.return and the like: nothing to do */
+    }
+}
+
+/* Reads every frame already available, never waiting. Also where rabbitmq-c sends heartbeats and notices a
+ * silent broker (AMQP_STATUS_HEARTBEAT_TIMEOUT). */
+static int drain_frames(struct amqp_sink *s) {
+    for (;;) {
+        amqp_frame_t frame;
+        struct timeval zero = {0, 0};
+        int rc = amqp_simple_wait_frame_noblock(s->conn, &frame, &zero);
+        if (rc == AMQP_STATUS_TIMEOUT) break;
+        if (rc != AMQP_STATUS_OK) return rc;
+        if (frame.frame_type == AMQP_FRAME_METHOD && (rc = handle_method(s, &frame.payload.method)) != 0)
+            return rc;
+    }
+    amqp_maybe_release_buffers(s->conn);
+    return 0;
+}
+
+/* Waits for a tick, a frame, or the next heartbeat pump. */
+static void wait_events(struct amqp_sink *s) {
+    struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN}, {.fd = amqp_get_sockfd(s->conn), .events = POLLIN}};
+    int timeout = (int)(s->cfg.heartbeat_s * 1000 / 4);
+    if (timeout > 200 || timeout <= 0) timeout = 200;
+    if (poll(p, 2, timeout) > 0 && (p[0].revents & POLLIN)) drain_wake_fd(s);
+}
+
+static bool stop_reached(struct amqp_sink *s, uint64_t deadline) {
+    if (!atomic_load(&s->stopping)) return false;
+    struct conflate_stats st;
+    conflate_stats(s->buf, &st);
+    return st.depth == 0 || mono_ms() >= deadline;
+}
+
+static void *publisher_main(void *arg) {
+    struct amqp_sink *s = arg;
+    uint64_t deadline = UINT64_MAX;
+    bool was_connected = false;
+    for (;;) {
+        if (atomic_load(&s->stopping) && deadline == UINT64_MAX) deadline = mono_ms() + s->cfg.close_deadline_ms;
+        if (stop_reached(s, deadline)) break;
+        if (!s->conn) {
+            if (connect_broker(s) < 0) {
+                backoff(s);
+                continue;
+            }
+            if (was_connected) atomic_fetch_add(&s->reconnects, 1);
+            was_connected = true;
+        }
+        int rc = publish_waiting(s);
+        if (rc == 0) rc = drain_frames(s);
+        if (rc == 0) {
+            wait_events(s);
+            rc = drain_frames(s);
+        }
+        if (rc != 0) {
+            log_warn(COMPONENT, "connection lost", "broker=%s error=%s", s->host_port, amqp_error_string2(rc));
+            disconnect(s);
+            s->failed_attempts = 1; /* the loss was the warning of this outage */
+            backoff(s);
+        }
+    }
+    struct conflate_stats st;
+    conflate_stats(s->buf, &st);
+    if (st.depth)
+        log_warn(COMPONENT, "closing with unconfirmed ticks", "instruments=%zu", st.depth);
+    if (s->conn) {
+        amqp_connection_close(s->conn, AMQP_REPLY_SUCCESS); /* bounded by the rpc timeout */
+        amqp_destroy_connection(s->conn);
+        s->conn = NULL;
+    }
+    uv_async_send(&s->done);
+    return NULL;
+}
+
+/* ---- loop side ------------------------------------------------------------------------------------------ */
+
+int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
+    const char *why = sink_tick_invalid(t);
+    if (why) {
+        atomic_fetch_add(&s->refused, 1);
+        uint64_t now = mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
+        if (!last || now - last >= 1000) {
+            atomic_store(&s->last_refusal_log_ms, now);
+            log_warn(COMPONENT, "tick refused", "cause=%s venue=%.*s symbol=%.*s", why, TICK_VENUE_MAX, t->venue,
+                     TICK_SYMBOL_MAX, t->symbol);
+        }
+        return -EINVAL;
+    }
+    switch (conflate_put(s->buf, t)) {
+    case CONFLATE_WAKE: wake(s); return 0;
+    case CONFLATE_FULL: return -ENOSPC; /* counted by the buffer; the stats line shows it */
+    default: return 0;
+    }
+}
+
+void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {
+    struct conflate_stats st;
+    conflate_stats(s->buf, &st);
+    *out = (struct amqp_sink_stats){
+        .published = atomic_load(&s->published),
+        .confirmed = atomic_load(&s->confirmed),
+        .nacked = atomic_load(&s->nacked),
+        .reconnects = atomic_load(&s->reconnects),
+        .refused = atomic_load(&s->refused),
+        .dropped = st.dropped,
+        .depth = st.depth,
+        .inflight = st.inflight,
+        .connected = atomic_load(&s->connected),
+        .blocked = atomic_load(&s->blocked),
+    };
+}
+
+static uint64_t or_default(uint64_t v, uint64_t d) {
+    return v ? v : d;
+}
+
+static int parse_url(struct amqp_sink *s, const struct amqp_sink_config *cfg) {
+    if (!cfg->url || strlen(cfg->url) >= sizeof s->url_buf) return -EINVAL;
+    snprintf(s->url_buf, sizeof s->url_buf, "%s", cfg->url);
+    amqp_default_connection_info(&s->info);
+    if (amqp_parse_url(s->url_buf, &s->info) != AMQP_STATUS_OK || s->info.ssl) return -EINVAL;
+    const char *pw = cfg->password && cfg->password[0] ? cfg->password : s->info.password;
+    snprintf(s->password, sizeof s->password, "%s", pw ? pw : "");
+    snprintf(s->host_port, sizeof s->host_port, "%s:%d", s->info.host, s->info.port);
+    return 0;
+}
+
+static void on_done(uv_async_t *h);
+static void on_closed(uv_handle_t *h);
+
+int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct amqp_sink **out) {
+    int rc = -ENOMEM;
+    struct amqp_sink *s = calloc(1, sizeof *s);
+    if (!s) return -ENOMEM;
+    s->cfg = *cfg;
+    s->cfg.url = s->cfg.password = s->cfg.exchange = NULL; /* not kept: copied below */
+    s->cfg.buffer_limit = or_default(cfg->buffer_limit, 100000);
+    s->cfg.max_inflight = or_default(cfg->max_inflight, 4096);
+    s->cfg.heartbeat_s = or_default(cfg->heartbeat_s, 10);
+    s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 5000);
+    s->cfg.backoff_min_ms = or_default(cfg->backoff_min_ms, 200);
+    s->cfg.backoff_max_ms = or_default(cfg->backoff_max_ms, 5000);
+    if (s->cfg.backoff_max_ms < s->cfg.backoff_min_ms) s->cfg.backoff_max_ms = s->cfg.backoff_min_ms;
+    s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
+    snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
+    if (parse_url(s, cfg) < 0) {
+        rc = -EINVAL;
+        goto fail_url;
+    }
+    s->loop = loop;
+    s->buf = conflate_new(s->cfg.buffer_limit, s->cfg.max_inflight);
+    if (!s->buf) goto fail_url;
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->wake_fd < 0) {
+        rc = -errno;
+        goto fail_fd;
+    }
+    if ((rc = uv_async_init(loop, &s->done, on_done)) < 0) goto fail_async;
+    s->done.data = s;
+    if ((rc = -pthread_create(&s->thread, NULL, publisher_main, s)) < 0) goto fail_thread;
+    *out = s;
+    return 0;
+fail_thread:
+    uv_close((uv_handle_t *)&s->done, on_closed); /* s is freed with its handle; close_cb is NULL */
+    return rc;
+fail_async:
+    close(s->wake_fd);
+fail_fd:
+    conflate_free(s->buf);
+fail_url:
+    free(s);
+    return rc;
+}
+
+static void on_closed(uv_handle_t *h) {
+    struct amqp_sink *s = h->data;
+    void (*cb)(void *) = s->close_cb;
+    void *arg = s->close_arg;
+    close(s->wake_fd);
+    conflate_free(s->buf);
+    free(s);
+    if (cb) cb(arg);
+}
+
+static void on_done(uv_async_t *h) {
+    struct amqp_sink *s = h->data;
+    if (!atomic_load(&s->stopping)) return;
+    pthread_join(s->thread, NULL); /* the thread has sent its last signal: this returns at once */
+    uv_close((uv_handle_t *)&s->done, on_closed);
+}
+
+void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg) {
+    s->close_cb = cb;
+    s->close_arg = arg;
+    atomic_store(&s->stopping, true);
+    wake(s);
+}

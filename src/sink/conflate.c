@@ -1,0 +1,204 @@
+/* conflate.c -- the bounded conflating buffer between the loop and the publisher thread; see conflate.h.
+ *
+ * Records live in an instr_map; the ones with a tick waiting form a FIFO (intrusive list) so instruments are
+ * published in the order they first became waiting. Published ticks are remembered in a ring of
+ * (tag, record) in tag order, which is the order confirms refer to. A record is freed once nothing waits,
+ * nothing is in flight and no ring entry names it. */
+#include "tickd/conflate.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "tickd/instr_map.h"
+
+struct slot {
+    struct instr_node node; /* first: the map hands back this pointer */
+    struct tick waiting, inflight;
+    bool has_waiting, has_inflight;
+    uint64_t inflight_tag; /* tag of the newest published tick of this instrument */
+    unsigned refs;         /* ring entries naming this record */
+    struct slot *queue_next;
+};
+
+struct flight {
+    uint64_t tag;
+    struct slot *slot;
+    bool settled;
+};
+
+struct conflate {
+    pthread_mutex_t mu;
+    struct instr_map map;
+    size_t limit;
+    struct slot *queue_head, *queue_tail;
+    size_t waiting;
+    struct flight *ring;
+    size_t ring_cap, ring_head, ring_len, unsettled;
+    uint64_t replaced, dropped, requeued;
+};
+
+struct conflate *conflate_new(size_t limit, size_t max_inflight) {
+    struct conflate *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (limit == 0) limit = 1;
+    if (max_inflight == 0) max_inflight = 1;
+    c->limit = limit;
+    c->ring_cap = max_inflight;
+    c->ring = calloc(max_inflight, sizeof *c->ring);
+    if (!c->ring) goto fail_ring;
+    if (instr_map_init(&c->map, limit < 4096 ? limit : 4096) < 0) goto fail_map;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) goto fail_mutex;
+    return c;
+fail_mutex:
+    instr_map_destroy(&c->map);
+fail_map:
+    free(c->ring);
+fail_ring:
+    free(c);
+    return NULL;
+}
+
+void conflate_free(struct conflate *c) {
+    if (!c) return;
+    size_t cursor = 0;
+    struct instr_node *n, *next = NULL;
+    while ((n = instr_map_next(&c->map, &cursor, &next))) free(n);
+    instr_map_destroy(&c->map);
+    free(c->ring);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static void enqueue(struct conflate *c, struct slot *s) {
+    s->queue_next = NULL;
+    if (c->queue_tail) c->queue_tail->queue_next = s;
+    else c->queue_head = s;
+    c->queue_tail = s;
+    c->waiting++;
+}
+
+static struct slot *dequeue(struct conflate *c) {
+    struct slot *s = c->queue_head;
+    if (!s) return NULL;
+    c->queue_head = s->queue_next;
+    if (!c->queue_head) c->queue_tail = NULL;
+    c->waiting--;
+    return s;
+}
+
+static void release_if_empty(struct conflate *c, struct slot *s) {
+    if (s->has_waiting || s->has_inflight || s->refs) return;
+    instr_map_remove(&c->map, &s->node);
+    free(s);
+}
+
+enum conflate_put_result conflate_put(struct conflate *c, const struct tick *t) {
+    enum conflate_put_result res;
+    pthread_mutex_lock(&c->mu);
+    struct slot *s = (struct slot *)instr_map_find(&c->map, t->venue, t->symbol);
+    if (!s) {
+        if (c->map.count >= c->limit || !(s = calloc(1, sizeof *s))) {
+            c->dropped++;
+            res = CONFLATE_FULL;
+            goto out;
+        }
+        instr_map_insert(&c->map, &s->node, t->venue, t->symbol);
+    }
+    if (s->has_waiting) {
+        c->replaced++;
+        res = CONFLATE_REPLACED;
+    } else {
+        res = c->waiting == 0 ? CONFLATE_WAKE : CONFLATE_ADDED;
+        s->has_waiting = true;
+        enqueue(c, s);
+    }
+    s->waiting = *t;
+out:
+    pthread_mutex_unlock(&c->mu);
+    return res;
+}
+
+size_t conflate_take(struct conflate *c, struct tick *out, size_t max, uint64_t first_tag) {
+    size_t n = 0;
+    pthread_mutex_lock(&c->mu);
+    while (n < max && c->ring_len < c->ring_cap) {
+        struct slot *s = dequeue(c);
+        if (!s) break;
+        s->has_waiting = false;
+        s->inflight = s->waiting;
+        s->has_inflight = true;
+        s->inflight_tag = first_tag + n;
+        s->refs++;
+        c->ring[(c->ring_head + c->ring_len) % c->ring_cap] =
+            (struct flight){.tag = s->inflight_tag, .slot = s, .settled = false};
+        c->ring_len++;
+        c->unsettled++;
+        out[n++] = s->inflight;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+/* Only the instrument's newest published tick decides: acked, the record may go; nacked, it waits again
+ * unless a newer tick already does. */
+static void settle(struct conflate *c, struct flight *f, bool ack) {
+    struct slot *s = f->slot;
+    f->settled = true;
+    c->unsettled--;
+    s->refs--;
+    if (s->has_inflight && s->inflight_tag == f->tag) {
+        s->has_inflight = false;
+        if (!ack && !s->has_waiting) {
+            s->waiting = s->inflight;
+            s->has_waiting = true;
+            enqueue(c, s);
+            c->requeued++;
+        }
+    }
+    release_if_empty(c, s);
+}
+
+static void ring_pop_settled(struct conflate *c) {
+    while (c->ring_len && c->ring[c->ring_head].settled) {
+        c->ring_head = (c->ring_head + 1) % c->ring_cap;
+        c->ring_len--;
+    }
+}
+
+size_t conflate_confirm(struct conflate *c, uint64_t tag, bool multiple, bool ack) {
+    size_t n = 0;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->ring_len; i++) {
+        struct flight *f = &c->ring[(c->ring_head + i) % c->ring_cap];
+        if (f->tag > tag) break;
+        if (f->settled || (!multiple && f->tag != tag)) continue;
+        settle(c, f, ack);
+        n++;
+    }
+    ring_pop_settled(c);
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+void conflate_requeue_all(struct conflate *c) {
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->ring_len; i++) {
+        struct flight *f = &c->ring[(c->ring_head + i) % c->ring_cap];
+        if (!f->settled) settle(c, f, false);
+    }
+    c->ring_head = c->ring_len = 0;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void conflate_stats(struct conflate *c, struct conflate_stats *out) {
+    pthread_mutex_lock(&c->mu);
+    *out = (struct conflate_stats){
+        .depth = c->map.count,
+        .waiting = c->waiting,
+        .inflight = c->unsettled,
+        .replaced = c->replaced,
+        .dropped = c->dropped,
+        .requeued = c->requeued,
+    };
+    pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,567 @@
+/* redis.c -- the Redis writer; see redis_sink.h.
+ *
+ * Connection states: DOWN (a retry timer may be pending) → HANDSHAKE (AUTH, SELECT, SCRIPT LOAD queued right
+ * after the non-blocking connect) → READY (the script's sha is known). Only READY sends writes.
+ *
+ * Records: one struct entry per quote (venue, symbol) and per BBO ("", symbol), never freed before close, so
+ * a hiredis reply callback can always point at its record. An entry is `dirty` when its latest value is not
+ * yet written, and `queued` (on the send list) when dirty with no write in flight: one write in flight per
+ * record bounds what hiredis buffers. A failed write (no reply, NOSCRIPT) makes its record dirty again; the
+ * latest value is then written, which the Lua compare makes harmless to repeat. */
+#include "tickd/redis_sink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "tickd/config.h"
+#include "tickd/instr_map.h"
+#include "tickd/log.h"
+#include "tickd/sink.h"
+
+#define COMPONENT "redis"
+
+/* Compare-and-set of a quote (ARGV[1] 'q': the merge's ordering key, fixed-width digits, written only when
+ * strictly greater) or of a BBO ('b': its update time, written unless the stored one is later). gt compares
+ * decimal text by length, then bytes: exact for the 43-character key and for times, never via Lua doubles. */
+static const char CAS_SCRIPT[] =
+    "local function gt(a, b)\n"
+    "  if #a ~= #b then return #a > #b end\n"
+    "  return a > b\n"
+    "end\n"
+    "if ARGV[1] == 'b' then\n"
+    "  local old = redis.call('HGET', KEYS[1], 'ts')\n"
+    "  if old and gt(old, ARGV[2]) then return 0 end\n"
+    "  redis.call('HSET', KEYS[1], 'ts', ARGV[2], 'bid', ARGV[3], 'bid_qty', ARGV[4], 'bid_venue', ARGV[5],\n"
+    "             'bid_ts', ARGV[6], 'ask', ARGV[7], 'ask_qty', ARGV[8], 'ask_venue', ARGV[9], 'ask_ts', ARGV[10])\n"
+    "  return 1\n"
+    "end\n"
+    "local old = redis.call('HGET', KEYS[1], 'order')\n"
+    "if old and not gt(ARGV[2], old) then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'bid', ARGV[3], 'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6],\n"
+    "           'last', ARGV[7], 'ts', ARGV[8], 'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11],\n"
+    "           'order', ARGV[2])\n"
+    "if ARGV[12] ~= '0' then\n"
+    "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[12], '*', 'venue', ARGV[13], 'bid', ARGV[3],\n"
+    "             'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6], 'last', ARGV[7], 'ts', ARGV[8],\n"
+    "             'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11])\n"
+    "end\n"
+    "return 1\n";
+
+enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
+
+struct entry {
+    struct instr_node node; /* first: the map hands back this pointer; venue "" marks a BBO */
+    bool is_bbo;
+    union {
+        struct {
+            struct tick tick;
+            char order[MERGE_KEY_TEXT_LEN];
+        } quote;
+        struct {
+            struct merge_bbo bbo;
+            int64_t updated_us;
+        } bbo;
+    } v;
+    bool dirty, queued, inflight;
+    struct entry *queue_next;
+    struct redis_sink *sink;
+};
+
+struct redis_sink {
+    uv_loop_t *loop;
+    struct redis_sink_config cfg;
+    char prefix[128];
+    char host[256];
+    int port, db;
+    char password[256];
+    char history[24];
+
+    redisAsyncContext *ac;
+    enum conn_state state;
+    char sha[48];
+    bool script_loading;
+    uint64_t conn_started_ms, last_progress_ms, backoff_ms;
+    uint64_t failed_attempts; /* since the last time it was ready */
+    unsigned outstanding; /* replies hiredis still owes us */
+    bool was_ready;
+
+    struct instr_map entries;
+    struct entry *queue_head, *queue_tail;
+    uint64_t ndirty, ninflight;
+
+    uv_idle_t flusher;
+    uv_timer_t retry_timer, watchdog;
+    int open_handles;
+
+    uint64_t last_refusal_log_ms, refusals_unlogged;
+    struct redis_sink_stats stats;
+
+    bool closing, finished;
+    uint64_t close_deadline;
+    void (*close_cb)(void *);
+    void *close_arg;
+};
+
+static void connect_now(struct redis_sink *s);
+static void maybe_finish_close(struct redis_sink *s);
+static void on_flush(uv_idle_t *h);
+
+/* ---- the send list -------------------------------------------------------------------------------- */
+
+static void flusher_kick(struct redis_sink *s) {
+    if (s->state == CONN_READY && !s->script_loading && s->queue_head && !s->finished)
+        uv_idle_start(&s->flusher, on_flush);
+}
+
+static void queue_push(struct redis_sink *s, struct entry *e) {
+    e->queued = true;
+    e->queue_next = NULL;
+    if (s->queue_tail) s->queue_tail->queue_next = e;
+    else s->queue_head = e;
+    s->queue_tail = e;
+    flusher_kick(s);
+}
+
+static void entry_mark_dirty(struct redis_sink *s, struct entry *e) {
+    if (!e->dirty) s->ndirty++;
+    e->dirty = true;
+    if (!e->inflight && !e->queued) queue_push(s, e);
+}
+
+static void mark_all_dirty(struct redis_sink *s) {
+    size_t cursor = 0;
+    struct instr_node *n, *next = NULL;
+    while ((n = instr_map_next(&s->entries, &cursor, &next))) entry_mark_dirty(s, (struct entry *)n);
+}
+
+/* ---- writes ---------------------------------------------------------------------------------------- */
+
+static bool reply_is_error(const redisReply *r, const char *prefix) {
+    return r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, prefix, strlen(prefix)) == 0;
+}
+
+static void drop_connection(struct redis_sink *s, const char *why);
+static void load_script(struct redis_sink *s);
+
+static void note_reply(struct redis_sink *s) {
+    s->outstanding--;
+    s->last_progress_ms = uv_now(s->loop);
+}
+
+static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
+    struct redis_sink *s = ac->data;
+    struct entry *e = privdata;
+    redisReply *reply = r;
+    note_reply(s);
+    e->inflight = false;
+    s->ninflight--;
+    if (!reply || reply_is_error(reply, "NOSCRIPT")) {
+        /* Lost with the connection, or the script cache was flushed: write the latest value again. */
+        entry_mark_dirty(s, e);
+        if (reply && s->state == CONN_READY) load_script(s);
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        s->stats.errors++;
+        log_warn(COMPONENT, "write failed", "venue=%s symbol=%s error=%s", e->node.venue, e->node.symbol,
+                 reply->str);
+    } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+        s->stats.writes++;
+    } else {
+        s->stats.cas_rejected++;
+    }
+    if (e->dirty && !e->queued) queue_push(s, e);
+    maybe_finish_close(s);
+}
+
+static void fmt_i64(char *buf, size_t n, int64_t v) {
+    snprintf(buf, n, "%" PRId64, v < 0 ? 0 : v);
+}
+
+static int send_write(struct redis_sink *s, struct entry *e) {
+    char key[256], stream_key[256], seq[24] = "", ts[24], recv[24];
+    if (e->is_bbo) {
+        const struct merge_bbo *b = &e->v.bbo.bbo;
+        char bid_ts[24], ask_ts[24];
+        snprintf(key, sizeof key, "%s:bbo:%s", s->prefix, b->symbol);
+        fmt_i64(ts, sizeof ts, e->v.bbo.updated_us);
+        fmt_i64(bid_ts, sizeof bid_ts, b->bid.time_us);
+        fmt_i64(ask_ts, sizeof ask_ts, b->ask.time_us);
+        const char *argv[] = {"EVALSHA",    s->sha,     "1",    key,         "b",          ts,
+                              b->bid.price, b->bid.qty, b->bid.venue, bid_ts, b->ask.price, b->ask.qty,
+                              b->ask.venue, ask_ts};
+        return redisAsyncCommandArgv(s->ac, on_write_reply, e, sizeof argv / sizeof argv[0], argv, NULL);
+    }
+    const struct tick *t = &e->v.quote.tick;
+    snprintf(key, sizeof key, "%s:quote:%s:%s", s->prefix, t->venue, t->symbol);
+    snprintf(stream_key, sizeof stream_key, "%s:ticks:%s", s->prefix, t->symbol);
+    if (t->has_seq) snprintf(seq, sizeof seq, "%" PRIu64, t->seq);
+    fmt_i64(ts, sizeof ts, t->event_us);
+    fmt_i64(recv, sizeof recv, t->recv_us);
+    const char *argv[] = {"EVALSHA", s->sha,   "2",        key,    stream_key, "q", e->v.quote.order,
+                          t->bid,    t->bid_qty, t->ask,   t->ask_qty, t->last, ts, seq, recv,
+                          sink_origin_name(t->origin), s->history, t->venue};
+    return redisAsyncCommandArgv(s->ac, on_write_reply, e, sizeof argv / sizeof argv[0], argv, NULL);
+}
+
+/* Once per loop turn while something is queued: everything queued goes out as one pipeline (hiredis
+ * buffers the commands and writes them when the socket is writable, in this turn's poll phase). */
+static void on_flush(uv_idle_t *h) {
+    struct redis_sink *s = h->data;
+    uv_idle_stop(h);
+    unsigned sent = 0;
+    while (s->queue_head && s->state == CONN_READY && !s->script_loading) {
+        struct entry *e = s->queue_head;
+        s->queue_head = e->queue_next;
+        if (!s->queue_head) s->queue_tail = NULL;
+        e->queued = false;
+        if (send_write(s, e) != REDIS_OK) {
+            entry_mark_dirty(s, e);
+            drop_connection(s, "command refused by hiredis");
+            break;
+        }
+        e->dirty = false;
+        s->ndirty--;
+        e->inflight = true;
+        s->ninflight++;
+        if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
+        sent++;
+    }
+    if (sent) s->stats.batches++;
+}
+
+/* ---- connection ------------------------------------------------------------------------------------- */
+
+static void on_retry(uv_timer_t *h) {
+    connect_now(h->data);
+}
+
+static void schedule_retry(struct redis_sink *s) {
+    if (s->finished) return;
+    uint64_t cap = s->backoff_ms ? s->backoff_ms : s->cfg.backoff_min_ms;
+    uint64_t delay = s->cfg.backoff_min_ms + (uint64_t)rand() % (cap - s->cfg.backoff_min_ms + 1);
+    s->backoff_ms = cap * 2 > s->cfg.backoff_max_ms ? s->cfg.backoff_max_ms : cap * 2;
+    uv_timer_start(&s->retry_timer, on_retry, delay, 0);
+}
+
+/* The context is gone (freed by hiredis or by us): forget it and try again later. */
+static void connection_lost(struct redis_sink *s, const char *why) {
+    s->ac = NULL;
+    s->state = CONN_DOWN;
+    s->script_loading = false;
+    /* One warning per outage; the retries that follow are debug lines, summed up when ready again. */
+    if (s->failed_attempts++ == 0 && !s->closing)
+        log_warn(COMPONENT, "connection lost", "host=%s port=%d cause=%s pending=%" PRIu64, s->host, s->port,
+                 why, s->ndirty + s->ninflight);
+    else
+        log_debug(COMPONENT, "connect failed", "host=%s port=%d cause=%s", s->host, s->port, why);
+    schedule_retry(s);
+    maybe_finish_close(s);
+}
+
+static void drop_connection(struct redis_sink *s, const char *why) {
+    redisAsyncContext *ac = s->ac;
+    if (!ac) return;
+    s->ac = NULL; /* callbacks run by the free below see a context that is no longer ours */
+    redisAsyncFree(ac);
+    connection_lost(s, why);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status) {
+    struct redis_sink *s = ac->data;
+    if (status != REDIS_OK && s->ac == ac) connection_lost(s, ac->errstr); /* hiredis frees ac */
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status) {
+    struct redis_sink *s = ac->data;
+    if (s->ac == ac) connection_lost(s, status == REDIS_OK ? "closed" : ac->errstr);
+}
+
+static void on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata) {
+    struct redis_sink *s = ac->data;
+    redisReply *reply = r;
+    const char *step = privdata;
+    note_reply(s);
+    if (s->ac != ac || !reply) return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_error(COMPONENT, "handshake failed", "step=%s error=%s", step, reply->str);
+        drop_connection(s, step);
+    }
+}
+
+static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata) {
+    struct redis_sink *s = ac->data;
+    redisReply *reply = r;
+    (void)privdata;
+    note_reply(s);
+    if (s->ac != ac) return;
+    s->script_loading = false;
+    if (!reply || reply->type != REDIS_REPLY_STRING || reply->len >= (int)sizeof s->sha) {
+        log_error(COMPONENT, "handshake failed", "step=script_load error=%s",
+                  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        drop_connection(s, "script_load");
+        return;
+    }
+    memcpy(s->sha, reply->str, (size_t)reply->len + 1);
+    if (s->state == CONN_HANDSHAKE) {
+        s->state = CONN_READY;
+        s->backoff_ms = 0;
+        if (s->was_ready) {
+            /* Redis may have restarted empty: write every instrument's latest again (the compare makes
+             * this a no-op where it did not). */
+            s->stats.reconnects++;
+            mark_all_dirty(s);
+        }
+        s->was_ready = true;
+        log_info(COMPONENT, "ready", "host=%s port=%d db=%d attempts=%" PRIu64 " pending=%" PRIu64, s->host,
+                 s->port, s->db, s->failed_attempts + 1, s->ndirty + s->ninflight);
+        s->failed_attempts = 0;
+    }
+    flusher_kick(s);
+}
+
+/* Sends SCRIPT LOAD (once at a time); writes wait meanwhile (the flusher is gated on script_loading). */
+static void load_script(struct redis_sink *s) {
+    if (s->script_loading) return;
+    const char *argv[] = {"SCRIPT", "LOAD", CAS_SCRIPT};
+    if (redisAsyncCommandArgv(s->ac, on_script_loaded, NULL, 3, argv, NULL) != REDIS_OK) return;
+    s->script_loading = true;
+    if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
+}
+
+static int send_handshake(struct redis_sink *s) {
+    if (s->password[0]) {
+        const char *argv[] = {"AUTH", s->password};
+        if (redisAsyncCommandArgv(s->ac, on_handshake_reply, "auth", 2, argv, NULL) != REDIS_OK) return -1;
+        s->outstanding++;
+    }
+    if (s->db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", s->db);
+        const char *argv[] = {"SELECT", db};
+        if (redisAsyncCommandArgv(s->ac, on_handshake_reply, "select", 2, argv, NULL) != REDIS_OK) return -1;
+        s->outstanding++;
+    }
+    load_script(s);
+    return s->script_loading ? 0 : -1;
+}
+
+static void connect_now(struct redis_sink *s) {
+    if (s->ac || s->finished) return;
+    redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+    if (!ac) {
+        schedule_retry(s);
+        return;
+    }
+    if (ac->err || redisLibuvAttach(ac, s->loop) != REDIS_OK) {
+        connection_lost(s, ac->err ? ac->errstr : "attach");
+        redisAsyncFree(ac);
+        return;
+    }
+    ac->data = s;
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    s->ac = ac;
+    s->state = CONN_HANDSHAKE;
+    s->conn_started_ms = uv_now(s->loop);
+    if (send_handshake(s) < 0) drop_connection(s, "handshake not queued");
+}
+
+/* hiredis 0.14 has no timeouts of its own: this timer is them. */
+static void on_watchdog(uv_timer_t *h) {
+    struct redis_sink *s = h->data;
+    uint64_t now = uv_now(s->loop);
+    if (s->state == CONN_HANDSHAKE && now - s->conn_started_ms > s->cfg.connect_timeout_ms)
+        drop_connection(s, "connect timeout");
+    else if (s->ac && s->outstanding && now - s->last_progress_ms > s->cfg.reply_timeout_ms)
+        drop_connection(s, "reply timeout");
+    maybe_finish_close(s);
+}
+
+/* ---- public ------------------------------------------------------------------------------------------ */
+
+static int parse_url(struct redis_sink *s, const struct redis_sink_config *cfg) {
+    struct config_url u;
+    if (!cfg->url || config_url_parse(cfg->url, &u) < 0 || strcmp(u.scheme, "redis") != 0) return -EINVAL;
+    snprintf(s->host, sizeof s->host, "%s", u.host);
+    s->port = u.port ? u.port : 6379;
+    if (u.path[0] && strcmp(u.path, "/") != 0) {
+        char *end;
+        long db = strtol(u.path + 1, &end, 10);
+        if (*end || db < 0 || db > 1000000) return -EINVAL;
+        s->db = (int)db;
+    }
+    const char *pw = cfg->password && cfg->password[0] ? cfg->password : (u.has_password ? u.password : "");
+    snprintf(s->password, sizeof s->password, "%s", pw);
+    return 0;
+}
+
+static uint64_t or_default(uint64_t v, uint64_t d) {
+    return v ? v : d;
+}
+
+int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct redis_sink **out) {
+    int rc = -ENOMEM;
+    struct redis_sink *s = calloc(1, sizeof *s);
+    if (!s) return -ENOMEM;
+    s->loop = loop;
+    s->cfg = *cfg;
+    s->cfg.url = s->cfg.password = s->cfg.prefix = NULL; /* not kept: copied below */
+    s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 2000);
+    s->cfg.reply_timeout_ms = or_default(cfg->reply_timeout_ms, 3000);
+    s->cfg.backoff_min_ms = or_default(cfg->backoff_min_ms, 100);
+    s->cfg.backoff_max_ms = or_default(cfg->backoff_max_ms, 5000);
+    if (s->cfg.backoff_max_ms < s->cfg.backoff_min_ms) s->cfg.backoff_max_ms = s->cfg.backoff_min_ms;
+    s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
+    s->cfg.max_instruments = or_default(cfg->max_instruments, 100000);
+    const char *prefix = cfg->prefix && cfg->prefix[0] ? cfg->prefix : "tickd";
+    if (strlen(prefix) >= 64 || strpbrk(prefix, " \r\n\t") || parse_url(s, cfg) < 0) {
+        rc = -EINVAL;
+        goto fail;
+    }
+    snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
+    snprintf(s->history, sizeof s->history, "%" PRIu64, cfg->history);
+    if (instr_map_init(&s->entries, 64) < 0) goto fail;
+
+    uv_idle_init(loop, &s->flusher);
+    uv_timer_init(loop, &s->retry_timer);
+    uv_timer_init(loop, &s->watchdog);
+    s->flusher.data = s->retry_timer.data = s->watchdog.data = s;
+    s->open_handles = 3;
+    uint64_t tick_ms = s->cfg.reply_timeout_ms < s->cfg.connect_timeout_ms ? s->cfg.reply_timeout_ms
+                                                                             : s->cfg.connect_timeout_ms;
+    uv_timer_start(&s->watchdog, on_watchdog, tick_ms / 4 + 1, tick_ms / 4 + 1);
+    connect_now(s);
+    *out = s;
+    return 0;
+fail:
+    free(s);
+    return rc;
+}
+
+static void log_refusal(struct redis_sink *s, const char *why, const char *venue, const char *symbol) {
+    s->stats.refused++;
+    uint64_t now = uv_now(s->loop);
+    if (now - s->last_refusal_log_ms < 1000 && s->last_refusal_log_ms) {
+        s->refusals_unlogged++;
+        return;
+    }
+    /* venue/symbol may be hostile: the logger quotes values, and %.*s keeps an unterminated one bounded */
+    log_warn(COMPONENT, "tick refused", "cause=%s venue=%.*s symbol=%.*s suppressed=%" PRIu64, why,
+             TICK_VENUE_MAX, venue, TICK_SYMBOL_MAX, symbol, s->refusals_unlogged);
+    s->last_refusal_log_ms = now;
+    s->refusals_unlogged = 0;
+}
+
+/* The record of (venue, symbol), made on first use; NULL when max_instruments are held. */
+static struct entry *entry_for(struct redis_sink *s, const char *venue, const char *symbol) {
+    struct entry *e = (struct entry *)instr_map_find(&s->entries, venue, symbol);
+    if (e) return e;
+    if (s->entries.count >= s->cfg.max_instruments || !(e = calloc(1, sizeof *e))) return NULL;
+    e->sink = s;
+    instr_map_insert(&s->entries, &e->node, venue, symbol);
+    return e;
+}
+
+int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key) {
+    const char *why = sink_tick_invalid(t);
+    if (why) {
+        log_refusal(s, why, t->venue, t->symbol);
+        return -EINVAL;
+    }
+    char order[MERGE_KEY_TEXT_LEN];
+    merge_key_format(key, order);
+    struct entry *e = (struct entry *)instr_map_find(&s->entries, t->venue, t->symbol);
+    if (!e && !(e = entry_for(s, t->venue, t->symbol))) {
+        log_refusal(s, "too many instruments", t->venue, t->symbol);
+        return -ENOSPC;
+    }
+    if (e->v.quote.order[0] && strcmp(order, e->v.quote.order) <= 0) { /* fixed width: strcmp is key order */
+        s->stats.cas_rejected++;
+        return 0;
+    }
+    e->v.quote.tick = *t;
+    memcpy(e->v.quote.order, order, sizeof order);
+    entry_mark_dirty(s, e);
+    return 0;
+}
+
+static bool bbo_side_ok(const struct merge_bbo_side *side) {
+    return sink_decimal_ok(side->price, sizeof side->price) && sink_decimal_ok(side->qty, sizeof side->qty) &&
+           (!side->venue[0] || sink_venue_ok(side->venue, sizeof side->venue));
+}
+
+int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us) {
+    if (!sink_symbol_ok(b->symbol, sizeof b->symbol) || !bbo_side_ok(&b->bid) || !bbo_side_ok(&b->ask)) {
+        log_refusal(s, "bad bbo", "", b->symbol);
+        return -EINVAL;
+    }
+    struct entry *e = entry_for(s, "", b->symbol);
+    if (!e) {
+        log_refusal(s, "too many instruments", "", b->symbol);
+        return -ENOSPC;
+    }
+    if (e->is_bbo && updated_us < e->v.bbo.updated_us) {
+        s->stats.cas_rejected++;
+        return 0;
+    }
+    e->is_bbo = true;
+    e->v.bbo.bbo = *b;
+    e->v.bbo.updated_us = updated_us;
+    entry_mark_dirty(s, e);
+    return 0;
+}
+
+void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) {
+    *out = s->stats;
+    out->pending = s->ndirty + s->ninflight;
+    out->ready = s->state == CONN_READY;
+}
+
+/* ---- close --------------------------------------------------------------------------------------------- */
+
+static void free_entries(struct redis_sink *s) {
+    size_t cursor = 0;
+    struct instr_node *n, *next = NULL;
+    while ((n = instr_map_next(&s->entries, &cursor, &next))) free(n);
+    instr_map_destroy(&s->entries);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+    struct redis_sink *s = h->data;
+    if (--s->open_handles) return;
+    void (*cb)(void *) = s->close_cb;
+    void *arg = s->close_arg;
+    free_entries(s);
+    free(s);
+    if (cb) cb(arg);
+}
+
+static void maybe_finish_close(struct redis_sink *s) {
+    if (!s->closing || s->finished) return;
+    bool drained = s->ndirty == 0 && s->ninflight == 0;
+    if (!drained && uv_now(s->loop) < s->close_deadline) return;
+    s->finished = true;
+    if (!drained)
+        log_warn(COMPONENT, "closing with unwritten ticks", "pending=%" PRIu64, s->ndirty + s->ninflight);
+    redisAsyncContext *ac = s->ac;
+    s->ac = NULL;
+    s->state = CONN_DOWN;
+    if (ac) redisAsyncFree(ac); /* deferred by hiredis when we are inside one of its callbacks */
+    uv_close((uv_handle_t *)&s->flusher, on_handle_closed);
+    uv_close((uv_handle_t *)&s->retry_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&s->watchdog, on_handle_closed);
+}
+
+void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg) {
+    s->closing = true;
+    s->close_cb = cb;
+    s->close_arg = arg;
+    s->close_deadline = uv_now(s->loop) + s->cfg.close_deadline_ms;
+    maybe_finish_close(s);
+}

@@ -1,0 +1,184 @@
+/* binance.c -- Binance spot: <symbol>@bookTicker streams and the bookTicker REST endpoint.
+ *
+ * Streams go in the combined path (/stream?streams=a/b/c) when the whole list fits in a URL, so a
+ * connection needs no subscribe message; longer lists connect to /stream and SUBSCRIBE in messages of at
+ * most ws_msg_max bytes (the venue takes 5 client messages a second, so fewer, bigger messages). The server
+ * pings at the websocket level and sends no heartbeats of its own. */
+#include <errno.h>
+#include <string.h>
+
+#include "adapter.h"
+
+#define BOOK_PATH "/api/v3/ticker/bookTicker"
+
+static int binance_names(const char *norm, struct venue_names *out) {
+    char base[TICK_SYMBOL_MAX], quote[TICK_SYMBOL_MAX];
+    memset(out, 0, sizeof *out);
+    if (venue_split_symbol(norm, base, quote) != 2) return -EINVAL;
+    if (venue_concat(out->rest, sizeof out->rest, base, quote, "") != 0) return -EINVAL;
+    if (venue_concat(out->ws, sizeof out->ws, out->rest, "@bookTicker", "") != 0) return -EINVAL;
+    for (char *p = out->ws; *p != '@'; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a'); /* stream names are lower case */
+    strcpy(out->alias[0], out->rest);
+    out->n_alias = 1;
+    return 0;
+}
+
+static const struct venue_list_fmt path_fmt = {
+    .head = "/stream?streams=", .item_pre = "", .item_post = "", .sep = "/", .tail = ""};
+
+/* Writes the combined-stream path naming every symbol of the range; false when it does not fit. */
+static bool streams_in_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    size_t next;
+    return venue_join(s, first, count, &path_fmt, buf, cap, &next) >= 0 && next == first + count;
+}
+
+static int binance_ws_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    char path[VENUE_PATH_MAX];
+    return venue_fixed_path(streams_in_path(s, first, count, path, sizeof path) ? path : "/stream", buf, cap);
+}
+
+static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                size_t cap, size_t *next) {
+    char path[VENUE_PATH_MAX];
+    if (streams_in_path(s, first, count, path, sizeof path)) {
+        *next = first + count;
+        return 0;
+    }
+    char tail[40] = "],\"id\":";
+    size_t n = strlen(tail);
+    n += venue_utoa(id, tail + n);
+    memcpy(tail + n, "}", 2);
+    const struct venue_list_fmt fmt = {
+        .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = "\"", .sep = ",", .tail = tail};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* One book ticker object, with the field names of the stream (b, B, a, A) or of REST (bidPrice, ...). */
+struct book_fields {
+    const char *symbol, *bid, *bid_qty, *ask, *ask_qty;
+};
+static const struct book_fields ws_fields = {"s", "b", "B", "a", "A"};
+static const struct book_fields rest_fields = {"symbol", "bidPrice", "bidQty", "askPrice", "askQty"};
+
+/* Appends the tick of one object. Returns 0, or -1 when the object is malformed. */
+static int book_tick(const json_t *o, const struct book_fields *f, enum tick_origin origin,
+                     const struct venue_symbols *s, struct venue_out *out) {
+    int index = venue_json_symbol(s, json_object_get(o, f->symbol));
+    if (index == -2) return -1;
+    if (index == -1) {
+        out->unmapped++;
+        return 0;
+    }
+    struct tick *t = venue_out_add(out, s, index, origin);
+    if (!t) return 0;
+    if (venue_copy_decimal_str(t->bid, json_object_get(o, f->bid)) ||
+        venue_copy_decimal_str(t->bid_qty, json_object_get(o, f->bid_qty)) ||
+        venue_copy_decimal_str(t->ask, json_object_get(o, f->ask)) ||
+        venue_copy_decimal_str(t->ask_qty, json_object_get(o, f->ask_qty)))
+        return -1;
+    json_t *u = json_object_get(o, "u");
+    if (u) {
+        if (venue_json_uint(u, &t->seq)) return -1;
+        t->has_seq = true;
+    }
+    json_t *last = json_object_get(o, "c"); /* 24hrTicker: last price and event time */
+    if (last && venue_copy_decimal_str(t->last, last)) return -1;
+    uint64_t event_ms;
+    json_t *e = json_object_get(o, "E");
+    if (e) {
+        if (venue_json_uint(e, &event_ms)) return -1;
+        t->event_us = (int64_t)event_ms * 1000;
+    }
+    return 0;
+}
+
+static enum venue_msg parse_event(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    (void)req;
+    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
+    json_t *data = json_object_get(root, "data");
+    const json_t *payload = json_is_object(data) && json_object_get(root, "stream") ? data : root;
+
+    json_t *error = json_object_get(root, "error");
+    if (json_is_object(error)) {
+        venue_out_detail(out, json_object_get(error, "msg"));
+        return VENUE_MSG_ERROR;
+    }
+    if (json_object_get(root, "id") && json_object_get(root, "result")) return VENUE_MSG_SUBSCRIBED;
+
+    json_t *event = json_object_get(payload, "e");
+    if (venue_json_is(event, "serverShutdown")) return VENUE_MSG_PLANNED_CLOSE;
+    bool book = !event && json_object_get(payload, "u") && json_object_get(payload, "s");
+    if (!book && !venue_json_is(event, "24hrTicker") && !venue_json_is(event, "bookTicker")) return VENUE_MSG_UNKNOWN;
+    if (book_tick(payload, &ws_fields, TICK_ORIGIN_STREAM, s, out)) return VENUE_MSG_MALFORMED;
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg binance_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                       struct venue_out *out) {
+    return venue_parse_frame(frame, len, 0, parse_event, s, out);
+}
+
+static int binance_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    if (s->n == 0) return 0;
+    if (cap < 1) return -ENOSPC;
+    struct venue_request *r = &reqs[0];
+    r->symbol = -1;
+    if (s->n == 1) { /* weight 2 for one symbol; a list or everything costs 4 */
+        r->weight = 2;
+        return venue_concat(r->path, sizeof r->path, BOOK_PATH "?symbol=", s->list[0].names.rest, "") ? -ENOSPC : 1;
+    }
+    r->weight = 4;
+    static const struct venue_list_fmt list_fmt = {.head = BOOK_PATH "?symbols=%5B",
+                                                   .item_pre = "%22",
+                                                   .item_post = "%22",
+                                                   .sep = ",",
+                                                   .tail = "%5D",
+                                                   .rest_name = true};
+    size_t next;
+    if (venue_join(s, 0, s->n, &list_fmt, r->path, sizeof r->path, &next) < 0 || next != s->n)
+        strcpy(r->path, BOOK_PATH); /* too long for a URL: all symbols, same weight */
+    return 1;
+}
+
+static enum venue_msg parse_rest(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                 struct venue_out *out) {
+    (void)req;
+    if (json_is_object(root) && json_object_get(root, "code")) {
+        venue_out_detail(out, json_object_get(root, "msg"));
+        return json_integer_value(json_object_get(root, "code")) == -1003 ? VENUE_MSG_RATE_LIMITED : VENUE_MSG_ERROR;
+    }
+    if (json_is_object(root))
+        return book_tick(root, &rest_fields, TICK_ORIGIN_REST, s, out) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+    if (!json_is_array(root)) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(root, i, item) {
+        if (!json_is_object(item) || book_tick(item, &rest_fields, TICK_ORIGIN_REST, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg binance_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                         size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_answer(req, http_status, body, len, "msg", parse_rest, s, out);
+}
+
+const struct venue_ops venue_binance = {
+    .name = "binance",
+    .ws_url = "wss://stream.binance.com:9443",
+    .rest_url = "https://api.binance.com",
+    .ws_max_symbols = 1024,
+    .ws_msg_max = 4096,
+    .ping_text = NULL,
+    .ping_idle_ms = 0,
+    .stale_ms = 60000, /* the server pings every 20 s; three missed pings mean the feed is gone */
+    .heartbeats = false,
+    .names = binance_names,
+    .ws_path = binance_ws_path,
+    .ws_subscribe = binance_ws_subscribe,
+    .ws_parse = binance_ws_parse,
+    .rest_plan = binance_rest_plan,
+    .rest_parse = binance_rest_parse,
+};

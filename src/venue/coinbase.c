@@ -1,0 +1,130 @@
+/* coinbase.c -- Coinbase Exchange: the ticker and heartbeat channels and the per-product REST ticker.
+ *
+ * Product ids are already normalized ("BTC-USD"). Every message carries a "type". The heartbeat channel
+ * sends one message per second per product, so a silent feed is a dead one. The REST ticker answer does not
+ * name its product: the request remembers which symbol it asked for. */
+#include <errno.h>
+#include <string.h>
+
+#include "adapter.h"
+
+static int coinbase_names(const char *norm, struct venue_names *out) {
+    return venue_names_same(norm, 2, 2, out);
+}
+
+static int coinbase_ws_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    (void)s, (void)first, (void)count;
+    return venue_fixed_path("/", buf, cap);
+}
+
+static int coinbase_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                 size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {.head = "{\"type\":\"subscribe\",\"product_ids\":[",
+                                              .item_pre = "\"",
+                                              .item_post = "\"",
+                                              .sep = ",",
+                                              .tail = "],\"channels\":[\"ticker\",\"heartbeat\"]}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* Fills bid, ask, last and the time of a ticker (stream) or REST ticker object; the names differ. */
+struct ticker_fields {
+    const char *bid, *bid_qty, *ask, *ask_qty, *last;
+};
+static const struct ticker_fields ws_fields = {"best_bid", "best_bid_size", "best_ask", "best_ask_size", "price"};
+static const struct ticker_fields rest_fields = {"bid", "bid_size", "ask", "ask_size", "price"};
+
+/* An optional decimal: absent is fine, present must be a decimal string. */
+static int optional_decimal(char dst[TICK_DECIMAL_MAX], const json_t *o, const char *key) {
+    json_t *v = json_object_get(o, key);
+    return v && !json_is_null(v) ? venue_copy_decimal_str(dst, v) : 0;
+}
+
+static int ticker_fields(const json_t *o, const struct ticker_fields *f, struct tick *t) {
+    if (venue_copy_decimal_str(t->bid, json_object_get(o, f->bid)) ||
+        venue_copy_decimal_str(t->ask, json_object_get(o, f->ask)) || optional_decimal(t->bid_qty, o, f->bid_qty) ||
+        optional_decimal(t->ask_qty, o, f->ask_qty) || optional_decimal(t->last, o, f->last))
+        return -1;
+    json_t *time = json_object_get(o, "time");
+    return time && venue_json_rfc3339(time, &t->event_us) ? -1 : 0;
+}
+
+static enum venue_msg ws_ticker(const json_t *root, const struct venue_symbols *s, struct venue_out *out) {
+    int index = venue_json_symbol(s, json_object_get(root, "product_id"));
+    if (index == -2) return VENUE_MSG_MALFORMED;
+    if (index == -1) {
+        out->unmapped++;
+        return VENUE_MSG_TICKS;
+    }
+    struct tick *t = venue_out_add(out, s, index, TICK_ORIGIN_STREAM);
+    if (!t) return VENUE_MSG_TICKS;
+    if (venue_json_uint(json_object_get(root, "sequence"), &t->seq) || ticker_fields(root, &ws_fields, t))
+        return VENUE_MSG_MALFORMED;
+    t->has_seq = true;
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg classify(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                               struct venue_out *out) {
+    (void)req;
+    json_t *type = json_object_get(root, "type"); /* NULL unless root is an object */
+    if (!json_is_string(type)) return VENUE_MSG_MALFORMED;
+    const char *ty = json_string_value(type);
+    if (strcmp(ty, "ticker") == 0) return ws_ticker(root, s, out);
+    if (strcmp(ty, "heartbeat") == 0) return VENUE_MSG_HEARTBEAT;
+    if (strcmp(ty, "subscriptions") == 0) return VENUE_MSG_SUBSCRIBED;
+    if (strcmp(ty, "status") == 0) return VENUE_MSG_STATUS;
+    if (strcmp(ty, "error") == 0) {
+        json_t *reason = json_object_get(root, "reason");
+        venue_out_detail(out, reason ? reason : json_object_get(root, "message"));
+        return VENUE_MSG_ERROR;
+    }
+    return VENUE_MSG_UNKNOWN;
+}
+
+static enum venue_msg coinbase_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                        struct venue_out *out) {
+    return venue_parse_frame(frame, len, 0, classify, s, out);
+}
+
+static int coinbase_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    if (s->n > cap) return -ENOSPC;
+    for (size_t i = 0; i < s->n; i++) { /* the public API has no batch ticker: one call per product */
+        reqs[i].weight = 1;
+        reqs[i].symbol = (int)i;
+        if (venue_concat(reqs[i].path, sizeof reqs[i].path, "/products/", s->list[i].names.rest, "/ticker"))
+            return -ENOSPC;
+    }
+    return (int)s->n;
+}
+
+static enum venue_msg rest_ticker(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    if (!json_is_object(root) || req->symbol < 0 || (size_t)req->symbol >= s->n) return VENUE_MSG_MALFORMED;
+    struct tick *t = venue_out_add(out, s, req->symbol, TICK_ORIGIN_REST);
+    return t && ticker_fields(root, &rest_fields, t) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+}
+
+static enum venue_msg coinbase_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                          size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_answer(req, http_status, body, len, "message", rest_ticker, s, out);
+}
+
+const struct venue_ops venue_coinbase = {
+    .name = "coinbase",
+    .ws_url = "wss://ws-feed.exchange.coinbase.com",
+    .rest_url = "https://api.exchange.coinbase.com",
+    .ws_max_symbols = 0,
+    .ws_msg_max = 65536,
+    .ping_text = NULL,
+    .ping_idle_ms = 0,
+    .stale_ms = 5000, /* heartbeats come every second */
+    .heartbeats = true,
+    .names = coinbase_names,
+    .ws_path = coinbase_ws_path,
+    .ws_subscribe = coinbase_ws_subscribe,
+    .ws_parse = coinbase_ws_parse,
+    .rest_plan = coinbase_rest_plan,
+    .rest_parse = coinbase_rest_parse,
+};

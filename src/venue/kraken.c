@@ -1,0 +1,274 @@
+/* kraken.c -- Kraken spot: websocket v2 ticker (subscribed), v1 ticker arrays (parsed too), REST Ticker.
+ *
+ * Kraken has three spellings of a pair: v2 "BTC/USD", v1 and REST altnames "XBT/USD" / "XBTUSD" (BTC is XBT,
+ * DOGE is XDG), and the legacy REST keys of the oldest assets "XXBTZUSD" (X before crypto, Z before fiat).
+ * Answers may use any of them, so all are aliases in the symbol table. v2 sends prices as JSON numbers: they
+ * become the shortest decimal text that reads back to the same double. Heartbeats come about once a second. */
+#include <errno.h>
+#include <string.h>
+
+#include "adapter.h"
+
+#define TICKER_PATH "/0/public/Ticker?pair="
+
+struct asset_alias {
+    const char *v2, *v1;
+};
+static const struct asset_alias asset_aliases[] = {{"BTC", "XBT"}, {"DOGE", "XDG"}};
+
+/* Assets whose REST key carries the legacy one-letter class prefix (X crypto, Z fiat). */
+static const char *const legacy_crypto[] = {"XBT", "ETH", "LTC", "XMR", "XRP", "XLM", "ETC", "ZEC", "MLN", "REP"};
+static const char *const legacy_fiat[] = {"USD", "EUR", "GBP", "JPY", "CAD"};
+
+static const char *asset_v1(const char *a) {
+    for (size_t i = 0; i < sizeof asset_aliases / sizeof asset_aliases[0]; i++)
+        if (strcmp(a, asset_aliases[i].v2) == 0) return asset_aliases[i].v1;
+    return a;
+}
+
+static const char *asset_v2(const char *a) {
+    for (size_t i = 0; i < sizeof asset_aliases / sizeof asset_aliases[0]; i++)
+        if (strcmp(a, asset_aliases[i].v1) == 0) return asset_aliases[i].v2;
+    return a;
+}
+
+static bool in_list(const char *a, const char *const *list, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(a, list[i]) == 0) return true;
+    return false;
+}
+
+#define IN(a, list) in_list((a), (list), sizeof(list) / sizeof(list)[0])
+
+static int kraken_names(const char *norm, struct venue_names *out) {
+    char base[TICK_SYMBOL_MAX], quote[TICK_SYMBOL_MAX];
+    memset(out, 0, sizeof *out);
+    if (venue_split_symbol(norm, base, quote) != 2) return -EINVAL;
+    const char *b1 = asset_v1(base), *q1 = asset_v1(quote);
+    char(*alias)[VENUE_NAME_MAX] = out->alias;
+    if (venue_concat(out->ws, sizeof out->ws, asset_v2(base), "/", asset_v2(quote)) ||
+        venue_concat(out->rest, sizeof out->rest, b1, q1, "") || venue_concat(alias[0], VENUE_NAME_MAX, b1, "/", q1))
+        return -EINVAL;
+    strcpy(alias[1], out->ws);
+    strcpy(alias[2], out->rest);
+    out->n_alias = 3;
+    if (IN(b1, legacy_crypto) && (IN(q1, legacy_crypto) || IN(q1, legacy_fiat))) {
+        char xb[TICK_SYMBOL_MAX + 1] = "X";
+        strcat(xb, b1);
+        if (venue_concat(alias[3], VENUE_NAME_MAX, xb, IN(q1, legacy_fiat) ? "Z" : "X", q1)) return -EINVAL;
+        out->n_alias = 4;
+    }
+    return 0;
+}
+
+static int kraken_ws_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    (void)s, (void)first, (void)count;
+    return venue_fixed_path("/v2", buf, cap);
+}
+
+static int kraken_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                               size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {
+        .head = "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[",
+        .item_pre = "\"",
+        .item_post = "\"",
+        .sep = ",",
+        .tail = "]}}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* The i-th element of a v1 / REST field such as "a": ["42243.20000", 3, "3.04172624"]. */
+static int level_decimal(char dst[TICK_DECIMAL_MAX], const json_t *o, const char *key, size_t i) {
+    json_t *arr = json_object_get(o, key);
+    return json_is_array(arr) ? venue_copy_decimal_str(dst, json_array_get(arr, i)) : -1;
+}
+
+/* Ticker object of v1 and REST: a = [ask, whole lot volume, lot volume], b likewise, c = [last, volume]. */
+static int v1_fields(const json_t *o, struct tick *t) {
+    if (!json_is_object(o)) return -1;
+    return level_decimal(t->ask, o, "a", 0) || level_decimal(t->ask_qty, o, "a", 2) ||
+                   level_decimal(t->bid, o, "b", 0) || level_decimal(t->bid_qty, o, "b", 2) ||
+                   level_decimal(t->last, o, "c", 0)
+               ? -1
+               : 0;
+}
+
+/* Maps a JSON pair name and claims a tick for it: 1 with *t set, 0 to skip (unmapped or full), -1 malformed. */
+static int claim(const json_t *name, enum tick_origin origin, const struct venue_symbols *s, struct venue_out *out,
+                 struct tick **t) {
+    int index = venue_json_symbol(s, name);
+    if (index == -2) return -1;
+    if (index == -1) {
+        out->unmapped++;
+        return 0;
+    }
+    *t = venue_out_add(out, s, index, origin);
+    return *t ? 1 : 0;
+}
+
+/* v1: [channelID, {ticker}, "ticker", "XBT/USD"] (other channels have other names in place of "ticker"). */
+static enum venue_msg v1_array(const json_t *root, const struct venue_symbols *s, struct venue_out *out) {
+    size_t n = json_array_size(root);
+    if (n < 4) return VENUE_MSG_MALFORMED;
+    json_t *channel = json_array_get(root, n - 2);
+    if (!json_is_string(channel)) return VENUE_MSG_MALFORMED;
+    if (strcmp(json_string_value(channel), "ticker") != 0) return VENUE_MSG_UNKNOWN;
+    struct tick *t;
+    int got = claim(json_array_get(root, n - 1), TICK_ORIGIN_STREAM, s, out, &t);
+    if (got < 0 || (got > 0 && v1_fields(json_array_get(root, 1), t))) return VENUE_MSG_MALFORMED;
+    return VENUE_MSG_TICKS;
+}
+
+static int v2_ticker(const json_t *o, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    struct tick *t;
+    int got = claim(json_object_get(o, "symbol"), TICK_ORIGIN_STREAM, s, out, &t);
+    if (got <= 0) return got;
+    if (venue_copy_decimal_num(t->bid, json_object_get(o, "bid")) ||
+        venue_copy_decimal_num(t->bid_qty, json_object_get(o, "bid_qty")) ||
+        venue_copy_decimal_num(t->ask, json_object_get(o, "ask")) ||
+        venue_copy_decimal_num(t->ask_qty, json_object_get(o, "ask_qty")))
+        return -1;
+    json_t *last = json_object_get(o, "last");
+    if (last && venue_copy_decimal_num(t->last, last)) return -1;
+    json_t *ts = json_object_get(o, "timestamp");
+    if (ts) {
+        if (venue_json_rfc3339(ts, &t->event_us)) return -1;
+        t->seq = (uint64_t)t->event_us; /* v2 has no sequence: the event time orders the stream */
+        t->has_seq = true;
+    }
+    return 0;
+}
+
+/* v2: {"channel": ..., "type": ..., "data": [...]}. */
+static enum venue_msg v2_channel(const json_t *root, const char *channel, const struct venue_symbols *s,
+                                 struct venue_out *out) {
+    if (strcmp(channel, "heartbeat") == 0) return VENUE_MSG_HEARTBEAT;
+    if (strcmp(channel, "status") == 0) return VENUE_MSG_STATUS;
+    if (strcmp(channel, "ticker") != 0) return VENUE_MSG_UNKNOWN;
+    json_t *data = json_object_get(root, "data");
+    if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (v2_ticker(item, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+/* v2 method answers: {"method":"subscribe","success":true,...} or {"method":"pong",...}. */
+static enum venue_msg v2_method(const json_t *root, const char *method, struct venue_out *out) {
+    if (strcmp(method, "pong") == 0) return VENUE_MSG_PONG;
+    json_t *success = json_object_get(root, "success");
+    if (json_is_false(success)) {
+        venue_out_detail(out, json_object_get(root, "error"));
+        return VENUE_MSG_ERROR;
+    }
+    if (strcmp(method, "subscribe") == 0 && json_is_true(success)) return VENUE_MSG_SUBSCRIBED;
+    return VENUE_MSG_UNKNOWN;
+}
+
+/* v1 events: heartbeat, subscriptionStatus, systemStatus, pong. */
+static enum venue_msg v1_event(const json_t *root, const char *event, struct venue_out *out) {
+    if (strcmp(event, "heartbeat") == 0) return VENUE_MSG_HEARTBEAT;
+    if (strcmp(event, "pong") == 0) return VENUE_MSG_PONG;
+    if (strcmp(event, "systemStatus") == 0) return VENUE_MSG_STATUS;
+    if (strcmp(event, "subscriptionStatus") != 0) return VENUE_MSG_UNKNOWN;
+    json_t *status = json_object_get(root, "status");
+    if (venue_json_is(status, "subscribed")) return VENUE_MSG_SUBSCRIBED;
+    if (venue_json_is(status, "error")) {
+        venue_out_detail(out, json_object_get(root, "errorMessage"));
+        return VENUE_MSG_ERROR;
+    }
+    return json_is_string(status) ? VENUE_MSG_STATUS : VENUE_MSG_MALFORMED;
+}
+
+static enum venue_msg classify(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                               struct venue_out *out) {
+    (void)req;
+    if (json_is_array(root)) return v1_array(root, s, out);
+    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
+    json_t *v;
+    if (json_is_string(v = json_object_get(root, "channel"))) return v2_channel(root, json_string_value(v), s, out);
+    if (json_is_string(v = json_object_get(root, "method"))) return v2_method(root, json_string_value(v), out);
+    if (json_is_string(v = json_object_get(root, "event"))) return v1_event(root, json_string_value(v), out);
+    return VENUE_MSG_UNKNOWN;
+}
+
+static enum venue_msg kraken_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                      struct venue_out *out) {
+    /* Integers as reals: systemStatus carries a connectionID beyond int64, which jansson refuses otherwise.
+     * Kraken has no integer field we keep, and a real prints back the same shortest text. */
+    return venue_parse_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify, s, out);
+}
+
+static int kraken_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    static const struct venue_list_fmt fmt = {
+        .head = TICKER_PATH, .item_pre = "", .item_post = "", .sep = ",", .tail = "", .rest_name = true};
+    size_t n = 0;
+    for (size_t first = 0; first < s->n; n++) { /* one call names many pairs; split only where URLs get long */
+        if (n >= cap) return -ENOSPC;
+        reqs[n].weight = 1;
+        reqs[n].symbol = -1;
+        if (venue_join(s, first, s->n - first, &fmt, reqs[n].path, sizeof reqs[n].path, &first) < 0) return -ENOSPC;
+    }
+    return (int)n;
+}
+
+/* Kraken's error strings say which kind of failure it is. */
+static enum venue_msg rest_error_kind(const char *e) {
+    if (strstr(e, "Too many requests") || strstr(e, "Throttled") || strstr(e, "Rate limit"))
+        return VENUE_MSG_RATE_LIMITED;
+    if (strstr(e, "EService:Unavailable") || strstr(e, "EService:Busy")) return VENUE_MSG_UNAVAILABLE;
+    return VENUE_MSG_ERROR;
+}
+
+static enum venue_msg parse_rest(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                 struct venue_out *out) {
+    (void)req;
+    json_t *errors = json_object_get(root, "error");
+    if (!json_is_array(errors)) return VENUE_MSG_MALFORMED;
+    if (json_array_size(errors) > 0) {
+        json_t *first = json_array_get(errors, 0);
+        venue_out_detail(out, first);
+        return json_is_string(first) ? rest_error_kind(json_string_value(first)) : VENUE_MSG_MALFORMED;
+    }
+    json_t *result = json_object_get(root, "result");
+    if (!json_is_object(result)) return VENUE_MSG_MALFORMED;
+    const char *key;
+    json_t *item;
+    json_object_foreach(result, key, item) {
+        int index = venue_symbols_find(s, key, strlen(key));
+        if (index < 0) {
+            out->unmapped++;
+            continue;
+        }
+        struct tick *t = venue_out_add(out, s, index, TICK_ORIGIN_REST);
+        if (t && v1_fields(item, t)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg kraken_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                        size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_answer(req, http_status, body, len, NULL, parse_rest, s, out);
+}
+
+const struct venue_ops venue_kraken = {
+    .name = "kraken",
+    .ws_url = "wss://ws.kraken.com",
+    .rest_url = "https://api.kraken.com",
+    .ws_max_symbols = 0,
+    .ws_msg_max = 65536,
+    .ping_text = NULL,
+    .ping_idle_ms = 0,
+    .stale_ms = 5000, /* heartbeats come every second when nothing else does */
+    .heartbeats = true,
+    .names = kraken_names,
+    .ws_path = kraken_ws_path,
+    .ws_subscribe = kraken_ws_subscribe,
+    .ws_parse = kraken_ws_parse,
+    .rest_plan = kraken_rest_plan,
+    .rest_parse = kraken_rest_parse,
+};

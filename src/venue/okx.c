@@ -1,0 +1,159 @@
+/* okx.c -- OKX v5: the public tickers channel and the market ticker(s) REST endpoints.
+ *
+ * Instrument ids are the normalized names ("BTC-USDT"; derivatives keep their suffix, "BTC-USD-SWAP"). OKX
+ * sends no heartbeats and closes a connection after 30 s without data, so a quiet connection sends the text
+ * "ping" and expects "pong" (plain text, not JSON). Notice 64008 announces a disconnect 30 s ahead. Tickers
+ * carry no sequence: the event time "ts" (ms) orders them. */
+#include <errno.h>
+#include <string.h>
+
+#include "adapter.h"
+
+static int okx_names(const char *norm, struct venue_names *out) {
+    return venue_names_same(norm, 2, TICK_SYMBOL_MAX, out);
+}
+
+static int okx_ws_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    (void)s, (void)first, (void)count;
+    return venue_fixed_path("/ws/v5/public", buf, cap);
+}
+
+static int okx_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                            size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {.head = "{\"op\":\"subscribe\",\"args\":[",
+                                              .item_pre = "{\"channel\":\"tickers\",\"instId\":\"",
+                                              .item_post = "\"}",
+                                              .sep = ",",
+                                              .tail = "]}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* One ticker object, the same in pushes and REST answers. Returns 0 or -1 when malformed. */
+static int ticker(const json_t *o, enum tick_origin origin, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    int index = venue_json_symbol(s, json_object_get(o, "instId"));
+    if (index == -2) return -1;
+    if (index == -1) {
+        out->unmapped++;
+        return 0;
+    }
+    struct tick *t = venue_out_add(out, s, index, origin);
+    if (!t) return 0;
+    if (venue_copy_decimal_str(t->bid, json_object_get(o, "bidPx")) ||
+        venue_copy_decimal_str(t->bid_qty, json_object_get(o, "bidSz")) ||
+        venue_copy_decimal_str(t->ask, json_object_get(o, "askPx")) ||
+        venue_copy_decimal_str(t->ask_qty, json_object_get(o, "askSz")) ||
+        venue_copy_decimal_str(t->last, json_object_get(o, "last")) ||
+        venue_json_ms_text(json_object_get(o, "ts"), &t->event_us))
+        return -1;
+    t->seq = (uint64_t)t->event_us;
+    t->has_seq = true;
+    return 0;
+}
+
+static int tickers(const json_t *data, enum tick_origin origin, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_array(data)) return -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (ticker(item, origin, s, out)) return -1;
+    }
+    return 0;
+}
+
+static enum venue_msg event(const json_t *root, const char *ev, struct venue_out *out) {
+    if (strcmp(ev, "subscribe") == 0) return VENUE_MSG_SUBSCRIBED;
+    json_t *code = json_object_get(root, "code");
+    if (strcmp(ev, "error") == 0) {
+        venue_out_detail(out, json_object_get(root, "msg"));
+        return VENUE_MSG_ERROR;
+    }
+    if (strcmp(ev, "notice") == 0) {
+        venue_out_detail(out, json_object_get(root, "msg"));
+        return venue_json_is(code, "64008") ? VENUE_MSG_PLANNED_CLOSE : VENUE_MSG_STATUS;
+    }
+    if (strcmp(ev, "channel-conn-count") == 0 || strcmp(ev, "unsubscribe") == 0) return VENUE_MSG_STATUS;
+    return VENUE_MSG_UNKNOWN;
+}
+
+static enum venue_msg classify(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                               struct venue_out *out) {
+    (void)req;
+    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
+    json_t *ev = json_object_get(root, "event");
+    if (json_is_string(ev)) return event(root, json_string_value(ev), out);
+    json_t *arg = json_object_get(root, "arg");
+    if (!json_is_object(arg)) return VENUE_MSG_UNKNOWN;
+    if (!venue_json_is(json_object_get(arg, "channel"), "tickers")) return VENUE_MSG_UNKNOWN;
+    return tickers(json_object_get(root, "data"), TICK_ORIGIN_STREAM, s, out) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+}
+
+static enum venue_msg okx_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                   struct venue_out *out) {
+    if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
+    return venue_parse_frame(frame, len, 0, classify, s, out);
+}
+
+/* Spot pairs have two parts; their tickers come all at once from one call. */
+static bool is_spot(const struct venue_symbol *sym) {
+    return strchr(strchr(sym->norm, '-') + 1, '-') == NULL;
+}
+
+static int okx_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    size_t spot = 0, n = 0;
+    for (size_t i = 0; i < s->n; i++) spot += is_spot(&s->list[i]);
+    for (size_t i = 0; i < s->n; i++) {
+        if (spot >= 2 && is_spot(&s->list[i])) continue;
+        if (n >= cap) return -ENOSPC;
+        reqs[n].weight = 1;
+        reqs[n].symbol = -1;
+        if (venue_concat(reqs[n].path, sizeof reqs[n].path, "/api/v5/market/ticker?instId=", s->list[i].names.rest,
+                         ""))
+            return -ENOSPC;
+        n++;
+    }
+    if (spot >= 2) {
+        if (n >= cap) return -ENOSPC;
+        reqs[n] = (struct venue_request){.path = "/api/v5/market/tickers?instType=SPOT", .weight = 1, .symbol = -1};
+        n++;
+    }
+    return (int)n;
+}
+
+static enum venue_msg parse_rest(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                 struct venue_out *out) {
+    (void)req;
+    json_t *code = json_object_get(root, "code");
+    if (!json_is_string(code)) return VENUE_MSG_MALFORMED;
+    if (!venue_json_is(code, "0")) {
+        venue_out_detail(out, json_object_get(root, "msg"));
+        if (venue_json_is(code, "50011")) return VENUE_MSG_RATE_LIMITED;
+        if (venue_json_is(code, "50001") || venue_json_is(code, "50013")) return VENUE_MSG_UNAVAILABLE;
+        return VENUE_MSG_ERROR;
+    }
+    return tickers(json_object_get(root, "data"), TICK_ORIGIN_REST, s, out) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+}
+
+static enum venue_msg okx_rest_parse(const struct venue_request *req, int http_status, const char *body, size_t len,
+                                     const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_answer(req, http_status, body, len, "msg", parse_rest, s, out);
+}
+
+const struct venue_ops venue_okx = {
+    .name = "okx",
+    .ws_url = "wss://ws.okx.com:8443",
+    .rest_url = "https://www.okx.com",
+    .ws_max_symbols = 0,
+    .ws_msg_max = 65536, /* the venue caps one request's arguments at 64 KB */
+    .ping_text = "ping",
+    .ping_idle_ms = 20000, /* under the server's 30 s idle cut */
+    .stale_ms = 30000,
+    .heartbeats = false,
+    .names = okx_names,
+    .ws_path = okx_ws_path,
+    .ws_subscribe = okx_ws_subscribe,
+    .ws_parse = okx_ws_parse,
+    .rest_plan = okx_rest_plan,
+    .rest_parse = okx_rest_parse,
+};

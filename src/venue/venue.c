@@ -1,0 +1,511 @@
+/* venue.c -- the venue registry, the per-subscription symbol table, and the helpers every adapter shares
+ * (exact decimals, times, list building). See venue.h and adapter.h. */
+#include "tickd/venue.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "tickd/log.h"
+
+extern const struct venue_ops venue_binance, venue_coinbase, venue_kraken, venue_okx;
+
+/* The one table of venues: a new venue is a new file and a new row. */
+static const struct venue_ops *const venues[] = {
+    &venue_binance,
+    &venue_coinbase,
+    &venue_kraken,
+    &venue_okx,
+};
+
+const struct venue_ops *venue_find(const char *name) {
+    for (size_t i = 0; i < sizeof venues / sizeof venues[0]; i++)
+        if (strcmp(venues[i]->name, name) == 0) return venues[i];
+    return NULL;
+}
+
+const struct venue_ops *venue_at(size_t i) {
+    return i < sizeof venues / sizeof venues[0] ? venues[i] : NULL;
+}
+
+const char *venue_msg_name(enum venue_msg kind) {
+    static const char *const names[] = {
+        [VENUE_MSG_TICKS] = "ticks",
+        [VENUE_MSG_HEARTBEAT] = "heartbeat",
+        [VENUE_MSG_SUBSCRIBED] = "subscribed",
+        [VENUE_MSG_PONG] = "pong",
+        [VENUE_MSG_STATUS] = "status",
+        [VENUE_MSG_PLANNED_CLOSE] = "planned_close",
+        [VENUE_MSG_ERROR] = "error",
+        [VENUE_MSG_RATE_LIMITED] = "rate_limited",
+        [VENUE_MSG_UNAVAILABLE] = "unavailable",
+        [VENUE_MSG_UNKNOWN] = "unknown",
+        [VENUE_MSG_MALFORMED] = "malformed",
+    };
+    if ((unsigned)kind >= sizeof names / sizeof names[0]) return "?";
+    return names[kind];
+}
+
+/* ---- symbol table ---------------------------------------------------------------------------------- */
+
+struct venue_alias_slot {
+    int32_t index; /* -1: empty */
+    uint32_t hash;
+    char key[VENUE_NAME_MAX];
+};
+
+static uint32_t name_hash(const char *p, size_t len) {
+    uint32_t h = 2166136261u; /* FNV-1a: short keys, no need for more */
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+static struct venue_alias_slot *slot_for(const struct venue_symbols *s, const char *name, size_t len, uint32_t h) {
+    for (size_t i = h & s->slot_mask;; i = (i + 1) & s->slot_mask) {
+        struct venue_alias_slot *slot = &s->slots[i];
+        if (slot->index < 0) return slot;
+        if (slot->hash == h && strncmp(slot->key, name, len) == 0 && slot->key[len] == 0) return slot;
+    }
+}
+
+int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t len) {
+    if (!s->slots || len >= VENUE_NAME_MAX) return -1;
+    return slot_for(s, name, len, name_hash(name, len))->index;
+}
+
+/* Adds one alias; an alias already naming the same symbol is fine, one naming another symbol is a conflict. */
+static int add_alias(struct venue_symbols *s, const char *key, int32_t index) {
+    size_t len = strlen(key);
+    uint32_t h = name_hash(key, len);
+    struct venue_alias_slot *slot = slot_for(s, key, len, h);
+    if (slot->index >= 0) return slot->index == index ? 0 : -EINVAL;
+    slot->index = index;
+    slot->hash = h;
+    memcpy(slot->key, key, len + 1);
+    return 0;
+}
+
+int venue_symbols_init(struct venue_symbols *s, const struct venue_ops *venue, const char *const *norm, size_t n) {
+    memset(s, 0, sizeof *s);
+    s->venue = venue;
+    size_t slots = 8;
+    while (slots < 2 * (VENUE_ALIAS_MAX + 1) * n) slots *= 2; /* load <= 1/2 keeps probes short */
+    s->list = calloc(n ? n : 1, sizeof *s->list);
+    s->slots = malloc(slots * sizeof *s->slots);
+    if (!s->list || !s->slots) {
+        venue_symbols_free(s);
+        return -ENOMEM;
+    }
+    s->slot_mask = slots - 1;
+    for (size_t i = 0; i < slots; i++) s->slots[i].index = -1;
+
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct venue_symbol *sym = &s->list[i];
+        if (strlen(norm[i]) >= sizeof sym->norm || venue->names(norm[i], &sym->names) != 0) {
+            rc = -EINVAL;
+        } else {
+            strcpy(sym->norm, norm[i]);
+            /* The normalized name is an alias too, so a duplicate symbol in the list is caught here. */
+            rc = add_alias(s, sym->norm, (int32_t)i);
+            for (size_t a = 0; a < sym->names.n_alias && rc == 0; a++)
+                rc = add_alias(s, sym->names.alias[a], (int32_t)i);
+        }
+        if (rc != 0) log_error("venue", "symbol unknown to venue or listed twice", "venue=%s symbol=%s", venue->name, norm[i]);
+        s->n = i + 1;
+    }
+    if (rc != 0) venue_symbols_free(s);
+    return rc;
+}
+
+void venue_symbols_free(struct venue_symbols *s) {
+    free(s->list);
+    free(s->slots);
+    s->list = NULL;
+    s->slots = NULL;
+    s->n = 0;
+}
+
+/* ---- output ---------------------------------------------------------------------------------------- */
+
+void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64_t recv_us, int64_t sent_us) {
+    out->ticks = ticks;
+    out->cap = cap;
+    out->n = out->unmapped = out->overflow = 0;
+    out->recv_us = recv_us;
+    out->sent_us = sent_us;
+    out->detail[0] = 0;
+}
+
+struct tick *venue_out_add(struct venue_out *out, const struct venue_symbols *s, int index, enum tick_origin origin) {
+    if (out->n >= out->cap) {
+        out->overflow++;
+        return NULL;
+    }
+    struct tick *t = &out->ticks[out->n++];
+    memset(t, 0, sizeof *t);
+    strcpy(t->venue, s->venue->name);
+    strcpy(t->symbol, s->list[index].norm);
+    t->recv_us = out->recv_us;
+    t->sent_us = origin == TICK_ORIGIN_REST ? out->sent_us : 0;
+    t->origin = origin;
+    return t;
+}
+
+void venue_out_truncate(struct venue_out *out, size_t n) {
+    if (n < out->n) out->n = n;
+}
+
+void venue_out_detail(struct venue_out *out, const json_t *v) {
+    if (json_is_string(v))
+        snprintf(out->detail, sizeof out->detail, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(out->detail, sizeof out->detail, "%lld", (long long)json_integer_value(v));
+}
+
+enum venue_msg venue_rest_status(int http_status) {
+    if (http_status == 429 || http_status == 418) return VENUE_MSG_RATE_LIMITED;
+    if (http_status >= 500) return VENUE_MSG_UNAVAILABLE;
+    if (http_status >= 200 && http_status < 300) return VENUE_MSG_TICKS;
+    return VENUE_MSG_ERROR;
+}
+
+/* ---- JSON field helpers ---------------------------------------------------------------------------- */
+
+enum venue_msg venue_parse_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
+                                 const struct venue_symbols *s, struct venue_out *out) {
+    json_t *root = json_loadb(text, len, flags, NULL);
+    size_t mark = out->n;
+    enum venue_msg kind = root ? fn(root, NULL, s, out) : VENUE_MSG_MALFORMED;
+    if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
+    json_decref(root);
+    return kind;
+}
+
+enum venue_msg venue_parse_answer(const struct venue_request *req, int http_status, const char *body, size_t len,
+                                  const char *detail_key, venue_json_fn *fn, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    json_t *root = json_loadb(body, len, 0, NULL);
+    size_t mark = out->n;
+    enum venue_msg kind = venue_rest_status(http_status);
+    if (kind == VENUE_MSG_TICKS)
+        kind = root ? fn(root, req, s, out) : VENUE_MSG_MALFORMED;
+    else if (json_is_object(root) && detail_key)
+        venue_out_detail(out, json_object_get(root, detail_key));
+    if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
+    json_decref(root);
+    return kind;
+}
+
+bool venue_json_is(const json_t *v, const char *lit) {
+    return json_is_string(v) && strcmp(json_string_value(v), lit) == 0;
+}
+
+int venue_json_symbol(const struct venue_symbols *s, const json_t *v) {
+    if (!json_is_string(v)) return -2;
+    return venue_symbols_find(s, json_string_value(v), json_string_length(v));
+}
+
+int venue_json_uint(const json_t *v, uint64_t *out) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0) return -1;
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+int venue_json_ms_text(const json_t *v, int64_t *us) {
+    if (!json_is_string(v)) return -1;
+    const char *p = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len == 0 || len > 15) return -1; /* 15 digits of ms reach the year 33658 */
+    int64_t ms = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') return -1;
+        ms = ms * 10 + (p[i] - '0');
+    }
+    *us = ms * 1000;
+    return 0;
+}
+
+int venue_json_rfc3339(const json_t *v, int64_t *us) {
+    if (!json_is_string(v)) return -1;
+    return venue_parse_rfc3339(json_string_value(v), json_string_length(v), us);
+}
+
+/* ---- exact decimals -------------------------------------------------------------------------------- */
+
+static bool is_decimal(const char *p, size_t len) {
+    size_t i = 0;
+    if (i < len && p[i] == '-') i++;
+    size_t int_start = i;
+    while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+    if (i == int_start) return false;
+    if (i < len && p[i] == '.') {
+        size_t frac_start = ++i;
+        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+        if (i == frac_start) return false;
+    }
+    return i == len;
+}
+
+int venue_copy_decimal_str(char dst[TICK_DECIMAL_MAX], const json_t *v) {
+    if (!json_is_string(v)) return -1;
+    size_t len = json_string_length(v);
+    const char *p = json_string_value(v);
+    if (len >= TICK_DECIMAL_MAX || (len > 0 && !is_decimal(p, len))) return -1;
+    memcpy(dst, p, len + 1);
+    return 0;
+}
+
+int venue_copy_decimal_num(char dst[TICK_DECIMAL_MAX], const json_t *v) {
+    if (json_is_integer(v)) {
+        long long i = json_integer_value(v);
+        char tmp[24];
+        size_t n = venue_utoa(i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i, tmp);
+        if (n + (i < 0) >= TICK_DECIMAL_MAX) return -1;
+        char *d = dst;
+        if (i < 0) *d++ = '-';
+        memcpy(d, tmp, n + 1);
+        return 0;
+    }
+    if (!json_is_real(v)) return -1;
+    return venue_decimal_shortest(json_real_value(v), dst, TICK_DECIMAL_MAX) < 0 ? -1 : 0;
+}
+
+int venue_decimal_shortest(double v, char *buf, size_t cap) {
+    if (!isfinite(v) || cap == 0) return -1;
+    if (v == 0) v = 0; /* -0 prints as "0" */
+    /* Round-tripping is monotone in the digit count (17 always works), so a binary search finds the fewest
+     * digits in about four snprintf/strtod pairs instead of up to seventeen. */
+    char sci[40];
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(sci, sizeof sci, "%.*e", mid - 1, v);
+        if (strtod(sci, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(sci, sizeof sci, "%.*e", lo - 1, v);
+    /* sci is "[-]d[.ddd]e[+-]XX": collect the digits and the exponent, then place the point ourselves. */
+    const char *p = sci;
+    bool neg = *p == '-';
+    if (neg) p++;
+    char digits[20];
+    size_t nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.') digits[nd++] = *p;
+    int exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    if (nd == 1 && digits[0] == '0') exp10 = 0;
+
+    int point = exp10 + 1; /* digits before the decimal point */
+    size_t need = neg + (point <= 0 ? 2 + (size_t)(-point) + nd
+                                    : (size_t)point >= nd ? (size_t)point : nd + 1);
+    if (need + 1 > cap) return -1;
+    size_t o = 0;
+    if (neg) buf[o++] = '-';
+    if (point <= 0) {
+        buf[o++] = '0';
+        buf[o++] = '.';
+        for (int i = 0; i < -point; i++) buf[o++] = '0';
+        for (size_t i = 0; i < nd; i++) buf[o++] = digits[i];
+    } else {
+        for (int i = 0; i < point; i++) buf[o++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)point < nd) {
+            buf[o++] = '.';
+            for (size_t i = (size_t)point; i < nd; i++) buf[o++] = digits[i];
+        }
+    }
+    buf[o] = 0;
+    return (int)o;
+}
+
+/* ---- times ----------------------------------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Reads exactly n digits at s[*i]. */
+static int digits_at(const char *s, size_t len, size_t *i, int n, int *out) {
+    int v = 0;
+    for (int k = 0; k < n; k++, (*i)++) {
+        if (*i >= len || s[*i] < '0' || s[*i] > '9') return -1;
+        v = v * 10 + (s[*i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int expect(const char *s, size_t len, size_t *i, const char *chars) {
+    if (*i >= len || !strchr(chars, s[*i]) || s[*i] == 0) return -1;
+    (*i)++;
+    return 0;
+}
+
+int venue_parse_rfc3339(const char *s, size_t len, int64_t *us) {
+    size_t i = 0;
+    int y, mo, d, h, mi, sec, oh = 0, om = 0;
+    if (digits_at(s, len, &i, 4, &y) || expect(s, len, &i, "-") || digits_at(s, len, &i, 2, &mo) ||
+        expect(s, len, &i, "-") || digits_at(s, len, &i, 2, &d) || expect(s, len, &i, "Tt ") ||
+        digits_at(s, len, &i, 2, &h) || expect(s, len, &i, ":") || digits_at(s, len, &i, 2, &mi) ||
+        expect(s, len, &i, ":") || digits_at(s, len, &i, 2, &sec))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+    int64_t frac = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        int n = 0;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++)
+            if (n < 6) frac = frac * 10 + (s[i] - '0'); /* digits past microseconds are dropped */
+        if (n == 0) return -1;
+        for (; n < 6; n++) frac *= 10;
+    }
+    if (i >= len) return -1;
+    int sign = 0;
+    if (s[i] == 'Z' || s[i] == 'z') {
+        i++;
+    } else {
+        sign = s[i] == '+' ? 1 : s[i] == '-' ? -1 : 0;
+        if (!sign) return -1;
+        i++;
+        if (digits_at(s, len, &i, 2, &oh) || expect(s, len, &i, ":") || digits_at(s, len, &i, 2, &om)) return -1;
+        if (oh > 23 || om > 59) return -1;
+    }
+    if (i != len) return -1;
+    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
+                   sign * (oh * 3600 + om * 60);
+    *us = secs * 1000000 + frac;
+    return 0;
+}
+
+/* ---- names and lists ------------------------------------------------------------------------------- */
+
+static bool is_symbol_part(const char *p, size_t len) {
+    if (len == 0 || len >= TICK_SYMBOL_MAX) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9'))) return false;
+    return true;
+}
+
+int venue_split_symbol(const char *norm, char base[TICK_SYMBOL_MAX], char quote[TICK_SYMBOL_MAX]) {
+    int parts = 0;
+    const char *p = norm;
+    for (;;) {
+        const char *dash = strchr(p, '-');
+        size_t len = dash ? (size_t)(dash - p) : strlen(p);
+        if (!is_symbol_part(p, len)) return -1;
+        if (parts < 2) {
+            char *dst = parts == 0 ? base : quote;
+            memcpy(dst, p, len);
+            dst[len] = 0;
+        }
+        parts++;
+        if (!dash) break;
+        p = dash + 1;
+    }
+    return parts >= 2 ? parts : -1;
+}
+
+int venue_names_same(const char *norm, int min_parts, int max_parts, struct venue_names *out) {
+    char base[TICK_SYMBOL_MAX], quote[TICK_SYMBOL_MAX];
+    memset(out, 0, sizeof *out);
+    int parts = venue_split_symbol(norm, base, quote);
+    if (parts < min_parts || parts > max_parts || strlen(norm) >= VENUE_NAME_MAX) return -EINVAL;
+    strcpy(out->ws, norm);
+    strcpy(out->rest, norm);
+    strcpy(out->alias[0], norm);
+    out->n_alias = 1;
+    return 0;
+}
+
+int venue_fixed_path(const char *path, char *buf, size_t cap) {
+    size_t len = strlen(path);
+    if (len >= cap) return -ENOSPC;
+    memcpy(buf, path, len + 1);
+    return (int)len;
+}
+
+int venue_concat(char *dst, size_t cap, const char *a, const char *b, const char *c) {
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    if (la + lb + lc >= cap) {
+        dst[0] = 0;
+        return -1;
+    }
+    memcpy(dst, a, la);
+    memcpy(dst + la, b, lb);
+    memcpy(dst + la + lb, c, lc + 1);
+    return 0;
+}
+
+size_t venue_utoa(uint64_t v, char *buf) {
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    buf[n] = 0;
+    return n;
+}
+
+size_t venue_msg_cap(const struct venue_symbols *s, size_t cap) {
+    return s->venue->ws_msg_max && s->venue->ws_msg_max < cap ? s->venue->ws_msg_max : cap;
+}
+
+static size_t put(char *buf, size_t at, const char *s) {
+    size_t len = strlen(s);
+    memcpy(buf + at, s, len);
+    return at + len;
+}
+
+int venue_join(const struct venue_symbols *s, size_t first, size_t count, const struct venue_list_fmt *f, char *buf,
+               size_t cap, size_t *next) {
+    size_t pre = strlen(f->item_pre), post = strlen(f->item_post), sep = strlen(f->sep), tail = strlen(f->tail);
+    size_t len = strlen(f->head);
+    if (len + tail >= cap) return -ENOSPC;
+    put(buf, 0, f->head);
+    size_t i = first;
+    for (; i < first + count && i < s->n; i++) {
+        const struct venue_names *nm = &s->list[i].names;
+        const char *name = f->rest_name ? nm->rest : nm->ws;
+        size_t item = (i > first ? sep : 0) + pre + strlen(name) + post;
+        if (len + item + tail >= cap) break;
+        if (i > first) len = put(buf, len, f->sep);
+        len = put(buf, len, f->item_pre);
+        len = put(buf, len, name);
+        len = put(buf, len, f->item_post);
+    }
+    if (i == first && count > 0) return -ENOSPC;
+    len = put(buf, len, f->tail);
+    buf[len] = 0;
+    *next = i;
+    return (int)len;
+}
+
+/* ---- connection planning --------------------------------------------------------------------------- */
+
+int venue_ws_plan(const struct venue_ops *v, size_t n, struct venue_range *ranges, size_t cap) {
+    size_t per = v->ws_max_symbols ? v->ws_max_symbols : (n ? n : 1);
+    size_t conns = n ? (n + per - 1) / per : 0;
+    if (conns > cap) return -ENOSPC;
+    /* Even shares leave every connection the same headroom for later additions. */
+    size_t first = 0;
+    for (size_t c = 0; c < conns; c++) {
+        size_t count = n / conns + (c < n % conns);
+        ranges[c] = (struct venue_range){.first = first, .count = count};
+        first += count;
+    }
+    return (int)conns;
+}

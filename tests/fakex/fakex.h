@@ -1,0 +1,234 @@
+/* fakex.h -- the types shared by the parts of fakex, the project's fake exchange.
+ *
+ * One libuv loop serves every venue. Each venue listens on its own loopback port and answers both REST and
+ * websocket upgrades there; a separate control port serves /_fakex/... for tests. The parts:
+ *   fx_util.c     buffers, random numbers, decimal and time text, SHA-1/base64 for the websocket handshake
+ *   fx_market.c   symbols, venue names for them, the random walk
+ *   fx_net.c      listeners, connections, HTTP/1.1 (keep-alive), RFC 6455 framing, batched writes
+ *   fx_venue.c    per-venue state: generation of ticks, keep-alive timers, faults, limits, violations
+ *   fx_binance.c fx_coinbase.c fx_kraken.c fx_okx.c   one dialect each (a struct fx_dialect)
+ *   fx_control.c  the control endpoint, runtime settings, the JSON report
+ *   fx_main.c     command line and main()
+ * Every global symbol starts with fx_ so that nothing clashes with libtickd.a, which fakex links with. */
+#ifndef FAKEX_H
+#define FAKEX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define FX_MSG_MAX 2048        /* longest preformatted market message */
+#define FX_NUM_MAX 32          /* longest decimal text */
+#define FX_IN_MAX (4 << 20)    /* a client sending more unparsed bytes than this is cut off */
+#define FX_FRAME_MAX (1 << 20) /* largest client frame accepted */
+#define FX_SUB_DATA 1          /* connection wants this symbol's market data */
+#define FX_SUB_HEARTBEAT 2     /* connection wants this symbol's heartbeats (Coinbase) */
+
+enum fx_venue_id { FX_BINANCE, FX_COINBASE, FX_KRAKEN, FX_OKX, FX_VENUE_COUNT };
+
+/* ---- fx_util.c ---- */
+struct fx_buf {
+    char *data;
+    size_t len, cap;
+};
+void *fx_xmalloc(size_t n); /* fakex is a test tool: out of memory ends it */
+void fx_buf_reserve(struct fx_buf *b, size_t extra);
+void fx_buf_add(struct fx_buf *b, const void *p, size_t n);
+void fx_buf_adds(struct fx_buf *b, const char *s);
+void fx_buf_printf(struct fx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fx_buf_free(struct fx_buf *b);
+
+uint64_t fx_rand(uint64_t *state); /* xorshift64*: the same seed gives the same market */
+
+/* Decimal text of m units of 1e-8: exactly dp decimals (dp 0..8), or with trailing zeros removed. */
+size_t fx_fmt_fixed(char *out, int64_t m, int dp);
+size_t fx_fmt_trim(char *out, int64_t m);
+size_t fx_fmt_u64(char *out, uint64_t v);
+size_t fx_fmt_rfc3339(char *out, int64_t us, int decimals); /* 2021-04-17T16:43:30.244075Z */
+int64_t fx_wall_us(void);
+
+/* Appends to p and returns the end: the hot path builds messages without printf. */
+static inline char *fx_put(char *p, const char *s) {
+    while (*s) *p++ = *s++;
+    return p;
+}
+
+void fx_ws_accept_key(const char *client_key, char out[29]); /* base64(SHA-1(key + GUID)) */
+int fx_url_decode(const char *in, size_t n, char *out, size_t outlen);
+/* Finds key in a query string "a=1&b=2" and URL-decodes its value into out; returns 0 or -1 when absent. */
+int fx_query_get(const char *query, const char *key, char *out, size_t outlen);
+
+/* ---- fx_market.c ---- */
+struct fx_symbol {
+    char norm[24];        /* BTC-USDT: the project's normalized name, Coinbase and OKX ids */
+    char binance[48];    /* BTCUSDT */
+    char stream[64];     /* btcusdt@bookTicker */
+    char kraken_ws[48];  /* BTC/USDT (v2 websocket) */
+    char kraken_rest[48]; /* XXBTZUSD (REST result key) */
+    char kraken_alt[48]; /* XBTUSD (REST query name) */
+    int dp;               /* price decimals (tick size 10^-dp) */
+    int64_t bid, ask, last, bid_qty, ask_qty, last_qty, open, high, low, volume; /* units of 1e-8 */
+    uint64_t seq, trade_id;
+    int64_t ts_us; /* time of the last change */
+    uint64_t updates;
+};
+int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng);
+void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
+/* Index of the symbol whose field at `offset` (offsetof(struct fx_symbol, binance), ...) equals name, or -1. */
+long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
+long fx_symbol_find_ci(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
+
+/* ---- fx_net.c ---- */
+struct fx_venue;
+
+struct fx_http_req {
+    char method[8];
+    char path[1024];
+    char query[8192];
+    bool keep_alive, upgrade;
+    char ws_key[64];
+};
+
+struct fx_window { /* a fixed window counter: the way the venues count */
+    int64_t limit, window_ms, start_ms, used;
+};
+
+struct fx_conn {
+    uv_tcp_t tcp;
+    struct fx_venue *venue; /* NULL on the control port */
+    struct fx_conn *prev, *next;
+    uint64_t id;
+    bool is_ws, closing, subscribed;
+    struct fx_buf in, out, msg; /* unparsed input; framed output not yet written; a fragmented message */
+    int msg_opcode;
+    size_t queued; /* bytes handed to uv_write and not yet written */
+    struct fx_buf held; /* HTTP replies held back by the slow-answer fault */
+    int64_t held_due_ms;
+    bool close_after_reply;
+    int64_t retry_after_s; /* set while a rate-limited reply is being written */
+    bool close_sent;       /* a websocket close frame went out */
+    int variant;     /* dialect flavour, e.g. Binance raw (0) or combined (1) */
+    uint8_t *subs;   /* per symbol FX_SUB_* bits */
+    size_t nstreams; /* streams or channels subscribed, for the per-connection limit */
+    int64_t opened_ms, last_in_ms, last_out_ms, ping_sent_ms, next_ping_ms, next_hb_ms, close_at_ms;
+    bool awaiting_pong;
+    int64_t data_sent;
+    struct fx_window in_rate;
+};
+
+enum fx_close_how { FX_CLOSE_GRACEFUL, FX_CLOSE_ABRUPT, FX_CLOSE_RESET };
+
+int fx_listen(uv_loop_t *loop, struct fx_venue *venue, int port, int *bound_port);
+void fx_listeners_close(void);
+void fx_conn_close(struct fx_conn *c, enum fx_close_how how);
+void fx_conn_flush(struct fx_conn *c);
+void fx_control_conns_close(void);
+void fx_venue_conns_close(struct fx_venue *v);
+/* An HTTP reply; `headers` holds extra "Name: value\r\n" lines or is NULL. */
+void fx_http_reply(struct fx_conn *c, int status, const char *headers, const char *body, size_t len);
+void fx_http_reply_json(struct fx_conn *c, int status, json_t *body); /* steals body */
+void fx_ws_frame(struct fx_conn *c, int opcode, const void *data, size_t len);
+void fx_ws_text(struct fx_conn *c, const char *s, size_t len);
+void fx_ws_json(struct fx_conn *c, json_t *msg); /* steals msg */
+#define fx_ws_literal(c, s) fx_ws_text((c), (s), sizeof(s) - 1)
+
+/* ---- a venue dialect ---- */
+struct fx_quote_text {
+    char bid[FX_NUM_MAX], bid_qty[FX_NUM_MAX], ask[FX_NUM_MAX], ask_qty[FX_NUM_MAX], last[FX_NUM_MAX];
+};
+
+struct fx_dialect {
+    const char *name;
+    int64_t rest_limit, rest_window_ms, ws_msg_limit, ws_max_streams, ping_ms, pong_timeout_ms, idle_ms,
+        heartbeat_ms, subscribe_within_ms, announce_grace_ms, connect_limit, connect_window_ms;
+    bool rest_bans;                                           /* answers 418 to a client that ignores 429 */
+    int (*rest_weight)(const struct fx_http_req *req);        /* NULL: every request weighs 1 */
+    void (*rest)(struct fx_conn *c, const struct fx_http_req *req);
+    void (*rest_limited)(struct fx_conn *c, int status);      /* 429 or 418, Retry-After is added */
+    void (*rest_headers)(struct fx_venue *v, struct fx_buf *headers); /* optional */
+    int (*ws_open)(struct fx_conn *c, const struct fx_http_req *req); /* 0, or an HTTP status to refuse */
+    void (*ws_text)(struct fx_conn *c, const char *msg, size_t len);
+    size_t (*tick_msg)(struct fx_venue *v, size_t sym, int variant, char *out);
+    void (*quote_text)(const struct fx_symbol *s, struct fx_quote_text *q); /* for the report */
+    void (*heartbeat)(struct fx_conn *c); /* optional */
+    void (*announce)(struct fx_conn *c);  /* optional: planned-close notice */
+    void (*unknown)(struct fx_conn *c);   /* a message of a type no client knows */
+};
+extern const struct fx_dialect fx_binance, fx_coinbase, fx_kraken, fx_okx;
+
+/* ---- fx_venue.c ---- */
+struct fx_faults {
+    int64_t close_after;  /* close each websocket after this many market messages */
+    int64_t close_in_ms;  /* close each websocket this long after it opened (24h-style) */
+    int64_t delay_ms;     /* answer REST this late */
+    int64_t http_status;  /* answer REST with this status (5xx) */
+    int64_t malformed, truncated, unknown, oversized; /* the next N market messages are damaged (oversized: bytes) */
+    bool stall, refuse, heartbeats_only;
+};
+
+struct fx_venue {
+    enum fx_venue_id id;
+    const struct fx_dialect *d;
+    bool enabled;
+    int port;
+    uv_loop_t *loop;
+    struct fx_symbol *syms;
+    size_t nsyms, next_sym;
+    uint64_t rng;
+    struct fx_conn *conns;
+    /* settings (dialect defaults, changed by the command line or /_fakex/set) */
+    int64_t rate, ws_msg_limit, ws_max_streams, ping_ms, pong_timeout_ms, idle_ms, heartbeat_ms,
+        subscribe_within_ms, announce_grace_ms, ban_ms;
+    struct fx_faults faults;
+    struct fx_window rest, connects;
+    int64_t limited_until_ms, banned_until_ms;
+    /* generation */
+    uv_timer_t gen_timer, keep_timer;
+    uv_idle_t gen_idle;
+    int64_t gen_base_ms, gen_done;
+    char **replay;
+    size_t nreplay, next_replay;
+    /* counters for the report */
+    int64_t ticks, messages_sent, dropped, connects_total, ws_connects, http_requests, rejected_429, rejected_418;
+    struct { int64_t start_ms, requests, weight; } windows[16];
+    size_t nwindows;
+};
+
+extern struct fx_venue fx_venues[FX_VENUE_COUNT];
+extern uv_loop_t *fx_loop;
+extern int64_t fx_start_ms;
+
+int fx_venue_init(struct fx_venue *v, enum fx_venue_id id, uv_loop_t *loop);
+int fx_venue_start(struct fx_venue *v);
+void fx_venue_stop(struct fx_venue *v);
+void fx_venue_free(struct fx_venue *v);
+void fx_venue_kick(struct fx_venue *v);   /* a subscriber arrived or drained: generate again */
+void fx_venue_retime(struct fx_venue *v); /* the rate changed */
+void fx_venue_announce(struct fx_venue *v, int64_t grace_ms);
+int fx_venue_load_replay(struct fx_venue *v, const char *path);
+/* Counts one REST request of this weight; returns 0, 429 or 418. */
+int fx_venue_rest_admit(struct fx_venue *v, int64_t weight, int64_t *retry_after_s);
+/* Counts a client frame on a websocket; false when the connection broke the venue's message rate. */
+bool fx_venue_ws_admit(struct fx_conn *c);
+void fx_venue_conn_opened(struct fx_conn *c);
+/* Recomputes c->subscribed from the per-symbol bits (after an unsubscribe). */
+void fx_conn_update_subscribed(struct fx_conn *c);
+void fx_window_hit(struct fx_window *w, int64_t now_ms, int64_t weight);
+
+void fx_violation(struct fx_venue *v, uint64_t conn, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- fx_control.c ---- */
+void fx_control_request(struct fx_conn *c, const struct fx_http_req *req);
+/* Applies "k=v&k=v" settings and faults to one venue or to every enabled one ("all"). */
+int fx_settings_apply(const char *venue, const char *query, char *err, size_t errlen);
+json_t *fx_report(void);
+int fx_report_write(const char *path);
+void fx_violations_free(void);
+
+/* ---- fx_main.c ---- */
+void fx_shutdown(void); /* report, close every handle, let the loop end */
+
+#endif

@@ -1,0 +1,274 @@
+/* fx_binance.c -- the Binance spot dialect: REST bookTicker/price with request weights, the used-weight header,
+ * 429/418 bodies; websocket raw (/ws/<stream>) and combined (/stream?streams=a/b) bookTicker streams, live
+ * SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, and the serverShutdown event. Every price and size has 8 decimals,
+ * trailing zeros kept, as Binance prints them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakex.h"
+
+enum { RAW = 0, COMBINED = 1 };
+
+static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    char *p = out;
+    if (variant == COMBINED) {
+        p = fx_put(p, "{\"stream\":\"");
+        p = fx_put(p, s->stream);
+        p = fx_put(p, "\",\"data\":");
+    }
+    p = fx_put(p, "{\"u\":");
+    p += fx_fmt_u64(p, s->seq);
+    p = fx_put(p, ",\"s\":\"");
+    p = fx_put(p, s->binance);
+    p = fx_put(p, "\",\"b\":\"");
+    p += fx_fmt_fixed(p, s->bid, 8);
+    p = fx_put(p, "\",\"B\":\"");
+    p += fx_fmt_fixed(p, s->bid_qty, 8);
+    p = fx_put(p, "\",\"a\":\"");
+    p += fx_fmt_fixed(p, s->ask, 8);
+    p = fx_put(p, "\",\"A\":\"");
+    p += fx_fmt_fixed(p, s->ask_qty, 8);
+    p = fx_put(p, variant == COMBINED ? "\"}}" : "\"}");
+    return (size_t)(p - out);
+}
+
+static void quote_text(const struct fx_symbol *s, struct fx_quote_text *q) {
+    fx_fmt_fixed(q->bid, s->bid, 8);
+    fx_fmt_fixed(q->bid_qty, s->bid_qty, 8);
+    fx_fmt_fixed(q->ask, s->ask, 8);
+    fx_fmt_fixed(q->ask_qty, s->ask_qty, 8);
+    fx_fmt_fixed(q->last, s->last, 8);
+}
+
+/* ---- REST ---- */
+
+static bool is_ticker_path(const char *path) {
+    return strcmp(path, "/api/v3/ticker/bookTicker") == 0 || strcmp(path, "/api/v3/ticker/price") == 0;
+}
+
+static int rest_weight(const struct fx_http_req *req) {
+    char sym[64];
+    if (!is_ticker_path(req->path)) return 1;
+    return fx_query_get(req->query, "symbol", sym, sizeof sym) == 0 ? 2 : 4;
+}
+
+static void rest_error(struct fx_conn *c, int status, int code, const char *msg) {
+    fx_http_reply_json(c, status, json_pack("{s:i, s:s}", "code", code, "msg", msg));
+}
+
+static json_t *ticker_json(const struct fx_symbol *s, bool book) {
+    char a[FX_NUM_MAX], b[FX_NUM_MAX], cq[FX_NUM_MAX], d[FX_NUM_MAX];
+    if (!book) {
+        fx_fmt_fixed(a, s->last, 8);
+        return json_pack("{s:s, s:s}", "symbol", s->binance, "price", a);
+    }
+    fx_fmt_fixed(a, s->bid, 8);
+    fx_fmt_fixed(b, s->bid_qty, 8);
+    fx_fmt_fixed(cq, s->ask, 8);
+    fx_fmt_fixed(d, s->ask_qty, 8);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "symbol", s->binance, "bidPrice", a, "bidQty", b, "askPrice", cq,
+                     "askQty", d);
+}
+
+static void rest(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    if (!is_ticker_path(req->path)) {
+        rest_error(c, 404, -1000, "Unknown path.");
+        return;
+    }
+    bool book = strstr(req->path, "bookTicker") != NULL;
+    char sym[64], list[8192];
+    bool has_sym = fx_query_get(req->query, "symbol", sym, sizeof sym) == 0;
+    bool has_list = fx_query_get(req->query, "symbols", list, sizeof list) == 0;
+    if (has_sym && has_list) {
+        rest_error(c, 400, -1128, "Combination of optional parameters invalid.");
+        return;
+    }
+    if (has_sym) {
+        long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, binance), sym);
+        if (i < 0) rest_error(c, 400, -1121, "Invalid symbol.");
+        else fx_http_reply_json(c, 200, ticker_json(&v->syms[i], book));
+        return;
+    }
+    json_t *out = json_array();
+    if (has_list) {
+        json_t *names = json_loads(list, 0, NULL);
+        size_t k;
+        json_t *n;
+        if (!json_is_array(names)) {
+            json_decref(names);
+            json_decref(out);
+            rest_error(c, 400, -1100, "Illegal characters found in parameter 'symbols'.");
+            return;
+        }
+        json_array_foreach(names, k, n) {
+            long i = json_is_string(n) ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, binance),
+                                                         json_string_value(n))
+                                       : -1;
+            if (i < 0) {
+                json_decref(names);
+                json_decref(out);
+                rest_error(c, 400, -1121, "Invalid symbol.");
+                return;
+            }
+            json_array_append_new(out, ticker_json(&v->syms[i], book));
+        }
+        json_decref(names);
+    } else {
+        for (size_t i = 0; i < v->nsyms; i++) json_array_append_new(out, ticker_json(&v->syms[i], book));
+    }
+    fx_http_reply_json(c, 200, out);
+}
+
+static void rest_limited(struct fx_conn *c, int status) {
+    char msg[256];
+    struct fx_venue *v = c->venue;
+    if (status == 418)
+        snprintf(msg, sizeof msg,
+                 "Way too much request weight used; IP banned until %lld. Please use WebSocket Streams for live "
+                 "updates to avoid bans.",
+                 (long long)(fx_wall_us() / 1000 + v->ban_ms));
+    else
+        snprintf(msg, sizeof msg,
+                 "Too much request weight used; current limit is %lld request weight per %lld MS. Please use "
+                 "WebSocket Streams for live updates to avoid polling the API.",
+                 (long long)v->rest.limit, (long long)v->rest.window_ms);
+    rest_error(c, status, -1003, msg);
+}
+
+static void rest_headers(struct fx_venue *v, struct fx_buf *h) {
+    fx_buf_printf(h, "X-MBX-USED-WEIGHT-1M: %lld\r\n", (long long)v->rest.used);
+}
+
+/* ---- websocket ---- */
+
+static bool add_stream(struct fx_conn *c, const char *name) {
+    struct fx_venue *v = c->venue;
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, stream), name);
+    if (i >= 0 && (c->subs[i] & FX_SUB_DATA)) return true;
+    if (v->ws_max_streams > 0 && (int64_t)c->nstreams + 1 > v->ws_max_streams) {
+        fx_violation(v, c->id, "ws_streams", "more than %lld streams on one connection", (long long)v->ws_max_streams);
+        fx_conn_close(c, FX_CLOSE_GRACEFUL);
+        return false;
+    }
+    c->nstreams++;
+    if (i >= 0) {
+        c->subs[i] |= FX_SUB_DATA;
+        c->subscribed = true;
+    }
+    return true;
+}
+
+static void drop_stream(struct fx_conn *c, const char *name) {
+    struct fx_venue *v = c->venue;
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, stream), name);
+    if (i >= 0 && (c->subs[i] & FX_SUB_DATA)) {
+        c->subs[i] &= (uint8_t)~FX_SUB_DATA;
+        c->nstreams--;
+    }
+    fx_conn_update_subscribed(c);
+}
+
+static bool add_stream_list(struct fx_conn *c, const char *list) {
+    char name[128];
+    for (const char *p = list; *p;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        if (n && !add_stream(c, name)) return false;
+        p = slash ? slash + 1 : p + n;
+    }
+    return true;
+}
+
+static int ws_open(struct fx_conn *c, const struct fx_http_req *req) {
+    if (strcmp(req->path, "/ws") == 0 || strncmp(req->path, "/ws/", 4) == 0) {
+        c->variant = RAW;
+        if (req->path[3]) add_stream_list(c, req->path + 4);
+        return 0;
+    }
+    if (strcmp(req->path, "/stream") == 0) {
+        char list[8192];
+        c->variant = COMBINED;
+        if (fx_query_get(req->query, "streams", list, sizeof list) == 0) add_stream_list(c, list);
+        return 0;
+    }
+    return 404;
+}
+
+static void ws_error(struct fx_conn *c, int code, const char *msg, json_t *id) {
+    fx_ws_json(c, json_pack("{s:{s:i, s:s}, s:O}", "error", "code", code, "msg", msg, "id", id ? id : json_null()));
+}
+
+static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
+    struct fx_venue *v = c->venue;
+    json_error_t err;
+    json_t *m = json_loadb(msg, len, 0, &err);
+    if (!json_is_object(m)) {
+        char text[200];
+        snprintf(text, sizeof text, "Invalid JSON: %s at line %d column %d", err.text, err.line, err.column);
+        ws_error(c, 3, text, NULL);
+        json_decref(m);
+        return;
+    }
+    const char *method = json_string_value(json_object_get(m, "method"));
+    json_t *id = json_object_get(m, "id"), *params = json_object_get(m, "params");
+    size_t k;
+    json_t *p;
+    if (method && (strcmp(method, "SUBSCRIBE") == 0 || strcmp(method, "UNSUBSCRIBE") == 0) && json_is_array(params)) {
+        bool sub = method[0] == 'S';
+        json_array_foreach(params, k, p) {
+            if (!json_is_string(p)) continue;
+            if (!sub) drop_stream(c, json_string_value(p));
+            else if (!add_stream(c, json_string_value(p))) break;
+        }
+        if (!c->closing) fx_ws_json(c, json_pack("{s:n, s:O}", "result", "id", id ? id : json_null()));
+        if (c->subscribed) fx_venue_kick(v);
+    } else if (method && strcmp(method, "LIST_SUBSCRIPTIONS") == 0) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < v->nsyms; i++)
+            if (c->subs[i] & FX_SUB_DATA) json_array_append_new(list, json_string(v->syms[i].stream));
+        fx_ws_json(c, json_pack("{s:o, s:O}", "result", list, "id", id ? id : json_null()));
+    } else {
+        ws_error(c, 2, "Invalid request: unknown variant, expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS", id);
+    }
+    json_decref(m);
+}
+
+static void event(struct fx_conn *c, const char *type) {
+    char msg[160];
+    long long ms = (long long)(fx_wall_us() / 1000);
+    int n = c->variant == COMBINED
+                ? snprintf(msg, sizeof msg, "{\"stream\":\"!%s\",\"data\":{\"e\":\"%s\",\"E\":%lld}}", type, type, ms)
+                : snprintf(msg, sizeof msg, "{\"e\":\"%s\",\"E\":%lld}", type, ms);
+    fx_ws_text(c, msg, (size_t)n);
+}
+
+static void announce(struct fx_conn *c) { event(c, "serverShutdown"); }
+static void unknown(struct fx_conn *c) { event(c, "fakexUnknownEvent"); }
+
+const struct fx_dialect fx_binance = {
+    .name = "binance",
+    .rest_limit = 6000,
+    .rest_window_ms = 60000,
+    .rest_bans = true,
+    .ws_msg_limit = 5,
+    .ws_max_streams = 1024,
+    .ping_ms = 20000,
+    .pong_timeout_ms = 60000,
+    .announce_grace_ms = 5000,
+    .connect_limit = 300,
+    .connect_window_ms = 300000,
+    .rest_weight = rest_weight,
+    .rest = rest,
+    .rest_limited = rest_limited,
+    .rest_headers = rest_headers,
+    .ws_open = ws_open,
+    .ws_text = ws_text,
+    .tick_msg = tick_msg,
+    .quote_text = quote_text,
+    .announce = announce,
+    .unknown = unknown,
+};

@@ -1,0 +1,207 @@
+/* fx_coinbase.c -- the Coinbase Exchange dialect: REST /products/<id>/ticker; the websocket feed at "/" with
+ * "ticker" and "heartbeat" channels (product_ids at the top or per channel), the "subscriptions" ack, ticker
+ * messages with a per-product sequence, and one heartbeat per product per second. Prices carry the product's
+ * quote increment (trailing zeros kept, "14.7550"), sizes 8 decimals, last_size trimmed ("0.04"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakex.h"
+
+static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    char *p = out;
+    (void)variant;
+    p = fx_put(p, "{\"type\":\"ticker\",\"sequence\":");
+    p += fx_fmt_u64(p, s->seq);
+    p = fx_put(p, ",\"product_id\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\",\"price\":\"");
+    p += fx_fmt_fixed(p, s->last, s->dp);
+    p = fx_put(p, "\",\"open_24h\":\"");
+    p += fx_fmt_fixed(p, s->open, s->dp);
+    p = fx_put(p, "\",\"volume_24h\":\"");
+    p += fx_fmt_fixed(p, s->volume, 8);
+    p = fx_put(p, "\",\"low_24h\":\"");
+    p += fx_fmt_fixed(p, s->low, s->dp);
+    p = fx_put(p, "\",\"high_24h\":\"");
+    p += fx_fmt_fixed(p, s->high, s->dp);
+    p = fx_put(p, "\",\"volume_30d\":\"");
+    p += fx_fmt_fixed(p, s->volume * 30, 8);
+    p = fx_put(p, "\",\"best_bid\":\"");
+    p += fx_fmt_fixed(p, s->bid, s->dp);
+    p = fx_put(p, "\",\"best_bid_size\":\"");
+    p += fx_fmt_fixed(p, s->bid_qty, 8);
+    p = fx_put(p, "\",\"best_ask\":\"");
+    p += fx_fmt_fixed(p, s->ask, s->dp);
+    p = fx_put(p, "\",\"best_ask_size\":\"");
+    p += fx_fmt_fixed(p, s->ask_qty, 8);
+    p = fx_put(p, s->last == s->ask ? "\",\"side\":\"buy\",\"time\":\"" : "\",\"side\":\"sell\",\"time\":\"");
+    p += fx_fmt_rfc3339(p, s->ts_us, 6);
+    p = fx_put(p, "\",\"trade_id\":");
+    p += fx_fmt_u64(p, s->trade_id);
+    p = fx_put(p, ",\"last_size\":\"");
+    p += fx_fmt_trim(p, s->last_qty);
+    p = fx_put(p, "\"}");
+    return (size_t)(p - out);
+}
+
+static void quote_text(const struct fx_symbol *s, struct fx_quote_text *q) {
+    fx_fmt_fixed(q->bid, s->bid, s->dp);
+    fx_fmt_fixed(q->bid_qty, s->bid_qty, 8);
+    fx_fmt_fixed(q->ask, s->ask, s->dp);
+    fx_fmt_fixed(q->ask_qty, s->ask_qty, 8);
+    fx_fmt_fixed(q->last, s->last, s->dp);
+}
+
+static void rest(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char id[64];
+    long i = -1;
+    if (sscanf(req->path, "/products/%63[^/]/ticker", id) == 1 && strstr(req->path, "/ticker")[7] == 0)
+        i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), id);
+    if (i < 0) {
+        fx_http_reply_json(c, 404, json_pack("{s:s}", "message", "NotFound"));
+        return;
+    }
+    const struct fx_symbol *s = &v->syms[i];
+    struct fx_quote_text q;
+    char vol[FX_NUM_MAX], size[FX_NUM_MAX], time[40];
+    quote_text(s, &q);
+    fx_fmt_fixed(vol, s->volume, 8);
+    fx_fmt_fixed(size, s->last_qty, 8);
+    fx_fmt_rfc3339(time, s->ts_us, 6);
+    fx_http_reply_json(c, 200,
+                       json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "ask", q.ask, "bid", q.bid, "volume", vol,
+                                 "trade_id", (json_int_t)s->trade_id, "price", q.last, "size", size, "time", time));
+}
+
+static void rest_limited(struct fx_conn *c, int status) {
+    fx_http_reply_json(c, status, json_pack("{s:s}", "message", "Public rate limit exceeded"));
+}
+
+static int ws_open(struct fx_conn *c, const struct fx_http_req *req) {
+    (void)c;
+    return strcmp(req->path, "/") == 0 ? 0 : 404;
+}
+
+static void ws_error(struct fx_conn *c, const char *message, const char *reason) {
+    fx_ws_json(c, json_pack("{s:s, s:s, s:s}", "type", "error", "message", message, "reason", reason));
+}
+
+static uint8_t channel_bit(const char *name) {
+    if (!name) return 0;
+    if (strcmp(name, "ticker") == 0) return FX_SUB_DATA;
+    if (strcmp(name, "heartbeat") == 0) return FX_SUB_HEARTBEAT;
+    return 0;
+}
+
+/* Checks every (channel, product) pair first: Coinbase refuses the whole message when one is invalid. */
+static bool apply_channels(struct fx_conn *c, json_t *channels, json_t *products, bool subscribe, bool dry) {
+    struct fx_venue *v = c->venue;
+    size_t k, j;
+    json_t *ch, *p;
+    char reason[160];
+    json_array_foreach(channels, k, ch) {
+        const char *name = json_is_string(ch) ? json_string_value(ch) : json_string_value(json_object_get(ch, "name"));
+        json_t *ids = json_is_object(ch) && json_object_get(ch, "product_ids") ? json_object_get(ch, "product_ids")
+                                                                                : products;
+        uint8_t bit = channel_bit(name);
+        if (!bit) {
+            snprintf(reason, sizeof reason, "%s is not a valid channel", name ? name : "(null)");
+            ws_error(c, "Failed to subscribe", reason);
+            return false;
+        }
+        json_array_foreach(ids, j, p) {
+            long i = json_is_string(p)
+                         ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), json_string_value(p))
+                         : -1;
+            if (i < 0) {
+                snprintf(reason, sizeof reason, "%s is not a valid product",
+                         json_is_string(p) ? json_string_value(p) : "(null)");
+                ws_error(c, "Failed to subscribe", reason);
+                return false;
+            }
+            if (dry) continue;
+            if (subscribe) c->subs[i] |= bit;
+            else c->subs[i] &= (uint8_t)~bit;
+        }
+    }
+    return true;
+}
+
+static void ack(struct fx_conn *c) {
+    struct fx_venue *v = c->venue;
+    json_t *channels = json_array();
+    static const struct {
+        const char *name;
+        uint8_t bit;
+    } chans[] = {{"ticker", FX_SUB_DATA}, {"heartbeat", FX_SUB_HEARTBEAT}};
+    c->subscribed = false;
+    for (size_t k = 0; k < 2; k++) {
+        json_t *ids = json_array();
+        for (size_t i = 0; i < v->nsyms; i++)
+            if (c->subs[i] & chans[k].bit) json_array_append_new(ids, json_string(v->syms[i].norm));
+        if (json_array_size(ids)) {
+            c->subscribed = true;
+            json_array_append_new(channels, json_pack("{s:s, s:o}", "name", chans[k].name, "product_ids", ids));
+        } else {
+            json_decref(ids);
+        }
+    }
+    fx_ws_json(c, json_pack("{s:s, s:o}", "type", "subscriptions", "channels", channels));
+}
+
+static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
+    json_t *m = json_loadb(msg, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(m, "type"));
+    json_t *channels = json_object_get(m, "channels"), *products = json_object_get(m, "product_ids");
+    if (!type || (strcmp(type, "subscribe") != 0 && strcmp(type, "unsubscribe") != 0) || !json_is_array(channels)) {
+        ws_error(c, "Failed to subscribe", m ? "type and channels are required" : "malformed JSON");
+    } else {
+        bool sub = type[0] == 's';
+        if (apply_channels(c, channels, products, sub, true)) {
+            apply_channels(c, channels, products, sub, false);
+            ack(c);
+            if (c->subscribed) fx_venue_kick(c->venue);
+        }
+    }
+    json_decref(m);
+}
+
+static void heartbeat(struct fx_conn *c) {
+    struct fx_venue *v = c->venue;
+    char msg[256], time[40];
+    for (size_t i = 0; i < v->nsyms; i++) {
+        if (!(c->subs[i] & FX_SUB_HEARTBEAT)) continue;
+        const struct fx_symbol *s = &v->syms[i];
+        fx_fmt_rfc3339(time, fx_wall_us(), 6);
+        int n = snprintf(msg, sizeof msg,
+                         "{\"type\":\"heartbeat\",\"sequence\":%llu,\"last_trade_id\":%llu,\"product_id\":\"%s\","
+                         "\"time\":\"%s\"}",
+                         (unsigned long long)s->seq, (unsigned long long)s->trade_id, s->norm, time);
+        fx_ws_text(c, msg, (size_t)n);
+    }
+}
+
+static void unknown(struct fx_conn *c) {
+    fx_ws_literal(c, "{\"type\":\"fakex_unknown\",\"message\":\"a message type no client knows\"}");
+}
+
+const struct fx_dialect fx_coinbase = {
+    .name = "coinbase",
+    .rest_limit = 10,
+    .rest_window_ms = 1000,
+    .ws_msg_limit = 100,
+    .heartbeat_ms = 1000,
+    .subscribe_within_ms = 5000,
+    .announce_grace_ms = 1000,
+    .rest = rest,
+    .rest_limited = rest_limited,
+    .ws_open = ws_open,
+    .ws_text = ws_text,
+    .tick_msg = tick_msg,
+    .quote_text = quote_text,
+    .heartbeat = heartbeat,
+    .unknown = unknown,
+};

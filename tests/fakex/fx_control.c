@@ -1,0 +1,234 @@
+/* fx_control.c -- what tests use to script fakex and to read what it did.
+ *
+ * The control port answers:
+ *   GET  /_fakex/report                  the JSON report (also written to --report FILE at exit)
+ *   POST /_fakex/set?venue=V&key=value   settings and faults, V = a venue name or "all" (/_fakex/fault is the same)
+ *   GET  /_fakex/health                  {"ok":true}
+ *   POST /_fakex/quit                    ends fakex as SIGTERM does
+ * One table of settings serves both this endpoint and the command line (--set, --scenario). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakex.h"
+#include "tickd/log.h"
+
+/* ---- violations ---- */
+
+#define FX_VIOLATIONS_MAX 10000
+
+struct fx_violation_rec {
+    int64_t t_ms;
+    const char *venue;
+    uint64_t conn;
+    char kind[32];
+    char detail[192];
+};
+
+static struct fx_violation_rec *violations;
+static size_t nviolations;
+static int64_t violations_total;
+
+void fx_violation(struct fx_venue *v, uint64_t conn, const char *kind, const char *fmt, ...) {
+    violations_total++;
+    struct fx_violation_rec r = {.t_ms = (int64_t)uv_now(fx_loop) - fx_start_ms, .venue = v->d->name, .conn = conn};
+    snprintf(r.kind, sizeof r.kind, "%s", kind);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r.detail, sizeof r.detail, fmt, ap);
+    va_end(ap);
+    log_warn("fakex", "violation", "venue=%s conn=%llu kind=%s detail=%s", r.venue, (unsigned long long)conn, r.kind,
+             r.detail);
+    if (nviolations == FX_VIOLATIONS_MAX) return; /* counted, not kept */
+    if (!violations) violations = fx_xmalloc(FX_VIOLATIONS_MAX * sizeof *violations);
+    violations[nviolations++] = r;
+}
+
+void fx_violations_free(void) {
+    free(violations);
+    violations = NULL;
+    nviolations = 0;
+}
+
+/* ---- settings ---- */
+
+enum kind { INT, FLAG, ACTION };
+
+static const struct setting {
+    const char *key;
+    enum kind kind;
+    size_t offset; /* into struct fx_venue */
+} settings[] = {
+    {"rate", INT, offsetof(struct fx_venue, rate)},
+    {"rest_limit", INT, offsetof(struct fx_venue, rest.limit)},
+    {"rest_window_ms", INT, offsetof(struct fx_venue, rest.window_ms)},
+    {"ban_ms", INT, offsetof(struct fx_venue, ban_ms)},
+    {"ws_msg_limit", INT, offsetof(struct fx_venue, ws_msg_limit)},
+    {"ws_max_streams", INT, offsetof(struct fx_venue, ws_max_streams)},
+    {"ping_ms", INT, offsetof(struct fx_venue, ping_ms)},
+    {"pong_timeout_ms", INT, offsetof(struct fx_venue, pong_timeout_ms)},
+    {"idle_ms", INT, offsetof(struct fx_venue, idle_ms)},
+    {"heartbeat_ms", INT, offsetof(struct fx_venue, heartbeat_ms)},
+    {"subscribe_within_ms", INT, offsetof(struct fx_venue, subscribe_within_ms)},
+    {"announce_grace_ms", INT, offsetof(struct fx_venue, announce_grace_ms)},
+    {"connect_limit", INT, offsetof(struct fx_venue, connects.limit)},
+    {"close_after", INT, offsetof(struct fx_venue, faults.close_after)},
+    {"close_in_ms", INT, offsetof(struct fx_venue, faults.close_in_ms)},
+    {"delay_ms", INT, offsetof(struct fx_venue, faults.delay_ms)},
+    {"http_status", INT, offsetof(struct fx_venue, faults.http_status)},
+    {"malformed", INT, offsetof(struct fx_venue, faults.malformed)},
+    {"truncated", INT, offsetof(struct fx_venue, faults.truncated)},
+    {"unknown", INT, offsetof(struct fx_venue, faults.unknown)},
+    {"oversized", INT, offsetof(struct fx_venue, faults.oversized)},
+    {"stall", FLAG, offsetof(struct fx_venue, faults.stall)},
+    {"refuse", FLAG, offsetof(struct fx_venue, faults.refuse)},
+    {"heartbeats_only", FLAG, offsetof(struct fx_venue, faults.heartbeats_only)},
+    {"announce", ACTION, 0},  /* send the planned-close notice now, close after the grace (value ms, 0 = default) */
+    {"close_all", ACTION, 0}, /* drop every connection of the venue now */
+    {"clear", ACTION, 0},     /* no faults, no ban, a fresh rate window */
+};
+
+static const struct setting *setting_find(const char *key) {
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
+        if (strcmp(settings[i].key, key) == 0) return &settings[i];
+    return NULL;
+}
+
+static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value) {
+    int64_t now = (int64_t)uv_now(fx_loop);
+    if (s->kind == INT) *(int64_t *)((char *)v + s->offset) = value;
+    else if (s->kind == FLAG) *(bool *)((char *)v + s->offset) = value != 0;
+    else if (strcmp(s->key, "announce") == 0) fx_venue_announce(v, value > 0 ? value : v->announce_grace_ms);
+    else if (strcmp(s->key, "close_all") == 0) fx_venue_conns_close(v);
+    else if (strcmp(s->key, "clear") == 0) {
+        v->faults = (struct fx_faults){0};
+        v->banned_until_ms = v->limited_until_ms = 0;
+        v->rest.used = 0;
+        v->rest.start_ms = now;
+    }
+    if (strcmp(s->key, "rate") == 0) fx_venue_retime(v);
+    for (struct fx_conn *c = v->conns; c; c = c->next) { /* new clocks apply to open connections too */
+        c->in_rate.limit = v->ws_msg_limit;
+        if (strcmp(s->key, "ping_ms") == 0) c->next_ping_ms = now + v->ping_ms;
+        if (strcmp(s->key, "heartbeat_ms") == 0) c->next_hb_ms = now + v->heartbeat_ms;
+    }
+}
+
+/* Two passes: nothing is applied unless every key and value is valid. */
+int fx_settings_apply(const char *venue, const char *query, char *err, size_t errlen) {
+    for (int pass = 0; pass < 2; pass++) {
+        for (const char *p = query; p && *p;) {
+            const char *amp = strchr(p, '&');
+            size_t len = amp ? (size_t)(amp - p) : strlen(p);
+            char pair[256], *eq;
+            snprintf(pair, sizeof pair, "%.*s", (int)(len < sizeof pair ? len : sizeof pair - 1), p);
+            p = amp ? amp + 1 : NULL;
+            if (!pair[0]) continue;
+            if ((eq = strchr(pair, '=')) == NULL) eq = pair + strlen(pair);
+            else *eq++ = 0;
+            if (strcmp(pair, "venue") == 0) continue;
+            const struct setting *s = setting_find(pair);
+            int64_t value = 1; /* a bare key ("stall") means on */
+            bool valid = true;
+            if (strcmp(eq, "true") == 0 || strcmp(eq, "false") == 0) {
+                value = eq[0] == 't';
+            } else if (*eq) {
+                char *end;
+                value = strtoll(eq, &end, 10);
+                valid = *end == 0;
+            }
+            if (!s || !valid) {
+                snprintf(err, errlen, "%s '%s'", s ? "bad value for" : "unknown setting", pair);
+                return -1;
+            }
+            if (pass == 0) continue;
+            for (int i = 0; i < FX_VENUE_COUNT; i++) {
+                struct fx_venue *v = &fx_venues[i];
+                if (v->enabled && (!venue || strcmp(venue, "all") == 0 || strcmp(venue, v->d->name) == 0))
+                    apply_one(v, s, value);
+            }
+        }
+        bool known = !venue || strcmp(venue, "all") == 0;
+        for (int i = 0; i < FX_VENUE_COUNT && !known; i++) known = fx_venues[i].enabled && !strcmp(venue, fx_venues[i].d->name);
+        if (!known) {
+            snprintf(err, errlen, "venue '%s' is not served", venue);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- report ---- */
+
+static json_t *venue_report(struct fx_venue *v) {
+    json_t *syms = json_object(), *windows = json_array();
+    for (size_t i = 0; i < v->nsyms; i++) {
+        const struct fx_symbol *s = &v->syms[i];
+        struct fx_quote_text q;
+        char seq[24];
+        v->d->quote_text(s, &q);
+        fx_fmt_u64(seq, s->seq);
+        json_object_set_new(syms, s->norm,
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "bid", q.bid, "bid_qty", q.bid_qty, "ask",
+                                      q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq, "ts_us",
+                                      (json_int_t)s->ts_us));
+    }
+    for (size_t i = 0; i < v->nwindows; i++)
+        json_array_append_new(windows, json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)v->windows[i].start_ms,
+                                                 "requests", (json_int_t)v->windows[i].requests, "weight",
+                                                 (json_int_t)v->windows[i].weight));
+    int open = 0;
+    for (struct fx_conn *c = v->conns; c; c = c->next) open += !c->closing;
+    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}", "port",
+                     v->port, "rate", (json_int_t)v->rate, "ticks", (json_int_t)v->ticks, "messages_sent",
+                     (json_int_t)v->messages_sent, "dropped", (json_int_t)v->dropped, "connects",
+                     (json_int_t)v->connects_total, "ws_connects", (json_int_t)v->ws_connects, "open_connections", open,
+                     "http_requests", (json_int_t)v->http_requests, "rejected_429", (json_int_t)v->rejected_429,
+                     "rejected_418", (json_int_t)v->rejected_418, "rest_window", "limit", (json_int_t)v->rest.limit,
+                     "window_ms", (json_int_t)v->rest.window_ms, "used", (json_int_t)v->rest.used, "windows", windows,
+                     "symbols", syms);
+}
+
+json_t *fx_report(void) {
+    json_t *venues = json_object(), *list = json_array();
+    for (int i = 0; i < FX_VENUE_COUNT; i++)
+        if (fx_venues[i].enabled) json_object_set_new(venues, fx_venues[i].d->name, venue_report(&fx_venues[i]));
+    for (size_t i = 0; i < nviolations; i++) {
+        const struct fx_violation_rec *r = &violations[i];
+        json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:s}", "t_ms", (json_int_t)r->t_ms, "venue",
+                                              r->venue, "conn", (json_int_t)r->conn, "kind", r->kind, "detail",
+                                              r->detail));
+    }
+    return json_pack("{s:I, s:I, s:o, s:o}", "uptime_ms", (json_int_t)((int64_t)uv_now(fx_loop) - fx_start_ms),
+                     "violations_total", (json_int_t)violations_total, "violations", list, "venues", venues);
+}
+
+int fx_report_write(const char *path) {
+    json_t *r = fx_report();
+    int rc = json_dump_file(r, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_decref(r);
+    if (rc < 0) log_error("fakex", "cannot write report", "path=%s", path);
+    return rc;
+}
+
+void fx_control_request(struct fx_conn *c, const struct fx_http_req *req) {
+    if (strcmp(req->path, "/_fakex/report") == 0) {
+        fx_http_reply_json(c, 200, fx_report());
+    } else if (strcmp(req->path, "/_fakex/set") == 0 || strcmp(req->path, "/_fakex/fault") == 0) {
+        char venue[32] = "all", err[160];
+        fx_query_get(req->query, "venue", venue, sizeof venue);
+        if (fx_settings_apply(venue, req->query, err, sizeof err) < 0)
+            fx_http_reply_json(c, 400, json_pack("{s:b, s:s}", "ok", 0, "error", err));
+        else
+            fx_http_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
+    } else if (strcmp(req->path, "/_fakex/health") == 0) {
+        fx_http_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
+    } else if (strcmp(req->path, "/_fakex/quit") == 0) {
+        fx_http_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
+        fx_conn_flush(c);
+        fx_shutdown();
+    } else {
+        fx_http_reply_json(c, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "unknown control path"));
+    }
+}

@@ -1,0 +1,151 @@
+/* fx_market.c -- the symbols fakex trades and the random walk of their quotes.
+ *
+ * Every value is an integer count of 1e-8 units, so each venue can print it with its own decimal rules without
+ * a double ever touching a price. Each venue owns its own copy of the symbols and walks it with its own seeded
+ * generator: the same --seed gives the same prices, and a venue's sequence numbers grow on their own. */
+#include "fakex.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define UNIT 100000000LL
+
+/* Well-known symbols first, so that --symbols-count 3 gives names a reader recognizes. */
+static const struct {
+    const char *norm;
+    int64_t price;
+    int dp;
+} known[] = {
+    {"BTC-USDT", 30000 * UNIT, 2}, {"ETH-USDT", 2000 * UNIT, 2}, {"BTC-USD", 30000 * UNIT, 2},
+    {"ETH-USD", 2000 * UNIT, 2},   {"SOL-USDT", 20 * UNIT, 3},   {"XRP-USDT", UNIT / 2, 5},
+    {"DOGE-USDT", UNIT / 10, 6},   {"ETH-BTC", UNIT / 15, 6},
+};
+
+/* Kraken spells BTC "XBT" and DOGE "XDG", and prefixes its oldest assets with X (crypto) or Z (fiat) in REST keys. */
+static const char *kraken_asset(const char *a) {
+    if (strcmp(a, "BTC") == 0) return "XBT";
+    if (strcmp(a, "DOGE") == 0) return "XDG";
+    return a;
+}
+
+static char kraken_class(const char *a) {
+    static const char *const crypto[] = {"XBT", "ETH", "LTC", "XRP", "XLM", "ETC", "XMR", "ZEC", "MLN", "REP", "XDG"};
+    static const char *const fiat[] = {"USD", "EUR", "GBP", "JPY", "CAD"};
+    for (size_t i = 0; i < sizeof crypto / sizeof *crypto; i++)
+        if (strcmp(a, crypto[i]) == 0) return 'X';
+    for (size_t i = 0; i < sizeof fiat / sizeof *fiat; i++)
+        if (strcmp(a, fiat[i]) == 0) return 'Z';
+    return 0;
+}
+
+static int symbol_names(struct fx_symbol *s, const char *norm) {
+    const char *dash = strchr(norm, '-');
+    if (!dash || dash == norm || !dash[1] || strlen(norm) >= sizeof s->norm) return -1;
+    char base[16], quote[16];
+    snprintf(base, sizeof base, "%.*s", (int)(dash - norm), norm);
+    snprintf(quote, sizeof quote, "%s", dash + 1);
+    memcpy(s->norm, norm, strlen(norm) + 1); /* length checked above */
+    snprintf(s->binance, sizeof s->binance, "%s%s", base, quote);
+    size_t i = 0;
+    for (; s->binance[i]; i++) s->stream[i] = (char)tolower((unsigned char)s->binance[i]);
+    snprintf(s->stream + i, sizeof s->stream - i, "@bookTicker");
+    snprintf(s->kraken_ws, sizeof s->kraken_ws, "%s/%s", base, quote);
+    const char *kb = kraken_asset(base), *kq = kraken_asset(quote);
+    snprintf(s->kraken_alt, sizeof s->kraken_alt, "%s%s", kb, kq);
+    char cb = kraken_class(kb), cq = kraken_class(kq);
+    if (cb && cq) snprintf(s->kraken_rest, sizeof s->kraken_rest, "%c%s%c%s", cb, kb, cq, kq);
+    else snprintf(s->kraken_rest, sizeof s->kraken_rest, "%s", s->kraken_alt);
+    return 0;
+}
+
+static void symbol_seed(struct fx_symbol *s, int64_t price, int dp, uint64_t *rng) {
+    int64_t tick = 1;
+    for (int i = dp; i < 8; i++) tick *= 10;
+    s->dp = dp;
+    s->bid = price / tick * tick;
+    s->ask = s->bid + tick;
+    s->last = s->bid;
+    s->open = s->high = s->low = s->bid;
+    s->bid_qty = (int64_t)(1 + fx_rand(rng) % 100000) * 1000;
+    s->ask_qty = (int64_t)(1 + fx_rand(rng) % 100000) * 1000;
+    s->last_qty = 1000;
+    s->volume = 1000 * UNIT;
+    s->seq = 1000000 + fx_rand(rng) % 1000000;
+    s->trade_id = 10000 + fx_rand(rng) % 10000;
+    s->ts_us = fx_wall_us();
+}
+
+int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng) {
+    size_t cap = count ? count : 1;
+    if (list && *list) {
+        cap = 1;
+        for (const char *p = list; *p; p++) cap += *p == ',';
+    }
+    struct fx_symbol *syms = calloc(cap, sizeof *syms);
+    if (!syms) return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < cap; i++) {
+        char name[48];
+        if (list && *list) {
+            const char *start = list;
+            for (size_t j = 0; j < i; j++) start = strchr(start, ',') + 1;
+            const char *end = strchr(start, ',');
+            snprintf(name, sizeof name, "%.*s", (int)(end ? end - start : (long)strlen(start)), start);
+        } else if (i < sizeof known / sizeof *known) {
+            snprintf(name, sizeof name, "%s", known[i].norm);
+        } else {
+            snprintf(name, sizeof name, "S%05zu-USDT", i);
+        }
+        if (symbol_names(&syms[k], name) < 0) {
+            fprintf(stderr, "fakex: bad symbol '%s' (want BASE-QUOTE)\n", name);
+            free(syms);
+            return -1;
+        }
+        int64_t price = (int64_t)(fx_rand(rng) % (500 * UNIT)) + UNIT / 2;
+        int dp = 4;
+        for (size_t j = 0; j < sizeof known / sizeof *known; j++)
+            if (strcmp(known[j].norm, name) == 0) price = known[j].price, dp = known[j].dp;
+        symbol_seed(&syms[k], price, dp, rng);
+        k++;
+    }
+    *out = syms;
+    *n = k;
+    return 0;
+}
+
+void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us) {
+    int64_t tick = 1;
+    for (int i = s->dp; i < 8; i++) tick *= 10;
+    uint64_t r = fx_rand(rng);
+    s->bid += ((int64_t)(r % 5) - 2) * tick;
+    if (s->bid < 10 * tick) s->bid = 10 * tick;
+    s->ask = s->bid + (int64_t)(1 + (r >> 8) % 3) * tick;
+    s->bid_qty = (int64_t)(1 + (r >> 16) % 100000) * 100000;
+    s->ask_qty = (int64_t)(1 + (r >> 33) % 100000) * 100000;
+    if ((r >> 50) % 4 == 0) { /* a trade now and then moves last */
+        s->last = (r >> 52) & 1 ? s->ask : s->bid;
+        s->last_qty = (int64_t)(1 + (r >> 54) % 1000) * 100000;
+        s->volume += s->last_qty;
+        s->trade_id++;
+        if (s->last > s->high) s->high = s->last;
+        if (s->last < s->low) s->low = s->last;
+    }
+    s->seq += 1 + (r >> 60) % 3; /* update ids grow with gaps, as Binance's do */
+    s->ts_us = now_us > s->ts_us ? now_us : s->ts_us + 1;
+    s->updates++;
+}
+
+long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp((const char *)&syms[i] + offset, name) == 0) return (long)i;
+    return -1;
+}
+
+long fx_symbol_find_ci(const struct fx_symbol *syms, size_t n, size_t offset, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp((const char *)&syms[i] + offset, name) == 0) return (long)i;
+    return -1;
+}

@@ -1,0 +1,179 @@
+/* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker ({"code":"0","msg":"","data":[...]}); websocket
+ * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "tickers" pushes (all strings, ts in
+ * ms), text ping -> pong, the 30 s idle close and the 64008 notice before a planned disconnect. Decimals are
+ * printed without trailing zeros ("51239.9"), as OKX does. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakex.h"
+
+#define UNIT 100000000LL
+
+static int64_t quote_volume(const struct fx_symbol *s) { return (int64_t)((__int128)s->volume * s->last / UNIT); }
+
+static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    char *p = out;
+    (void)variant;
+    p = fx_put(p, "{\"arg\":{\"channel\":\"tickers\",\"instId\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\"},\"data\":[{\"instType\":\"SPOT\",\"instId\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\",\"last\":\"");
+    p += fx_fmt_trim(p, s->last);
+    p = fx_put(p, "\",\"lastSz\":\"");
+    p += fx_fmt_trim(p, s->last_qty);
+    p = fx_put(p, "\",\"askPx\":\"");
+    p += fx_fmt_trim(p, s->ask);
+    p = fx_put(p, "\",\"askSz\":\"");
+    p += fx_fmt_trim(p, s->ask_qty);
+    p = fx_put(p, "\",\"bidPx\":\"");
+    p += fx_fmt_trim(p, s->bid);
+    p = fx_put(p, "\",\"bidSz\":\"");
+    p += fx_fmt_trim(p, s->bid_qty);
+    p = fx_put(p, "\",\"open24h\":\"");
+    p += fx_fmt_trim(p, s->open);
+    p = fx_put(p, "\",\"high24h\":\"");
+    p += fx_fmt_trim(p, s->high);
+    p = fx_put(p, "\",\"low24h\":\"");
+    p += fx_fmt_trim(p, s->low);
+    p = fx_put(p, "\",\"sodUtc0\":\"");
+    p += fx_fmt_trim(p, s->open);
+    p = fx_put(p, "\",\"sodUtc8\":\"");
+    p += fx_fmt_trim(p, s->open);
+    p = fx_put(p, "\",\"volCcy24h\":\"");
+    p += fx_fmt_trim(p, quote_volume(s));
+    p = fx_put(p, "\",\"vol24h\":\"");
+    p += fx_fmt_trim(p, s->volume);
+    p = fx_put(p, "\",\"ts\":\"");
+    p += fx_fmt_u64(p, (uint64_t)(s->ts_us / 1000));
+    p = fx_put(p, "\"}]}");
+    return (size_t)(p - out);
+}
+
+static void quote_text(const struct fx_symbol *s, struct fx_quote_text *q) {
+    fx_fmt_trim(q->bid, s->bid);
+    fx_fmt_trim(q->bid_qty, s->bid_qty);
+    fx_fmt_trim(q->ask, s->ask);
+    fx_fmt_trim(q->ask_qty, s->ask_qty);
+    fx_fmt_trim(q->last, s->last);
+}
+
+static void rest(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char inst[64];
+    if (strcmp(req->path, "/api/v5/market/ticker") != 0) {
+        fx_http_reply_json(c, 404, json_pack("{s:s, s:s}", "msg", "Not Found", "code", "404"));
+        return;
+    }
+    if (fx_query_get(req->query, "instId", inst, sizeof inst) < 0) {
+        fx_http_reply_json(c, 400, json_pack("{s:s, s:s, s:[]}", "code", "50014", "msg",
+                                             "Parameter instId can not be empty", "data"));
+        return;
+    }
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst);
+    if (i < 0) {
+        fx_http_reply_json(c, 200,
+                           json_pack("{s:s, s:s, s:[]}", "code", "51001", "msg", "Instrument ID does not exist", "data"));
+        return;
+    }
+    /* The push and the REST row hold the same fields: reuse the push and re-order it as the REST answer is. */
+    char msg[FX_MSG_MAX];
+    size_t n = tick_msg(v, (size_t)i, 0, msg);
+    json_t *push = json_loadb(msg, n, 0, NULL);
+    json_t *row = json_array_get(json_object_get(push, "data"), 0), *out = json_object();
+    static const char *const keys[] = {"instType", "instId",  "last",   "lastSz",    "askPx",  "askSz",
+                                       "bidPx",    "bidSz",   "open24h", "high24h",  "low24h", "volCcy24h",
+                                       "vol24h",   "ts",      "sodUtc0", "sodUtc8"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_object_set(out, keys[k], json_object_get(row, keys[k]));
+    json_decref(push);
+    fx_http_reply_json(c, 200, json_pack("{s:s, s:s, s:[o]}", "code", "0", "msg", "", "data", out));
+}
+
+static void rest_limited(struct fx_conn *c, int status) {
+    fx_http_reply_json(c, status, json_pack("{s:s, s:s}", "msg", "Too Many Requests", "code", "50011"));
+}
+
+static int ws_open(struct fx_conn *c, const struct fx_http_req *req) {
+    (void)c;
+    return strcmp(req->path, "/ws/v5/public") == 0 ? 0 : 404;
+}
+
+static void ws_error(struct fx_conn *c, const char *code, const char *msg) {
+    char conn_id[16];
+    snprintf(conn_id, sizeof conn_id, "%08llx", (unsigned long long)c->id);
+    fx_ws_json(c, json_pack("{s:s, s:s, s:s, s:s}", "event", "error", "code", code, "msg", msg, "connId", conn_id));
+}
+
+static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
+    struct fx_venue *v = c->venue;
+    if (len == 4 && memcmp(msg, "ping", 4) == 0) {
+        fx_ws_text(c, "pong", 4);
+        return;
+    }
+    json_t *m = json_loadb(msg, len, 0, NULL);
+    const char *op = json_string_value(json_object_get(m, "op"));
+    json_t *args = json_object_get(m, "args");
+    if (!op || (strcmp(op, "subscribe") != 0 && strcmp(op, "unsubscribe") != 0) || !json_is_array(args)) {
+        ws_error(c, "60012", "Invalid request: expected op subscribe or unsubscribe with args");
+        json_decref(m);
+        return;
+    }
+    bool sub = op[0] == 's';
+    size_t k;
+    json_t *arg;
+    json_array_foreach(args, k, arg) {
+        const char *channel = json_string_value(json_object_get(arg, "channel"));
+        const char *inst = json_string_value(json_object_get(arg, "instId"));
+        long i = channel && inst && strcmp(channel, "tickers") == 0
+                     ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst)
+                     : -1;
+        if (i < 0) {
+            char err[256];
+            snprintf(err, sizeof err,
+                     "Wrong URL or channel:%s,instId:%s doesn't exist. Please use the correct URL, channel and "
+                     "parameters referring to API document.",
+                     channel ? channel : "", inst ? inst : "");
+            ws_error(c, "60018", err);
+            continue;
+        }
+        if (sub) c->subs[i] |= FX_SUB_DATA;
+        else c->subs[i] &= (uint8_t)~FX_SUB_DATA;
+        fx_ws_json(c, json_pack("{s:s, s:{s:s, s:s}}", "event", op, "arg", "channel", "tickers", "instId", inst));
+    }
+    fx_conn_update_subscribed(c);
+    if (c->subscribed) fx_venue_kick(v);
+    json_decref(m);
+}
+
+static void announce(struct fx_conn *c) {
+    char msg[200];
+    int n = snprintf(msg, sizeof msg,
+                     "{\"event\":\"notice\",\"code\":\"64008\",\"msg\":\"The connection will soon be closed for a "
+                     "service upgrade. Please reconnect.\",\"connId\":\"%08llx\"}",
+                     (unsigned long long)c->id);
+    fx_ws_text(c, msg, (size_t)n);
+}
+
+static void unknown(struct fx_conn *c) {
+    fx_ws_literal(c, "{\"event\":\"fakex-unknown\",\"msg\":\"an event no client knows\"}");
+}
+
+const struct fx_dialect fx_okx = {
+    .name = "okx",
+    .rest_limit = 20,
+    .rest_window_ms = 2000,
+    .idle_ms = 30000,
+    .announce_grace_ms = 30000,
+    .connect_limit = 3,
+    .connect_window_ms = 1000,
+    .rest = rest,
+    .rest_limited = rest_limited,
+    .ws_open = ws_open,
+    .ws_text = ws_text,
+    .tick_msg = tick_msg,
+    .quote_text = quote_text,
+    .announce = announce,
+    .unknown = unknown,
+};

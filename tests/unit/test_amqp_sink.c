@@ -1,0 +1,411 @@
+/* test_amqp_sink.c -- the RabbitMQ publisher against a real rabbitmq-server (tests/lib/servers.sh).
+ *
+ * The consumer is this test, with rabbitmq-c directly: a durable queue bound to `tick.#` on the sink's
+ * exchange (one exchange per test, so runs never see each other's messages), drained after the sink has
+ * everything confirmed. The outage test stops the broker for ~8 s while ticks keep coming. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <uv.h>
+
+#include "tickd/amqp_sink.h"
+#include "tickd/log.h"
+#include "tickd/sink.h"
+#include "tt.h"
+
+static const char *amqp_url, *servers_sh;
+static char exchange[64], queue[80];
+static int test_no;
+
+static void need_amqp(void) {
+    if (!amqp_url) TT_SKIP("TICKD_TEST_AMQP_URL unset (start tests/lib/servers.sh)");
+    snprintf(exchange, sizeof exchange, "tickd-t%d-%d", (int)getpid(), ++test_no);
+    snprintf(queue, sizeof queue, "q-%s", exchange);
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+static struct tick mk(const char *venue, const char *symbol, uint64_t seq) {
+    struct tick t = {.has_seq = true, .seq = seq, .event_us = 1700000000000000 + (int64_t)seq,
+                     .recv_us = 1700000000000100 + (int64_t)seq, .origin = TICK_ORIGIN_STREAM};
+    snprintf(t.venue, sizeof t.venue, "%s", venue);
+    snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
+    snprintf(t.bid, sizeof t.bid, "%" PRIu64 ".10", seq);
+    snprintf(t.bid_qty, sizeof t.bid_qty, "0.000%" PRIu64, seq);
+    snprintf(t.ask, sizeof t.ask, "%" PRIu64 ".2000", seq + 1);
+    snprintf(t.ask_qty, sizeof t.ask_qty, "1e-8");
+    snprintf(t.last, sizeof t.last, "%" PRIu64 ".15", seq);
+    return t;
+}
+
+static bool amqp_bytes_equal(amqp_bytes_t a, amqp_bytes_t b) {
+    return a.len == b.len && (a.len == 0 || memcmp(a.bytes, b.bytes, a.len) == 0);
+}
+
+/* ---- the consumer ------------------------------------------------------------------------------------- */
+
+static amqp_connection_state_t consumer_open(bool consume) {
+    char url[512];
+    struct amqp_connection_info info;
+    snprintf(url, sizeof url, "%s", amqp_url);
+    if (amqp_parse_url(url, &info) != AMQP_STATUS_OK) TT_FAIL("bad url");
+    amqp_connection_state_t c = amqp_new_connection();
+    amqp_socket_t *sock = amqp_tcp_socket_new(c);
+    struct timeval tv = {10, 0};
+    if (amqp_socket_open_noblock(sock, info.host, info.port, &tv) != AMQP_STATUS_OK) TT_FAIL("consumer connect");
+    if (amqp_login(c, info.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password).reply_type !=
+        AMQP_RESPONSE_NORMAL)
+        TT_FAIL("consumer login");
+    amqp_channel_open(c, 1);
+    amqp_exchange_declare(c, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("topic"), 0, 1, 0, 0,
+                          amqp_empty_table);
+    amqp_queue_declare(c, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
+    amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes("tick.#"),
+                    amqp_empty_table);
+    if (consume)
+        amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+    if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL) TT_FAIL("consumer setup");
+    return c;
+}
+
+static void consumer_close(amqp_connection_state_t c, bool delete_queue) {
+    if (delete_queue) {
+        amqp_queue_delete(c, 1, amqp_cstring_bytes(queue), 0, 0);
+        amqp_exchange_delete(c, 1, amqp_cstring_bytes(exchange), 0);
+    }
+    amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(c);
+}
+
+/* The next message within timeout_ms: 1, or 0 when none came. */
+static int consumer_next(amqp_connection_state_t c, amqp_envelope_t *env, unsigned timeout_ms) {
+    struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
+    amqp_maybe_release_buffers(c);
+    amqp_rpc_reply_t r = amqp_consume_message(c, env, &tv, 0);
+    return r.reply_type == AMQP_RESPONSE_NORMAL;
+}
+
+#define MAX_INSTR 256
+
+/* Per instrument: the sequences seen (from message_id), checked as they come, and the last body. */
+struct seen {
+    char name[64];
+    uint64_t last_seq;
+    unsigned count, not_increasing, duplicates;
+    char last_body[SINK_JSON_MAX];
+};
+
+static struct seen *seen_for(struct seen *tab, size_t *n, const char *name) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(tab[i].name, name) == 0) return &tab[i];
+    if (*n >= MAX_INSTR) return NULL;
+    struct seen *s = &tab[(*n)++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    return s;
+}
+
+/* Drains until idle_ms pass without a message; returns how many came. */
+static unsigned drain(amqp_connection_state_t c, struct seen *tab, size_t *n, unsigned idle_ms) {
+    unsigned total = 0;
+    amqp_envelope_t env;
+    while (consumer_next(c, &env, idle_ms)) {
+        char rk[64], id[128];
+        snprintf(rk, sizeof rk, "%.*s", (int)env.routing_key.len, (char *)env.routing_key.bytes);
+        snprintf(id, sizeof id, "%.*s", (int)env.message.properties.message_id.len,
+                 (char *)env.message.properties.message_id.bytes);
+        struct seen *s = seen_for(tab, n, rk);
+        const char *colon = strrchr(id, ':');
+        uint64_t seq = colon ? strtoull(colon + 1, NULL, 10) : 0;
+        if (s) {
+            if (s->count && seq == s->last_seq) s->duplicates++;
+            else if (s->count && seq < s->last_seq) s->not_increasing++;
+            s->last_seq = seq;
+            s->count++;
+            snprintf(s->last_body, sizeof s->last_body, "%.*s", (int)env.message.body.len,
+                     (char *)env.message.body.bytes);
+        }
+        amqp_destroy_envelope(&env);
+        total++;
+    }
+    return total;
+}
+
+/* ---- sink helpers ---------------------------------------------------------------------------------------- */
+
+static struct amqp_sink *open_sink(uv_loop_t *loop, uint64_t limit) {
+    struct amqp_sink_config cfg = {.url = amqp_url, .exchange = exchange, .buffer_limit = limit,
+                                   .backoff_min_ms = 100, .backoff_max_ms = 1000, .heartbeat_s = 4,
+                                   .connect_timeout_ms = 2000, .close_deadline_ms = 5000};
+    struct amqp_sink *s = NULL;
+    TT_ASSERT_INT(amqp_sink_new(loop, &cfg, &s), 0);
+    return s;
+}
+
+/* Waits (no loop needed: the sink has its own thread) until everything put is confirmed. */
+static bool wait_settled(struct amqp_sink *s, uint64_t timeout_ms) {
+    uint64_t end = now_ms() + timeout_ms;
+    struct amqp_sink_stats st;
+    do {
+        amqp_sink_stats(s, &st);
+        if (st.connected && st.depth == 0) return true;
+        sleep_ms(5);
+    } while (now_ms() < end);
+    return false;
+}
+
+static void set_flag(void *arg) {
+    *(bool *)arg = true;
+}
+
+static void close_sink(uv_loop_t *loop, struct amqp_sink *s) {
+    bool closed = false;
+    amqp_sink_close(s, set_flag, &closed);
+    uint64_t end = now_ms() + 20000;
+    while (!closed && now_ms() < end) uv_run(loop, UV_RUN_ONCE);
+    TT_ASSERT(closed);
+    TT_ASSERT_INT(uv_loop_close(loop), 0);
+}
+
+/* ---- tests -------------------------------------------------------------------------------------------------- */
+
+static void test_message_format(void) {
+    need_amqp();
+    amqp_connection_state_t c = consumer_open(true);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    struct tick a = mk("binance", "BTC-USDT", 77), b = mk("kraken", "ETH.X-USD", 5);
+    b.has_seq = false;
+    b.last[0] = 0;
+    TT_ASSERT_INT(amqp_sink_put(s, &a), 0);
+    TT_ASSERT(wait_settled(s, 10000)); /* in order: a, then b */
+    TT_ASSERT_INT(amqp_sink_put(s, &b), 0);
+    struct tick bad = mk("binance", "BTC USDT.#", 1);
+    TT_ASSERT_INT(amqp_sink_put(s, &bad), -EINVAL);
+    TT_ASSERT(wait_settled(s, 10000));
+
+    amqp_envelope_t env;
+    char body[SINK_JSON_MAX];
+    TT_ASSERT(consumer_next(c, &env, 5000));
+    amqp_basic_properties_t *p = &env.message.properties;
+    TT_ASSERT(p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG);
+    TT_ASSERT(p->_flags & AMQP_BASIC_TIMESTAMP_FLAG);
+    TT_ASSERT(p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG);
+    TT_ASSERT_INT(p->delivery_mode, AMQP_DELIVERY_PERSISTENT);
+    TT_ASSERT_INT(p->timestamp, 1700000000);
+    TT_ASSERT(amqp_bytes_equal(p->content_type, amqp_cstring_bytes("application/json")));
+    TT_ASSERT(amqp_bytes_equal(p->message_id, amqp_cstring_bytes("binance:BTC-USDT:77")));
+    TT_ASSERT(amqp_bytes_equal(env.routing_key, amqp_cstring_bytes("tick.binance.BTC-USDT")));
+    sink_tick_json(&a, body, sizeof body);
+    TT_ASSERT(amqp_bytes_equal(env.message.body, amqp_cstring_bytes(body)));
+    amqp_destroy_envelope(&env);
+
+    TT_ASSERT(consumer_next(c, &env, 5000));
+    TT_ASSERT(amqp_bytes_equal(env.routing_key, amqp_cstring_bytes("tick.kraken.ETH_X-USD")));
+    TT_ASSERT(amqp_bytes_equal(env.message.properties.message_id,
+                               amqp_cstring_bytes("kraken:ETH.X-USD:1700000000000005")));
+    sink_tick_json(&b, body, sizeof body);
+    TT_ASSERT(strstr(body, "\"symbol\":\"ETH.X-USD\"") && strstr(body, "\"last\":null,"));
+    TT_ASSERT(amqp_bytes_equal(env.message.body, amqp_cstring_bytes(body)));
+    amqp_destroy_envelope(&env);
+    TT_ASSERT(!consumer_next(c, &env, 300)); /* nothing else: the hostile tick was refused */
+
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.published, 2);
+    TT_ASSERT_INT(st.confirmed, 2);
+    TT_ASSERT_INT(st.refused, 1);
+    close_sink(&loop, s);
+    consumer_close(c, true);
+}
+
+#define STREAM_INSTR 100
+
+static void put_round(struct amqp_sink *s, uint64_t r) {
+    char sym[32];
+    for (int i = 0; i < STREAM_INSTR; i++) {
+        snprintf(sym, sizeof sym, "I%d-USDT", i);
+        struct tick t = mk("binance", sym, r);
+        int rc = amqp_sink_put(s, &t);
+        if (rc) TT_FAIL("put: %d", rc);
+    }
+}
+
+static void check_final(struct seen *tab, size_t n, uint64_t last, bool allow_duplicates) {
+    TT_ASSERT_INT(n, STREAM_INSTR);
+    unsigned dups = 0;
+    for (size_t i = 0; i < n; i++) {
+        TT_ASSERT_INT(tab[i].not_increasing, 0);
+        if (!allow_duplicates) TT_ASSERT_INT(tab[i].duplicates, 0);
+        dups += tab[i].duplicates;
+        TT_ASSERT_INT(tab[i].last_seq, last);
+        struct tick want = mk("binance", tab[i].name + strlen("tick.binance."), last);
+        char body[SINK_JSON_MAX];
+        sink_tick_json(&want, body, sizeof body);
+        TT_ASSERT_STR(tab[i].last_body, body);
+    }
+    if (dups) fprintf(stderr, "    %u duplicate deliveries after reconnects (at least once)\n", dups);
+}
+
+static void test_stream_increasing_and_last(void) {
+    need_amqp();
+    amqp_connection_state_t c = consumer_open(false); /* the queue collects; drained at the end */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(wait_settled(s, 10000));
+    /* Every instrument changes as fast as this thread can put, for 1.5 s: the buffer conflates what the
+     * broker cannot take; confirms/s is the broker's pace (durable queue, persistent messages). */
+    uint64_t t0 = now_ms(), r = 0;
+    while (now_ms() - t0 < 1500) {
+        put_round(s, ++r);
+        if (r % 20 == 0) sleep_ms(1); /* leave the publisher thread a core now and then */
+    }
+    TT_ASSERT(wait_settled(s, 30000));
+    uint64_t ms = now_ms() - t0;
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    fprintf(stderr,
+            "    rabbitmq: %" PRIu64 " puts, %" PRIu64 " published, %" PRIu64 " confirmed in %" PRIu64
+            " ms = %.0f confirms/s (durable queue, persistent)\n",
+            r * STREAM_INSTR, st.published, st.confirmed, ms, st.confirmed * 1000.0 / (double)ms);
+    TT_ASSERT_INT(st.published, st.confirmed);
+    close_sink(&loop, s);
+    consumer_close(c, false);
+
+    c = consumer_open(true);
+    static struct seen tab[MAX_INSTR];
+    size_t n = 0;
+    unsigned got = drain(c, tab, &n, 1000);
+    TT_ASSERT_INT(got, st.confirmed);
+    check_final(tab, n, r, false);
+    consumer_close(c, true);
+}
+
+static atomic_bool outage_over;
+
+static void *outage(void *arg) {
+    (void)arg;
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "%s rabbit_stop && sleep 8 && %s rabbit_start", servers_sh, servers_sh);
+    intptr_t rc = system(cmd);
+    atomic_store(&outage_over, true);
+    return (void *)rc;
+}
+
+static void test_broker_outage(void) {
+    need_amqp();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset: cannot stop the broker");
+    consumer_close(consumer_open(false), false); /* durable queue bound before the first tick */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(wait_settled(s, 10000));
+    uint64_t r = 0;
+    for (; r < 50; r++) put_round(s, r + 1);
+
+    pthread_t th;
+    TT_ASSERT(pthread_create(&th, NULL, outage, NULL) == 0);
+    uint64_t max_depth = 0, t0 = now_ms();
+    long rss_max = 0, rss_start = rss_kb();
+    bool outage_done = false, saw_disconnect = false;
+    uint64_t after = 0;
+    while (!outage_done || after++ < 200) { /* ticks keep coming through the outage and a while after */
+        put_round(s, ++r);
+        struct amqp_sink_stats st;
+        amqp_sink_stats(s, &st);
+        if (st.depth > max_depth) max_depth = st.depth;
+        if (!st.connected) saw_disconnect = true;
+        long kb = rss_kb();
+        if (kb > rss_max) rss_max = kb;
+        sleep_ms(5);
+        if (!outage_done && atomic_load(&outage_over)) {
+            void *rc;
+            pthread_join(th, &rc);
+            TT_ASSERT(rc == NULL);
+            outage_done = true;
+        }
+        TT_ASSERT(now_ms() - t0 < 120000);
+    }
+    TT_ASSERT(wait_settled(s, 30000));
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    fprintf(stderr,
+            "    outage: %" PRIu64 " rounds x %d instruments; published=%" PRIu64 " confirmed=%" PRIu64
+            " nacked=%" PRIu64 " reconnects=%" PRIu64 " max_depth=%" PRIu64 " rss start=%ld kB max=%ld kB\n",
+            r, STREAM_INSTR, st.published, st.confirmed, st.nacked, st.reconnects, max_depth, rss_start, rss_max);
+    TT_ASSERT(saw_disconnect);
+    TT_ASSERT(st.reconnects >= 1);
+    TT_ASSERT(max_depth <= STREAM_INSTR);
+    close_sink(&loop, s);
+
+    amqp_connection_state_t c = consumer_open(true);
+    static struct seen tab[MAX_INSTR];
+    size_t n = 0;
+    drain(c, tab, &n, 1500);
+    check_final(tab, n, r, true);
+    consumer_close(c, true);
+}
+
+static void test_unreachable_broker_close_bounded(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink_config cfg = {.url = "amqp://guest:guest@127.0.0.1:1/%2f", .close_deadline_ms = 500,
+                                   .connect_timeout_ms = 300, .backoff_min_ms = 50, .backoff_max_ms = 100};
+    struct amqp_sink *s = NULL;
+    TT_ASSERT_INT(amqp_sink_new(&loop, &cfg, &s), 0);
+    struct tick t = mk("binance", "BTC-USDT", 1);
+    TT_ASSERT_INT(amqp_sink_put(s, &t), 0); /* never blocks, broker or not */
+    sleep_ms(300);
+    uint64_t t0 = now_ms();
+    close_sink(&loop, s);
+    TT_ASSERT(now_ms() - t0 < 5000);
+    cfg.url = "http://x";
+    TT_ASSERT_INT(amqp_sink_new(&loop, &cfg, &s), -EINVAL);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
+    amqp_url = getenv("TICKD_TEST_AMQP_URL");
+    const char *root = getenv("TICKD_ROOT");
+    static char sh[600];
+    snprintf(sh, sizeof sh, "%s/tests/lib/servers.sh", root ? root : ".");
+    servers_sh = sh;
+    srand((unsigned)getpid());
+    TT_RUN(test_unreachable_broker_close_bounded);
+    TT_RUN(test_message_format);
+    TT_RUN(test_stream_increasing_and_last);
+    TT_RUN(test_broker_outage);
+    return tt_finish();
+}

@@ -1,0 +1,181 @@
+/* test_conflate.c -- the conflating buffer: replace, confirm, nack/requeue, the full-buffer rule, and a
+ * producer and a consumer thread hammering it at once (the way the loop and the publisher use it). */
+#include <pthread.h>
+#include <stdio.h>
+
+#include "tickd/conflate.h"
+#include "tt.h"
+
+static struct tick mk(const char *symbol, uint64_t seq) {
+    struct tick t = {.venue = "binance", .has_seq = true, .seq = seq};
+    snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
+    snprintf(t.bid, sizeof t.bid, "%llu.5", (unsigned long long)seq);
+    return t;
+}
+
+static void test_put_replaces_waiting(void) {
+    struct conflate *c = conflate_new(8, 16);
+    struct tick a1 = mk("A", 1), a2 = mk("A", 2), b1 = mk("B", 1), out[4];
+    TT_ASSERT_INT(conflate_put(c, &a1), CONFLATE_WAKE);
+    TT_ASSERT_INT(conflate_put(c, &b1), CONFLATE_ADDED);
+    TT_ASSERT_INT(conflate_put(c, &a2), CONFLATE_REPLACED);
+    TT_ASSERT_INT(conflate_take(c, out, 4, 1), 2);
+    TT_ASSERT_STR(out[0].symbol, "A"); /* A keeps its place in the queue, with its newest tick */
+    TT_ASSERT_INT(out[0].seq, 2);
+    TT_ASSERT_STR(out[1].symbol, "B");
+    struct conflate_stats st;
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, 2);
+    TT_ASSERT_INT(st.inflight, 2);
+    conflate_confirm(c, 2, true, true);
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, 0);
+    TT_ASSERT_INT(st.replaced, 1);
+    conflate_free(c);
+}
+
+static void test_nack_requeues_unless_superseded(void) {
+    struct conflate *c = conflate_new(8, 16);
+    struct tick a1 = mk("A", 1), b1 = mk("B", 1), b2 = mk("B", 2), out[4];
+    conflate_put(c, &a1);
+    conflate_put(c, &b1);
+    TT_ASSERT_INT(conflate_take(c, out, 4, 10), 2); /* tags 10 (A) and 11 (B) */
+    conflate_put(c, &b2);                           /* B superseded while in flight */
+    conflate_confirm(c, 11, true, false);           /* both nacked */
+    TT_ASSERT_INT(conflate_take(c, out, 4, 12), 2);
+    TT_ASSERT_STR(out[0].symbol, "B"); /* B2 was waiting first, A1 came back behind it */
+    TT_ASSERT_INT(out[0].seq, 2);
+    TT_ASSERT_STR(out[1].symbol, "A");
+    TT_ASSERT_INT(out[1].seq, 1);
+    struct conflate_stats st;
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.requeued, 1);
+    conflate_confirm(c, 13, false, true); /* single ack of A only */
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, 1);
+    TT_ASSERT_INT(st.inflight, 1);
+    conflate_requeue_all(c); /* the channel died with B2 unconfirmed */
+    TT_ASSERT_INT(conflate_take(c, out, 4, 1), 1);
+    TT_ASSERT_INT(out[0].seq, 2);
+    conflate_confirm(c, 1, false, true);
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, 0);
+    conflate_free(c);
+}
+
+static void test_older_tag_ack_keeps_newer_inflight(void) {
+    struct conflate *c = conflate_new(8, 16);
+    struct tick a1 = mk("A", 1), a2 = mk("A", 2), out[2];
+    conflate_put(c, &a1);
+    TT_ASSERT_INT(conflate_take(c, out, 2, 1), 1);
+    conflate_put(c, &a2);
+    TT_ASSERT_INT(conflate_take(c, out, 2, 2), 1);
+    conflate_confirm(c, 1, false, true); /* acks A1: A2 still in flight */
+    conflate_requeue_all(c);
+    TT_ASSERT_INT(conflate_take(c, out, 2, 1), 1);
+    TT_ASSERT_INT(out[0].seq, 2);
+    conflate_free(c);
+}
+
+static void test_full_refuses_new_instrument_only(void) {
+    struct conflate *c = conflate_new(2, 16);
+    struct tick a = mk("A", 1), b = mk("B", 1), x = mk("X", 1), a2 = mk("A", 2), out[4];
+    conflate_put(c, &a);
+    conflate_put(c, &b);
+    TT_ASSERT_INT(conflate_put(c, &x), CONFLATE_FULL);
+    TT_ASSERT_INT(conflate_put(c, &a2), CONFLATE_REPLACED); /* a held instrument always takes its newest */
+    struct conflate_stats st;
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.dropped, 1);
+    TT_ASSERT_INT(st.depth, 2);
+    TT_ASSERT_INT(conflate_take(c, out, 4, 1), 2);
+    conflate_confirm(c, 2, true, true);
+    TT_ASSERT_INT(conflate_put(c, &x), CONFLATE_WAKE); /* room again once confirmed */
+    conflate_free(c);
+}
+
+static void test_inflight_window_bounds_take(void) {
+    struct conflate *c = conflate_new(8, 2);
+    struct tick out[8];
+    for (int i = 0; i < 5; i++) {
+        struct tick t = mk((const char *[]){"A", "B", "C", "D", "E"}[i], 1);
+        conflate_put(c, &t);
+    }
+    TT_ASSERT_INT(conflate_take(c, out, 8, 1), 2);
+    TT_ASSERT_INT(conflate_take(c, out, 8, 3), 0);
+    conflate_confirm(c, 1, false, true);
+    TT_ASSERT_INT(conflate_take(c, out, 8, 3), 1);
+    conflate_free(c);
+}
+
+/* Producer: N instruments, seq 1..ROUNDS each. Consumer: takes, acks some, nacks others; every instrument
+ * must end confirmed at its last seq, and per instrument the confirmed seqs never go down. */
+#define THREADS_INSTR 50
+#define THREADS_ROUNDS 4000
+
+struct shared {
+    struct conflate *c;
+    volatile int producer_done;
+};
+
+static void *producer(void *arg) {
+    struct shared *sh = arg;
+    char name[8];
+    for (uint64_t r = 1; r <= THREADS_ROUNDS; r++)
+        for (int i = 0; i < THREADS_INSTR; i++) {
+            snprintf(name, sizeof name, "S%d", i);
+            struct tick t = mk(name, r);
+            while (conflate_put(sh->c, &t) == CONFLATE_FULL) {
+            }
+        }
+    __atomic_store_n(&sh->producer_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void test_threads_producer_consumer(void) {
+    struct shared sh = {.c = conflate_new(THREADS_INSTR, 64)};
+    pthread_t th;
+    TT_ASSERT(pthread_create(&th, NULL, producer, &sh) == 0);
+    uint64_t last_confirmed[THREADS_INSTR] = {0}, tag = 1, taken = 0;
+    struct tick batch[16];
+    uint64_t seqs[16];
+    int idx[16];
+    for (;;) {
+        int done = __atomic_load_n(&sh.producer_done, __ATOMIC_ACQUIRE);
+        size_t n = conflate_take(sh.c, batch, 16, tag);
+        for (size_t i = 0; i < n; i++) {
+            idx[i] = atoi(batch[i].symbol + 1);
+            seqs[i] = batch[i].seq;
+        }
+        /* Every 7th batch is nacked (as a broker might); the others acked, one at a time. */
+        bool nack = n && (tag % 7 == 0);
+        for (size_t i = 0; i < n; i++) {
+            conflate_confirm(sh.c, tag + i, false, !nack);
+            if (!nack) {
+                TT_ASSERT(seqs[i] >= last_confirmed[idx[i]]);
+                last_confirmed[idx[i]] = seqs[i];
+            }
+        }
+        tag += n;
+        taken += n;
+        struct conflate_stats st;
+        conflate_stats(sh.c, &st);
+        TT_ASSERT(st.depth <= THREADS_INSTR);
+        if (done && n == 0 && st.depth == 0) break;
+    }
+    pthread_join(th, NULL);
+    for (int i = 0; i < THREADS_INSTR; i++) TT_ASSERT_INT(last_confirmed[i], THREADS_ROUNDS);
+    fprintf(stderr, "    threads: %llu ticks published for %d produced\n", (unsigned long long)taken,
+            THREADS_INSTR * THREADS_ROUNDS);
+    conflate_free(sh.c);
+}
+
+int main(void) {
+    TT_RUN(test_put_replaces_waiting);
+    TT_RUN(test_nack_requeues_unless_superseded);
+    TT_RUN(test_older_tag_ack_keeps_newer_inflight);
+    TT_RUN(test_full_refuses_new_instrument_only);
+    TT_RUN(test_inflight_window_bounds_take);
+    TT_RUN(test_threads_producer_consumer);
+    return tt_finish();
+}

@@ -1,0 +1,539 @@
+/* Tests of fakex, the fake exchange, over real loopback sockets: every REST shape and websocket protocol is
+ * compared with the venues' own messages in ../shared/venues (same keys, same JSON types), then the limits
+ * (429, then 418, with Retry-After, each recorded as a violation), a few faults, the report's last values, a
+ * clean exit on SIGTERM, and a short load run whose rate is printed (never asserted). */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../fakex/fx_client.h"
+#include "tt.h"
+
+static struct fxc_proc fx;
+static char shape_err[512];
+
+static void fakex_start(const char *const *args) {
+    if (fx.pid > 0) fxc_stop(&fx); /* left by a failed test */
+    if (fxc_spawn(&fx, args) < 0) TT_FAIL("fakex did not start (ready line '%s')", fx.ready);
+}
+
+static void fakex_stop_clean(void) { TT_ASSERT_INT(fxc_stop(&fx), 0); }
+
+static const char *const all_venues[] = {"--venue", "all", "--symbols", "BTC-USDT,ETH-USDT,BTC-USD", "--rate", "200",
+                                         NULL};
+
+/* The first JSON value of a file under ../shared/venues (the first line of a .jsonl). */
+static json_t *ref(const char *rel) {
+    const char *shared = tt_shared_dir();
+    if (!shared) TT_SKIP("../shared/venues is absent: the venue reference messages are needed");
+    char path[8192];
+    snprintf(path, sizeof path, "%s/venues/%s", shared, rel);
+    json_error_t err;
+    json_t *j = json_load_file(path, JSON_DISABLE_EOF_CHECK, &err);
+    if (!j) TT_FAIL("cannot read %s: %s", path, err.text);
+    return j;
+}
+
+static bool same_type(json_t *a, json_t *b) {
+    if (json_is_number(a) && json_is_number(b)) return true; /* 740.0 and 740 are both JSON numbers */
+    if (json_is_boolean(a) && json_is_boolean(b)) return true;
+    return json_typeof(a) == json_typeof(b);
+}
+
+static bool allowed(const char *key, const char *const *extra) {
+    for (; extra && *extra; extra++)
+        if (strcmp(*extra, key) == 0) return true;
+    return false;
+}
+
+/* ref and got have the same keys (got may add the `extra` ones) with the same JSON types, recursively. */
+static bool shape_ok(json_t *r, json_t *g, const char *path, const char *const *extra) {
+    char sub[400];
+    if (!same_type(r, g)) {
+        snprintf(shape_err, sizeof shape_err, "%s: type %d, expected %d", path, json_typeof(g), json_typeof(r));
+        return false;
+    }
+    if (json_is_object(r)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r, k, v) {
+            snprintf(sub, sizeof sub, "%s.%s", path, k);
+            if (!json_object_get(g, k)) {
+                snprintf(shape_err, sizeof shape_err, "%s: missing", sub);
+                return false;
+            }
+            if (!shape_ok(v, json_object_get(g, k), sub, extra)) return false;
+        }
+        json_object_foreach(g, k, v) if (!json_object_get(r, k) && !allowed(k, extra)) {
+            snprintf(shape_err, sizeof shape_err, "%s.%s: not in the venue's message", path, k);
+            return false;
+        }
+    } else if (json_is_array(r) && json_array_size(r) && json_array_size(g)) {
+        size_t n = json_array_size(r) < json_array_size(g) ? json_array_size(r) : json_array_size(g);
+        for (size_t i = 0; i < json_array_size(g); i++) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            if (!shape_ok(json_array_get(r, i < n ? i : 0), json_array_get(g, i), sub, extra)) return false;
+        }
+    }
+    return true;
+}
+
+#define ASSERT_SHAPE(reffile, got, extra)                                                                  \
+    do {                                                                                                   \
+        json_t *r_ = ref(reffile);                                                                         \
+        bool ok_ = shape_ok(r_, (got), "$", (extra));                                                      \
+        json_decref(r_);                                                                                   \
+        if (!ok_) TT_FAIL("%s: %s", reffile, shape_err);                                                   \
+    } while (0)
+
+/* GET on a fresh connection; asserts the status and returns the parsed body (NULL when it is not JSON). */
+static json_t *get(const char *venue, const char *target, int want, struct fxc_http *keep) {
+    struct fxc_conn c = {.fd = fxc_connect(fxc_port(&fx, venue))};
+    struct fxc_http r;
+    TT_ASSERT(c.fd >= 0);
+    int rc = fxc_http(&c, "GET", target, &r, 5000);
+    fxc_close(&c);
+    TT_ASSERT_INT(rc, 0);
+    if (r.status != want) TT_FAIL("GET %s: status %d, expected %d: %s", target, r.status, want, r.body);
+    json_t *j = json_loadb(r.body, r.len, 0, NULL);
+    if (keep) *keep = r;
+    else free(r.body);
+    return j;
+}
+
+static void control(const char *query) {
+    char target[512];
+    snprintf(target, sizeof target, "/_fakex/set?%s", query);
+    json_decref(get("control", target, 200, NULL));
+}
+
+static json_t *report(void) { return get("control", "/_fakex/report", 200, NULL); }
+
+static int violations_of(json_t *rep, const char *kind) {
+    size_t i;
+    json_t *v;
+    int n = 0;
+    json_array_foreach(json_object_get(rep, "violations"), i, v) n +=
+        strcmp(json_string_value(json_object_get(v, "kind")), kind) == 0;
+    return n;
+}
+
+static void ws_open(struct fxc_conn *c, const char *venue, const char *path) {
+    int rc = fxc_ws_open(c, fxc_port(&fx, venue), path);
+    if (rc != 0) TT_FAIL("websocket %s%s refused: %d", venue, path, rc);
+}
+
+/* The next JSON text frame whose `key` is a string equal to `value` (or present at all when value is NULL).
+ * Server pings are answered on the way. */
+static json_t *ws_until(struct fxc_conn *c, const char *key, const char *value) {
+    int64_t deadline = fxc_now_ms() + 5000;
+    while (fxc_now_ms() < deadline) {
+        int op;
+        char *p;
+        size_t n;
+        int rc = fxc_ws_recv(c, &op, &p, &n, 200);
+        if (rc < 0) TT_FAIL("connection closed while waiting for %s", key);
+        if (rc == 0) continue;
+        if (op == 9) fxc_ws_send(c, 10, p, n);
+        json_t *j = op == 1 ? json_loadb(p, n, 0, NULL) : NULL;
+        free(p);
+        json_t *f = json_object_get(j, key);
+        if (f && (!value || (json_is_string(f) && strcmp(json_string_value(f), value) == 0))) return j;
+        json_decref(j);
+    }
+    TT_FAIL("no message with %s=%s within 5 s", key, value ? value : "*");
+}
+
+/* ---- REST shapes ---- */
+
+static void test_binance_rest(void) {
+    fakex_start(all_venues);
+    struct fxc_http h;
+    char used[32];
+    json_t *j = get("binance", "/api/v3/ticker/bookTicker?symbol=BTCUSDT", 200, &h);
+    ASSERT_SHAPE("binance/doc-rest-ticker-bookTicker-single.json", j, NULL);
+    TT_ASSERT_STR(fxc_header(&h, "X-MBX-USED-WEIGHT-1M", used, sizeof used), "2");
+    free(h.body);
+    json_decref(j);
+    j = get("binance", "/api/v3/ticker/bookTicker?symbols=%5B%22BTCUSDT%22,%22ETHUSDT%22%5D", 200, &h);
+    ASSERT_SHAPE("binance/doc-rest-ticker-bookTicker-multi.json", j, NULL);
+    TT_ASSERT_INT(json_array_size(j), 2);
+    TT_ASSERT_STR(fxc_header(&h, "X-MBX-USED-WEIGHT-1M", used, sizeof used), "6");
+    free(h.body);
+    json_decref(j);
+    j = get("binance", "/api/v3/ticker/price?symbol=ETHUSDT", 200, NULL);
+    ASSERT_SHAPE("binance/doc-rest-ticker-price-single.json", j, NULL);
+    json_decref(j);
+    j = get("binance", "/api/v3/ticker/price", 200, NULL);
+    ASSERT_SHAPE("binance/doc-rest-ticker-price-multi.json", j, NULL);
+    TT_ASSERT_INT(json_array_size(j), 3);
+    json_decref(j);
+    j = get("binance", "/api/v3/ticker/bookTicker?symbol=NOPE", 400, NULL);
+    ASSERT_SHAPE("binance/doc-rest-error-payload.json", j, NULL);
+    json_decref(j);
+    fakex_stop_clean();
+}
+
+static void test_other_rest(void) {
+    fakex_start(all_venues);
+    json_t *j = get("kraken", "/0/public/Ticker?pair=XBTUSD", 200, NULL);
+    ASSERT_SHAPE("kraken/doc-rest-Ticker-response.json", j, NULL);
+    json_decref(j);
+    j = get("kraken", "/0/public/Ticker?pair=NOPE", 200, NULL);
+    TT_ASSERT_STR(json_string_value(json_array_get(json_object_get(j, "error"), 0)), "EQuery:Unknown asset pair");
+    json_decref(j);
+    j = get("okx", "/api/v5/market/ticker?instId=BTC-USDT", 200, NULL);
+    ASSERT_SHAPE("okx/doc-rest-market-ticker-response.json", j, NULL);
+    json_decref(j);
+    /* no Coinbase REST example in shared: the documented keys and types */
+    j = get("coinbase", "/products/BTC-USD/ticker", 200, NULL);
+    TT_ASSERT(j != NULL);
+    json_t *want = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "ask", "", "bid", "", "volume", "", "trade_id", 1,
+                             "price", "", "size", "", "time", "");
+    bool ok = shape_ok(want, j, "$", NULL);
+    json_decref(want);
+    json_decref(j);
+    if (!ok) TT_FAIL("coinbase ticker: %s", shape_err);
+    json_decref(get("coinbase", "/products/NOPE-USD/ticker", 404, NULL));
+    fakex_stop_clean();
+}
+
+/* ---- websocket protocols ---- */
+
+static void test_binance_ws(void) {
+    fakex_start(all_venues);
+    struct fxc_conn c;
+    ws_open(&c, "binance", "/stream?streams=btcusdt@bookTicker/ethusdt@bookTicker");
+    json_t *m = ws_until(&c, "stream", "btcusdt@bookTicker");
+    ASSERT_SHAPE("binance/ws_bookTicker.jsonl", m, NULL);
+    json_decref(m);
+    fxc_close(&c);
+
+    ws_open(&c, "binance", "/ws");
+    fxc_ws_text(&c, "{\"method\":\"SUBSCRIBE\",\"params\":[\"ethusdt@bookTicker\"],\"id\":7}");
+    m = ws_until(&c, "id", NULL);
+    ASSERT_SHAPE("binance/doc-ws-subscribe-response.json", m, NULL);
+    TT_ASSERT_INT(json_integer_value(json_object_get(m, "id")), 7);
+    json_decref(m);
+    m = ws_until(&c, "s", "ETHUSDT");
+    ASSERT_SHAPE("binance/doc-ws-bookTicker.json", m, NULL);
+    json_decref(m);
+
+    /* server pings must be answered (ws_until does); then the planned close */
+    control("venue=binance&ping_ms=100");
+    usleep(400000);
+    control("venue=binance&announce=200");
+    m = ws_until(&c, "e", "serverShutdown");
+    ASSERT_SHAPE("binance/doc-ws-serverShutdown-raw.json", m, NULL);
+    json_decref(m);
+    int op;
+    char *p;
+    size_t n;
+    int rc;
+    while ((rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) free(p); /* drained until the close */
+    TT_ASSERT_INT(rc, -1);
+    fxc_close(&c);
+    json_t *rep = report();
+    TT_ASSERT_INT(json_integer_value(json_object_get(rep, "violations_total")), 0);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+static void test_binance_pong_timeout(void) {
+    const char *args[] = {"--venue", "binance", "--set", "ping_ms=100&pong_timeout_ms=300", NULL};
+    fakex_start(args);
+    struct fxc_conn c;
+    ws_open(&c, "binance", "/ws/btcusdt@bookTicker");
+    int op, rc, pings = 0;
+    char *p;
+    size_t n;
+    while ((rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) { /* never answer */
+        pings += op == 9;
+        free(p);
+    }
+    TT_ASSERT_INT(rc, -1);
+    TT_ASSERT(pings >= 1);
+    fxc_close(&c);
+    json_t *rep = report();
+    TT_ASSERT_INT(violations_of(rep, "pong_timeout"), 1);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+static void test_coinbase_ws(void) {
+    fakex_start(all_venues);
+    struct fxc_conn c;
+    ws_open(&c, "coinbase", "/");
+    fxc_ws_text(&c, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"ticker\",\"heartbeat\"]}");
+    json_t *m = ws_until(&c, "type", "subscriptions");
+    ASSERT_SHAPE("coinbase/ws_subscriptions.jsonl", m, NULL);
+    json_decref(m);
+    const char *const sizes[] = {"best_bid_size", "best_ask_size", NULL}; /* today's feed adds them */
+    m = ws_until(&c, "type", "ticker");
+    ASSERT_SHAPE("coinbase/ws_ticker.jsonl", m, sizes);
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "product_id")), "BTC-USD");
+    json_decref(m);
+    m = ws_until(&c, "type", "heartbeat");
+    ASSERT_SHAPE("coinbase/doc-exchange-heartbeat-message.json", m, NULL);
+    json_decref(m);
+    fxc_ws_text(&c, "{\"type\":\"subscribe\",\"product_ids\":[\"NOPE-USD\"],\"channels\":[\"ticker\"]}");
+    m = ws_until(&c, "type", "error");
+    json_decref(m);
+    fxc_close(&c);
+    fakex_stop_clean();
+}
+
+static void test_kraken_ws(void) {
+    fakex_start(all_venues);
+    struct fxc_conn c;
+    ws_open(&c, "kraken", "/v2");
+    json_decref(ws_until(&c, "channel", "status"));
+    fxc_ws_text(&c, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[\"BTC/USD\"]},\"req_id\":3}");
+    json_t *m = ws_until(&c, "method", "subscribe");
+    TT_ASSERT(json_is_true(json_object_get(m, "success")));
+    json_decref(m);
+    m = ws_until(&c, "type", "snapshot");
+    ASSERT_SHAPE("kraken/doc-ws-v2-ticker-snapshot.json", m, NULL);
+    TT_ASSERT(json_is_number(json_object_get(json_array_get(json_object_get(m, "data"), 0), "bid")));
+    json_decref(m);
+    m = ws_until(&c, "type", "update");
+    ASSERT_SHAPE("kraken/doc-ws-v2-ticker-snapshot.json", m, NULL);
+    json_decref(m);
+    json_decref(ws_until(&c, "channel", "heartbeat"));
+    fxc_close(&c);
+    fakex_stop_clean();
+}
+
+static void test_okx_ws(void) {
+    const char *args[] = {"--venue", "okx", "--symbols", "BTC-USDT", "--set", "idle_ms=400", NULL};
+    fakex_start(args);
+    struct fxc_conn c;
+    ws_open(&c, "okx", "/ws/v5/public");
+    fxc_ws_text(&c, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"tickers\",\"instId\":\"BTC-USDT\"}]}");
+    json_t *m = ws_until(&c, "event", "subscribe");
+    ASSERT_SHAPE("okx/ws_event_subscribe.jsonl", m, NULL);
+    json_decref(m);
+    m = ws_until(&c, "data", NULL);
+    ASSERT_SHAPE("okx/ws_tickers.jsonl", m, NULL);
+    json_decref(m);
+    fxc_ws_text(&c, "ping");
+    int op, rc;
+    char *p = NULL;
+    size_t n;
+    bool pong = false;
+    while (!pong && (rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) {
+        pong = strcmp(p, "pong") == 0;
+        free(p);
+    }
+    TT_ASSERT(pong);
+    control("venue=okx&announce=300");
+    m = ws_until(&c, "event", "notice");
+    ASSERT_SHAPE("okx/doc-ws-notice-service-upgrade.json", m, NULL);
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "code")), "64008");
+    json_decref(m);
+    fxc_close(&c);
+
+    /* a quiet client is dropped after idle_ms, and that is recorded */
+    ws_open(&c, "okx", "/ws/v5/public");
+    while ((rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) free(p);
+    TT_ASSERT_INT(rc, -1);
+    fxc_close(&c);
+    json_t *rep = report();
+    TT_ASSERT_INT(violations_of(rep, "idle_timeout"), 1);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+/* ---- limits ---- */
+
+static void test_binance_rest_limit_429_then_418(void) {
+    const char *args[] = {"--venue", "binance", "--set", "rest_limit=10&rest_window_ms=60000&ban_ms=3000", NULL};
+    fakex_start(args);
+    for (int i = 0; i < 5; i++) json_decref(get("binance", "/api/v3/ticker/price?symbol=BTCUSDT", 200, NULL));
+    struct fxc_http h;
+    char retry[32];
+    json_t *j = get("binance", "/api/v3/ticker/price?symbol=BTCUSDT", 429, &h);
+    ASSERT_SHAPE("binance/doc-rest-error-payload.json", j, NULL);
+    TT_ASSERT_INT(json_integer_value(json_object_get(j, "code")), -1003);
+    TT_ASSERT(fxc_header(&h, "Retry-After", retry, sizeof retry) && atoi(retry) >= 1);
+    free(h.body);
+    json_decref(j);
+    j = get("binance", "/api/v3/ticker/price?symbol=BTCUSDT", 418, &h);
+    TT_ASSERT(fxc_header(&h, "Retry-After", retry, sizeof retry));
+    TT_ASSERT_INT(atoi(retry), 3);
+    free(h.body);
+    json_decref(j);
+    json_t *rep = report();
+    TT_ASSERT_INT(violations_of(rep, "rate_limit"), 1);
+    TT_ASSERT_INT(violations_of(rep, "ban"), 1);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+static void test_ws_message_rate_limit(void) {
+    const char *args[] = {"--venue", "binance", NULL};
+    fakex_start(args);
+    struct fxc_conn c;
+    ws_open(&c, "binance", "/ws");
+    for (int i = 0; i < 7; i++) fxc_ws_text(&c, "{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":1}");
+    int op, rc;
+    char *p;
+    size_t n;
+    while ((rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) free(p);
+    TT_ASSERT_INT(rc, -1); /* dropped, as Binance does */
+    fxc_close(&c);
+    json_t *rep = report();
+    TT_ASSERT_INT(violations_of(rep, "ws_msg_rate"), 1);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+/* ---- faults ---- */
+
+static void test_faults(void) {
+    fakex_start(all_venues);
+    struct fxc_conn c;
+    int op, rc, frames = 0;
+    char *p;
+    size_t n;
+
+    control("venue=binance&close_after=3");
+    ws_open(&c, "binance", "/ws/btcusdt@bookTicker");
+    while ((rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) frames += op == 1, free(p);
+    TT_ASSERT_INT(rc, -1);
+    TT_ASSERT_INT(frames, 3);
+    fxc_close(&c);
+    control("venue=binance&clear=1&malformed=1");
+    ws_open(&c, "binance", "/ws/btcusdt@bookTicker");
+    TT_ASSERT_INT(fxc_ws_recv(&c, &op, &p, &n, 3000), 1);
+    json_t *bad = json_loadb(p, n, 0, NULL);
+    free(p);
+    TT_ASSERT(bad == NULL); /* the damaged frame */
+    json_decref(ws_until(&c, "s", "BTCUSDT")); /* then the feed goes on */
+    fxc_close(&c);
+
+    control("venue=okx&truncated=1");
+    ws_open(&c, "okx", "/ws/v5/public");
+    fxc_ws_text(&c, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"tickers\",\"instId\":\"BTC-USDT\"}]}");
+    json_decref(ws_until(&c, "event", "subscribe"));
+    while ((rc = fxc_ws_recv(&c, &op, &p, &n, 3000)) > 0) free(p);
+    TT_ASSERT_INT(rc, -1);
+    TT_ASSERT(c.len > 0); /* a partial frame was left */
+    fxc_close(&c);
+
+    control("venue=coinbase&http_status=503");
+    json_decref(get("coinbase", "/products/BTC-USD/ticker", 503, NULL));
+    control("venue=coinbase&clear=1&stall=1");
+    c = (struct fxc_conn){.fd = fxc_connect(fxc_port(&fx, "coinbase"))};
+    struct fxc_http h;
+    TT_ASSERT_INT(fxc_http(&c, "GET", "/products/BTC-USD/ticker", &h, 500), -1); /* no answer */
+    fxc_close(&c);
+
+    control("venue=kraken&refuse=1");
+    TT_ASSERT(fxc_ws_open(&c, fxc_port(&fx, "kraken"), "/v2") != 0);
+    fxc_close(&c);
+    fakex_stop_clean();
+}
+
+/* ---- report, exit, load ---- */
+
+static void test_report_last_values(void) {
+    const char *args[] = {"--venue", "binance", "--symbols", "BTC-USDT", "--rate", "500", NULL};
+    fakex_start(args);
+    struct fxc_conn c;
+    ws_open(&c, "binance", "/ws/btcusdt@bookTicker");
+    json_t *last = ws_until(&c, "s", "BTCUSDT");
+    control("venue=binance&heartbeats_only=1"); /* the market stops; drain what is in flight */
+    int op;
+    char *p;
+    size_t n;
+    while (fxc_ws_recv(&c, &op, &p, &n, 500) > 0) {
+        json_decref(last);
+        last = json_loadb(p, n, 0, NULL);
+        free(p);
+    }
+    fxc_close(&c);
+    TT_ASSERT(last != NULL);
+    json_t *rep = report();
+    json_t *q = json_object_get(json_object_get(json_object_get(json_object_get(rep, "venues"), "binance"), "symbols"),
+                                "BTC-USDT");
+    char seq[32];
+    snprintf(seq, sizeof seq, "%lld", (long long)json_integer_value(json_object_get(last, "u")));
+    bool same = !strcmp(json_string_value(json_object_get(q, "bid")), json_string_value(json_object_get(last, "b"))) &&
+                !strcmp(json_string_value(json_object_get(q, "ask_qty")), json_string_value(json_object_get(last, "A"))) &&
+                !strcmp(json_string_value(json_object_get(q, "seq")), seq);
+    json_decref(rep);
+    json_decref(last);
+    TT_ASSERT(same);
+    fakex_stop_clean();
+}
+
+static void test_sigterm_writes_report(void) {
+    char path[] = "/tmp/fakex-reportXXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    const char *args[] = {"--venue", "kraken", "--report", path, NULL};
+    fakex_start(args);
+    json_decref(get("kraken", "/0/public/Ticker", 200, NULL));
+    fakex_stop_clean(); /* exit 0 means uv_loop_close() returned 0 */
+    json_t *rep = json_load_file(path, 0, NULL);
+    unlink(path);
+    TT_ASSERT(rep != NULL);
+    TT_ASSERT_INT(json_integer_value(json_object_get(json_object_get(json_object_get(rep, "venues"), "kraken"),
+                                                     "http_requests")),
+                  1);
+    json_decref(rep);
+}
+
+static void test_load_rate_printed(void) {
+    const char *args[] = {"--venue", "binance", "--symbols-count", "100", "--rate", "0", "--log-level", "warn", NULL};
+    fakex_start(args);
+    char path[8192] = "/stream?streams=";
+    json_t *all = get("binance", "/api/v3/ticker/price", 200, NULL);
+    size_t i;
+    json_t *t;
+    json_array_foreach(all, i, t) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s@bookTicker", i ? "/" : "", json_string_value(json_object_get(t, "symbol")));
+        for (char *s = name; *s && *s != '@'; s++) *s = (char)tolower((unsigned char)*s);
+        strcat(path, name);
+    }
+    json_decref(all);
+    struct fxc_conn c;
+    ws_open(&c, "binance", path);
+    long frames = 0;
+    int64_t start = fxc_now_ms(), end = start + 1000;
+    while (fxc_now_ms() < end) {
+        if (fxc_fill(&c, 100) < 0) break;
+        int op;
+        size_t hdr, plen, off = 0;
+        while (fxc_ws_peek((uint8_t *)c.buf + off, c.len - off, &op, &hdr, &plen)) off += hdr + plen, frames++;
+        fxc_consume(&c, off);
+    }
+    double secs = (double)(fxc_now_ms() - start) / 1000.0;
+    fprintf(stderr, "    fakex load: %ld messages in %.2f s = %.0f msg/s (one client, 100 symbols)\n", frames, secs,
+            frames / secs);
+    fxc_close(&c);
+    TT_ASSERT(frames > 0);
+    fakex_stop_clean();
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    TT_RUN(test_binance_rest);
+    TT_RUN(test_other_rest);
+    TT_RUN(test_binance_ws);
+    TT_RUN(test_binance_pong_timeout);
+    TT_RUN(test_coinbase_ws);
+    TT_RUN(test_kraken_ws);
+    TT_RUN(test_okx_ws);
+    TT_RUN(test_binance_rest_limit_429_then_418);
+    TT_RUN(test_ws_message_rate_limit);
+    TT_RUN(test_faults);
+    TT_RUN(test_report_last_values);
+    TT_RUN(test_sigterm_writes_report);
+    TT_RUN(test_load_rate_printed);
+    if (fx.pid > 0) fxc_stop(&fx);
+    return tt_finish();
+}

@@ -1,0 +1,559 @@
+/* test_redis_sink.c -- the Redis writer against a real redis-server (tests/lib/servers.sh).
+ *
+ * Each test runs the sink on its own loop, checks what landed with a plain synchronous hiredis client, closes
+ * the sink and requires uv_loop_close() == 0. Outage tests stop and start the server with servers.sh. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include "tickd/log.h"
+#include "tickd/merge.h"
+#include "tickd/redis_sink.h"
+#include "tt.h"
+
+static const char *redis_url, *servers_sh;
+static int redis_port;
+static char prefix[64];
+static int test_no;
+
+static void need_redis(void) {
+    if (!redis_url) TT_SKIP("TICKD_TEST_REDIS_URL unset (start tests/lib/servers.sh)");
+    snprintf(prefix, sizeof prefix, "t%d-%d", (int)getpid(), ++test_no); /* fresh keys per test */
+}
+
+static redisContext *sync_client(void) {
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+    if (!c || c->err) TT_FAIL("sync client: %s", c ? c->errstr : "oom");
+    return c;
+}
+
+/* HGET as a string ("" for a missing field), into a static buffer. */
+static const char *hget(redisContext *c, const char *key, const char *field) {
+    static char buf[8][256];
+    static int slot;
+    char *out = buf[slot++ % 8];
+    out[0] = 0;
+    redisReply *r = redisCommand(c, "HGET %s %s", key, field);
+    if (r && r->type == REDIS_REPLY_STRING) snprintf(out, 256, "%s", r->str);
+    freeReplyObject(r);
+    return out;
+}
+
+static long long int_command(redisContext *c, const char *fmt, const char *arg) {
+    redisReply *r = redisCommand(c, fmt, arg);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+static struct tick mk(const char *venue, const char *symbol, uint64_t seq) {
+    struct tick t = {.has_seq = true, .seq = seq, .event_us = 1700000000000000 + (int64_t)seq,
+                     .recv_us = 1700000000000100 + (int64_t)seq, .origin = TICK_ORIGIN_STREAM};
+    snprintf(t.venue, sizeof t.venue, "%s", venue);
+    snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
+    snprintf(t.bid, sizeof t.bid, "%" PRIu64 ".10", seq);
+    snprintf(t.bid_qty, sizeof t.bid_qty, "0.000%" PRIu64, seq);
+    snprintf(t.ask, sizeof t.ask, "%" PRIu64 ".2000", seq + 1);
+    snprintf(t.ask_qty, sizeof t.ask_qty, "1e-8");
+    snprintf(t.last, sizeof t.last, "%" PRIu64 ".15", seq);
+    return t;
+}
+
+/* The key the merge would give a stream tick with a sequence (merge.h): (seq, recv_us, stream). */
+static int put(struct redis_sink *s, const struct tick *t) {
+    struct merge_key k = {.pos = t->has_seq ? t->seq : (uint64_t)t->event_us, .time_us = (uint64_t)t->recv_us,
+                          .rank = t->origin == TICK_ORIGIN_STREAM, .positioned = true};
+    return redis_sink_put(s, t, &k);
+}
+
+/* What the daemon does: the merge decides, the sink writes what it accepted with the merge's key. */
+static int via_merge(struct redis_sink *s, struct merge *m, const struct tick *t) {
+    struct merge_update up;
+    int rc = merge_apply(m, t, &up);
+    if (rc != MERGE_ACCEPTED) return rc;
+    return redis_sink_put(s, &up.quote->tick, &up.quote->key);
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void noop_timer(uv_timer_t *h) {
+    (void)h;
+}
+
+/* Runs the loop until cond(arg) or timeout_ms; returns whether cond became true. */
+static bool run_until(uv_loop_t *loop, bool (*cond)(void *), void *arg, uint64_t timeout_ms) {
+    uint64_t end = now_ms() + timeout_ms;
+    uv_timer_t nudge; /* bounds each UV_RUN_ONCE so the deadline is checked even when nothing happens */
+    uv_timer_init(loop, &nudge);
+    uv_timer_start(&nudge, noop_timer, 5, 5);
+    bool ok;
+    while (!(ok = cond(arg)) && now_ms() < end) uv_run(loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&nudge, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return ok;
+}
+
+static bool settled(void *arg) {
+    struct redis_sink_stats st;
+    redis_sink_stats(arg, &st);
+    return st.ready && st.pending == 0;
+}
+
+static bool flag_set(void *arg) {
+    return *(bool *)arg;
+}
+
+static void set_flag(void *arg) {
+    *(bool *)arg = true;
+}
+
+static struct redis_sink *open_sink(uv_loop_t *loop, uint64_t history) {
+    struct redis_sink_config cfg = {.url = redis_url, .prefix = prefix, .history = history,
+                                    .reply_timeout_ms = 800, .connect_timeout_ms = 800,
+                                    .backoff_min_ms = 50, .backoff_max_ms = 400, .close_deadline_ms = 3000};
+    struct redis_sink *s = NULL;
+    TT_ASSERT_INT(redis_sink_new(loop, &cfg, &s), 0);
+    return s;
+}
+
+static void close_sink(uv_loop_t *loop, struct redis_sink *s) {
+    bool closed = false;
+    redis_sink_close(s, set_flag, &closed);
+    TT_ASSERT(run_until(loop, flag_set, &closed, 10000));
+}
+
+static void finish_loop(uv_loop_t *loop) {
+    uv_run(loop, UV_RUN_DEFAULT);
+    TT_ASSERT_INT(uv_loop_close(loop), 0);
+}
+
+static void test_writes_land_exact(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct tick a = mk("binance", "BTC-USDT", 41), b = mk("kraken", "ETH-USD", 7);
+    b.has_seq = false;
+    b.last[0] = 0;
+    TT_ASSERT_INT(put(s, &a), 0);
+    TT_ASSERT_INT(put(s, &b), 0);
+    struct merge_bbo bbo = {.symbol = "BTC-USDT",
+                            .bid = {.price = "41.10", .qty = "2", .venue = "binance", .time_us = 5},
+                            .ask = {.price = "42.2", .qty = "0.5", .venue = "okx", .time_us = 6}};
+    TT_ASSERT_INT(redis_sink_put_bbo(s, &bbo, 7), 0);
+    struct merge_bbo older = bbo;
+    snprintf(older.bid.price, sizeof older.bid.price, "1");
+    TT_ASSERT_INT(redis_sink_put_bbo(s, &older, 6), 0); /* an older BBO does not replace it */
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:binance:BTC-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "bid"), "41.10");
+    TT_ASSERT_STR(hget(c, key, "bid_qty"), "0.00041");
+    TT_ASSERT_STR(hget(c, key, "ask"), "42.2000");
+    TT_ASSERT_STR(hget(c, key, "ask_qty"), "1e-8");
+    TT_ASSERT_STR(hget(c, key, "last"), "41.15");
+    TT_ASSERT_STR(hget(c, key, "seq"), "41");
+    TT_ASSERT_STR(hget(c, key, "ts"), "1700000000000041");
+    TT_ASSERT_STR(hget(c, key, "recv_ts"), "1700000000000141");
+    TT_ASSERT_STR(hget(c, key, "origin"), "stream");
+    TT_ASSERT_STR(hget(c, key, "order"), "00000000000000000041-01700000000000000141-1");
+    snprintf(key, sizeof key, "%s:quote:kraken:ETH-USD", prefix);
+    TT_ASSERT_STR(hget(c, key, "seq"), "");
+    TT_ASSERT_STR(hget(c, key, "last"), "");
+    TT_ASSERT_STR(hget(c, key, "bid"), "7.10");
+    snprintf(key, sizeof key, "%s:bbo:BTC-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "bid"), "41.10");
+    TT_ASSERT_STR(hget(c, key, "bid_venue"), "binance");
+    TT_ASSERT_STR(hget(c, key, "ask_venue"), "okx");
+    TT_ASSERT_STR(hget(c, key, "ask_ts"), "6");
+    TT_ASSERT_STR(hget(c, key, "ask_qty"), "0.5");
+    TT_ASSERT_STR(hget(c, key, "ts"), "7");
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* Two tickd (replica-like: each its own merge and sink) and REST answers: whatever arrives late, Redis
+ * never moves backwards. */
+static void test_cas_never_backwards(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s1 = open_sink(&loop, 0), *s2 = open_sink(&loop, 0);
+    struct merge *m1, *m2;
+    TT_ASSERT_INT(merge_new(&m1), 0);
+    TT_ASSERT_INT(merge_new(&m2), 0);
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:binance:BTC-USDT", prefix);
+
+    struct tick t10 = mk("binance", "BTC-USDT", 10), t9 = mk("binance", "BTC-USDT", 9);
+    TT_ASSERT_INT(via_merge(s1, m1, &t10), 0);
+    TT_ASSERT(run_until(&loop, settled, s1, 5000));
+    TT_ASSERT_INT(via_merge(s2, m2, &t9), 0); /* the replica is behind */
+    TT_ASSERT(run_until(&loop, settled, s2, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s2, &st);
+    TT_ASSERT_INT(st.cas_rejected, 1);
+    TT_ASSERT_INT(st.writes, 0);
+    TT_ASSERT_STR(hget(c, key, "seq"), "10");
+
+    /* The replica's REST answer, its request sent before the stream tick 10 was received: refused. */
+    struct tick rest = mk("binance", "BTC-USDT", 0);
+    rest.origin = TICK_ORIGIN_REST;
+    rest.has_seq = false;
+    rest.event_us = 0;
+    snprintf(rest.bid, sizeof rest.bid, "99");
+    rest.sent_us = t10.recv_us - 1;
+    rest.recv_us = t10.recv_us + 500;
+    TT_ASSERT_INT(via_merge(s2, m2, &rest), 0);
+    TT_ASSERT(run_until(&loop, settled, s2, 5000));
+    TT_ASSERT_STR(hget(c, key, "bid"), "10.10");
+    /* A REST answer sent after tick 10 was received is newer: written. */
+    rest.sent_us = t10.recv_us + 1;
+    TT_ASSERT_INT(via_merge(s1, m1, &rest), 0);
+    TT_ASSERT(run_until(&loop, settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, key, "bid"), "99");
+    TT_ASSERT_STR(hget(c, key, "origin"), "rest");
+    /* The next stream update (from the replica) beats the REST answer. */
+    struct tick t11 = mk("binance", "BTC-USDT", 11);
+    TT_ASSERT_INT(via_merge(s2, m2, &t11), 0);
+    TT_ASSERT(run_until(&loop, settled, s2, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "11");
+    TT_ASSERT_STR(hget(c, key, "origin"), "stream");
+    /* A replay of tick 10 by a restarted tickd (fresh merge): refused. */
+    struct merge *m3;
+    TT_ASSERT_INT(merge_new(&m3), 0);
+    TT_ASSERT_INT(via_merge(s1, m3, &t10), 0);
+    TT_ASSERT(run_until(&loop, settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "11");
+    merge_free(m1);
+    merge_free(m2);
+    merge_free(m3);
+    redisFree(c);
+    close_sink(&loop, s1);
+    close_sink(&loop, s2);
+    finish_loop(&loop);
+}
+
+static void test_noscript_recovery(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct tick t = mk("okx", "SOL-USDT", 1);
+    put(s, &t);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
+    for (uint64_t i = 2; i <= 50; i++) {
+        char sym[16];
+        snprintf(sym, sizeof sym, "S%" PRIu64 "-USDT", i % 5);
+        t = mk("okx", sym, i);
+        put(s, &t);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    char key[128];
+    for (int i = 0; i < 5; i++) {
+        snprintf(key, sizeof key, "%s:quote:okx:S%d-USDT", prefix, i);
+        TT_ASSERT_INT(strtoull(hget(c, key, "seq"), NULL, 10), 46 + (i + 4) % 5); /* the last of each */
+    }
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static void test_history_maxlen(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 10);
+    for (uint64_t i = 1; i <= 600; i++) {
+        struct tick t = mk("bybit", "XRP-USDT", i);
+        put(s, &t);
+        TT_ASSERT(run_until(&loop, settled, s, 5000)); /* one write per tick: no coalescing */
+    }
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:ticks:XRP-USDT", prefix);
+    long long len = int_command(c, "XLEN %s", key);
+    fprintf(stderr, "    history: XLEN=%lld for MAXLEN ~ 10 after 600 ticks\n", len);
+    TT_ASSERT(len >= 10 && len <= 200); /* "~" trims whole macro nodes (100 entries) */
+    redisReply *r = redisCommand(c, "XREVRANGE %s + - COUNT 1", key);
+    TT_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+    redisReply *fields = r->element[0]->element[1];
+    bool found = false;
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (strcmp(fields->element[i]->str, "seq") == 0) found = strcmp(fields->element[i + 1]->str, "600") == 0;
+    freeReplyObject(r);
+    TT_ASSERT(found);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static void test_hostile_symbols_refused(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 5);
+    const char *bad_symbols[] = {"BTC USDT", "BTC\r\nDEL *", "btc-usdt", "A:B", "*", "", "{x}"};
+    for (size_t i = 0; i < sizeof bad_symbols / sizeof bad_symbols[0]; i++) {
+        struct tick t = mk("binance", "X", 1);
+        snprintf(t.symbol, sizeof t.symbol, "%s", bad_symbols[i]);
+        TT_ASSERT_INT(put(s, &t), -EINVAL);
+    }
+    struct tick t = mk("binance", "X", 1);
+    memset(t.symbol, 'A', sizeof t.symbol); /* over-long: no terminator inside the array */
+    TT_ASSERT_INT(put(s, &t), -EINVAL);
+    t = mk("bin:ance", "BTC-USDT", 1);
+    TT_ASSERT_INT(put(s, &t), -EINVAL);
+    t = mk("binance", "BTC-USDT", 1);
+    snprintf(t.bid, sizeof t.bid, "1\r\n*1");
+    TT_ASSERT_INT(put(s, &t), -EINVAL);
+    memset(t.ask, '9', sizeof t.ask);
+    TT_ASSERT_INT(put(s, &t), -EINVAL);
+    t = mk("binance", "A.B_C-9", 1); /* odd but allowed */
+    TT_ASSERT_INT(put(s, &t), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.refused, 11);
+    TT_ASSERT_INT(st.writes, 1);
+    redisContext *c = sync_client();
+    char pattern[96];
+    snprintf(pattern, sizeof pattern, "%s:*", prefix);
+    redisReply *r = redisCommand(c, "KEYS %s", pattern);
+    TT_ASSERT(r && r->type == REDIS_REPLY_ARRAY);
+    TT_ASSERT_INT(r->elements, 2); /* the quote and its history stream, nothing else */
+    freeReplyObject(r);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+/* Throughput, and a Redis kill + restart in the middle: the final state must be exact for every instrument
+ * and what waits stays bounded by the number of instruments. */
+#define OUT_INSTR 500
+#define OUT_ROUNDS 400
+
+static int servers(const char *what) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s %s", servers_sh, what);
+    return system(cmd);
+}
+
+static void test_outage_final_state_exact(void) {
+    need_redis();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset: cannot stop redis");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    uint64_t max_pending = 0, t0 = now_ms(), t_first = 0;
+    long rss_max = 0;
+    char sym[32];
+    for (uint64_t r = 1; r <= OUT_ROUNDS; r++) {
+        for (int i = 0; i < OUT_INSTR; i++) {
+            snprintf(sym, sizeof sym, "I%d-USDT", i);
+            struct tick t = mk(i % 2 ? "binance" : "kraken", sym, r);
+            TT_ASSERT_INT(put(s, &t), 0);
+        }
+        uv_run(&loop, UV_RUN_NOWAIT);
+        if (r == OUT_ROUNDS / 4) {
+            TT_ASSERT(run_until(&loop, settled, s, 5000));
+            t_first = now_ms() - t0; /* a quarter of the rounds, written: the throughput sample */
+        }
+        if (r == OUT_ROUNDS / 3) TT_ASSERT_INT(servers("redis_stop"), 0);
+        if (r == OUT_ROUNDS / 2) TT_ASSERT_INT(servers("redis_start"), 0);
+        struct redis_sink_stats st;
+        redis_sink_stats(s, &st);
+        if (st.pending > max_pending) max_pending = st.pending;
+        long kb = rss_kb();
+        if (kb > rss_max) rss_max = kb;
+    }
+    TT_ASSERT(run_until(&loop, settled, s, 15000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    fprintf(stderr,
+            "    redis: %d puts in %" PRIu64 " ms before the outage (%.0f puts/s); total writes=%" PRIu64
+            " batches=%" PRIu64 " reconnects=%" PRIu64 " cas_rejected=%" PRIu64 " max_pending=%" PRIu64
+            " rss_max=%ld kB\n",
+            OUT_INSTR * OUT_ROUNDS / 4, t_first, t_first ? OUT_INSTR * OUT_ROUNDS / 4 * 1000.0 / t_first : 0.0,
+            st.writes, st.batches, st.reconnects, st.cas_rejected, max_pending, rss_max);
+    TT_ASSERT(st.reconnects >= 1);
+    TT_ASSERT(max_pending <= 2 * OUT_INSTR); /* waiting + in flight, one of each per instrument at most */
+    redisContext *c = sync_client();
+    char key[128];
+    for (int i = 0; i < OUT_INSTR; i++) {
+        snprintf(key, sizeof key, "%s:quote:%s:I%d-USDT", prefix, i % 2 ? "binance" : "kraken", i);
+        struct tick want = mk("x", "x", OUT_ROUNDS);
+        TT_ASSERT_STR(hget(c, key, "bid"), want.bid);
+        TT_ASSERT_STR(hget(c, key, "seq"), "400");
+    }
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* Writes/s under sustained load: every instrument changes every loop turn for 1.5 s. Printed, not asserted. */
+#define TP_INSTR 2000
+
+static void test_throughput(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    uint64_t t0 = now_ms(), r = 0, puts = 0;
+    char sym[32];
+    while (now_ms() - t0 < 1500) {
+        r++;
+        for (int i = 0; i < TP_INSTR; i++, puts++) {
+            snprintf(sym, sizeof sym, "T%d-USDT", i);
+            struct tick t = mk("okx", sym, r);
+            put(s, &t);
+        }
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    TT_ASSERT(run_until(&loop, settled, s, 10000));
+    uint64_t ms = now_ms() - t0;
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    fprintf(stderr,
+            "    redis throughput: %" PRIu64 " puts, %" PRIu64 " EVALSHA writes in %" PRIu64 " ms = %.0f writes/s"
+            " (%" PRIu64 " batches, %.0f writes/batch)\n",
+            puts, st.writes, ms, st.writes * 1000.0 / (double)ms, st.batches,
+            st.batches ? (double)st.writes / (double)st.batches : 0.0);
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:okx:T%d-USDT", prefix, TP_INSTR - 1);
+    TT_ASSERT_INT(strtoull(hget(c, key, "seq"), NULL, 10), r);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* A Redis that accepts but never answers (SIGSTOP): the reply timeout notices, and once it answers again the
+ * pending ticks land. Also: the first connect to a dead port fails over and over without harm. */
+static void test_hung_redis_detected(void) {
+    need_redis();
+    const char *dir = getenv("TICKD_TEST_SERVERS_DIR");
+    if (!dir) TT_SKIP("TICKD_TEST_SERVERS_DIR unset");
+    char path[512];
+    snprintf(path, sizeof path, "%s/redis/redis.pid", dir);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    TT_ASSERT(f && fscanf(f, "%d", &pid) == 1);
+    fclose(f);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    kill(pid, SIGSTOP);
+    struct tick t = mk("okx", "HUNG-USDT", 5);
+    put(s, &t);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    bool never = false;
+    run_until(&loop, flag_set, &never, 2500); /* > reply_timeout_ms (800) */
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    kill(pid, SIGCONT);
+    TT_ASSERT(!st.ready);
+    TT_ASSERT_INT(st.pending, 1);
+    TT_ASSERT(run_until(&loop, settled, s, 10000));
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:okx:HUNG-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "seq"), "5");
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static void test_select_db_from_url(void) {
+    need_redis();
+    char url[256];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", redis_port);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink_config cfg = {.url = url, .prefix = prefix};
+    struct redis_sink *s = NULL;
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &s), 0);
+    struct tick t = mk("okx", "DB-USDT", 3);
+    put(s, &t);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:okx:DB-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "seq"), ""); /* not in db 0 */
+    freeReplyObject(redisCommand(c, "SELECT 3"));
+    TT_ASSERT_STR(hget(c, key, "seq"), "3");
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static void test_bad_config_refused(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = NULL;
+    struct redis_sink_config cfg = {.url = "http://127.0.0.1:1/0"};
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &s), -EINVAL);
+    cfg.url = "redis://127.0.0.1:1/x";
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &s), -EINVAL);
+    cfg.url = "redis://127.0.0.1:1/0";
+    cfg.prefix = "a b";
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &s), -EINVAL);
+    TT_ASSERT_INT(uv_loop_close(&loop), 0);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
+    redis_url = getenv("TICKD_TEST_REDIS_URL");
+    const char *port = getenv("TICKD_TEST_REDIS_PORT");
+    redis_port = port ? atoi(port) : 6379;
+    const char *root = getenv("TICKD_ROOT");
+    static char sh[600];
+    snprintf(sh, sizeof sh, "%s/tests/lib/servers.sh", root ? root : ".");
+    servers_sh = sh;
+    srand((unsigned)getpid());
+    TT_RUN(test_bad_config_refused);
+    TT_RUN(test_writes_land_exact);
+    TT_RUN(test_cas_never_backwards);
+    TT_RUN(test_noscript_recovery);
+    TT_RUN(test_history_maxlen);
+    TT_RUN(test_hostile_symbols_refused);
+    TT_RUN(test_select_db_from_url);
+    TT_RUN(test_throughput);
+    TT_RUN(test_hung_redis_detected);
+    TT_RUN(test_outage_final_state_exact);
+    return tt_finish();
+}
