@@ -32,6 +32,8 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FAKEX_SRC := $(sort $(wildcard tests/fakex/*.c))
 FAKEX_OBJ := $(FAKEX_SRC:%.c=$(BUILD)/%.o)
+TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOLS_BIN := $(TOOLS_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -39,7 +41,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all tickd tools test check unit deps install demo bench clean
 all: tickd tools
 tickd: $(BUILD)/tickd
-tools: $(BUILD)/toml-decoder $(if $(FAKEX_SRC),$(BUILD)/fakex) $(UNIT_BIN) $(BENCH_BIN)
+tools: $(BUILD)/toml-decoder $(if $(FAKEX_SRC),$(BUILD)/fakex) $(UNIT_BIN) $(BENCH_BIN) $(TOOLS_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,6 +61,10 @@ $(BUILD)/fakex: $(FAKEX_OBJ) $(BUILD)/libtickd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtickd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libtickd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

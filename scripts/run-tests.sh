@@ -73,10 +73,13 @@ fi
 
 if [[ $only == all || $only == integration ]]; then
   shopt -s nullglob
-  itests=(tests/integration/*.sh)
+  itests=(tests/integration/*.sh tests/integration/test_*.py)
   if [[ ${#itests[@]} -gt 0 ]]; then
     for t in "${itests[@]}"; do
-      run_one "$(basename "$t" .sh)" bash "$t"
+      case $t in
+        *.py) run_one "$(basename "$t" .py)" python3 "$t" ;;
+        *) run_one "$(basename "$t" .sh)" bash "$t" ;;
+      esac
     done
   fi
 fi

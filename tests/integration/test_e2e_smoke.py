@@ -1,0 +1,55 @@
+"""End to end, all four venues: stream and poll tasks against fakex, the merged state in Redis equal to what fakex
+sent last (byte for byte), updates on RabbitMQ, and a clean SIGTERM."""
+import harness as h
+
+suite = h.Suite("e2e_smoke")
+SYMBOLS = ["BTC-USDT", "ETH-USDT"]
+
+
+@suite.test
+def four_venues_land_exactly_in_redis_and_rabbitmq():
+    h.need_servers()
+    redis = h.Redis()
+    prefix = "smoke"
+    fx = h.Fakex(symbols=SYMBOLS, rate=40)
+    tap = h.AmqpTap()
+    groups = [h.group(v, SYMBOLS, poll="1s") for v in h.VENUES]
+    d = h.Tickd(h.config(fx, groups, prefix=prefix))
+    d.wait_ready()
+    h.wait_until(lambda: len(redis.keys(prefix + ":quote:*")) == 8, 10, "a quote per venue and symbol")
+    # Stop the market, let the last frames drain, then compare.
+    fx.set("all", stall=1)
+    import time
+    time.sleep(1.0)
+    for v in h.VENUES:
+        for s in SYMBOLS:
+            want = fx.last(v, s)
+            got = redis.hgetall("%s:quote:%s:%s" % (prefix, v, s))
+            for field in ("bid", "bid_qty", "ask", "ask_qty"):
+                h.check(got.get(field) == want[field], "%s %s %s: redis %r, fakex sent %r"
+                        % (v, s, field, got.get(field), want[field]))
+        bbo = redis.hgetall("%s:bbo:%s" % (prefix, SYMBOLS[0]))
+        h.check(bbo.get("bid") and bbo.get("bid_venue") in h.VENUES, "bbo hash missing: %r" % bbo)
+    h.check(d.stop() == 0, "tickd exit status not 0; log:\n" + d.tail())
+    tap.stop()
+    keys = {m["routing_key"] for m in tap.messages if "routing_key" in m}
+    for v in h.VENUES:
+        for s in SYMBOLS:
+            h.check("tick.%s.%s" % (v, s) in keys, "no RabbitMQ message for %s %s (got %s)" % (v, s, sorted(keys)))
+    m = tap.messages[0]
+    h.check(m.get("content_type") == "application/json", "content_type: %r" % m)
+    h.check(m["body"]["venue"] in h.VENUES and "bid" in m["body"], "body: %r" % m["body"])
+
+
+@suite.test
+def status_socket_shows_the_tree():
+    h.need_servers()
+    fx = h.Fakex(symbols=SYMBOLS, rate=10)
+    d = h.Tickd(h.config(fx, [h.group("binance", SYMBOLS, poll="1s")]))
+    d.wait_ready()
+    out = d.status()
+    h.check("group binance-g" in out and "task stream" in out and "task poll" in out, "status:\n" + out)
+    h.check("limit weight" in out, "no limiter headroom in status:\n" + out)
+
+
+suite.run()
