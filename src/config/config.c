@@ -192,8 +192,8 @@ static const struct row source_rows[] = {
         .doc = "Base URL of the venue's REST API."),
     ROW(struct config_source, ws_url, "ws_url", T_URL, .schemes = "ws wss",
         .venue_def = {"wss://stream.binance.com:9443", "wss://ws-feed.exchange.coinbase.com",
-                      "wss://ws.kraken.com/v2", "wss://ws.okx.com:8443/ws/v5/public"},
-        .doc = "Base URL of the venue's websocket API."),
+                      "wss://ws.kraken.com", "wss://ws.okx.com:8443"},
+        .doc = "Websocket endpoint of the venue, scheme://host[:port] without a path: the venue adapter adds the path (`/stream`, `/v2`, `/ws/v5/public`)."),
     ROW(struct config_source, limits, "limits", T_TABLE, .sub = &limits_section,
         .doc = "Rate limits shared by every group of this source (`[source.limits]`)."),
 };
