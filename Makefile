@@ -43,34 +43,44 @@ all: tickd tools
 tickd: $(BUILD)/tickd
 tools: $(BUILD)/toml-decoder $(if $(FAKEX_SRC),$(BUILD)/fakex) $(UNIT_BIN) $(BENCH_BIN) $(TOOLS_BIN)
 
+# V=1 shows whole command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libtickd.a: $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/tickd: $(BUILD)/src/main.o $(BUILD)/libtickd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/toml-decoder: $(BUILD)/tests/toml-decoder.o $(BUILD)/libtickd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fakex: $(FAKEX_OBJ) $(BUILD)/libtickd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtickd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libtickd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libtickd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Installs missing Debian packages (quick no-op when all are present).
 deps:
