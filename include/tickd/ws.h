@@ -68,6 +68,8 @@ struct ws_callbacks {
     /* A whole text message; data is valid during the call only (not NUL-terminated). */
     void (*on_text)(struct ws_conn *conn, const char *data, size_t len, void *arg);
     void (*on_close)(struct ws_conn *conn, const struct ws_close_info *info, void *arg);
+    /* Optional: the answer to a ws_send_ping. Venues without heartbeats (Binance) prove liveness this way. */
+    void (*on_pong)(struct ws_conn *conn, void *arg);
 };
 
 /* max_fds: how many sockets lws may track at once (0: 256). lws would otherwise size its tables from the

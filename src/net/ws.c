@@ -224,6 +224,9 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         return conn ? on_receive(conn, wsi, in, len) : -1;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return conn ? on_writeable(conn, wsi) : -1;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        if (conn && conn->state == CONN_OPEN && conn->cb.on_pong) conn->cb.on_pong(conn, conn->arg);
+        return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (!conn) return 0;
         record_peer_close(conn, in, len);

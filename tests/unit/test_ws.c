@@ -208,7 +208,7 @@ static int wfx_finish(struct wfx *f) {
 /* What the callbacks saw. send_on_open: a command sent from on_open. */
 struct wseen {
     const char *send_on_open;
-    int opens, texts, closes;
+    int opens, texts, closes, pongs;
     char text[256], first[256]; /* the last and the first message */
     size_t text_len;
     int error, code;
@@ -241,7 +241,13 @@ static void on_close(struct ws_conn *conn, const struct ws_close_info *info, voi
     snprintf(s->reason, sizeof s->reason, "%s", info->reason);
 }
 
-static const struct ws_callbacks callbacks = {.on_open = on_open, .on_text = on_text, .on_close = on_close};
+static void on_pong(struct ws_conn *conn, void *arg) {
+    (void)conn;
+    ((struct wseen *)arg)->pongs++;
+}
+
+static const struct ws_callbacks callbacks = {
+    .on_open = on_open, .on_text = on_text, .on_close = on_close, .on_pong = on_pong};
 
 static struct ws_conn *connect_seen(struct wfx *f, struct wseen *s, const struct ws_opts *o) {
     return ws_connect(f->wc, f->url, o, &callbacks, s, NULL);
@@ -358,6 +364,7 @@ static void test_client_ping(void) {
     TT_ASSERT_INT(ws_send_ping(conn, big, sizeof big), WS_EINVAL);
     TT_ASSERT(run_until(&f.t, &s.texts, 1, TEST_DEADLINE_MS));
     TT_ASSERT_STR(s.text, "got-ping:xyz");
+    TT_ASSERT(run_until(&f.t, &s.pongs, 1, TEST_DEADLINE_MS)); /* the pong reaches on_pong */
     TT_ASSERT_INT(wfx_finish(&f), 0);
 }
 
@@ -382,9 +389,8 @@ static void test_connect_timeout(void) {
     struct ws_opts o = {.connect_timeout_ms = 300};
     TT_ASSERT(connect_seen(&f, &s, &o));
     TT_ASSERT(run_until(&f.t, &s.closes, 1, TEST_DEADLINE_MS));
-    TT_ASSERT_INT(f.srv.base.connections, 1);
     TT_ASSERT_INT(s.opens, 0);
-    TT_ASSERT_INT(s.error, WS_ETIMEDOUT);
+    TT_ASSERT_INT(s.error, WS_ETIMEDOUT); /* whether or not the server had accepted yet: no timing assumed */
     TT_ASSERT_INT(wfx_finish(&f), 0);
 }
 
