@@ -1,0 +1,72 @@
+/* watch.h -- `tickd watch`: a live terminal view of the prices tickd keeps in Redis, for a person watching.
+ *
+ * A separate process, not part of the daemon: it reads Redis with hiredis's blocking API once per interval
+ * (SCAN ... MATCH <prefix>:quote:* and <prefix>:bbo:*, then one pipeline of HGETALL) and draws one frame:
+ *
+ *   tickd watch  10 instruments  212 updates/s  redis://127.0.0.1:6379/0 prefix=tickd  13:36:33
+ *   SYMBOL   VENUE    BID            ASK            AGE    BEST BID               BEST ASK
+ *   BTC-USD  coinbase 30000.05       30000.08       11ms   30000.05 coinbase      29999.79 kraken
+ *            kraken   29999.77       29999.79       11ms
+ *   BTC-USDT binance  30000.24000000 30000.27000000 73ms   30000.24000000 binance 30000.2 okx
+ *            okx      30000.19       30000.2        379ms
+ *
+ * Prices are the exact strings stored; everything read from Redis is reduced to printable ASCII before it is
+ * printed, so a value can never move the cursor or change the terminal. "updates/s" counts instruments whose
+ * seq or recv_ts changed since the previous frame, per second (a lower bound: several ticks of one instrument
+ * between two frames count once). AGE is now - recv_ts.
+ *
+ * The frame renderer is callable in-process (tests render into a FILE); watch_main is the command. */
+#ifndef TICKD_WATCH_H
+#define TICKD_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <hiredis/hiredis.h>
+
+#define WATCH_DEFAULT_URL "redis://127.0.0.1:6379/0"
+#define WATCH_DEFAULT_PREFIX "tickd"
+#define WATCH_DEFAULT_INTERVAL_MS 500
+#define WATCH_FIELD_MAX 32 /* a value longer than 31 characters is cut: the table stays a table */
+
+struct watch_opts {
+    const char *redis_url;     /* redis://[user[:password]@]host[:port][/db] */
+    const char *password_file; /* NULL: none */
+    const char *password;      /* read from password_file by watch_main; NULL: the URL's, if any */
+    const char *prefix;
+    uint64_t interval_ms;
+    bool once;     /* one frame without escape sequences, then exit */
+    int rows, cols; /* screen size the frame must fit in */
+    int64_t now_us; /* 0: the wall clock (tests pin it for exact ages) */
+};
+
+/* What the view remembers between frames (the previous frame's quotes, for updates/s). */
+struct watch_view;
+struct watch_view *watch_view_new(void);
+void watch_view_free(struct watch_view *v);
+
+/* Fills o from `tickd watch [options]` (argv[0] = "watch"); defaults for what is not given.
+ * Returns 0, 1 when --help was printed on stdout, or -1 after a message on stderr (usage error). */
+int watch_parse_args(int argc, char **argv, struct watch_opts *o);
+
+/* Connects (1 s timeout, also for every later command), sends AUTH and SELECT as the URL and password say.
+ * Returns 0, or -1 with a one-line reason in err (the URL's password never appears in it). */
+int watch_connect(const struct watch_opts *o, redisContext **out, char *err, size_t errlen);
+
+/* Reads the quotes and best bids and offers and prints one frame of at most o->rows lines of at most o->cols
+ * characters (no escape sequences). Returns 0, or -1 with a reason in err when the connection failed (the
+ * caller drops it and reconnects); nothing is printed then. */
+int watch_render_frame(redisContext *c, const struct watch_opts *o, struct watch_view *v, FILE *out, char *err,
+                       size_t errlen);
+
+/* Prints the header line and the reason the view has no data (the live view while Redis is away). */
+void watch_render_error(const struct watch_opts *o, FILE *out, const char *reason);
+
+/* Copies the printable ASCII characters (0x20..0x7e) of src[0..len) into dst, at most cap - 1 of them. */
+void watch_sanitize(char *dst, size_t cap, const char *src, size_t len);
+
+/* `tickd watch`: 0 on a clean exit (Ctrl-C, SIGTERM), 1 when --once could not read Redis, 64 on bad usage. */
+int watch_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,715 @@
+/* watch.c -- see watch.h. One frame: SCAN the keys, pipeline HGETALL over them, sort, print a table cut to
+ * the screen. The live loop redraws in place (cursor home, each line cleared to its end, then the rest of the
+ * screen) from one write() per frame, so the terminal never shows half a frame. Blocking hiredis is fine here:
+ * this is its own process, and every command has a timeout, so a hung Redis shows as an error, not a freeze. */
+#include "tickd/watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tickd/config.h"
+#include "tickd/log.h"
+
+#define TIMEOUT_MS 1000
+#define PIPELINE_BATCH 256    /* HGETALLs sent before their replies are read */
+#define MAX_INSTRUMENTS 100000 /* the Redis sink's default max_instruments: memory stays bounded */
+#define LINE_CAP 1024
+#define PASSWORD_MAX 4096
+#define MIN_INTERVAL_MS 50
+
+struct watch_quote {
+    char symbol[WATCH_FIELD_MAX], venue[WATCH_FIELD_MAX];
+    char bid[WATCH_FIELD_MAX], ask[WATCH_FIELD_MAX], seq[WATCH_FIELD_MAX];
+    int64_t recv_us; /* -1: absent or not a number */
+};
+
+struct watch_bbo {
+    char symbol[WATCH_FIELD_MAX];
+    char bid[WATCH_FIELD_MAX], bid_venue[WATCH_FIELD_MAX], ask[WATCH_FIELD_MAX], ask_venue[WATCH_FIELD_MAX];
+};
+
+struct snapshot {
+    struct watch_quote *quotes;
+    size_t nquotes, quotes_cap;
+    struct watch_bbo *bbos;
+    size_t nbbos, bbos_cap;
+    bool truncated; /* more than MAX_INSTRUMENTS keys */
+};
+
+struct watch_view {
+    struct watch_quote *prev; /* the previous frame's quotes, sorted */
+    size_t nprev;
+    int64_t prev_us; /* 0: no previous frame */
+};
+
+struct key {
+    char *s;
+    size_t len;
+};
+
+struct keys {
+    struct key *v;
+    size_t len, cap;
+};
+
+/* ---- small helpers ---- */
+
+void watch_sanitize(char *dst, size_t cap, const char *src, size_t len) {
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < cap; i++)
+        if (src[i] >= 0x20 && src[i] <= 0x7e) dst[n++] = src[i];
+    if (cap) dst[n] = 0;
+}
+
+static int64_t wall_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t cap2 = *cap ? *cap * 2 : 64;
+    while (cap2 < need) cap2 *= 2;
+    void *q = realloc(*p, cap2 * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = cap2;
+    return true;
+}
+
+static void keys_free(struct keys *k) {
+    for (size_t i = 0; i < k->len; i++) free(k->v[i].s);
+    free(k->v);
+    *k = (struct keys){0};
+}
+
+/* The reason a connection failed, in err. Always -1. */
+static int conn_error(redisContext *c, const char *what, char *err, size_t errlen) {
+    char reason[128];
+    watch_sanitize(reason, sizeof reason, c->errstr, strlen(c->errstr));
+    snprintf(err, errlen, "redis %s: %s", what, c->err ? reason : "connection lost");
+    return -1;
+}
+
+/* The reason Redis refused a command (an error reply, or a reply of the wrong shape), in err. Always -1. */
+static int reply_error(const redisReply *r, const char *what, char *err, size_t errlen) {
+    char reason[128] = "unexpected reply";
+    if (r->type == REDIS_REPLY_ERROR) watch_sanitize(reason, sizeof reason, r->str, r->len);
+    snprintf(err, errlen, "redis %s: %s", what, reason);
+    return -1;
+}
+
+/* redis://[user[:password]@]host[:port][/db]: 0, or -1 with the reason in err. */
+static int parse_redis_url(const char *url, struct config_url *u, int *db, char *err, size_t errlen) {
+    if (config_url_parse(url, u) < 0 || strcmp(u->scheme, "redis") != 0) {
+        char red[512];
+        snprintf(err, errlen, "expected --redis redis://host[:port][/db], got '%s'",
+                 log_redact_url(url, red, sizeof red));
+        return -1;
+    }
+    *db = 0;
+    const char *p = u->path[0] == '/' ? u->path + 1 : u->path;
+    if (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno || *end || v < 0 || v > 65535 || !(*p >= '0' && *p <= '9')) {
+            snprintf(err, errlen, "the database in the --redis URL must be a number, got '%s'", p);
+            return -1;
+        }
+        *db = (int)v;
+    }
+    if (!u->port) u->port = 6379;
+    return 0;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: tickd watch [options]   live view of the prices tickd keeps in Redis (Ctrl-C ends it)\n"
+            "  --redis URL           redis://[user[:password]@]host[:port][/db] (default " WATCH_DEFAULT_URL ")\n"
+            "  --password-file FILE  the Redis password, read from FILE (replaces one in the URL)\n"
+            "  --prefix PREFIX       key prefix (default " WATCH_DEFAULT_PREFIX ")\n"
+            "  --interval DURATION   refresh period, e.g. 250ms, 2s (default 500ms, at least 50ms)\n"
+            "  --once                print one frame without escape sequences and exit (1 if Redis is unreachable)\n"
+            "  -h, --help            this text\n");
+}
+
+static bool prefix_valid(const char *p) {
+    if (!*p || strlen(p) > 64) return false;
+    for (; *p; p++)
+        if (*p <= 0x20 || *p > 0x7e) return false;
+    return true;
+}
+
+int watch_parse_args(int argc, char **argv, struct watch_opts *o) {
+    static const struct option longopts[] = {
+        {"redis", required_argument, NULL, 'r'},    {"password-file", required_argument, NULL, 'p'},
+        {"prefix", required_argument, NULL, 'P'},   {"interval", required_argument, NULL, 'i'},
+        {"once", no_argument, NULL, 'o'},           {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    *o = (struct watch_opts){
+        .redis_url = WATCH_DEFAULT_URL,
+        .prefix = WATCH_DEFAULT_PREFIX,
+        .interval_ms = WATCH_DEFAULT_INTERVAL_MS,
+        .rows = 24,
+        .cols = 100,
+    };
+    optind = 0; /* main may have run getopt already: start afresh */
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': o->redis_url = optarg; break;
+        case 'p': o->password_file = optarg; break;
+        case 'P': o->prefix = optarg; break;
+        case 'o': o->once = true; break;
+        case 'h': usage(stdout); return 1;
+        case 'i':
+            if (config_parse_duration(optarg, &o->interval_ms) < 0 || o->interval_ms < MIN_INTERVAL_MS ||
+                o->interval_ms > 3600000) {
+                fprintf(stderr, "tickd watch: --interval expects a duration from 50ms to 1h, got '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tickd watch: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    if (!prefix_valid(o->prefix)) {
+        fprintf(stderr, "tickd watch: --prefix expects 1 to 64 printable characters without spaces\n");
+        return -1;
+    }
+    struct config_url u;
+    int db;
+    char err[600];
+    if (parse_redis_url(o->redis_url, &u, &db, err, sizeof err) < 0) {
+        fprintf(stderr, "tickd watch: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the password file: one line, a trailing newline is not part of it. 0, or -1 with a message. */
+static int read_password(const char *path, char *out, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "tickd watch: --password-file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    ssize_t n = read(fd, out, cap - 1);
+    close(fd);
+    if (n < 0 || (size_t)n == cap - 1) {
+        fprintf(stderr, "tickd watch: --password-file %s: %s\n", path, n < 0 ? strerror(errno) : "too long");
+        return -1;
+    }
+    out[n] = 0;
+    out[strcspn(out, "\r\n")] = 0;
+    if (!*out) {
+        fprintf(stderr, "tickd watch: --password-file %s is empty\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- reading Redis ---- */
+
+static int command_ok(redisContext *c, int argc, const char **argv, char *err, size_t errlen) {
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    if (!r) return conn_error(c, argv[0], err, errlen);
+    int rc = r->type == REDIS_REPLY_ERROR ? reply_error(r, argv[0], err, errlen) : 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+int watch_connect(const struct watch_opts *o, redisContext **out, char *err, size_t errlen) {
+    struct config_url u;
+    int db;
+    *out = NULL;
+    if (parse_redis_url(o->redis_url, &u, &db, err, errlen) < 0) return -1;
+    const struct timeval tv = {.tv_sec = TIMEOUT_MS / 1000, .tv_usec = (TIMEOUT_MS % 1000) * 1000};
+    redisContext *c = redisConnectWithTimeout(u.host, u.port, tv);
+    if (!c) {
+        snprintf(err, errlen, "redis: out of memory");
+        return -1;
+    }
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d", u.host, u.port);
+    if (c->err) goto fail_conn;
+    if (redisSetTimeout(c, tv) != REDIS_OK) goto fail_conn;
+
+    const char *password = o->password && *o->password ? o->password : u.has_password ? u.password : NULL;
+    if (password) {
+        /* AUTH user password (Redis 6 ACL) when the URL names a user, else AUTH password */
+        const char *auth[] = {"AUTH", u.user, password};
+        bool user = u.user[0] != 0;
+        if (command_ok(c, user ? 3 : 2, user ? auth : (const char *[]){"AUTH", password}, err, errlen) < 0)
+            goto fail;
+    }
+    if (db) {
+        char dbtext[16];
+        snprintf(dbtext, sizeof dbtext, "%d", db);
+        if (command_ok(c, 2, (const char *[]){"SELECT", dbtext}, err, errlen) < 0) goto fail;
+    }
+    *out = c;
+    return 0;
+
+fail_conn:
+    conn_error(c, where, err, errlen);
+fail:
+    redisFree(c);
+    return -1;
+}
+
+/* MATCH pattern for keys that start with prefix: glob characters in the prefix match only themselves. */
+static void match_pattern(char *out, size_t cap, const char *prefix, const char *rest) {
+    size_t n = 0;
+    for (const char *p = prefix; *p && n + 2 < cap; p++) {
+        if (strchr("*?[]\\", *p)) out[n++] = '\\';
+        out[n++] = *p;
+    }
+    snprintf(out + n, cap - n, "%s", rest);
+}
+
+static int scan_keys(redisContext *c, const char *pattern, struct keys *out, bool *truncated, char *err,
+                     size_t errlen) {
+    char cursor[32] = "0";
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        if (!r) return conn_error(c, "SCAN", err, errlen);
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            reply_error(r, "SCAN", err, errlen);
+            freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        const redisReply *ks = r->element[1];
+        for (size_t i = 0; i < ks->elements; i++) {
+            const redisReply *k = ks->element[i];
+            if (k->type != REDIS_REPLY_STRING) continue;
+            if (out->len >= MAX_INSTRUMENTS) {
+                *truncated = true;
+                break;
+            }
+            char *s = malloc(k->len + 1);
+            if (!s || !grow((void **)&out->v, &out->cap, out->len + 1, sizeof *out->v)) {
+                free(s);
+                freeReplyObject(r);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            memcpy(s, k->str, k->len);
+            s[k->len] = 0;
+            out->v[out->len++] = (struct key){s, k->len};
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0 && !*truncated);
+    return 0;
+}
+
+/* The value of field `name` in an HGETALL reply, sanitized into dst ("" when absent). */
+static void hash_field(const redisReply *h, const char *name, char *dst) {
+    dst[0] = 0;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *f = h->element[i], *v = h->element[i + 1];
+        if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING && strcmp(f->str, name) == 0) {
+            watch_sanitize(dst, WATCH_FIELD_MAX, v->str, v->len);
+            return;
+        }
+    }
+}
+
+static int64_t parse_us(const char *s) {
+    if (!(*s >= '0' && *s <= '9')) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    return errno || *end ? -1 : (int64_t)v;
+}
+
+/* name = the key after "<prefix>:quote:" or "<prefix>:bbo:"; h = its HGETALL reply. */
+typedef bool (*hash_take)(struct snapshot *s, const char *name, size_t len, const redisReply *h);
+
+static bool take_quote(struct snapshot *s, const char *name, size_t len, const redisReply *h) {
+    const char *colon = memchr(name, ':', len);
+    if (!colon) return true; /* not <venue>:<symbol>: not ours to show */
+    if (!grow((void **)&s->quotes, &s->quotes_cap, s->nquotes + 1, sizeof *s->quotes)) return false;
+    struct watch_quote *q = &s->quotes[s->nquotes++];
+    watch_sanitize(q->venue, sizeof q->venue, name, (size_t)(colon - name));
+    watch_sanitize(q->symbol, sizeof q->symbol, colon + 1, len - (size_t)(colon - name) - 1);
+    hash_field(h, "bid", q->bid);
+    hash_field(h, "ask", q->ask);
+    hash_field(h, "seq", q->seq);
+    char recv[WATCH_FIELD_MAX];
+    hash_field(h, "recv_ts", recv);
+    q->recv_us = parse_us(recv);
+    return true;
+}
+
+static bool take_bbo(struct snapshot *s, const char *name, size_t len, const redisReply *h) {
+    if (!grow((void **)&s->bbos, &s->bbos_cap, s->nbbos + 1, sizeof *s->bbos)) return false;
+    struct watch_bbo *b = &s->bbos[s->nbbos++];
+    watch_sanitize(b->symbol, sizeof b->symbol, name, len);
+    hash_field(h, "bid", b->bid);
+    hash_field(h, "bid_venue", b->bid_venue);
+    hash_field(h, "ask", b->ask);
+    hash_field(h, "ask_venue", b->ask_venue);
+    return true;
+}
+
+/* HGETALL of every key, PIPELINE_BATCH at a time; keys gone or of another type since the SCAN are skipped. */
+static int fetch_hashes(redisContext *c, const struct keys *k, size_t skip, hash_take take, struct snapshot *s,
+                        char *err, size_t errlen) {
+    for (size_t i = 0; i < k->len; i += PIPELINE_BATCH) {
+        size_t end = i + PIPELINE_BATCH < k->len ? i + PIPELINE_BATCH : k->len;
+        for (size_t j = i; j < end; j++) {
+            const char *argv[] = {"HGETALL", k->v[j].s};
+            const size_t argvlen[] = {7, k->v[j].len};
+            if (redisAppendCommandArgv(c, 2, argv, argvlen) != REDIS_OK) return conn_error(c, "HGETALL", err, errlen);
+        }
+        for (size_t j = i; j < end; j++) {
+            redisReply *r;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) return conn_error(c, "HGETALL", err, errlen);
+            bool ok = true;
+            if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && k->v[j].len >= skip)
+                ok = take(s, k->v[j].s + skip, k->v[j].len - skip, r);
+            freeReplyObject(r);
+            if (!ok) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Reads "<prefix><kind>*" keys into s through take. */
+static int read_kind(redisContext *c, const char *prefix, const char *kind, hash_take take, struct snapshot *s,
+                     char *err, size_t errlen) {
+    char pattern[160], base[96];
+    snprintf(base, sizeof base, "%s%s", prefix, kind);
+    match_pattern(pattern, sizeof pattern, prefix, kind);
+    strncat(pattern, "*", sizeof pattern - strlen(pattern) - 1);
+    struct keys k = {0};
+    int rc = scan_keys(c, pattern, &k, &s->truncated, err, errlen);
+    if (rc == 0) rc = fetch_hashes(c, &k, strlen(base), take, s, err, errlen);
+    keys_free(&k);
+    return rc;
+}
+
+static int quote_cmp(const void *a, const void *b) {
+    const struct watch_quote *x = a, *y = b;
+    int c = strcmp(x->symbol, y->symbol);
+    return c ? c : strcmp(x->venue, y->venue);
+}
+
+static int bbo_cmp(const void *a, const void *b) {
+    return strcmp(((const struct watch_bbo *)a)->symbol, ((const struct watch_bbo *)b)->symbol);
+}
+
+/* Sorts, and drops the duplicates SCAN may return. */
+static void snapshot_sort(struct snapshot *s) {
+    if (s->nquotes) qsort(s->quotes, s->nquotes, sizeof *s->quotes, quote_cmp);
+    if (s->nbbos) qsort(s->bbos, s->nbbos, sizeof *s->bbos, bbo_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < s->nquotes; i++)
+        if (n == 0 || quote_cmp(&s->quotes[n - 1], &s->quotes[i]) != 0) s->quotes[n++] = s->quotes[i];
+    s->nquotes = n;
+}
+
+static void snapshot_free(struct snapshot *s) {
+    free(s->quotes);
+    free(s->bbos);
+}
+
+/* ---- drawing ---- */
+
+/* One line of at most cols characters, trailing blanks dropped. */
+static void __attribute__((format(printf, 3, 4))) emit(FILE *out, int cols, const char *fmt, ...) {
+    char line[LINE_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    if (cols > 0 && len > (size_t)cols) len = (size_t)cols;
+    while (len > 0 && line[len - 1] == ' ') len--;
+    fprintf(out, "%.*s\n", (int)len, line);
+}
+
+static int64_t frame_now(const struct watch_opts *o) { return o->now_us ? o->now_us : wall_us(); }
+
+static void header(const struct watch_opts *o, FILE *out, int64_t now, const char *counts) {
+    char url[512], when[16] = "";
+    time_t t = (time_t)(now / 1000000);
+    struct tm tm;
+    if (localtime_r(&t, &tm)) strftime(when, sizeof when, "%H:%M:%S", &tm);
+    log_redact_url(o->redis_url, url, sizeof url);
+    emit(out, o->cols, "tickd watch  %s%s prefix=%s  %s", counts, url, o->prefix, when);
+}
+
+void watch_render_error(const struct watch_opts *o, FILE *out, const char *reason) {
+    header(o, out, frame_now(o), "");
+    if (o->rows > 1) emit(out, o->cols, "%s -- retrying every %llums", reason, (unsigned long long)o->interval_ms);
+}
+
+static void fmt_age(char *out, size_t cap, int64_t recv_us, int64_t now) {
+    if (recv_us < 0) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    long long ms = now > recv_us ? (long long)((now - recv_us) / 1000) : 0;
+    if (ms < 1000) snprintf(out, cap, "%lldms", ms);
+    else if (ms < 60000) snprintf(out, cap, "%lld.%llds", ms / 1000, ms % 1000 / 100);
+    else if (ms < 3600000) snprintf(out, cap, "%lldm", ms / 60000);
+    else if (ms < 86400000) snprintf(out, cap, "%lldh", ms / 3600000);
+    else snprintf(out, cap, "%lldd", ms / 86400000);
+}
+
+/* Instruments whose seq or recv_ts changed since the previous frame (both lists sorted). */
+static size_t count_changed(const struct watch_view *v, const struct snapshot *s) {
+    size_t changed = 0, j = 0;
+    for (size_t i = 0; i < s->nquotes; i++) {
+        const struct watch_quote *q = &s->quotes[i];
+        while (j < v->nprev && quote_cmp(&v->prev[j], q) < 0) j++;
+        bool same = j < v->nprev && quote_cmp(&v->prev[j], q) == 0 && strcmp(v->prev[j].seq, q->seq) == 0 &&
+                    v->prev[j].recv_us == q->recv_us;
+        if (!same) changed++;
+    }
+    return changed;
+}
+
+/* Remembers this frame's quotes (takes them from s) for the next frame's updates/s. */
+static void view_remember(struct watch_view *v, struct snapshot *s, int64_t now) {
+    free(v->prev);
+    v->prev = s->quotes;
+    v->nprev = s->nquotes;
+    v->prev_us = now;
+    s->quotes = NULL;
+    s->nquotes = s->quotes_cap = 0;
+}
+
+struct widths {
+    int symbol, venue, bid, ask, best_bid;
+};
+
+static int max_int(int a, size_t b) { return (size_t)a > b ? a : (int)b; }
+
+static void column_widths(const struct snapshot *s, struct widths *w) {
+    *w = (struct widths){.symbol = 6, .venue = 5, .bid = 3, .ask = 3, .best_bid = 8};
+    for (size_t i = 0; i < s->nquotes; i++) {
+        const struct watch_quote *q = &s->quotes[i];
+        w->symbol = max_int(w->symbol, strlen(q->symbol));
+        w->venue = max_int(w->venue, strlen(q->venue));
+        w->bid = max_int(w->bid, strlen(q->bid));
+        w->ask = max_int(w->ask, strlen(q->ask));
+    }
+    for (size_t i = 0; i < s->nbbos; i++)
+        w->best_bid = max_int(w->best_bid, strlen(s->bbos[i].bid) + 1 + strlen(s->bbos[i].bid_venue));
+}
+
+static void render_table(const struct watch_opts *o, const struct snapshot *s, const char *rate, FILE *out,
+                         int64_t now) {
+    char counts[96];
+    snprintf(counts, sizeof counts, "%zu%s instruments  %s updates/s  ", s->nquotes, s->truncated ? "+" : "", rate);
+    header(o, out, now, counts);
+    int room = o->rows - 2; /* below the header and the column titles */
+    if (room < 1) return;
+    if (s->nquotes == 0) {
+        emit(out, o->cols, "no quotes under %s:quote:* yet", o->prefix);
+        return;
+    }
+    struct widths w;
+    column_widths(s, &w);
+    emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %-*s %s", w.symbol, "SYMBOL", w.venue, "VENUE", w.bid, "BID", w.ask,
+         "ASK", "AGE", w.best_bid, "BEST BID", "BEST ASK");
+    size_t shown = s->nquotes <= (size_t)room ? s->nquotes : (size_t)room - 1;
+    for (size_t i = 0; i < shown; i++) {
+        const struct watch_quote *q = &s->quotes[i];
+        bool first = i == 0 || strcmp(s->quotes[i - 1].symbol, q->symbol) != 0;
+        const struct watch_bbo *b = NULL;
+        if (first && s->nbbos) {
+            struct watch_bbo key;
+            memcpy(key.symbol, q->symbol, sizeof key.symbol);
+            b = bsearch(&key, s->bbos, s->nbbos, sizeof *s->bbos, bbo_cmp);
+        }
+        char age[32], best_bid[2 * WATCH_FIELD_MAX] = "", best_ask[2 * WATCH_FIELD_MAX] = "";
+        fmt_age(age, sizeof age, q->recv_us, now);
+        if (b) {
+            snprintf(best_bid, sizeof best_bid, "%s %s", b->bid, b->bid_venue);
+            snprintf(best_ask, sizeof best_ask, "%s %s", b->ask, b->ask_venue);
+        }
+        emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %-*s %s", w.symbol, first ? q->symbol : "", w.venue, q->venue,
+             w.bid, q->bid, w.ask, q->ask, age, w.best_bid, best_bid, best_ask);
+    }
+    if (shown < s->nquotes)
+        emit(out, o->cols, "... and %zu more", s->nquotes - shown);
+}
+
+int watch_render_frame(redisContext *c, const struct watch_opts *o, struct watch_view *v, FILE *out, char *err,
+                       size_t errlen) {
+    struct snapshot s = {0};
+    int rc = read_kind(c, o->prefix, ":quote:", take_quote, &s, err, errlen);
+    if (rc == 0) rc = read_kind(c, o->prefix, ":bbo:", take_bbo, &s, err, errlen);
+    if (rc == 0) {
+        int64_t now = frame_now(o);
+        snapshot_sort(&s);
+        char rate[24] = "-";
+        if (v->prev_us && now > v->prev_us)
+            snprintf(rate, sizeof rate, "%llu",
+                     (unsigned long long)(count_changed(v, &s) * 1000000 / (uint64_t)(now - v->prev_us)));
+        render_table(o, &s, rate, out, now);
+        view_remember(v, &s, now);
+    }
+    snapshot_free(&s);
+    return rc;
+}
+
+struct watch_view *watch_view_new(void) { return calloc(1, sizeof(struct watch_view)); }
+
+void watch_view_free(struct watch_view *v) {
+    if (!v) return;
+    free(v->prev);
+    free(v);
+}
+
+/* ---- the command ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_winch(int sig) { (void)sig; /* only interrupts the sleep: the next frame reads the new size */ }
+
+static void install_signals(void) {
+    struct sigaction sa = {0};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop; /* no SA_RESTART: the sleep between frames ends at once */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
+    sa.sa_handler = on_winch;
+    sigaction(SIGWINCH, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* hiredis writes with write(); a dropped connection is an error, not a signal */
+}
+
+static void screen_size(int *rows, int *cols) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+        *rows = ws.ws_row;
+        *cols = ws.ws_col;
+    } else {
+        *rows = 24;
+        *cols = 100;
+    }
+}
+
+static void write_all(const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Draws a frame in place: home, each line cleared to its end, then the rest of the screen; one write. */
+static void draw(const char *frame, size_t len, bool tty) {
+    if (!tty) { /* a pipe or a file: frames one after another */
+        write_all(frame, len);
+        write_all("\n", 1);
+        return;
+    }
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    if (!f) return;
+    fputs("\x1b[H", f);
+    for (size_t i = 0; i < len; i++) {
+        if (frame[i] == '\n') fputs("\x1b[K", f);
+        fputc(frame[i], f);
+    }
+    fputs("\x1b[J", f);
+    if (fclose(f) == 0) write_all(buf, blen);
+    free(buf);
+}
+
+static void sleep_ms(uint64_t ms) {
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+}
+
+static int run_once(const struct watch_opts *o, struct watch_view *v) {
+    char err[256];
+    redisContext *c = NULL;
+    int rc = watch_connect(o, &c, err, sizeof err);
+    if (rc == 0) rc = watch_render_frame(c, o, v, stdout, err, sizeof err);
+    if (c) redisFree(c);
+    if (rc < 0) fprintf(stderr, "tickd watch: %s\n", err);
+    return rc < 0 ? 1 : 0;
+}
+
+static int run_live(struct watch_opts *o, struct watch_view *v) {
+    bool tty = isatty(STDOUT_FILENO);
+    redisContext *c = NULL;
+    install_signals();
+    if (tty) write_all("\x1b[?25l\x1b[2J", 10); /* hide the cursor, clear once */
+    while (!stop_requested) {
+        char err[256] = "", *frame = NULL;
+        size_t len = 0;
+        screen_size(&o->rows, &o->cols);
+        FILE *f = open_memstream(&frame, &len);
+        if (!f) break;
+        if (!c && watch_connect(o, &c, err, sizeof err) < 0) c = NULL;
+        if (c && watch_render_frame(c, o, v, f, err, sizeof err) < 0) {
+            redisFree(c); /* reconnect on the next frame */
+            c = NULL;
+        }
+        if (!c) watch_render_error(o, f, err);
+        if (fclose(f) == 0 && !stop_requested) draw(frame, len, tty);
+        free(frame);
+        if (!stop_requested) sleep_ms(o->interval_ms);
+    }
+    if (c) redisFree(c);
+    if (tty) write_all("\x1b[?25h", 6); /* the cursor back; the last frame stays on screen */
+    return 0;
+}
+
+int watch_main(int argc, char **argv) {
+    struct watch_opts o;
+    int rc = watch_parse_args(argc, argv, &o);
+    if (rc != 0) return rc > 0 ? 0 : 64;
+    char password[PASSWORD_MAX];
+    if (o.password_file) {
+        if (read_password(o.password_file, password, sizeof password) < 0) return 64;
+        o.password = password;
+    }
+    struct watch_view *v = watch_view_new();
+    if (!v) return 1;
+    if (o.once) screen_size(&o.rows, &o.cols);
+    rc = o.once ? run_once(&o, v) : run_live(&o, v);
+    watch_view_free(v);
+    explicit_bzero(password, sizeof password);
+    return rc;
+}
