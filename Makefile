@@ -93,8 +93,7 @@ test: deps
 
 # README's test command: the suite, then the suite again under ASan+UBSan.
 check: deps
-	@$(MAKE) --no-print-directory test
-	@$(MAKE) --no-print-directory test SANITIZE=1
+	@scripts/check.sh
 
 # Unit tests only, no servers.
 unit: all
