@@ -58,7 +58,10 @@ int amqp_sink_put(struct amqp_sink *s, const struct tick *t);
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 
 /* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close
- * the connection and end. cb runs on the loop once the thread is joined and everything is freed. */
+ * the connection and end. cb runs on the loop once the thread is joined and everything is freed; put must not
+ * be called after close. The wait can exceed the deadline by one connect attempt (connect_timeout_ms), and
+ * without limit if rabbitmq-c is stuck in a publish to a broker that stopped reading (its send waits in
+ * poll() with no timeout; the ingest loop is never affected, only the end of the close). */
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
 
 #endif

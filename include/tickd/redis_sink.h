@@ -15,8 +15,9 @@
  * away the latest tick of every instrument waits and is written on reconnect.
  *
  * hiredis 0.14 has no timeouts: a watchdog timer drops a connection whose handshake takes longer than
- * connect_timeout_ms, or that answers nothing for reply_timeout_ms while writes are outstanding; then it
- * reconnects after a backoff with full jitter. The process must ignore SIGPIPE (hiredis uses write()). */
+ * connect_timeout_ms, or that answers nothing for reply_timeout_ms while writes (or the PING it sends when
+ * idle) are outstanding; then it reconnects after a backoff with full jitter. Put and close must not be
+ * called after close. The process must ignore SIGPIPE (hiredis uses write()). */
 #ifndef TICKD_REDIS_SINK_H
 #define TICKD_REDIS_SINK_H
 

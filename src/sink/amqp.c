@@ -49,7 +49,8 @@ struct amqp_sink {
 
     /* thread-only */
     amqp_connection_state_t conn;
-    uint64_t next_tag, backoff_ms;
+    uint64_t next_tag;
+    struct sink_backoff backoff;
     uint64_t failed_attempts; /* since the last connection */
     bool blocked_local;
 
@@ -162,7 +163,7 @@ static int connect_broker(struct amqp_sink *s) {
         if ((why = reply_error(amqp_get_rpc_reply(s->conn)))) goto fail;
     }
     s->next_tag = 1;
-    s->backoff_ms = 0;
+    sink_backoff_reset(&s->backoff);
     atomic_store(&s->connected, true);
     log_info(COMPONENT, "connected", "broker=%s exchange=%s confirms=%s attempts=%" PRIu64, s->host_port,
              s->exchange, s->cfg.no_confirm ? "off" : "on", s->failed_attempts + 1);
@@ -179,11 +180,8 @@ fail:
     return -ECONNREFUSED;
 }
 
-static void backoff(struct amqp_sink *s) {
-    uint64_t cap = s->backoff_ms ? s->backoff_ms : s->cfg.backoff_min_ms;
-    uint64_t delay = s->cfg.backoff_min_ms + (uint64_t)rand() % (cap - s->cfg.backoff_min_ms + 1);
-    s->backoff_ms = cap * 2 > s->cfg.backoff_max_ms ? s->cfg.backoff_max_ms : cap * 2;
-    uint64_t end = mono_ms() + delay;
+static void wait_backoff(struct amqp_sink *s) {
+    uint64_t end = mono_ms() + sink_backoff_next(&s->backoff);
     for (uint64_t now; !atomic_load(&s->stopping) && (now = mono_ms()) < end;) nap(s, end - now);
 }
 
@@ -309,7 +307,7 @@ static void *publisher_main(void *arg) {
         if (stop_reached(s, deadline)) break;
         if (!s->conn) {
             if (connect_broker(s) < 0) {
-                backoff(s);
+                wait_backoff(s);
                 continue;
             }
             if (was_connected) atomic_fetch_add(&s->reconnects, 1);
@@ -325,7 +323,7 @@ static void *publisher_main(void *arg) {
             log_warn(COMPONENT, "connection lost", "broker=%s error=%s", s->host_port, amqp_error_string2(rc));
             disconnect(s);
             s->failed_attempts = 1; /* the loss was the warning of this outage */
-            backoff(s);
+            wait_backoff(s);
         }
     }
     struct conflate_stats st;
@@ -407,9 +405,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     s->cfg.max_inflight = or_default(cfg->max_inflight, 4096);
     s->cfg.heartbeat_s = or_default(cfg->heartbeat_s, 10);
     s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 5000);
-    s->cfg.backoff_min_ms = or_default(cfg->backoff_min_ms, 200);
-    s->cfg.backoff_max_ms = or_default(cfg->backoff_max_ms, 5000);
-    if (s->cfg.backoff_max_ms < s->cfg.backoff_min_ms) s->cfg.backoff_max_ms = s->cfg.backoff_min_ms;
+    sink_backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 200), or_default(cfg->backoff_max_ms, 5000));
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
     if (parse_url(s, cfg) < 0) {

@@ -71,7 +71,6 @@ struct entry {
     } v;
     bool dirty, queued, inflight;
     struct entry *queue_next;
-    struct redis_sink *sink;
 };
 
 struct redis_sink {
@@ -87,7 +86,8 @@ struct redis_sink {
     enum conn_state state;
     char sha[48];
     bool script_loading;
-    uint64_t conn_started_ms, last_progress_ms, backoff_ms;
+    uint64_t conn_started_ms, last_progress_ms;
+    struct sink_backoff backoff;
     uint64_t failed_attempts; /* since the last time it was ready */
     unsigned outstanding; /* replies hiredis still owes us */
     bool was_ready;
@@ -243,10 +243,7 @@ static void on_retry(uv_timer_t *h) {
 
 static void schedule_retry(struct redis_sink *s) {
     if (s->finished) return;
-    uint64_t cap = s->backoff_ms ? s->backoff_ms : s->cfg.backoff_min_ms;
-    uint64_t delay = s->cfg.backoff_min_ms + (uint64_t)rand() % (cap - s->cfg.backoff_min_ms + 1);
-    s->backoff_ms = cap * 2 > s->cfg.backoff_max_ms ? s->cfg.backoff_max_ms : cap * 2;
-    uv_timer_start(&s->retry_timer, on_retry, delay, 0);
+    uv_timer_start(&s->retry_timer, on_retry, sink_backoff_next(&s->backoff), 0);
 }
 
 /* The context is gone (freed by hiredis or by us): forget it and try again later. */
@@ -289,7 +286,8 @@ static void on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata) {
     note_reply(s);
     if (s->ac != ac || !reply) return;
     if (reply->type == REDIS_REPLY_ERROR) {
-        log_error(COMPONENT, "handshake failed", "step=%s error=%s", step, reply->str);
+        if (s->failed_attempts == 0) log_error(COMPONENT, "handshake failed", "step=%s error=%s", step, reply->str);
+        else log_debug(COMPONENT, "handshake failed", "step=%s error=%s", step, reply->str);
         drop_connection(s, step);
     }
 }
@@ -310,7 +308,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata) {
     memcpy(s->sha, reply->str, (size_t)reply->len + 1);
     if (s->state == CONN_HANDSHAKE) {
         s->state = CONN_READY;
-        s->backoff_ms = 0;
+        sink_backoff_reset(&s->backoff);
         if (s->was_ready) {
             /* Redis may have restarted empty: write every instrument's latest again (the compare makes
              * this a no-op where it did not). */
@@ -372,6 +370,13 @@ static void connect_now(struct redis_sink *s) {
     if (send_handshake(s) < 0) drop_connection(s, "handshake not queued");
 }
 
+static void send_ping(struct redis_sink *s) {
+    const char *argv[] = {"PING"};
+    if (redisAsyncCommandArgv(s->ac, on_handshake_reply, "ping", 1, argv, NULL) != REDIS_OK) return;
+    s->outstanding++;
+    s->last_progress_ms = uv_now(s->loop);
+}
+
 /* hiredis 0.14 has no timeouts of its own: this timer is them. */
 static void on_watchdog(uv_timer_t *h) {
     struct redis_sink *s = h->data;
@@ -380,6 +385,8 @@ static void on_watchdog(uv_timer_t *h) {
         drop_connection(s, "connect timeout");
     else if (s->ac && s->outstanding && now - s->last_progress_ms > s->cfg.reply_timeout_ms)
         drop_connection(s, "reply timeout");
+    else if (s->state == CONN_READY && !s->outstanding && now - s->last_progress_ms > s->cfg.reply_timeout_ms)
+        send_ping(s); /* idle: a PING, so a half-open connection is noticed before the next write needs it */
     maybe_finish_close(s);
 }
 
@@ -414,9 +421,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
     s->cfg.url = s->cfg.password = s->cfg.prefix = NULL; /* not kept: copied below */
     s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 2000);
     s->cfg.reply_timeout_ms = or_default(cfg->reply_timeout_ms, 3000);
-    s->cfg.backoff_min_ms = or_default(cfg->backoff_min_ms, 100);
-    s->cfg.backoff_max_ms = or_default(cfg->backoff_max_ms, 5000);
-    if (s->cfg.backoff_max_ms < s->cfg.backoff_min_ms) s->cfg.backoff_max_ms = s->cfg.backoff_min_ms;
+    sink_backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 100), or_default(cfg->backoff_max_ms, 5000));
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     s->cfg.max_instruments = or_default(cfg->max_instruments, 100000);
     const char *prefix = cfg->prefix && cfg->prefix[0] ? cfg->prefix : "tickd";
@@ -463,7 +468,6 @@ static struct entry *entry_for(struct redis_sink *s, const char *venue, const ch
     struct entry *e = (struct entry *)instr_map_find(&s->entries, venue, symbol);
     if (e) return e;
     if (s->entries.count >= s->cfg.max_instruments || !(e = calloc(1, sizeof *e))) return NULL;
-    e->sink = s;
     instr_map_insert(&s->entries, &e->node, venue, symbol);
     return e;
 }

@@ -1,9 +1,11 @@
-/* tick_json.c -- what both sinks share: tick validation and the JSON body. See sink.h. */
+/* tick_json.c -- what both sinks share: tick validation, the JSON body, the reconnect backoff. See sink.h. */
 #include "tickd/sink.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool field_ok(const char *s, size_t size, const char *allowed, bool may_be_empty) {
     const char *end = memchr(s, '\0', size);
@@ -52,4 +54,21 @@ int sink_tick_json(const struct tick *t, char *out, size_t outlen) {
                      t->venue, t->symbol, t->bid, t->bid_qty, t->ask, t->ask_qty, last, t->event_us, seq,
                      t->recv_us, t->sent_us, sink_origin_name(t->origin));
     return n < 0 || (size_t)n >= outlen ? -1 : n;
+}
+
+void sink_backoff_init(struct sink_backoff *b, uint64_t min_ms, uint64_t max_ms) {
+    b->min_ms = min_ms;
+    b->max_ms = max_ms < min_ms ? min_ms : max_ms;
+    b->cap_ms = min_ms;
+    b->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)b;
+}
+
+uint64_t sink_backoff_next(struct sink_backoff *b) {
+    uint64_t delay = b->min_ms + (uint64_t)rand_r(&b->seed) % (b->cap_ms - b->min_ms + 1);
+    b->cap_ms = b->cap_ms * 2 > b->max_ms ? b->max_ms : b->cap_ms * 2;
+    return delay;
+}
+
+void sink_backoff_reset(struct sink_backoff *b) {
+    b->cap_ms = b->min_ms;
 }

@@ -62,7 +62,7 @@ static struct tick mk(const char *venue, const char *symbol, uint64_t seq) {
     snprintf(t.bid, sizeof t.bid, "%" PRIu64 ".10", seq);
     snprintf(t.bid_qty, sizeof t.bid_qty, "0.000%" PRIu64, seq);
     snprintf(t.ask, sizeof t.ask, "%" PRIu64 ".2000", seq + 1);
-    snprintf(t.ask_qty, sizeof t.ask_qty, "1e-8");
+    snprintf(t.ask_qty, sizeof t.ask_qty, "0.00000001");
     snprintf(t.last, sizeof t.last, "%" PRIu64 ".15", seq);
     return t;
 }
@@ -377,6 +377,59 @@ static void test_broker_outage(void) {
     consumer_close(c, true);
 }
 
+/* rabbitmqctl against the test node (servers.sh knows its environment). */
+static int rabbitmqctl(const char *args) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'source %s && _load_state && _rabbit_env && "
+             "/usr/lib/rabbitmq/bin/rabbitmqctl -q -n \"$RABBITMQ_NODENAME\" %s' >/dev/null 2>&1",
+             servers_sh, args);
+    return system(cmd);
+}
+
+/* A memory alarm makes the broker send connection.blocked: the sink stops publishing and buffers (depth stays
+ * at most the number of instruments), put never blocks; once unblocked, the latest of every instrument
+ * arrives. */
+static void test_connection_blocked(void) {
+    need_amqp();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset");
+    consumer_close(consumer_open(false), false);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(wait_settled(s, 10000));
+    uint64_t r = 0;
+    put_round(s, ++r);
+    TT_ASSERT(wait_settled(s, 10000));
+    if (rabbitmqctl("set_vm_memory_high_watermark 0.000001") != 0) TT_SKIP("rabbitmqctl failed");
+    bool saw_blocked = false;
+    uint64_t max_depth = 0, max_put_ms = 0, t0 = now_ms();
+    while (now_ms() - t0 < 3000) {
+        uint64_t p0 = now_ms();
+        put_round(s, ++r);
+        if (now_ms() - p0 > max_put_ms) max_put_ms = now_ms() - p0;
+        struct amqp_sink_stats st;
+        amqp_sink_stats(s, &st);
+        saw_blocked |= st.blocked;
+        if (st.depth > max_depth) max_depth = st.depth;
+        sleep_ms(5);
+    }
+    int rc = rabbitmqctl("set_vm_memory_high_watermark 0.4");
+    TT_ASSERT_INT(rc, 0);
+    TT_ASSERT(wait_settled(s, 30000));
+    fprintf(stderr, "    blocked: seen=%d max_depth=%" PRIu64 " slowest put round=%" PRIu64 " ms\n", saw_blocked,
+            max_depth, max_put_ms);
+    TT_ASSERT(saw_blocked);
+    TT_ASSERT(max_depth <= STREAM_INSTR);
+    close_sink(&loop, s);
+    amqp_connection_state_t c = consumer_open(true);
+    static struct seen tab[MAX_INSTR];
+    size_t n = 0;
+    drain(c, tab, &n, 1000);
+    check_final(tab, n, r, false);
+    consumer_close(c, true);
+}
+
 static void test_unreachable_broker_close_bounded(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -402,10 +455,10 @@ int main(void) {
     static char sh[600];
     snprintf(sh, sizeof sh, "%s/tests/lib/servers.sh", root ? root : ".");
     servers_sh = sh;
-    srand((unsigned)getpid());
     TT_RUN(test_unreachable_broker_close_bounded);
     TT_RUN(test_message_format);
     TT_RUN(test_stream_increasing_and_last);
+    TT_RUN(test_connection_blocked);
     TT_RUN(test_broker_outage);
     return tt_finish();
 }

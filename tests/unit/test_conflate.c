@@ -120,7 +120,7 @@ struct shared {
 
 static void *producer(void *arg) {
     struct shared *sh = arg;
-    char name[8];
+    char name[16];
     for (uint64_t r = 1; r <= THREADS_ROUNDS; r++)
         for (int i = 0; i < THREADS_INSTR; i++) {
             snprintf(name, sizeof name, "S%d", i);

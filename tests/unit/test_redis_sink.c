@@ -63,7 +63,7 @@ static struct tick mk(const char *venue, const char *symbol, uint64_t seq) {
     snprintf(t.bid, sizeof t.bid, "%" PRIu64 ".10", seq);
     snprintf(t.bid_qty, sizeof t.bid_qty, "0.000%" PRIu64, seq);
     snprintf(t.ask, sizeof t.ask, "%" PRIu64 ".2000", seq + 1);
-    snprintf(t.ask_qty, sizeof t.ask_qty, "1e-8");
+    snprintf(t.ask_qty, sizeof t.ask_qty, "0.00000001");
     snprintf(t.last, sizeof t.last, "%" PRIu64 ".15", seq);
     return t;
 }
@@ -165,13 +165,15 @@ static void test_writes_land_exact(void) {
     TT_ASSERT_STR(hget(c, key, "bid"), "41.10");
     TT_ASSERT_STR(hget(c, key, "bid_qty"), "0.00041");
     TT_ASSERT_STR(hget(c, key, "ask"), "42.2000");
-    TT_ASSERT_STR(hget(c, key, "ask_qty"), "1e-8");
+    TT_ASSERT_STR(hget(c, key, "ask_qty"), "0.00000001");
     TT_ASSERT_STR(hget(c, key, "last"), "41.15");
     TT_ASSERT_STR(hget(c, key, "seq"), "41");
     TT_ASSERT_STR(hget(c, key, "ts"), "1700000000000041");
     TT_ASSERT_STR(hget(c, key, "recv_ts"), "1700000000000141");
     TT_ASSERT_STR(hget(c, key, "origin"), "stream");
-    TT_ASSERT_STR(hget(c, key, "order"), "00000000000000000041-01700000000000000141-1");
+    char order[MERGE_KEY_TEXT_LEN];
+    merge_key_format(&(struct merge_key){.pos = 41, .time_us = 1700000000000141, .rank = 1}, order);
+    TT_ASSERT_STR(hget(c, key, "order"), order);
     snprintf(key, sizeof key, "%s:quote:kraken:ETH-USD", prefix);
     TT_ASSERT_STR(hget(c, key, "seq"), "");
     TT_ASSERT_STR(hget(c, key, "last"), "");
@@ -203,6 +205,7 @@ static void test_cas_never_backwards(void) {
     snprintf(key, sizeof key, "%s:quote:binance:BTC-USDT", prefix);
 
     struct tick t10 = mk("binance", "BTC-USDT", 10), t9 = mk("binance", "BTC-USDT", 9);
+    t9.recv_us -= 100; /* the replica got 9 well before this host got 10 */
     TT_ASSERT_INT(via_merge(s1, m1, &t10), 0);
     TT_ASSERT(run_until(&loop, settled, s1, 5000));
     TT_ASSERT_INT(via_merge(s2, m2, &t9), 0); /* the replica is behind */
@@ -213,7 +216,8 @@ static void test_cas_never_backwards(void) {
     TT_ASSERT_INT(st.writes, 0);
     TT_ASSERT_STR(hget(c, key, "seq"), "10");
 
-    /* The replica's REST answer, its request sent before the stream tick 10 was received: refused. */
+    /* The replica's REST answer, its request sent before the stream tick 10 was received: the replica's merge
+     * takes it (it only knows tick 9), Redis refuses it. */
     struct tick rest = mk("binance", "BTC-USDT", 0);
     rest.origin = TICK_ORIGIN_REST;
     rest.has_seq = false;
@@ -460,8 +464,8 @@ static void test_throughput(void) {
     finish_loop(&loop);
 }
 
-/* A Redis that accepts but never answers (SIGSTOP): the reply timeout notices, and once it answers again the
- * pending ticks land. Also: the first connect to a dead port fails over and over without harm. */
+/* A Redis that accepts but never answers (SIGSTOP): noticed when idle (PING) and with a write outstanding (the
+ * reply timeout); once it answers again the pending tick lands. */
 static void test_hung_redis_detected(void) {
     need_redis();
     const char *dir = getenv("TICKD_TEST_SERVERS_DIR");
@@ -477,14 +481,18 @@ static void test_hung_redis_detected(void) {
     struct redis_sink *s = open_sink(&loop, 0);
     TT_ASSERT(run_until(&loop, settled, s, 5000));
     kill(pid, SIGSTOP);
+    bool never = false;
+    run_until(&loop, flag_set, &never, 2500); /* idle: the watchdog's PING goes unanswered */
+    struct redis_sink_stats idle;
+    redis_sink_stats(s, &idle);
     struct tick t = mk("okx", "HUNG-USDT", 5);
     put(s, &t);
     uv_run(&loop, UV_RUN_NOWAIT);
-    bool never = false;
     run_until(&loop, flag_set, &never, 2500); /* > reply_timeout_ms (800) */
     struct redis_sink_stats st;
     redis_sink_stats(s, &st);
     kill(pid, SIGCONT);
+    TT_ASSERT(!idle.ready);
     TT_ASSERT(!st.ready);
     TT_ASSERT_INT(st.pending, 1);
     TT_ASSERT(run_until(&loop, settled, s, 10000));
@@ -520,6 +528,43 @@ static void test_select_db_from_url(void) {
     finish_loop(&loop);
 }
 
+static bool ready_or_refused(void *arg) {
+    struct redis_sink_stats st;
+    redis_sink_stats(arg, &st);
+    return st.ready;
+}
+
+/* AUTH with the password the caller read from password_file; a wrong one never gets ready. The server's
+ * password is removed again before anything is asserted, so a failure here cannot break the next tests. */
+static void test_auth_password(void) {
+    need_redis();
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "CONFIG SET requirepass %s", "s3cret-pw"));
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink_config cfg = {.url = redis_url, .prefix = prefix, .password = "s3cret-pw"};
+    struct redis_sink *good = NULL, *bad = NULL;
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &good), 0);
+    cfg.password = "wrong";
+    cfg.backoff_min_ms = 200;
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &bad), 0);
+    struct tick t = mk("okx", "AUTH-USDT", 8);
+    put(good, &t);
+    bool good_ok = run_until(&loop, settled, good, 5000);
+    bool bad_ready = run_until(&loop, ready_or_refused, bad, 1000);
+    freeReplyObject(redisCommand(c, "AUTH %s", "s3cret-pw"));
+    freeReplyObject(redisCommand(c, "CONFIG SET requirepass %s", ""));
+    TT_ASSERT(good_ok);
+    TT_ASSERT(!bad_ready);
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:okx:AUTH-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "seq"), "8");
+    redisFree(c);
+    close_sink(&loop, good);
+    close_sink(&loop, bad);
+    finish_loop(&loop);
+}
+
 static void test_bad_config_refused(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -544,7 +589,6 @@ int main(void) {
     static char sh[600];
     snprintf(sh, sizeof sh, "%s/tests/lib/servers.sh", root ? root : ".");
     servers_sh = sh;
-    srand((unsigned)getpid());
     TT_RUN(test_bad_config_refused);
     TT_RUN(test_writes_land_exact);
     TT_RUN(test_cas_never_backwards);
@@ -552,6 +596,7 @@ int main(void) {
     TT_RUN(test_history_maxlen);
     TT_RUN(test_hostile_symbols_refused);
     TT_RUN(test_select_db_from_url);
+    TT_RUN(test_auth_password);
     TT_RUN(test_throughput);
     TT_RUN(test_hung_redis_detected);
     TT_RUN(test_outage_final_state_exact);
