@@ -28,6 +28,35 @@ enum venue_msg venue_parse_answer(const struct venue_request *req, int http_stat
                                   const char *detail_key, venue_json_fn *fn, const struct venue_symbols *s,
                                   struct venue_out *out);
 
+/* A scope in which jansson allocates from a per-thread arena rewound at its end (json_arena.c). Every json_t
+ * made inside must be released inside, on the same thread. Scopes nest. */
+void venue_arena_begin(void);
+void venue_arena_end(void);
+
+/* The members of a flat frame (json_flat.c): an object of plain strings and unsigned integers, with at most one
+ * level of nested such objects. venue_flat_parse returns 0, or -1 for any text outside that strict subset of
+ * JSON, which the caller then parses with jansson: the flat reader accelerates, it never decides alone. */
+#define VENUE_FLAT_MAX 32
+enum venue_flat_type { VENUE_FLAT_STRING, VENUE_FLAT_UINT, VENUE_FLAT_OBJECT };
+struct venue_flat_member {
+    const char *key;
+    size_t key_len;
+    int parent; /* index of the enclosing object member, -1 at the top */
+    enum venue_flat_type type;
+    const char *str; /* STRING: the text between the quotes (no escapes in it), not NUL-terminated */
+    size_t len;
+    uint64_t num; /* UINT */
+};
+struct venue_flat {
+    struct venue_flat_member m[VENUE_FLAT_MAX];
+    size_t n;
+};
+int venue_flat_parse(const char *text, size_t len, struct venue_flat *out);
+/* The member `key` of the object at `parent` (-1: the top), or NULL. */
+const struct venue_flat_member *venue_flat_get(const struct venue_flat *f, int parent, const char *key);
+/* Copies decimal text (as venue_copy_decimal_str) from a span. 0 or -1. */
+int venue_copy_decimal_span(char dst[TICK_DECIMAL_MAX], const char *p, size_t len);
+
 /* True for exactly the JSON string `lit`. */
 bool venue_json_is(const json_t *v, const char *lit);
 

@@ -177,17 +177,20 @@ enum venue_msg venue_rest_status(int http_status) {
 
 enum venue_msg venue_parse_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
                                  const struct venue_symbols *s, struct venue_out *out) {
+    venue_arena_begin();
     json_t *root = json_loadb(text, len, flags, NULL);
     size_t mark = out->n;
     enum venue_msg kind = root ? fn(root, NULL, s, out) : VENUE_MSG_MALFORMED;
     if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
     json_decref(root);
+    venue_arena_end();
     return kind;
 }
 
 enum venue_msg venue_parse_answer(const struct venue_request *req, int http_status, const char *body, size_t len,
                                   const char *detail_key, venue_json_fn *fn, const struct venue_symbols *s,
                                   struct venue_out *out) {
+    venue_arena_begin();
     json_t *root = json_loadb(body, len, 0, NULL);
     size_t mark = out->n;
     enum venue_msg kind = venue_rest_status(http_status);
@@ -197,6 +200,7 @@ enum venue_msg venue_parse_answer(const struct venue_request *req, int http_stat
         venue_out_detail(out, json_object_get(root, detail_key));
     if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
     json_decref(root);
+    venue_arena_end();
     return kind;
 }
 
@@ -250,13 +254,16 @@ static bool is_decimal(const char *p, size_t len) {
     return i == len;
 }
 
+int venue_copy_decimal_span(char dst[TICK_DECIMAL_MAX], const char *p, size_t len) {
+    if (len >= TICK_DECIMAL_MAX || (len > 0 && !is_decimal(p, len))) return -1;
+    memcpy(dst, p, len);
+    dst[len] = 0;
+    return 0;
+}
+
 int venue_copy_decimal_str(char dst[TICK_DECIMAL_MAX], const json_t *v) {
     if (!json_is_string(v)) return -1;
-    size_t len = json_string_length(v);
-    const char *p = json_string_value(v);
-    if (len >= TICK_DECIMAL_MAX || (len > 0 && !is_decimal(p, len))) return -1;
-    memcpy(dst, p, len + 1);
-    return 0;
+    return venue_copy_decimal_span(dst, json_string_value(v), json_string_length(v));
 }
 
 int venue_copy_decimal_num(char dst[TICK_DECIMAL_MAX], const json_t *v) {

@@ -299,6 +299,51 @@ static void test_binance_frames(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* The Binance adapter reads plain bookTicker frames without jansson and hands every other shape to jansson:
+ * both ways must give the same answer. Each frame below is one the fast reader takes or one it must refuse. */
+static void test_binance_fast_path(void) {
+    struct fixture fx;
+    fixture_init(&fx, "binance", binance_syms, 6);
+    static const struct {
+        const char *frame;
+        enum venue_msg kind;
+        size_t n;
+        const char *bid;
+    } cases[] = {
+        /* taken by the fast reader: raw, combined, with spaces, with an event time */
+        {"{\"u\":7,\"s\":\"BNBUSDT\",\"b\":\"1.50\",\"B\":\"2\",\"a\":\"1.60\",\"A\":\"3\"}", VENUE_MSG_TICKS, 1, "1.50"},
+        {"{\"stream\":\"bnbusdt@bookTicker\",\"data\":{\"u\":8,\"s\":\"BNBUSDT\",\"b\":\"1.5\",\"B\":\"2\","
+         "\"a\":\"1.6\",\"A\":\"3\"}}", VENUE_MSG_TICKS, 1, "1.5"},
+        {" { \"u\" : 9 ,\n\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\",\"E\":5 } ", VENUE_MSG_TICKS, 1, "1"},
+        {"{\"u\":7,\"s\":\"XYZUSDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_TICKS, 0, NULL},
+        /* refused by the fast reader, decided by jansson */
+        {"{\"u\":7,\"s\":\"BNB\\u0055SDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_TICKS, 1, "1"},
+        {"{\"u\":7,\"s\":\"BNBUSDT\",\"b\":\"9\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_TICKS, 1, "1"},
+        {"{\"u\":7.5,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_MALFORMED, 0, NULL},
+        {"{\"u\":-7,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_MALFORMED, 0, NULL},
+        {"{\"u\":7,\"s\":\"BNBUSDT\",\"b\":1,\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_MALFORMED, 0, NULL},
+        {"{\"u\":7,\"s\":\"BNBUSDT\",\"b\":\"1x\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"}", VENUE_MSG_MALFORMED, 0, NULL},
+        {"{\"u\":7,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":\"4\"} x", VENUE_MSG_MALFORMED, 0, NULL},
+        {"{\"u\":7,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\"", VENUE_MSG_MALFORMED, 0, NULL},
+        {"{\"result\":null,\"id\":1}", VENUE_MSG_SUBSCRIBED, 0, NULL},
+        {"{\"e\":\"serverShutdown\",\"E\":1}", VENUE_MSG_PLANNED_CLOSE, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        enum venue_msg got = ws(&fx, cases[i].frame);
+        if (got != cases[i].kind) TT_FAIL("case %zu: %s, expected %s", i, venue_msg_name(got), venue_msg_name(cases[i].kind));
+        TT_ASSERT_INT(fx.out.n, cases[i].n);
+        if (cases[i].bid) {
+            TT_ASSERT_STR(fx.ticks[0].bid, cases[i].bid);
+            TT_ASSERT_STR(fx.ticks[0].symbol, "BNB-USDT");
+            TT_ASSERT(fx.ticks[0].has_seq);
+        }
+    }
+    TT_ASSERT_INT(ws(&fx, cases[2].frame), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.ticks[0].event_us, 5000);
+    TT_ASSERT_INT(fx.ticks[0].seq, 9);
+    venue_symbols_free(&fx.syms);
+}
+
 static void test_coinbase_frames(void) {
     struct fixture fx;
     fixture_init(&fx, "coinbase", coinbase_syms, 11);
@@ -778,6 +823,7 @@ static void test_out_overflow(void) {
 int main(void) {
     TT_RUN(test_decimal_shortest);
     TT_RUN(test_rfc3339);
+    TT_RUN(test_binance_fast_path);
     TT_RUN(test_registry);
     TT_RUN(test_symbol_mapping);
     TT_RUN(test_binance_frames);

@@ -1,0 +1,314 @@
+"""bench.py -- tickd's benchmark scenarios (run by scripts/bench.sh, which starts the servers first).
+
+Each scenario starts fakex and tickd through tests/integration/harness.py (the same classes the integration
+tests use), measures, stops them, and adds rows to one table: figure, value, target, verdict, and the command
+that reproduces it. The table is printed and written to bench/results/<date>.md.
+
+Environment: BUILD (build dir), BENCH_ONLY=name,name (scenarios to run), BENCH_SCALE_SECONDS (how long the scale
+scenario watches RSS; 30 by default, 600 for the issue's ten minutes), BENCH_STEP_SECONDS (measuring window of a
+throughput or latency step, 5 by default).
+"""
+import datetime
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+import harness as h  # noqa: E402
+
+STEP = float(os.environ.get("BENCH_STEP_SECONDS", "5"))
+SCALE_SECONDS = float(os.environ.get("BENCH_SCALE_SECONDS", "30"))
+ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+BENCH_BIN = os.path.join(h.BUILD, "bench")
+
+rows = []  # (figure, value, target, verdict, command)
+
+
+def row(figure, value, target="", ok=None, command=""):
+    verdict = "" if ok is None else ("meets" if ok else "MISSES")
+    rows.append((figure, value, target, verdict, command))
+    print("  %-44s %-28s %-14s %-6s" % (figure, value, target, verdict), flush=True)
+
+
+def cleanup():
+    while h._cleanups:
+        try:
+            h._cleanups.pop()()
+        except Exception as e:  # a failed stop must not end the run
+            print("bench: cleanup: %s" % e, file=sys.stderr)
+
+
+def cpu_s(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
+
+
+def symbols(n):
+    return ["S%05d-USDT" % i for i in range(n)]
+
+
+def start(venues, nsym, rate, poll=None, stream=True, limits=None, fx_args=()):
+    """fakex serving `venues` with nsym symbols at `rate` messages/s per venue, tickd subscribed to all."""
+    syms = symbols(nsym)
+    fx = h.Fakex(venue=",".join(venues), symbols=syms, rate=rate, args=list(fx_args))
+    groups = [h.group(v, syms, stream=stream, poll=poll) for v in venues]
+    d = h.Tickd(h.config(fx, groups, limits=limits, stats="1s", extra='\n'))
+    d.wait_ready(timeout=180)
+    return fx, d
+
+
+def counters(fx, d, venue):
+    """(fakex sent, fakex dropped, tickd frames, tickd redis writes, tickd cpu seconds, time)."""
+    rep = fx.report()["venues"][venue]
+    st = d.status()
+    frames = sum(int(x) for x in re.findall(r"frames=(\d+)", st.split("groups:")[0]))
+    writes = int(re.search(r"redis +ready=\w+ writes=(\d+)", st).group(1))
+    return dict(sent=rep["messages_sent"], dropped=rep.get("dropped", 0), frames=frames, writes=writes,
+                cpu=cpu_s(d.proc.pid), t=time.monotonic())
+
+
+def window(fx, d, venue, seconds):
+    a = counters(fx, d, venue)
+    time.sleep(seconds)
+    b = counters(fx, d, venue)
+    dt = b["t"] - a["t"]
+    return {k: (b[k] - a[k]) / dt for k in ("sent", "dropped", "frames", "writes", "cpu")}, b
+
+
+def fakex_cmd(venue, nsym, rate):
+    return "fakex --venue %s --symbols-count %d --rate %s" % (venue, nsym, rate)
+
+
+# ---- scenarios ----
+
+def scenario_hotpath():
+    out = subprocess.run([os.path.join(BENCH_BIN, "hotpath"), "--venue", "binance", "--frames", "2000000"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"parse\+merge=(\d+) frames per CPU-second \((\d+) ns", out)
+    row("parse+merge, binance bookTicker (no I/O)", "%s frames/CPU-s (%s ns)" % m.groups(), "", None,
+        "%s/bench/hotpath --venue binance" % h.BUILD)
+
+
+def scenario_startup():
+    times = []
+    for _ in range(5):
+        fx = h.Fakex(venue="binance", symbols=symbols(10), rate=10)
+        t0 = time.monotonic()
+        d = h.Tickd(h.config(fx, [h.group("binance", symbols(10))]))
+        d.wait_ready(timeout=30)
+        times.append((time.monotonic() - t0) * 1000)
+        cleanup()
+    times.sort()
+    row("start-up: exec to READY=1 (median of 5)", "%.0f ms (max %.0f)" % (times[2], times[-1]), "< 100 ms",
+        times[2] < 100, "bench.py startup: Popen(tickd) until READY=1 on NOTIFY_SOCKET, servers up")
+
+
+def scenario_throughput():
+    best = 0
+    for rate in (50000, 100000, 200000, 300000, 400000, 600000):
+        fx, d = start(["binance"], 100, rate)
+        time.sleep(1.5)
+        w, _ = window(fx, d, "binance", STEP)
+        behind = w["dropped"] > 0 or w["frames"] < 0.97 * w["sent"]
+        print("  rate %d: fakex sent %.0f/s dropped %.0f/s, tickd %.0f frames/s, %.0f redis writes/s, cpu %.0f%%"
+              % (rate, w["sent"], w["dropped"], w["frames"], w["writes"], 100 * w["cpu"]), flush=True)
+        if rate == 50000:
+            row("CPU of tickd at 50k ticks/s (binance)", "%.0f%% of a core (%.0f writes/s)" % (100 * w["cpu"],
+                w["writes"]), "", None, fakex_cmd("binance", 100, rate) + "; /proc/PID/stat utime+stime")
+            row("ticks per CPU-second of tickd (at 50k/s)", "%.0f" % (w["frames"] / max(w["cpu"], 1e-9)),
+                ">= 400k", w["frames"] / max(w["cpu"], 1e-9) >= 400000, "same")
+        cleanup()
+        if behind:
+            break
+        best = max(best, w["frames"])
+    row("stream throughput into Redis, sustained", "%.0f ticks/s" % best, ">= 400k/s", best >= 400000,
+        "fakex --venue binance --symbols-count 100 --rate R, R stepped until tickd falls behind")
+
+
+def scenario_overload():
+    fx, d = start(["binance"], 100, 0)
+    time.sleep(1)
+    a = counters(fx, d, "binance")
+    worst = 0
+    for _ in range(5):
+        t0 = time.monotonic()
+        ok = "tickd" in d.status()
+        worst = max(worst, (time.monotonic() - t0) * 1000 if ok else 1e9)
+        time.sleep(STEP / 5)
+    b = counters(fx, d, "binance")
+    dt = b["t"] - a["t"]
+    offered = (b["sent"] - a["sent"] + b["dropped"] - a["dropped"]) / dt
+    taken = (b["frames"] - a["frames"]) / dt
+    # fakex moves a symbol even when it drops the message for a full socket, so its report is "last sent" only
+    # once nothing is dropped: stop, let tickd drain, send a calm round that reaches every symbol, stop again.
+    fx.set(stall=1)
+    time.sleep(3)
+    fx.set(rate=500, stall=0)
+    time.sleep(1.5)
+    fx.set(stall=1)
+    time.sleep(1.5)
+    r = h.Redis()
+    rep = fx.report()["venues"]["binance"]["symbols"]
+    wrong = 0
+    for sym, q in rep.items():
+        got = r.hgetall("tickd:quote:binance:%s" % sym)
+        if (got.get("bid"), got.get("ask"), got.get("bid_qty"), got.get("ask_qty")) != (
+                q["bid"], q["ask"], q["bid_qty"], q["ask_qty"]):
+            wrong += 1
+    row("overload: offered / taken by tickd", "%.0f / %.0f ticks/s" % (offered, taken), "1M/s offered", None,
+        fakex_cmd("binance", 100, 0) + " (load mode)")
+    row("overload: `tickd status` worst answer", "%.0f ms" % worst, "responsive", worst < 1000, "tickd status -s SOCK")
+    row("overload: Redis equals fakex's last values", "%d of %d symbols differ" % (wrong, len(rep)), "exact",
+        wrong == 0, "after the overload, a calm round at 500/s, then stall=1: HGETALL vs /_fakex/report")
+    cleanup()
+
+
+def probe(cmd, seconds, skip):
+    p = subprocess.Popen(cmd + [str(seconds), str(skip)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stderr.readline()  # "ready"
+    return p
+
+
+def probe_result(p, name):
+    out = p.communicate(timeout=120)[0]
+    m = re.search(name + r" samples=(\d+) per_s=\d+ p50_us=(-?\d+) p99_us=(-?\d+) p999_us=(-?\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else (0, -1, -1, -1)
+
+
+def fmt_lat(r):
+    return "p50 %.2f / p99 %.2f / p999 %.2f ms" % (r[1] / 1000, r[2] / 1000, r[3] / 1000)
+
+
+def scenario_latency():
+    port = os.environ["TICKD_TEST_REDIS_PORT"]
+    amqp = os.environ["TICKD_TEST_AMQP_URL"]
+    # Coinbase frames carry fakex's send time in microseconds ("time"): the whole way, frame to Redis/consumer.
+    for rate, target_redis, target_amqp in ((10000, None, None), (30000, None, 10000), (50000, 500, None),
+                                            (100000, 1000, None)):
+        fx, d = start(["coinbase"], 100, rate)
+        pr = probe([os.path.join(BENCH_BIN, "redis_latency"), port], STEP, 1.5)
+        pa = probe([os.path.join(BENCH_BIN, "amqp_latency"), amqp, "tickd"], STEP, 1.5)
+        w, _ = window(fx, d, "coinbase", STEP + 1.5)
+        r, a = probe_result(pr, "frame_to_redis"), probe_result(pa, "frame_to_consumer")
+        behind = " (tickd took %.0f of %.0f frames/s)" % (w["frames"], w["sent"])
+        row("frame→Redis at %dk/s (coinbase)" % (rate // 1000), fmt_lat(r) + behind,
+            "p99 < %.1f ms" % (target_redis / 1000) if target_redis else "",
+            (0 <= r[2] < target_redis) if target_redis else None,
+            fakex_cmd("coinbase", 100, rate) + "; bench/redis_latency (MONITOR)")
+        row("frame→consumer at %dk/s (coinbase)" % (rate // 1000), fmt_lat(a),
+            "p99 < 10 ms" if target_amqp else "", (0 <= a[2] < target_amqp) if target_amqp else None,
+            fakex_cmd("coinbase", 100, rate) + "; bench/amqp_latency")
+        cleanup()
+    # Binance frames carry no send time: tickd's own receive stamp to Redis, at the rates the issue names.
+    for rate in (10000, 50000, 100000):
+        fx, d = start(["binance"], 100, rate)
+        pr = probe([os.path.join(BENCH_BIN, "redis_latency"), port], STEP, 1.5)
+        r = probe_result(pr, "recv_to_redis")
+        row("receive→Redis at %dk/s (binance)" % (rate // 1000), fmt_lat(r), "", None,
+            fakex_cmd("binance", 100, rate) + "; bench/redis_latency (MONITOR)")
+        cleanup()
+
+
+def scenario_polling():
+    nsym = 200
+    limits = {"coinbase": {"weight_per_minute": 1000000, "requests_per_second": 5000}}
+    # A poll plan holds a bounded number of requests (Coinbase asks one per product): 4 groups of 50 symbols.
+    syms = symbols(nsym)
+    fx = h.Fakex(venue="coinbase", symbols=syms, rate=1, args=["--set", "rest_limit=0"])
+    groups = [h.group("coinbase", syms[i:i + 50], name="poll-%d" % i, stream=False, poll="200ms")
+              for i in range(0, nsym, 50)]
+    d = h.Tickd(h.config(fx, groups, limits=limits, stats="1s"))
+    d.wait_ready(timeout=60)
+    time.sleep(2)
+
+    def reqs():
+        return fx.report()["venues"]["coinbase"]["http_requests"], cpu_s(d.proc.pid), time.monotonic()
+    a = reqs()
+    time.sleep(STEP * 2)
+    b = reqs()
+    rate = (b[0] - a[0]) / (b[2] - a[2])
+    cpu = (b[1] - a[1]) / (b[2] - a[2])
+    per = cpu / rate * 1e6 if rate else -1
+    row("polling: HTTP requests/s answered", "%.0f req/s" % rate, "1,000 req/s", rate >= 950,
+        "fakex --venue coinbase --set rest_limit=0; 200 symbols, poll every 200ms")
+    row("polling: CPU of tickd", "%.1f%% of a core (%.0f µs/request)" % (100 * cpu, per), "< 25%", cpu < 0.25 and rate >= 950,
+        "same; /proc/PID/stat utime+stime")
+    cleanup()
+
+
+def rss_kb(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def scenario_scale():
+    venues = ["binance", "coinbase", "kraken", "okx"]
+    limits = {v: {"ws_messages_per_second": 50} for v in venues}
+    for total in (1000, 10000, 50000):
+        per = total // 4
+        t0 = time.monotonic()
+        try:
+            fx, d = start(venues, per, 2000, limits=limits)
+        except h.CheckFailed as e:
+            row("scale %dk instruments: READY" % (total // 1000), "not ready: %s" % str(e)[:60], "", False, "")
+            cleanup()
+            continue
+        ready_s = time.monotonic() - t0
+        r0 = rss_kb(d.proc.pid)
+        time.sleep(SCALE_SECONDS)
+        r1 = rss_kb(d.proc.pid)
+        ok = r1 < 64 * 1024 and r1 <= r0 * 1.1 + 1024
+        row("scale %dk instruments: RSS at READY → +%.0fs" % (total // 1000, SCALE_SECONDS),
+            "%.1f → %.1f MiB (ready in %.0f s)" % (r0 / 1024, r1 / 1024, ready_s), "< 64 MiB, flat", ok,
+            "fakex --venue all --symbols-count %d --rate 2000; tickd over 4 venues" % per)
+        cleanup()
+
+
+SCENARIOS = [("hotpath", scenario_hotpath), ("startup", scenario_startup), ("throughput", scenario_throughput),
+             ("overload", scenario_overload), ("latency", scenario_latency), ("polling", scenario_polling),
+             ("scale", scenario_scale)]
+
+
+def main():
+    if not os.environ.get("TICKD_TEST_REDIS_PORT"):
+        print("bench: no servers (run through scripts/bench.sh)", file=sys.stderr)
+        return 2
+    started = datetime.datetime.now()
+    for name, fn in SCENARIOS:
+        if ONLY and name not in ONLY:
+            continue
+        print("bench: %s" % name, flush=True)
+        try:
+            fn()
+        except Exception as e:  # one broken scenario must not lose the others' figures
+            row("%s: did not complete" % name, str(e).splitlines()[0][:80] if str(e) else type(e).__name__, "",
+                False, "")
+        finally:
+            cleanup()
+    load = open("/proc/loadavg").read().split()[:3]
+    lines = ["# tickd benchmark, %s" % started.strftime("%Y-%m-%d %H:%M"), "",
+             "Machine: %d cores, load average at the end %s (other work shares the cores). Build: %s. "
+             "Step window %.0f s, scale window %.0f s." % (os.cpu_count(), " ".join(load), h.BUILD, STEP,
+                                                           SCALE_SECONDS), "",
+             "| figure | value | target | verdict | command |", "|---|---|---|---|---|"]
+    lines += ["| %s |" % " | ".join(r) for r in rows]
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    out_dir = os.path.join(h.ROOT, "bench", "results")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, started.strftime("%Y-%m-%d-%H%M") + ".md")
+    with open(path, "w") as f:
+        f.write(text)
+    print("bench: table written to %s" % path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+/* redis_latency -- time from a frame's event time to the moment Redis applies tickd's write of it.
+ *
+ *   build/bench/redis_latency PORT SECONDS [SKIP_SECONDS]
+ *
+ * Reads Redis's MONITOR feed for SECONDS (after ignoring the first SKIP_SECONDS): every quote write of tickd
+ * is an EVALSHA whose arguments hold the tick's event time (ARGV ts) and receive time, and MONITOR stamps each
+ * command with Redis's own clock, the same wall clock fakex stamped the frame with (one machine). Prints
+ *   frame_to_redis ...   (Redis apply time - event time)
+ *   recv_to_redis ...    (Redis apply time - tickd's receive time)
+ * MONITOR costs Redis some CPU, so these figures are if anything pessimistic. */
+#define _GNU_SOURCE
+#include <hiredis/hiredis.h>
+#include <string.h>
+
+#include "latency.h"
+
+#define ARG_TS 12   /* EVALSHA sha 2 key stream_key q order bid bid_qty ask ask_qty last ts seq recv ... */
+#define ARG_RECV 14
+
+/* The n-th double-quoted argument of a MONITOR line (after the "[db addr]" part), as an integer; -1 if none. */
+static int64_t arg_int(const char *line, int n) {
+    const char *p = strchr(line, ']');
+    for (int i = 0; p && i <= n; i++) {
+        p = strchr(p, '"');
+        if (!p) return -1;
+        if (i == n) return strtoll(p + 1, NULL, 10);
+        p = strchr(p + 1, '"'); /* tickd's arguments hold no quotes or escapes */
+        if (p) p++;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: redis_latency PORT SECONDS [SKIP_SECONDS]\n");
+        return 64;
+    }
+    double seconds = atof(argv[2]), skip = argc > 3 ? atof(argv[3]) : 0;
+    redisContext *c = redisConnect("127.0.0.1", atoi(argv[1]));
+    if (!c || c->err) {
+        fprintf(stderr, "redis_latency: cannot connect\n");
+        return 2;
+    }
+    struct timeval tv = {.tv_sec = 1};
+    redisSetTimeout(c, tv);
+    redisReply *r = redisCommand(c, "MONITOR");
+    if (!r) return 2;
+    freeReplyObject(r);
+    fprintf(stderr, "ready\n");
+    struct samples frame = {0}, recv = {0};
+    int64_t start = wall_us(), from = start + (int64_t)(skip * 1e6), until = from + (int64_t)(seconds * 1e6);
+    while (wall_us() < until) {
+        void *reply = NULL;
+        if (redisGetReply(c, &reply) != REDIS_OK) {
+            if (c->err == REDIS_ERR_IO) { /* quiet second: keep waiting */
+                c->err = 0;
+                c->errstr[0] = 0;
+                continue;
+            }
+            break;
+        }
+        redisReply *m = reply;
+        if (m->type == REDIS_REPLY_STATUS && strstr(m->str, "\"EVALSHA\"") && strstr(m->str, "\"q\"")) {
+            int64_t at = strtoll(m->str, NULL, 10) * 1000000 + strtoll(strchr(m->str, '.') + 1, NULL, 10);
+            int64_t ts = arg_int(m->str, ARG_TS), rc = arg_int(m->str, ARG_RECV);
+            if (at >= from && ts > 0) samples_add(&frame, at - ts);
+            if (at >= from && rc > 0) samples_add(&recv, at - rc);
+        }
+        freeReplyObject(m);
+    }
+    samples_print(&frame, "frame_to_redis", seconds);
+    samples_print(&recv, "recv_to_redis", seconds);
+    redisFree(c);
+    return frame.n ? 0 : 1;
+}
