@@ -86,6 +86,10 @@ struct stream_args {
     unsigned malformed_limit;    /* malformed frames per 10 s that fail the task; 0: 100 */
 };
 
+/* The prefix of every log line of a task: the group names it, since every group has a task called "stream". */
+#define TASK_LOG_FMT "group=%s task=%s"
+#define TASK_LOG_ARGS(t) group_name(task_group(t)), task_name(t)
+
 extern const struct task_ops poll_task_ops;
 extern const struct task_ops stream_task_ops;
 

@@ -27,6 +27,7 @@ struct poll_request {
     int64_t due_ms;             /* monotonic time of the next attempt; INT64_MAX when waiting for the cycle */
     unsigned failures;          /* consecutive */
     int queued;                 /* waiting in the limiter */
+    bool missed;                /* a cycle came while this request was still busy */
 };
 
 struct poll {
@@ -44,6 +45,7 @@ struct poll {
 static const char *const wanted_headers[] = {"X-MBX-USED-WEIGHT-1M", NULL};
 
 static void arm_timer(struct poll *p);
+static void issue(struct poll_request *r);
 
 /* Stops everything in flight; safe to call twice. After this no callback of ours can run. */
 static void poll_release(struct poll *p) {
@@ -86,9 +88,19 @@ static void request_failed(struct poll_request *r, const char *what) {
     uint64_t backoff = (uint64_t)RETRY_BACKOFF_MIN_MS << (r->failures - 1);
     if (backoff > p->args->interval_ms) backoff = p->args->interval_ms;
     r->due_ms = limiter_now_ms() + (int64_t)backoff;
-    log_debug("poll", "request retry", "task=%s failures=%u backoff_ms=%llu cause=%s", task_name(p->task),
+    log_debug("poll", "request retry", TASK_LOG_FMT " failures=%u backoff_ms=%llu cause=%s", TASK_LOG_ARGS(p->task),
               r->failures, (unsigned long long)backoff, what);
     arm_timer(p);
+}
+
+/* A request that was still waiting or in flight when its cycle came asks again at once rather than one
+ * interval later. This also keeps the limiter fair: requests rejoin its round-robin in the order they were
+ * answered (about the order they were granted), not in the order of the tasks' timer phases, which would let
+ * the same tasks go first every round while the others share what is left. */
+static void catch_up(struct poll_request *r) {
+    if (!r->missed) return;
+    r->missed = false;
+    issue(r);
 }
 
 static void on_answer(struct http_request *req, const struct http_response *res, void *arg) {
@@ -110,7 +122,8 @@ static void on_answer(struct http_request *req, const struct http_response *res,
     if (res->status == 429 || res->status == 418) {
         src->counters.rate_limited++;
         limiter_pause_http(src->limiter, (int)res->status, parse_retry_after_ms(res->retry_after));
-        r->due_ms = INT64_MAX; /* the next cycle asks again, after the pause */
+        r->due_ms = INT64_MAX; /* asked again by the next cycle, granted after the pause */
+        catch_up(r);
         return;
     }
     struct venue_out out;
@@ -124,23 +137,26 @@ static void on_answer(struct http_request *req, const struct http_response *res,
         src->counters.ticks += out.n;
         if (out.n) src->sink.emit(src->sink.arg, p->ticks, out.n);
         task_ready(p->task);
+        catch_up(r);
         return;
     case VENUE_MSG_RATE_LIMITED:
         src->counters.rate_limited++;
         limiter_pause_http(src->limiter, 429, parse_retry_after_ms(res->retry_after));
         r->due_ms = INT64_MAX;
+        catch_up(r);
         return;
     case VENUE_MSG_UNAVAILABLE:
         request_failed(r, "venue unavailable");
         return;
     case VENUE_MSG_ERROR:
         src->counters.venue_errors++;
-        log_warn("poll", "venue error", "task=%s status=%ld detail=%s", task_name(p->task), res->status, out.detail);
+        log_warn("poll", "venue error", TASK_LOG_FMT " status=%ld detail=%s",
+                 TASK_LOG_ARGS(p->task), res->status, out.detail);
         request_failed(r, out.detail[0] ? out.detail : "venue error");
         return;
     default:
         src->counters.malformed++;
-        log_warn("poll", "malformed answer", "task=%s status=%ld bytes=%zu", task_name(p->task), res->status,
+        log_warn("poll", "malformed answer", TASK_LOG_FMT " status=%ld bytes=%zu", TASK_LOG_ARGS(p->task), res->status,
                  res->body_len);
         request_failed(r, "malformed answer");
         return;
@@ -167,7 +183,11 @@ static void on_granted(struct limiter_request *lreq, int status) {
 
 static void issue(struct poll_request *r) {
     struct poll *p = r->poll;
-    if (r->queued || r->http) return; /* still busy with the previous attempt */
+    if (r->queued || r->http) { /* still busy with the previous attempt */
+        r->missed = true;
+        return;
+    }
+    r->missed = false;
     struct limiter_cost cost = {{0}};
     cost.units[LIMITER_WEIGHT] = r->plan.weight;
     cost.units[LIMITER_REQUEST] = 1;

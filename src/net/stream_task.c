@@ -107,7 +107,8 @@ static void conn_check_subscribed(struct conn *c) {
     if (c == s->standby) {
         switch_to(s, c);
     } else if (c == s->active) {
-        log_info("stream", "subscribed", "task=%s conn=%s symbols=%zu", task_name(s->task), c->name, s->a->count);
+        log_info("stream", "subscribed", TASK_LOG_FMT " conn=%s symbols=%zu",
+                 TASK_LOG_ARGS(s->task), c->name, s->a->count);
         task_ready(s->task);
     }
 }
@@ -185,8 +186,8 @@ static void count_malformed(struct stream *s, struct conn *c, const char *data, 
     }
     s->malformed_in_window++;
     if (s->malformed_in_window <= MALFORMED_LOGGED_PER_WINDOW)
-        log_warn("stream", "malformed frame", "task=%s conn=%s bytes=%zu head=%.*s", task_name(s->task), c->name,
-                 len, (int)(len < 64 ? len : 64), data);
+        log_warn("stream", "malformed frame", TASK_LOG_FMT " conn=%s bytes=%zu head=%.*s",
+                 TASK_LOG_ARGS(s->task), c->name, len, (int)(len < 64 ? len : 64), data);
     unsigned limit = s->a->malformed_limit ? s->a->malformed_limit : 100;
     if (s->malformed_in_window > limit) stream_fail(s, -EPROTO, "flood of malformed frames");
 }
@@ -222,13 +223,15 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
     case VENUE_MSG_STATUS:
         break;
     case VENUE_MSG_PLANNED_CLOSE:
-        log_info("stream", "venue announced a disconnect", "task=%s conn=%s detail=%s", task_name(s->task), c->name,
+        log_info("stream", "venue announced a disconnect", TASK_LOG_FMT " conn=%s detail=%s",
+                 TASK_LOG_ARGS(s->task), c->name,
                  out.detail);
         if (c == s->active) start_standby(s, "planned close");
         break;
     case VENUE_MSG_ERROR:
         src->counters.venue_errors++;
-        log_warn("stream", "venue error", "task=%s conn=%s detail=%s", task_name(s->task), c->name, out.detail);
+        log_warn("stream", "venue error", TASK_LOG_FMT " conn=%s detail=%s",
+                 TASK_LOG_ARGS(s->task), c->name, out.detail);
         if (!c->subscribed) stream_fail(s, -EPROTO, out.detail[0] ? out.detail : "venue refused the subscription");
         break;
     case VENUE_MSG_UNKNOWN:
@@ -263,7 +266,7 @@ static void on_close(struct ws_conn *ws, const struct ws_close_info *info, void 
     }
     if (planned) return;
     if (!s->active && s->standby) { /* the active one dropped during a switch: the standby takes over */
-        log_warn("stream", "connection lost during a switch", "task=%s cause=%s", task_name(s->task), cause);
+        log_warn("stream", "connection lost during a switch", TASK_LOG_FMT " cause=%s", TASK_LOG_ARGS(s->task), cause);
         s->active = s->standby;
         s->standby = NULL;
         if (s->active->subscribed) task_ready(s->task);
@@ -319,7 +322,7 @@ static struct conn *conn_open(struct stream *s, const char *role) {
 
 static void start_standby(struct stream *s, const char *why) {
     if (s->standby || s->stopping) return;
-    log_info("stream", "switching connection", "task=%s reason=%s", task_name(s->task), why);
+    log_info("stream", "switching connection", TASK_LOG_FMT " reason=%s", TASK_LOG_ARGS(s->task), why);
     s->standby = conn_open(s, "standby");
     if (!s->standby) stream_fail(s, -ENOMEM, "cannot open the standby connection");
 }
@@ -329,7 +332,7 @@ static void switch_to(struct stream *s, struct conn *c) {
     s->active = c;
     s->standby = NULL;
     s->a->source->counters.planned_reconnects++;
-    log_info("stream", "switched connection", "task=%s conn=%s", task_name(s->task), c->name);
+    log_info("stream", "switched connection", TASK_LOG_FMT " conn=%s", TASK_LOG_ARGS(s->task), c->name);
     if (old) conn_drop(old);
     task_ready(s->task);
 }

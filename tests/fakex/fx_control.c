@@ -87,6 +87,7 @@ static const struct setting {
     {"announce", ACTION, 0},  /* send the planned-close notice now, close after the grace (value ms, 0 = default) */
     {"close_all", ACTION, 0}, /* drop every connection of the venue now */
     {"clear", ACTION, 0},     /* no faults, no ban, a fresh rate window */
+    {"ban", ACTION, 0},       /* ban the IP now: REST answers 418 with Retry-After for value ms (0 = ban_ms) */
 };
 
 static const struct setting *setting_find(const char *key) {
@@ -101,6 +102,7 @@ static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value
     else if (s->kind == FLAG) *(bool *)((char *)v + s->offset) = value != 0;
     else if (strcmp(s->key, "announce") == 0) fx_venue_announce(v, value > 0 ? value : v->announce_grace_ms);
     else if (strcmp(s->key, "close_all") == 0) fx_venue_conns_close(v);
+    else if (strcmp(s->key, "ban") == 0) v->banned_until_ms = now + (value > 0 ? value : v->ban_ms);
     else if (strcmp(s->key, "clear") == 0) {
         v->faults = (struct fx_faults){0};
         v->banned_until_ms = v->limited_until_ms = 0;
@@ -170,9 +172,9 @@ static json_t *venue_report(struct fx_venue *v) {
         v->d->quote_text(s, &q);
         fx_fmt_u64(seq, s->seq);
         json_object_set_new(syms, s->norm,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "bid", q.bid, "bid_qty", q.bid_qty, "ask",
-                                      q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq, "ts_us",
-                                      (json_int_t)s->ts_us));
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "bid", q.bid, "bid_qty", q.bid_qty,
+                                      "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq, "ts_us",
+                                      (json_int_t)s->ts_us, "updates", (json_int_t)s->updates));
     }
     for (size_t i = 0; i < v->nwindows; i++)
         json_array_append_new(windows, json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)v->windows[i].start_ms,

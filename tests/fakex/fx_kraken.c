@@ -69,23 +69,22 @@ static json_t *pair2(int64_t a, int64_t b, int dp) {
     return json_pack("[s, s]", x, y);
 }
 
-/* REST prices carry at least 5 decimals ("3537.50000"), lot volumes 8. */
+/* The quote fields (a, b, c) carry the same text as the stream's numbers, so that the merged state equals the
+ * report whichever path delivered last. The real REST pads prices to 5 decimals ("3537.50000") while v2 sends
+ * 3537.5; tickd keeps each venue's text exactly and does not reconcile the two. The other fields keep the
+ * REST padding. */
 static json_t *ticker_json(const struct fx_symbol *s) {
     int dp = s->dp < 5 ? 5 : s->dp;
-    char ask[FX_NUM_MAX], askq[FX_NUM_MAX], asklot[24], bid[FX_NUM_MAX], bidq[FX_NUM_MAX], bidlot[24],
-        last[FX_NUM_MAX], lastq[FX_NUM_MAX], open[FX_NUM_MAX];
-    fx_fmt_fixed(ask, s->ask, dp);
-    fx_fmt_fixed(askq, s->ask_qty, 8);
+    struct fx_quote_text q;
+    char asklot[24], bidlot[24], lastq[FX_NUM_MAX], open[FX_NUM_MAX];
+    quote_text(s, &q);
     fx_fmt_u64(asklot, (uint64_t)(s->ask_qty / 100000000));
-    fx_fmt_fixed(bid, s->bid, dp);
-    fx_fmt_fixed(bidq, s->bid_qty, 8);
     fx_fmt_u64(bidlot, (uint64_t)(s->bid_qty / 100000000));
-    fx_fmt_fixed(last, s->last, dp);
-    fx_fmt_fixed(lastq, s->last_qty, 8);
+    fx_fmt_trim(lastq, s->last_qty);
     fx_fmt_fixed(open, s->open, dp);
     json_int_t trades = (json_int_t)(s->trade_id % 100000);
-    return json_pack("{s:[s,s,s], s:[s,s,s], s:[s,s], s:o, s:o, s:[I,I], s:o, s:o, s:s}", "a", ask, asklot, askq, "b",
-                     bid, bidlot, bidq, "c", last, lastq, "v", pair2(s->volume, s->volume, 8), "p",
+    return json_pack("{s:[s,s,s], s:[s,s,s], s:[s,s], s:o, s:o, s:[I,I], s:o, s:o, s:s}", "a", q.ask, asklot, q.ask_qty,
+                     "b", q.bid, bidlot, q.bid_qty, "c", q.last, lastq, "v", pair2(s->volume, s->volume, 8), "p",
                      pair2(vwap(s), vwap(s), dp), "t", trades, trades, "l", pair2(s->low, s->low, dp), "h",
                      pair2(s->high, s->high, dp), "o", open);
 }

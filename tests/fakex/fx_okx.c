@@ -1,4 +1,5 @@
-/* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker ({"code":"0","msg":"","data":[...]}); websocket
+/* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker and /api/v5/market/tickers?instType=SPOT (every
+ * spot instrument at once), both {"code":"0","msg":"","data":[...]}; websocket
  * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "tickers" pushes (all strings, ts in
  * ms), text ping -> pong, the 30 s idle close and the 64008 notice before a planned disconnect. Decimals are
  * printed without trailing zeros ("51239.9"), as OKX does. */
@@ -60,35 +61,60 @@ static void quote_text(const struct fx_symbol *s, struct fx_quote_text *q) {
     fx_fmt_trim(q->last, s->last);
 }
 
+/* One REST row: the push and the REST row hold the same fields, so reuse the push, re-ordered as the REST
+ * answer is (the same decimal text on both paths, as OKX sends). */
+static json_t *rest_row(struct fx_venue *v, size_t i) {
+    static const char *const keys[] = {"instType", "instId",  "last",   "lastSz",    "askPx",  "askSz",
+                                       "bidPx",    "bidSz",   "open24h", "high24h",  "low24h", "volCcy24h",
+                                       "vol24h",   "ts",      "sodUtc0", "sodUtc8"};
+    char msg[FX_MSG_MAX];
+    size_t n = tick_msg(v, i, 0, msg);
+    json_t *push = json_loadb(msg, n, 0, NULL);
+    json_t *row = json_array_get(json_object_get(push, "data"), 0), *out = json_object();
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_object_set(out, keys[k], json_object_get(row, keys[k]));
+    json_decref(push);
+    return out;
+}
+
+static void rest_error(struct fx_conn *c, int status, const char *code, const char *msg) {
+    fx_http_reply_json(c, status, json_pack("{s:s, s:s, s:[]}", "code", code, "msg", msg, "data"));
+}
+
+/* /api/v5/market/tickers?instType=SPOT: every spot instrument at once (all of fakex's are spot pairs). */
+static void rest_tickers(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char type[16];
+    if (fx_query_get(req->query, "instType", type, sizeof type) < 0) {
+        rest_error(c, 400, "50014", "Parameter instType can not be empty");
+        return;
+    }
+    json_t *data = json_array();
+    if (strcmp(type, "SPOT") == 0)
+        for (size_t i = 0; i < v->nsyms; i++) json_array_append_new(data, rest_row(v, i));
+    fx_http_reply_json(c, 200, json_pack("{s:s, s:s, s:o}", "code", "0", "msg", "", "data", data));
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     char inst[64];
+    if (strcmp(req->path, "/api/v5/market/tickers") == 0) {
+        rest_tickers(c, req);
+        return;
+    }
     if (strcmp(req->path, "/api/v5/market/ticker") != 0) {
         fx_http_reply_json(c, 404, json_pack("{s:s, s:s}", "msg", "Not Found", "code", "404"));
         return;
     }
     if (fx_query_get(req->query, "instId", inst, sizeof inst) < 0) {
-        fx_http_reply_json(c, 400, json_pack("{s:s, s:s, s:[]}", "code", "50014", "msg",
-                                             "Parameter instId can not be empty", "data"));
+        rest_error(c, 400, "50014", "Parameter instId can not be empty");
         return;
     }
     long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst);
     if (i < 0) {
-        fx_http_reply_json(c, 200,
-                           json_pack("{s:s, s:s, s:[]}", "code", "51001", "msg", "Instrument ID does not exist", "data"));
+        rest_error(c, 200, "51001", "Instrument ID does not exist");
         return;
     }
-    /* The push and the REST row hold the same fields: reuse the push and re-order it as the REST answer is. */
-    char msg[FX_MSG_MAX];
-    size_t n = tick_msg(v, (size_t)i, 0, msg);
-    json_t *push = json_loadb(msg, n, 0, NULL);
-    json_t *row = json_array_get(json_object_get(push, "data"), 0), *out = json_object();
-    static const char *const keys[] = {"instType", "instId",  "last",   "lastSz",    "askPx",  "askSz",
-                                       "bidPx",    "bidSz",   "open24h", "high24h",  "low24h", "volCcy24h",
-                                       "vol24h",   "ts",      "sodUtc0", "sodUtc8"};
-    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_object_set(out, keys[k], json_object_get(row, keys[k]));
-    json_decref(push);
-    fx_http_reply_json(c, 200, json_pack("{s:s, s:s, s:[o]}", "code", "0", "msg", "", "data", out));
+    fx_http_reply_json(c, 200, json_pack("{s:s, s:s, s:[o]}", "code", "0", "msg", "", "data", rest_row(v, (size_t)i)));
 }
 
 static void rest_limited(struct fx_conn *c, int status) {

@@ -186,6 +186,10 @@ static void test_other_rest(void) {
     j = get("okx", "/api/v5/market/ticker?instId=BTC-USDT", 200, NULL);
     ASSERT_SHAPE("okx/doc-rest-market-ticker-response.json", j, NULL);
     json_decref(j);
+    j = get("okx", "/api/v5/market/tickers?instType=SPOT", 200, NULL); /* every spot instrument, same rows */
+    ASSERT_SHAPE("okx/doc-rest-market-ticker-response.json", j, NULL);
+    TT_ASSERT_INT(json_array_size(json_object_get(j, "data")), 3);
+    json_decref(j);
     /* no Coinbase REST example in shared: the documented keys and types */
     j = get("coinbase", "/products/BTC-USD/ticker", 200, NULL);
     TT_ASSERT(j != NULL);

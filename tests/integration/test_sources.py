@@ -1,0 +1,417 @@
+"""The sources of issue 5 against fakex over real sockets: the real tickd, the real fakex, real Redis and RabbitMQ.
+
+  exactness   every venue, stream-only and poll-only groups: the quote in Redis equals, byte for byte, what fakex
+              reports it sent last once the market is frozen
+  limits      a config asking >10x what the limits allow: fakex records no violation, every poll group progresses;
+              prints the requests/s fakex saw
+  429 / 418   no request reaches the source before Retry-After ends; the pause is logged once with its end; polling
+              resumes
+  faults      disconnect, stall, garbage, planned close (make before break, no message lost), short-lived
+              connections: the right task fails or switches, the group restarts, data flows again (time printed)
+  storm       refused connections restart many times, yet fakex's connect window is never exceeded
+
+Every test ends by stopping tickd (exit status 0) and fails when tickd's or fakex's log holds a sanitizer report,
+so the same file checks the SANITIZE=1 build. Speed is printed, never asserted: deadlines are generous.
+"""
+import os
+import threading
+import time
+
+import harness as h
+
+suite = h.Suite("sources")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+FIELDS = ("bid", "bid_qty", "ask", "ask_qty", "last")
+# The quote fields each venue sends on each path (Binance bookTicker has no last; Coinbase's REST ticker no sizes).
+SENT = {
+    ("binance", "stream"): ("bid", "bid_qty", "ask", "ask_qty"),
+    ("binance", "rest"): ("bid", "bid_qty", "ask", "ask_qty"),
+    ("coinbase", "stream"): FIELDS,
+    ("coinbase", "rest"): ("bid", "ask", "last"),
+    ("kraken", "stream"): FIELDS,
+    ("kraken", "rest"): FIELDS,
+    ("okx", "stream"): FIELDS,
+    ("okx", "rest"): FIELDS,
+}
+# Restarts are the point of several tests: let the supervisor restart quickly and never park a group here.
+SUPERVISOR = {"backoff_min": "50ms", "backoff_max": "500ms", "max_restarts": 64, "restart_window": "1s"}
+
+_procs = []  # (what, log path, Tickd or None) of the current test
+
+
+def test(fn):
+    """A suite test that also stops every tickd it started (exit 0) and scans the logs for sanitizer reports."""
+    def run():
+        del _procs[:]
+        fn()
+        for what, log, d in _procs:
+            if d is not None:
+                rc = d.stop()
+                h.check(rc == 0, "%s exited with %s; log:\n%s" % (what, rc, d.tail()))
+        for what, log, d in _procs:
+            text = open(log, errors="replace").read() if os.path.exists(log) else ""
+            for mark in SANITIZER_MARKS:
+                at = text.find(mark)
+                h.check(at < 0, "%s log holds a sanitizer report:\n%s" % (what, text[max(0, at - 200):at + 3000]))
+    run.__name__ = fn.__name__
+    return suite.test(run)
+
+
+def fakex(**kw):
+    fx = h.Fakex(**kw)
+    _procs.append(("fakex", fx.log, None))
+    return fx
+
+
+def tickd(fx, groups, supervisor=None, **kw):
+    """Starts tickd on fakex's venues with a key prefix of its own, and waits for READY."""
+    sup = dict(SUPERVISOR)
+    sup.update(supervisor or {})
+    prefix = "src%d" % int(time.monotonic() * 1000)
+    d = h.Tickd(h.config(fx, groups, prefix=prefix, supervisor=sup, **kw))
+    d.prefix = prefix
+    _procs.append(("tickd", d.log, d))
+    d.wait_ready(30)
+    threading.Thread(target=drain_notify, args=(d,), daemon=True).start()
+    return d
+
+
+def drain_notify(d):
+    """Keeps reading tickd's notify socket, as systemd does: sd_notify() blocks tickd's loop once the datagram
+    queue is full (a STATUS line a second fills it in about 10 s) and tickd would then never see SIGTERM."""
+    while d.proc.poll() is None:
+        try:
+            d.poll_notify()
+        except OSError:  # closed by Tickd.stop()
+            return
+        time.sleep(0.2)
+
+
+def quote(d, venue, symbol):
+    return h.Redis().hgetall("%s:quote:%s:%s" % (d.prefix, venue, symbol))
+
+
+def recv_ts(d, venue, symbol):
+    return int(quote(d, venue, symbol).get("recv_ts") or 0)
+
+
+def wait_new_value(d, venue, symbol, after_s, timeout=15):
+    """Waits for a quote tickd received after wall time after_s; returns how long after after_s it arrived (ms)."""
+    after_us = int(after_s * 1e6)
+    got = h.wait_until(lambda: recv_ts(d, venue, symbol) > after_us and recv_ts(d, venue, symbol), timeout,
+                       "a new %s %s quote in Redis" % (venue, symbol))
+    return (got - after_us) / 1000.0
+
+
+def log_count(d, pattern):
+    return len(d.log_lines(pattern))
+
+
+def violations(fx, venue, kinds=None):
+    return [v for v in fx.report()["violations"] if v["venue"] == venue and (kinds is None or v["kind"] in kinds)]
+
+
+def amqp_count(tap, venue, symbol):
+    return sum(1 for m in list(tap.messages) if m.get("routing_key") == "tick.%s.%s" % (venue, symbol))
+
+
+def sample_updates(d, keys, seconds):
+    """Distinct recv_ts values seen per (venue, symbol) while sampling Redis for `seconds`."""
+    seen = {k: set() for k in keys}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for k in keys:
+            seen[k].add(recv_ts(d, *k))
+        time.sleep(0.1)
+    return {k: len(v - {0}) for k, v in seen.items()}
+
+
+def held_rate(fx, venue, field="requests"):
+    """Units per second fakex counted over its complete windows, and the largest count in one window."""
+    rep = fx.report()["venues"][venue]
+    wins, win_ms = rep["windows"], rep["rest_window"]["window_ms"]
+    full = wins[:-1] if len(wins) > 1 else wins
+    span_ms = (wins[-1]["start_ms"] - wins[0]["start_ms"]) if len(wins) > 1 else win_ms
+    total = sum(w[field] for w in full)
+    return total * 1000.0 / max(span_ms, 1), max([w[field] for w in wins] or [0])
+
+
+# ---- 1. exact ticks, each venue, stream and poll apart ----
+
+STREAM_SYMS = ["BTC-USDT", "ETH-USDT"]
+POLL_SYMS = ["SOL-USDT", "XRP-USDT"]
+
+
+@test
+def ticks_are_exact_for_each_venue_stream_and_poll():
+    h.need_servers()
+    fx = fakex(symbols=STREAM_SYMS + POLL_SYMS, rate=40)
+    groups = []
+    for v in h.VENUES:
+        groups.append(h.group(v, STREAM_SYMS, name=v + "-stream"))
+        groups.append(h.group(v, POLL_SYMS, name=v + "-poll", stream=False, poll="300ms"))
+    d = tickd(fx, groups)
+    keys = [(v, s) for v in h.VENUES for s in STREAM_SYMS + POLL_SYMS]
+    h.wait_until(lambda: all(recv_ts(d, *k) for k in keys), 15, "a quote for every venue and symbol")
+    # Freeze the market (streams send keep-alives only, REST answers the frozen values), then compare.
+    fx.set("all", heartbeats_only=1)
+    time.sleep(1.5)
+    rep = fx.report()["venues"]
+    for v in h.VENUES:
+        for symbols, origin in ((STREAM_SYMS, "stream"), (POLL_SYMS, "rest")):
+            for s in symbols:
+                want, got = rep[v]["symbols"][s], quote(d, v, s)
+                h.check(got.get("origin") == origin, "%s %s came from %r, expected only %s" % (v, s, got.get("origin"), origin))
+                for f in SENT[(v, origin)]:
+                    h.check(got.get(f) == want[f], "%s %s (%s) %s: redis %r, fakex sent %r"
+                            % (v, s, origin, f, got.get(f), want[f]))
+    h.check(not d.log_lines(r"level=(warn|error).*component=(poll|stream)"),
+            "warnings from the tasks:\n" + "".join(d.log_lines(r"level=(warn|error).*component=(poll|stream)")))
+
+
+# ---- 2. limits: ten times more asked than allowed ----
+
+@test
+def requests_per_second_limit_is_held_and_shared():
+    h.need_servers()
+    syms = ["BTC-USD", "ETH-USD", "SOL-USDT", "XRP-USDT"]
+    limit = 3
+    fx = fakex(venue="coinbase", symbols=syms, rate=20, sets={"rest_limit": limit, "rest_window_ms": 1000})
+    # Four groups, one symbol each, every 100 ms: 40 requests/s asked of a source allowing 3.
+    groups = [h.group("coinbase", [s], name="cb-%d" % i, stream=False, poll="100ms") for i, s in enumerate(syms)]
+    tap = h.AmqpTap("tick.coinbase.#")
+    d = tickd(fx, groups, limits={"coinbase": {"requests_per_second": limit}})
+    time.sleep(8)
+    # Every REST answer is newer than the last (it is ordered by when its request left): one message each.
+    seen = {s: amqp_count(tap, "coinbase", s) for s in syms}
+    rate, peak = held_rate(fx, "coinbase")
+    print("    coinbase: %.2f requests/s held under a limit of %d/s (peak %d in one fakex window); answers per "
+          "group: %s" % (rate, limit, peak, sorted(seen.values())))
+    bad = violations(fx, "coinbase")
+    h.check(not bad, "fakex recorded violations: %s" % bad[:5])
+    h.check(fx.report()["venues"]["coinbase"]["rejected_429"] == 0, "fakex answered 429")
+    h.check(min(seen.values()) >= 3, "a group starved: answers per symbol %s" % seen)
+    h.check(min(seen.values()) * 2 >= max(seen.values()), "unfair share between groups: %s" % seen)
+
+
+@test
+def weight_per_minute_limit_is_held_and_shared():
+    h.need_servers()
+    syms = ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
+    limit = 40
+    fx = fakex(venue="binance", symbols=syms, rate=20, sets={"rest_limit": limit, "rest_window_ms": 60000})
+    # Three groups every 100 ms ask about 60 weight/s of a source allowing 40 per minute: 90 times too much.
+    groups = [h.group("binance", [s], name="bn-%d" % i, stream=False, poll="100ms") for i, s in enumerate(syms)]
+    d = tickd(fx, groups, limits={"binance": {"weight_per_minute": limit}})
+    seen = sample_updates(d, [("binance", s) for s in syms], 4)
+    rep = fx.report()["venues"]["binance"]
+    weight = sum(w["weight"] for w in rep["windows"])
+    print("    binance: weight %d used of %d per minute, %d requests in %.1f s; updates per group: %s"
+          % (weight, limit, rep["http_requests"] - rep["ws_connects"], rep["uptime_ms"] / 1000.0
+             if "uptime_ms" in rep else fx.report()["uptime_ms"] / 1000.0, sorted(seen.values())))
+    bad = violations(fx, "binance")
+    h.check(not bad, "fakex recorded violations: %s" % bad[:5])
+    h.check(weight <= limit, "weight %d over the limit %d" % (weight, limit))
+    h.check(min(seen.values()) >= 2, "a group starved: distinct updates per symbol %s" % seen)
+
+
+# ---- 3. 429 and 418 pause the source until Retry-After ----
+
+@test
+def http_429_pauses_until_retry_after_then_polling_resumes():
+    h.need_servers()
+    # 3 single-symbol requests (weight 2) per 2 s window, then 429 with Retry-After. A request before Retry-After
+    # ends would be banned (418) by fakex, as Binance does: so no 418 and no ban means tickd waited every time.
+    fx = fakex(venue="binance", symbols=["BTC-USDT"], rate=20, sets={"rest_limit": 6, "rest_window_ms": 2000})
+    d = tickd(fx, [h.group("binance", ["BTC-USDT"], stream=False, poll="100ms")])
+    h.wait_until(lambda: fx.report()["venues"]["binance"]["rejected_429"] >= 2, 15, "two 429 answers")
+    time.sleep(2.5)
+    rep = fx.report()["venues"]["binance"]
+    n429 = rep["rejected_429"]
+    bans = violations(fx, "binance", ("ban", "request_during_ban"))
+    h.check(rep["rejected_418"] == 0 and not bans, "a request came before Retry-After: %s" % bans[:3])
+    paused = d.log_lines(r"msg=\"source paused\".*source=binance")
+    h.check(all("until=" in l for l in paused), "a pause line without its end: %s" % paused)
+    h.check(len(paused) == n429, "%d pause lines for %d 429 answers (one each expected):\n%s"
+            % (len(paused), n429, "".join(paused)))
+    fx.set("binance", rest_limit=0)
+    t = time.time()
+    ms = wait_new_value(d, "binance", "BTC-USDT", t + 3)  # beyond any Retry-After still running
+    print("    binance: %d 429 answers, each paused once; polling resumed (a new quote %.0f ms past every Retry-After)"
+          % (n429, ms))
+
+
+@test
+def http_418_ban_pauses_until_retry_after_then_polling_resumes():
+    h.need_servers()
+    fx = fakex(venue="binance", symbols=["BTC-USDT"], rate=20)
+    d = tickd(fx, [h.group("binance", ["BTC-USDT"], stream=False, poll="100ms")])
+    h.wait_until(lambda: recv_ts(d, "binance", "BTC-USDT"), 10, "a first quote")
+    fx.set("binance", ban=2500)  # Retry-After: 3
+    t_ban = time.time()
+    h.wait_until(lambda: log_count(d, r"msg=\"source paused\".*source=binance"), 5, "the pause line")
+    time.sleep(3.5)
+    rep = fx.report()["venues"]["binance"]
+    during = violations(fx, "binance", ("request_during_ban",))
+    # Exactly one request meets the ban (it is how tickd learns of it); none follows before Retry-After.
+    h.check(rep["rejected_418"] == 1 and len(during) == 1, "%d requests during the ban: %s"
+            % (rep["rejected_418"], during))
+    paused = d.log_lines(r"msg=\"source paused\".*source=binance")
+    h.check(len(paused) == 1 and "until=" in paused[0], "pause logged %d times: %s" % (len(paused), paused))
+    ms = wait_new_value(d, "binance", "BTC-USDT", t_ban + 3)
+    print("    binance: one 418, paused once (%s); new quote %.0f ms after Retry-After ended"
+          % (paused[0].split("until=")[1].split()[0], ms))
+
+
+# ---- 4. faults ----
+
+def streaming(venues, **group_kw):
+    """fakex and tickd with one stream-only group per venue, once every venue delivered a first quote."""
+    fx = fakex(symbols=STREAM_SYMS, rate=40)
+    d = tickd(fx, [h.group(v, STREAM_SYMS, **group_kw) for v in venues])
+    for v in venues:
+        h.wait_until(lambda: recv_ts(d, v, "BTC-USDT"), 10, "a first %s quote" % v)
+    return fx, d
+
+
+def data_again(d, venues):
+    """From now (the end of a fault) to the next quote tickd received, per venue, as printable text."""
+    t = time.time()
+    return ", ".join("%s %.0f ms" % (v, wait_new_value(d, v, "BTC-USDT", t)) for v in venues)
+
+
+def restarts_of(d, group):
+    return log_count(d, r"component=supervisor msg=restart.*group=%s\b" % group)
+
+
+@test
+def disconnect_fails_the_task_and_the_group_restarts():
+    h.need_servers()
+    fx, d = streaming(h.VENUES)
+    fx.set("all", close_all=1)
+    times = data_again(d, h.VENUES)
+    for v in h.VENUES:
+        h.check(log_count(d, r"group=%s-g .*connection closed" % v) >= 1, "no task failure logged for %s" % v)
+        h.check(restarts_of(d, v + "-g") >= 1, "no restart of %s-g:\n%s" % (v, d.tail()))
+    print("    disconnect -> data again: %s" % times)
+
+
+@test
+def stall_makes_the_feed_stale_and_data_flows_after():
+    h.need_servers()
+    fx, d = streaming(h.VENUES, stale_after="1s")
+    fx.set("all", stall=1)
+    for v in h.VENUES:
+        h.wait_until(lambda: log_count(d, r"group=%s-g .*feed stale" % v), 10, "%s stale" % v)
+        h.wait_until(lambda: restarts_of(d, v + "-g"), 10, "%s restart" % v)
+    fx.set("all", stall=0)
+    print("    stall end -> data again: %s" % data_again(d, h.VENUES))
+
+
+def source_stat(d, source, key):
+    lines = d.log_lines(r"component=stats msg=source source=%s " % source)
+    if not lines:
+        return 0
+    for part in lines[-1].split():
+        if part.startswith(key + "="):
+            return int(part.split("=", 1)[1])
+    return 0
+
+
+@test
+def a_few_malformed_frames_are_counted_a_flood_fails_the_task():
+    h.need_servers()
+    fx, d = streaming(h.VENUES)
+    fx.set("okx", malformed=3)
+    h.wait_until(lambda: source_stat(d, "okx", "malformed") >= 3, 10, "okx malformed=3 in the stats line")
+    fx.set("kraken", malformed=1000000)
+    h.wait_until(lambda: log_count(d, r"group=kraken-g .*flood of malformed frames"), 15, "the kraken task to fail")
+    h.wait_until(lambda: restarts_of(d, "kraken-g"), 10, "kraken-g to restart")
+    fx.set("kraken", clear=1)
+    t = time.time()
+    ms = wait_new_value(d, "kraken", "BTC-USDT", t)
+    h.check(source_stat(d, "okx", "malformed") == 3, "okx malformed count moved past 3")
+    h.check(restarts_of(d, "okx-g") == 0, "a few malformed frames restarted okx-g:\n" + d.tail())
+    h.check(recv_ts(d, "okx", "BTC-USDT") > int(t * 1e6), "okx stopped flowing")
+    print("    malformed flood end -> kraken data again: %.0f ms" % ms)
+
+
+@test
+def planned_close_switches_connections_without_losing_a_message():
+    """No gap, precisely: with the market frozen before and after, every update fakex generated for a symbol in
+    between reached RabbitMQ exactly once (the merge drops what both connections deliver during the overlap)."""
+    h.need_servers()
+    venues = ("binance", "okx")
+    tap = h.AmqpTap()
+    fx, d = streaming(venues)
+
+    def frozen_counts():
+        fx.set("all", heartbeats_only=1)
+        time.sleep(1.0)
+        rep = fx.report()["venues"]
+        return {(v, s): (rep[v]["symbols"][s]["updates"], amqp_count(tap, v, s)) for v in venues for s in STREAM_SYMS}
+
+    before = frozen_counts()
+    fx.set("all", heartbeats_only=0)
+    fx.set("all", announce=3000)  # serverShutdown / 64008, closed by fakex 3 s later
+    for v in venues:
+        h.wait_until(lambda: log_count(d, r"msg=\"switched connection\" group=%s-g " % v), 10, "%s to switch" % v)
+    time.sleep(3.5)  # past fakex's own close of the old connections
+    after = frozen_counts()
+    for v in venues:
+        h.check(restarts_of(d, v + "-g") == 0, "%s-g restarted on a planned close:\n%s" % (v, d.tail()))
+        for s in STREAM_SYMS:
+            sent = after[(v, s)][0] - before[(v, s)][0]
+            got = after[(v, s)][1] - before[(v, s)][1]
+            h.check(sent > 0 and got == sent, "%s %s: fakex sent %d updates across the switch, RabbitMQ got %d"
+                    % (v, s, sent, got))
+    print("    planned close: %s" % ", ".join("%s %s %d/%d" % (v, s, after[(v, s)][1] - before[(v, s)][1],
+                                                           after[(v, s)][0] - before[(v, s)][0])
+                                           for v in venues for s in STREAM_SYMS))
+
+
+@test
+def short_lived_connections_restart_and_data_flows():
+    """The 24 h cut, sooner (fakex closes each websocket 2 s after it opened). tickd's max age is 23 h and has no
+    config key, so it cannot switch first: the task fails and the group restarts."""
+    h.need_servers()
+    fx = fakex(venue="coinbase", symbols=STREAM_SYMS, rate=40)
+    d = tickd(fx, [h.group("coinbase", STREAM_SYMS)])
+    h.wait_until(lambda: recv_ts(d, "coinbase", "BTC-USDT"), 10, "a first quote")
+    fx.set("coinbase", close_in_ms=2000)
+    h.wait_until(lambda: restarts_of(d, "coinbase-g") >= 2, 15, "two restarts")
+    fx.set("coinbase", close_in_ms=0)
+    t = time.time()
+    ms = wait_new_value(d, "coinbase", "BTC-USDT", t)
+    print("    short-lived connections: %d restarts; data %.0f ms after the fault ended"
+          % (restarts_of(d, "coinbase-g"), ms))
+
+
+# ---- 5. a restart storm stays within the connect windows ----
+
+@test
+def restart_storm_stays_within_connect_limits():
+    h.need_servers()
+    syms = ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
+    fx = fakex(venue="okx", symbols=syms, rate=20)  # OKX: 3 connects per second
+    d = tickd(fx, [h.group("okx", [s], name="okx-%d" % i) for i, s in enumerate(syms)],
+              supervisor={"backoff_min": "1ms", "backoff_max": "20ms"})
+    for s in syms:
+        h.wait_until(lambda: recv_ts(d, "okx", s), 10, "a first %s quote" % s)
+    c0 = fx.report()["venues"]["okx"]["connects"]
+    fx.set("okx", refuse=1)
+    fx.set("okx", close_all=1)
+    time.sleep(5)
+    fx.set("okx", refuse=0)
+    t = time.time()
+    c1 = fx.report()["venues"]["okx"]["connects"]
+    times = [wait_new_value(d, "okx", s, t) for s in syms]
+    restarts = sum(restarts_of(d, "okx-%d" % i) for i in range(len(syms)))
+    print("    storm: %d restarts, %d connects in 5 s (%.1f/s, limit 3/s); data %.0f ms after the fault ended"
+          % (restarts, c1 - c0, (c1 - c0) / 5.0, max(times)))
+    h.check(restarts >= 6, "too few restarts for a storm: %d" % restarts)
+    bad = violations(fx, "okx", ("connect_rate",))
+    h.check(not bad, "connect window exceeded: %s" % bad[:5])
+
+
+suite.run()
