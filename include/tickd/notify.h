@@ -1,6 +1,6 @@
 /* notify.h -- the daemon's side of systemd's Type=notify protocol.
  *
- * Thin on purpose: libsystemd's sd_notify() does the socket work (and does nothing when $NOTIFY_SOCKET is unset,
+ * Messages go to $NOTIFY_SOCKET without ever blocking the loop (nothing is sent when it is unset,
  * so the same binary runs outside systemd). What this adds is the watchdog: a loop timer that sends WATCHDOG=1 at
  * half of $WATCHDOG_USEC. Because it runs on the ingest loop, a stuck loop stops the pings and systemd kills us;
  * a dead exchange does not, since the loop keeps turning. */

@@ -275,6 +275,13 @@ static void on_close(struct ws_conn *ws, const struct ws_close_info *info, void 
     if (!s->active) stream_fail(s, -ECONNRESET, cause);
 }
 
+/* A pong proves the connection alive, like any frame. */
+static void on_pong(struct ws_conn *ws, void *arg) {
+    (void)ws;
+    struct conn *c = arg;
+    if (c->stream && c == c->stream->active) c->stream->last_frame_ms = limiter_now_ms();
+}
+
 static void on_connect_granted(struct limiter_request *req, int status) {
     struct conn *c = req->data;
     struct stream *s = c->stream;
@@ -290,7 +297,8 @@ static void on_connect_granted(struct limiter_request *req, int status) {
     char url[sizeof src->ws_url + VENUE_PATH_MAX];
     snprintf(url, sizeof url, "%s%s", src->ws_url, path);
     struct ws_opts o = {.max_frame = a->max_frame, .connect_timeout_ms = 10000};
-    static const struct ws_callbacks cbs = {.on_open = on_open, .on_text = on_text, .on_close = on_close};
+    static const struct ws_callbacks cbs = {
+        .on_open = on_open, .on_text = on_text, .on_close = on_close, .on_pong = on_pong};
     int err = 0;
     src->counters.connects++;
     c->ws = ws_connect(src->ws, url, &o, &cbs, c, &err);
@@ -342,7 +350,18 @@ static void on_ping_granted(struct limiter_request *req, int status) {
     s->ping_queued = false;
     if (status < 0 || !s->active || !s->active->ws || s->stopping) return;
     const char *ping = s->a->source->venue->ping_text;
-    ws_send_text(s->active->ws, ping, strlen(ping));
+    if (ping) ws_send_text(s->active->ws, ping, strlen(ping));
+    else ws_send_ping(s->active->ws, "tickd", 5);
+}
+
+/* The idle time after which we ask the venue for a sign of life: its own application ping when it has one (OKX),
+ * else a websocket ping at a third of the stale limit for venues that send no heartbeats (Binance: its server
+ * pings are answered inside lws and never reach us), so a quiet but healthy feed is never taken for dead. Venues
+ * with heartbeats need nothing. Returns 0 for "never". */
+static int64_t ping_idle_ms(const struct venue_ops *v, uint64_t stale_ms) {
+    if (v->ping_text) return v->ping_idle_ms;
+    if (v->heartbeats || !stale_ms) return 0;
+    return (int64_t)(stale_ms / 3 > 1000 ? stale_ms / 3 : 1000);
 }
 
 static void on_timer(uv_timer_t *t) {
@@ -359,8 +378,8 @@ static void on_timer(uv_timer_t *t) {
         return;
     }
     struct conn *c = s->active;
-    if (c && c->open && v->ping_text && !s->ping_queued && now - s->last_frame_ms >= v->ping_idle_ms &&
-        now - s->last_ping_ms >= v->ping_idle_ms) {
+    int64_t idle = ping_idle_ms(v, stale);
+    if (c && c->open && idle && !s->ping_queued && now - s->last_frame_ms >= idle && now - s->last_ping_ms >= idle) {
         struct limiter_cost cost = {{0}};
         cost.units[LIMITER_MESSAGE] = 1;
         s->ping_req.data = s;

@@ -346,7 +346,7 @@ static void ws_frame_in(struct fx_conn *c, int opcode, bool fin, char *data, siz
             c->close_sent = true;
             fx_conn_close(c, FX_CLOSE_GRACEFUL);
         } else if (opcode == 9) {
-            fx_ws_frame(c, 10, data, len);
+            if (!(c->venue && c->venue->faults.stall)) fx_ws_frame(c, 10, data, len); /* a stalled server is mute */
         } else if (opcode == 10) {
             c->awaiting_pong = false;
         }

@@ -297,6 +297,10 @@ class Tickd:
         self.notify.bind(self.notify_path)
         self.notify.settimeout(0.1)
         self.messages = []
+        # Read the notify socket all the time, as systemd does: a full socket queue must never be what a test sees.
+        self._notify_stop = False
+        self._notify_thread = threading.Thread(target=self._drain_notify, daemon=True)
+        self._notify_thread.start()
         e = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         e.update(env or {})
         self.proc = subprocess.Popen([TICKD, "-c", self.config_path, "-s", self.status_socket],
@@ -307,12 +311,17 @@ class Tickd:
         with open(self.config_path, "w") as f:
             f.write(text)
 
-    def poll_notify(self):
-        while True:
+    def _drain_notify(self):
+        while not self._notify_stop:
             try:
                 self.messages.append(self.notify.recv(4096).decode())
             except (socket.timeout, BlockingIOError):
-                return self.messages
+                continue
+            except OSError:
+                return
+
+    def poll_notify(self):
+        return self.messages
 
     def wait_message(self, prefix, timeout=10, after=0):
         """Waits for a notify message starting with prefix, beyond index `after`; returns its index."""
@@ -367,6 +376,8 @@ class Tickd:
                 self.proc.kill()
                 self.proc.wait()
                 raise CheckFailed("tickd did not stop within %ds; log:\n%s" % (timeout, self.tail()))
+        self._notify_stop = True
+        self._notify_thread.join(2)
         self.notify.close()
         return self.proc.returncode
 

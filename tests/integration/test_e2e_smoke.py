@@ -1,5 +1,7 @@
 """End to end, all four venues: stream and poll tasks against fakex, the merged state in Redis equal to what fakex
 sent last (byte for byte), updates on RabbitMQ, and a clean SIGTERM."""
+import os
+
 import harness as h
 
 suite = h.Suite("e2e_smoke")
@@ -10,7 +12,7 @@ SYMBOLS = ["BTC-USDT", "ETH-USDT"]
 def four_venues_land_exactly_in_redis_and_rabbitmq():
     h.need_servers()
     redis = h.Redis()
-    prefix = "smoke"
+    prefix = "smoke%d" % os.getpid()  # a fresh key space: an earlier run's quotes must not win the compare
     fx = h.Fakex(symbols=SYMBOLS, rate=40)
     tap = h.AmqpTap()
     groups = [h.group(v, SYMBOLS, poll="1s") for v in h.VENUES]

@@ -14,7 +14,6 @@ Every test ends by stopping tickd (exit status 0) and fails when tickd's or fake
 so the same file checks the SANITIZE=1 build. Speed is printed, never asserted: deadlines are generous.
 """
 import os
-import threading
 import time
 
 import harness as h
@@ -72,19 +71,7 @@ def tickd(fx, groups, supervisor=None, **kw):
     d.prefix = prefix
     _procs.append(("tickd", d.log, d))
     d.wait_ready(30)
-    threading.Thread(target=drain_notify, args=(d,), daemon=True).start()
     return d
-
-
-def drain_notify(d):
-    """Keeps reading tickd's notify socket, as systemd does: sd_notify() blocks tickd's loop once the datagram
-    queue is full (a STATUS line a second fills it in about 10 s) and tickd would then never see SIGTERM."""
-    while d.proc.poll() is None:
-        try:
-            d.poll_notify()
-        except OSError:  # closed by Tickd.stop()
-            return
-        time.sleep(0.2)
 
 
 def quote(d, venue, symbol):
@@ -306,6 +293,20 @@ def stall_makes_the_feed_stale_and_data_flows_after():
         h.wait_until(lambda: restarts_of(d, v + "-g"), 10, "%s restart" % v)
     fx.set("all", stall=0)
     print("    stall end -> data again: %s" % data_again(d, h.VENUES))
+
+
+@test
+def a_quiet_feed_without_heartbeats_stays_alive_on_websocket_pings():
+    """Binance sends no heartbeats: when its market is quiet, only websocket pings tell a live connection from a
+    dead one. A quiet (but answering) feed must not be taken for stale; a stalled one (pings unanswered) must."""
+    h.need_servers()
+    fx, d = streaming(["binance"], stale_after="2s")
+    fx.set("binance", heartbeats_only=1)  # Binance has no heartbeats: the connection stays open and silent
+    time.sleep(7)
+    h.check(log_count(d, r"group=binance-g .*feed stale") == 0, "a quiet feed was taken for stale:\n" + d.tail())
+    h.check(restarts_of(d, "binance-g") == 0, "the quiet group restarted:\n" + d.tail())
+    fx.set("binance", heartbeats_only=0, stall=1)  # now nothing answers, not even pings
+    h.wait_until(lambda: log_count(d, r"group=binance-g .*feed stale"), 10, "binance stale once stalled")
 
 
 def source_stat(d, source, key):

@@ -94,11 +94,24 @@ static void test_no_watchdog_without_env(void) {
     TT_ASSERT_INT(uv_loop_close(&loop), 0);
 }
 
+/* Nobody reads the socket: once its queue is full, sends must be dropped, never block the caller. The test would
+ * hang here (and the runner time out) if a send blocked. */
+static void test_full_socket_never_blocks(void) {
+    for (int i = 0; i < 5000; i++) notify_status("filler %d", i);
+    notify_ready(); /* still returns at once */
+    int drained = 0;
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+    setsockopt(notify_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (*next_message()) drained++;
+    TT_ASSERT(drained > 0 && drained < 5001); /* some were queued, the rest dropped */
+}
+
 int main(void) {
     open_notify_socket();
     TT_RUN(test_messages_in_order);
     TT_RUN(test_watchdog_pings_from_loop);
     TT_RUN(test_no_watchdog_without_env);
+    TT_RUN(test_full_socket_never_blocks);
     close(notify_fd);
     unlink(sock_path);
     return tt_finish();
