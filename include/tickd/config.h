@@ -97,6 +97,7 @@ struct config_task {
     enum config_channel channel;
     uint64_t stale_after_ms; /* no tick for this long: the task fails */
     uint64_t interval_ms;    /* poll tasks only */
+    uint64_t max_age_ms;     /* stream tasks only: make-before-break reconnect after this long; 0 = venue's */
     int line, col;
 };
 

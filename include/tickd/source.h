@@ -81,7 +81,7 @@ struct stream_args {
     const struct venue_symbols *symbols;
     size_t first, count;
     uint64_t stale_after_ms;     /* no frame at all for this long: the feed is dead (0: the venue's stale_ms) */
-    uint64_t max_age_ms;         /* reconnect (make before break) after this long; 0: never (Binance: 23 h) */
+    uint64_t max_age_ms;         /* reconnect (make before break) after this long; 0: the venue's own cut */
     size_t max_frame;            /* 0: 1 MiB */
     unsigned malformed_limit;    /* malformed frames per 10 s that fail the task; 0: 100 */
 };

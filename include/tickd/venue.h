@@ -118,6 +118,7 @@ struct venue_ops {
     int ping_idle_ms;        /* send ping_text after this long without a frame */
     int stale_ms;            /* a feed silent this long is dead (the venue's heartbeats or pongs stopped) */
     bool heartbeats;         /* the venue sends heartbeat messages once subscribed */
+    uint64_t max_connection_ms; /* the venue cuts connections this old: reconnect before (0 = no such cut) */
 
     /* Names of a normalized symbol ("BTC-USDT") on this venue. Returns 0 or -EINVAL. */
     int (*names)(const char *norm, struct venue_names *out);

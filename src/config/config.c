@@ -209,6 +209,9 @@ static const struct row task_rows[] = {
         .max = MS_HOUR, .doc = "A task that has produced no tick for this long fails (and its group restarts)."),
     ROW(struct config_task, interval_ms, "interval", T_DURATION, .def = "1s", .min = 10, .max = MS_HOUR,
         .doc = "Poll tasks only: time between two polls of the symbol list."),
+    ROW(struct config_task, max_age_ms, "max_age", T_DURATION, .def = "0s", .min = 0, .max = 7 * 24 * MS_HOUR,
+        .doc = "Stream tasks only: a connection open this long is replaced, make before break (a new one "
+               "subscribes before the old one closes). 0 = the venue's own cut (Binance closes at 24 h: 23 h)."),
 };
 static const struct section task_section = {"task", "group.task", ROWS(task_rows), false, offsetof(struct config_task, line),
                                             check_task};
@@ -680,6 +683,8 @@ static void check_task(struct ctx *c, const toml_value *tab, void *base) {
     char a[32], b[32];
     if (t->kind == CONFIG_TASK_STREAM && toml_get(tab, "interval"))
         key_err(c, toml_get(tab, "interval"), "interval", "applies to poll tasks only, this task is a stream");
+    if (t->kind == CONFIG_TASK_POLL && toml_get(tab, "max_age"))
+        key_err(c, toml_get(tab, "max_age"), "max_age", "applies to stream tasks only, this task is a poll");
     if (t->kind == CONFIG_TASK_POLL && t->interval_ms && t->stale_after_ms <= t->interval_ms)
         key_err(c, pos_of(tab, "stale_after"), "stale_after", "must be longer than interval (%s), got %s",
                 duration_text(t->interval_ms, b, sizeof b), duration_text(t->stale_after_ms, a, sizeof a));

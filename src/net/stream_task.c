@@ -388,7 +388,8 @@ static void on_timer(uv_timer_t *t) {
             s->last_ping_ms = now;
         }
     }
-    if (c && c->subscribed && a->max_age_ms && now - c->opened_ms > (int64_t)a->max_age_ms)
+    uint64_t max_age = a->max_age_ms ? a->max_age_ms : v->max_connection_ms;
+    if (c && c->subscribed && max_age && now - c->opened_ms > (int64_t)max_age)
         start_standby(s, "maximum connection age");
 }
 

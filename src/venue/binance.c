@@ -216,6 +216,7 @@ const struct venue_ops venue_binance = {
     .ping_idle_ms = 0,
     .stale_ms = 60000, /* the server pings every 20 s; three missed pings mean the feed is gone */
     .heartbeats = false,
+    .max_connection_ms = 23ULL * 3600 * 1000, /* every connection is closed at 24 h: switch an hour early */
     .names = binance_names,
     .ws_path = binance_ws_path,
     .ws_subscribe = binance_ws_subscribe,

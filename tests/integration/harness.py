@@ -239,10 +239,10 @@ class Fakex:
 
 # ---- configs ----
 
-def group(source, symbols, name=None, stream=True, poll=None, restart="permanent", stale_after=None):
+def group(source, symbols, name=None, stream=True, poll=None, restart="permanent", stale_after=None, max_age=None):
     """A [[group]] on `source` with a stream task and/or a poll task (poll = interval string)."""
     return {"name": name or "%s-g" % source, "source": source, "symbols": list(symbols), "stream": stream,
-            "poll": poll, "restart": restart, "stale_after": stale_after}
+            "poll": poll, "restart": restart, "stale_after": stale_after, "max_age": max_age}
 
 
 def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, extra=""):
@@ -275,6 +275,8 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
             out += ['  [[group.task]]', '  kind = "stream"']
             if g["stale_after"]:
                 out.append('  stale_after = "%s"' % g["stale_after"])
+            if g.get("max_age"):
+                out.append('  max_age = "%s"' % g["max_age"])
         if g["poll"]:
             out += ['  [[group.task]]', '  kind = "poll"', '  interval = "%s"' % g["poll"]]
         out.append("")

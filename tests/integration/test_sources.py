@@ -296,6 +296,36 @@ def stall_makes_the_feed_stale_and_data_flows_after():
 
 
 @test
+def max_age_replaces_connections_make_before_break_without_a_gap():
+    """The 24 h cut of Binance, sooner: a connection older than max_age is replaced by one that subscribes first,
+    so no update is lost and the group never restarts (counted as in the planned-close test)."""
+    h.need_servers()
+    tap = h.AmqpTap()
+    fx, d = streaming(["binance", "coinbase"], max_age="2s")
+
+    def frozen_counts():
+        fx.set("all", heartbeats_only=1)
+        time.sleep(1.0)
+        rep = fx.report()["venues"]
+        return {(v, s): (rep[v]["symbols"][s]["updates"], amqp_count(tap, v, s))
+                for v in ("binance", "coinbase") for s in STREAM_SYMS}
+
+    before = frozen_counts()
+    fx.set("all", heartbeats_only=0)
+    time.sleep(5)
+    after = frozen_counts()
+    for v in ("binance", "coinbase"):
+        h.check(log_count(d, r"msg=\"switched connection\" group=%s-g " % v) >= 2, "%s never switched:\n%s"
+                % (v, d.tail()))
+        h.check(restarts_of(d, v + "-g") == 0, "%s-g restarted:\n%s" % (v, d.tail()))
+        for s in STREAM_SYMS:
+            sent = after[(v, s)][0] - before[(v, s)][0]
+            got = after[(v, s)][1] - before[(v, s)][1]
+            h.check(sent > 0 and got == sent, "%s %s: fakex sent %d updates across the switches, RabbitMQ got %d"
+                    % (v, s, sent, got))
+
+
+@test
 def a_quiet_feed_without_heartbeats_stays_alive_on_websocket_pings():
     """Binance sends no heartbeats: when its market is quiet, only websocket pings tell a live connection from a
     dead one. A quiet (but answering) feed must not be taken for stale; a stalled one (pings unanswered) must."""
