@@ -99,9 +99,14 @@ check: deps
 unit: all
 	@BUILD=$(BUILD) TICKD_TEST_ONLY=unit scripts/run-tests.sh
 
+# The unit names /usr/local paths; they follow PREFIX. tickd.toml stays 0644 (the dynamic user reads it):
+# passwords belong in credential files.
 install: $(BUILD)/tickd
 	install -D -m 0755 $(BUILD)/tickd $(DESTDIR)$(PREFIX)/bin/tickd
-	install -D -m 0644 systemd/tickd.service $(DESTDIR)/lib/systemd/system/tickd.service
+	install -d -m 0755 $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/tickd
+	sed 's#/usr/local/#$(PREFIX)/#g' systemd/tickd.service > $(DESTDIR)/lib/systemd/system/tickd.service
+	chmod 0644 $(DESTDIR)/lib/systemd/system/tickd.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/tickd/README.md
 	@if [ -e $(DESTDIR)/etc/tickd/tickd.toml ]; then \
 	  echo "keeping existing $(DESTDIR)/etc/tickd/tickd.toml"; \
 	else install -D -m 0644 config/tickd.toml $(DESTDIR)/etc/tickd/tickd.toml; fi

@@ -9,12 +9,14 @@
 #include "tickd/config.h"
 #include "tickd/daemon.h"
 #include "tickd/status.h"
+#include "tickd/watch.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: tickd [-c FILE]                 run the daemon\n"
             "       tickd --check-config [-c FILE]  validate the configuration and exit\n"
             "       tickd status [-s SOCKET]        print the task tree of the running daemon\n"
+            "       tickd watch [OPTIONS]           live view of the prices in Redis (tickd watch --help)\n"
             "       tickd --config-reference        print every configuration key as Markdown\n"
             "       tickd --version | --help\n"
             "options:\n"
@@ -40,6 +42,7 @@ int main(int argc, char **argv) {
     enum { RUN, CHECK, REFERENCE, STATUS } mode = RUN;
     const char *path = CONFIG_DEFAULT_PATH;
     const char *status_socket = NULL;
+    if (argc > 1 && strcmp(argv[1], "watch") == 0) return watch_main(argc - 1, argv + 1); /* argv[0] = "watch" */
     if (argc > 1 && strcmp(argv[1], "status") == 0) {
         mode = STATUS;
         argv[1] = argv[0]; /* getopt then sees the options after the sub-command */

@@ -33,7 +33,6 @@
 #define STOP_DEADLINE_MS 8000
 #define READY_CHECK_MS 20
 #define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
-#define BINANCE_MAX_AGE_MS (23ULL * 3600 * 1000) /* Binance cuts every connection at 24 h */
 
 struct daemon;
 
@@ -41,6 +40,7 @@ struct source_rt {
     struct source src;
     const struct config_source *cfg; /* in the current config; NULL once retired */
     struct limiter_window windows[4];
+    uint64_t frames_at_last_stats;
     struct source_rt *next;
     int64_t retired_at_ms; /* 0 while in use */
 };
@@ -80,9 +80,10 @@ struct daemon {
     struct source_rt *sources;
     struct group_rt *groups;
     struct ingest_counters in;
-    struct ingest_counters in_at_last_stats;
-    uint64_t frames_at_last_stats;
-    int64_t started_ms, last_stats_ms;
+    /* counters at the last stats line, for the per-second rates */
+    uint64_t frames_at_last_stats, accepted_at_last_stats, redis_writes_at_last_stats, amqp_published_at_last_stats;
+    int64_t started_ms, last_stats_ms, stop_started_ms;
+    double ticks_per_s; /* at the last stats line */
     bool ready_sent, stopping;
     int exit_status;
     int pending_closes; /* sinks and limiters still closing during shutdown */
@@ -235,7 +236,7 @@ static struct group_rt *group_rt_new(struct daemon *d, const struct config_group
             rt->streams[is++] = (struct stream_args){
                 .source = &s->src, .symbols = &rt->symbols, .first = first, .count = count,
                 .stale_after_ms = t->stale_after_ms,
-                .max_age_ms = strcmp(v->name, "binance") == 0 ? BINANCE_MAX_AGE_MS : 0};
+                .max_age_ms = t->max_age_ms};
             first += count;
         }
     }
@@ -309,6 +310,13 @@ static void count_node(const struct tree_node *n, void *arg) {
     if (strcmp(n->state, "stopped") == 0) c->stopped++;
 }
 
+/* Units per second since the last stats line; *last becomes now. */
+static double per_second(uint64_t now, uint64_t *last, double secs) {
+    double r = now >= *last ? (double)(now - *last) / secs : 0;
+    *last = now;
+    return r;
+}
+
 static uint64_t total_frames(const struct daemon *d) {
     uint64_t n = 0;
     for (const struct source_rt *s = d->sources; s; s = s->next) n += s->src.counters.frames;
@@ -327,15 +335,22 @@ static void log_source_stats(struct source_rt *s, double secs) {
                                 kinds[ls.windows[i].kind], ls.windows[i].used, ls.windows[i].limit,
                                 ls.windows[i].period_ms / 1000);
     }
-    log_info("stats", "source", "source=%s frames=%llu ticks=%llu malformed=%llu unknown=%llu venue_errors=%llu "
-             "requests=%llu http_failures=%llu rate_limited=%llu connects=%llu switches=%llu limiter=%s "
-             "queued=%zu paused=%s interval_s=%.1f",
-             s->src.name, (unsigned long long)c->frames, (unsigned long long)c->ticks,
-             (unsigned long long)c->malformed, (unsigned long long)c->unknown, (unsigned long long)c->venue_errors,
+    log_info("stats", "source", "source=%s frames=%llu frames_per_s=%.0f ticks=%llu malformed=%llu unknown=%llu "
+             "venue_errors=%llu requests=%llu http_failures=%llu rate_limited=%llu connects=%llu switches=%llu "
+             "limiter=%s queued=%zu paused=%s interval_s=%.1f",
+             s->src.name, (unsigned long long)c->frames, per_second(c->frames, &s->frames_at_last_stats, secs),
+             (unsigned long long)c->ticks, (unsigned long long)c->malformed, (unsigned long long)c->unknown,
+             (unsigned long long)c->venue_errors,
              (unsigned long long)c->requests, (unsigned long long)c->http_failures,
              (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
              (unsigned long long)c->planned_reconnects, headroom, ls.queued,
              ls.paused_until_ms > limiter_now_ms() ? "yes" : "no", secs);
+}
+
+/* STATUS= for `systemctl status`: the summary line's essentials. */
+static void send_status(const struct daemon *d, const struct tree_counts *tc) {
+    notify_status("groups %u running, %u restarting, %u parked; %.0f ticks/s", tc->running, tc->restarting,
+                  tc->parked, d->ticks_per_s);
 }
 
 static void on_stats(uv_timer_t *t) {
@@ -348,32 +363,30 @@ static void on_stats(uv_timer_t *t) {
         if (!s->retired_at_ms) log_source_stats(s, secs);
     struct redis_sink_stats rs;
     redis_sink_stats(d->redis, &rs);
-    log_info("stats", "redis", "ready=%s writes=%llu batches=%llu cas_rejected=%llu pending=%llu reconnects=%llu "
-             "errors=%llu refused=%llu",
-             rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.batches,
+    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu cas_rejected=%llu pending=%llu "
+             "reconnects=%llu errors=%llu refused=%llu",
+             rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
+             per_second(rs.writes, &d->redis_writes_at_last_stats, secs), (unsigned long long)rs.batches,
              (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects,
              (unsigned long long)rs.errors, (unsigned long long)rs.refused);
     struct amqp_sink_stats as;
     amqp_sink_stats(d->amqp, &as);
-    log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu confirmed=%llu nacked=%llu depth=%llu "
-             "inflight=%llu reconnects=%llu dropped=%llu",
+    log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
+             "nacked=%llu depth=%llu inflight=%llu reconnects=%llu dropped=%llu",
              as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
-             (unsigned long long)as.confirmed, (unsigned long long)as.nacked, (unsigned long long)as.depth,
-             (unsigned long long)as.inflight, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
+             per_second(as.published, &d->amqp_published_at_last_stats, secs), (unsigned long long)as.confirmed,
+             (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
+             (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
     struct tree_counts tc = {0};
     supervisor_visit(d->sup, count_node, &tc);
-    uint64_t frames = total_frames(d);
-    double fps = (double)(frames - d->frames_at_last_stats) / secs;
-    double tps = (double)(d->in.accepted - d->in_at_last_stats.accepted) / secs;
-    d->frames_at_last_stats = frames;
-    d->in_at_last_stats = d->in;
+    double fps = per_second(total_frames(d), &d->frames_at_last_stats, secs);
+    d->ticks_per_s = per_second(d->in.accepted, &d->accepted_at_last_stats, secs);
     log_info("stats", "summary", "groups=%u running=%u ready=%u restarting=%u parked=%u tasks=%u frames_per_s=%.0f "
              "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu",
-             tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, tps,
+             tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, d->ticks_per_s,
              (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
              (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid);
-    notify_status("groups %u running, %u restarting, %u parked; %.0f ticks/s", tc.running, tc.restarting, tc.parked,
-                  tps);
+    send_status(d, &tc);
     sweep_retired(d, false);
 }
 
@@ -442,7 +455,7 @@ static void on_ready_check(uv_timer_t *t) {
         log_warn("daemon", "ready, degraded", "startup_ms=%lld redis=%s rabbitmq=%s groups_started=%s",
                  (long long)waited, rs.ready ? "up" : "down", as.connected ? "up" : "down",
                  groups_started ? "yes" : "no");
-    notify_status("groups %u running, %u restarting, %u parked", tc.running, tc.restarting, tc.parked);
+    send_status(d, &tc);
 }
 
 /* ---- stop ---- */
@@ -451,7 +464,9 @@ static void nop_closed(uv_handle_t *h) { (void)h; }
 
 static void one_closed(void *arg) {
     struct daemon *d = arg;
-    d->pending_closes--;
+    if (--d->pending_closes == 0)
+        log_info("daemon", "sinks flushed and closed", "stop_ms=%lld",
+                 (long long)(limiter_now_ms() - d->stop_started_ms));
 }
 static void limiter_closed(struct limiter *l, void *arg) {
     (void)l;
@@ -486,7 +501,9 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     if (d->stopping) return;
     d->stopping = true;
     d->exit_status = exit_status;
+    d->stop_started_ms = limiter_now_ms();
     notify_stopping();
+    notify_status("stopping (%s)", why);
     log_info("daemon", "stopping", "reason=%s", why);
     uv_timer_stop(&d->stats_timer);
     uv_timer_stop(&d->ready_timer);
@@ -502,6 +519,16 @@ static void on_supervisor_exit(struct supervisor *s, int exit_status, const char
 
 /* ---- reload ---- */
 
+/* Ends RELOADING=1. Before the first READY=1 the startup check still owes it: sending it here would report a
+ * daemon ready whose sinks may not be connected yet. */
+static void reload_done(struct daemon *d) {
+    if (!d->ready_sent) return;
+    notify_ready();
+    struct tree_counts tc = {0};
+    supervisor_visit(d->sup, count_node, &tc);
+    send_status(d, &tc);
+}
+
 static void reload(struct daemon *d) {
     notify_reloading();
     log_info("daemon", "reloading", "path=%s", d->cfg->path);
@@ -511,7 +538,7 @@ static void reload(struct daemon *d) {
         for (size_t i = 0; i < errs.len; i++) log_error("config", "invalid", "error=%s", errs.items[i].msg);
         log_error("daemon", "reload refused: the running configuration stays", "errors=%zu", errs.len);
         config_errors_free(&errs);
-        notify_ready();
+        reload_done(d);
         return;
     }
     config_errors_free(&errs);
@@ -558,7 +585,7 @@ static void reload(struct daemon *d) {
     d->cfg = ncfg;
     log_info("daemon", "reloaded", "groups_added=%u groups_changed=%u groups_removed=%u groups_kept=%u", added,
              changed, removed, kept);
-    notify_ready();
+    reload_done(d);
 }
 
 static void on_signal(uv_signal_t *sig, int signum) {
