@@ -31,6 +31,10 @@
  * "not newer": do not write. Do not convert the parts to Lua numbers: they are doubles and lose a 20-digit
  * sequence. Across replicas positions are exact; times are each host's clock and only break ties.
  *
+ * Fields a tick does not carry ("" = not sent, e.g. sizes in Coinbase's REST ticker) are kept from the stored
+ * quote when that side's price is unchanged (and the last trade price always); the stored quote then holds the
+ * merged tick, which is what the sinks write.
+ *
  * Quotes never expire here: a silent venue keeps its last quote (and may stay the best side) until the
  * caller removes it; the merge knows no wall clock. Not thread-safe: the ingest loop owns it. */
 #ifndef TICKD_MERGE_H

@@ -297,6 +297,15 @@ static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *
     return qi;
 }
 
+/* A field the venue did not send ("" in the tick) is unknown, not zero. Some answers carry less than the stream
+ * (Coinbase's REST ticker has prices but no sizes): keep the stored size of a side whose price did not move, and
+ * the last trade price, rather than erase what the stream told us. A size beside a new price is never guessed. */
+static void carry_unsent(struct tick *t, const struct tick *stored) {
+    if (!t->bid_qty[0] && strcmp(t->bid, stored->bid) == 0) memcpy(t->bid_qty, stored->bid_qty, sizeof t->bid_qty);
+    if (!t->ask_qty[0] && strcmp(t->ask, stored->ask) == 0) memcpy(t->ask_qty, stored->ask_qty, sizeof t->ask_qty);
+    if (!t->last[0]) memcpy(t->last, stored->last, sizeof t->last);
+}
+
 int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out) {
     if (!tick_ok(t)) {
         m->counters.invalid++;
@@ -329,6 +338,9 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     }
 
     struct merge_quote *q = &m->quotes[qi].q;
+    struct tick merged = *t;
+    if (!is_new) carry_unsent(&merged, &q->tick);
+    t = &merged;
     bool bid_moved = is_new || strcmp(q->tick.bid, t->bid) != 0 || strcmp(q->tick.bid_qty, t->bid_qty) != 0;
     bool ask_moved = is_new || strcmp(q->tick.ask, t->ask) != 0 || strcmp(q->tick.ask_qty, t->ask_qty) != 0;
     q->tick = *t;

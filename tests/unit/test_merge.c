@@ -269,6 +269,31 @@ static void test_100k_instruments(void) {
     TT_ASSERT_STR(b.bid.venue, "okx");
 }
 
+/* Coinbase's REST ticker sends prices without sizes: the sizes of an unmoved side stay, a moved side's go. */
+static void test_unsent_fields_are_kept_where_the_price_did_not_move(void) {
+    fresh();
+    struct tick s = stream_seq(10, 1000, "100.5");
+    snprintf(s.bid_qty, sizeof s.bid_qty, "3.25");
+    snprintf(s.ask_qty, sizeof s.ask_qty, "4.75");
+    snprintf(s.last, sizeof s.last, "100.6");
+    TT_ASSERT_INT(apply(s), MERGE_ACCEPTED);
+    struct tick r = rest(2000, 2500, "100.5"); /* same bid, same ask "70000", no sizes, no last */
+    r.bid_qty[0] = r.ask_qty[0] = 0;
+    TT_ASSERT_INT(apply(r), MERGE_ACCEPTED);
+    const struct tick *q = &merge_get(m, "binance", "BTC-USDT")->tick;
+    TT_ASSERT_STR(q->bid_qty, "3.25");
+    TT_ASSERT_STR(q->ask_qty, "4.75");
+    TT_ASSERT_STR(q->last, "100.6");
+    TT_ASSERT_INT(q->origin, TICK_ORIGIN_REST);
+    struct tick r2 = rest(3000, 3500, "100.4"); /* the bid moved: its old size would be a guess */
+    r2.bid_qty[0] = r2.ask_qty[0] = 0;
+    TT_ASSERT_INT(apply(r2), MERGE_ACCEPTED);
+    q = &merge_get(m, "binance", "BTC-USDT")->tick;
+    TT_ASSERT_STR(q->bid, "100.4");
+    TT_ASSERT_STR(q->bid_qty, "");
+    TT_ASSERT_STR(q->ask_qty, "4.75");
+}
+
 int main(void) {
     TT_RUN(test_stream_orders_by_seq);
     TT_RUN(test_stream_without_seq_orders_by_event_time);
@@ -280,6 +305,7 @@ int main(void) {
     TT_RUN(test_bad_ticks_are_rejected);
     TT_RUN(test_bbo_across_venues);
     TT_RUN(test_venue_limit_per_symbol);
+    TT_RUN(test_unsent_fields_are_kept_where_the_price_did_not_move);
     TT_RUN(test_100k_instruments);
     merge_free(m);
     return tt_finish();
