@@ -250,6 +250,25 @@ def http_418_ban_pauses_until_retry_after_then_polling_resumes():
           % (paused[0].split("until=")[1].split()[0], ms))
 
 
+@test
+def poll_5xx_and_slow_answers_are_retried_then_the_budget_fails_the_task():
+    """Transient failures are the poll task's own business: a 503 or a timeout is retried with backoff inside the
+    task; only a spent retry budget fails it (and the supervisor restarts the group); polling then resumes."""
+    h.need_servers()
+    fx = fakex(venue="okx", symbols=["BTC-USDT"], rate=20)
+    d = tickd(fx, [h.group("okx", ["BTC-USDT"], stream=False, poll="200ms")])
+    h.wait_until(lambda: recv_ts(d, "okx", "BTC-USDT"), 10, "a first okx quote")
+    fx.set("okx", http_status=503)
+    h.wait_until(lambda: log_count(d, r"group=okx-g .*retry budget spent"), 15, "the retry budget to be spent")
+    h.wait_until(lambda: restarts_of(d, "okx-g"), 10, "a restart of okx-g")
+    failures = source_stat(d, "okx", "http_failures")
+    fx.set("okx", http_status=0, delay_ms=3000)  # slower than the request timeout (1 s at this interval)
+    h.wait_until(lambda: source_stat(d, "okx", "http_failures") > failures, 15, "timeouts counted as failures")
+    fx.set("okx", delay_ms=0)
+    print("    okx poll: 503 -> budget spent, restart; timeouts retried; data again %.0f ms after the fault"
+          % wait_new_value(d, "okx", "BTC-USDT", time.time()))
+
+
 # ---- 4. faults ----
 
 def streaming(venues, **group_kw):
