@@ -87,11 +87,16 @@ def fakex_cmd(venue, nsym, rate):
 # ---- scenarios ----
 
 def scenario_hotpath():
-    out = subprocess.run([os.path.join(BENCH_BIN, "hotpath"), "--venue", "binance", "--frames", "2000000"],
-                         capture_output=True, text=True).stdout
-    m = re.search(r"parse\+merge=(\d+) frames per CPU-second \((\d+) ns", out)
-    row("parse+merge, binance bookTicker (no I/O)", "%s frames/CPU-s (%s ns)" % m.groups(), "", None,
-        "%s/bench/hotpath --venue binance" % h.BUILD)
+    """Parse + merge per frame for each venue's common frame, with the fast paths and with jansson alone."""
+    for venue in ("binance", "coinbase", "okx", "kraken"):
+        figures = []
+        for extra, frames in (([], "2000000"), (["--jansson"], "300000")):
+            out = subprocess.run([os.path.join(BENCH_BIN, "hotpath"), "--venue", venue, "--frames", frames] + extra,
+                                 capture_output=True, text=True).stdout
+            m = re.search(r"parse\+merge=(\d+) frames per CPU-second \((\d+) ns", out)
+            figures.append(m.groups() if m else ("?", "?"))
+        row("parse+merge, %s (no I/O)" % venue, "%s ns (jansson only: %s ns)" % (figures[0][1], figures[1][1]),
+            "", None, "%s/bench/hotpath --venue %s [--jansson]" % (h.BUILD, venue))
 
 
 def scenario_startup():

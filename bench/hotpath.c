@@ -2,7 +2,10 @@
  * of a realistic frame, then merge_apply of every tick it yields (what daemon.c's ingest() does before the
  * sinks). Frames are prepared up front (prices walk, sequence numbers grow), so the loop measures tickd alone.
  *
- *   build/bench/hotpath [--venue binance|coinbase|kraken|okx] [--symbols 100] [--frames 2000000]
+ *   build/bench/hotpath [--venue binance|coinbase|kraken|okx] [--symbols 100] [--frames 2000000] [--jansson]
+ *
+ * --jansson turns the adapters' fast paths off (venue_fast_paths(false)): every frame is parsed by jansson, as
+ * before the fast paths existed, so one binary shows both figures.
  *
  * Prints one line: frames/s, ns per frame, ticks accepted. Run it under `perf record -g` to profile the path. */
 #define _GNU_SOURCE
@@ -46,18 +49,21 @@ static int make_frame(const char *venue, const struct venue_symbols *s, size_t i
                         (p + 1) % 100, q, (unsigned long long)(seq % 1000000), (unsigned long long)seq);
     if (strcmp(venue, "okx") == 0)
         return snprintf(out, cap,
-                        "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"%s\"},\"data\":[{\"asks\":[[\"%llu.%02llu\","
-                        "\"%llu\",\"0\",\"1\"]],\"bids\":[[\"%llu.%02llu\",\"%llu\",\"0\",\"1\"]],\"ts\":\"%llu\","
-                        "\"seqId\":%llu}]}",
-                        norm, (p + 1) / 100, (p + 1) % 100, q, p / 100, p % 100, q,
-                        1714564800000ULL + seq, (unsigned long long)seq);
+                        "{\"arg\":{\"channel\":\"tickers\",\"instId\":\"%s\"},\"data\":[{\"instType\":\"SPOT\","
+                        "\"instId\":\"%s\",\"last\":\"%llu.%02llu\",\"lastSz\":\"0.01\",\"askPx\":\"%llu.%02llu\","
+                        "\"askSz\":\"%llu\",\"bidPx\":\"%llu.%02llu\",\"bidSz\":\"%llu\",\"open24h\":\"30000\","
+                        "\"high24h\":\"31000\",\"low24h\":\"29000\",\"sodUtc0\":\"30000\",\"sodUtc8\":\"30000\","
+                        "\"volCcy24h\":\"1000.5\",\"vol24h\":\"1000\",\"ts\":\"%llu\"}]}",
+                        norm, norm, p / 100, p % 100, (p + 1) / 100, (p + 1) % 100, q, p / 100, p % 100, q,
+                        1714564800000ULL + seq);
     /* kraken v2 ticker */
     return snprintf(out, cap,
                     "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"%s\",\"bid\":%llu.%02llu,"
                     "\"bid_qty\":%llu.5,\"ask\":%llu.%02llu,\"ask_qty\":%llu.25,\"last\":%llu.%02llu,"
                     "\"volume\":1000.5,\"vwap\":30000.1,\"low\":29000.0,\"high\":31000.0,\"change\":10.5,"
-                    "\"change_pct\":0.03,\"timestamp\":\"2024-05-01T12:00:00.%06lluZ\"}]}",
+                    "\"change_pct\":0.03,\"timestamp\":\"2024-05-01T12:%02llu:%02llu.%06lluZ\"}]}",
                     nm->ws, p / 100, p % 100 + 1, q, (p + 1) / 100, (p + 1) % 100 + 1, q, p / 100, p % 100 + 1,
+                    (unsigned long long)(seq / 60000000 % 60), (unsigned long long)(seq / 1000000 % 60),
                     (unsigned long long)(seq % 1000000));
 }
 
@@ -65,14 +71,18 @@ int main(int argc, char **argv) {
     const char *venue = "binance";
     size_t nsym = 100;
     long frames = 2000000;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--venue") == 0) venue = argv[i + 1];
-        else if (strcmp(argv[i], "--symbols") == 0) nsym = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--frames") == 0) frames = strtol(argv[i + 1], NULL, 10);
+    bool jansson_only = false;
+    for (int i = 1; i < argc; i++) {
+        const char *val = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(argv[i], "--jansson") == 0) jansson_only = true;
+        else if (strcmp(argv[i], "--venue") == 0) venue = argv[++i];
+        else if (strcmp(argv[i], "--symbols") == 0) nsym = strtoul(val, NULL, 10), i++;
+        else if (strcmp(argv[i], "--frames") == 0) frames = strtol(val, NULL, 10), i++;
     }
+    venue_fast_paths(!jansson_only);
     const struct venue_ops *v = venue_find(venue);
     if (!v || nsym == 0) {
-        fprintf(stderr, "usage: hotpath [--venue binance|coinbase|kraken|okx] [--symbols N] [--frames N]\n");
+        fprintf(stderr, "usage: hotpath [--venue binance|coinbase|kraken|okx] [--symbols N] [--frames N] [--jansson]\n");
         return 2;
     }
     char **names = calloc(nsym, sizeof *names);
@@ -114,9 +124,9 @@ int main(int argc, char **argv) {
     }
     frames = (frames + RING - 1) / RING * RING;
     double secs = (double)spent / 1e9;
-    printf("hotpath: venue=%s symbols=%zu frames=%ld parse+merge=%.0f frames per CPU-second (%.0f ns/frame) accepted=%ld "
+    printf("hotpath: venue=%s%s symbols=%zu frames=%ld parse+merge=%.0f frames per CPU-second (%.0f ns/frame) accepted=%ld "
            "rejected=%ld\n",
-           venue, nsym, frames, (double)frames / secs, (double)spent / (double)frames, accepted, other);
+           venue, jansson_only ? " (jansson only)" : "", nsym, frames, (double)frames / secs, (double)spent / (double)frames, accepted, other);
     merge_free(m);
     venue_symbols_free(&syms);
     for (size_t i = 0; i < nsym; i++) free(names[i]);

@@ -154,6 +154,18 @@ int venue_ws_plan(const struct venue_ops *v, size_t n, struct venue_range *range
 /* Shortest plain decimal (no exponent) that strtod reads back to exactly `v`. Returns its length, or -1 for
  * NaN, infinities and values whose plain text would not fit in cap. */
 int venue_decimal_shortest(double v, char *buf, size_t cap);
+/* What venue_decimal_shortest prints for the double that the text of a JSON number (no exponent) reads as --
+ * as jansson and Kraken v2's adapter read it -- into dst: the text itself when it already is that form (see
+ * venue_number_is_shortest), else by strtod and venue_decimal_shortest. 0, or -1 when it does not fit. */
+int venue_copy_decimal_real(char dst[TICK_DECIMAL_MAX], const char *p, size_t len);
+/* True when the number text is exactly what venue_decimal_shortest prints for the double it reads as: plain
+ * form (no exponent, leading zeros, trailing fraction zeros or "-0") and at most 15 significant digits. */
+bool venue_number_is_shortest(const char *p, size_t len);
+
+/* The venue adapters read their common frames with an exact, allocation-free reader and give everything
+ * else to jansson; both give byte-identical ticks. false sends every frame to jansson (tests compare the two,
+ * bench/hotpath measures the gain). Not thread-safe: set it before parsing starts. */
+void venue_fast_paths(bool enabled);
 
 /* RFC 3339 time ("2021-04-17T16:43:30.244075Z", offsets allowed) to microseconds since the epoch; 0 or -1. */
 int venue_parse_rfc3339(const char *s, size_t len, int64_t *us);

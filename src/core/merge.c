@@ -8,8 +8,6 @@
 #include "tickd/merge.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,9 +178,20 @@ static enum merge_result decide(enum tick_origin origin, const struct merge_key 
     return c > 0 ? MERGE_ACCEPTED : c < 0 ? MERGE_STALE : MERGE_DUPLICATE;
 }
 
+/* v as exactly 20 decimal digits, zero-padded (UINT64_MAX has 20). */
+static char *put_u64_20(char *p, uint64_t v) {
+    for (int i = 19; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+    return p + 20;
+}
+
+/* Called for every Redis write: digits by hand, not snprintf. */
 void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]) {
-    snprintf(buf, MERGE_KEY_TEXT_LEN, "%020" PRIu64 "-%020" PRIu64 "-%c", k->pos, k->time_us,
-             k->rank ? '1' : '0');
+    char *p = put_u64_20(buf, k->pos);
+    *p++ = '-';
+    p = put_u64_20(p, k->time_us);
+    *p++ = '-';
+    *p++ = k->rank ? '1' : '0';
+    *p = 0;
 }
 
 /* ---- best bid and offer ---- */
@@ -235,14 +244,21 @@ static int8_t bbo_position(const struct bbo_rec *b, uint32_t quote_index) {
     return NO_BEST;
 }
 
+/* Copies a NUL-terminated text of at most cap-1 characters (stored ticks are validated, so it always fits). */
+static void copy_text(char *dst, const char *src, size_t cap) {
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 static void fill_side(const struct merge *m, const struct bbo_rec *b, int8_t best, enum side side,
                       struct merge_bbo_side *out) {
     memset(out, 0, sizeof *out);
     if (best == NO_BEST) return;
     const struct tick *t = bbo_tick(m, b, best);
-    snprintf(out->price, sizeof out->price, "%s", side_price(t, side));
-    snprintf(out->qty, sizeof out->qty, "%s", side_qty(t, side));
-    snprintf(out->venue, sizeof out->venue, "%s", t->venue);
+    copy_text(out->price, side_price(t, side), sizeof out->price);
+    copy_text(out->qty, side_qty(t, side), sizeof out->qty);
+    copy_text(out->venue, t->venue, sizeof out->venue);
     out->time_us = t->event_us ? t->event_us : t->recv_us;
 }
 
@@ -279,7 +295,7 @@ static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *
     if (!bs->ref) {
         struct bbo_rec *b = &m->bbos[m->n_bbos];
         memset(b, 0, sizeof *b);
-        snprintf(b->symbol, sizeof b->symbol, "%s", t->symbol);
+        copy_text(b->symbol, t->symbol, sizeof b->symbol);
         b->hash = bh;
         b->best_bid = b->best_ask = NO_BEST;
         *bs = (struct slot){bh, (uint32_t)++m->n_bbos};
@@ -368,7 +384,7 @@ int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *o
     const struct slot *s = table_lookup(&m->bbo_index, m, key_hash(&k), bbo_same, &k);
     if (!s->ref) return -ENOENT;
     const struct bbo_rec *b = &m->bbos[s->ref - 1];
-    snprintf(out->symbol, sizeof out->symbol, "%s", b->symbol);
+    copy_text(out->symbol, b->symbol, sizeof out->symbol);
     fill_side(m, b, b->best_bid, SIDE_BID, &out->bid);
     fill_side(m, b, b->best_ask, SIDE_ASK, &out->ask);
     return 0;

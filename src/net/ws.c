@@ -151,14 +151,25 @@ static void record_peer_close(struct ws_conn *conn, const unsigned char *in, siz
     conn->close_reason[n] = 0;
 }
 
+static int refuse_too_large(struct ws_conn *conn, struct lws *wsi) {
+    static const char why[] = "message too large";
+    conn->pending_error = WS_ETOOLARGE;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+    return -1;
+}
+
+/* A message that came in one piece, as nearly all do, is handed over straight from lws's buffer; only a
+ * fragmented one (or one larger than lws's rx buffer) is gathered in conn->rx first. */
 static int on_receive(struct ws_conn *conn, struct lws *wsi, const char *in, size_t len) {
-    if (conn->rx_len == 0) conn->rx_binary = lws_frame_is_binary(wsi);
-    if (len > conn->max_frame - conn->rx_len) {
-        static const char why[] = "message too large";
-        conn->pending_error = WS_ETOOLARGE;
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
-        return -1;
+    if (conn->rx_len == 0) {
+        conn->rx_binary = lws_frame_is_binary(wsi);
+        if (lws_is_final_fragment(wsi)) {
+            if (len > conn->max_frame) return refuse_too_large(conn, wsi);
+            if (!conn->rx_binary && conn->cb.on_text) conn->cb.on_text(conn, in, len, conn->arg);
+            return 0;
+        }
     }
+    if (len > conn->max_frame - conn->rx_len) return refuse_too_large(conn, wsi);
     if (conn->rx_len + len > conn->rx_cap) {
         size_t cap = conn->rx_cap ? conn->rx_cap : RX_CHUNK;
         while (cap < conn->rx_len + len) cap *= 2;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tickd/venue.h"
 
@@ -33,17 +34,24 @@ enum venue_msg venue_parse_answer(const struct venue_request *req, int http_stat
 void venue_arena_begin(void);
 void venue_arena_end(void);
 
-/* The members of a flat frame (json_flat.c): an object of plain strings and unsigned integers, with at most one
- * level of nested such objects. venue_flat_parse returns 0, or -1 for any text outside that strict subset of
- * JSON, which the caller then parses with jansson: the flat reader accelerates, it never decides alone. */
-#define VENUE_FLAT_MAX 32
-enum venue_flat_type { VENUE_FLAT_STRING, VENUE_FLAT_UINT, VENUE_FLAT_OBJECT };
+/* The members of a shallow frame (json_flat.c): an object of plain strings and numbers, holding objects and
+ * arrays of such at most three levels deep. venue_flat_parse returns 0, or -1 for any text outside that strict
+ * subset of JSON, which the caller then parses with jansson: the flat reader accelerates, it never decides
+ * alone. Members are in document order, a container before its children; array elements have key NULL. */
+#define VENUE_FLAT_MAX 64
+enum venue_flat_type {
+    VENUE_FLAT_STRING,
+    VENUE_FLAT_UINT,   /* an unsigned integer of at most 18 digits */
+    VENUE_FLAT_NUMBER, /* any other number (negative, with a fraction); never an exponent */
+    VENUE_FLAT_OBJECT,
+    VENUE_FLAT_ARRAY,
+};
 struct venue_flat_member {
     const char *key;
     size_t key_len;
-    int parent; /* index of the enclosing object member, -1 at the top */
+    int parent; /* index of the enclosing container member, -1 at the top */
     enum venue_flat_type type;
-    const char *str; /* STRING: the text between the quotes (no escapes in it), not NUL-terminated */
+    const char *str; /* STRING: the text between the quotes (no escapes in it); UINT, NUMBER: the number's text */
     size_t len;
     uint64_t num; /* UINT */
 };
@@ -52,10 +60,44 @@ struct venue_flat {
     size_t n;
 };
 int venue_flat_parse(const char *text, size_t len, struct venue_flat *out);
-/* The member `key` of the object at `parent` (-1: the top), or NULL. */
-const struct venue_flat_member *venue_flat_get(const struct venue_flat *f, int parent, const char *key);
+/* The member `key` of the object at `parent` (-1: the top), or NULL. Inline so that the length of a literal
+ * key is known at compile time: a frame makes a dozen lookups. */
+const struct venue_flat_member *venue_flat_find(const struct venue_flat *f, int parent, const char *key, size_t len);
+static inline const struct venue_flat_member *venue_flat_get(const struct venue_flat *f, int parent, const char *key) {
+    return venue_flat_find(f, parent, key, strlen(key));
+}
+/* The index of the next child of `parent` after member `after` (pass parent itself for the first), or -1. */
+int venue_flat_next(const struct venue_flat *f, int parent, int after);
+/* True for a STRING member holding exactly `lit`. */
+bool venue_flat_is(const struct venue_flat_member *m, const char *lit);
+/* Copies the STRING member `key` holding a decimal (as venue_copy_decimal_str); -1 when absent, not a string
+ * or not a decimal. */
+int venue_flat_decimal(const struct venue_flat *f, int parent, const char *key, char dst[TICK_DECIMAL_MAX]);
+/* Maps the STRING member naming a symbol and claims a stream tick for it: 1 with *t set, 0 to skip (unmapped
+ * and counted, or the output is full), -1 when the member is absent or not a string. */
+int venue_flat_claim(const struct venue_flat_member *name, const struct venue_symbols *s, struct venue_out *out,
+                     struct tick **t);
+/* One element of a ticker array: 0, or -1 to decline the whole frame. */
+typedef int venue_flat_item_fn(const struct venue_flat *f, int item, const struct venue_symbols *s,
+                               struct venue_out *out);
+/* Runs fn on every element of the ARRAY member `array` (-1 or not an array: declined). VENUE_MSG_TICKS, or
+ * VENUE_FAST_DECLINED with out rewound. */
+int venue_flat_each(const struct venue_flat *f, const struct venue_flat_member *array, venue_flat_item_fn *fn,
+                    const struct venue_symbols *s, struct venue_out *out);
 /* Copies decimal text (as venue_copy_decimal_str) from a span. 0 or -1. */
 int venue_copy_decimal_span(char dst[TICK_DECIMAL_MAX], const char *p, size_t len);
+
+/* Fast paths are on unless a test or benchmark turns them off to compare with jansson's answers. A fast path
+ * returns a venue_msg, or VENUE_FAST_DECLINED (out untouched) to let jansson decide. */
+extern bool venue_fast_paths_on;
+#define VENUE_FAST_DECLINED (-1)
+
+/* What venue_out holds at one moment, so a fast path that declines midway leaves no trace. */
+struct venue_out_mark {
+    size_t n, unmapped, overflow;
+};
+struct venue_out_mark venue_out_mark(const struct venue_out *out);
+void venue_out_rewind(struct venue_out *out, const struct venue_out_mark *mark);
 
 /* True for exactly the JSON string `lit`. */
 bool venue_json_is(const json_t *v, const char *lit);
@@ -69,6 +111,8 @@ int venue_copy_decimal_num(char dst[TICK_DECIMAL_MAX], const json_t *v);
 int venue_json_uint(const json_t *v, uint64_t *out);
 /* A JSON string of decimal digits counting milliseconds (OKX "ts") to microseconds. 0 or -1. */
 int venue_json_ms_text(const json_t *v, int64_t *us);
+/* The same for the text of a span. */
+int venue_ms_text(const char *p, size_t len, int64_t *us);
 /* A JSON string holding an RFC 3339 time to microseconds. 0 or -1. */
 int venue_json_rfc3339(const json_t *v, int64_t *us);
 

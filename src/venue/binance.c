@@ -115,49 +115,39 @@ static enum venue_msg parse_event(const json_t *root, const struct venue_request
     return VENUE_MSG_TICKS;
 }
 
-/* Copies one string member holding a decimal; -1 when it is absent, not a string or not a decimal. */
-static int flat_decimal(const struct venue_flat *f, int parent, const char *key, char dst[TICK_DECIMAL_MAX]) {
-    const struct venue_flat_member *m = venue_flat_get(f, parent, key);
-    return m && m->type == VENUE_FLAT_STRING ? venue_copy_decimal_span(dst, m->str, m->len) : -1;
-}
-
 /* The frame nearly every message is, a bookTicker update (raw or combined), read without building a jansson
- * tree: parse_event's decisions for that case, in its order. Returns -1 for anything else (errors, replies,
- * events, odd types, malformed fields), leaving `out` as it was, and the caller asks parse_event. */
+ * tree: parse_event's decisions for that case, in its order. VENUE_FAST_DECLINED for anything else (errors,
+ * replies, events, odd types, malformed fields), and parse_event decides. */
 static int fast_book(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
     struct venue_flat f;
-    if (venue_flat_parse(frame, len, &f) < 0) return -1;
+    if (venue_flat_parse(frame, len, &f) < 0) return VENUE_FAST_DECLINED;
     if (venue_flat_get(&f, -1, "error") || venue_flat_get(&f, -1, "id") || venue_flat_get(&f, -1, "result"))
-        return -1;
+        return VENUE_FAST_DECLINED;
     const struct venue_flat_member *data = venue_flat_get(&f, -1, "data");
     int payload = data && data->type == VENUE_FLAT_OBJECT && venue_flat_get(&f, -1, "stream") ? (int)(data - f.m) : -1;
     const struct venue_flat_member *sym = venue_flat_get(&f, payload, "s"), *u = venue_flat_get(&f, payload, "u");
     const struct venue_flat_member *e = venue_flat_get(&f, payload, "E");
     if (venue_flat_get(&f, payload, "e") || venue_flat_get(&f, payload, "c") || !sym || !u ||
         sym->type != VENUE_FLAT_STRING || u->type != VENUE_FLAT_UINT || (e && e->type != VENUE_FLAT_UINT))
-        return -1;
-    int index = venue_symbols_find(s, sym->str, sym->len);
-    if (index < 0) {
-        out->unmapped++;
-        return 0;
-    }
-    size_t mark = out->n;
-    struct tick *t = venue_out_add(out, s, index, TICK_ORIGIN_STREAM);
-    if (!t) return 0;
-    if (flat_decimal(&f, payload, "b", t->bid) || flat_decimal(&f, payload, "B", t->bid_qty) ||
-        flat_decimal(&f, payload, "a", t->ask) || flat_decimal(&f, payload, "A", t->ask_qty)) {
-        venue_out_truncate(out, mark);
-        return -1;
+        return VENUE_FAST_DECLINED;
+    struct venue_out_mark mark = venue_out_mark(out);
+    struct tick *t;
+    if (venue_flat_claim(sym, s, out, &t) == 0) return VENUE_MSG_TICKS;
+    if (venue_flat_decimal(&f, payload, "b", t->bid) || venue_flat_decimal(&f, payload, "B", t->bid_qty) ||
+        venue_flat_decimal(&f, payload, "a", t->ask) || venue_flat_decimal(&f, payload, "A", t->ask_qty)) {
+        venue_out_rewind(out, &mark);
+        return VENUE_FAST_DECLINED;
     }
     t->seq = u->num;
     t->has_seq = true;
     if (e) t->event_us = (int64_t)e->num * 1000;
-    return 0;
+    return VENUE_MSG_TICKS;
 }
 
 static enum venue_msg binance_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                        struct venue_out *out) {
-    if (fast_book(frame, len, s, out) == 0) return VENUE_MSG_TICKS;
+    int kind = venue_fast_paths_on ? fast_book(frame, len, s, out) : VENUE_FAST_DECLINED;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
     return venue_parse_frame(frame, len, 0, parse_event, s, out);
 }
 

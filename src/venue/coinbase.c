@@ -83,8 +83,44 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
     return VENUE_MSG_UNKNOWN;
 }
 
+/* An optional member: absent is fine; present must be a decimal string (null is left to jansson). */
+static int flat_optional_decimal(const struct venue_flat *f, const char *key, char dst[TICK_DECIMAL_MAX]) {
+    return venue_flat_get(f, -1, key) ? venue_flat_decimal(f, -1, key, dst) : 0;
+}
+
+/* ws_ticker's decisions for a frame the flat reader took, in its order. */
+static int fast_ticker(const struct venue_flat *f, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_out_mark mark = venue_out_mark(out);
+    struct tick *t;
+    int got = venue_flat_claim(venue_flat_get(f, -1, "product_id"), s, out, &t);
+    if (got <= 0) return got < 0 ? VENUE_FAST_DECLINED : VENUE_MSG_TICKS;
+    const struct venue_flat_member *seq = venue_flat_get(f, -1, "sequence"), *time = venue_flat_get(f, -1, "time");
+    if (!seq || seq->type != VENUE_FLAT_UINT || venue_flat_decimal(f, -1, ws_fields.bid, t->bid) ||
+        venue_flat_decimal(f, -1, ws_fields.ask, t->ask) || flat_optional_decimal(f, ws_fields.bid_qty, t->bid_qty) ||
+        flat_optional_decimal(f, ws_fields.ask_qty, t->ask_qty) || flat_optional_decimal(f, ws_fields.last, t->last) ||
+        (time && (time->type != VENUE_FLAT_STRING || venue_parse_rfc3339(time->str, time->len, &t->event_us)))) {
+        venue_out_rewind(out, &mark);
+        return VENUE_FAST_DECLINED;
+    }
+    t->seq = seq->num;
+    t->has_seq = true;
+    return VENUE_MSG_TICKS;
+}
+
+/* Tickers and heartbeats, nearly every message, without a jansson tree; the rest goes to classify. */
+static int fast_classify(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_flat f;
+    if (venue_flat_parse(frame, len, &f) < 0) return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *type = venue_flat_get(&f, -1, "type");
+    if (venue_flat_is(type, "ticker")) return fast_ticker(&f, s, out);
+    if (venue_flat_is(type, "heartbeat")) return VENUE_MSG_HEARTBEAT;
+    return VENUE_FAST_DECLINED;
+}
+
 static enum venue_msg coinbase_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                         struct venue_out *out) {
+    int kind = venue_fast_paths_on ? fast_classify(frame, len, s, out) : VENUE_FAST_DECLINED;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
     return venue_parse_frame(frame, len, 0, classify, s, out);
 }
 

@@ -196,8 +196,46 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
     return VENUE_MSG_UNKNOWN;
 }
 
+/* A JSON number member (absent: -1) as the shortest decimal of its double, as v2_ticker reads it. */
+static int flat_real(const struct venue_flat *f, int parent, const char *key, char dst[TICK_DECIMAL_MAX]) {
+    const struct venue_flat_member *m = venue_flat_get(f, parent, key);
+    if (!m || (m->type != VENUE_FLAT_UINT && m->type != VENUE_FLAT_NUMBER)) return -1;
+    return venue_copy_decimal_real(dst, m->str, m->len);
+}
+
+/* v2_ticker's decisions for one element of a frame the flat reader took: 0, or -1 to decline the frame. */
+static int fast_ticker(const struct venue_flat *f, int item, const struct venue_symbols *s, struct venue_out *out) {
+    struct tick *t;
+    if (f->m[item].type != VENUE_FLAT_OBJECT) return -1;
+    int got = venue_flat_claim(venue_flat_get(f, item, "symbol"), s, out, &t);
+    if (got <= 0) return got;
+    if (flat_real(f, item, "bid", t->bid) || flat_real(f, item, "bid_qty", t->bid_qty) ||
+        flat_real(f, item, "ask", t->ask) || flat_real(f, item, "ask_qty", t->ask_qty) ||
+        (venue_flat_get(f, item, "last") && flat_real(f, item, "last", t->last)))
+        return -1;
+    const struct venue_flat_member *ts = venue_flat_get(f, item, "timestamp");
+    if (ts) {
+        if (ts->type != VENUE_FLAT_STRING || venue_parse_rfc3339(ts->str, ts->len, &t->event_us)) return -1;
+        t->seq = (uint64_t)t->event_us;
+        t->has_seq = true;
+    }
+    return 0;
+}
+
+/* v2 tickers and heartbeats, nearly every message, without a jansson tree: classify's decisions for them. */
+static int fast_v2(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_flat f;
+    if (venue_flat_parse(frame, len, &f) < 0) return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *channel = venue_flat_get(&f, -1, "channel");
+    if (venue_flat_is(channel, "heartbeat")) return VENUE_MSG_HEARTBEAT;
+    if (!venue_flat_is(channel, "ticker")) return VENUE_FAST_DECLINED;
+    return venue_flat_each(&f, venue_flat_get(&f, -1, "data"), fast_ticker, s, out);
+}
+
 static enum venue_msg kraken_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                       struct venue_out *out) {
+    int kind = venue_fast_paths_on ? fast_v2(frame, len, s, out) : VENUE_FAST_DECLINED;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
     /* Integers as reals: systemStatus carries a connectionID beyond int64, which jansson refuses otherwise.
      * Kraken has no integer field we keep, and a real prints back the same shortest text. */
     return venue_parse_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify, s, out);

@@ -89,9 +89,39 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
     return tickers(json_object_get(root, "data"), TICK_ORIGIN_STREAM, s, out) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
 }
 
+/* ticker()'s decisions for one element of a frame the flat reader took: 0, or -1 to decline the frame. */
+static int fast_ticker(const struct venue_flat *f, int item, const struct venue_symbols *s, struct venue_out *out) {
+    struct tick *t;
+    if (f->m[item].type != VENUE_FLAT_OBJECT) return -1;
+    int got = venue_flat_claim(venue_flat_get(f, item, "instId"), s, out, &t);
+    if (got <= 0) return got;
+    const struct venue_flat_member *ts = venue_flat_get(f, item, "ts");
+    if (venue_flat_decimal(f, item, "bidPx", t->bid) || venue_flat_decimal(f, item, "bidSz", t->bid_qty) ||
+        venue_flat_decimal(f, item, "askPx", t->ask) || venue_flat_decimal(f, item, "askSz", t->ask_qty) ||
+        venue_flat_decimal(f, item, "last", t->last) || !ts || ts->type != VENUE_FLAT_STRING ||
+        venue_ms_text(ts->str, ts->len, &t->event_us))
+        return -1;
+    t->seq = (uint64_t)t->event_us;
+    t->has_seq = true;
+    return 0;
+}
+
+/* A tickers push, nearly every message, without a jansson tree: classify's decisions for it. Events and
+ * everything else go to classify. */
+static int fast_tickers(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_flat f;
+    if (venue_flat_parse(frame, len, &f) < 0 || venue_flat_get(&f, -1, "event")) return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *arg = venue_flat_get(&f, -1, "arg");
+    if (!arg || arg->type != VENUE_FLAT_OBJECT || !venue_flat_is(venue_flat_get(&f, (int)(arg - f.m), "channel"), "tickers"))
+        return VENUE_FAST_DECLINED;
+    return venue_flat_each(&f, venue_flat_get(&f, -1, "data"), fast_ticker, s, out);
+}
+
 static enum venue_msg okx_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                    struct venue_out *out) {
     if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
+    int kind = venue_fast_paths_on ? fast_tickers(frame, len, s, out) : VENUE_FAST_DECLINED;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
     return venue_parse_frame(frame, len, 0, classify, s, out);
 }
 

@@ -88,34 +88,39 @@ static int add_alias(struct venue_symbols *s, const char *key, int32_t index) {
     return 0;
 }
 
+/* Names every symbol, then sizes the alias table by the names actually made: at load <= 1/2 and 56 bytes a
+ * slot, sizing for VENUE_ALIAS_MAX names each would put a 1000-symbol Binance table (two names each) at 900 KB
+ * instead of 230 KB, and every frame's lookup would miss the cache. */
 int venue_symbols_init(struct venue_symbols *s, const struct venue_ops *venue, const char *const *norm, size_t n) {
     memset(s, 0, sizeof *s);
     s->venue = venue;
-    size_t slots = 8;
-    while (slots < 2 * (VENUE_ALIAS_MAX + 1) * n) slots *= 2; /* load <= 1/2 keeps probes short */
     s->list = calloc(n ? n : 1, sizeof *s->list);
-    s->slots = malloc(slots * sizeof *s->slots);
-    if (!s->list || !s->slots) {
-        venue_symbols_free(s);
-        return -ENOMEM;
-    }
-    s->slot_mask = slots - 1;
-    for (size_t i = 0; i < slots; i++) s->slots[i].index = -1;
-
+    if (!s->list) return -ENOMEM;
     int rc = 0;
+    size_t keys = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct venue_symbol *sym = &s->list[i];
         if (strlen(norm[i]) >= sizeof sym->norm || venue->names(norm[i], &sym->names) != 0) {
+            log_error("venue", "symbol unknown to venue", "venue=%s symbol=%s", venue->name, norm[i]);
             rc = -EINVAL;
-        } else {
-            strcpy(sym->norm, norm[i]);
-            /* The normalized name is an alias too, so a duplicate symbol in the list is caught here. */
-            rc = add_alias(s, sym->norm, (int32_t)i);
-            for (size_t a = 0; a < sym->names.n_alias && rc == 0; a++)
-                rc = add_alias(s, sym->names.alias[a], (int32_t)i);
         }
-        if (rc != 0) log_error("venue", "symbol unknown to venue or listed twice", "venue=%s symbol=%s", venue->name, norm[i]);
+        strcpy(sym->norm, rc == 0 ? norm[i] : "");
+        keys += 1 + sym->names.n_alias; /* the normalized name is an alias too */
         s->n = i + 1;
+    }
+    size_t slots = 8;
+    while (slots < 2 * keys) slots *= 2;
+    if (rc == 0 && !(s->slots = malloc(slots * sizeof *s->slots))) rc = -ENOMEM;
+    if (rc == 0) {
+        s->slot_mask = slots - 1;
+        for (size_t i = 0; i < slots; i++) s->slots[i].index = -1;
+    }
+    /* The normalized name is added first, so a duplicate symbol in the list is caught here. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct venue_symbol *sym = &s->list[i];
+        rc = add_alias(s, sym->norm, (int32_t)i);
+        for (size_t a = 0; a < sym->names.n_alias && rc == 0; a++) rc = add_alias(s, sym->names.alias[a], (int32_t)i);
+        if (rc != 0) log_error("venue", "symbol listed twice", "venue=%s symbol=%s", venue->name, norm[i]);
     }
     if (rc != 0) venue_symbols_free(s);
     return rc;
@@ -158,6 +163,20 @@ struct tick *venue_out_add(struct venue_out *out, const struct venue_symbols *s,
 void venue_out_truncate(struct venue_out *out, size_t n) {
     if (n < out->n) out->n = n;
 }
+
+struct venue_out_mark venue_out_mark(const struct venue_out *out) {
+    return (struct venue_out_mark){.n = out->n, .unmapped = out->unmapped, .overflow = out->overflow};
+}
+
+void venue_out_rewind(struct venue_out *out, const struct venue_out_mark *mark) {
+    out->n = mark->n;
+    out->unmapped = mark->unmapped;
+    out->overflow = mark->overflow;
+}
+
+bool venue_fast_paths_on = true;
+
+void venue_fast_paths(bool enabled) { venue_fast_paths_on = enabled; }
 
 void venue_out_detail(struct venue_out *out, const json_t *v) {
     if (json_is_string(v))
@@ -219,10 +238,7 @@ int venue_json_uint(const json_t *v, uint64_t *out) {
     return 0;
 }
 
-int venue_json_ms_text(const json_t *v, int64_t *us) {
-    if (!json_is_string(v)) return -1;
-    const char *p = json_string_value(v);
-    size_t len = json_string_length(v);
+int venue_ms_text(const char *p, size_t len, int64_t *us) {
     if (len == 0 || len > 15) return -1; /* 15 digits of ms reach the year 33658 */
     int64_t ms = 0;
     for (size_t i = 0; i < len; i++) {
@@ -231,6 +247,10 @@ int venue_json_ms_text(const json_t *v, int64_t *us) {
     }
     *us = ms * 1000;
     return 0;
+}
+
+int venue_json_ms_text(const json_t *v, int64_t *us) {
+    return json_is_string(v) ? venue_ms_text(json_string_value(v), json_string_length(v), us) : -1;
 }
 
 int venue_json_rfc3339(const json_t *v, int64_t *us) {
@@ -279,6 +299,51 @@ int venue_copy_decimal_num(char dst[TICK_DECIMAL_MAX], const json_t *v) {
     }
     if (!json_is_real(v)) return -1;
     return venue_decimal_shortest(json_real_value(v), dst, TICK_DECIMAL_MAX) < 0 ? -1 : 0;
+}
+
+/* A double keeps 15 significant decimal digits (DBL_DIG): every decimal of at most 15 significant digits in the
+ * normal range reads to a double that prints back, at 1 to 15 digits, as the decimal itself rounded -- so no
+ * shorter text reads back to it, and at its own digit count it prints as itself. venue_decimal_shortest's
+ * binary search then only ever tests counts up to 15 and lands on exactly this text whenever the text is also
+ * in its plain form: no exponent, no leading zeros, no trailing fraction zeros, no "-0". Under 40 characters
+ * the value is far inside the normal range. */
+bool venue_number_is_shortest(const char *p, size_t len) {
+    if (len == 0 || len >= TICK_DECIMAL_MAX) return false;
+    const char *end = p + len;
+    if (*p == '-') p++;
+    if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end && p[1] != '.')) return false;
+    const char *int_start = p;
+    while (p < end && *p >= '0' && *p <= '9') p++;
+    const char *int_end = p, *frac_start = p, *frac_end = p;
+    if (p < end) {
+        if (*p != '.') return false;
+        frac_start = ++p;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+        frac_end = p;
+        if (p != end || frac_end == frac_start || frac_end[-1] == '0') return false;
+    }
+    bool int_zero = int_end - int_start == 1 && *int_start == '0';
+    if (int_zero && frac_end == frac_start) return len == 1; /* "0" yes, "-0" prints as "0" */
+    /* Significant digits: from the first non-zero digit to the last non-zero one. */
+    const char *first = int_zero ? frac_start : int_start;
+    while (*first == '0') first++;
+    const char *last = frac_end > frac_start ? frac_end - 1 : int_end - 1;
+    while (*last == '0') last--;
+    size_t digits = (size_t)(last - first) + 1 - (first < int_end && last >= frac_start);
+    return digits <= 15;
+}
+
+int venue_copy_decimal_real(char dst[TICK_DECIMAL_MAX], const char *p, size_t len) {
+    if (venue_number_is_shortest(p, len)) {
+        memcpy(dst, p, len);
+        dst[len] = 0;
+        return 0;
+    }
+    char text[64];
+    if (len >= sizeof text) return -1;
+    memcpy(text, p, len);
+    text[len] = 0;
+    return venue_decimal_shortest(strtod(text, NULL), dst, TICK_DECIMAL_MAX) < 0 ? -1 : 0;
 }
 
 int venue_decimal_shortest(double v, char *buf, size_t cap) {

@@ -1,12 +1,19 @@
 /* Unit tests of the venue adapters: the recorded frames and documentation examples of ../shared/venues parse
  * to the right kind and exact ticks, symbols map both ways, subscribe messages and REST plans have the
- * venues' shapes, and hostile input (every truncation, flipped bytes) never crashes. */
+ * venues' shapes, and hostile input (every truncation, flipped bytes) never crashes.
+ *
+ * Every websocket frame parsed here is parsed twice, with the adapters' fast paths and with jansson alone,
+ * and the two answers must be byte-identical (ws_both); a jansson allocation hook tells which frames the fast
+ * path took, so the comparison is known not to be vacuous. */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fakex/fx_client.h"
 #include "tickd/venue.h"
 #include "tt.h"
 
@@ -66,9 +73,71 @@ static void fixture_init(struct fixture *fx, const char *venue, const char **sym
     TT_ASSERT_INT(venue_symbols_init(&fx->syms, fx->v, syms, n), 0);
 }
 
+/* ---- fast path against jansson ------------------------------------------------------------------- */
+
+/* Counts jansson's allocations (through the arena's hooks, which it then calls): a frame parsed without any
+ * was taken by a fast path. */
+static void *(*arena_malloc)(size_t);
+static size_t jansson_allocs;
+
+static void *counting_malloc(size_t n) {
+    jansson_allocs++;
+    return arena_malloc(n);
+}
+
+static void count_jansson_allocs(const struct venue_symbols *s) {
+    if (arena_malloc) return;
+    struct tick t;
+    struct venue_out out;
+    venue_out_init(&out, &t, 1, 0, 0);
+    venue_fast_paths(false);
+    s->venue->ws_parse("{}", 2, s, &out); /* installs the arena's hooks */
+    venue_fast_paths(true);
+    json_free_t arena_free;
+    json_get_alloc_funcs(&arena_malloc, &arena_free);
+    json_set_alloc_funcs(counting_malloc, arena_free);
+}
+
+struct parsed {
+    enum venue_msg kind;
+    struct venue_out out;
+    struct tick ticks[MAX_TICKS];
+    bool fast; /* no jansson allocation */
+};
+
+static void parse_one(const struct fixture *fx, const char *frame, size_t len, size_t cap, bool fast, struct parsed *p) {
+    count_jansson_allocs(&fx->syms);
+    venue_fast_paths(fast);
+    venue_out_init(&p->out, p->ticks, cap, 1000, 0);
+    size_t before = jansson_allocs;
+    p->kind = fx->v->ws_parse(frame, len, &fx->syms, &p->out);
+    p->fast = jansson_allocs == before;
+    venue_fast_paths(true);
+}
+
+static size_t frames_taken_fast;
+
+/* Parses with fast paths and with jansson alone; the answers must be byte-identical. The fast answer is left
+ * in fx->out and fx->ticks. */
+static enum venue_msg ws_both(struct fixture *fx, const char *frame, size_t len, size_t cap) {
+    static struct parsed fast, slow;
+    parse_one(fx, frame, len, cap, false, &slow);
+    parse_one(fx, frame, len, cap, true, &fast);
+    frames_taken_fast += fast.fast;
+    bool same = fast.kind == slow.kind && fast.out.n == slow.out.n && fast.out.unmapped == slow.out.unmapped &&
+                fast.out.overflow == slow.out.overflow && strcmp(fast.out.detail, slow.out.detail) == 0 &&
+                memcmp(fast.ticks, slow.ticks, fast.out.n * sizeof fast.ticks[0]) == 0;
+    if (!same)
+        TT_FAIL("%s fast path differs from jansson (%s/%zu vs %s/%zu) on %.*s", fx->v->name, venue_msg_name(fast.kind),
+                fast.out.n, venue_msg_name(slow.kind), slow.out.n, (int)(len < 200 ? len : 200), frame);
+    fx->out = fast.out;
+    fx->out.ticks = fx->ticks;
+    memcpy(fx->ticks, fast.ticks, fast.out.n * sizeof fast.ticks[0]);
+    return fast.kind;
+}
+
 static enum venue_msg ws(struct fixture *fx, const char *frame) {
-    venue_out_init(&fx->out, fx->ticks, MAX_TICKS, 1000, 0);
-    return fx->v->ws_parse(frame, strlen(frame), &fx->syms, &fx->out);
+    return ws_both(fx, frame, strlen(frame), MAX_TICKS);
 }
 
 static enum venue_msg rest(struct fixture *fx, const struct venue_request *req, int status, const char *body) {
@@ -491,8 +560,7 @@ static void test_truncated_and_flipped(void) {
             for (size_t cut = 0; cut < len; cut++) {
                 char *copy = malloc(cut ? cut : 1);
                 memcpy(copy, lines[i], cut);
-                venue_out_init(&fx.out, fx.ticks, MAX_TICKS, 0, 0);
-                enum venue_msg kind = fx.v->ws_parse(copy, cut, &fx.syms, &fx.out);
+                enum venue_msg kind = ws_both(&fx, copy, cut, MAX_TICKS);
                 free(copy);
                 if (kind != VENUE_MSG_MALFORMED) TT_FAIL("%s:%zu cut at %zu: %s", recorded[r][1], i + 1, cut, venue_msg_name(kind));
                 TT_ASSERT_INT(fx.out.n, 0);
@@ -503,8 +571,7 @@ static void test_truncated_and_flipped(void) {
                     char *copy = malloc(len);
                     memcpy(copy, lines[i], len);
                     copy[at] = flips[f];
-                    venue_out_init(&fx.out, fx.ticks, MAX_TICKS, 0, 0);
-                    enum venue_msg kind = fx.v->ws_parse(copy, len, &fx.syms, &fx.out);
+                    enum venue_msg kind = ws_both(&fx, copy, len, MAX_TICKS);
                     free(copy);
                     TT_ASSERT(kind <= VENUE_MSG_MALFORMED);
                     for (size_t k = 0; k < fx.out.n; k++) TT_ASSERT(strchr(fx.ticks[k].bid, 'e') == NULL);
@@ -820,6 +887,248 @@ static void test_out_overflow(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* ---- fast paths: the same answers as jansson -------------------------------------------------------- */
+
+static bool ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* Every websocket frame of ../shared/venues (ws_*.jsonl lines, doc-ws-*.json whole files), with room for all
+ * ticks, for one and for none: fast path and jansson agree, and the fast path takes every ticker frame of
+ * the venues it serves. */
+static void test_fast_path_recorded(void) {
+    static const char *venues[] = {"binance", "coinbase", "kraken", "okx"};
+    const char *dir = tt_shared_dir();
+    if (!dir) TT_SKIP("../shared/venues not found (set TICKD_SHARED)");
+    size_t frames = 0;
+    frames_taken_fast = 0;
+    for (size_t v = 0; v < 4; v++) {
+        struct fixture fx;
+        size_t nsyms;
+        const char **syms = syms_of(venues[v], &nsyms);
+        fixture_init(&fx, venues[v], syms, nsyms);
+        char path[8192];
+        snprintf(path, sizeof path, "%s/venues/%s", dir, venues[v]);
+        DIR *d = opendir(path);
+        TT_ASSERT(d != NULL);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            bool jsonl = strncmp(e->d_name, "ws_", 3) == 0 && ends_with(e->d_name, ".jsonl");
+            bool doc = strncmp(e->d_name, "doc-ws-", 7) == 0 && ends_with(e->d_name, ".json");
+            if (!jsonl && !doc) continue;
+            char rel[512];
+            snprintf(rel, sizeof rel, "%s/%s", venues[v], e->d_name);
+            char *text = shared_file(rel, NULL);
+            char *lines[256] = {text};
+            size_t n = jsonl ? split_lines(text, lines, 256) : 1;
+            for (size_t i = 0; i < n; i++, frames++)
+                for (size_t cap = 0; cap <= MAX_TICKS; cap = cap ? cap * MAX_TICKS : 1)
+                    ws_both(&fx, lines[i], strlen(lines[i]), cap);
+            free(text);
+        }
+        closedir(d);
+        venue_symbols_free(&fx.syms);
+    }
+    TT_ASSERT(frames > 200);
+    /* 36 Binance, 36 Coinbase, 28 OKX ticker lines, the Kraken v2 snapshot; three caps each */
+    TT_ASSERT(frames_taken_fast >= 3 * (36 + 36 + 28 + 1));
+}
+
+/* Frames whose parts differ: several tickers in one message, unmapped ones, a full output. */
+static void test_fast_path_shapes(void) {
+    struct fixture fx;
+    fixture_init(&fx, "okx", okx_syms, 3);
+    const char *three = "{\"arg\":{\"channel\":\"tickers\"},\"data\":["
+                        "{\"instId\":\"BTC-USDT\",\"last\":\"1\",\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"5\"},"
+                        "{\"instId\":\"ETH-USDT\",\"last\":\"1\",\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"5\"},"
+                        "{\"instId\":\"UNI-USD-SWAP\",\"last\":\"1\",\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"6\"}]}";
+    const char *bad_third = "{\"arg\":{\"channel\":\"tickers\"},\"data\":["
+                            "{\"instId\":\"BTC-USDT\",\"last\":\"1\",\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"5\"},"
+                            "{\"instId\":\"ETH-USDT\"},{\"instId\":\"UNI-USD-SWAP\",\"ts\":\"6\"}]}";
+    for (size_t cap = 0; cap <= 3; cap++) {
+        TT_ASSERT_INT(ws_both(&fx, three, strlen(three), cap), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.out.n, cap < 2 ? cap : 2);
+        TT_ASSERT_INT(fx.out.unmapped, 1);
+        TT_ASSERT_INT(ws_both(&fx, bad_third, strlen(bad_third), cap), cap < 2 ? VENUE_MSG_TICKS : VENUE_MSG_MALFORMED);
+    }
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "kraken", kraken_syms, 12);
+    static const char *kraken[] = {
+        "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":740.0,\"bid_qty\":-0,"
+        "\"ask\":0.30000000000000004,\"ask_qty\":1e2,\"last\":12345678901234567}]}",
+        "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":740.0,\"bid_qty\":-0,"
+        "\"ask\":0.30000000000000004,\"ask_qty\":100,\"last\":12345678901234567,\"timestamp\":\"2024-01-01T00:00:00Z\"}]}",
+        "{\"channel\":\"ticker\",\"data\":[{\"symbol\":\"XBT/USD\",\"bid\":1,\"bid_qty\":2,\"ask\":3,\"ask_qty\":4},"
+        "{\"symbol\":\"DOGE/USD\",\"bid\":1,\"bid_qty\":2,\"ask\":3,\"ask_qty\":4}]}",
+        "{\"channel\":\"ticker\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":1,\"bid_qty\":2,\"ask\":3}]}",
+        "{\"channel\":\"ticker\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":1,\"bid_qty\":2,\"ask\":3,\"ask_qty\":4,\"last\":null}]}",
+        "{\"channel\":\"heartbeat\"}",
+        "{\"channel\":\"status\",\"data\":[{\"connection_id\":12393906104898154338}]}",
+    };
+    for (size_t i = 0; i < sizeof kraken / sizeof kraken[0]; i++) ws(&fx, kraken[i]);
+    TT_ASSERT_INT(ws(&fx, kraken[1]), VENUE_MSG_TICKS);
+    TT_TICK(&fx.ticks[0], "BTC-USD", "740", "0", "0.30000000000000004", "100", "12345678901234568");
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "coinbase", coinbase_syms, 11);
+    static const char *coinbase[] = {
+        "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"BTC-USD\",\"best_bid\":\"1\",\"best_ask\":\"2\"}",
+        "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"BTC-USD\",\"best_bid\":\"1\",\"best_ask\":\"2\",\"price\":null}",
+        "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"BTC-USD\",\"best_bid\":\"1\",\"best_ask\":\"2\",\"time\":\"x\"}",
+        "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"ETH-USD\",\"best_bid\":\"1\"}",
+        "{\"type\":\"heartbeat\",\"sequence\":1,\"product_id\":\"BTC-USD\",\"time\":\"2024-01-01T00:00:00Z\"}",
+    };
+    for (size_t i = 0; i < sizeof coinbase / sizeof coinbase[0]; i++) ws(&fx, coinbase[i]);
+    venue_symbols_free(&fx.syms);
+}
+
+/* Live frames from fakex, subscribed as the stream task would (the adapter's own path and subscribe messages):
+ * fast path and jansson agree on every one, and the fast path takes nearly all of them. */
+static void test_fast_path_fakex(void) {
+    static const char *venues[] = {"binance", "coinbase", "kraken", "okx"};
+    static const char *syms[] = {"BTC-USDT", "ETH-USDT", "BTC-USD", "SOL-USDT"};
+    const char *args[] = {"--venue", "all", "--symbols", "BTC-USDT,ETH-USDT,BTC-USD,SOL-USDT", "--rate", "1000",
+                          "--log-level", "warn", NULL};
+    struct fxc_proc fakex;
+    if (fxc_spawn(&fakex, args) < 0) TT_SKIP("fakex did not start (set TICKD_ROOT and BUILD)");
+    for (size_t v = 0; v < 4; v++) {
+        struct fixture fx;
+        fixture_init(&fx, venues[v], syms, 4);
+        char path[VENUE_PATH_MAX];
+        TT_ASSERT(fx.v->ws_path(&fx.syms, 0, 4, path, sizeof path) > 0);
+        struct fxc_conn c;
+        TT_ASSERT_INT(fxc_ws_open(&c, fxc_port(&fakex, venues[v]), path), 0);
+        static char sub[VENUE_MSG_MAX];
+        for (size_t at = 0, next; at < 4; at = next) {
+            int n = fx.v->ws_subscribe(&fx.syms, at, 4 - at, 1, sub, sizeof sub, &next);
+            TT_ASSERT(n >= 0);
+            if (n > 0) TT_ASSERT_INT(fxc_ws_send(&c, 1, sub, (size_t)n), 0);
+        }
+        size_t frames = 0, ticks = 0;
+        frames_taken_fast = 0;
+        int64_t deadline = fxc_now_ms() + 20000;
+        while (frames < 300 && fxc_now_ms() < deadline) {
+            int op;
+            char *payload;
+            size_t len;
+            int got = fxc_ws_recv(&c, &op, &payload, &len, 1000);
+            if (got < 0) break;
+            if (got == 0) continue;
+            if (op == 1) {
+                frames++;
+                ticks += ws_both(&fx, payload, len, MAX_TICKS) == VENUE_MSG_TICKS;
+            }
+            free(payload);
+        }
+        fxc_close(&c);
+        if (frames < 300) TT_FAIL("%s: only %zu frames from fakex", venues[v], frames);
+        TT_ASSERT(ticks > 250);
+        if (frames_taken_fast + 5 < frames) TT_FAIL("%s: fast path took %zu of %zu", venues[v], frames_taken_fast, frames);
+        venue_symbols_free(&fx.syms);
+    }
+    TT_ASSERT_INT(fxc_stop(&fakex), 0);
+}
+
+/* venue_copy_decimal_real against venue_decimal_shortest(strtod(text)), on one number text. */
+static void assert_real_text(const char *text, size_t *kept) {
+    char want[64], got[TICK_DECIMAL_MAX];
+    int n = venue_decimal_shortest(strtod(text, NULL), want, TICK_DECIMAL_MAX);
+    int rc = venue_copy_decimal_real(got, text, strlen(text));
+    if (rc != (n < 0 ? -1 : 0) || (rc == 0 && strcmp(got, want) != 0))
+        TT_FAIL("\"%s\": copied \"%s\" (%d), shortest \"%s\"", text, rc == 0 ? got : "", rc, n < 0 ? "" : want);
+    if (venue_number_is_shortest(text, strlen(text))) {
+        if (strcmp(text, want) != 0) TT_FAIL("\"%s\" kept as is, but its shortest text is \"%s\"", text, want);
+        ++*kept;
+    }
+}
+
+static void test_number_text_shortest(void) {
+    static const char *cases[][2] = {
+        {"740.0", "740"}, {"740", "740"}, {"0", "0"}, {"-0", "0"}, {"0.0", "0"}, {"-0.5", "-0.5"},
+        {"0.10025", "0.10025"}, {"1.10", "1.1"}, {"100.5", "100.5"}, {"123456789012345", "123456789012345"},
+        {"1234567890123456", "1234567890123456"}, {"12345678901234567", "12345678901234568"},
+        {"0.30000000000000004", "0.30000000000000004"}, {"0.1000000000000000055511", "0.1"},
+        {"9007199254740993", "9007199254740992"}, {"1361.44813783", "1361.44813783"},
+    };
+    size_t kept = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char got[TICK_DECIMAL_MAX];
+        TT_ASSERT_INT(venue_copy_decimal_real(got, cases[i][0], strlen(cases[i][0])), 0);
+        TT_ASSERT_STR(got, cases[i][1]);
+        assert_real_text(cases[i][0], &kept);
+    }
+    TT_ASSERT(!venue_number_is_shortest("007", 3) && !venue_number_is_shortest("1.", 2) &&
+              !venue_number_is_shortest(".5", 2) && !venue_number_is_shortest("1e5", 3) &&
+              !venue_number_is_shortest("-", 1) && !venue_number_is_shortest("", 0));
+
+    /* Random decimal texts: 1 to 20 integer and fraction digits, zeros frequent at both ends. */
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    size_t total = 200000;
+    kept = 0;
+    for (size_t k = 0; k < total; k++) {
+        char text[48];
+        size_t n = 0;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = seed >> 11;
+        if (r & 1) text[n++] = '-';
+        size_t int_digits = 1 + (r >> 1) % 16, frac_digits = (r >> 5) % 20;
+        if ((r >> 10) % 3 == 0) int_digits = 1; /* 0.xxx often */
+        for (size_t i = 0; i < int_digits + frac_digits; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int digit = (int)((seed >> 33) % 10);
+            if ((seed >> 40) % 4 == 0) digit = 0;
+            if (i == 0 && int_digits > 1 && digit == 0) digit = 1 + (int)((seed >> 45) % 9);
+            if (i == 0 && int_digits == 1 && (seed >> 50) % 2) digit = 0;
+            if (i == int_digits) text[n++] = '.';
+            text[n++] = (char)('0' + digit);
+        }
+        text[n] = 0;
+        assert_real_text(text, &kept);
+    }
+    TT_ASSERT(kept > total / 10); /* the kept-as-is branch is well exercised */
+
+    /* Random doubles: their shortest text is kept as is and reads back to them. */
+    for (size_t k = 0; k < 100000; k++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double v = (double)(seed >> 11) / (double)(1ULL << 53) * 1e6;
+        if (k % 3 == 0) v = (double)(int64_t)(v * 1000) / 1000; /* three decimals, like prices */
+        char text[TICK_DECIMAL_MAX];
+        TT_ASSERT(venue_decimal_shortest(v, text, sizeof text) > 0);
+        assert_real_text(text, &kept);
+    }
+}
+
+/* Every number in the recorded frames, quoted or not, read as Kraken v2 reads a number. */
+static void test_number_text_recorded(void) {
+    static const char *files[] = {"kraken/doc-ws-v2-ticker-snapshot.json", "kraken/ws_ticker.jsonl",
+                                  "binance/ws_bookTicker.jsonl", "coinbase/ws_ticker.jsonl", "okx/ws_tickers.jsonl",
+                                  "kraken/doc-rest-Ticker-response.json"};
+    size_t numbers = 0, kept = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *text = shared_file(files[f], NULL);
+        for (char *p = text; *p; p++) {
+            if (!((*p >= '0' && *p <= '9') || *p == '-') || (p > text && strchr("0123456789.-:TZ", p[-1]))) continue;
+            size_t len = strspn(p, "-0123456789.");
+            char num[64];
+            if (len >= sizeof num || (p[len] != '"' && p[len] != ',' && p[len] != ']' && p[len] != '}' &&
+                                      p[len] != '\n' && p[len] != ' '))
+                continue;
+            memcpy(num, p, len);
+            num[len] = 0;
+            char *end;
+            strtod(num, &end);
+            if (*end || strchr(num + 1, '-') || num[len - 1] == '.') continue; /* dates, ids */
+            assert_real_text(num, &kept);
+            numbers++;
+        }
+        free(text);
+    }
+    TT_ASSERT(numbers > 1000);
+    TT_ASSERT(kept > 100);
+}
+
 int main(void) {
     TT_RUN(test_decimal_shortest);
     TT_RUN(test_rfc3339);
@@ -839,5 +1148,10 @@ int main(void) {
     TT_RUN(test_okx_rest);
     TT_RUN(test_coinbase_rest);
     TT_RUN(test_out_overflow);
+    TT_RUN(test_number_text_shortest);
+    TT_RUN(test_number_text_recorded);
+    TT_RUN(test_fast_path_shapes);
+    TT_RUN(test_fast_path_recorded);
+    TT_RUN(test_fast_path_fakex);
     return tt_finish();
 }

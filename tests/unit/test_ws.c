@@ -7,6 +7,7 @@
  *   echo:X     -> text X
  *   frag       -> text "hel" (FIN=0), a ping, continuation "lo " (FIN=0), continuation "world" (FIN=1)
  *   big:N      -> one text frame of N bytes
+ *   burst:N    -> N text frames "m0" ... "m<N-1>" written back to back (many arrive in one read)
  *   ping:X     -> a ping with payload X; when the pong comes back -> text "pong:X"
  *   close      -> close frame 1001 "going away"
  *   drop       -> the TCP connection is cut without a close frame
@@ -82,6 +83,12 @@ static void on_command(struct wsrv_conn *sc, const char *cmd) {
         memset(b, 'z', n);
         send_frame(sc, true, 1, b, n);
         free(b);
+    } else if (strncmp(cmd, "burst:", 6) == 0) {
+        for (long i = 0, n = atol(cmd + 6); i < n; i++) {
+            char m[32];
+            snprintf(m, sizeof m, "m%ld", i);
+            send_text(sc, m);
+        }
     } else if (strncmp(cmd, "ping:", 5) == 0) {
         send_frame(sc, true, 9, cmd + 5, strlen(cmd + 5));
     } else if (strcmp(cmd, "close") == 0) {
@@ -214,6 +221,8 @@ struct wseen {
     int error, code;
     char reason[128];
     bool was_open;
+    int burst_seen;    /* "m<i>" messages seen, each in its place */
+    bool burst_mixed;  /* one came out of order or altered */
 };
 
 static void on_open(struct ws_conn *conn, void *arg) {
@@ -229,6 +238,11 @@ static void on_text(struct ws_conn *conn, const char *data, size_t len, void *ar
     s->text_len = len;
     snprintf(s->text, sizeof s->text, "%.*s", (int)len, data);
     if (s->texts == 1) snprintf(s->first, sizeof s->first, "%s", s->text);
+    if (s->text[0] == 'm') {
+        char want[32];
+        snprintf(want, sizeof want, "m%d", s->burst_seen++);
+        if (strcmp(s->text, want) != 0) s->burst_mixed = true;
+    }
 }
 
 static void on_close(struct ws_conn *conn, const struct ws_close_info *info, void *arg) {
@@ -295,6 +309,37 @@ static void test_fragments_reassembled(void) {
     TT_ASSERT_STR(s.first, "hello world");
     TT_ASSERT_STR(s.text, "pong:mid");
     TT_ASSERT_INT(s.closes, 0);
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
+/* Messages that arrive many to a read are each delivered whole, in order (straight from lws's buffer). */
+static void test_burst_delivered_in_order(void) {
+    struct wfx f;
+    wfx_start(&f);
+    struct wseen s = {.send_on_open = "burst:2000"};
+    TT_ASSERT(connect_seen(&f, &s, NULL));
+    TT_ASSERT(run_until(&f.t, &s.burst_seen, 2000, TEST_DEADLINE_MS));
+    TT_ASSERT(!s.burst_mixed);
+    TT_ASSERT_STR(s.text, "m1999");
+    TT_ASSERT_INT(s.closes, 0);
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
+/* The cap holds for a message that arrives in one piece, too. */
+static void test_small_cap_one_piece(void) {
+    struct wfx f;
+    wfx_start(&f);
+    struct wseen s = {0};
+    struct ws_opts o = {.max_frame = 8};
+    struct ws_conn *conn = connect_seen(&f, &s, &o);
+    TT_ASSERT(conn);
+    TT_ASSERT_INT(ws_send_text(conn, "echo:12345678", 13), 0);
+    TT_ASSERT(run_until(&f.t, &s.texts, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_STR(s.text, "12345678");
+    TT_ASSERT_INT(ws_send_text(conn, "echo:123456789", 14), 0);
+    TT_ASSERT(run_until(&f.t, &s.closes, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(s.texts, 1);
+    TT_ASSERT_INT(s.error, WS_ETOOLARGE);
     TT_ASSERT_INT(wfx_finish(&f), 0);
 }
 
@@ -457,6 +502,8 @@ static void test_client_close_with_open_connections(void) {
 int main(void) {
     TT_RUN(test_open_send_receive_close);
     TT_RUN(test_fragments_reassembled);
+    TT_RUN(test_burst_delivered_in_order);
+    TT_RUN(test_small_cap_one_piece);
     TT_RUN(test_oversized_frame_closes);
     TT_RUN(test_server_initiated_close);
     TT_RUN(test_server_drop);
