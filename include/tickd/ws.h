@@ -94,6 +94,10 @@ int ws_send_ping(struct ws_conn *conn, const char *payload, size_t len);
  * abandoned instead (on_close gets WS_ECANCELLED). Idempotent; on_close runs once, later, on the loop. */
 void ws_close(struct ws_conn *conn);
 
+/* Connections ws_connect returned whose on_close has not run yet (a daemon lets them finish their close
+ * handshakes before step 1). */
+size_t ws_client_connections(const struct ws_client *c);
+
 /* Step 1 of the teardown above. Call once. */
 void ws_client_close(struct ws_client *c);
 /* Step 3 of the teardown above, after uv_run has returned. */

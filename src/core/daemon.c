@@ -31,6 +31,8 @@
 #define GROUP_GRACE_MS 3000
 #define RETIRE_AFTER_MS (3 * GROUP_GRACE_MS)
 #define STOP_DEADLINE_MS 8000
+#define WS_DRAIN_MS 2000      /* how long websocket close handshakes may take at shutdown */
+#define WS_DRAIN_CHECK_MS 10
 #define READY_CHECK_MS 20
 #define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
 
@@ -68,7 +70,8 @@ struct daemon {
     struct tickd_config *cfg;
     const struct daemon_opts *opts;
     uv_signal_t sigterm, sigint, sighup;
-    uv_timer_t stats_timer, ready_timer;
+    uv_timer_t stats_timer;
+    uv_timer_t phase_timer; /* the READY check while starting, the websocket drain while stopping */
     struct status_server status;
     struct notify_watchdog watchdog;
     struct http_client *http;
@@ -83,6 +86,7 @@ struct daemon {
     /* counters at the last stats line, for the per-second rates */
     uint64_t frames_at_last_stats, accepted_at_last_stats, redis_writes_at_last_stats, amqp_published_at_last_stats;
     int64_t started_ms, last_stats_ms, stop_started_ms;
+    int64_t ws_drain_started_ms;
     double ticks_per_s; /* at the last stats line */
     bool ready_sent, stopping;
     int exit_status;
@@ -473,6 +477,15 @@ static void limiter_closed(struct limiter *l, void *arg) {
     one_closed(arg);
 }
 
+/* The stream tasks asked their connections to close; let the close handshakes finish (bounded) before the
+ * websocket client goes, so the venues see a clean close rather than a cut. */
+static void on_ws_drain(uv_timer_t *t) {
+    struct daemon *d = t->data;
+    if (ws_client_connections(d->ws) > 0 && limiter_now_ms() - d->ws_drain_started_ms < WS_DRAIN_MS) return;
+    ws_client_close(d->ws);
+    uv_close((uv_handle_t *)t, nop_closed);
+}
+
 static void on_supervisor_done(struct supervisor *s, void *arg) {
     (void)s;
     struct daemon *d = arg;
@@ -487,11 +500,11 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
     redis_sink_close(d->redis, one_closed, d);
     amqp_sink_close(d->amqp, one_closed, d);
     http_client_close(d->http, one_closed, d);
-    ws_client_close(d->ws);
+    d->ws_drain_started_ms = limiter_now_ms();
+    uv_timer_start(&d->phase_timer, on_ws_drain, 0, WS_DRAIN_CHECK_MS);
     status_server_close(&d->status, NULL);
     notify_watchdog_close(&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->stats_timer, nop_closed);
-    uv_close((uv_handle_t *)&d->ready_timer, nop_closed);
     uv_close((uv_handle_t *)&d->sigterm, nop_closed);
     uv_close((uv_handle_t *)&d->sigint, nop_closed);
     uv_close((uv_handle_t *)&d->sighup, nop_closed);
@@ -506,7 +519,7 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     notify_status("stopping (%s)", why);
     log_info("daemon", "stopping", "reason=%s", why);
     uv_timer_stop(&d->stats_timer);
-    uv_timer_stop(&d->ready_timer);
+    uv_timer_stop(&d->phase_timer);
     supervisor_stop(d->sup, STOP_DEADLINE_MS);
 }
 
@@ -654,8 +667,8 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     uv_signal_start(&d.sighup, on_signal, SIGHUP);
     uv_timer_init(&d.loop, &d.stats_timer);
-    uv_timer_init(&d.loop, &d.ready_timer);
-    d.stats_timer.data = d.ready_timer.data = &d;
+    uv_timer_init(&d.loop, &d.phase_timer);
+    d.stats_timer.data = d.phase_timer.data = &d;
     notify_watchdog_start(&d.loop, &d.watchdog);
     char path[108];
     if (opts && opts->status_socket) snprintf(path, sizeof path, "%s", opts->status_socket);
@@ -678,7 +691,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
         daemon_stop(&d, 70, "start failed");
     } else {
         uv_timer_start(&d.stats_timer, on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);
-        uv_timer_start(&d.ready_timer, on_ready_check, READY_CHECK_MS, READY_CHECK_MS);
+        uv_timer_start(&d.phase_timer, on_ready_check, READY_CHECK_MS, READY_CHECK_MS);
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (d.ws) ws_client_free(d.ws);

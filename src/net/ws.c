@@ -469,6 +469,12 @@ struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds) {
     return c;
 }
 
+size_t ws_client_connections(const struct ws_client *c) {
+    size_t n = 0;
+    for (const struct ws_conn *conn = c ? c->conns : NULL; conn; conn = conn->next) n++;
+    return n;
+}
+
 void ws_client_close(struct ws_client *c) {
     if (c->closing) return;
     c->closing = true;
