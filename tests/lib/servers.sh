@@ -23,6 +23,7 @@ _load_state() {
 
 redis_start() {
   _load_state
+  _port_open "$TICKD_TEST_REDIS_PORT" && return 0
   local d=$TICKD_TEST_SERVERS_DIR/redis
   mkdir -p "$d"
   redis-server --port "$TICKD_TEST_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$d/redis.pid" \
@@ -67,8 +68,13 @@ _rabbit_env() {
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 
+# True when something answers on the port (bash's /dev/tcp: no extra tool needed).
+_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 rabbit_start() {
   _load_state
+  # A second server would fail on the port and delete the running node's pid file, which rabbit_stop needs.
+  _port_open "$TICKD_TEST_AMQP_PORT" && return 0
   local d=$TICKD_TEST_SERVERS_DIR/rabbit
   mkdir -p "$d/home" "$d/mnesia" "$d/log"
   (
