@@ -112,6 +112,8 @@ struct fx_conn {
     int variant;     /* dialect flavour, e.g. Binance raw (0) or combined (1) */
     uint8_t *subs;   /* per symbol FX_SUB_* bits */
     size_t nstreams; /* streams or channels subscribed, for the per-connection limit */
+    unsigned sub_requests;      /* OKX: subscribe/unsubscribe requests in the current hour of this connection */
+    int64_t sub_window_start_ms;
     int64_t opened_ms, last_in_ms, last_out_ms, ping_sent_ms, next_ping_ms, next_hb_ms, close_at_ms;
     bool awaiting_pong;
     int64_t data_sent;

@@ -126,6 +126,9 @@ static int ws_open(struct fx_conn *c, const struct fx_http_req *req) {
     return strcmp(req->path, "/ws/v5/public") == 0 ? 0 : 404;
 }
 
+#define OKX_REQUEST_MAX 65536
+#define OKX_SUBSCRIBES_PER_HOUR 480
+
 static void ws_error(struct fx_conn *c, const char *code, const char *msg) {
     char conn_id[16];
     snprintf(conn_id, sizeof conn_id, "%08llx", (unsigned long long)c->id);
@@ -136,6 +139,24 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
     struct fx_venue *v = c->venue;
     if (len == 4 && memcmp(msg, "ping", 4) == 0) {
         fx_ws_text(c, "pong", 4);
+        return;
+    }
+    /* OKX's own limits on requests: 64 KB of arguments per request, 480 (un)subscribe requests per connection
+     * per hour. Broken ones are refused as OKX does, and recorded. */
+    if (len > OKX_REQUEST_MAX) {
+        fx_violation(v, c->id, "ws_request_size", "a request of %zu bytes (OKX takes %d)", len, OKX_REQUEST_MAX);
+        ws_error(c, "60017", "Invalid request: the request is too long");
+        return;
+    }
+    int64_t now = (int64_t)uv_now(fx_loop);
+    if (!c->sub_window_start_ms || now - c->sub_window_start_ms >= 3600 * 1000) {
+        c->sub_window_start_ms = now;
+        c->sub_requests = 0;
+    }
+    if (++c->sub_requests > OKX_SUBSCRIBES_PER_HOUR) {
+        fx_violation(v, c->id, "ws_subscribe_rate", "request %u on this connection within an hour (OKX takes %d)",
+                     c->sub_requests, OKX_SUBSCRIBES_PER_HOUR);
+        ws_error(c, "60014", "Requests too frequent");
         return;
     }
     json_t *m = json_loadb(msg, len, 0, NULL);

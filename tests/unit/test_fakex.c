@@ -346,6 +346,29 @@ static void test_okx_ws(void) {
     json_t *rep = report();
     TT_ASSERT_INT(violations_of(rep, "idle_timeout"), 1);
     json_decref(rep);
+
+    /* OKX's request limits: arguments over 64 KB, more than 480 (un)subscribe requests per connection per hour */
+    ws_open(&c, "okx", "/ws/v5/public");
+    size_t big = 70000;
+    char *huge = malloc(big + 64);
+    int len = snprintf(huge, big + 64, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"tickers\",\"instId\":\"");
+    memset(huge + len, 'A', big - (size_t)len);
+    snprintf(huge + big, 64, "\"}]}");
+    fxc_ws_text(&c, huge);
+    free(huge);
+    m = ws_until(&c, "event", "error");
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "code")), "60017");
+    json_decref(m);
+    for (int i = 0; i < 481; i++)
+        fxc_ws_text(&c, "{\"op\":\"unsubscribe\",\"args\":[{\"channel\":\"tickers\",\"instId\":\"BTC-USDT\"}]}");
+    m = ws_until(&c, "code", "60014");
+    TT_ASSERT(m != NULL);
+    json_decref(m);
+    fxc_close(&c);
+    rep = report();
+    TT_ASSERT_INT(violations_of(rep, "ws_request_size"), 1);
+    TT_ASSERT_INT(violations_of(rep, "ws_subscribe_rate"), 1);
+    json_decref(rep);
     fakex_stop_clean();
 }
 
