@@ -14,14 +14,18 @@ servers_start || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 trap servers_stop EXIT
 
 total_p=0 total_f=0 total_s=0
+pass_log=$(mktemp)
 for build in build build-san; do
   echo "== suite in $build"
-  out=$(BUILD=$build scripts/run-tests.sh 2>&1 | tee /dev/stderr | tail -n 1)
+  # Keep the pass's output in a file for its closing line (tee to /dev/stderr would truncate a log file).
+  BUILD=$build scripts/run-tests.sh 2>&1 | tee "$pass_log"
+  out=$(tail -n 1 "$pass_log")
   if [[ $out =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
     total_p=$((total_p + BASH_REMATCH[1])); total_f=$((total_f + BASH_REMATCH[2])); total_s=$((total_s + BASH_REMATCH[3]))
   else
     total_f=$((total_f + 1))
   fi
 done
+rm -f "$pass_log"
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [[ $total_f -eq 0 ]]
