@@ -5,6 +5,10 @@
  * its on_close has run, so any later lws callback for that wsi finds no connection and does nothing. Its memory
  * is freed in the close callback of its connect-timeout timer, the last handle it owns.
  *
+ * lws 4.1 on a foreign libuv loop leaks a poll handle when a connect fails after its socket was made (a reset
+ * between epoll's "writable" and lws's SO_ERROR check, as a venue refusing in a storm does): lws closes the fd
+ * itself and then never closes the handle, so uv_loop_close fails at exit. release_orphan_polls closes it.
+ *
  * Why a close is reported with which error: a close handshake (either side began it) is error 0 with the
  * peer's code; otherwise the first cause we recorded (pending_error: timeout, too large, cancelled) wins, and a
  * connection that just dropped is WS_ECLOSED (or WS_ECONNECT when it never opened). */
@@ -218,6 +222,32 @@ static int on_writeable(struct ws_conn *conn, struct lws *wsi) {
     return 0;
 }
 
+/* ---- poll handles lws forgets ---- */
+
+static void orphan_poll_freed(uv_handle_t *h) { lws_realloc(h, 0, "orphan poll"); /* lws_malloc'd by lws */ }
+
+static void close_if_orphan(uv_handle_t *h, void *wsi) {
+    if (h->type != UV_POLL || h->data != wsi || uv_is_closing(h)) return;
+    uv_os_fd_t fd = -1;
+    uv_fileno(h, &fd);
+    log_debug("ws", "closing a poll handle lws left open", "fd=%d", (int)fd);
+    uv_close(h, orphan_poll_freed);
+}
+
+/* Runs at WSI_DESTROY, just before lws frees the wsi. lws keeps one uv_poll_t per wsi (data = the wsi) and
+ * closes it only in its logical close, which it skips once the socket is gone -- as after connect3's "Unable to
+ * connect", where lws closed the fd itself. A poll handle still naming this wsi and not closing is such an
+ * orphan: lws keeps no other pointer to it (its uv plugin has no destroy_wsi), will not touch it again, and
+ * frees it only in a close callback that will never run, so its memory is valid. connect3 closes the fd,
+ * reports the failure and frees the wsi in one call, so closing the handle here cannot unregister a newer socket
+ * on the same fd: libuv clears loop->watchers[fd] only when it is this handle's watcher, and a socket made since
+ * is not in epoll before the next poll. A wsi closed the normal way gets here from lws's close callback, its
+ * handle already off the loop's list, so nothing is found. */
+static void release_orphan_polls(struct lws *wsi) {
+    struct ws_client *c = lws_context_user(lws_get_context(wsi));
+    uv_walk(c->loop, close_if_orphan, wsi);
+}
+
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct ws_conn *conn = user;
     switch (reason) {
@@ -243,8 +273,11 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         record_peer_close(conn, in, len);
         return conn->close_sent ? 1 : 0; /* the echo of our close ends it; else lws answers the peer's close */
     case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_WSI_DESTROY: /* the last word on a wsi: nothing may stay unreported */
         if (conn) conn_closed(conn, wsi, "connection closed");
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY: /* the last word on a wsi: nothing may stay unreported or open */
+        if (conn) conn_closed(conn, wsi, "connection closed");
+        release_orphan_polls(wsi);
         return 0;
     default:
         return 0;

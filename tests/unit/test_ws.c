@@ -499,6 +499,80 @@ static void test_client_close_with_open_connections(void) {
     TT_ASSERT_INT(s1.closes, 1);
 }
 
+/* ---- connections reset as lws learns they connected ---- */
+
+/* A listener whose connections are reset (RST) as soon as accepted, from a poll callback on the loop. A client
+ * socket connects on loopback inside connect() and is added to epoll afterwards, so the listener's event comes
+ * first in the same batch: the reset lands after epoll said "writable" and before lws reads SO_ERROR. lws 4.1
+ * then closes the socket itself (connect3's "Unable to connect"), which is what the restart storm hit. */
+struct reset_listener {
+    uv_poll_t poll;
+    int fd, port, resets;
+};
+
+static void reset_pending(uv_poll_t *p, int status, int events) {
+    (void)status, (void)events;
+    struct reset_listener *r = p->data;
+    int fd;
+    while ((fd = accept(r->fd, NULL, NULL)) >= 0) {
+        struct linger now = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+        close(fd);
+        r->resets++;
+    }
+}
+
+static int reset_listener_start(uv_loop_t *loop, struct reset_listener *r) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    r->resets = 0;
+    r->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (r->fd < 0 || bind(r->fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(r->fd, 64) < 0 ||
+        getsockname(r->fd, (struct sockaddr *)&a, &len) < 0)
+        return -1;
+    r->port = ntohs(a.sin_port);
+    uv_poll_init(loop, &r->poll, r->fd);
+    r->poll.data = r;
+    return uv_poll_start(&r->poll, UV_READABLE, reset_pending);
+}
+
+static void reset_listener_closed(uv_handle_t *h) { close(((struct reset_listener *)h->data)->fd); }
+
+static void reset_listener_close(struct reset_listener *r) {
+    uv_close((uv_handle_t *)&r->poll, reset_listener_closed);
+}
+
+#define RESET_CONNS 24
+
+/* Many connections reset at once, every third also abandoned by ws_close while it starts: each ends once, and
+ * no libuv handle outlives the client (the restart-storm exit failure: a leaked [R--] poll). */
+static void test_reset_before_connected_leaks_nothing(void) {
+    struct wfx f;
+    wfx_start(&f);
+    struct reset_listener r;
+    TT_ASSERT_INT(reset_listener_start(&f.t.loop, &r), 0);
+    snprintf(f.url, sizeof f.url, "ws://127.0.0.1:%d/", r.port);
+    struct wseen s[RESET_CONNS] = {0};
+    int cancelled = 0;
+    for (int i = 0; i < RESET_CONNS; i++) {
+        struct ws_conn *conn = connect_seen(&f, &s[i], NULL);
+        TT_ASSERT(conn);
+        if (i % 3 == 1) ws_close(conn), cancelled++;
+    }
+    int closed = 0;
+    for (int i = 0; i < RESET_CONNS; i++) {
+        TT_ASSERT(run_until(&f.t, &s[i].closes, 1, TEST_DEADLINE_MS));
+        closed += s[i].closes;
+        TT_ASSERT_INT(s[i].opens, 0);
+        TT_ASSERT_INT(s[i].error, i % 3 == 1 ? WS_ECANCELLED : WS_ECONNECT);
+    }
+    TT_ASSERT_INT(closed, RESET_CONNS);
+    TT_ASSERT(r.resets >= 1 && r.resets <= RESET_CONNS - cancelled);
+    TT_ASSERT_INT(ws_client_connections(f.wc), 0);
+    reset_listener_close(&r);
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
 int main(void) {
     TT_RUN(test_open_send_receive_close);
     TT_RUN(test_fragments_reassembled);
@@ -515,5 +589,6 @@ int main(void) {
     TT_RUN(test_send_queue_bounded);
     TT_RUN(test_close_before_open);
     TT_RUN(test_client_close_with_open_connections);
+    TT_RUN(test_reset_before_connected_leaks_nothing);
     return tt_finish();
 }
