@@ -206,7 +206,7 @@ static const struct row task_rows[] = {
     ROW(struct config_task, channel, "channel", T_ENUM, .def = "bbo", .values = channels,
         .doc = "What is collected: `bbo` is the best bid and offer (each venue maps it to its own feed)."),
     ROW(struct config_task, stale_after_ms, "stale_after", T_DURATION, .def = "30s", .min = MS_SECOND,
-        .max = MS_HOUR, .doc = "A task that has produced no tick for this long fails (and its group restarts)."),
+        .max = MS_HOUR, .doc = "Stream tasks: a feed silent this long (no data, heartbeat or pong) is dead; the task fails and its group restarts."),
     ROW(struct config_task, interval_ms, "interval", T_DURATION, .def = "1s", .min = 10, .max = MS_HOUR,
         .doc = "Poll tasks only: time between two polls of the symbol list."),
     ROW(struct config_task, max_age_ms, "max_age", T_DURATION, .def = "0s", .min = 0, .max = 7 * 24 * MS_HOUR,
