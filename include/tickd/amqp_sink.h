@@ -55,6 +55,10 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
 /* Never blocks. Returns 0, -EINVAL (invalid tick, logged rate-limited) or -ENOSPC (buffer full). */
 int amqp_sink_put(struct amqp_sink *s, const struct tick *t);
 
+/* The same for a tick merge_apply has just accepted (its decimals are valid already: only the venue and
+ * symbol characters are checked). */
+int amqp_sink_put_accepted(struct amqp_sink *s, const struct tick *t);
+
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 
 /* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close

@@ -63,6 +63,10 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
  * sink_tick_invalid (logged, rate-limited) or -ENOSPC (max_instruments). */
 int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key);
 
+/* The same for a tick merge_apply has just accepted (MERGE_ACCEPTED; pass merge_update.quote's tick and key):
+ * the merge validated its fields already, so only a new instrument's venue and symbol are checked. */
+int redis_sink_put_accepted(struct redis_sink *s, const struct tick *t, const struct merge_key *key);
+
 /* A symbol's best bid and offer (merge_bbo_get). Positions of different venues do not compare, so the BBO is
  * versioned by updated_us, the receive time of the tick that changed it: written unless Redis holds a later
  * one. Returns 0, -EINVAL or -ENOSPC. */

@@ -15,6 +15,10 @@
  * else a short reason for the log line. */
 const char *sink_tick_invalid(const struct tick *t);
 
+/* The checks of sink_tick_invalid without the decimals: for a tick merge_apply has accepted, whose decimals
+ * it validated already (decimal.h's syntax is a subset of the one above). */
+const char *sink_instrument_invalid(const struct tick *t);
+
 /* The same checks for one field: venue (lowercase), symbol (uppercase), decimal (may be empty). */
 bool sink_venue_ok(const char *s, size_t size);
 bool sink_symbol_ok(const char *s, size_t size);
@@ -40,5 +44,12 @@ const char *sink_origin_name(enum tick_origin origin);
  * (without the NUL), or -1 when out is too small; SINK_JSON_MAX always suffices for a valid tick. */
 #define SINK_JSON_MAX 640
 int sink_tick_json(const struct tick *t, char *out, size_t outlen);
+
+/* Appenders for the per-tick paths, instead of snprintf: each writes at p (no NUL) and returns the end. The
+ * caller sizes the buffer (a u64 takes at most 20 bytes, an i64 20; a field at most size - 1). */
+char *sink_put_u64(char *p, uint64_t v);
+char *sink_put_i64(char *p, int64_t v);
+char *sink_put_mem(char *p, const void *s, size_t n);
+char *sink_put_field(char *p, const char *s, size_t size); /* up to its NUL, within size */
 
 #endif

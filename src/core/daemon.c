@@ -115,8 +115,8 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
         }
         d->in.accepted++;
         const struct tick *t = &up.quote->tick;
-        if (redis_sink_put(d->redis, t, &up.quote->key) < 0) d->in.refused_redis++;
-        if (amqp_sink_put(d->amqp, t) < 0) d->in.refused_amqp++;
+        if (redis_sink_put_accepted(d->redis, t, &up.quote->key) < 0) d->in.refused_redis++;
+        if (amqp_sink_put_accepted(d->amqp, t) < 0) d->in.refused_amqp++;
         if (up.bbo_changed) {
             struct merge_bbo bbo;
             if (merge_bbo_get(d->merge, t->symbol, &bbo) == 0) redis_sink_put_bbo(d->redis, &bbo, t->recv_us);

@@ -11,6 +11,8 @@
 #include "tickd/amqp_sink.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +43,7 @@ struct amqp_sink {
     struct amqp_connection_info info;
     char password[256];
     char exchange[256];
+    amqp_bytes_t exchange_bytes; /* points into exchange */
     char host_port[300]; /* for log lines */
 
     struct conflate *buf;
@@ -187,43 +191,71 @@ static void wait_backoff(struct amqp_sink *s) {
 
 /* ---- publishing ---------------------------------------------------------------------------------------- */
 
+/* "tick.<venue>.<symbol>", a '.' of the symbol sent as '_' (three words always). Returns the length. */
+static size_t routing_key(const struct tick *t, char *out) {
+    char *p = sink_put_mem(out, "tick.", 5);
+    p = sink_put_field(p, t->venue, sizeof t->venue);
+    *p++ = '.';
+    char *symbol = p;
+    p = sink_put_field(p, t->symbol, sizeof t->symbol);
+    for (char *c = symbol; c < p; c++)
+        if (*c == '.') *c = '_';
+    return (size_t)(p - out);
+}
+
+/* "<venue>:<symbol>:<seq>", or the event time, or the receive time (µs) when the venue gives no sequence. */
+static size_t message_id(const struct tick *t, char *out) {
+    char *p = sink_put_field(out, t->venue, sizeof t->venue);
+    *p++ = ':';
+    p = sink_put_field(p, t->symbol, sizeof t->symbol);
+    *p++ = ':';
+    p = t->has_seq ? sink_put_u64(p, t->seq) : sink_put_i64(p, t->event_us ? t->event_us : t->recv_us);
+    return (size_t)(p - out);
+}
+
 static int publish_one(struct amqp_sink *s, const struct tick *t) {
-    char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[96];
+    char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[24 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
     int len = sink_tick_json(t, body, sizeof body);
     if (len < 0) return AMQP_STATUS_BAD_AMQP_DATA;
-    snprintf(key, sizeof key, "tick.%.*s.%.*s", TICK_VENUE_MAX, t->venue, TICK_SYMBOL_MAX, t->symbol);
-    for (char *p = key + 5 + strlen(t->venue) + 1; *p; p++)
-        if (*p == '.') *p = '_';
-    int64_t order = t->has_seq ? 0 : (t->event_us ? t->event_us : t->recv_us);
-    if (t->has_seq) snprintf(id, sizeof id, "%s:%s:%" PRIu64, t->venue, t->symbol, t->seq);
-    else snprintf(id, sizeof id, "%s:%s:%" PRId64, t->venue, t->symbol, order);
     amqp_basic_properties_t props = {
         ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
                   AMQP_BASIC_MESSAGE_ID_FLAG,
         .content_type = amqp_cstring_bytes("application/json"),
         .delivery_mode = AMQP_DELIVERY_PERSISTENT,
         .timestamp = (uint64_t)(t->recv_us > 0 ? t->recv_us / 1000000 : 0),
-        .message_id = amqp_cstring_bytes(id),
+        .message_id = {.len = message_id(t, id), .bytes = id},
     };
     amqp_bytes_t payload = {.len = (size_t)len, .bytes = body};
-    return amqp_basic_publish(s->conn, CHANNEL, amqp_cstring_bytes(s->exchange), amqp_cstring_bytes(key), 0, 0,
-                              &props, payload);
+    amqp_bytes_t routing = {.len = routing_key(t, key), .bytes = key};
+    return amqp_basic_publish(s->conn, CHANNEL, s->exchange_bytes, routing, 0, 0, &props, payload);
+}
+
+/* rabbitmq-c sends a publish as three send() calls (method and header with MSG_MORE, then the body), so
+ * every publish leaves as a packet of its own. Corked, a batch leaves in full-sized packets when uncorked:
+ * fewer packets for the kernel (which on loopback also runs the broker's receive side in this thread) and
+ * for the broker. Returns whether the socket is now corked. */
+static bool set_cork(struct amqp_sink *s, int on) {
+    return setsockopt(amqp_get_sockfd(s->conn), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0;
 }
 
 /* Publishes what waits, within the confirm window. Returns 0 or an amqp status. */
 static int publish_waiting(struct amqp_sink *s) {
     struct tick batch[PUBLISH_BATCH];
     size_t n;
+    bool corked = false;
+    int rc = AMQP_STATUS_OK;
     while (!s->blocked_local && (n = conflate_take(s->buf, batch, PUBLISH_BATCH, s->next_tag)) > 0) {
+        if (n > 1 && !corked) corked = set_cork(s, 1);
         for (size_t i = 0; i < n; i++) {
-            int rc = publish_one(s, &batch[i]);
-            if (rc != AMQP_STATUS_OK) return rc;
+            if ((rc = publish_one(s, &batch[i])) != AMQP_STATUS_OK) goto out;
             atomic_fetch_add(&s->published, 1);
         }
         if (s->cfg.no_confirm) conflate_confirm(s->buf, s->next_tag + n - 1, true, true);
         s->next_tag += n;
     }
-    return 0;
+out:
+    if (corked) set_cork(s, 0); /* sends what the cork held */
+    return rc;
 }
 
 static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
@@ -341,8 +373,7 @@ static void *publisher_main(void *arg) {
 
 /* ---- loop side ------------------------------------------------------------------------------------------ */
 
-int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
-    const char *why = sink_tick_invalid(t);
+static int put(struct amqp_sink *s, const struct tick *t, const char *why) {
     if (why) {
         atomic_fetch_add(&s->refused, 1);
         uint64_t now = mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
@@ -358,6 +389,14 @@ int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
     case CONFLATE_FULL: return -ENOSPC; /* counted by the buffer; the stats line shows it */
     default: return 0;
     }
+}
+
+int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
+    return put(s, t, sink_tick_invalid(t));
+}
+
+int amqp_sink_put_accepted(struct amqp_sink *s, const struct tick *t) {
+    return put(s, t, sink_instrument_invalid(t)); /* the merge checked the decimals */
 }
 
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {
@@ -408,6 +447,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     sink_backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 200), or_default(cfg->backoff_max_ms, 5000));
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
+    s->exchange_bytes = amqp_cstring_bytes(s->exchange);
     if (parse_url(s, cfg) < 0) {
         rc = -EINVAL;
         goto fail_url;

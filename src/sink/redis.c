@@ -7,7 +7,11 @@
  * a hiredis reply callback can always point at its record. An entry is `dirty` when its latest value is not
  * yet written, and `queued` (on the send list) when dirty with no write in flight: one write in flight per
  * record bounds what hiredis buffers. A failed write (no reply, NOSCRIPT) makes its record dirty again; the
- * latest value is then written, which the Lua compare makes harmless to repeat. */
+ * latest value is then written, which the Lua compare makes harmless to repeat.
+ *
+ * Per write the command is built here as RESP text (redisAsyncFormattedCommand): the record keeps its keys
+ * already in RESP form (they never change), integers are appended by hand, and a loop turn's pipeline goes
+ * out in one write() from on_flush (redis_uv.h), not after a round of epoll. */
 #include "tickd/redis_sink.h"
 
 #include <errno.h>
@@ -16,13 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "tickd/config.h"
 #include "tickd/instr_map.h"
 #include "tickd/log.h"
+#include "tickd/redis_uv.h"
 #include "tickd/sink.h"
 
 #define COMPONENT "redis"
@@ -62,7 +66,8 @@ struct entry {
     union {
         struct {
             struct tick tick;
-            char order[MERGE_KEY_TEXT_LEN];
+            struct merge_key key; /* the tick's ordering key (merge.h); none yet when !has_key */
+            bool has_key;
         } quote;
         struct {
             struct merge_bbo bbo;
@@ -71,6 +76,10 @@ struct entry {
     } v;
     bool dirty, queued, inflight;
     struct entry *queue_next;
+    /* The record's keys as RESP bulk strings: "$N\r\n<prefix>:quote:<venue>:<symbol>\r\n" then the stream
+     * key "$N\r\n<prefix>:ticks:<symbol>\r\n" for a quote, "$N\r\n<prefix>:bbo:<symbol>\r\n" for a BBO. */
+    size_t keys_len;
+    char keys[];
 };
 
 struct redis_sink {
@@ -81,10 +90,12 @@ struct redis_sink {
     int port, db;
     char password[256];
     char history[24];
+    size_t history_len;
 
     redisAsyncContext *ac;
     enum conn_state state;
     char sha[48];
+    size_t sha_len;
     bool script_loading;
     uint64_t conn_started_ms, last_progress_ms;
     struct sink_backoff backoff;
@@ -179,34 +190,86 @@ static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
     maybe_finish_close(s);
 }
 
-static void fmt_i64(char *buf, size_t n, int64_t v) {
-    snprintf(buf, n, "%" PRId64, v < 0 ? 0 : v);
+/* ---- RESP text ---- */
+
+/* The longest write: the EVALSHA head (~70), the keys (2 x ~130), 7 fields of at most TICK_DECIMAL_MAX or
+ * MERGE_KEY_TEXT_LEN, 3 integers, origin, history and venue, each with its "$N\r\n...\r\n" (~10). */
+#define WRITE_MAX 1536
+#define KEY_TEXT_MAX 160 /* prefix (< 64) + ":quote:" + venue + ':' + symbol fits */
+#define RESP_KEYS_MAX (2 * (KEY_TEXT_MAX + 8))
+
+static char *put_bulk(char *p, const char *text, size_t n) {
+    *p++ = '$';
+    p = sink_put_u64(p, n);
+    p = sink_put_mem(p, "\r\n", 2);
+    p = sink_put_mem(p, text, n);
+    return sink_put_mem(p, "\r\n", 2);
 }
 
+static char *put_bulk_field(char *p, const char *field, size_t size) {
+    return put_bulk(p, field, strnlen(field, size));
+}
+
+/* Times are written as they always were: negative (unset) as 0. */
+static char *put_bulk_time(char *p, int64_t us) {
+    char digits[24];
+    return put_bulk(p, digits, (size_t)(sink_put_u64(digits, us < 0 ? 0 : (uint64_t)us) - digits));
+}
+
+/* "*<nargs> EVALSHA <sha> <nkeys>" */
+static char *put_evalsha_head(char *p, const struct redis_sink *s, unsigned nargs, char nkeys) {
+    *p++ = '*';
+    p = sink_put_u64(p, nargs);
+    p = sink_put_mem(p, "\r\n$7\r\nEVALSHA\r\n", 15);
+    p = put_bulk(p, s->sha, s->sha_len);
+    return put_bulk(p, &nkeys, 1);
+}
+
+#define PUT_BULK_FIELD(p, field) put_bulk_field(p, field, sizeof field)
+
 static int send_write(struct redis_sink *s, struct entry *e) {
-    char key[256], stream_key[256], seq[24] = "", ts[24], recv[24];
+    char cmd[WRITE_MAX], *p;
     if (e->is_bbo) {
         const struct merge_bbo *b = &e->v.bbo.bbo;
-        char bid_ts[24], ask_ts[24];
-        snprintf(key, sizeof key, "%s:bbo:%s", s->prefix, b->symbol);
-        fmt_i64(ts, sizeof ts, e->v.bbo.updated_us);
-        fmt_i64(bid_ts, sizeof bid_ts, b->bid.time_us);
-        fmt_i64(ask_ts, sizeof ask_ts, b->ask.time_us);
-        const char *argv[] = {"EVALSHA",    s->sha,     "1",    key,         "b",          ts,
-                              b->bid.price, b->bid.qty, b->bid.venue, bid_ts, b->ask.price, b->ask.qty,
-                              b->ask.venue, ask_ts};
-        return redisAsyncCommandArgv(s->ac, on_write_reply, e, sizeof argv / sizeof argv[0], argv, NULL);
+        p = put_evalsha_head(cmd, s, 14, '1');
+        p = sink_put_mem(p, e->keys, e->keys_len);
+        p = put_bulk(p, "b", 1);
+        p = put_bulk_time(p, e->v.bbo.updated_us);
+        p = PUT_BULK_FIELD(p, b->bid.price);
+        p = PUT_BULK_FIELD(p, b->bid.qty);
+        p = PUT_BULK_FIELD(p, b->bid.venue);
+        p = put_bulk_time(p, b->bid.time_us);
+        p = PUT_BULK_FIELD(p, b->ask.price);
+        p = PUT_BULK_FIELD(p, b->ask.qty);
+        p = PUT_BULK_FIELD(p, b->ask.venue);
+        p = put_bulk_time(p, b->ask.time_us);
+        return redisAsyncFormattedCommand(s->ac, on_write_reply, e, cmd, (size_t)(p - cmd));
     }
     const struct tick *t = &e->v.quote.tick;
-    snprintf(key, sizeof key, "%s:quote:%s:%s", s->prefix, t->venue, t->symbol);
-    snprintf(stream_key, sizeof stream_key, "%s:ticks:%s", s->prefix, t->symbol);
-    if (t->has_seq) snprintf(seq, sizeof seq, "%" PRIu64, t->seq);
-    fmt_i64(ts, sizeof ts, t->event_us);
-    fmt_i64(recv, sizeof recv, t->recv_us);
-    const char *argv[] = {"EVALSHA", s->sha,   "2",        key,    stream_key, "q", e->v.quote.order,
-                          t->bid,    t->bid_qty, t->ask,   t->ask_qty, t->last, ts, seq, recv,
-                          sink_origin_name(t->origin), s->history, t->venue};
-    return redisAsyncCommandArgv(s->ac, on_write_reply, e, sizeof argv / sizeof argv[0], argv, NULL);
+    char order[MERGE_KEY_TEXT_LEN];
+    merge_key_format(&e->v.quote.key, order);
+    p = put_evalsha_head(cmd, s, 18, '2');
+    p = sink_put_mem(p, e->keys, e->keys_len);
+    p = put_bulk(p, "q", 1);
+    p = put_bulk(p, order, MERGE_KEY_TEXT_LEN - 1);
+    p = PUT_BULK_FIELD(p, t->bid);
+    p = PUT_BULK_FIELD(p, t->bid_qty);
+    p = PUT_BULK_FIELD(p, t->ask);
+    p = PUT_BULK_FIELD(p, t->ask_qty);
+    p = PUT_BULK_FIELD(p, t->last);
+    p = put_bulk_time(p, t->event_us);
+    if (t->has_seq) {
+        char digits[24];
+        p = put_bulk(p, digits, (size_t)(sink_put_u64(digits, t->seq) - digits));
+    } else {
+        p = put_bulk(p, "", 0);
+    }
+    p = put_bulk_time(p, t->recv_us);
+    const char *origin = sink_origin_name(t->origin);
+    p = put_bulk(p, origin, strlen(origin));
+    p = put_bulk(p, s->history, s->history_len);
+    p = PUT_BULK_FIELD(p, t->venue);
+    return redisAsyncFormattedCommand(s->ac, on_write_reply, e, cmd, (size_t)(p - cmd));
 }
 
 /* Once per loop turn while something is queued: everything queued goes out as one pipeline (hiredis
@@ -215,6 +278,8 @@ static void on_flush(uv_idle_t *h) {
     struct redis_sink *s = h->data;
     uv_idle_stop(h);
     unsigned sent = 0;
+    redisAsyncContext *ac = s->ac;
+    if (ac) redis_uv_batch_begin(ac);
     while (s->queue_head && s->state == CONN_READY && !s->script_loading) {
         struct entry *e = s->queue_head;
         s->queue_head = e->queue_next;
@@ -222,7 +287,8 @@ static void on_flush(uv_idle_t *h) {
         e->queued = false;
         if (send_write(s, e) != REDIS_OK) {
             entry_mark_dirty(s, e);
-            drop_connection(s, "command refused by hiredis");
+            drop_connection(s, "command refused by hiredis"); /* frees ac: no batch to end */
+            ac = NULL;
             break;
         }
         e->dirty = false;
@@ -233,6 +299,8 @@ static void on_flush(uv_idle_t *h) {
         sent++;
     }
     if (sent) s->stats.batches++;
+    /* Last: a failed write disconnects, which runs the reply callbacks and frees ac inside this call. */
+    if (ac) redis_uv_batch_end(ac);
 }
 
 /* ---- connection ------------------------------------------------------------------------------------- */
@@ -306,6 +374,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata) {
         return;
     }
     memcpy(s->sha, reply->str, (size_t)reply->len + 1);
+    s->sha_len = (size_t)reply->len;
     if (s->state == CONN_HANDSHAKE) {
         s->state = CONN_READY;
         sink_backoff_reset(&s->backoff);
@@ -356,7 +425,7 @@ static void connect_now(struct redis_sink *s) {
         schedule_retry(s);
         return;
     }
-    if (ac->err || redisLibuvAttach(ac, s->loop) != REDIS_OK) {
+    if (ac->err || redis_uv_attach(ac, s->loop) != REDIS_OK) {
         connection_lost(s, ac->err ? ac->errstr : "attach");
         redisAsyncFree(ac);
         return;
@@ -430,7 +499,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
         goto fail;
     }
     snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
-    snprintf(s->history, sizeof s->history, "%" PRIu64, cfg->history);
+    s->history_len = (size_t)(sink_put_u64(s->history, cfg->history) - s->history);
     if (instr_map_init(&s->entries, 64) < 0) goto fail;
 
     uv_idle_init(loop, &s->flusher);
@@ -463,36 +532,74 @@ static void log_refusal(struct redis_sink *s, const char *why, const char *venue
     s->refusals_unlogged = 0;
 }
 
+/* The record's keys in RESP form (see struct entry); returns their length, 0 when they do not fit. */
+static size_t format_keys(const struct redis_sink *s, const char *venue, const char *symbol, char *out) {
+    char key[KEY_TEXT_MAX];
+    int n = venue[0] ? snprintf(key, sizeof key, "%s:quote:%s:%s", s->prefix, venue, symbol)
+                     : snprintf(key, sizeof key, "%s:bbo:%s", s->prefix, symbol);
+    if (n < 0 || (size_t)n >= sizeof key) return 0;
+    char *p = put_bulk(out, key, (size_t)n);
+    if (venue[0]) {
+        n = snprintf(key, sizeof key, "%s:ticks:%s", s->prefix, symbol);
+        if (n < 0 || (size_t)n >= sizeof key) return 0;
+        p = put_bulk(p, key, (size_t)n);
+    }
+    return (size_t)(p - out);
+}
+
 /* The record of (venue, symbol), made on first use; NULL when max_instruments are held. */
 static struct entry *entry_for(struct redis_sink *s, const char *venue, const char *symbol) {
     struct entry *e = (struct entry *)instr_map_find(&s->entries, venue, symbol);
     if (e) return e;
-    if (s->entries.count >= s->cfg.max_instruments || !(e = calloc(1, sizeof *e))) return NULL;
+    char keys[RESP_KEYS_MAX];
+    size_t keys_len = format_keys(s, venue, symbol, keys);
+    if (!keys_len || s->entries.count >= s->cfg.max_instruments || !(e = calloc(1, sizeof *e + keys_len)))
+        return NULL;
+    memcpy(e->keys, keys, keys_len);
+    e->keys_len = keys_len;
     instr_map_insert(&s->entries, &e->node, venue, symbol);
     return e;
 }
 
-int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key) {
-    const char *why = sink_tick_invalid(t);
+/* The merge's order: position, then time, then rank (merge_key_format's text compares the same way). */
+static bool key_greater(const struct merge_key *a, const struct merge_key *b) {
+    if (a->pos != b->pos) return a->pos > b->pos;
+    if (a->time_us != b->time_us) return a->time_us > b->time_us;
+    return a->rank > b->rank;
+}
+
+/* trusted: merge_apply accepted t, so its fields are NUL-terminated, its origin valid and its decimals valid
+ * (decimal.h). What remains are the venue and symbol characters, and a quote record exists only for a pair
+ * that passed them when it was made: then there is nothing left to check. */
+static int put_quote(struct redis_sink *s, const struct tick *t, const struct merge_key *key, bool trusted) {
+    const char *why = trusted ? NULL : sink_tick_invalid(t);
+    struct entry *e = why ? NULL : (struct entry *)instr_map_find(&s->entries, t->venue, t->symbol);
+    if (trusted && (!e || !e->node.venue[0])) why = sink_instrument_invalid(t);
     if (why) {
         log_refusal(s, why, t->venue, t->symbol);
         return -EINVAL;
     }
-    char order[MERGE_KEY_TEXT_LEN];
-    merge_key_format(key, order);
-    struct entry *e = (struct entry *)instr_map_find(&s->entries, t->venue, t->symbol);
     if (!e && !(e = entry_for(s, t->venue, t->symbol))) {
         log_refusal(s, "too many instruments", t->venue, t->symbol);
         return -ENOSPC;
     }
-    if (e->v.quote.order[0] && strcmp(order, e->v.quote.order) <= 0) { /* fixed width: strcmp is key order */
+    if (e->v.quote.has_key && !key_greater(key, &e->v.quote.key)) {
         s->stats.cas_rejected++;
         return 0;
     }
     e->v.quote.tick = *t;
-    memcpy(e->v.quote.order, order, sizeof order);
+    e->v.quote.key = *key;
+    e->v.quote.has_key = true;
     entry_mark_dirty(s, e);
     return 0;
+}
+
+int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key) {
+    return put_quote(s, t, key, false);
+}
+
+int redis_sink_put_accepted(struct redis_sink *s, const struct tick *t, const struct merge_key *key) {
+    return put_quote(s, t, key, true);
 }
 
 static bool bbo_side_ok(const struct merge_bbo_side *side) {

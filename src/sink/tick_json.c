@@ -1,40 +1,66 @@
-/* tick_json.c -- what both sinks share: tick validation, the JSON body, the reconnect backoff. See sink.h. */
+/* tick_json.c -- what both sinks share: tick validation, the JSON body, text appenders, the reconnect
+ * backoff. See sink.h.
+ *
+ * Hot path: every accepted tick is checked and (for RabbitMQ) turned into JSON, so the checks read a static
+ * class table (strspn builds its table on every call) and the JSON is appended by hand (no snprintf). */
 #include "tickd/sink.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static bool field_ok(const char *s, size_t size, const char *allowed, bool may_be_empty) {
-    const char *end = memchr(s, '\0', size);
-    if (!end || (end == s && !may_be_empty)) return false;
-    return strspn(s, allowed) == (size_t)(end - s);
+enum char_class { CLASS_VENUE = 1, CLASS_SYMBOL = 2, CLASS_DECIMAL = 4 };
+
+#define DIGITS_CLASS (CLASS_VENUE | CLASS_SYMBOL | CLASS_DECIMAL)
+
+/* venue [a-z0-9_-], symbol [A-Z0-9._-], decimal [0-9.eE+-] */
+static const unsigned char char_classes[256] = {
+    ['0' ... '9'] = DIGITS_CLASS,
+    ['a' ... 'd'] = CLASS_VENUE,
+    ['e'] = CLASS_VENUE | CLASS_DECIMAL,
+    ['f' ... 'z'] = CLASS_VENUE,
+    ['A' ... 'D'] = CLASS_SYMBOL,
+    ['E'] = CLASS_SYMBOL | CLASS_DECIMAL,
+    ['F' ... 'Z'] = CLASS_SYMBOL,
+    ['_'] = CLASS_VENUE | CLASS_SYMBOL,
+    ['-'] = CLASS_VENUE | CLASS_SYMBOL | CLASS_DECIMAL,
+    ['.'] = CLASS_SYMBOL | CLASS_DECIMAL,
+    ['+'] = CLASS_DECIMAL,
+};
+
+/* NUL-terminated within size, non-empty unless may_be_empty, every byte of the class. */
+static bool field_ok(const char *s, size_t size, unsigned cls, bool may_be_empty) {
+    size_t i = 0;
+    for (; i < size && s[i]; i++)
+        if (!(char_classes[(unsigned char)s[i]] & cls)) return false;
+    return i < size && (i > 0 || may_be_empty);
 }
 
-#define DIGITS "0123456789"
-#define DECIMAL_CHARS DIGITS ".eE+-"
-
 bool sink_venue_ok(const char *s, size_t size) {
-    return field_ok(s, size, DIGITS "abcdefghijklmnopqrstuvwxyz_-", false);
+    return field_ok(s, size, CLASS_VENUE, false);
 }
 
 bool sink_symbol_ok(const char *s, size_t size) {
-    return field_ok(s, size, DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-", false);
+    return field_ok(s, size, CLASS_SYMBOL, false);
 }
 
 bool sink_decimal_ok(const char *s, size_t size) {
-    return field_ok(s, size, DECIMAL_CHARS, true);
+    return field_ok(s, size, CLASS_DECIMAL, true);
+}
+
+const char *sink_instrument_invalid(const struct tick *t) {
+    if (!sink_venue_ok(t->venue, sizeof t->venue)) return "bad venue";
+    if (!sink_symbol_ok(t->symbol, sizeof t->symbol)) return "bad symbol";
+    if (t->origin != TICK_ORIGIN_STREAM && t->origin != TICK_ORIGIN_REST) return "bad origin";
+    return NULL;
 }
 
 const char *sink_tick_invalid(const struct tick *t) {
-    if (!sink_venue_ok(t->venue, sizeof t->venue)) return "bad venue";
-    if (!sink_symbol_ok(t->symbol, sizeof t->symbol)) return "bad symbol";
+    const char *why = sink_instrument_invalid(t);
+    if (why) return why;
     const char *decimals[] = {t->bid, t->bid_qty, t->ask, t->ask_qty, t->last};
     for (size_t i = 0; i < sizeof decimals / sizeof decimals[0]; i++)
         if (!sink_decimal_ok(decimals[i], TICK_DECIMAL_MAX)) return "bad decimal";
-    if (t->origin != TICK_ORIGIN_STREAM && t->origin != TICK_ORIGIN_REST) return "bad origin";
     return NULL;
 }
 
@@ -42,19 +68,75 @@ const char *sink_origin_name(enum tick_origin origin) {
     return origin == TICK_ORIGIN_REST ? "rest" : "stream";
 }
 
-int sink_tick_json(const struct tick *t, char *out, size_t outlen) {
-    /* Every string field passed sink_tick_invalid, so none needs escaping. */
-    char last[TICK_DECIMAL_MAX + 2] = "null", seq[24] = "null";
-    if (t->last[0]) snprintf(last, sizeof last, "\"%s\"", t->last);
-    if (t->has_seq) snprintf(seq, sizeof seq, "%" PRIu64, t->seq);
-    int n = snprintf(out, outlen,
-                     "{\"venue\":\"%s\",\"symbol\":\"%s\",\"bid\":\"%s\",\"bid_qty\":\"%s\",\"ask\":\"%s\","
-                     "\"ask_qty\":\"%s\",\"last\":%s,\"event_us\":%" PRId64 ",\"seq\":%s,\"recv_us\":%" PRId64
-                     ",\"sent_us\":%" PRId64 ",\"origin\":\"%s\"}",
-                     t->venue, t->symbol, t->bid, t->bid_qty, t->ask, t->ask_qty, last, t->event_us, seq,
-                     t->recv_us, t->sent_us, sink_origin_name(t->origin));
-    return n < 0 || (size_t)n >= outlen ? -1 : n;
+/* ---- appenders ---- */
+
+char *sink_put_u64(char *p, uint64_t v) {
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = digits[--n];
+    return p;
 }
+
+char *sink_put_i64(char *p, int64_t v) {
+    if (v >= 0) return sink_put_u64(p, (uint64_t)v);
+    *p++ = '-';
+    return sink_put_u64(p, -(uint64_t)v); /* unsigned negation: exact for INT64_MIN too */
+}
+
+char *sink_put_mem(char *p, const void *s, size_t n) {
+    memcpy(p, s, n);
+    return p + n;
+}
+
+char *sink_put_field(char *p, const char *s, size_t size) {
+    return sink_put_mem(p, s, strnlen(s, size));
+}
+
+#define PUT_LIT(p, lit) sink_put_mem(p, lit, sizeof lit - 1)
+
+static char *put_json_string(char *p, const char *key_lit, size_t key_len, const char *s, size_t size) {
+    p = sink_put_mem(p, key_lit, key_len);
+    *p++ = '"';
+    p = sink_put_field(p, s, size);
+    *p++ = '"';
+    return p;
+}
+
+#define PUT_JSON_STRING(p, key_lit, field) put_json_string(p, key_lit, sizeof key_lit - 1, field, sizeof field)
+
+int sink_tick_json(const struct tick *t, char *out, size_t outlen) {
+    /* Every string field passed sink_tick_invalid, so none needs escaping. Each is bounded by its array, so
+     * the whole fits SINK_JSON_MAX (about 520 bytes at most); a smaller out is filled through a copy. */
+    char tmp[SINK_JSON_MAX];
+    char *start = outlen >= SINK_JSON_MAX ? out : tmp, *p = start;
+    p = PUT_JSON_STRING(p, "{\"venue\":", t->venue);
+    p = PUT_JSON_STRING(p, ",\"symbol\":", t->symbol);
+    p = PUT_JSON_STRING(p, ",\"bid\":", t->bid);
+    p = PUT_JSON_STRING(p, ",\"bid_qty\":", t->bid_qty);
+    p = PUT_JSON_STRING(p, ",\"ask\":", t->ask);
+    p = PUT_JSON_STRING(p, ",\"ask_qty\":", t->ask_qty);
+    if (t->last[0]) p = PUT_JSON_STRING(p, ",\"last\":", t->last);
+    else p = PUT_LIT(p, ",\"last\":null");
+    p = sink_put_i64(PUT_LIT(p, ",\"event_us\":"), t->event_us);
+    p = PUT_LIT(p, ",\"seq\":");
+    p = t->has_seq ? sink_put_u64(p, t->seq) : PUT_LIT(p, "null");
+    p = sink_put_i64(PUT_LIT(p, ",\"recv_us\":"), t->recv_us);
+    p = sink_put_i64(PUT_LIT(p, ",\"sent_us\":"), t->sent_us);
+    p = PUT_LIT(p, ",\"origin\":\"");
+    p = sink_put_mem(p, sink_origin_name(t->origin), t->origin == TICK_ORIGIN_REST ? 4 : 6);
+    p = PUT_LIT(p, "\"}");
+    size_t n = (size_t)(p - start);
+    if (n >= outlen) return -1;
+    if (start == tmp) memcpy(out, tmp, n);
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* ---- backoff ---- */
 
 void sink_backoff_init(struct sink_backoff *b, uint64_t min_ms, uint64_t max_ms) {
     b->min_ms = min_ms;

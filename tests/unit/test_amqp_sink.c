@@ -196,6 +196,104 @@ static void close_sink(uv_loop_t *loop, struct amqp_sink *s) {
     TT_ASSERT_INT(uv_loop_close(loop), 0);
 }
 
+/* ---- the shared tick text (sink.h), against the snprintf/strspn forms it replaced ---------------------------- */
+
+static int reference_json(const struct tick *t, char *out, size_t outlen) {
+    char last[TICK_DECIMAL_MAX + 2] = "null", seq[24] = "null";
+    if (t->last[0]) snprintf(last, sizeof last, "\"%s\"", t->last);
+    if (t->has_seq) snprintf(seq, sizeof seq, "%" PRIu64, t->seq);
+    int n = snprintf(out, outlen,
+                     "{\"venue\":\"%s\",\"symbol\":\"%s\",\"bid\":\"%s\",\"bid_qty\":\"%s\",\"ask\":\"%s\","
+                     "\"ask_qty\":\"%s\",\"last\":%s,\"event_us\":%" PRId64 ",\"seq\":%s,\"recv_us\":%" PRId64
+                     ",\"sent_us\":%" PRId64 ",\"origin\":\"%s\"}",
+                     t->venue, t->symbol, t->bid, t->bid_qty, t->ask, t->ask_qty, last, t->event_us, seq,
+                     t->recv_us, t->sent_us, sink_origin_name(t->origin));
+    return n < 0 || (size_t)n >= outlen ? -1 : n;
+}
+
+static uint64_t rnd64(unsigned *seed) {
+    uint64_t v = 0;
+    for (int i = 0; i < 4; i++) v = v << 16 ^ (uint64_t)(rand_r(seed) & 0xffff);
+    return v;
+}
+
+static void rnd_text(unsigned *seed, char *out, size_t size, const char *alphabet, size_t min_len) {
+    size_t len = min_len + (size_t)rand_r(seed) % (size - min_len); /* up to size - 1: the longest allowed */
+    for (size_t i = 0; i < len; i++) out[i] = alphabet[(size_t)rand_r(seed) % strlen(alphabet)];
+    out[len] = 0;
+}
+
+static int64_t rnd_time(unsigned *seed) {
+    static const int64_t edges[] = {0, -1, 1, INT64_MIN, INT64_MAX, 9, 10, 1700000000000000};
+    int pick = rand_r(seed) % 12;
+    return pick < 8 ? edges[pick] : (int64_t)rnd64(seed);
+}
+
+static void test_json_matches_reference(void) {
+    unsigned seed = 8;
+    for (int i = 0; i < 100000; i++) {
+        struct tick t = {.has_seq = rand_r(&seed) % 2, .origin = rand_r(&seed) % 2 ? TICK_ORIGIN_REST : TICK_ORIGIN_STREAM};
+        rnd_text(&seed, t.venue, sizeof t.venue, "abcxyz019_-", 1);
+        rnd_text(&seed, t.symbol, sizeof t.symbol, "ABCXYZ019._-", 1);
+        char *decimals[] = {t.bid, t.bid_qty, t.ask, t.ask_qty, t.last};
+        for (size_t d = 0; d < 5; d++) rnd_text(&seed, decimals[d], TICK_DECIMAL_MAX, "0123456789.-eE+", 0);
+        t.seq = rand_r(&seed) % 3 ? rnd64(&seed) : UINT64_MAX;
+        t.event_us = rnd_time(&seed);
+        t.recv_us = rnd_time(&seed);
+        t.sent_us = rnd_time(&seed);
+        TT_ASSERT(sink_tick_invalid(&t) == NULL);
+        char want[SINK_JSON_MAX + 8], got[SINK_JSON_MAX + 8];
+        size_t outlen = i % 4 ? sizeof want : (size_t)rand_r(&seed) % (SINK_JSON_MAX + 1); /* small ones too */
+        memset(got, 'x', sizeof got);
+        int wn = reference_json(&t, want, outlen), gn = sink_tick_json(&t, got, outlen);
+        TT_ASSERT_INT(gn, wn);
+        if (wn >= 0) TT_ASSERT_STR(got, want);
+        TT_ASSERT(outlen >= sizeof want || got[outlen] == 'x'); /* nothing written past outlen */
+    }
+}
+
+static bool reference_field_ok(const char *s, size_t size, const char *allowed, bool may_be_empty) {
+    const char *end = memchr(s, '\0', size);
+    if (!end || (end == s && !may_be_empty)) return false;
+    return strspn(s, allowed) == (size_t)(end - s);
+}
+
+/* Every byte value, alone and inside a valid text, and the terminator rules. */
+static void test_field_checks_match_reference(void) {
+    const char *venue = "0123456789abcdefghijklmnopqrstuvwxyz_-", *symbol = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ._-",
+               *decimal = "0123456789.eE+-";
+    for (int c = 1; c < 256; c++) {
+        for (int where = 0; where < 3; where++) {
+            char text[8] = "1a1";
+            if (where == 0) text[0] = (char)c, text[1] = 0;
+            else text[where] = (char)c;
+            TT_ASSERT_INT(sink_venue_ok(text, sizeof text), reference_field_ok(text, sizeof text, venue, false));
+            TT_ASSERT_INT(sink_symbol_ok(text, sizeof text), reference_field_ok(text, sizeof text, symbol, false));
+            TT_ASSERT_INT(sink_decimal_ok(text, sizeof text), reference_field_ok(text, sizeof text, decimal, true));
+        }
+    }
+    TT_ASSERT(!sink_venue_ok("", 1) && !sink_symbol_ok("", 1) && sink_decimal_ok("", 1));
+    TT_ASSERT(!sink_decimal_ok("123", 3)); /* no terminator inside the array */
+    TT_ASSERT(sink_decimal_ok("123", 4));
+}
+
+/* The accepted variant checks only what the merge does not: venue and symbol characters. */
+static void test_put_accepted_still_checks_names(void) {
+    need_amqp();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    struct tick bad = mk("binance", "BTC USDT.#", 1), good = mk("binance", "BTC-USDT", 2);
+    TT_ASSERT_INT(amqp_sink_put_accepted(s, &bad), -EINVAL);
+    TT_ASSERT_INT(amqp_sink_put_accepted(s, &good), 0);
+    TT_ASSERT(wait_settled(s, 10000));
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.refused, 1);
+    TT_ASSERT_INT(st.published, 1);
+    close_sink(&loop, s);
+}
+
 /* ---- tests -------------------------------------------------------------------------------------------------- */
 
 static void test_message_format(void) {
@@ -455,6 +553,9 @@ int main(void) {
     static char sh[600];
     snprintf(sh, sizeof sh, "%s/tests/lib/servers.sh", root ? root : ".");
     servers_sh = sh;
+    TT_RUN(test_json_matches_reference);
+    TT_RUN(test_field_checks_match_reference);
+    TT_RUN(test_put_accepted_still_checks_names);
     TT_RUN(test_unreachable_broker_close_bounded);
     TT_RUN(test_message_format);
     TT_RUN(test_stream_increasing_and_last);

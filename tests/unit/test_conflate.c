@@ -2,8 +2,10 @@
  * producer and a consumer thread hammering it at once (the way the loop and the publisher use it). */
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tickd/conflate.h"
+#include "tickd/instr_map.h"
 #include "tt.h"
 
 static struct tick mk(const char *symbol, uint64_t seq) {
@@ -11,6 +13,83 @@ static struct tick mk(const char *symbol, uint64_t seq) {
     snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
     snprintf(t.bid, sizeof t.bid, "%llu.5", (unsigned long long)seq);
     return t;
+}
+
+/* The map both sinks use: every name length, names that differ only in where venue ends and symbol begins,
+ * growth, removal during a walk, and names longer than any key held. */
+struct named {
+    struct instr_node node;
+    int id;
+};
+
+static void test_instr_map_keys(void) {
+    struct instr_map m;
+    TT_ASSERT_INT(instr_map_init(&m, 1), 0);
+    static struct named recs[3000];
+    int n = 0;
+    char venue[TICK_VENUE_MAX], symbol[TICK_SYMBOL_MAX];
+    for (int vl = 1; vl < TICK_VENUE_MAX; vl++)
+        for (int sl = 1; sl < TICK_SYMBOL_MAX; sl += 3) {
+            for (int k = 0; k < 5; k++, n++) {
+                memset(venue, 'a' + k, (size_t)vl), venue[vl] = 0;
+                memset(symbol, 'A' + k, (size_t)sl), symbol[sl] = 0;
+                recs[n].id = n;
+                TT_ASSERT(instr_map_find(&m, venue, symbol) == NULL);
+                instr_map_insert(&m, &recs[n].node, venue, symbol);
+            }
+        }
+    /* ("ab","c") and ("a","bc") are different instruments */
+    instr_map_insert(&m, &recs[n].node, "ab", "C"), recs[n].id = n, n++;
+    TT_ASSERT(instr_map_find(&m, "a", "bC") == NULL);
+    instr_map_insert(&m, &recs[n].node, "a", "bC"), recs[n].id = n, n++;
+    TT_ASSERT_INT(((struct named *)instr_map_find(&m, "ab", "C"))->id, n - 2);
+    TT_ASSERT_INT(((struct named *)instr_map_find(&m, "a", "bC"))->id, n - 1);
+    TT_ASSERT_INT(m.count, n);
+    for (int i = 0; i < n; i++)
+        TT_ASSERT(instr_map_find(&m, recs[i].node.venue, recs[i].node.symbol) == &recs[i].node);
+    char long_symbol[64];
+    memset(long_symbol, 'A', sizeof long_symbol - 1), long_symbol[63] = 0;
+    TT_ASSERT(instr_map_find(&m, "a", long_symbol) == NULL);
+    /* remove every other record during a walk */
+    size_t cursor = 0;
+    struct instr_node *node, *next = NULL;
+    int walked = 0;
+    while ((node = instr_map_next(&m, &cursor, &next))) {
+        walked++;
+        if (((struct named *)node)->id % 2) instr_map_remove(&m, node);
+    }
+    TT_ASSERT_INT(walked, n);
+    for (int i = 0; i < n; i++) {
+        struct instr_node *found = instr_map_find(&m, recs[i].node.venue, recs[i].node.symbol);
+        TT_ASSERT(i % 2 ? found == NULL : found == &recs[i].node);
+    }
+    instr_map_destroy(&m);
+}
+
+/* Names like the benchmark's and the exchanges' (differing in one or two bytes) spread over the buckets. */
+static void test_instr_map_spreads_similar_names(void) {
+    struct instr_map m;
+    TT_ASSERT_INT(instr_map_init(&m, 16), 0);
+    enum { N = 4096 };
+    static struct named recs[N];
+    for (int i = 0; i < N; i++) {
+        char symbol[TICK_SYMBOL_MAX];
+        if (i % 2) snprintf(symbol, sizeof symbol, "S%05d-USDT", i / 2);
+        else snprintf(symbol, sizeof symbol, "%c%c%c-USD", 'A' + i / 2 % 26, 'A' + i / 52 % 26, 'A' + i / 1352 % 26);
+        instr_map_insert(&m, &recs[i].node, i % 4 < 2 ? "binance" : "okx", symbol);
+    }
+    size_t longest = 0, used = 0;
+    for (size_t b = 0; b < m.nbuckets; b++) {
+        size_t len = 0;
+        for (struct instr_node *n = m.buckets[b]; n; n = n->next) len++;
+        if (len > longest) longest = len;
+        used += len > 0;
+    }
+    fprintf(stderr, "    instr_map: %d names in %zu buckets, %zu used, longest chain %zu\n", N, m.nbuckets, used,
+            longest);
+    TT_ASSERT(longest <= 8);           /* a uniform hash: ~6 at this load */
+    TT_ASSERT(used * 2 >= m.nbuckets); /* ~63% expected */
+    instr_map_destroy(&m);
 }
 
 static void test_put_replaces_waiting(void) {
@@ -171,6 +250,8 @@ static void test_threads_producer_consumer(void) {
 }
 
 int main(void) {
+    TT_RUN(test_instr_map_keys);
+    TT_RUN(test_instr_map_spreads_similar_names);
     TT_RUN(test_put_replaces_waiting);
     TT_RUN(test_nack_requeues_unless_superseded);
     TT_RUN(test_older_tag_ack_keeps_newer_inflight);

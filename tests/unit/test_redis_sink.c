@@ -55,6 +55,16 @@ static long long int_command(redisContext *c, const char *fmt, const char *arg) 
     return v;
 }
 
+/* How many keys this test's prefix has in Redis. */
+static long long count_keys(redisContext *c) {
+    char pattern[96];
+    snprintf(pattern, sizeof pattern, "%s:*", prefix);
+    redisReply *r = redisCommand(c, "KEYS %s", pattern);
+    long long n = r && r->type == REDIS_REPLY_ARRAY ? (long long)r->elements : -1;
+    freeReplyObject(r);
+    return n;
+}
+
 static struct tick mk(const char *venue, const char *symbol, uint64_t seq) {
     struct tick t = {.has_seq = true, .seq = seq, .event_us = 1700000000000000 + (int64_t)seq,
                      .recv_us = 1700000000000100 + (int64_t)seq, .origin = TICK_ORIGIN_STREAM};
@@ -80,7 +90,7 @@ static int via_merge(struct redis_sink *s, struct merge *m, const struct tick *t
     struct merge_update up;
     int rc = merge_apply(m, t, &up);
     if (rc != MERGE_ACCEPTED) return rc;
-    return redis_sink_put(s, &up.quote->tick, &up.quote->key);
+    return redis_sink_put_accepted(s, &up.quote->tick, &up.quote->key);
 }
 
 static uint64_t now_ms(void) {
@@ -341,12 +351,78 @@ static void test_hostile_symbols_refused(void) {
     TT_ASSERT_INT(st.refused, 11);
     TT_ASSERT_INT(st.writes, 1);
     redisContext *c = sync_client();
-    char pattern[96];
-    snprintf(pattern, sizeof pattern, "%s:*", prefix);
-    redisReply *r = redisCommand(c, "KEYS %s", pattern);
-    TT_ASSERT(r && r->type == REDIS_REPLY_ARRAY);
-    TT_ASSERT_INT(r->elements, 2); /* the quote and its history stream, nothing else */
-    freeReplyObject(r);
+    TT_ASSERT_INT(count_keys(c), 2); /* the quote and its history stream, nothing else */
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* The merge checks decimals but not the characters of venue and symbol: the accepted variant still does, once
+ * per instrument. */
+static void test_accepted_put_checks_new_names(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct merge *m;
+    TT_ASSERT_INT(merge_new(&m), 0);
+    const char *bad_symbols[] = {"BTC USDT", "BTC\r\nDEL *", "btc-usdt", "A:B", "*", "{x}"};
+    for (size_t i = 0; i < sizeof bad_symbols / sizeof bad_symbols[0]; i++) {
+        struct tick t = mk("binance", bad_symbols[i], 1);
+        TT_ASSERT_INT(via_merge(s, m, &t), -EINVAL);
+    }
+    struct tick t = mk("bin:ance", "BTC-USDT", 1);
+    TT_ASSERT_INT(via_merge(s, m, &t), -EINVAL);
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        t = mk("binance", "BTC-USDT", seq);
+        TT_ASSERT_INT(via_merge(s, m, &t), 0);
+    }
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.refused, 7);
+    redisContext *c = sync_client();
+    TT_ASSERT_INT(count_keys(c), 1);
+    char key[96];
+    snprintf(key, sizeof key, "%s:quote:binance:BTC-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "seq"), "3");
+    redisFree(c);
+    merge_free(m);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* One loop turn's pipeline far larger than the socket buffer: the direct write (redis_uv.h) takes what the
+ * socket accepts, polling for writability does the rest, and every write lands. Then a second round. */
+#define BIG_INSTR 20000
+
+static void test_pipeline_larger_than_socket_buffer(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    char sym[32];
+    for (uint64_t round = 1; round <= 2; round++) {
+        for (int i = 0; i < BIG_INSTR; i++) {
+            snprintf(sym, sizeof sym, "BIG%d-USDT", i);
+            struct tick t = mk("coinbase", sym, round);
+            memset(t.bid_qty, '7', sizeof t.bid_qty - 1); /* longest decimals: ~450 bytes a write */
+            memset(t.ask_qty, '8', sizeof t.ask_qty - 1);
+            TT_ASSERT_INT(put(s, &t), 0);
+        }
+        TT_ASSERT(run_until(&loop, settled, s, 30000));
+    }
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.writes, 2 * BIG_INSTR);
+    redisContext *c = sync_client();
+    char key[128];
+    for (int i = 0; i < BIG_INSTR; i += 97) {
+        snprintf(key, sizeof key, "%s:quote:coinbase:BIG%d-USDT", prefix, i);
+        TT_ASSERT_STR(hget(c, key, "seq"), "2");
+        TT_ASSERT_INT(strlen(hget(c, key, "ask_qty")), TICK_DECIMAL_MAX - 1);
+    }
     redisFree(c);
     close_sink(&loop, s);
     finish_loop(&loop);
@@ -595,6 +671,8 @@ int main(void) {
     TT_RUN(test_noscript_recovery);
     TT_RUN(test_history_maxlen);
     TT_RUN(test_hostile_symbols_refused);
+    TT_RUN(test_accepted_put_checks_new_names);
+    TT_RUN(test_pipeline_larger_than_socket_buffer);
     TT_RUN(test_select_db_from_url);
     TT_RUN(test_auth_password);
     TT_RUN(test_throughput);
