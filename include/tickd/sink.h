@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tickd/fmt.h"
 #include "tickd/tick.h"
 
 /* Checks a tick before it becomes a Redis key or a routing key: venue [a-z0-9_-]+, symbol [A-Z0-9._-]+
@@ -46,8 +47,7 @@ const char *sink_origin_name(enum tick_origin origin);
 int sink_tick_json(const struct tick *t, char *out, size_t outlen);
 
 /* Appenders for the per-tick paths, instead of snprintf: each writes at p (no NUL) and returns the end. The
- * caller sizes the buffer (a u64 takes at most 20 bytes, an i64 20; a field at most size - 1). */
-char *sink_put_u64(char *p, uint64_t v);
+ * caller sizes the buffer (fmt_u64 in fmt.h for unsigned numbers; a u64 takes at most 20 bytes, an i64 20; a field at most size - 1). */
 char *sink_put_i64(char *p, int64_t v);
 char *sink_put_mem(char *p, const void *s, size_t n);
 char *sink_put_field(char *p, const char *s, size_t size); /* up to its NUL, within size */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tickd/clock.h"
 #include "tickd/limiter.h"
 #include "tickd/tick.h"
 #include "tickd/venue.h"
@@ -63,8 +64,6 @@ struct source {
     struct source_counters counters;
 };
 
-/* Wall clock in microseconds since the epoch: what ticks are stamped with. */
-int64_t clock_wall_us(void);
 
 /* What a poll task is given (task arg). Borrowed: must outlive the task (the daemon's group runtime owns it). */
 struct poll_args {

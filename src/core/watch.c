@@ -4,6 +4,8 @@
  * this is its own process, and every command has a timeout, so a hung Redis shows as an error, not a freeze. */
 #include "tickd/watch.h"
 
+#include "tickd/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -68,12 +70,6 @@ void watch_sanitize(char *dst, size_t cap, const char *src, size_t len) {
     for (size_t i = 0; i < len && n + 1 < cap; i++)
         if (src[i] >= 0x20 && src[i] <= 0x7e) dst[n++] = src[i];
     if (cap) dst[n] = 0;
-}
-
-static int64_t wall_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -454,7 +450,7 @@ static void __attribute__((format(printf, 3, 4))) emit(FILE *out, int cols, cons
     fprintf(out, "%.*s\n", (int)len, line);
 }
 
-static int64_t frame_now(const struct watch_opts *o) { return o->now_us ? o->now_us : wall_us(); }
+static int64_t frame_now(const struct watch_opts *o) { return o->now_us ? o->now_us : clock_wall_us(); }
 
 static void header(const struct watch_opts *o, FILE *out, int64_t now, const char *counts) {
     char url[512], when[16] = "";

@@ -5,6 +5,7 @@
  * Ownership: the client owns the multi handle, the timer, one poll context per socket curl watches (kept in a list
  * so that close can reach the ones curl never removed) and every request, in flight or on the free list. Memory of a
  * libuv handle is freed only in its close callback; the client itself is freed after the last one. */
+#include "tickd/clock.h"
 #include "tickd/http.h"
 
 #include <curl/curl.h>
@@ -73,12 +74,6 @@ static const char *const error_names[] = {
 const char *http_error_name(int error) {
     if (error > 0 || -error >= (int)(sizeof error_names / sizeof error_names[0])) return "unknown";
     return error_names[-error];
-}
-
-static int64_t wall_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- closing: every libuv handle the client owns ends here ---- */
@@ -432,7 +427,7 @@ struct http_request *http_get(struct http_client *c, const char *url, const char
     if (rc != HTTP_OK) goto fail_recycle;
     r->done = done;
     r->arg = arg;
-    r->started_us = wall_us();
+    r->started_us = clock_wall_us();
     if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
         rc = HTTP_ENOMEM;
         goto fail_recycle;

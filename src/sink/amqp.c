@@ -209,7 +209,7 @@ static size_t message_id(const struct tick *t, char *out) {
     *p++ = ':';
     p = sink_put_field(p, t->symbol, sizeof t->symbol);
     *p++ = ':';
-    p = t->has_seq ? sink_put_u64(p, t->seq) : sink_put_i64(p, t->event_us ? t->event_us : t->recv_us);
+    p = t->has_seq ? fmt_u64(p, t->seq) : sink_put_i64(p, t->event_us ? t->event_us : t->recv_us);
     return (size_t)(p - out);
 }
 

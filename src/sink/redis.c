@@ -200,7 +200,7 @@ static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
 
 static char *put_bulk(char *p, const char *text, size_t n) {
     *p++ = '$';
-    p = sink_put_u64(p, n);
+    p = fmt_u64(p, n);
     p = sink_put_mem(p, "\r\n", 2);
     p = sink_put_mem(p, text, n);
     return sink_put_mem(p, "\r\n", 2);
@@ -213,13 +213,13 @@ static char *put_bulk_field(char *p, const char *field, size_t size) {
 /* Times are written as they always were: negative (unset) as 0. */
 static char *put_bulk_time(char *p, int64_t us) {
     char digits[24];
-    return put_bulk(p, digits, (size_t)(sink_put_u64(digits, us < 0 ? 0 : (uint64_t)us) - digits));
+    return put_bulk(p, digits, (size_t)(fmt_u64(digits, us < 0 ? 0 : (uint64_t)us) - digits));
 }
 
 /* "*<nargs> EVALSHA <sha> <nkeys>" */
 static char *put_evalsha_head(char *p, const struct redis_sink *s, unsigned nargs, char nkeys) {
     *p++ = '*';
-    p = sink_put_u64(p, nargs);
+    p = fmt_u64(p, nargs);
     p = sink_put_mem(p, "\r\n$7\r\nEVALSHA\r\n", 15);
     p = put_bulk(p, s->sha, s->sha_len);
     return put_bulk(p, &nkeys, 1);
@@ -260,7 +260,7 @@ static int send_write(struct redis_sink *s, struct entry *e) {
     p = put_bulk_time(p, t->event_us);
     if (t->has_seq) {
         char digits[24];
-        p = put_bulk(p, digits, (size_t)(sink_put_u64(digits, t->seq) - digits));
+        p = put_bulk(p, digits, (size_t)(fmt_u64(digits, t->seq) - digits));
     } else {
         p = put_bulk(p, "", 0);
     }
@@ -499,7 +499,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
         goto fail;
     }
     snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
-    s->history_len = (size_t)(sink_put_u64(s->history, cfg->history) - s->history);
+    s->history_len = (size_t)(fmt_u64(s->history, cfg->history) - s->history);
     if (instr_map_init(&s->entries, 64) < 0) goto fail;
 
     uv_idle_init(loop, &s->flusher);

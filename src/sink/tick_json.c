@@ -70,21 +70,10 @@ const char *sink_origin_name(enum tick_origin origin) {
 
 /* ---- appenders ---- */
 
-char *sink_put_u64(char *p, uint64_t v) {
-    char digits[20];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n) *p++ = digits[--n];
-    return p;
-}
-
 char *sink_put_i64(char *p, int64_t v) {
-    if (v >= 0) return sink_put_u64(p, (uint64_t)v);
+    if (v >= 0) return fmt_u64(p, (uint64_t)v);
     *p++ = '-';
-    return sink_put_u64(p, -(uint64_t)v); /* unsigned negation: exact for INT64_MIN too */
+    return fmt_u64(p, -(uint64_t)v); /* unsigned negation: exact for INT64_MIN too */
 }
 
 char *sink_put_mem(char *p, const void *s, size_t n) {
@@ -123,7 +112,7 @@ int sink_tick_json(const struct tick *t, char *out, size_t outlen) {
     else p = PUT_LIT(p, ",\"last\":null");
     p = sink_put_i64(PUT_LIT(p, ",\"event_us\":"), t->event_us);
     p = PUT_LIT(p, ",\"seq\":");
-    p = t->has_seq ? sink_put_u64(p, t->seq) : PUT_LIT(p, "null");
+    p = t->has_seq ? fmt_u64(p, t->seq) : PUT_LIT(p, "null");
     p = sink_put_i64(PUT_LIT(p, ",\"recv_us\":"), t->recv_us);
     p = sink_put_i64(PUT_LIT(p, ",\"sent_us\":"), t->sent_us);
     p = PUT_LIT(p, ",\"origin\":\"");

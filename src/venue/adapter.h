@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tickd/fmt.h"
 #include "tickd/venue.h"
 
 /* An adapter's classifier of one parsed message; req is NULL for websocket frames. */
@@ -153,8 +154,6 @@ struct venue_list_fmt {
 int venue_join(const struct venue_symbols *s, size_t first, size_t count, const struct venue_list_fmt *f, char *buf,
                size_t cap, size_t *next);
 
-/* Writes an unsigned number in decimal; returns its length (buf holds at least 21 bytes). */
-size_t venue_utoa(uint64_t v, char *buf);
 
 /* min(cap, the venue's message cap) */
 size_t venue_msg_cap(const struct venue_symbols *s, size_t cap);

@@ -47,7 +47,7 @@ static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, siz
     }
     char tail[40] = "],\"id\":";
     size_t n = strlen(tail);
-    n += venue_utoa(id, tail + n);
+    n += fmt_u64_str(tail + n, id);
     memcpy(tail + n, "}", 2);
     const struct venue_list_fmt fmt = {
         .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = "\"", .sep = ",", .tail = tail};

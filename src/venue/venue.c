@@ -290,7 +290,7 @@ int venue_copy_decimal_num(char dst[TICK_DECIMAL_MAX], const json_t *v) {
     if (json_is_integer(v)) {
         long long i = json_integer_value(v);
         char tmp[24];
-        size_t n = venue_utoa(i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i, tmp);
+        size_t n = fmt_u64_str(tmp, i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i);
         if (n + (i < 0) >= TICK_DECIMAL_MAX) return -1;
         char *d = dst;
         if (i < 0) *d++ = '-';
@@ -518,18 +518,6 @@ int venue_concat(char *dst, size_t cap, const char *a, const char *b, const char
     memcpy(dst + la, b, lb);
     memcpy(dst + la + lb, c, lc + 1);
     return 0;
-}
-
-size_t venue_utoa(uint64_t v, char *buf) {
-    char tmp[21];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
-    buf[n] = 0;
-    return n;
 }
 
 size_t venue_msg_cap(const struct venue_symbols *s, size_t cap) {

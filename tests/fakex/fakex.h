@@ -19,6 +19,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tickd/clock.h"
+#include "tickd/fmt.h"
+
 #define FX_MSG_MAX 2048        /* longest preformatted market message */
 #define FX_NUM_MAX 32          /* longest decimal text */
 #define FX_IN_MAX (4 << 20)    /* a client sending more unparsed bytes than this is cut off */
@@ -45,9 +48,7 @@ uint64_t fx_rand(uint64_t *state); /* xorshift64*: the same seed gives the same 
 /* Decimal text of m units of 1e-8: exactly dp decimals (dp 0..8), or with trailing zeros removed. */
 size_t fx_fmt_fixed(char *out, int64_t m, int dp);
 size_t fx_fmt_trim(char *out, int64_t m);
-size_t fx_fmt_u64(char *out, uint64_t v);
 size_t fx_fmt_rfc3339(char *out, int64_t us, int decimals); /* 2021-04-17T16:43:30.244075Z */
-int64_t fx_wall_us(void);
 
 /* Appends to p and returns the end: the hot path builds messages without printf. */
 static inline char *fx_put(char *p, const char *s) {

@@ -19,7 +19,7 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
         p = fx_put(p, "\",\"data\":");
     }
     p = fx_put(p, "{\"u\":");
-    p += fx_fmt_u64(p, s->seq);
+    p += fmt_u64_str(p, s->seq);
     p = fx_put(p, ",\"s\":\"");
     p = fx_put(p, s->binance);
     p = fx_put(p, "\",\"b\":\"");
@@ -129,7 +129,7 @@ static void rest_limited(struct fx_conn *c, int status) {
         snprintf(msg, sizeof msg,
                  "Way too much request weight used; IP banned until %lld. Please use WebSocket Streams for live "
                  "updates to avoid bans.",
-                 (long long)(fx_wall_us() / 1000 + v->ban_ms));
+                 (long long)(clock_wall_us() / 1000 + v->ban_ms));
     else
         snprintf(msg, sizeof msg,
                  "Too much request weight used; current limit is %lld request weight per %lld MS. Please use "
@@ -239,7 +239,7 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
 
 static void event(struct fx_conn *c, const char *type) {
     char msg[160];
-    long long ms = (long long)(fx_wall_us() / 1000);
+    long long ms = (long long)(clock_wall_us() / 1000);
     int n = c->variant == COMBINED
                 ? snprintf(msg, sizeof msg, "{\"stream\":\"!%s\",\"data\":{\"e\":\"%s\",\"E\":%lld}}", type, type, ms)
                 : snprintf(msg, sizeof msg, "{\"e\":\"%s\",\"E\":%lld}", type, ms);

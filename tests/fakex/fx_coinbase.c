@@ -13,7 +13,7 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     char *p = out;
     (void)variant;
     p = fx_put(p, "{\"type\":\"ticker\",\"sequence\":");
-    p += fx_fmt_u64(p, s->seq);
+    p += fmt_u64_str(p, s->seq);
     p = fx_put(p, ",\"product_id\":\"");
     p = fx_put(p, s->norm);
     p = fx_put(p, "\",\"price\":\"");
@@ -39,7 +39,7 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     p = fx_put(p, s->last == s->ask ? "\",\"side\":\"buy\",\"time\":\"" : "\",\"side\":\"sell\",\"time\":\"");
     p += fx_fmt_rfc3339(p, s->ts_us, 6);
     p = fx_put(p, "\",\"trade_id\":");
-    p += fx_fmt_u64(p, s->trade_id);
+    p += fmt_u64_str(p, s->trade_id);
     p = fx_put(p, ",\"last_size\":\"");
     p += fx_fmt_trim(p, s->last_qty);
     p = fx_put(p, "\"}");
@@ -175,7 +175,7 @@ static void heartbeat(struct fx_conn *c) {
     for (size_t i = 0; i < v->nsyms; i++) {
         if (!(c->subs[i] & FX_SUB_HEARTBEAT)) continue;
         const struct fx_symbol *s = &v->syms[i];
-        fx_fmt_rfc3339(time, fx_wall_us(), 6);
+        fx_fmt_rfc3339(time, clock_wall_us(), 6);
         int n = snprintf(msg, sizeof msg,
                          "{\"type\":\"heartbeat\",\"sequence\":%llu,\"last_trade_id\":%llu,\"product_id\":\"%s\","
                          "\"time\":\"%s\"}",

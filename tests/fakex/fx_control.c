@@ -170,7 +170,7 @@ static json_t *venue_report(struct fx_venue *v) {
         struct fx_quote_text q;
         char seq[24];
         v->d->quote_text(s, &q);
-        fx_fmt_u64(seq, s->seq);
+        fmt_u64_str(seq, s->seq);
         json_object_set_new(syms, s->norm,
                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "bid", q.bid, "bid_qty", q.bid_qty,
                                       "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq, "ts_us",

@@ -78,8 +78,8 @@ static json_t *ticker_json(const struct fx_symbol *s) {
     struct fx_quote_text q;
     char asklot[24], bidlot[24], lastq[FX_NUM_MAX], open[FX_NUM_MAX];
     quote_text(s, &q);
-    fx_fmt_u64(asklot, (uint64_t)(s->ask_qty / 100000000));
-    fx_fmt_u64(bidlot, (uint64_t)(s->bid_qty / 100000000));
+    fmt_u64_str(asklot, (uint64_t)(s->ask_qty / 100000000));
+    fmt_u64_str(bidlot, (uint64_t)(s->bid_qty / 100000000));
     fx_fmt_trim(lastq, s->last_qty);
     fx_fmt_fixed(open, s->open, dp);
     json_int_t trades = (json_int_t)(s->trade_id % 100000);
@@ -142,7 +142,7 @@ static int ws_open(struct fx_conn *c, const struct fx_http_req *req) {
 /* The fields every answer to a request carries; req_id only when the request had one. */
 static json_t *answer(const char *method, json_t *req_id, bool success) {
     char t[40];
-    fx_fmt_rfc3339(t, fx_wall_us(), 6);
+    fx_fmt_rfc3339(t, clock_wall_us(), 6);
     json_t *a = json_pack("{s:s}", "method", method);
     if (req_id) json_object_set(a, "req_id", req_id);
     json_object_set_new(a, "success", json_boolean(success));

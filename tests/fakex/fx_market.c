@@ -75,7 +75,7 @@ static void symbol_seed(struct fx_symbol *s, int64_t price, int dp, uint64_t *rn
     s->volume = 1000 * UNIT;
     s->seq = 1000000 + fx_rand(rng) % 1000000;
     s->trade_id = 10000 + fx_rand(rng) % 10000;
-    s->ts_us = fx_wall_us();
+    s->ts_us = clock_wall_us();
 }
 
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng) {

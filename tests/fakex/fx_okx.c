@@ -48,7 +48,7 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     p = fx_put(p, "\",\"vol24h\":\"");
     p += fx_fmt_trim(p, s->volume);
     p = fx_put(p, "\",\"ts\":\"");
-    p += fx_fmt_u64(p, (uint64_t)(s->ts_us / 1000));
+    p += fmt_u64_str(p, (uint64_t)(s->ts_us / 1000));
     p = fx_put(p, "\"}]}");
     return (size_t)(p - out);
 }

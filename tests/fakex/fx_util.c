@@ -66,18 +66,6 @@ uint64_t fx_rand(uint64_t *state) {
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-size_t fx_fmt_u64(char *out, uint64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-    out[n] = 0;
-    return n;
-}
-
 size_t fx_fmt_fixed(char *out, int64_t m, int dp) {
     static const int64_t pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
     char *p = out;
@@ -85,7 +73,7 @@ size_t fx_fmt_fixed(char *out, int64_t m, int dp) {
     if (dp > 8) dp = 8;
     uint64_t u = m < 0 ? (uint64_t)(-(m + 1)) + 1 : (uint64_t)m;
     if (m < 0) *p++ = '-';
-    p += fx_fmt_u64(p, u / 100000000u);
+    p += fmt_u64_str(p, u / 100000000u);
     if (dp > 0) {
         uint64_t frac = (u % 100000000u) / (uint64_t)pow10[8 - dp];
         *p++ = '.';
@@ -105,12 +93,6 @@ size_t fx_fmt_trim(char *out, int64_t m) {
     if (out[n - 1] == '.') n--;
     out[n] = 0;
     return n;
-}
-
-int64_t fx_wall_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 size_t fx_fmt_rfc3339(char *out, int64_t us, int decimals) {

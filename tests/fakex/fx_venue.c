@@ -105,7 +105,7 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
     if (!v->nsyms) return;
     /* A quiet market does not move either, so the report's values stay the last ones actually sent. */
     if (v->faults.stall || v->faults.heartbeats_only) return;
-    int64_t now_us = fx_wall_us();
+    int64_t now_us = clock_wall_us();
     static char msg[4][FX_MSG_MAX];
     for (int64_t k = 0; k < n; k++) {
         if (v->nreplay) {
@@ -201,7 +201,7 @@ static void keep_ws(struct fx_venue *v, struct fx_conn *c, int64_t now) {
     } else if (!v->faults.stall) {
         if (v->ping_ms > 0 && now >= c->next_ping_ms) {
             char payload[24];
-            size_t n = fx_fmt_u64(payload, (uint64_t)(fx_wall_us() / 1000));
+            size_t n = fmt_u64_str(payload, (uint64_t)(clock_wall_us() / 1000));
             fx_ws_frame(c, 9, payload, n);
             if (!c->awaiting_pong) c->ping_sent_ms = now;
             c->awaiting_pong = true;
