@@ -55,6 +55,9 @@ def symbols(n):
 def start(venues, nsym, rate, poll=None, stream=True, limits=None, fx_args=()):
     """fakex serving `venues` with nsym symbols at `rate` messages/s per venue, tickd subscribed to all."""
     syms = symbols(nsym)
+    # Every scenario's fakex starts its sequences afresh: a quote an earlier scenario left in Redis would hold a
+    # greater ordering key, and tickd's compare-and-set would rightly refuse the new, "older" ticks.
+    h.Redis().flush()
     fx = h.Fakex(venue=",".join(venues), symbols=syms, rate=rate, args=list(fx_args))
     groups = [h.group(v, syms, stream=stream, poll=poll) for v in venues]
     d = h.Tickd(h.config(fx, groups, limits=limits, stats="1s", extra='\n'))

@@ -31,7 +31,7 @@ struct amqp_sink_config {
     bool no_confirm;      /* publisher confirms are on unless this is set */
     /* 0 takes the default given in brackets */
     uint64_t buffer_limit;       /* [100000] instruments held by the conflating buffer */
-    uint64_t max_inflight;       /* [4096] unconfirmed messages */
+    uint64_t max_inflight;       /* [4096] most unconfirmed messages; the window in use adapts below it */
     uint64_t heartbeat_s;        /* [10] */
     uint64_t connect_timeout_ms; /* [5000] TCP connect, login, each declare */
     uint64_t backoff_min_ms;     /* [200] */
@@ -45,6 +45,7 @@ struct amqp_sink_stats {
     uint64_t dropped; /* refused by a full buffer (new instrument beyond buffer_limit) */
     uint64_t depth;   /* instruments held: waiting or unconfirmed */
     uint64_t inflight;
+    uint64_t window; /* unconfirmed publishes allowed now: it shrinks while the broker confirms slowly */
     bool connected, blocked;
 };
 

@@ -33,7 +33,7 @@
 #define STOP_DEADLINE_MS 8000
 #define WS_DRAIN_MS 2000      /* how long websocket close handshakes may take at shutdown */
 #define WS_DRAIN_CHECK_MS 10
-#define READY_CHECK_MS 20
+#define READY_CHECK_MS 5 /* only while starting: READY waits at most this long after its last condition */
 #define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
 
 struct daemon;
@@ -376,11 +376,11 @@ static void on_stats(uv_timer_t *t) {
     struct amqp_sink_stats as;
     amqp_sink_stats(d->amqp, &as);
     log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
-             "nacked=%llu depth=%llu inflight=%llu reconnects=%llu dropped=%llu",
+             "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu",
              as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
              per_second(as.published, &d->amqp_published_at_last_stats, secs), (unsigned long long)as.confirmed,
              (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
-             (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
+             (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
     struct tree_counts tc = {0};
     supervisor_visit(d->sup, count_node, &tc);
     double fps = per_second(total_frames(d), &d->frames_at_last_stats, secs);

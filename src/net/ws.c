@@ -78,6 +78,9 @@ struct ws_client {
     uv_loop_t *loop;
     void *foreign_loops[1];
     struct lws_context *ctx;
+    /* Two client vhosts: loading the system's CA bundle takes ~35 ms of the loop, a third of tickd's start-up,
+     * and only wss:// needs it, so the TLS vhost is made at the first wss:// connect. */
+    struct lws_vhost *plain, *tls;
     struct ws_conn *conns;
     bool closing;
 };
@@ -326,9 +329,33 @@ static int parse_url(struct ws_conn *conn, const char *url) {
     return WS_OK;
 }
 
+static struct lws_vhost *vhost_new(struct ws_client *c, const char *name, uint64_t options) {
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.vhost_name = name;
+    info.options = options;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.user = c;
+    info.ka_time = 30; /* TCP keepalive notices a dead peer even when the venue's heartbeat is slow */
+    info.ka_probes = 3;
+    info.ka_interval = 10;
+    struct lws_vhost *vh = lws_create_vhost(c->ctx, &info);
+    if (!vh) log_error("ws", "lws_create_vhost failed", "vhost=%s", name);
+    return vh;
+}
+
 static void connect_address(struct ws_conn *conn, const char *address) {
+    struct ws_client *c = conn->client;
+    if (conn->tls && !c->tls) c->tls = vhost_new(c, "tls", LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT);
+    struct lws_vhost *vhost = conn->tls ? c->tls : c->plain;
+    if (!vhost) {
+        conn_finish(conn, NULL, WS_ECONNECT, CLOSE_NO_STATUS, "no lws vhost");
+        return;
+    }
     struct lws_client_connect_info ci = {
-        .context = conn->client->ctx,
+        .context = c->ctx,
+        .vhost = vhost,
         .address = address,
         .port = conn->port,
         .path = conn->path,
@@ -482,7 +509,7 @@ struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds) {
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = c->foreign_loops;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
@@ -490,15 +517,13 @@ struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds) {
     info.user = c;
     info.gid = -1;
     info.uid = -1;
-    info.ka_time = 30; /* TCP keepalive notices a dead peer even when the venue's heartbeat is slow */
-    info.ka_probes = 3;
-    info.ka_interval = 10;
     c->ctx = lws_create_context(&info);
     if (!c->ctx) {
         log_error("ws", "lws_create_context failed", "%s", "");
         free(c);
         return NULL;
     }
+    c->plain = vhost_new(c, "plain", LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS); /* if NULL, ws:// connects fail */
     return c;
 }
 

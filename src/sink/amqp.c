@@ -29,6 +29,7 @@
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
 
+#include "tickd/confirm_window.h"
 #include "tickd/conflate.h"
 #include "tickd/log.h"
 #include "tickd/sink.h"
@@ -36,6 +37,10 @@
 #define COMPONENT "amqp"
 #define CHANNEL 1
 #define PUBLISH_BATCH 256
+
+/* A confirm slower than this shrinks the confirm window (confirm_window.h): about the delay a consumer may see
+ * on top of the broker's own. */
+#define CONFIRM_TARGET_US 2000
 
 struct amqp_sink {
     struct amqp_sink_config cfg;
@@ -54,11 +59,12 @@ struct amqp_sink {
     /* thread-only */
     amqp_connection_state_t conn;
     uint64_t next_tag;
+    struct confirm_window window;
     struct sink_backoff backoff;
     uint64_t failed_attempts; /* since the last connection */
     bool blocked_local;
 
-    _Atomic uint64_t published, confirmed, nacked, reconnects, refused;
+    _Atomic uint64_t published, confirmed, nacked, reconnects, refused, window_now;
     atomic_bool connected, blocked;
     _Atomic uint64_t last_refusal_log_ms;
 
@@ -68,10 +74,14 @@ struct amqp_sink {
     void *close_arg;
 };
 
-static uint64_t mono_ms(void) {
+static uint64_t mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t mono_ms(void) {
+    return mono_us() / 1000;
 }
 
 static void drain_wake_fd(struct amqp_sink *s) {
@@ -105,6 +115,12 @@ static const char *reply_error(amqp_rpc_reply_t r) {
         return "server exception";
     default: return "no reply";
     }
+}
+
+/* A confirm settled n publishes up to `tag`. */
+static void confirmed(struct amqp_sink *s, uint64_t tag, size_t n) {
+    confirm_window_settled(&s->window, tag, n, mono_us());
+    atomic_store(&s->window_now, s->window.window);
 }
 
 static void disconnect(struct amqp_sink *s) {
@@ -167,6 +183,8 @@ static int connect_broker(struct amqp_sink *s) {
         if ((why = reply_error(amqp_get_rpc_reply(s->conn)))) goto fail;
     }
     s->next_tag = 1;
+    confirm_window_reset(&s->window);
+    atomic_store(&s->window_now, s->window.window);
     sink_backoff_reset(&s->backoff);
     atomic_store(&s->connected, true);
     log_info(COMPONENT, "connected", "broker=%s exchange=%s confirms=%s attempts=%" PRIu64, s->host_port,
@@ -238,16 +256,24 @@ static bool set_cork(struct amqp_sink *s, int on) {
     return setsockopt(amqp_get_sockfd(s->conn), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0;
 }
 
+/* How many more publishes the confirm window allows now, at most one batch. */
+static size_t window_room(const struct amqp_sink *s) {
+    uint64_t room = s->cfg.no_confirm ? PUBLISH_BATCH : confirm_window_room(&s->window);
+    return room < PUBLISH_BATCH ? (size_t)room : PUBLISH_BATCH;
+}
+
 /* Publishes what waits, within the confirm window. Returns 0 or an amqp status. */
 static int publish_waiting(struct amqp_sink *s) {
     struct tick batch[PUBLISH_BATCH];
-    size_t n;
+    size_t n, room;
     bool corked = false;
     int rc = AMQP_STATUS_OK;
-    while (!s->blocked_local && (n = conflate_take(s->buf, batch, PUBLISH_BATCH, s->next_tag)) > 0) {
+    while (!s->blocked_local && (room = window_room(s)) > 0 &&
+           (n = conflate_take(s->buf, batch, room, s->next_tag)) > 0) {
         if (n > 1 && !corked) corked = set_cork(s, 1);
         for (size_t i = 0; i < n; i++) {
             if ((rc = publish_one(s, &batch[i])) != AMQP_STATUS_OK) goto out;
+            confirm_window_sent(&s->window, s->next_tag + i, mono_us());
             atomic_fetch_add(&s->published, 1);
         }
         if (s->cfg.no_confirm) conflate_confirm(s->buf, s->next_tag + n - 1, true, true);
@@ -262,12 +288,16 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
     switch (m->id) {
     case AMQP_BASIC_ACK_METHOD: {
         const amqp_basic_ack_t *a = m->decoded;
-        atomic_fetch_add(&s->confirmed, conflate_confirm(s->buf, a->delivery_tag, a->multiple, true));
+        size_t n = conflate_confirm(s->buf, a->delivery_tag, a->multiple, true);
+        atomic_fetch_add(&s->confirmed, n);
+        confirmed(s, a->delivery_tag, n);
         return 0;
     }
     case AMQP_BASIC_NACK_METHOD: {
         const amqp_basic_nack_t *a = m->decoded;
-        atomic_fetch_add(&s->nacked, conflate_confirm(s->buf, a->delivery_tag, a->multiple, false));
+        size_t n = conflate_confirm(s->buf, a->delivery_tag, a->multiple, false);
+        atomic_fetch_add(&s->nacked, n);
+        confirmed(s, a->delivery_tag, n);
         return 0;
     }
     case AMQP_CONNECTION_BLOCKED_METHOD:
@@ -411,6 +441,7 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {
         .dropped = st.dropped,
         .depth = st.depth,
         .inflight = st.inflight,
+        .window = atomic_load(&s->window_now),
         .connected = atomic_load(&s->connected),
         .blocked = atomic_load(&s->blocked),
     };
@@ -455,6 +486,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     s->loop = loop;
     s->buf = conflate_new(s->cfg.buffer_limit, s->cfg.max_inflight);
     if (!s->buf) goto fail_url;
+    if (confirm_window_init(&s->window, s->cfg.max_inflight, CONFIRM_TARGET_US) < 0) goto fail_fd;
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->wake_fd < 0) {
         rc = -errno;
@@ -471,6 +503,7 @@ fail_thread:
 fail_async:
     close(s->wake_fd);
 fail_fd:
+    confirm_window_free(&s->window);
     conflate_free(s->buf);
 fail_url:
     free(s);
@@ -482,6 +515,7 @@ static void on_closed(uv_handle_t *h) {
     void (*cb)(void *) = s->close_cb;
     void *arg = s->close_arg;
     close(s->wake_fd);
+    confirm_window_free(&s->window);
     conflate_free(s->buf);
     free(s);
     if (cb) cb(arg);

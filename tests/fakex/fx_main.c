@@ -1,13 +1,14 @@
 /* fx_main.c -- fakex's command line and main().
  *
  *   fakex --venue binance|coinbase|kraken|okx|all [--port N | --ports binance=N,okx=M] [--control-port N]
- *         [--symbols BTC-USDT,ETH-USDT | --symbols-count N] [--rate R] [--scenario NAME] [--seed S]
+ *         [--symbols BTC-USDT,ETH-USDT | --symbols @FILE | --symbols-count N] [--rate R] [--scenario NAME] [--seed S]
  *         [--set 'key=value&key=value'] [--replay FILE] [--report FILE] [--duration-ms N] [--log-level L]
  *
  * Each venue gets its own loopback port and serves REST and websockets there (as one host would); --port 0 (the
  * default) picks free ports. When ready, one line on stdout names them:
  *   fakex ready binance=127.0.0.1:40001 okx=127.0.0.1:40002 control=127.0.0.1:40003
  * SIGTERM or SIGINT (or POST /_fakex/quit) writes the report and ends with every handle closed. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,31 @@ static struct {
 static uv_signal_t sig_term, sig_int;
 static uv_timer_t duration_timer;
 static bool shutting_down;
+
+/* "--symbols @FILE": the list from a file (commas or newlines between names), for lists longer than a command
+ * line may be (the scale benchmark's 12,500 symbols per venue). */
+static char *symbols_from_file;
+
+static int read_symbols_file(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "fakex: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    int c;
+    while (mem && (c = getc(f)) != EOF)
+        if (c != '\r') putc(c == '\n' ? ',' : c, mem);
+    fclose(f);
+    if (!mem || fclose(mem) != 0) return -1;
+    while (len && text[len - 1] == ',') text[--len] = '\0'; /* a final newline names no symbol */
+    free(symbols_from_file);
+    symbols_from_file = text;
+    opt.symbols = text;
+    return 0;
+}
 
 static void usage(void) {
     fprintf(stderr,
@@ -108,7 +134,10 @@ static int parse_args(int argc, char **argv) {
         else if (strcmp(a, "--ports") == 0) {
             if (parse_ports(val) < 0) return -1;
         } else if (strcmp(a, "--control-port") == 0) opt.control_port = atoi(val);
-        else if (strcmp(a, "--symbols") == 0) opt.symbols = val;
+        else if (strcmp(a, "--symbols") == 0) {
+            if (val[0] == '@' && read_symbols_file(val + 1) < 0) return -1;
+            if (val[0] != '@') opt.symbols = val;
+        }
         else if (strcmp(a, "--symbols-count") == 0) opt.symbols_count = strtoul(val, NULL, 10);
         else if (strcmp(a, "--rate") == 0) opt.rate = strtoll(val, NULL, 10);
         else if (strcmp(a, "--scenario") == 0) opt.scenario = val;
@@ -233,6 +262,7 @@ int main(int argc, char **argv) {
     uv_run(&loop, UV_RUN_DEFAULT);
     for (int i = 0; i < FX_VENUE_COUNT; i++) fx_venue_free(&fx_venues[i]);
     fx_violations_free();
+    free(symbols_from_file);
     if (uv_loop_close(&loop) != 0) {
         uv_walk(&loop, print_open_handle, NULL);
         return 1;

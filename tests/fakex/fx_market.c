@@ -87,12 +87,12 @@ int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t 
     struct fx_symbol *syms = calloc(cap, sizeof *syms);
     if (!syms) return -1;
     size_t k = 0;
+    const char *next = list;
     for (size_t i = 0; i < cap; i++) {
         char name[48];
         if (list && *list) {
-            const char *start = list;
-            for (size_t j = 0; j < i; j++) start = strchr(start, ',') + 1;
-            const char *end = strchr(start, ',');
+            const char *start = next, *end = strchr(start, ',');
+            next = end ? end + 1 : start + strlen(start);
             snprintf(name, sizeof name, "%.*s", (int)(end ? end - start : (long)strlen(start)), start);
         } else if (i < sizeof known / sizeof *known) {
             snprintf(name, sizeof name, "%s", known[i].norm);

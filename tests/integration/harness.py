@@ -190,8 +190,14 @@ class Fakex:
 
     def __init__(self, venue="all", symbols=("BTC-USDT", "ETH-USDT"), rate=20, scenario=None, sets=None, args=()):
         self.dir = tmpdir()
+        listed = ",".join(symbols)
+        if len(listed) > 65536:  # beyond what one command-line argument may hold
+            path = os.path.join(self.dir, "symbols.txt")
+            with open(path, "w") as f:
+                f.write("\n".join(symbols) + "\n")
+            listed = "@" + path
         cmd = [FAKEX, "--venue", venue, "--port", "0", "--control-port", "0", "--rate", str(rate),
-               "--symbols", ",".join(symbols), "--log-level", "warn"]
+               "--symbols", listed, "--log-level", "warn"]
         if scenario:
             cmd += ["--scenario", scenario]
         if sets:

@@ -426,6 +426,28 @@ static void test_connect_refused(void) {
     TT_ASSERT_INT(wfx_finish(&f), 0);
 }
 
+/* wss:// to a server that speaks plain HTTP: the TLS vhost is made at this first wss:// connect and the
+ * handshake fails; the plain vhost still serves ws:// beside it, and everything closes. */
+static void test_wss_handshake_failure_then_plain(void) {
+    struct wfx f;
+    wfx_start(&f);
+    char plain[sizeof f.url];
+    snprintf(plain, sizeof plain, "%s", f.url);
+    snprintf(f.url, sizeof f.url, "wss://127.0.0.1:%d/", f.srv.base.port);
+    struct wseen s = {0};
+    struct ws_opts o = {.connect_timeout_ms = 3000};
+    TT_ASSERT(connect_seen(&f, &s, &o));
+    TT_ASSERT(run_until(&f.t, &s.closes, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(s.opens, 0);
+    TT_ASSERT(s.error != WS_OK);
+    snprintf(f.url, sizeof f.url, "%s", plain);
+    struct wseen p = {.send_on_open = "echo:hello"};
+    TT_ASSERT(connect_seen(&f, &p, NULL));
+    TT_ASSERT(run_until(&f.t, &p.texts, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_STR(p.text, "hello");
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
 static void test_connect_timeout(void) {
     struct wfx f;
     wfx_start(&f);
@@ -585,6 +607,7 @@ int main(void) {
     TT_RUN(test_client_ping);
     TT_RUN(test_connect_refused);
     TT_RUN(test_connect_timeout);
+    TT_RUN(test_wss_handshake_failure_then_plain);
     TT_RUN(test_bad_urls);
     TT_RUN(test_send_queue_bounded);
     TT_RUN(test_close_before_open);
