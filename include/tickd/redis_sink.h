@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tickd/lat_hist.h"
 #include "tickd/merge.h"
 #include "tickd/tick.h"
 
@@ -73,6 +74,11 @@ int redis_sink_put_accepted(struct redis_sink *s, const struct tick *t, const st
 int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us);
 
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
+
+/* How stale Redis is: for every tick written since the last call, the time from its receive (recv_us; for a
+ * BBO, the receive of the tick that changed it) to Redis's answer to the write. An upper bound of receive →
+ * applied by the reply's way back. Hands the histogram over and starts a new one. */
+void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *out);
 
 /* Flushes what is pending (waiting for a reconnect if need be) until it is written or close_deadline_ms
  * passes, then closes every handle; cb runs once all are closed and s is freed. */

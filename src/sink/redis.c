@@ -23,6 +23,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "tickd/clock.h"
 #include "tickd/config.h"
 #include "tickd/instr_map.h"
 #include "tickd/log.h"
@@ -75,6 +76,7 @@ struct entry {
         } bbo;
     } v;
     bool dirty, queued, inflight;
+    int64_t inflight_recv_us; /* receive time of the tick (or the BBO change) in flight, for the lag figures */
     struct entry *queue_next;
     /* The record's keys as RESP bulk strings: "$N\r\n<prefix>:quote:<venue>:<symbol>\r\n" then the stream
      * key "$N\r\n<prefix>:ticks:<symbol>\r\n" for a quote, "$N\r\n<prefix>:bbo:<symbol>\r\n" for a BBO. */
@@ -113,6 +115,7 @@ struct redis_sink {
 
     uint64_t last_refusal_log_ms, refusals_unlogged;
     struct redis_sink_stats stats;
+    struct lat_hist lag; /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
 
     bool closing, finished;
     uint64_t close_deadline;
@@ -183,6 +186,7 @@ static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
                  reply->str);
     } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
         s->stats.writes++;
+        lat_hist_add(&s->lag, clock_wall_us() - e->inflight_recv_us);
     } else {
         s->stats.cas_rejected++;
     }
@@ -294,6 +298,7 @@ static void on_flush(uv_idle_t *h) {
         e->dirty = false;
         s->ndirty--;
         e->inflight = true;
+        e->inflight_recv_us = e->is_bbo ? e->v.bbo.updated_us : e->v.quote.tick.recv_us;
         s->ninflight++;
         if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
         sent++;
@@ -626,6 +631,11 @@ int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t 
     e->v.bbo.updated_us = updated_us;
     entry_mark_dirty(s, e);
     return 0;
+}
+
+void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *out) {
+    *out = s->lag;
+    lat_hist_reset(&s->lag);
 }
 
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) {

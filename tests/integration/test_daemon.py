@@ -305,10 +305,18 @@ def stats_lines_per_source_and_sink_and_a_summary():
     for f in ("ready", "writes", "writes_per_s", "batches", "pending", "reconnects", "errors"):
         h.check(f in r, "redis stats lacks %s: %r" % (f, r))
     h.check(r["ready"] == "yes" and int(r["writes"]) > 0, "redis stats: %r" % r)
+    # How stale Redis is: an interval that wrote something has lag figures, ordered, and within reason (a
+    # written tick's answer from a local Redis comes well within the 1 s interval).
+    lagged = [l for l in stats_lines(d, "redis") if int(l.get("lag_max_us", 0)) > 0]
+    h.check(lagged, "no redis stats line with lag figures: %r" % r)
+    for l in lagged:
+        q = [int(l[k]) for k in ("lag_p50_us", "lag_p99_us", "lag_p999_us", "lag_max_us")]
+        h.check(0 < q[0] <= q[1] <= q[2] <= q[3] < 1000000, "redis lag figures: %r" % l)
     a = stats_lines(d, "rabbitmq")[-1]
-    for f in ("connected", "published", "published_per_s", "confirmed", "depth", "inflight", "reconnects",
+    for f in ("connected", "published", "published_per_s", "confirmed", "depth", "inflight", "window", "reconnects",
               "dropped"):
         h.check(f in a, "rabbitmq stats lacks %s: %r" % (f, a))
+    h.check(8 <= int(a["window"]) <= 4096, "rabbitmq window: %r" % a)
     h.check(a["connected"] == "yes" and int(a["published"]) > 0, "rabbitmq stats: %r" % a)
     s = stats_lines(d, "summary")[-1]
     for f in ("groups", "running", "ready", "restarting", "parked", "tasks", "ticks_per_s", "ticks", "accepted",
