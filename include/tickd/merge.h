@@ -82,7 +82,7 @@ struct merge_bbo {
     struct merge_bbo_side ask; /* lowest ask across venues */
 };
 
-/* What merge_apply() changed, valid until the next merge_apply(). */
+/* What merge_apply() changed, valid until the next merge_apply() or merge_get(). */
 struct merge_update {
     const struct merge_quote *quote; /* the stored quote (ACCEPTED) or the one that won (STALE, DUPLICATE) */
     bool bbo_changed;                /* the symbol's best bid or offer (price, size or venue) changed */
@@ -105,8 +105,9 @@ void merge_free(struct merge *m);
  * (decimal.h); or -ENOMEM; or -ENOSPC when a symbol already has MERGE_VENUES_MAX venues. `out` may be NULL. */
 int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out);
 
-/* The stored quote of (venue, symbol) or NULL; valid until the next merge_apply(). */
-const struct merge_quote *merge_get(const struct merge *m, const char *venue, const char *symbol);
+/* The stored quote of (venue, symbol) or NULL; valid until the next merge_apply() or merge_get() (the merge
+ * stores quotes packed and hands out one unpacked copy). */
+const struct merge_quote *merge_get(struct merge *m, const char *venue, const char *symbol);
 
 /* Copies the symbol's best bid and offer into *out; returns 0 or -ENOENT when no venue quotes the symbol. */
 int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *out);

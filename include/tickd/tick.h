@@ -32,4 +32,50 @@ struct tick {
     enum tick_origin origin;
 };
 
+/* ---- the packed form ----
+ * For records that keep one tick per instrument for a long time (the merge's quotes, the RabbitMQ buffer):
+ * the times and flags, and the five decimals as consecutive NUL-terminated texts in one buffer. Venue and
+ * symbol are not kept: such a record already knows its instrument. 112 bytes instead of 296; the usual
+ * decimals (five of up to 12 characters) fit inline, and longer ones spill whole into one heap buffer that the
+ * packed tick owns and keeps for reuse, so every valid decimal is kept exactly, never cut. */
+enum tick_field { TICK_BID = 0, TICK_BID_QTY, TICK_ASK, TICK_ASK_QTY, TICK_LAST, TICK_FIELDS };
+
+#define TICK_PACKED_INLINE 65 /* makes struct tick_packed 112 bytes */
+
+struct tick_packed {
+    int64_t event_us, recv_us, sent_us;
+    uint64_t seq;
+    char *spill;                /* heap text when the decimals do not fit inline; NULL otherwise */
+    uint8_t end[TICK_FIELDS];   /* offset just past each decimal's NUL in the text */
+    bool has_seq;
+    uint8_t origin;             /* enum tick_origin */
+    char text[TICK_PACKED_INLINE];
+};
+
+/* An empty packed tick (every decimal ""). */
+void tick_packed_init(struct tick_packed *p);
+/* Stores t's times, flags and decimals (each must be NUL-terminated within its field). Returns 0, or -ENOMEM
+ * when the decimals need a spill buffer and none can be had (p is then unchanged). */
+int tick_pack(struct tick_packed *p, const struct tick *t);
+/* The whole tick again, venue and symbol from the caller. */
+void tick_unpack(const struct tick_packed *p, const char *venue, const char *symbol, struct tick *out);
+/* Frees the spill buffer; p is then empty. */
+void tick_packed_free(struct tick_packed *p);
+
+/* One decimal's text, NUL-terminated, valid until p changes. */
+static inline const char *tick_packed_get(const struct tick_packed *p, enum tick_field f) {
+    return (p->spill ? p->spill : p->text) + (f == TICK_BID ? 0 : p->end[f - 1]);
+}
+
+/* A tick's decimal by field. */
+static inline const char *tick_field_of(const struct tick *t, enum tick_field f) {
+    switch (f) {
+    case TICK_BID: return t->bid;
+    case TICK_BID_QTY: return t->bid_qty;
+    case TICK_ASK: return t->ask;
+    case TICK_ASK_QTY: return t->ask_qty;
+    default: return t->last;
+    }
+}
+
 #endif

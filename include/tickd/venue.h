@@ -50,16 +50,23 @@ enum venue_msg {
 
 const char *venue_msg_name(enum venue_msg kind);
 
-/* Names of one symbol on one venue, produced by the adapter's names() callback. */
-struct venue_names {
+/* Names of one symbol on one venue, as the adapter's names() callback spells them. Only the builder of a
+ * table holds one of these (about 300 bytes): the table keeps each distinct text once, in its string pool. */
+struct venue_names_buf {
     char ws[VENUE_NAME_MAX];   /* what a subscription names: "btcusdt@bookTicker", "BTC/USD", "BTC-USDT" */
     char rest[VENUE_NAME_MAX]; /* what a REST query names: "BTCUSDT", "XBTUSD" */
     char alias[VENUE_ALIAS_MAX][VENUE_NAME_MAX]; /* every name answers may carry: "BTC/USD", "XBT/USD", "XXBTZUSD" */
     size_t n_alias;
 };
 
+/* The names a table keeps per symbol: texts in the table's string pool (the aliases live only in its hash). */
+struct venue_names {
+    const char *ws;
+    const char *rest;
+};
+
 struct venue_symbol {
-    char norm[TICK_SYMBOL_MAX]; /* as configured: "BTC-USDT" */
+    const char *norm; /* as configured: "BTC-USDT" */
     struct venue_names names;
 };
 
@@ -72,6 +79,7 @@ struct venue_symbols {
     size_t n;
     struct venue_alias_slot *slots;
     size_t slot_mask; /* slot count - 1 (a power of two) */
+    char *pool;       /* every distinct name, NUL-terminated, once per symbol */
 };
 
 /* Builds the table for `venue` from normalized symbols. Returns 0, -EINVAL (a symbol the venue cannot name,
@@ -121,7 +129,7 @@ struct venue_ops {
     uint64_t max_connection_ms; /* the venue cuts connections this old: reconnect before (0 = no such cut) */
 
     /* Names of a normalized symbol ("BTC-USDT") on this venue. Returns 0 or -EINVAL. */
-    int (*names)(const char *norm, struct venue_names *out);
+    int (*names)(const char *norm, struct venue_names_buf *out);
 
     /* The websocket path (and query) for symbols [first, first+count). Returns its length or -ENOSPC. */
     int (*ws_path)(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap);

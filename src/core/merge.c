@@ -4,7 +4,11 @@
  * indexes (linear probing, power-of-two size, load at most 70%), keyed by venue + symbol. The best bid and
  * offer per symbol live in a second array and table keyed by symbol; each lists the indexes of its symbol's
  * quotes (a handful of venues), so when the best venue's price worsens the side is recomputed over that list.
- * Indexes, not pointers, tie records together because growing an array moves it. */
+ * Indexes, not pointers, tie records together because growing an array moves it.
+ *
+ * Memory is per instrument, so a quote record is compact (about 150 bytes instead of 340): the tick in its
+ * packed form (tick.h), the venue as an index into the merge's few venue names, the symbol as its bbo_rec's.
+ * The full struct merge_quote callers see is one scratch copy, `view`, rebuilt by merge_apply and merge_get. */
 #include "tickd/merge.h"
 
 #include <errno.h>
@@ -27,20 +31,25 @@ struct table {
 };
 
 struct quote_rec {
-    struct merge_quote q;
-    uint64_t hash;
-    uint32_t bbo; /* index of its symbol's bbo_rec */
+    struct tick_packed tick;
+    struct merge_key key;
+    uint32_t bbo;  /* index of its symbol's bbo_rec */
+    uint8_t venue; /* index into merge.venues */
 };
 
 struct bbo_rec {
     char symbol[TICK_SYMBOL_MAX];
-    uint64_t hash;
     uint32_t quotes[MERGE_VENUES_MAX]; /* quote_rec indexes */
     uint8_t n_quotes;
     int8_t best_bid, best_ask; /* positions in quotes[], or NO_BEST */
 };
 
+#define VENUE_NAMES_MAX 255 /* distinct venue names: a quote_rec names its venue in a byte */
+
 struct merge {
+    char venues[VENUE_NAMES_MAX][TICK_VENUE_MAX];
+    size_t n_venues;
+    struct merge_quote view; /* what merge_apply and merge_get hand out */
     struct quote_rec *quotes;
     size_t n_quotes, cap_quotes;
     struct bbo_rec *bbos;
@@ -50,7 +59,7 @@ struct merge {
 };
 
 struct lookup_key {
-    const char *venue; /* NULL for the symbol table */
+    int venue; /* index into merge.venues; -1 for the symbol table */
     const char *symbol;
 };
 
@@ -65,15 +74,15 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
 
 static uint64_t key_hash(const struct lookup_key *k) {
     uint64_t h = 14695981039346656037ULL;
-    if (k->venue) h = fnv1a(h, k->venue) * 1099511628211ULL; /* the implicit separator */
+    if (k->venue >= 0) h = (h ^ (uint64_t)(k->venue + 1)) * 1099511628211ULL;
     return fnv1a(h, k->symbol);
 }
 
 typedef bool (*same_fn)(const struct merge *m, uint32_t index, const struct lookup_key *k);
 
 static bool quote_same(const struct merge *m, uint32_t i, const struct lookup_key *k) {
-    const struct tick *t = &m->quotes[i].q.tick;
-    return strcmp(t->venue, k->venue) == 0 && strcmp(t->symbol, k->symbol) == 0;
+    const struct quote_rec *r = &m->quotes[i];
+    return r->venue == k->venue && strcmp(m->bbos[r->bbo].symbol, k->symbol) == 0;
 }
 
 static bool bbo_same(const struct merge *m, uint32_t i, const struct lookup_key *k) {
@@ -194,10 +203,36 @@ void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]) {
     *p = 0;
 }
 
+/* Copies a NUL-terminated text of at most cap-1 characters (stored ticks are validated, so it always fits). */
+static void copy_text(char *dst, const char *src, size_t cap) {
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+/* ---- venues ---- */
+
+/* The index of a venue name, or -1 when the merge has not seen it. A handful of venues: a scan is fastest. */
+static int venue_index(const struct merge *m, const char *venue) {
+    for (size_t i = 0; i < m->n_venues; i++)
+        if (strcmp(m->venues[i], venue) == 0) return (int)i;
+    return -1;
+}
+
+static int venue_add(struct merge *m, const char *venue) {
+    if (m->n_venues == VENUE_NAMES_MAX) return -ENOSPC;
+    copy_text(m->venues[m->n_venues], venue, TICK_VENUE_MAX);
+    return (int)m->n_venues++;
+}
+
 /* ---- best bid and offer ---- */
 
-static const char *side_price(const struct tick *t, enum side side) { return side == SIDE_BID ? t->bid : t->ask; }
-static const char *side_qty(const struct tick *t, enum side side) { return side == SIDE_BID ? t->bid_qty : t->ask_qty; }
+static const char *side_price(const struct tick_packed *t, enum side side) {
+    return tick_packed_get(t, side == SIDE_BID ? TICK_BID : TICK_ASK);
+}
+static const char *side_qty(const struct tick_packed *t, enum side side) {
+    return tick_packed_get(t, side == SIDE_BID ? TICK_BID_QTY : TICK_ASK_QTY);
+}
 
 /* > 0 when price a is better than b on this side (higher bid, lower ask). Both are valid decimals. */
 static int better(const char *a, const char *b, enum side side) {
@@ -206,8 +241,8 @@ static int better(const char *a, const char *b, enum side side) {
     return side == SIDE_BID ? order : -order;
 }
 
-static const struct tick *bbo_tick(const struct merge *m, const struct bbo_rec *b, int pos) {
-    return &m->quotes[b->quotes[pos]].q.tick;
+static const struct tick_packed *bbo_tick(const struct merge *m, const struct bbo_rec *b, int pos) {
+    return &m->quotes[b->quotes[pos]].tick;
 }
 
 /* Recomputes one side over the symbol's venues. The current best keeps its place on a tie, so an unchanged
@@ -244,21 +279,14 @@ static int8_t bbo_position(const struct bbo_rec *b, uint32_t quote_index) {
     return NO_BEST;
 }
 
-/* Copies a NUL-terminated text of at most cap-1 characters (stored ticks are validated, so it always fits). */
-static void copy_text(char *dst, const char *src, size_t cap) {
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 static void fill_side(const struct merge *m, const struct bbo_rec *b, int8_t best, enum side side,
                       struct merge_bbo_side *out) {
     memset(out, 0, sizeof *out);
     if (best == NO_BEST) return;
-    const struct tick *t = bbo_tick(m, b, best);
+    const struct tick_packed *t = bbo_tick(m, b, best);
     copy_text(out->price, side_price(t, side), sizeof out->price);
     copy_text(out->qty, side_qty(t, side), sizeof out->qty);
-    copy_text(out->venue, t->venue, sizeof out->venue);
+    copy_text(out->venue, m->venues[m->quotes[b->quotes[best]].venue], sizeof out->venue);
     out->time_us = t->event_us ? t->event_us : t->recv_us;
 }
 
@@ -273,6 +301,7 @@ int merge_new(struct merge **out) {
 
 void merge_free(struct merge *m) {
     if (!m) return;
+    for (size_t i = 0; i < m->n_quotes; i++) tick_packed_free(&m->quotes[i].tick);
     free(m->quotes);
     free(m->bbos);
     free(m->quote_index.slots);
@@ -282,8 +311,8 @@ void merge_free(struct merge *m) {
 
 /* Finds or creates the symbol's bbo_rec and adds a new quote record for t; returns its index or a negative
  * error, leaving everything unchanged on error. */
-static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *quote_slot, uint64_t h) {
-    struct lookup_key sk = {NULL, t->symbol};
+static int64_t quote_insert(struct merge *m, const struct tick *t, int venue, struct slot *quote_slot, uint64_t h) {
+    struct lookup_key sk = {-1, t->symbol};
     uint64_t bh = key_hash(&sk);
     if (table_reserve(&m->bbo_index) < 0 ||
         array_reserve((void **)&m->bbos, &m->cap_bbos, m->n_bbos, sizeof *m->bbos) < 0 ||
@@ -296,7 +325,6 @@ static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *
         struct bbo_rec *b = &m->bbos[m->n_bbos];
         memset(b, 0, sizeof *b);
         copy_text(b->symbol, t->symbol, sizeof b->symbol);
-        b->hash = bh;
         b->best_bid = b->best_ask = NO_BEST;
         *bs = (struct slot){bh, (uint32_t)++m->n_bbos};
         m->bbo_index.count++;
@@ -304,7 +332,8 @@ static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *
     uint32_t qi = (uint32_t)m->n_quotes++;
     struct quote_rec *r = &m->quotes[qi];
     memset(r, 0, sizeof *r);
-    r->hash = h;
+    tick_packed_init(&r->tick);
+    r->venue = (uint8_t)venue;
     r->bbo = bs->ref - 1;
     struct bbo_rec *b = &m->bbos[r->bbo];
     b->quotes[b->n_quotes++] = qi;
@@ -316,10 +345,28 @@ static int64_t quote_insert(struct merge *m, const struct tick *t, struct slot *
 /* A field the venue did not send ("" in the tick) is unknown, not zero. Some answers carry less than the stream
  * (Coinbase's REST ticker has prices but no sizes): keep the stored size of a side whose price did not move, and
  * the last trade price, rather than erase what the stream told us. A size beside a new price is never guessed. */
-static void carry_unsent(struct tick *t, const struct tick *stored) {
-    if (!t->bid_qty[0] && strcmp(t->bid, stored->bid) == 0) memcpy(t->bid_qty, stored->bid_qty, sizeof t->bid_qty);
-    if (!t->ask_qty[0] && strcmp(t->ask, stored->ask) == 0) memcpy(t->ask_qty, stored->ask_qty, sizeof t->ask_qty);
-    if (!t->last[0]) memcpy(t->last, stored->last, sizeof t->last);
+static void carry_unsent(struct tick *t, const struct tick_packed *stored) {
+    if (!t->bid_qty[0] && strcmp(t->bid, tick_packed_get(stored, TICK_BID)) == 0)
+        copy_text(t->bid_qty, tick_packed_get(stored, TICK_BID_QTY), sizeof t->bid_qty);
+    if (!t->ask_qty[0] && strcmp(t->ask, tick_packed_get(stored, TICK_ASK)) == 0)
+        copy_text(t->ask_qty, tick_packed_get(stored, TICK_ASK_QTY), sizeof t->ask_qty);
+    if (!t->last[0]) copy_text(t->last, tick_packed_get(stored, TICK_LAST), sizeof t->last);
+}
+
+static bool side_moved(const struct tick *t, const struct tick_packed *stored, enum side side) {
+    return side == SIDE_BID
+               ? strcmp(tick_packed_get(stored, TICK_BID), t->bid) != 0 ||
+                     strcmp(tick_packed_get(stored, TICK_BID_QTY), t->bid_qty) != 0
+               : strcmp(tick_packed_get(stored, TICK_ASK), t->ask) != 0 ||
+                     strcmp(tick_packed_get(stored, TICK_ASK_QTY), t->ask_qty) != 0;
+}
+
+/* The stored quote of record qi as a whole merge_quote, in the scratch view. */
+static const struct merge_quote *view_of(struct merge *m, uint32_t qi) {
+    const struct quote_rec *r = &m->quotes[qi];
+    tick_unpack(&r->tick, m->venues[r->venue], m->bbos[r->bbo].symbol, &m->view.tick);
+    m->view.key = r->key;
+    return &m->view;
 }
 
 int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out) {
@@ -327,7 +374,8 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
         m->counters.invalid++;
         return -EINVAL;
     }
-    struct lookup_key k = {t->venue, t->symbol};
+    struct lookup_key k = {venue_index(m, t->venue), t->symbol};
+    if (k.venue < 0 && (k.venue = venue_add(m, t->venue)) < 0) return k.venue;
     uint64_t h = key_hash(&k);
     if (table_reserve(&m->quote_index) < 0) return -ENOMEM;
     struct slot *s = table_lookup(&m->quote_index, m, h, quote_same, &k);
@@ -336,51 +384,54 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     uint32_t qi;
     struct merge_key key;
     if (is_new) {
-        int64_t r = quote_insert(m, t, s, h);
+        int64_t r = quote_insert(m, t, k.venue, s, h);
         if (r < 0) return (int)r;
         qi = (uint32_t)r;
         key = key_of(t, NULL);
     } else {
         qi = s->ref - 1;
-        const struct merge_quote *q = &m->quotes[qi].q;
-        key = key_of(t, &q->key);
-        enum merge_result verdict = decide(t->origin, &key, &q->key);
+        const struct merge_key *stored = &m->quotes[qi].key;
+        key = key_of(t, stored);
+        enum merge_result verdict = decide(t->origin, &key, stored);
         if (verdict != MERGE_ACCEPTED) {
             if (verdict == MERGE_STALE) m->counters.stale++;
             else m->counters.duplicates++;
-            if (out) *out = (struct merge_update){.quote = q, .bbo_changed = false};
+            if (out) *out = (struct merge_update){.quote = view_of(m, qi), .bbo_changed = false};
             return verdict;
         }
     }
 
-    struct merge_quote *q = &m->quotes[qi].q;
-    struct tick merged = *t;
-    if (!is_new) carry_unsent(&merged, &q->tick);
-    t = &merged;
-    bool bid_moved = is_new || strcmp(q->tick.bid, t->bid) != 0 || strcmp(q->tick.bid_qty, t->bid_qty) != 0;
-    bool ask_moved = is_new || strcmp(q->tick.ask, t->ask) != 0 || strcmp(q->tick.ask_qty, t->ask_qty) != 0;
-    q->tick = *t;
-    q->key = key;
+    /* The merged tick is built in the view, which is also what the caller gets back. */
+    struct quote_rec *rec = &m->quotes[qi];
+    struct tick *merged = &m->view.tick;
+    *merged = *t;
+    if (!is_new) carry_unsent(merged, &rec->tick);
+    bool bid_moved = is_new || side_moved(merged, &rec->tick, SIDE_BID);
+    bool ask_moved = is_new || side_moved(merged, &rec->tick, SIDE_ASK);
+    if (tick_pack(&rec->tick, merged) < 0) return -ENOMEM; /* the stored quote is unchanged */
+    rec->key = key;
+    m->view.key = key;
 
-    struct bbo_rec *b = &m->bbos[m->quotes[qi].bbo];
+    struct bbo_rec *b = &m->bbos[rec->bbo];
     int8_t pos = bbo_position(b, qi);
     bool bid_changed = bbo_update_side(m, b, pos, SIDE_BID, bid_moved);
     bool ask_changed = bbo_update_side(m, b, pos, SIDE_ASK, ask_moved);
     m->counters.accepted++;
-    if (out) *out = (struct merge_update){.quote = q, .bbo_changed = bid_changed || ask_changed};
+    if (out) *out = (struct merge_update){.quote = &m->view, .bbo_changed = bid_changed || ask_changed};
     return MERGE_ACCEPTED;
 }
 
-const struct merge_quote *merge_get(const struct merge *m, const char *venue, const char *symbol) {
+const struct merge_quote *merge_get(struct merge *m, const char *venue, const char *symbol) {
     if (!m->quote_index.slots || !venue || !symbol) return NULL;
-    struct lookup_key k = {venue, symbol};
+    struct lookup_key k = {venue_index(m, venue), symbol};
+    if (k.venue < 0) return NULL;
     const struct slot *s = table_lookup(&m->quote_index, m, key_hash(&k), quote_same, &k);
-    return s->ref ? &m->quotes[s->ref - 1].q : NULL;
+    return s->ref ? view_of(m, s->ref - 1) : NULL;
 }
 
 int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *out) {
     if (!m->bbo_index.slots || !symbol) return -ENOENT;
-    struct lookup_key k = {NULL, symbol};
+    struct lookup_key k = {-1, symbol};
     const struct slot *s = table_lookup(&m->bbo_index, m, key_hash(&k), bbo_same, &k);
     if (!s->ref) return -ENOENT;
     const struct bbo_rec *b = &m->bbos[s->ref - 1];

@@ -23,6 +23,7 @@
 #define MALFORMED_WINDOW_MS 10000
 #define MALFORMED_LOGGED_PER_WINDOW 3
 #define SUBSCRIBE_MAX_MSGS 64
+#define TICKS_FIRST_CAP 8 /* ticks a frame may yield before the buffer grows: stream frames carry one or a few */
 
 struct stream;
 
@@ -60,7 +61,8 @@ struct stream {
     struct limiter_request ping_req;
     bool ping_queued;
     bool stopping, failed;
-    struct tick *ticks;
+    struct tick *ticks; /* the parse output: grows on demand up to one tick per symbol of the range */
+    size_t ticks_cap;
 };
 
 static void stream_fail(struct stream *s, int status, const char *cause);
@@ -194,6 +196,25 @@ static void count_malformed(struct stream *s, struct conn *c, const char *data, 
 
 static void start_standby(struct stream *s, const char *why);
 
+/* Parses a frame into s->ticks. A frame with more ticks than the buffer holds is parsed again into a buffer
+ * grown to fit (parsing has no side effects), so the buffer costs a few ticks, not one per symbol, and a
+ * frame still yields up to one tick per symbol of the range as before. */
+static enum venue_msg parse_frame(struct stream *s, const char *data, size_t len, struct venue_out *out) {
+    const struct venue_ops *v = s->a->source->venue;
+    int64_t now_us = clock_wall_us();
+    for (;;) {
+        venue_out_init(out, s->ticks, s->ticks_cap, now_us, 0);
+        enum venue_msg kind = v->ws_parse(data, len, s->a->symbols, out);
+        size_t want = out->n + out->overflow;
+        if (!out->overflow || s->ticks_cap >= s->a->count) return kind;
+        if (want > s->a->count) want = s->a->count;
+        struct tick *grown = realloc(s->ticks, want * sizeof *s->ticks);
+        if (!grown) return kind; /* keep what fitted: the rest is counted as overflow */
+        s->ticks = grown;
+        s->ticks_cap = want;
+    }
+}
+
 static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg) {
     (void)ws;
     struct conn *c = arg;
@@ -203,8 +224,7 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
     s->last_frame_ms = limiter_now_ms();
     src->counters.frames++;
     struct venue_out out;
-    venue_out_init(&out, s->ticks, s->a->count, clock_wall_us(), 0);
-    enum venue_msg kind = src->venue->ws_parse(data, len, s->a->symbols, &out);
+    enum venue_msg kind = parse_frame(s, data, len, &out);
     switch (kind) {
     case VENUE_MSG_TICKS:
         src->counters.ticks += out.n;
@@ -425,7 +445,8 @@ static int stream_start(struct task *t) {
     s->task = t;
     s->a = task_arg(t);
     if (!s->a->count) return -EINVAL;
-    if (!(s->ticks = calloc(s->a->count, sizeof *s->ticks))) return -ENOMEM;
+    s->ticks_cap = s->a->count < TICKS_FIRST_CAP ? s->a->count : TICKS_FIRST_CAP;
+    if (!(s->ticks = calloc(s->ticks_cap, sizeof *s->ticks))) return -ENOMEM;
     int rc = uv_timer_init(task_loop(t), &s->timer);
     if (rc < 0) return rc;
     s->timer.data = t;

@@ -136,7 +136,7 @@ enum venue_msg venue_rest_status(int http_status);
 int venue_split_symbol(const char *norm, char base[TICK_SYMBOL_MAX], char quote[TICK_SYMBOL_MAX]);
 /* Names for venues that use the normalized symbol itself (Coinbase, OKX): ws, rest and the one alias are
  * `norm`, which must have between min_parts and max_parts dash-separated parts. 0 or -EINVAL. */
-int venue_names_same(const char *norm, int min_parts, int max_parts, struct venue_names *out);
+int venue_names_same(const char *norm, int min_parts, int max_parts, struct venue_names_buf *out);
 /* Copies a fixed websocket path into buf; returns its length or -ENOSPC. */
 int venue_fixed_path(const char *path, char *buf, size_t cap);
 /* Copies the concatenation of up to three strings into dst; -1 (dst emptied) when it does not fit. */

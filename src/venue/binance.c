@@ -11,7 +11,7 @@
 
 #define BOOK_PATH "/api/v3/ticker/bookTicker"
 
-static int binance_names(const char *norm, struct venue_names *out) {
+static int binance_names(const char *norm, struct venue_names_buf *out) {
     char base[TICK_SYMBOL_MAX], quote[TICK_SYMBOL_MAX];
     memset(out, 0, sizeof *out);
     if (venue_split_symbol(norm, base, quote) != 2) return -EINVAL;

@@ -8,7 +8,7 @@
 
 #include "adapter.h"
 
-static int coinbase_names(const char *norm, struct venue_names *out) {
+static int coinbase_names(const char *norm, struct venue_names_buf *out) {
     return venue_names_same(norm, 2, 2, out);
 }
 

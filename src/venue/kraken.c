@@ -40,7 +40,7 @@ static bool in_list(const char *a, const char *const *list, size_t n) {
 
 #define IN(a, list) in_list((a), (list), sizeof(list) / sizeof(list)[0])
 
-static int kraken_names(const char *norm, struct venue_names *out) {
+static int kraken_names(const char *norm, struct venue_names_buf *out) {
     char base[TICK_SYMBOL_MAX], quote[TICK_SYMBOL_MAX];
     memset(out, 0, sizeof *out);
     if (venue_split_symbol(norm, base, quote) != 2) return -EINVAL;

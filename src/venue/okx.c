@@ -9,7 +9,7 @@
 
 #include "adapter.h"
 
-static int okx_names(const char *norm, struct venue_names *out) {
+static int okx_names(const char *norm, struct venue_names_buf *out) {
     return venue_names_same(norm, 2, TICK_SYMBOL_MAX, out);
 }
 

@@ -51,10 +51,11 @@ const char *venue_msg_name(enum venue_msg kind) {
 
 /* ---- symbol table ---------------------------------------------------------------------------------- */
 
+/* 16 bytes a slot: the key text lives in the table's pool, so the slot holds a pointer to it. */
 struct venue_alias_slot {
     int32_t index; /* -1: empty */
     uint32_t hash;
-    char key[VENUE_NAME_MAX];
+    const char *key;
 };
 
 static uint32_t name_hash(const char *p, size_t len) {
@@ -76,50 +77,89 @@ int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t l
     return slot_for(s, name, len, name_hash(name, len))->index;
 }
 
-/* Adds one alias; an alias already naming the same symbol is fine, one naming another symbol is a conflict. */
+/* Adds one alias (key points into the pool); an alias already naming the same symbol is fine, one naming
+ * another symbol is a conflict. */
 static int add_alias(struct venue_symbols *s, const char *key, int32_t index) {
     size_t len = strlen(key);
     uint32_t h = name_hash(key, len);
     struct venue_alias_slot *slot = slot_for(s, key, len, h);
     if (slot->index >= 0) return slot->index == index ? 0 : -EINVAL;
-    slot->index = index;
-    slot->hash = h;
-    memcpy(slot->key, key, len + 1);
+    *slot = (struct venue_alias_slot){.index = index, .hash = h, .key = key};
     return 0;
 }
 
-/* Names every symbol, then sizes the alias table by the names actually made: at load <= 1/2 and 56 bytes a
- * slot, sizing for VENUE_ALIAS_MAX names each would put a 1000-symbol Binance table (two names each) at 900 KB
- * instead of 230 KB, and every frame's lookup would miss the cache. */
+/* Every text of one symbol: the normalized name first, then ws, rest and the aliases. */
+#define NAME_TEXTS (3 + VENUE_ALIAS_MAX)
+
+static size_t name_texts(const char *norm, const struct venue_names_buf *nb, const char *out[NAME_TEXTS]) {
+    size_t n = 0;
+    out[n++] = norm;
+    out[n++] = nb->ws;
+    out[n++] = nb->rest;
+    for (size_t a = 0; a < nb->n_alias && a < VENUE_ALIAS_MAX; a++) out[n++] = nb->alias[a];
+    return n;
+}
+
+/* Where texts[i] sits in the pool: a repeat of an earlier text of the same symbol (ws == rest == alias on
+ * Coinbase and OKX) shares its copy; a new one is appended at *used (NULL pool: only counted). */
+static const char *pool_put(char *pool, size_t *used, const char *const *texts, const char **placed, size_t i) {
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(texts[j], texts[i]) == 0) return placed[j];
+    size_t len = strlen(texts[i]) + 1;
+    const char *at = pool ? memcpy(pool + *used, texts[i], len) : NULL;
+    *used += len;
+    return at;
+}
+
+/* Names one symbol and places its texts in the pool (or only measures them when pool is NULL). Returns the
+ * number of texts or -EINVAL. */
+static int place_names(const struct venue_ops *venue, const char *norm, char *pool, size_t *used,
+                       const char *placed[NAME_TEXTS]) {
+    struct venue_names_buf nb;
+    if (strlen(norm) >= TICK_SYMBOL_MAX || venue->names(norm, &nb) != 0) return -EINVAL;
+    const char *texts[NAME_TEXTS];
+    size_t n = name_texts(norm, &nb, texts);
+    for (size_t i = 0; i < n; i++) placed[i] = pool_put(pool, used, texts, placed, i);
+    return (int)n;
+}
+
+/* Two passes over the names: the first measures the pool and counts the keys, the second fills the pool and
+ * the hash, so every text is stored once and exactly (a symbol costs its 24-byte entry, its distinct texts
+ * and two 16-byte slots per name; fixed arrays cost 328 bytes + 56-byte slots). At load <= 1/2 every
+ * frame's lookup stays a probe or two. */
 int venue_symbols_init(struct venue_symbols *s, const struct venue_ops *venue, const char *const *norm, size_t n) {
     memset(s, 0, sizeof *s);
     s->venue = venue;
-    s->list = calloc(n ? n : 1, sizeof *s->list);
-    if (!s->list) return -ENOMEM;
-    int rc = 0;
-    size_t keys = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        struct venue_symbol *sym = &s->list[i];
-        if (strlen(norm[i]) >= sizeof sym->norm || venue->names(norm[i], &sym->names) != 0) {
+    size_t bytes = 0, keys = 0;
+    const char *placed[NAME_TEXTS];
+    for (size_t i = 0; i < n; i++) {
+        int texts = place_names(venue, norm[i], NULL, &bytes, placed);
+        if (texts < 0) {
             log_error("venue", "symbol unknown to venue", "venue=%s symbol=%s", venue->name, norm[i]);
-            rc = -EINVAL;
+            return -EINVAL;
         }
-        strcpy(sym->norm, rc == 0 ? norm[i] : "");
-        keys += 1 + sym->names.n_alias; /* the normalized name is an alias too */
-        s->n = i + 1;
+        keys += (size_t)texts - 2; /* ws and rest are not looked up (unless also an alias) */
     }
     size_t slots = 8;
     while (slots < 2 * keys) slots *= 2;
-    if (rc == 0 && !(s->slots = malloc(slots * sizeof *s->slots))) rc = -ENOMEM;
-    if (rc == 0) {
-        s->slot_mask = slots - 1;
-        for (size_t i = 0; i < slots; i++) s->slots[i].index = -1;
+    s->list = calloc(n ? n : 1, sizeof *s->list);
+    s->pool = malloc(bytes ? bytes : 1);
+    s->slots = malloc(slots * sizeof *s->slots);
+    if (!s->list || !s->pool || !s->slots) {
+        venue_symbols_free(s);
+        return -ENOMEM;
     }
-    /* The normalized name is added first, so a duplicate symbol in the list is caught here. */
+    s->slot_mask = slots - 1;
+    for (size_t i = 0; i < slots; i++) s->slots[i].index = -1;
+    size_t used = 0;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct venue_symbol *sym = &s->list[i];
-        rc = add_alias(s, sym->norm, (int32_t)i);
-        for (size_t a = 0; a < sym->names.n_alias && rc == 0; a++) rc = add_alias(s, sym->names.alias[a], (int32_t)i);
+        int texts = place_names(venue, norm[i], s->pool, &used, placed);
+        s->list[i] = (struct venue_symbol){.norm = placed[0], .names = {.ws = placed[1], .rest = placed[2]}};
+        s->n = i + 1;
+        /* The normalized name is added first, so a duplicate symbol in the list is caught here. */
+        rc = add_alias(s, placed[0], (int32_t)i);
+        for (int a = 3; a < texts && rc == 0; a++) rc = add_alias(s, placed[a], (int32_t)i);
         if (rc != 0) log_error("venue", "symbol listed twice", "venue=%s symbol=%s", venue->name, norm[i]);
     }
     if (rc != 0) venue_symbols_free(s);
@@ -129,8 +169,10 @@ int venue_symbols_init(struct venue_symbols *s, const struct venue_ops *venue, c
 void venue_symbols_free(struct venue_symbols *s) {
     free(s->list);
     free(s->slots);
+    free(s->pool);
     s->list = NULL;
     s->slots = NULL;
+    s->pool = NULL;
     s->n = 0;
 }
 
@@ -489,7 +531,7 @@ int venue_split_symbol(const char *norm, char base[TICK_SYMBOL_MAX], char quote[
     return parts >= 2 ? parts : -1;
 }
 
-int venue_names_same(const char *norm, int min_parts, int max_parts, struct venue_names *out) {
+int venue_names_same(const char *norm, int min_parts, int max_parts, struct venue_names_buf *out) {
     char base[TICK_SYMBOL_MAX], quote[TICK_SYMBOL_MAX];
     memset(out, 0, sizeof *out);
     int parts = venue_split_symbol(norm, base, quote);

@@ -257,21 +257,24 @@ static void test_registry(void) {
 /* Every alias of every symbol finds its symbol again, and the venue names are as expected. */
 static void assert_round_trip(const struct venue_symbols *s) {
     for (size_t i = 0; i < s->n; i++) {
-        const struct venue_names *nm = &s->list[i].names;
-        for (size_t a = 0; a < nm->n_alias; a++)
-            TT_ASSERT_INT(venue_symbols_find(s, nm->alias[a], strlen(nm->alias[a])), i);
+        struct venue_names_buf nm;
+        TT_ASSERT_INT(s->venue->names(s->list[i].norm, &nm), 0);
+        for (size_t a = 0; a < nm.n_alias; a++)
+            TT_ASSERT_INT(venue_symbols_find(s, nm.alias[a], strlen(nm.alias[a])), i);
+        TT_ASSERT_STR(s->list[i].names.ws, nm.ws);
+        TT_ASSERT_STR(s->list[i].names.rest, nm.rest);
         TT_ASSERT_INT(venue_symbols_find(s, s->list[i].norm, strlen(s->list[i].norm)), i);
     }
 }
 
-static bool has_alias(const struct venue_names *nm, const char *alias) {
+static bool has_alias(const struct venue_names_buf *nm, const char *alias) {
     for (size_t a = 0; a < nm->n_alias; a++)
         if (strcmp(nm->alias[a], alias) == 0) return true;
     return false;
 }
 
 static void test_symbol_mapping(void) {
-    struct venue_names nm;
+    struct venue_names_buf nm;
     const struct venue_ops *b = venue_find("binance"), *k = venue_find("kraken");
     TT_ASSERT_INT(b->names("BTC-USDT", &nm), 0);
     TT_ASSERT_STR(nm.ws, "btcusdt@bookTicker");
