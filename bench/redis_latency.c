@@ -14,20 +14,35 @@
 
 #include "latency.h"
 
-#define ARG_TS 12   /* EVALSHA sha 2 key stream_key q order bid bid_qty ask ask_qty last ts seq recv ... */
-#define ARG_RECV 14
+/* EVALSHA sha N keys.. "q"|"qb" order bid bid_qty ask ask_qty last ts seq recv ...: positions after the mode */
+#define AFTER_MODE_TS 7
+#define AFTER_MODE_RECV 9
 
-/* The n-th double-quoted argument of a MONITOR line (after the "[db addr]" part), as an integer; -1 if none. */
-static int64_t arg_int(const char *line, int n) {
+/* The n-th double-quoted argument of a MONITOR line (after the "[db addr]" part): its text, or NULL. */
+static const char *arg_at(const char *line, int n) {
     const char *p = strchr(line, ']');
     for (int i = 0; p && i <= n; i++) {
         p = strchr(p, '"');
-        if (!p) return -1;
-        if (i == n) return strtoll(p + 1, NULL, 10);
+        if (!p) return NULL;
+        if (i == n) return p + 1;
         p = strchr(p + 1, '"'); /* tickd's arguments hold no quotes or escapes */
         if (p) p++;
     }
-    return -1;
+    return NULL;
+}
+
+/* The position of a quote write's mode argument ("q", or "qb" with the BBO), or -1 for other commands. */
+static int quote_mode_at(const char *line) {
+    const char *cmd = arg_at(line, 0), *nkeys = arg_at(line, 2);
+    if (!cmd || strncmp(cmd, "EVALSHA\"", 8) != 0 || !nkeys) return -1;
+    int at = 3 + atoi(nkeys);
+    const char *mode = arg_at(line, at);
+    return mode && (strncmp(mode, "q\"", 2) == 0 || strncmp(mode, "qb\"", 3) == 0) ? at : -1;
+}
+
+static int64_t arg_int(const char *line, int n) {
+    const char *p = arg_at(line, n);
+    return p ? strtoll(p, NULL, 10) : -1;
 }
 
 int main(int argc, char **argv) {
@@ -60,9 +75,10 @@ int main(int argc, char **argv) {
             break;
         }
         redisReply *m = reply;
-        if (m->type == REDIS_REPLY_STATUS && strstr(m->str, "\"EVALSHA\"") && strstr(m->str, "\"q\"")) {
+        int mode = m->type == REDIS_REPLY_STATUS ? quote_mode_at(m->str) : -1;
+        if (mode > 0) {
             int64_t at = strtoll(m->str, NULL, 10) * 1000000 + strtoll(strchr(m->str, '.') + 1, NULL, 10);
-            int64_t ts = arg_int(m->str, ARG_TS), rc = arg_int(m->str, ARG_RECV);
+            int64_t ts = arg_int(m->str, mode + AFTER_MODE_TS), rc = arg_int(m->str, mode + AFTER_MODE_RECV);
             if (at >= from && ts > 0) samples_add(&frame, at - ts);
             if (at >= from && rc > 0) samples_add(&recv, at - rc);
         }

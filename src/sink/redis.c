@@ -33,31 +33,40 @@
 #define COMPONENT "redis"
 
 /* Compare-and-set of a quote (ARGV[1] 'q': the merge's ordering key, fixed-width digits, written only when
- * strictly greater) or of a BBO ('b': its update time, written unless the stored one is later). gt compares
- * decimal text by length, then bytes: exact for the 43-character key and for times, never via Lua doubles. */
+ * strictly greater), of a BBO ('b': its update time, written unless the stored one is later), or of both in one
+ * call ('qb': a quote and its symbol's BBO, which change together; one script run instead of two halves what
+ * Redis spends per tick). gt compares decimal text by length, then bytes: exact for the 43-character key and
+ * for times, never via Lua doubles. Returns 1 when the quote (or the lone BBO) was written, plus 2 when the
+ * BBO of a 'qb' was. */
 static const char CAS_SCRIPT[] =
     "local function gt(a, b)\n"
     "  if #a ~= #b then return #a > #b end\n"
     "  return a > b\n"
     "end\n"
-    "if ARGV[1] == 'b' then\n"
-    "  local old = redis.call('HGET', KEYS[1], 'ts')\n"
-    "  if old and gt(old, ARGV[2]) then return 0 end\n"
-    "  redis.call('HSET', KEYS[1], 'ts', ARGV[2], 'bid', ARGV[3], 'bid_qty', ARGV[4], 'bid_venue', ARGV[5],\n"
-    "             'bid_ts', ARGV[6], 'ask', ARGV[7], 'ask_qty', ARGV[8], 'ask_venue', ARGV[9], 'ask_ts', ARGV[10])\n"
+    "local function bbo(key, i)\n"
+    "  local old = redis.call('HGET', key, 'ts')\n"
+    "  if old and gt(old, ARGV[i]) then return 0 end\n"
+    "  redis.call('HSET', key, 'ts', ARGV[i], 'bid', ARGV[i+1], 'bid_qty', ARGV[i+2], 'bid_venue', ARGV[i+3],\n"
+    "             'bid_ts', ARGV[i+4], 'ask', ARGV[i+5], 'ask_qty', ARGV[i+6], 'ask_venue', ARGV[i+7],\n"
+    "             'ask_ts', ARGV[i+8])\n"
     "  return 1\n"
     "end\n"
+    "if ARGV[1] == 'b' then return bbo(KEYS[1], 2) end\n"
+    "local r = 0\n"
     "local old = redis.call('HGET', KEYS[1], 'order')\n"
-    "if old and not gt(ARGV[2], old) then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'bid', ARGV[3], 'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6],\n"
-    "           'last', ARGV[7], 'ts', ARGV[8], 'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11],\n"
-    "           'order', ARGV[2])\n"
-    "if ARGV[12] ~= '0' then\n"
-    "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[12], '*', 'venue', ARGV[13], 'bid', ARGV[3],\n"
-    "             'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6], 'last', ARGV[7], 'ts', ARGV[8],\n"
-    "             'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11])\n"
+    "if not old or gt(ARGV[2], old) then\n"
+    "  redis.call('HSET', KEYS[1], 'bid', ARGV[3], 'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6],\n"
+    "             'last', ARGV[7], 'ts', ARGV[8], 'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11],\n"
+    "             'order', ARGV[2])\n"
+    "  if ARGV[12] ~= '0' then\n"
+    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[12], '*', 'venue', ARGV[13], 'bid', ARGV[3],\n"
+    "               'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6], 'last', ARGV[7], 'ts', ARGV[8],\n"
+    "               'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11])\n"
+    "  end\n"
+    "  r = 1\n"
     "end\n"
-    "return 1\n";
+    "if ARGV[1] == 'qb' then r = r + 2 * bbo(KEYS[3], 14) end\n"
+    "return r\n";
 
 enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
 
@@ -76,6 +85,8 @@ struct entry {
         } bbo;
     } v;
     bool dirty, queued, inflight;
+    bool paired;              /* a quote whose write in flight carries its symbol's BBO (bbo_of) too */
+    struct entry *bbo_of;     /* a quote's BBO record, once there is one */
     int64_t inflight_recv_us; /* receive time of the tick (or the BBO change) in flight, for the lag figures */
     struct entry *queue_next;
     /* The record's keys as RESP bulk strings: "$N\r\n<prefix>:quote:<venue>:<symbol>\r\n" then the stream
@@ -169,36 +180,45 @@ static void note_reply(struct redis_sink *s) {
     s->last_progress_ms = uv_now(s->loop);
 }
 
-static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
-    struct redis_sink *s = ac->data;
-    struct entry *e = privdata;
-    redisReply *reply = r;
-    note_reply(s);
+/* One record's part of a write's answer: lost with the connection or the script cache (NULL, NOSCRIPT: write
+ * the latest value again, which the Lua compare makes harmless), an error, written, or refused as older. */
+static void write_done(struct redis_sink *s, struct entry *e, const redisReply *reply, bool written) {
     e->inflight = false;
     s->ninflight--;
     if (!reply || reply_is_error(reply, "NOSCRIPT")) {
-        /* Lost with the connection, or the script cache was flushed: write the latest value again. */
         entry_mark_dirty(s, e);
-        if (reply && s->state == CONN_READY) load_script(s);
     } else if (reply->type == REDIS_REPLY_ERROR) {
         s->stats.errors++;
         log_warn(COMPONENT, "write failed", "venue=%s symbol=%s error=%s", e->node.venue, e->node.symbol,
                  reply->str);
-    } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+    } else if (written) {
         s->stats.writes++;
         lat_hist_add(&s->lag, clock_wall_us() - e->inflight_recv_us);
     } else {
         s->stats.cas_rejected++;
     }
     if (e->dirty && !e->queued) queue_push(s, e);
+}
+
+static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
+    struct redis_sink *s = ac->data;
+    struct entry *e = privdata, *bbo = e->paired ? e->bbo_of : NULL;
+    redisReply *reply = r;
+    note_reply(s);
+    long long bits = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+    e->paired = false;
+    write_done(s, e, reply, bits & 1);
+    if (bbo) write_done(s, bbo, reply, bits & 2);
+    if (reply_is_error(reply, "NOSCRIPT") && s->state == CONN_READY) load_script(s);
     maybe_finish_close(s);
 }
 
 /* ---- RESP text ---- */
 
-/* The longest write: the EVALSHA head (~70), the keys (2 x ~130), 7 fields of at most TICK_DECIMAL_MAX or
- * MERGE_KEY_TEXT_LEN, 3 integers, origin, history and venue, each with its "$N\r\n...\r\n" (~10). */
-#define WRITE_MAX 1536
+/* The longest write, a quote with its BBO: the EVALSHA head (~70), three keys (< 3 x 170), 11 fields of at
+ * most TICK_DECIMAL_MAX or MERGE_KEY_TEXT_LEN, 6 integers, 2 venues, origin, history and venue, each with its
+ * "$N\r\n...\r\n" (~10): under 1,500 bytes. */
+#define WRITE_MAX 2048
 #define KEY_TEXT_MAX 160 /* prefix (< 64) + ":quote:" + venue + ':' + symbol fits */
 #define RESP_KEYS_MAX (2 * (KEY_TEXT_MAX + 8))
 
@@ -231,30 +251,25 @@ static char *put_evalsha_head(char *p, const struct redis_sink *s, unsigned narg
 
 #define PUT_BULK_FIELD(p, field) put_bulk_field(p, field, sizeof field)
 
-static int send_write(struct redis_sink *s, struct entry *e) {
-    char cmd[WRITE_MAX], *p;
-    if (e->is_bbo) {
-        const struct merge_bbo *b = &e->v.bbo.bbo;
-        p = put_evalsha_head(cmd, s, 14, '1');
-        p = sink_put_mem(p, e->keys, e->keys_len);
-        p = put_bulk(p, "b", 1);
-        p = put_bulk_time(p, e->v.bbo.updated_us);
-        p = PUT_BULK_FIELD(p, b->bid.price);
-        p = PUT_BULK_FIELD(p, b->bid.qty);
-        p = PUT_BULK_FIELD(p, b->bid.venue);
-        p = put_bulk_time(p, b->bid.time_us);
-        p = PUT_BULK_FIELD(p, b->ask.price);
-        p = PUT_BULK_FIELD(p, b->ask.qty);
-        p = PUT_BULK_FIELD(p, b->ask.venue);
-        p = put_bulk_time(p, b->ask.time_us);
-        return redisAsyncFormattedCommand(s->ac, on_write_reply, e, cmd, (size_t)(p - cmd));
-    }
+/* A BBO's nine arguments: update time, then per side price, qty, venue, time. */
+static char *put_bbo_args(char *p, const struct entry *e) {
+    const struct merge_bbo *b = &e->v.bbo.bbo;
+    p = put_bulk_time(p, e->v.bbo.updated_us);
+    p = PUT_BULK_FIELD(p, b->bid.price);
+    p = PUT_BULK_FIELD(p, b->bid.qty);
+    p = PUT_BULK_FIELD(p, b->bid.venue);
+    p = put_bulk_time(p, b->bid.time_us);
+    p = PUT_BULK_FIELD(p, b->ask.price);
+    p = PUT_BULK_FIELD(p, b->ask.qty);
+    p = PUT_BULK_FIELD(p, b->ask.venue);
+    return put_bulk_time(p, b->ask.time_us);
+}
+
+/* A quote's twelve arguments: order, the five decimals, event time, seq, receive time, origin, history, venue. */
+static char *put_quote_args(char *p, const struct redis_sink *s, const struct entry *e) {
     const struct tick *t = &e->v.quote.tick;
     char order[MERGE_KEY_TEXT_LEN];
     merge_key_format(&e->v.quote.key, order);
-    p = put_evalsha_head(cmd, s, 18, '2');
-    p = sink_put_mem(p, e->keys, e->keys_len);
-    p = put_bulk(p, "q", 1);
     p = put_bulk(p, order, MERGE_KEY_TEXT_LEN - 1);
     p = PUT_BULK_FIELD(p, t->bid);
     p = PUT_BULK_FIELD(p, t->bid_qty);
@@ -272,8 +287,46 @@ static int send_write(struct redis_sink *s, struct entry *e) {
     const char *origin = sink_origin_name(t->origin);
     p = put_bulk(p, origin, strlen(origin));
     p = put_bulk(p, s->history, s->history_len);
-    p = PUT_BULK_FIELD(p, t->venue);
+    return PUT_BULK_FIELD(p, t->venue);
+}
+
+/* One EVALSHA for e: a BBO, a quote, or a quote with its symbol's BBO (bbo non-NULL). */
+static int send_write(struct redis_sink *s, struct entry *e, const struct entry *bbo) {
+    char cmd[WRITE_MAX], *p;
+    if (e->is_bbo) {
+        p = put_evalsha_head(cmd, s, 14, '1');
+        p = sink_put_mem(p, e->keys, e->keys_len);
+        p = put_bulk(p, "b", 1);
+        p = put_bbo_args(p, e);
+    } else if (!bbo) {
+        p = put_evalsha_head(cmd, s, 18, '2');
+        p = sink_put_mem(p, e->keys, e->keys_len);
+        p = put_bulk(p, "q", 1);
+        p = put_quote_args(p, s, e);
+    } else {
+        p = put_evalsha_head(cmd, s, 28, '3');
+        p = sink_put_mem(p, e->keys, e->keys_len);
+        p = sink_put_mem(p, bbo->keys, bbo->keys_len);
+        p = put_bulk(p, "qb", 2);
+        p = put_quote_args(p, s, e);
+        p = put_bbo_args(p, bbo);
+    }
     return redisAsyncFormattedCommand(s->ac, on_write_reply, e, cmd, (size_t)(p - cmd));
+}
+
+/* The BBO record of a quote's symbol when it waits to be written: it then goes out in the quote's write. */
+static struct entry *bbo_to_pair(struct redis_sink *s, struct entry *quote) {
+    if (!quote->bbo_of) quote->bbo_of = (struct entry *)instr_map_find(&s->entries, "", quote->node.symbol);
+    struct entry *b = quote->bbo_of;
+    return b && b->is_bbo && b->dirty && !b->inflight ? b : NULL;
+}
+
+static void mark_sent(struct redis_sink *s, struct entry *e) {
+    e->dirty = false;
+    s->ndirty--;
+    e->inflight = true;
+    e->inflight_recv_us = e->is_bbo ? e->v.bbo.updated_us : e->v.quote.tick.recv_us;
+    s->ninflight++;
 }
 
 /* Once per loop turn while something is queued: everything queued goes out as one pipeline (hiredis
@@ -289,17 +342,19 @@ static void on_flush(uv_idle_t *h) {
         s->queue_head = e->queue_next;
         if (!s->queue_head) s->queue_tail = NULL;
         e->queued = false;
-        if (send_write(s, e) != REDIS_OK) {
+        if (!e->dirty || e->inflight) continue; /* a BBO that went out with its quote */
+        struct entry *bbo = e->is_bbo ? NULL : bbo_to_pair(s, e);
+        if (send_write(s, e, bbo) != REDIS_OK) {
             entry_mark_dirty(s, e);
             drop_connection(s, "command refused by hiredis"); /* frees ac: no batch to end */
             ac = NULL;
             break;
         }
-        e->dirty = false;
-        s->ndirty--;
-        e->inflight = true;
-        e->inflight_recv_us = e->is_bbo ? e->v.bbo.updated_us : e->v.quote.tick.recv_us;
-        s->ninflight++;
+        mark_sent(s, e);
+        if (bbo) {
+            mark_sent(s, bbo);
+            e->paired = true;
+        }
         if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
         sent++;
     }

@@ -200,6 +200,66 @@ static void test_writes_land_exact(void) {
     finish_loop(&loop);
 }
 
+static long long evalsha_calls(redisContext *c) {
+    redisReply *r = redisCommand(c, "INFO commandstats");
+    const char *p = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, "cmdstat_evalsha:calls=") : NULL;
+    long long n = p ? atoll(p + strlen("cmdstat_evalsha:calls=")) : 0;
+    freeReplyObject(r);
+    return n;
+}
+
+/* A quote and its symbol's BBO waiting together go out as one script call, and each half keeps its own
+ * compare: a BBO that Redis holds newer (another writer's) stays while the quote beside it is written. */
+static void test_quote_and_bbo_in_one_write(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s1 = open_sink(&loop, 0), *s2 = open_sink(&loop, 0);
+    redisContext *c = sync_client();
+    TT_ASSERT(run_until(&loop, settled, s1, 5000) && run_until(&loop, settled, s2, 5000));
+    struct tick t = mk("binance", "SOL-USDT", 5);
+    struct merge_bbo bbo = {.symbol = "SOL-USDT",
+                            .bid = {.price = "5.10", .qty = "1", .venue = "binance", .time_us = 5},
+                            .ask = {.price = "5.20", .qty = "2", .venue = "binance", .time_us = 5}};
+    long long before = evalsha_calls(c);
+    TT_ASSERT_INT(put(s1, &t), 0);
+    TT_ASSERT_INT(redis_sink_put_bbo(s1, &bbo, 100), 0);
+    TT_ASSERT(run_until(&loop, settled, s1, 5000));
+    TT_ASSERT_INT(evalsha_calls(c) - before, 1);
+    struct redis_sink_stats st;
+    redis_sink_stats(s1, &st);
+    TT_ASSERT_INT(st.writes, 2);
+    char qkey[128], bkey[128];
+    snprintf(qkey, sizeof qkey, "%s:quote:binance:SOL-USDT", prefix);
+    snprintf(bkey, sizeof bkey, "%s:bbo:SOL-USDT", prefix);
+    TT_ASSERT_STR(hget(c, qkey, "seq"), "5");
+    TT_ASSERT_STR(hget(c, bkey, "bid"), "5.10");
+    TT_ASSERT_STR(hget(c, bkey, "ts"), "100");
+    /* The second writer: a newer quote, but a BBO older than the one Redis holds. */
+    struct tick t6 = mk("binance", "SOL-USDT", 6);
+    struct merge_bbo old = bbo;
+    snprintf(old.bid.price, sizeof old.bid.price, "4.90");
+    TT_ASSERT_INT(put(s2, &t6), 0);
+    TT_ASSERT_INT(redis_sink_put_bbo(s2, &old, 50), 0);
+    TT_ASSERT(run_until(&loop, settled, s2, 5000));
+    redis_sink_stats(s2, &st);
+    TT_ASSERT_INT(st.writes, 1);
+    TT_ASSERT_INT(st.cas_rejected, 1);
+    TT_ASSERT_STR(hget(c, qkey, "seq"), "6");
+    TT_ASSERT_STR(hget(c, bkey, "bid"), "5.10");
+    TT_ASSERT_STR(hget(c, bkey, "ts"), "100");
+    /* A BBO alone still goes out alone. */
+    snprintf(bbo.ask.price, sizeof bbo.ask.price, "5.30");
+    TT_ASSERT_INT(redis_sink_put_bbo(s1, &bbo, 200), 0);
+    TT_ASSERT(run_until(&loop, settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, bkey, "ask"), "5.30");
+    TT_ASSERT_STR(hget(c, qkey, "seq"), "6");
+    redisFree(c);
+    close_sink(&loop, s1);
+    close_sink(&loop, s2);
+    finish_loop(&loop);
+}
+
 /* Two tickd (replica-like: each its own merge and sink) and REST answers: whatever arrives late, Redis
  * never moves backwards. */
 static void test_cas_never_backwards(void) {
@@ -667,6 +727,7 @@ int main(void) {
     servers_sh = sh;
     TT_RUN(test_bad_config_refused);
     TT_RUN(test_writes_land_exact);
+    TT_RUN(test_quote_and_bbo_in_one_write);
     TT_RUN(test_cas_never_backwards);
     TT_RUN(test_noscript_recovery);
     TT_RUN(test_history_maxlen);
