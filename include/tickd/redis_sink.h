@@ -61,7 +61,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
 
 /* Takes an accepted tick and its ordering key (merge_update.quote) as the instrument's latest, unless the
  * record already holds a greater key. Never blocks. Returns 0, -EINVAL for a tick that fails
- * sink_tick_invalid (logged, rate-limited) or -ENOSPC (max_instruments). */
+ * sink_tick_invalid (logged, rate-limited), -ENOSPC (max_instruments) or -ENOMEM. */
 int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key);
 
 /* The same for a tick merge_apply has just accepted (MERGE_ACCEPTED; pass merge_update.quote's tick and key):
@@ -70,7 +70,7 @@ int redis_sink_put_accepted(struct redis_sink *s, const struct tick *t, const st
 
 /* A symbol's best bid and offer (merge_bbo_get). Positions of different venues do not compare, so the BBO is
  * versioned by updated_us, the receive time of the tick that changed it: written unless Redis holds a later
- * one. Returns 0, -EINVAL or -ENOSPC. */
+ * one. Returns 0, -EINVAL, -ENOSPC or -ENOMEM. */
 int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us);
 
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);

@@ -75,12 +75,12 @@ struct entry {
     bool is_bbo;
     union {
         struct {
-            struct tick tick;
-            struct merge_key key; /* the tick's ordering key (merge.h); none yet when !has_key */
+            struct tick_packed tick; /* packed: one record per instrument, 50k of them in a large config */
+            struct merge_key key;    /* the tick's ordering key (merge.h); none yet when !has_key */
             bool has_key;
         } quote;
         struct {
-            struct merge_bbo bbo;
+            struct merge_bbo *bbo; /* its own allocation: a BBO is twice a packed quote, and rarer */
             int64_t updated_us;
         } bbo;
     } v;
@@ -253,7 +253,7 @@ static char *put_evalsha_head(char *p, const struct redis_sink *s, unsigned narg
 
 /* A BBO's nine arguments: update time, then per side price, qty, venue, time. */
 static char *put_bbo_args(char *p, const struct entry *e) {
-    const struct merge_bbo *b = &e->v.bbo.bbo;
+    const struct merge_bbo *b = e->v.bbo.bbo;
     p = put_bulk_time(p, e->v.bbo.updated_us);
     p = PUT_BULK_FIELD(p, b->bid.price);
     p = PUT_BULK_FIELD(p, b->bid.qty);
@@ -267,15 +267,14 @@ static char *put_bbo_args(char *p, const struct entry *e) {
 
 /* A quote's twelve arguments: order, the five decimals, event time, seq, receive time, origin, history, venue. */
 static char *put_quote_args(char *p, const struct redis_sink *s, const struct entry *e) {
-    const struct tick *t = &e->v.quote.tick;
+    const struct tick_packed *t = &e->v.quote.tick;
     char order[MERGE_KEY_TEXT_LEN];
     merge_key_format(&e->v.quote.key, order);
     p = put_bulk(p, order, MERGE_KEY_TEXT_LEN - 1);
-    p = PUT_BULK_FIELD(p, t->bid);
-    p = PUT_BULK_FIELD(p, t->bid_qty);
-    p = PUT_BULK_FIELD(p, t->ask);
-    p = PUT_BULK_FIELD(p, t->ask_qty);
-    p = PUT_BULK_FIELD(p, t->last);
+    for (enum tick_field f = TICK_BID; f < TICK_FIELDS; f++) {
+        const char *text = tick_packed_get(t, f);
+        p = put_bulk(p, text, strlen(text));
+    }
     p = put_bulk_time(p, t->event_us);
     if (t->has_seq) {
         char digits[24];
@@ -287,7 +286,7 @@ static char *put_quote_args(char *p, const struct redis_sink *s, const struct en
     const char *origin = sink_origin_name(t->origin);
     p = put_bulk(p, origin, strlen(origin));
     p = put_bulk(p, s->history, s->history_len);
-    return PUT_BULK_FIELD(p, t->venue);
+    return PUT_BULK_FIELD(p, e->node.venue);
 }
 
 /* One EVALSHA for e: a BBO, a quote, or a quote with its symbol's BBO (bbo non-NULL). */
@@ -617,6 +616,7 @@ static struct entry *entry_for(struct redis_sink *s, const char *venue, const ch
         return NULL;
     memcpy(e->keys, keys, keys_len);
     e->keys_len = keys_len;
+    if (venue[0]) tick_packed_init(&e->v.quote.tick);
     instr_map_insert(&s->entries, &e->node, venue, symbol);
     return e;
 }
@@ -647,7 +647,10 @@ static int put_quote(struct redis_sink *s, const struct tick *t, const struct me
         s->stats.cas_rejected++;
         return 0;
     }
-    e->v.quote.tick = *t;
+    if (tick_pack(&e->v.quote.tick, t) < 0) {
+        log_refusal(s, "out of memory", t->venue, t->symbol);
+        return -ENOMEM;
+    }
     e->v.quote.key = *key;
     e->v.quote.has_key = true;
     entry_mark_dirty(s, e);
@@ -681,8 +684,12 @@ int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t 
         s->stats.cas_rejected++;
         return 0;
     }
+    if (!e->v.bbo.bbo && !(e->v.bbo.bbo = malloc(sizeof *e->v.bbo.bbo))) {
+        log_refusal(s, "out of memory", "", b->symbol);
+        return -ENOMEM;
+    }
     e->is_bbo = true;
-    e->v.bbo.bbo = *b;
+    *e->v.bbo.bbo = *b;
     e->v.bbo.updated_us = updated_us;
     entry_mark_dirty(s, e);
     return 0;
@@ -704,7 +711,12 @@ void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) 
 static void free_entries(struct redis_sink *s) {
     size_t cursor = 0;
     struct instr_node *n, *next = NULL;
-    while ((n = instr_map_next(&s->entries, &cursor, &next))) free(n);
+    while ((n = instr_map_next(&s->entries, &cursor, &next))) {
+        struct entry *e = (struct entry *)n;
+        if (e->node.venue[0]) tick_packed_free(&e->v.quote.tick);
+        else free(e->v.bbo.bbo);
+        free(e);
+    }
     instr_map_destroy(&s->entries);
 }
 

@@ -218,6 +218,10 @@ static void test_quote_and_bbo_in_one_write(void) {
     redisContext *c = sync_client();
     TT_ASSERT(run_until(&loop, settled, s1, 5000) && run_until(&loop, settled, s2, 5000));
     struct tick t = mk("binance", "SOL-USDT", 5);
+    /* The longest decimal a tick holds (39 characters) does not fit a packed record inline: kept whole. */
+    static const char longest[] = "123456789012345678.12345678901234567890";
+    _Static_assert(sizeof longest == TICK_DECIMAL_MAX, "a decimal of the largest size");
+    memcpy(t.bid_qty, longest, sizeof longest);
     struct merge_bbo bbo = {.symbol = "SOL-USDT",
                             .bid = {.price = "5.10", .qty = "1", .venue = "binance", .time_us = 5},
                             .ask = {.price = "5.20", .qty = "2", .venue = "binance", .time_us = 5}};
@@ -233,6 +237,8 @@ static void test_quote_and_bbo_in_one_write(void) {
     snprintf(qkey, sizeof qkey, "%s:quote:binance:SOL-USDT", prefix);
     snprintf(bkey, sizeof bkey, "%s:bbo:SOL-USDT", prefix);
     TT_ASSERT_STR(hget(c, qkey, "seq"), "5");
+    TT_ASSERT_STR(hget(c, qkey, "bid_qty"), longest);
+    TT_ASSERT_STR(hget(c, qkey, "ask_qty"), t.ask_qty);
     TT_ASSERT_STR(hget(c, bkey, "bid"), "5.10");
     TT_ASSERT_STR(hget(c, bkey, "ts"), "100");
     /* The second writer: a newer quote, but a BBO older than the one Redis holds. */
