@@ -57,8 +57,9 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
 int amqp_sink_put(struct amqp_sink *s, const struct tick *t);
 
 /* The same for a tick merge_apply has just accepted (its decimals are valid already: only the venue and
- * symbol characters are checked). */
-int amqp_sink_put_accepted(struct amqp_sink *s, const struct tick *t);
+ * symbol characters are checked), with merge_update.quote_id: the buffer finds the instrument's record by
+ * that id instead of hashing its name (conflate_put_id). The ids must all come from one merge. */
+int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct tick *t);
 
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 

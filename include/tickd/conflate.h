@@ -49,6 +49,12 @@ enum conflate_put_result {
 };
 enum conflate_put_result conflate_put(struct conflate *c, const struct tick *t);
 
+/* The same, finding the instrument's record by id instead of hashing venue and symbol: id is the merge's
+ * quote_id (merge.h; dense and stable), and must always name the tick's instrument. The first put of an id,
+ * and the first after its record was freed (confirmed, nothing waiting), finds or makes the record by name.
+ * id must be below UINT32_MAX. */
+enum conflate_put_result conflate_put_id(struct conflate *c, uint32_t id, const struct tick *t);
+
 /* Moves up to max waiting ticks (oldest first) into flight, copying them to out; the i-th gets delivery tag
  * first_tag + i. Returns how many. */
 size_t conflate_take(struct conflate *c, struct tick *out, size_t max, uint64_t first_tag);

@@ -82,9 +82,16 @@ struct merge_bbo {
     struct merge_bbo_side ask; /* lowest ask across venues */
 };
 
-/* What merge_apply() changed, valid until the next merge_apply() or merge_get(). */
+/* What merge_apply() changed, valid until the next merge_apply() or merge_get().
+ *
+ * IDS: every (venue, symbol) the merge holds has a quote_id and every symbol a bbo_id: dense indexes (0, 1,
+ * 2, ... in the order the merge first saw them), never reused or changed for the life of the merge, since it
+ * removes nothing. They let the sinks keep their per-instrument records in arrays (id_index.h) instead of
+ * hashing venue and symbol again for every tick; a sink must be fed by one merge only, or the ids collide. */
 struct merge_update {
     const struct merge_quote *quote; /* the stored quote (ACCEPTED) or the one that won (STALE, DUPLICATE) */
+    uint32_t quote_id;               /* the quote's (venue, symbol) */
+    uint32_t bbo_id;                 /* its symbol's best bid and offer (merge_bbo_by_id) */
     bool bbo_changed;                /* the symbol's best bid or offer (price, size or venue) changed */
 };
 
@@ -111,6 +118,12 @@ const struct merge_quote *merge_get(struct merge *m, const char *venue, const ch
 
 /* Copies the symbol's best bid and offer into *out; returns 0 or -ENOENT when no venue quotes the symbol. */
 int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *out);
+
+/* The same by merge_update.bbo_id, without looking the symbol up; returns 0 or -ENOENT for an id the merge
+ * never gave. It fills the caller's struct rather than handing out a pointer: the merge keeps no struct
+ * merge_bbo (it assembles one from the best quotes, so a pointer would need a scratch copy with a lifetime
+ * rule and save nothing), and the caller's copy stays valid across later merge_apply() calls. */
+int merge_bbo_by_id(const struct merge *m, uint32_t bbo_id, struct merge_bbo *out);
 
 void merge_counters_get(const struct merge *m, struct merge_counters *out);
 

@@ -64,14 +64,20 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
  * sink_tick_invalid (logged, rate-limited), -ENOSPC (max_instruments) or -ENOMEM. */
 int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key);
 
-/* The same for a tick merge_apply has just accepted (MERGE_ACCEPTED; pass merge_update.quote's tick and key):
- * the merge validated its fields already, so only a new instrument's venue and symbol are checked. */
-int redis_sink_put_accepted(struct redis_sink *s, const struct tick *t, const struct merge_key *key);
+/* The same for a tick merge_apply has just accepted (MERGE_ACCEPTED; pass merge_update's quote_id and its
+ * quote's tick and key): the merge validated its fields already, so only a new instrument's venue and symbol
+ * are checked. The record is found by quote_id (merge.h: dense, stable) instead of by name; the first put of
+ * an id finds or makes it by name. The ids must all come from one merge and name the tick's instrument. */
+int redis_sink_put_accepted(struct redis_sink *s, uint32_t quote_id, const struct tick *t,
+                            const struct merge_key *key);
 
 /* A symbol's best bid and offer (merge_bbo_get). Positions of different venues do not compare, so the BBO is
  * versioned by updated_us, the receive time of the tick that changed it: written unless Redis holds a later
  * one. Returns 0, -EINVAL, -ENOSPC or -ENOMEM. */
 int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us);
+
+/* The same with the record found by merge_update.bbo_id (merge_bbo_by_id gives b); same checks and results. */
+int redis_sink_put_bbo_id(struct redis_sink *s, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us);
 
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
 

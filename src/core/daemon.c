@@ -115,11 +115,13 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
         }
         d->in.accepted++;
         const struct tick *t = &up.quote->tick;
-        if (redis_sink_put_accepted(d->redis, t, &up.quote->key) < 0) d->in.refused_redis++;
-        if (amqp_sink_put_accepted(d->amqp, t) < 0) d->in.refused_amqp++;
+        /* By the merge's ids: the sinks find their records without hashing venue and symbol again. */
+        if (redis_sink_put_accepted(d->redis, up.quote_id, t, &up.quote->key) < 0) d->in.refused_redis++;
+        if (amqp_sink_put_accepted(d->amqp, up.quote_id, t) < 0) d->in.refused_amqp++;
         if (up.bbo_changed) {
             struct merge_bbo bbo;
-            if (merge_bbo_get(d->merge, t->symbol, &bbo) == 0) redis_sink_put_bbo(d->redis, &bbo, t->recv_us);
+            if (merge_bbo_by_id(d->merge, up.bbo_id, &bbo) == 0)
+                redis_sink_put_bbo_id(d->redis, up.bbo_id, &bbo, t->recv_us);
         }
     }
 }

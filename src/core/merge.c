@@ -4,7 +4,8 @@
  * indexes (linear probing, power-of-two size, load at most 70%), keyed by venue + symbol. The best bid and
  * offer per symbol live in a second array and table keyed by symbol; each lists the indexes of its symbol's
  * quotes (a handful of venues), so when the best venue's price worsens the side is recomputed over that list.
- * Indexes, not pointers, tie records together because growing an array moves it.
+ * Indexes, not pointers, tie records together because growing an array moves it; nothing is ever removed, so
+ * a record's index is also the stable id merge_update hands out (quote_id, bbo_id).
  *
  * Memory is per instrument, so a quote record is compact (about 150 bytes instead of 340): the tick in its
  * packed form (tick.h), the venue as an index into the merge's few venue names, the symbol as its bbo_rec's.
@@ -396,7 +397,8 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
         if (verdict != MERGE_ACCEPTED) {
             if (verdict == MERGE_STALE) m->counters.stale++;
             else m->counters.duplicates++;
-            if (out) *out = (struct merge_update){.quote = view_of(m, qi), .bbo_changed = false};
+            if (out)
+                *out = (struct merge_update){.quote = view_of(m, qi), .quote_id = qi, .bbo_id = m->quotes[qi].bbo};
             return verdict;
         }
     }
@@ -417,7 +419,9 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     bool bid_changed = bbo_update_side(m, b, pos, SIDE_BID, bid_moved);
     bool ask_changed = bbo_update_side(m, b, pos, SIDE_ASK, ask_moved);
     m->counters.accepted++;
-    if (out) *out = (struct merge_update){.quote = &m->view, .bbo_changed = bid_changed || ask_changed};
+    if (out)
+        *out = (struct merge_update){.quote = &m->view, .quote_id = qi, .bbo_id = rec->bbo,
+                                     .bbo_changed = bid_changed || ask_changed};
     return MERGE_ACCEPTED;
 }
 
@@ -433,8 +437,12 @@ int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *o
     if (!m->bbo_index.slots || !symbol) return -ENOENT;
     struct lookup_key k = {-1, symbol};
     const struct slot *s = table_lookup(&m->bbo_index, m, key_hash(&k), bbo_same, &k);
-    if (!s->ref) return -ENOENT;
-    const struct bbo_rec *b = &m->bbos[s->ref - 1];
+    return s->ref ? merge_bbo_by_id(m, s->ref - 1, out) : -ENOENT;
+}
+
+int merge_bbo_by_id(const struct merge *m, uint32_t bbo_id, struct merge_bbo *out) {
+    if (bbo_id >= m->n_bbos) return -ENOENT;
+    const struct bbo_rec *b = &m->bbos[bbo_id];
     copy_text(out->symbol, b->symbol, sizeof out->symbol);
     fill_side(m, b, b->best_bid, SIDE_BID, &out->bid);
     fill_side(m, b, b->best_ask, SIDE_ASK, &out->ask);

@@ -403,7 +403,11 @@ static void *publisher_main(void *arg) {
 
 /* ---- loop side ------------------------------------------------------------------------------------------ */
 
-static int put(struct amqp_sink *s, const struct tick *t, const char *why) {
+/* Refuses t when why is set, else hands it to the buffer: by the merge's quote id, or by name (NO_QUOTE_ID, which
+ * the merge never gives). */
+#define NO_QUOTE_ID UINT32_MAX
+
+static int put(struct amqp_sink *s, uint32_t quote_id, const struct tick *t, const char *why) {
     if (why) {
         atomic_fetch_add(&s->refused, 1);
         uint64_t now = mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
@@ -414,7 +418,9 @@ static int put(struct amqp_sink *s, const struct tick *t, const char *why) {
         }
         return -EINVAL;
     }
-    switch (conflate_put(s->buf, t)) {
+    enum conflate_put_result res =
+        quote_id == NO_QUOTE_ID ? conflate_put(s->buf, t) : conflate_put_id(s->buf, quote_id, t);
+    switch (res) {
     case CONFLATE_WAKE: wake(s); return 0;
     case CONFLATE_FULL: return -ENOSPC; /* counted by the buffer; the stats line shows it */
     default: return 0;
@@ -422,11 +428,11 @@ static int put(struct amqp_sink *s, const struct tick *t, const char *why) {
 }
 
 int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
-    return put(s, t, sink_tick_invalid(t));
+    return put(s, NO_QUOTE_ID, t, sink_tick_invalid(t));
 }
 
-int amqp_sink_put_accepted(struct amqp_sink *s, const struct tick *t) {
-    return put(s, t, sink_instrument_invalid(t)); /* the merge checked the decimals */
+int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct tick *t) {
+    return put(s, quote_id, t, sink_instrument_invalid(t)); /* the merge checked the decimals */
 }
 
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {

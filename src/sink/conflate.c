@@ -3,7 +3,8 @@
  * Records live in an instr_map; the ones with a tick waiting form a FIFO (intrusive list) so instruments are
  * published in the order they first became waiting. Published ticks are remembered in a ring of
  * (tag, record) in tag order, which is the order confirms refer to. A record is freed once nothing waits,
- * nothing is in flight and no ring entry names it.
+ * nothing is in flight and no ring entry names it; then its id (if it had one) is forgotten too, and the next
+ * put of that id finds or makes a record by name again.
  *
  * A record holds its ticks packed (tick.h; venue and symbol are the map key): about 330 bytes an instrument
  * instead of 670. Moving a tick between waiting and in flight swaps the two packed ticks, so each keeps
@@ -13,7 +14,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "tickd/id_index.h"
 #include "tickd/instr_map.h"
+
+#define NO_ID UINT32_MAX
 
 struct slot {
     struct instr_node node; /* first: the map hands back this pointer */
@@ -21,6 +25,7 @@ struct slot {
     bool has_waiting, has_inflight;
     uint64_t inflight_tag; /* tag of the newest published tick of this instrument */
     unsigned refs;         /* ring entries naming this record */
+    uint32_t id;           /* its place in conflate.ids, or NO_ID when put by name only */
     struct slot *queue_next;
 };
 
@@ -33,6 +38,7 @@ struct flight {
 struct conflate {
     pthread_mutex_t mu;
     struct instr_map map;
+    struct id_index ids; /* the records again, by the caller's instrument ids (conflate_put_id) */
     size_t limit;
     struct slot *queue_head, *queue_tail;
     size_t waiting;
@@ -80,6 +86,7 @@ void conflate_free(struct conflate *c) {
     struct instr_node *n, *next = NULL;
     while ((n = instr_map_next(&c->map, &cursor, &next))) slot_free((struct slot *)n);
     instr_map_destroy(&c->map);
+    id_index_free(&c->ids);
     free(c->ring);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -104,36 +111,55 @@ static struct slot *dequeue(struct conflate *c) {
 
 static void release_if_empty(struct conflate *c, struct slot *s) {
     if (s->has_waiting || s->has_inflight || s->refs) return;
+    if (s->id != NO_ID) id_index_set(&c->ids, s->id, NULL);
     instr_map_remove(&c->map, &s->node);
     slot_free(s);
 }
 
-enum conflate_put_result conflate_put(struct conflate *c, const struct tick *t) {
-    enum conflate_put_result res;
-    pthread_mutex_lock(&c->mu);
-    struct slot *s = (struct slot *)instr_map_find(&c->map, t->venue, t->symbol);
+/* Under the mutex: t becomes the waiting tick of record s, found by the caller (NULL: not held yet, make it
+ * unless the buffer is full). A record made or found here is stored under id unless id is NO_ID. */
+static enum conflate_put_result put_locked(struct conflate *c, struct slot *s, uint32_t id, const struct tick *t) {
     bool is_new = !s;
     if (is_new && c->map.count < c->limit && (s = calloc(1, sizeof *s))) {
         tick_packed_init(&s->waiting);
         tick_packed_init(&s->inflight);
+        s->id = NO_ID;
     }
     /* Packing fails only when a long tick finds no memory for its spill buffer: refused like a full buffer. */
     if (!s || tick_pack(&s->waiting, t) < 0) {
         if (is_new && s) slot_free(s);
         c->dropped++;
-        res = CONFLATE_FULL;
-        goto out;
+        return CONFLATE_FULL;
     }
     if (is_new) instr_map_insert(&c->map, &s->node, t->venue, t->symbol);
+    if (id != NO_ID && s->id != id) {
+        if (s->id != NO_ID) id_index_set(&c->ids, s->id, NULL); /* one id per record: the newest wins */
+        /* A failed grow only costs the next put a lookup; the record just is not found by id. */
+        s->id = id_index_set(&c->ids, id, s) == 0 ? id : NO_ID;
+    }
     if (s->has_waiting) {
         c->replaced++;
-        res = CONFLATE_REPLACED;
-    } else {
-        res = c->waiting == 0 ? CONFLATE_WAKE : CONFLATE_ADDED;
-        s->has_waiting = true;
-        enqueue(c, s);
+        return CONFLATE_REPLACED;
     }
-out:
+    enum conflate_put_result res = c->waiting == 0 ? CONFLATE_WAKE : CONFLATE_ADDED;
+    s->has_waiting = true;
+    enqueue(c, s);
+    return res;
+}
+
+enum conflate_put_result conflate_put(struct conflate *c, const struct tick *t) {
+    pthread_mutex_lock(&c->mu);
+    struct slot *s = (struct slot *)instr_map_find(&c->map, t->venue, t->symbol);
+    enum conflate_put_result res = put_locked(c, s, NO_ID, t);
+    pthread_mutex_unlock(&c->mu);
+    return res;
+}
+
+enum conflate_put_result conflate_put_id(struct conflate *c, uint32_t id, const struct tick *t) {
+    pthread_mutex_lock(&c->mu);
+    struct slot *s = id_index_get(&c->ids, id);
+    if (!s) s = (struct slot *)instr_map_find(&c->map, t->venue, t->symbol);
+    enum conflate_put_result res = put_locked(c, s, id, t);
     pthread_mutex_unlock(&c->mu);
     return res;
 }

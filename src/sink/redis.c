@@ -4,7 +4,9 @@
  * after the non-blocking connect) → READY (the script's sha is known). Only READY sends writes.
  *
  * Records: one struct entry per quote (venue, symbol) and per BBO ("", symbol), never freed before close, so
- * a hiredis reply callback can always point at its record. An entry is `dirty` when its latest value is not
+ * a hiredis reply callback can always point at its record, and the id indexes (id_index.h) can hold it: the
+ * daemon's puts find a record by the merge's id, the name map serves the first put of an id and callers
+ * without ids. An entry is `dirty` when its latest value is not
  * yet written, and `queued` (on the send list) when dirty with no write in flight: one write in flight per
  * record bounds what hiredis buffers. A failed write (no reply, NOSCRIPT) makes its record dirty again; the
  * latest value is then written, which the Lua compare makes harmless to repeat.
@@ -25,6 +27,7 @@
 
 #include "tickd/clock.h"
 #include "tickd/config.h"
+#include "tickd/id_index.h"
 #include "tickd/instr_map.h"
 #include "tickd/log.h"
 #include "tickd/redis_uv.h"
@@ -117,6 +120,7 @@ struct redis_sink {
     bool was_ready;
 
     struct instr_map entries;
+    struct id_index quote_ids, bbo_ids; /* the same records by the merge's ids (merge_update), for the hot path */
     struct entry *queue_head, *queue_tail;
     uint64_t ndirty, ninflight;
 
@@ -628,10 +632,10 @@ static bool key_greater(const struct merge_key *a, const struct merge_key *b) {
     return a->rank > b->rank;
 }
 
-/* trusted: merge_apply accepted t, so its fields are NUL-terminated, its origin valid and its decimals valid
- * (decimal.h). What remains are the venue and symbol characters, and a quote record exists only for a pair
- * that passed them when it was made: then there is nothing left to check. */
-static int put_quote(struct redis_sink *s, const struct tick *t, const struct merge_key *key, bool trusted) {
+/* The record for a quote put by name. trusted: merge_apply accepted t, so its fields are NUL-terminated, its
+ * origin valid and its decimals valid (decimal.h). What remains are the venue and symbol characters, and a
+ * quote record exists only for a pair that passed them when it was made: then there is nothing left to check. */
+static int quote_entry(struct redis_sink *s, const struct tick *t, bool trusted, struct entry **out) {
     const char *why = trusted ? NULL : sink_tick_invalid(t);
     struct entry *e = why ? NULL : (struct entry *)instr_map_find(&s->entries, t->venue, t->symbol);
     if (trusted && (!e || !e->node.venue[0])) why = sink_instrument_invalid(t);
@@ -643,6 +647,11 @@ static int put_quote(struct redis_sink *s, const struct tick *t, const struct me
         log_refusal(s, "too many instruments", t->venue, t->symbol);
         return -ENOSPC;
     }
+    *out = e;
+    return 0;
+}
+
+static int quote_store(struct redis_sink *s, struct entry *e, const struct tick *t, const struct merge_key *key) {
     if (e->v.quote.has_key && !key_greater(key, &e->v.quote.key)) {
         s->stats.cas_rejected++;
         return 0;
@@ -658,11 +667,20 @@ static int put_quote(struct redis_sink *s, const struct tick *t, const struct me
 }
 
 int redis_sink_put(struct redis_sink *s, const struct tick *t, const struct merge_key *key) {
-    return put_quote(s, t, key, false);
+    struct entry *e;
+    int rc = quote_entry(s, t, false, &e);
+    return rc < 0 ? rc : quote_store(s, e, t, key);
 }
 
-int redis_sink_put_accepted(struct redis_sink *s, const struct tick *t, const struct merge_key *key) {
-    return put_quote(s, t, key, true);
+int redis_sink_put_accepted(struct redis_sink *s, uint32_t quote_id, const struct tick *t,
+                            const struct merge_key *key) {
+    struct entry *e = id_index_get(&s->quote_ids, quote_id);
+    if (!e) {
+        int rc = quote_entry(s, t, true, &e);
+        if (rc < 0) return rc;
+        (void)id_index_set(&s->quote_ids, quote_id, e); /* failing, it only costs the next put a lookup */
+    }
+    return quote_store(s, e, t, key);
 }
 
 static bool bbo_side_ok(const struct merge_bbo_side *side) {
@@ -670,16 +688,20 @@ static bool bbo_side_ok(const struct merge_bbo_side *side) {
            (!side->venue[0] || sink_venue_ok(side->venue, sizeof side->venue));
 }
 
-int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us) {
+/* Checks b and, when *e is NULL, finds or makes its record by name into *e. */
+static int bbo_entry(struct redis_sink *s, const struct merge_bbo *b, struct entry **e) {
     if (!sink_symbol_ok(b->symbol, sizeof b->symbol) || !bbo_side_ok(&b->bid) || !bbo_side_ok(&b->ask)) {
         log_refusal(s, "bad bbo", "", b->symbol);
         return -EINVAL;
     }
-    struct entry *e = entry_for(s, "", b->symbol);
-    if (!e) {
+    if (!*e && !(*e = entry_for(s, "", b->symbol))) {
         log_refusal(s, "too many instruments", "", b->symbol);
         return -ENOSPC;
     }
+    return 0;
+}
+
+static int bbo_store(struct redis_sink *s, struct entry *e, const struct merge_bbo *b, int64_t updated_us) {
     if (e->is_bbo && updated_us < e->v.bbo.updated_us) {
         s->stats.cas_rejected++;
         return 0;
@@ -693,6 +715,21 @@ int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t 
     e->v.bbo.updated_us = updated_us;
     entry_mark_dirty(s, e);
     return 0;
+}
+
+int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t updated_us) {
+    struct entry *e = NULL;
+    int rc = bbo_entry(s, b, &e);
+    return rc < 0 ? rc : bbo_store(s, e, b, updated_us);
+}
+
+int redis_sink_put_bbo_id(struct redis_sink *s, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us) {
+    struct entry *e = id_index_get(&s->bbo_ids, bbo_id);
+    bool known = e != NULL;
+    int rc = bbo_entry(s, b, &e);
+    if (rc < 0) return rc;
+    if (!known) (void)id_index_set(&s->bbo_ids, bbo_id, e); /* failing, it only costs the next put a lookup */
+    return bbo_store(s, e, b, updated_us);
 }
 
 void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *out) {
@@ -718,6 +755,8 @@ static void free_entries(struct redis_sink *s) {
         free(e);
     }
     instr_map_destroy(&s->entries);
+    id_index_free(&s->quote_ids);
+    id_index_free(&s->bbo_ids);
 }
 
 static void on_handle_closed(uv_handle_t *h) {

@@ -284,8 +284,8 @@ static void test_put_accepted_still_checks_names(void) {
     uv_loop_init(&loop);
     struct amqp_sink *s = open_sink(&loop, 0);
     struct tick bad = mk("binance", "BTC USDT.#", 1), good = mk("binance", "BTC-USDT", 2);
-    TT_ASSERT_INT(amqp_sink_put_accepted(s, &bad), -EINVAL);
-    TT_ASSERT_INT(amqp_sink_put_accepted(s, &good), 0);
+    TT_ASSERT_INT(amqp_sink_put_accepted(s, 0, &bad), -EINVAL);
+    TT_ASSERT_INT(amqp_sink_put_accepted(s, 1, &good), 0);
     TT_ASSERT(wait_settled(s, 10000));
     struct amqp_sink_stats st;
     amqp_sink_stats(s, &st);
@@ -349,14 +349,19 @@ static void test_message_format(void) {
 
 #define STREAM_INSTR 100
 
-static void put_round(struct amqp_sink *s, uint64_t r) {
+/* One tick for every instrument, by name, or by id as the daemon puts them (the id is the instrument's index). */
+static void put_round_by(struct amqp_sink *s, uint64_t r, bool by_id) {
     char sym[32];
     for (int i = 0; i < STREAM_INSTR; i++) {
         snprintf(sym, sizeof sym, "I%d-USDT", i);
         struct tick t = mk("binance", sym, r);
-        int rc = amqp_sink_put(s, &t);
+        int rc = by_id ? amqp_sink_put_accepted(s, (uint32_t)i, &t) : amqp_sink_put(s, &t);
         if (rc) TT_FAIL("put: %d", rc);
     }
+}
+
+static void put_round(struct amqp_sink *s, uint64_t r) {
+    put_round_by(s, r, false);
 }
 
 static void check_final(struct seen *tab, size_t n, uint64_t last, bool allow_duplicates) {
@@ -373,6 +378,36 @@ static void check_final(struct seen *tab, size_t n, uint64_t last, bool allow_du
         TT_ASSERT_STR(tab[i].last_body, body);
     }
     if (dups) fprintf(stderr, "    %u duplicate deliveries after reconnects (at least once)\n", dups);
+}
+
+/* Puts by id publish what puts by name do: instruments new to the buffer, replaced while waiting, and again
+ * by id after their records were confirmed and freed; a consumer sees every instrument's last tick. */
+static void test_put_by_id_publishes_as_by_name(void) {
+    need_amqp();
+    amqp_connection_state_t c = consumer_open(false);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(wait_settled(s, 10000));
+    put_round_by(s, 1, true);
+    put_round_by(s, 2, false); /* the same records, found by name */
+    put_round_by(s, 3, true);
+    TT_ASSERT(wait_settled(s, 30000)); /* confirmed: the records are freed */
+    put_round_by(s, 4, true);
+    TT_ASSERT(wait_settled(s, 30000));
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.published, st.confirmed);
+    TT_ASSERT_INT(st.depth, 0);
+    close_sink(&loop, s);
+    consumer_close(c, false);
+
+    c = consumer_open(true);
+    static struct seen tab[MAX_INSTR];
+    size_t n = 0;
+    TT_ASSERT_INT(drain(c, tab, &n, 1000), st.confirmed);
+    check_final(tab, n, 4, false);
+    consumer_close(c, true);
 }
 
 static void test_stream_increasing_and_last(void) {
@@ -556,6 +591,7 @@ int main(void) {
     TT_RUN(test_json_matches_reference);
     TT_RUN(test_field_checks_match_reference);
     TT_RUN(test_put_accepted_still_checks_names);
+    TT_RUN(test_put_by_id_publishes_as_by_name);
     TT_RUN(test_unreachable_broker_close_bounded);
     TT_RUN(test_message_format);
     TT_RUN(test_stream_increasing_and_last);

@@ -1,10 +1,13 @@
-/* test_conflate.c -- the conflating buffer: replace, confirm, nack/requeue, the full-buffer rule, and a
- * producer and a consumer thread hammering it at once (the way the loop and the publisher use it). */
+/* test_conflate.c -- the conflating buffer: replace, confirm, nack/requeue, the full-buffer rule, puts by id
+ * beside puts by name, and a producer and a consumer thread hammering it at once (the way the loop and the
+ * publisher use it). Also the two indexes the sinks share: instr_map and id_index. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tickd/conflate.h"
+#include "tickd/id_index.h"
 #include "tickd/instr_map.h"
 #include "tt.h"
 
@@ -90,6 +93,84 @@ static void test_instr_map_spreads_similar_names(void) {
     TT_ASSERT(longest <= 8);           /* a uniform hash: ~6 at this load */
     TT_ASSERT(used * 2 >= m.nbuckets); /* ~63% expected */
     instr_map_destroy(&m);
+}
+
+/* Grown on demand, NULL where nothing was stored, and an absurd id refused rather than allocated. */
+static void test_id_index_grows(void) {
+    struct id_index x = {0};
+    static int items[5000];
+    TT_ASSERT(id_index_get(&x, 0) == NULL);
+    TT_ASSERT_INT(id_index_set(&x, 7, NULL), 0); /* forgetting what was never stored allocates nothing */
+    TT_ASSERT_INT(x.cap, 0);
+    for (uint32_t id = 0; id < 5000; id += 2) TT_ASSERT_INT(id_index_set(&x, id, &items[id]), 0);
+    for (uint32_t id = 0; id < 5000; id++) TT_ASSERT(id_index_get(&x, id) == (id % 2 ? NULL : &items[id]));
+    TT_ASSERT(id_index_get(&x, 1u << 30) == NULL);
+    TT_ASSERT_INT(id_index_set(&x, 4, NULL), 0);
+    TT_ASSERT(id_index_get(&x, 4) == NULL);
+    TT_ASSERT_INT(id_index_set(&x, ID_INDEX_MAX, &items[0]), -ERANGE);
+    TT_ASSERT_INT(id_index_set(&x, UINT32_MAX, &items[0]), -ERANGE);
+    id_index_free(&x);
+    TT_ASSERT(id_index_get(&x, 0) == NULL);
+}
+
+/* A put by id and a put by name reach the same record, whichever came first; once the record is confirmed
+ * and freed, its id is forgotten and the next put by id makes a new one. */
+static void test_put_by_id_and_by_name_meet(void) {
+    struct conflate *c = conflate_new(8, 16);
+    struct tick a1 = mk("A", 1), a2 = mk("A", 2), b1 = mk("B", 1), b2 = mk("B", 2), out[4];
+    TT_ASSERT_INT(conflate_put(c, &a1), CONFLATE_WAKE);
+    TT_ASSERT_INT(conflate_put_id(c, 0, &a2), CONFLATE_REPLACED);
+    TT_ASSERT_INT(conflate_put_id(c, 1, &b1), CONFLATE_ADDED);
+    TT_ASSERT_INT(conflate_put(c, &b2), CONFLATE_REPLACED);
+    struct conflate_stats st;
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, 2);
+    TT_ASSERT_INT(st.replaced, 2);
+    TT_ASSERT_INT(conflate_take(c, out, 4, 1), 2);
+    TT_ASSERT_STR(out[0].symbol, "A");
+    TT_ASSERT_INT(out[0].seq, 2);
+    TT_ASSERT_STR(out[1].symbol, "B");
+    TT_ASSERT_INT(out[1].seq, 2);
+    TT_ASSERT_INT(conflate_confirm(c, 2, true, true), 2); /* both freed */
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, 0);
+    struct tick b3 = mk("B", 3);
+    TT_ASSERT_INT(conflate_put_id(c, 1, &b3), CONFLATE_WAKE); /* a new record, found again by id below */
+    struct tick b4 = mk("B", 4);
+    TT_ASSERT_INT(conflate_put_id(c, 1, &b4), CONFLATE_REPLACED);
+    TT_ASSERT_INT(conflate_take(c, out, 4, 3), 1);
+    TT_ASSERT_STR(out[0].symbol, "B");
+    TT_ASSERT_INT(out[0].seq, 4);
+    conflate_free(c);
+}
+
+/* Many instruments by id: each id keeps its own record, and the full-buffer rule holds as by name. */
+static void test_put_by_id_many_instruments(void) {
+    enum { N = 3000, LIMIT = 2000 };
+    struct conflate *c = conflate_new(LIMIT, N);
+    char name[16];
+    for (int round = 1; round <= 2; round++)
+        for (uint32_t id = 0; id < N; id++) {
+            snprintf(name, sizeof name, "S%u", id);
+            struct tick t = mk(name, (uint64_t)round);
+            enum conflate_put_result want = id >= LIMIT ? CONFLATE_FULL
+                                            : round == 2 ? CONFLATE_REPLACED
+                                            : id == 0    ? CONFLATE_WAKE
+                                                         : CONFLATE_ADDED;
+            TT_ASSERT_INT(conflate_put_id(c, id, &t), want);
+        }
+    struct conflate_stats st;
+    conflate_stats(c, &st);
+    TT_ASSERT_INT(st.depth, LIMIT);
+    TT_ASSERT_INT(st.dropped, 2 * (N - LIMIT));
+    static struct tick out[N];
+    TT_ASSERT_INT(conflate_take(c, out, N, 1), LIMIT);
+    for (int i = 0; i < LIMIT; i++) {
+        snprintf(name, sizeof name, "S%d", i);
+        TT_ASSERT_STR(out[i].symbol, name);
+        TT_ASSERT_INT(out[i].seq, 2);
+    }
+    conflate_free(c);
 }
 
 static void test_put_replaces_waiting(void) {
@@ -204,7 +285,8 @@ static void *producer(void *arg) {
         for (int i = 0; i < THREADS_INSTR; i++) {
             snprintf(name, sizeof name, "S%d", i);
             struct tick t = mk(name, r);
-            while (conflate_put(sh->c, &t) == CONFLATE_FULL) {
+            /* By id and by name in turn: records are freed and made again by the consumer's acks meanwhile. */
+            while ((r % 2 ? conflate_put_id(sh->c, (uint32_t)i, &t) : conflate_put(sh->c, &t)) == CONFLATE_FULL) {
             }
         }
     __atomic_store_n(&sh->producer_done, 1, __ATOMIC_RELEASE);
@@ -252,7 +334,10 @@ static void test_threads_producer_consumer(void) {
 int main(void) {
     TT_RUN(test_instr_map_keys);
     TT_RUN(test_instr_map_spreads_similar_names);
+    TT_RUN(test_id_index_grows);
     TT_RUN(test_put_replaces_waiting);
+    TT_RUN(test_put_by_id_and_by_name_meet);
+    TT_RUN(test_put_by_id_many_instruments);
     TT_RUN(test_nack_requeues_unless_superseded);
     TT_RUN(test_older_tag_ack_keeps_newer_inflight);
     TT_RUN(test_full_refuses_new_instrument_only);

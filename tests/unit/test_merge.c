@@ -269,6 +269,46 @@ static void test_100k_instruments(void) {
     TT_ASSERT_STR(b.bid.venue, "okx");
 }
 
+/* Ids are dense, in first-seen order, the same for every later tick of an instrument (accepted or not), and
+ * merge_bbo_by_id reads what merge_bbo_get reads. */
+static void test_ids_dense_and_stable(void) {
+    fresh();
+    const char *venues[] = {"binance", "coinbase", "kraken"};
+    enum { SYMBOLS = 500, VENUES = 3 };
+    char sym[32];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < SYMBOLS * VENUES; i++) {
+            snprintf(sym, sizeof sym, "S%d-USDT", i / VENUES);
+            struct tick t = quote(venues[i % VENUES], sym, round ? "2" : "1", "3");
+            t.recv_us = 1; /* the second round repeats the time: DUPLICATE, yet the same ids */
+            struct merge_update u;
+            TT_ASSERT_INT(merge_apply(m, &t, &u), round ? MERGE_DUPLICATE : MERGE_ACCEPTED);
+            TT_ASSERT_INT(u.quote_id, i);
+            TT_ASSERT_INT(u.bbo_id, i / VENUES);
+        }
+    }
+    struct merge_bbo by_name, by_id;
+    for (int i = 0; i < SYMBOLS; i++) {
+        snprintf(sym, sizeof sym, "S%d-USDT", i);
+        struct tick t = quote("okx", sym, "5", "6"); /* a fourth venue, now the best bid */
+        struct merge_update u;
+        TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_ACCEPTED);
+        TT_ASSERT_INT(u.quote_id, SYMBOLS * VENUES + i);
+        TT_ASSERT_INT(u.bbo_id, i);
+        TT_ASSERT(u.bbo_changed);
+        memset(&by_name, 0, sizeof by_name); /* the bytes after each text's NUL are not written */
+        memset(&by_id, 0, sizeof by_id);
+        TT_ASSERT_INT(merge_bbo_get(m, sym, &by_name), 0);
+        TT_ASSERT_INT(merge_bbo_by_id(m, u.bbo_id, &by_id), 0);
+        TT_ASSERT(memcmp(&by_name, &by_id, sizeof by_id) == 0);
+        TT_ASSERT_STR(by_id.symbol, sym);
+        TT_ASSERT_STR(by_id.bid.venue, "okx");
+        TT_ASSERT_STR(by_id.ask.price, "3");
+    }
+    TT_ASSERT_INT(merge_bbo_by_id(m, SYMBOLS, &by_id), -ENOENT);
+    TT_ASSERT_INT(merge_bbo_by_id(m, UINT32_MAX, &by_id), -ENOENT);
+}
+
 /* Coinbase's REST ticker sends prices without sizes: the sizes of an unmoved side stay, a moved side's go. */
 static void test_unsent_fields_are_kept_where_the_price_did_not_move(void) {
     fresh();
@@ -307,6 +347,7 @@ int main(void) {
     TT_RUN(test_venue_limit_per_symbol);
     TT_RUN(test_unsent_fields_are_kept_where_the_price_did_not_move);
     TT_RUN(test_100k_instruments);
+    TT_RUN(test_ids_dense_and_stable);
     merge_free(m);
     return tt_finish();
 }

@@ -90,7 +90,7 @@ static int via_merge(struct redis_sink *s, struct merge *m, const struct tick *t
     struct merge_update up;
     int rc = merge_apply(m, t, &up);
     if (rc != MERGE_ACCEPTED) return rc;
-    return redis_sink_put_accepted(s, &up.quote->tick, &up.quote->key);
+    return redis_sink_put_accepted(s, up.quote_id, &up.quote->tick, &up.quote->key);
 }
 
 static uint64_t now_ms(void) {
@@ -423,6 +423,18 @@ static void test_hostile_symbols_refused(void) {
     finish_loop(&loop);
 }
 
+/* Runs the loop until s has written everything, checks how many ticks it refused and how many keys it made,
+ * and returns a client to look at them. */
+static redisContext *settle_and_check(uv_loop_t *loop, struct redis_sink *s, uint64_t refused, long long keys) {
+    TT_ASSERT(run_until(loop, settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.refused, refused);
+    redisContext *c = sync_client();
+    TT_ASSERT_INT(count_keys(c), keys);
+    return c;
+}
+
 /* The merge checks decimals but not the characters of venue and symbol: the accepted variant still does, once
  * per instrument. */
 static void test_accepted_put_checks_new_names(void) {
@@ -443,15 +455,141 @@ static void test_accepted_put_checks_new_names(void) {
         t = mk("binance", "BTC-USDT", seq);
         TT_ASSERT_INT(via_merge(s, m, &t), 0);
     }
-    TT_ASSERT(run_until(&loop, settled, s, 5000));
-    struct redis_sink_stats st;
-    redis_sink_stats(s, &st);
-    TT_ASSERT_INT(st.refused, 7);
-    redisContext *c = sync_client();
-    TT_ASSERT_INT(count_keys(c), 1);
+    redisContext *c = settle_and_check(&loop, s, 7, 1);
     char key[96];
     snprintf(key, sizeof key, "%s:quote:binance:BTC-USDT", prefix);
     TT_ASSERT_STR(hget(c, key, "seq"), "3");
+    redisFree(c);
+    merge_free(m);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* What the daemon's ingest() does (by_id), or the same through the name-based calls: merge, quote, BBO. */
+static int via_merge_with_bbo(struct redis_sink *s, struct merge *m, const struct tick *t, bool by_id) {
+    struct merge_update up;
+    int rc = merge_apply(m, t, &up);
+    if (rc != MERGE_ACCEPTED) return rc;
+    const struct merge_quote *q = up.quote;
+    rc = by_id ? redis_sink_put_accepted(s, up.quote_id, &q->tick, &q->key) : redis_sink_put(s, &q->tick, &q->key);
+    if (rc < 0 || !up.bbo_changed) return rc;
+    int64_t recv_us = q->tick.recv_us;
+    struct merge_bbo b;
+    if (by_id) return merge_bbo_by_id(m, up.bbo_id, &b) < 0 ? -ENOENT : redis_sink_put_bbo_id(s, up.bbo_id, &b, recv_us);
+    return merge_bbo_get(m, q->tick.symbol, &b) < 0 ? -ENOENT : redis_sink_put_bbo(s, &b, recv_us);
+}
+
+static void expect_same_hash(redisContext *c, const char *key_a, const char *key_b, const char *const *fields) {
+    redisReply *la = redisCommand(c, "HLEN %s", key_a), *lb = redisCommand(c, "HLEN %s", key_b);
+    TT_ASSERT(la && lb && la->type == REDIS_REPLY_INTEGER && la->integer > 0 && la->integer == lb->integer);
+    freeReplyObject(la);
+    freeReplyObject(lb);
+    for (; *fields; fields++) {
+        char a[256];
+        snprintf(a, sizeof a, "%s", hget(c, key_a, *fields));
+        if (strcmp(a, hget(c, key_b, *fields)) != 0)
+            TT_FAIL("%s %s: %s vs %s", key_a, *fields, a, hget(c, key_b, *fields));
+    }
+}
+
+/* The ids path (the daemon's) writes exactly what the name path writes, over many instruments that are new
+ * to the sink as they come, with stale ticks and BBO changes among them; and it checks a new instrument's
+ * names like the name path, every time until one is accepted. */
+static void test_id_path_writes_as_name_path(void) {
+    need_redis();
+    char prefix_by_name[64];
+    snprintf(prefix_by_name, sizeof prefix_by_name, "%s", prefix);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *by_name = open_sink(&loop, 0);
+    need_redis(); /* a second prefix */
+    struct redis_sink *by_id = open_sink(&loop, 0);
+    struct merge *m_name, *m_id;
+    TT_ASSERT_INT(merge_new(&m_name), 0);
+    TT_ASSERT_INT(merge_new(&m_id), 0);
+    const char *venues[] = {"binance", "kraken", "okx"};
+    enum { SYMBOLS = 300, VENUES = 3, ROUNDS = 4 };
+    char sym[32];
+    for (uint64_t round = 1; round <= ROUNDS; round++)
+        for (int i = 0; i < SYMBOLS * VENUES; i++) {
+            snprintf(sym, sizeof sym, "S%d-USDT", i / VENUES);
+            /* round 3 repeats round 2's sequence (stale); prices move by venue and round, so the best side moves */
+            struct tick t = mk(venues[i % VENUES], sym, round == 3 ? 2 : round);
+            snprintf(t.bid, sizeof t.bid, "%d.%d", 100 + (int)((round + (uint64_t)i) % 5), i % VENUES);
+            int rc_name = via_merge_with_bbo(by_name, m_name, &t, false);
+            TT_ASSERT_INT(via_merge_with_bbo(by_id, m_id, &t, true), rc_name);
+            TT_ASSERT_INT(rc_name, round == 3 ? MERGE_DUPLICATE : 0);
+        }
+    struct tick bad = mk("binance", "BTC USDT", 1);
+    TT_ASSERT_INT(via_merge_with_bbo(by_id, m_id, &bad, true), -EINVAL);
+    bad.seq = 2; /* the same id again: still checked, still refused */
+    TT_ASSERT_INT(via_merge_with_bbo(by_id, m_id, &bad, true), -EINVAL);
+    TT_ASSERT(run_until(&loop, settled, by_name, 10000) && run_until(&loop, settled, by_id, 10000));
+    struct redis_sink_stats st_name, st_id;
+    redis_sink_stats(by_name, &st_name);
+    redis_sink_stats(by_id, &st_id);
+    TT_ASSERT_INT(st_id.writes, st_name.writes);
+    TT_ASSERT_INT(st_id.refused, 2);
+    TT_ASSERT(st_id.writes >= SYMBOLS * VENUES + SYMBOLS);
+
+    redisContext *c = sync_client();
+    TT_ASSERT_INT(count_keys(c), SYMBOLS * VENUES + SYMBOLS);
+    static const char *const quote_fields[] = {"bid", "bid_qty", "ask", "ask_qty", "last", "ts", "seq",
+                                               "recv_ts", "origin", "order", NULL};
+    static const char *const bbo_fields[] = {"ts", "bid", "bid_qty", "bid_venue", "bid_ts", "ask", "ask_qty",
+                                             "ask_venue", "ask_ts", NULL};
+    char key_a[128], key_b[128];
+    for (int i = 0; i < SYMBOLS * VENUES; i++) {
+        snprintf(sym, sizeof sym, "S%d-USDT", i / VENUES);
+        snprintf(key_a, sizeof key_a, "%s:quote:%s:%s", prefix_by_name, venues[i % VENUES], sym);
+        snprintf(key_b, sizeof key_b, "%s:quote:%s:%s", prefix, venues[i % VENUES], sym);
+        expect_same_hash(c, key_a, key_b, quote_fields);
+        TT_ASSERT_STR(hget(c, key_b, "seq"), "4");
+        if (i % VENUES) continue;
+        snprintf(key_a, sizeof key_a, "%s:bbo:%s", prefix_by_name, sym);
+        snprintf(key_b, sizeof key_b, "%s:bbo:%s", prefix, sym);
+        expect_same_hash(c, key_a, key_b, bbo_fields);
+    }
+    redisFree(c);
+    merge_free(m_name);
+    merge_free(m_id);
+    close_sink(&loop, by_name);
+    close_sink(&loop, by_id);
+    finish_loop(&loop);
+}
+
+/* max_instruments holds through the ids: a refused instrument gets no record, so every later put of its id is
+ * refused again, while the instruments held keep being written. */
+static void test_id_path_keeps_max_instruments(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink_config cfg = {.url = redis_url, .prefix = prefix, .max_instruments = 3};
+    struct redis_sink *s = NULL;
+    TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &s), 0);
+    struct merge *m;
+    TT_ASSERT_INT(merge_new(&m), 0);
+    /* Records in order: A's quote, A's BBO, B's quote; then B's BBO and both of C's are refused. */
+    const char *symbols[] = {"A-USD", "B-USD", "C-USD"};
+    const int want_quote[] = {0, 0, -ENOSPC}, want_bbo[] = {0, -ENOSPC, -ENOSPC};
+    for (uint64_t seq = 1; seq <= 2; seq++)
+        for (int i = 0; i < 3; i++) {
+            struct tick t = mk("binance", symbols[i], seq);
+            snprintf(t.bid, sizeof t.bid, "%d", (int)seq);
+            struct merge_update up;
+            TT_ASSERT_INT(merge_apply(m, &t, &up), MERGE_ACCEPTED);
+            TT_ASSERT_INT(redis_sink_put_accepted(s, up.quote_id, &up.quote->tick, &up.quote->key), want_quote[i]);
+            struct merge_bbo b;
+            TT_ASSERT(up.bbo_changed);
+            TT_ASSERT_INT(merge_bbo_by_id(m, up.bbo_id, &b), 0);
+            TT_ASSERT_INT(redis_sink_put_bbo_id(s, up.bbo_id, &b, t.recv_us), want_bbo[i]);
+        }
+    redisContext *c = settle_and_check(&loop, s, 6, 3);
+    char key[96];
+    snprintf(key, sizeof key, "%s:quote:binance:B-USD", prefix);
+    TT_ASSERT_STR(hget(c, key, "bid"), "2");
+    snprintf(key, sizeof key, "%s:bbo:A-USD", prefix);
+    TT_ASSERT_STR(hget(c, key, "bid"), "2");
     redisFree(c);
     merge_free(m);
     close_sink(&loop, s);
@@ -739,6 +877,8 @@ int main(void) {
     TT_RUN(test_history_maxlen);
     TT_RUN(test_hostile_symbols_refused);
     TT_RUN(test_accepted_put_checks_new_names);
+    TT_RUN(test_id_path_writes_as_name_path);
+    TT_RUN(test_id_path_keeps_max_instruments);
     TT_RUN(test_pipeline_larger_than_socket_buffer);
     TT_RUN(test_select_db_from_url);
     TT_RUN(test_auth_password);
