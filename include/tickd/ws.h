@@ -72,8 +72,8 @@ struct ws_callbacks {
     void (*on_pong)(struct ws_conn *conn, void *arg);
 };
 
-/* max_fds: how many sockets lws may track at once (0: 256). lws would otherwise size its tables from the
- * process fd limit, which can be huge. Returns NULL on failure (logged). lws logs go to the log module at
+/* max_fds: the highest fd number lws may track, plus one (0: the process limit, at most 65536). lws would
+ * otherwise size its tables from the process fd limit, which can be huge. Returns NULL on failure (logged). lws logs go to the log module at
  * warn and error only. */
 struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds);
 

@@ -27,7 +27,7 @@
 #define DEFAULT_MAX_FRAME (1u << 20)
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_QUEUE 64
-#define DEFAULT_MAX_FDS 256
+#define DEFAULT_MAX_FDS 65536
 #define RX_CHUNK 16384 /* lws hands a large frame over in pieces of this size */
 #define PROTOCOL_NAME "tickd-ws"
 #define CLOSE_NO_STATUS 1006
@@ -491,7 +491,10 @@ static void on_lws_log(int level, const char *line) {
     else log_warn("ws", "libwebsockets", "text=%.*s", (int)n, line);
 }
 
-/* lws sizes its fd tables from this; the process limit can be a million. */
+/* lws sizes its fd tables from this and indexes them by fd number, so it must exceed every fd the process
+ * may hold (Redis, RabbitMQ, curl, the status socket, and ~400 websockets for 50k instruments over four
+ * venues: 256 refused connections there, "Too many fds"). The process limit can be a million; 65536 costs
+ * lws about a megabyte of table, and systemd/tickd.service sets LimitNOFILE=65536. */
 static unsigned fd_limit(unsigned wanted) {
     struct rlimit rl;
     if (wanted == 0) wanted = DEFAULT_MAX_FDS;

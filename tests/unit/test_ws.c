@@ -448,6 +448,19 @@ static void test_wss_handshake_failure_then_plain(void) {
     TT_ASSERT_INT(wfx_finish(&f), 0);
 }
 
+/* 50k instruments over four venues take ~400 connections: lws must track more than its old 256 sockets. */
+static void test_hundreds_of_connections(void) {
+    enum { CONNS = 300 };
+    struct wfx f;
+    wfx_start(&f);
+    struct wseen s = {0};
+    for (int i = 0; i < CONNS; i++) TT_ASSERT(connect_seen(&f, &s, NULL));
+    TT_ASSERT(run_until(&f.t, &s.opens, CONNS, 4 * TEST_DEADLINE_MS));
+    TT_ASSERT_INT(s.opens, CONNS);
+    TT_ASSERT_INT(s.closes, 0);
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
 static void test_connect_timeout(void) {
     struct wfx f;
     wfx_start(&f);
@@ -608,6 +621,7 @@ int main(void) {
     TT_RUN(test_connect_refused);
     TT_RUN(test_connect_timeout);
     TT_RUN(test_wss_handshake_failure_then_plain);
+    TT_RUN(test_hundreds_of_connections);
     TT_RUN(test_bad_urls);
     TT_RUN(test_send_queue_bounded);
     TT_RUN(test_close_before_open);
