@@ -391,6 +391,9 @@ static void on_timer(uv_timer_t *t) {
     const struct venue_ops *v = a->source->venue;
     int64_t now = limiter_now_ms();
     uint64_t stale = a->stale_after_ms ? a->stale_after_ms : (uint64_t)v->stale_ms;
+    /* A connection still waiting for the source's connect limiter has no feed to go stale yet: a large group
+     * (125 OKX connections at 3 a second) waits longer than stale_after for its last connects. */
+    if (s->active && s->active->connect_queued) s->last_frame_ms = now;
     if (stale && now - s->last_frame_ms > (int64_t)stale) {
         char cause[96];
         snprintf(cause, sizeof cause, "feed stale: no frame for %lld ms", (long long)(now - s->last_frame_ms));

@@ -464,4 +464,19 @@ def restart_storm_stays_within_connect_limits():
     h.check(not bad, "connect window exceeded: %s" % bad[:5])
 
 
+@test
+def connections_waiting_for_the_connect_limit_are_not_stale():
+    """A group with more connections than the connect window lets through within stale_after: the last ones wait
+    for their turn, which is not a stale feed (50k instruments over OKX take 125 connections at 3 a second)."""
+    h.need_servers()
+    syms = ["S%05d-USDT" % i for i in range(12)]
+    fx = fakex(venue="okx", symbols=syms, rate=240)
+    d = tickd(fx, [h.group("okx", syms, stale_after="2s")], limits={"okx": {"ws_streams_per_connection": 1}})
+    for s in syms:  # 12 connections at 3 a second: the last opens about 4 s after the first
+        h.wait_until(lambda: recv_ts(d, "okx", s), 20, "a first %s quote" % s)
+    h.check(log_count(d, r"feed stale") == 0, "a task waiting for its connect went stale:\n%s" % d.tail())
+    h.check(restarts_of(d, "okx-g") == 0, "the group restarted:\n%s" % d.tail())
+    h.check(not violations(fx, "okx", ("connect_rate",)), "connect window exceeded")
+
+
 suite.run()
