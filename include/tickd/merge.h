@@ -105,6 +105,9 @@ struct merge;
 
 /* Returns 0 and a new empty merge in *out, or -ENOMEM. */
 int merge_new(struct merge **out);
+/* Sizes the quote records for this many (venue, symbol) pairs, the configured ones, so a large config does not
+ * pay the arrays' doubling slack (50k instruments: 65,536 records). More can still be added. 0 or -ENOMEM. */
+int merge_reserve(struct merge *m, size_t quotes);
 void merge_free(struct merge *m);
 
 /* Applies one tick. Returns MERGE_ACCEPTED, MERGE_STALE or MERGE_DUPLICATE; or -EINVAL for a tick with an

@@ -48,6 +48,7 @@ struct redis_sink_config {
 struct redis_sink_stats {
     uint64_t writes;       /* EVALSHA that wrote */
     uint64_t batches;      /* pipelines sent */
+    uint64_t commands;     /* EVALSHA sent: a quote and its BBO waiting together share one */
     uint64_t cas_rejected; /* writes refused because Redis (or the record here) held something newer */
     uint64_t reconnects;   /* connections made ready after the first */
     uint64_t errors;       /* error replies other than NOSCRIPT (logged, not retried) */

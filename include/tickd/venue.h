@@ -134,9 +134,14 @@ struct venue_ops {
     /* The websocket path (and query) for symbols [first, first+count). Returns its length or -ENOSPC. */
     int (*ws_path)(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap);
 
+    /* Whether ws_path of the connection's whole range [first, first+count) subscribes it already (Binance's
+     * combined-stream path, when the names fit), so no subscribe message is sent. NULL: never. Asked for the
+     * whole range only: a tail of a range too long for the path may well fit on its own. */
+    bool (*ws_path_subscribes)(const struct venue_symbols *s, size_t first, size_t count);
+
     /* One subscribe message for as many symbols from `first` as fit in min(cap, ws_msg_max); sets *next to the
      * first symbol not covered. Call again from *next until it reaches first+count. Returns the message
-     * length, 0 when nothing needs sending (Binance streams named in the path), or -ENOSPC. */
+     * length (> 0) or -ENOSPC. */
     int (*ws_subscribe)(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                         size_t cap, size_t *next);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -365,18 +366,21 @@ static void on_stats(uv_timer_t *t) {
     double secs = (double)(now - d->last_stats_ms) / 1000.0;
     if (secs <= 0) secs = 1;
     d->last_stats_ms = now;
+    /* The RabbitMQ buffer's records live only until confirmed, so a slow broker (or the start of a 50k
+     * instrument config) leaves freed memory glibc keeps: hand it back once per interval (~75 µs at 50k). */
+    malloc_trim(0);
     for (struct source_rt *s = d->sources; s; s = s->next)
         if (!s->retired_at_ms) log_source_stats(s, secs);
     struct redis_sink_stats rs;
     redis_sink_stats(d->redis, &rs);
     struct lat_hist lag;
     redis_sink_take_lag(d->redis, &lag);
-    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu cas_rejected=%llu pending=%llu "
+    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu pending=%llu "
              "reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu lag_p999_us=%llu "
              "lag_max_us=%llu",
              rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
              per_second(rs.writes, &d->redis_writes_at_last_stats, secs), (unsigned long long)rs.batches,
-             (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects,
+             (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects,
              (unsigned long long)rs.errors, (unsigned long long)rs.refused,
              (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
              (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us);
@@ -685,7 +689,10 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
 
     d.http = http_client_new(&d.loop);
     d.ws = ws_client_new(&d.loop, 0);
-    bool ok = d.http && d.ws && merge_new(&d.merge) == 0 && start_sinks(&d) == 0 && start_tree(&d) == 0;
+    size_t instruments = 0;
+    for (size_t i = 0; i < cfg->ngroups; i++) instruments += cfg->groups[i].nsymbols;
+    bool ok = d.http && d.ws && merge_new(&d.merge) == 0 && merge_reserve(d.merge, instruments) == 0 &&
+              start_sinks(&d) == 0 && start_tree(&d) == 0;
     if (!ok) {
         log_error("daemon", "cannot start the runtime", "%s", "");
         d.exit_status = 70;

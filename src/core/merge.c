@@ -300,6 +300,15 @@ int merge_new(struct merge **out) {
     return 0;
 }
 
+int merge_reserve(struct merge *m, size_t quotes) {
+    if (quotes <= m->cap_quotes) return 0;
+    struct quote_rec *grown = realloc(m->quotes, quotes * sizeof *grown);
+    if (!grown) return -ENOMEM;
+    m->quotes = grown;
+    m->cap_quotes = quotes;
+    return 0;
+}
+
 void merge_free(struct merge *m) {
     if (!m) return;
     for (size_t i = 0; i < m->n_quotes; i++) tick_packed_free(&m->quotes[i].tick);

@@ -41,8 +41,8 @@ struct conn {
     struct limiter_client *client;
     struct limiter_request connect_req;
     bool connect_queued;
-    struct sub_msg msgs[SUBSCRIBE_MAX_MSGS];
-    size_t nmsgs, sent;
+    struct sub_msg *msgs; /* sized to the messages built: most connections need one or a few */
+    size_t nmsgs, msgs_cap, sent;
     bool open, subscribed, acked;
     bool closing; /* we asked for the close */
     int64_t opened_ms;
@@ -81,6 +81,7 @@ static void conn_free(struct conn *c) {
     conn_release_requests(c);
     if (c->client) limiter_client_free(c->client);
     for (size_t i = 0; i < c->nmsgs; i++) free(c->msgs[i].text);
+    free(c->msgs);
     free(c);
 }
 
@@ -136,25 +137,34 @@ static int conn_subscribe(struct conn *c) {
     const struct venue_ops *v = a->source->venue;
     static char buf[VENUE_MSG_MAX];
     size_t at = a->first, end = a->first + a->count;
+    if (v->ws_path_subscribes && v->ws_path_subscribes(a->symbols, a->first, a->count)) return 0;
     while (at < end) {
         size_t next = at;
         int n = v->ws_subscribe(a->symbols, at, end - at, ++s->next_id, buf, sizeof buf, &next);
         if (n < 0 || next <= at) return -ENOSPC;
         if (n > 0) {
             if (c->nmsgs == SUBSCRIBE_MAX_MSGS) return -E2BIG;
+            if (c->nmsgs == c->msgs_cap) { /* nothing points into it yet: the array may move */
+                size_t cap = c->msgs_cap ? 2 * c->msgs_cap : 2;
+                struct sub_msg *grown = realloc(c->msgs, cap * sizeof *grown);
+                if (!grown) return -ENOMEM;
+                c->msgs = grown;
+                c->msgs_cap = cap;
+            }
             struct sub_msg *m = &c->msgs[c->nmsgs];
+            memset(m, 0, sizeof *m);
             if (!(m->text = malloc((size_t)n))) return -ENOMEM;
             memcpy(m->text, buf, (size_t)n);
             m->len = (size_t)n;
             m->conn = c;
-            m->lreq.data = m;
             c->nmsgs++;
         }
         at = next;
     }
-    for (size_t i = 0; i < c->nmsgs; i++) {
+    for (size_t i = 0; i < c->nmsgs; i++) { /* the array is final now: requests may point into it */
         struct limiter_cost cost = {{0}};
         cost.units[LIMITER_MESSAGE] = 1;
+        c->msgs[i].lreq.data = &c->msgs[i];
         int rc = limiter_acquire(c->client, &c->msgs[i].lreq, &cost, on_msg_granted);
         if (rc < 0) return rc;
         c->msgs[i].queued = true;

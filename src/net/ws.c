@@ -28,7 +28,8 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_QUEUE 64
 #define DEFAULT_MAX_FDS 65536
-#define RX_CHUNK 16384 /* lws hands a large frame over in pieces of this size */
+#define RX_CHUNK 4096 /* lws hands a large frame over in pieces of this size; it is also each connection's
+                       * receive buffer (388 connections for 50k instruments: 16 KB each was 6 MB) */
 #define PROTOCOL_NAME "tickd-ws"
 #define CLOSE_NO_STATUS 1006
 #define PING_PAYLOAD_MAX 125

@@ -38,13 +38,13 @@ static int binance_ws_path(const struct venue_symbols *s, size_t first, size_t c
     return venue_fixed_path(streams_in_path(s, first, count, path, sizeof path) ? path : "/stream", buf, cap);
 }
 
+static bool binance_ws_path_subscribes(const struct venue_symbols *s, size_t first, size_t count) {
+    char path[VENUE_PATH_MAX];
+    return streams_in_path(s, first, count, path, sizeof path);
+}
+
 static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                 size_t cap, size_t *next) {
-    char path[VENUE_PATH_MAX];
-    if (streams_in_path(s, first, count, path, sizeof path)) {
-        *next = first + count;
-        return 0;
-    }
     char tail[40] = "],\"id\":";
     size_t n = strlen(tail);
     n += fmt_u64_str(tail + n, id);
@@ -209,6 +209,7 @@ const struct venue_ops venue_binance = {
     .max_connection_ms = 23ULL * 3600 * 1000, /* every connection is closed at 24 h: switch an hour early */
     .names = binance_names,
     .ws_path = binance_ws_path,
+    .ws_path_subscribes = binance_ws_path_subscribes,
     .ws_subscribe = binance_ws_subscribe,
     .ws_parse = binance_ws_parse,
     .rest_plan = binance_rest_plan,

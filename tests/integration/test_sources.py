@@ -479,4 +479,17 @@ def connections_waiting_for_the_connect_limit_are_not_stale():
     h.check(not violations(fx, "okx", ("connect_rate",)), "connect window exceeded")
 
 
+@test
+def a_subscription_in_several_messages_is_paced_and_complete():
+    """400 Binance symbols on one connection: the SUBSCRIBE goes out in several 4 KB messages, at most 5 a second
+    (Binance's limit per connection), and every symbol then delivers."""
+    h.need_servers()
+    syms = ["S%05d-USDT" % i for i in range(400)]
+    fx = fakex(venue="binance", symbols=syms, rate=4000)
+    d = tickd(fx, [h.group("binance", syms)])
+    h.wait_until(lambda: all(recv_ts(d, "binance", s) for s in syms), 20, "a first quote of all 400 symbols")
+    h.check(log_count(d, r"msg=subscribed .*symbols=400") == 1, "one connection, all 400 subscribed:\n%s" % d.tail())
+    h.check(not violations(fx, "binance"), "venue limits exceeded: %s" % violations(fx, "binance")[:3])
+
+
 suite.run()

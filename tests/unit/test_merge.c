@@ -334,7 +334,32 @@ static void test_unsent_fields_are_kept_where_the_price_did_not_move(void) {
     TT_ASSERT_STR(q->ask_qty, "4.75");
 }
 
+/* Reserved records hold the configured instruments; one more than reserved still fits, and every quote reads
+ * back whole (the reserve moves no record that the ids or a view point to). */
+static void test_reserve_then_beyond(void) {
+    fresh();
+    TT_ASSERT_INT(merge_reserve(m, 100), 0);
+    TT_ASSERT_INT(merge_reserve(m, 10), 0); /* never shrinks */
+    char sym[32], bid[16];
+    for (int i = 0; i < 150; i++) {
+        snprintf(sym, sizeof sym, "S%03d-USDT", i);
+        snprintf(bid, sizeof bid, "%d.5", i + 1);
+        struct tick t = quote("okx", sym, bid, "999");
+        struct merge_update up;
+        TT_ASSERT_INT(merge_apply(m, &t, &up), MERGE_ACCEPTED);
+        TT_ASSERT_INT(up.quote_id, i);
+    }
+    for (int i = 0; i < 150; i++) {
+        snprintf(sym, sizeof sym, "S%03d-USDT", i);
+        snprintf(bid, sizeof bid, "%d.5", i + 1);
+        const struct merge_quote *q = merge_get(m, "okx", sym);
+        TT_ASSERT(q != NULL);
+        if (q) TT_ASSERT_STR(q->tick.bid, bid);
+    }
+}
+
 int main(void) {
+    TT_RUN(test_reserve_then_beyond);
     TT_RUN(test_stream_orders_by_seq);
     TT_RUN(test_stream_without_seq_orders_by_event_time);
     TT_RUN(test_stream_without_seq_or_time_orders_by_receipt);
