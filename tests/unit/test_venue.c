@@ -697,7 +697,7 @@ static void test_subscribe_messages(void) {
 /* 400 Binance streams do not fit a path: SUBSCRIBE messages must cover every one, the short tail included
  * (it fits a path on its own, and was once taken as "in the path" and never subscribed). */
 static void test_binance_long_range_all_subscribed(void) {
-    static char names[400][16];
+    static char names[400][24];
     const char *norm[400];
     for (int i = 0; i < 400; i++) {
         snprintf(names[i], sizeof names[i], "S%05d-USDT", i);
