@@ -375,13 +375,13 @@ static void on_stats(uv_timer_t *t) {
     redis_sink_stats(d->redis, &rs);
     struct lat_hist lag;
     redis_sink_take_lag(d->redis, &lag);
-    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu pending=%llu "
-             "reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu lag_p999_us=%llu "
-             "lag_max_us=%llu",
+    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
+             "pending=%llu reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu "
+             "lag_p999_us=%llu lag_max_us=%llu",
              rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
              per_second(rs.writes, &d->redis_writes_at_last_stats, secs), (unsigned long long)rs.batches,
-             (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects,
-             (unsigned long long)rs.errors, (unsigned long long)rs.refused,
+             (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending,
+             (unsigned long long)rs.reconnects, (unsigned long long)rs.errors, (unsigned long long)rs.refused,
              (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
              (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us);
     struct amqp_sink_stats as;

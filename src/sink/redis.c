@@ -216,12 +216,10 @@ static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
 
 /* ---- RESP text ---- */
 
-/* The longest write, a quote with its BBO: the EVALSHA head (~70), three keys (< 3 x 170), 11 fields of at
+/* The longest write, a quote with its BBO: the EVALSHA head (~70), three keys (< 3 x 125), 11 fields of at
  * most TICK_DECIMAL_MAX or MERGE_KEY_TEXT_LEN, 6 integers, 2 venues, origin, history and venue, each with its
  * "$N\r\n...\r\n" (~10): under 1,500 bytes. */
 #define WRITE_MAX 2048
-#define KEY_TEXT_MAX 160 /* prefix (< 64) + ":quote:" + venue + ':' + symbol fits */
-#define RESP_KEYS_MAX (2 * (KEY_TEXT_MAX + 8))
 
 static char *put_bulk(char *p, const char *text, size_t n) {
     *p++ = '$';
@@ -273,7 +271,8 @@ static char *put_key(char *p, const struct redis_sink *s, const char *kind, size
 }
 
 /* A record's keys: <prefix>:quote:<venue>:<symbol> and the stream <prefix>:ticks:<symbol>, or
- * <prefix>:bbo:<symbol>. entry_for made sure they fit KEY_TEXT_MAX. */
+ * <prefix>:bbo:<symbol>. Bounded by construction: the prefix is under 64 bytes (redis_sink_new), venue and symbol
+ * fit their tick arrays, so a key is at most 117 bytes. */
 static char *put_entry_keys(char *p, const struct redis_sink *s, const struct entry *e) {
     if (!e->node.venue[0]) return put_key(p, s, "bbo", 3, NULL, e->node.symbol);
     p = put_key(p, s, "quote", 5, e->node.venue, e->node.symbol);
@@ -621,29 +620,11 @@ static void log_refusal(struct redis_sink *s, const char *why, const char *venue
     s->refusals_unlogged = 0;
 }
 
-/* The record's keys in RESP form (what put_entry_keys writes); returns their length, 0 when they do not fit. */
-static size_t format_keys(const struct redis_sink *s, const char *venue, const char *symbol, char *out) {
-    char key[KEY_TEXT_MAX];
-    int n = venue[0] ? snprintf(key, sizeof key, "%s:quote:%s:%s", s->prefix, venue, symbol)
-                     : snprintf(key, sizeof key, "%s:bbo:%s", s->prefix, symbol);
-    if (n < 0 || (size_t)n >= sizeof key) return 0;
-    char *p = put_bulk(out, key, (size_t)n);
-    if (venue[0]) {
-        n = snprintf(key, sizeof key, "%s:ticks:%s", s->prefix, symbol);
-        if (n < 0 || (size_t)n >= sizeof key) return 0;
-        p = put_bulk(p, key, (size_t)n);
-    }
-    return (size_t)(p - out);
-}
-
 /* The record of (venue, symbol), made on first use; NULL when max_instruments are held. */
 static struct entry *entry_for(struct redis_sink *s, const char *venue, const char *symbol) {
     struct entry *e = (struct entry *)instr_map_find(&s->entries, venue, symbol);
     if (e) return e;
-    char keys[RESP_KEYS_MAX];
-    if (!format_keys(s, venue, symbol, keys) || s->entries.count >= s->cfg.max_instruments ||
-        !(e = calloc(1, sizeof *e)))
-        return NULL;
+    if (s->entries.count >= s->cfg.max_instruments || !(e = calloc(1, sizeof *e))) return NULL;
     if (venue[0]) tick_packed_init(&e->v.quote.tick);
     instr_map_insert(&s->entries, &e->node, venue, symbol);
     return e;
