@@ -14,6 +14,7 @@ average is printed next to them.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,6 +38,20 @@ def thread_cpu(pid):
     return out
 
 
+def redis_cpu_s():
+    """CPU seconds of the private redis-server (tests/lib/servers.sh keeps its pid file)."""
+    with open(os.path.join(os.environ["TICKD_TEST_SERVERS_DIR"], "redis", "redis.pid")) as f:
+        return b.cpu_s(int(f.read()))
+
+
+def redis_counts(d):
+    """The Redis sink's script calls and pipelines so far, from `tickd status`."""
+    st = d.status()
+    out = {k: int(re.search(r"redis .*?\b%s=(\d+)" % k, st).group(1)) for k in ("commands", "batches")}
+    out["t"] = time.monotonic()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--venue", default="binance")
@@ -56,9 +71,9 @@ def main():
         if a.perf:
             perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", a.perf, "-p", str(pid), "--", "sleep",
                                      str(a.seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        t0 = thread_cpu(pid)
+        t0, r0, s0 = thread_cpu(pid), redis_cpu_s(), redis_counts(d)
         w, _ = b.window(fx, d, a.venue, a.seconds)
-        t1 = thread_cpu(pid)
+        t1, r1, s1 = thread_cpu(pid), redis_cpu_s(), redis_counts(d)
         if perf:
             perf.wait()
         load = open("/proc/loadavg").read().split()[:3]
@@ -72,6 +87,10 @@ def main():
                 continue
             print("  thread %s %-12s cpu %5.1f%%  %.2f us per frame" % (tid, name, 100 * spent,
                                                                       1e6 * spent / max(w["frames"], 1e-9)))
+        dt = s1["t"] - s0["t"]
+        print("  redis-server cpu %.1f%%: %.0f script calls/s in %.0f pipelines/s (tickd's stats), %.2f us per "
+              "written tick" % (100 * (r1 - r0) / dt, (s1["commands"] - s0["commands"]) / dt,
+                                (s1["batches"] - s0["batches"]) / dt, 1e6 * (r1 - r0) / max(w["writes"] * dt, 1e-9)))
         print("  whole process: %.2f us per frame, %.0f frames per CPU-second"
               % (1e6 * w["cpu"] / max(w["frames"], 1e-9), w["frames"] / max(w["cpu"], 1e-9)))
     finally:

@@ -33,7 +33,7 @@ struct amqp_sink_config {
     uint64_t buffer_limit;       /* [100000] instruments held by the conflating buffer */
     uint64_t max_inflight;       /* [4096] most unconfirmed messages; the window in use adapts below it */
     uint64_t heartbeat_s;        /* [10] */
-    uint64_t connect_timeout_ms; /* [5000] TCP connect, login, each declare */
+    uint64_t connect_timeout_ms; /* [5000] TCP connect, login, each declare; a publish write making no progress */
     uint64_t backoff_min_ms;     /* [200] */
     uint64_t backoff_max_ms;     /* [5000] */
     uint64_t close_deadline_ms;  /* [3000] how long close waits for the buffer to be confirmed */
@@ -49,8 +49,9 @@ struct amqp_sink_stats {
     bool connected, blocked;
 };
 
-/* Starts the publisher thread; the loop is only used to report the end of amqp_sink_close. Returns 0 or a
- * negative errno (-EINVAL: bad URL). */
+/* Starts the publisher thread. The loop wakes it once per turn in which ticks were put (so the loop must run for
+ * them to be published promptly; otherwise the thread finds them within 200 ms), and reports the end of
+ * amqp_sink_close. Returns 0 or a negative errno (-EINVAL: bad URL). */
 int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct amqp_sink **out);
 
 /* Never blocks. Returns 0, -EINVAL (invalid tick, logged rate-limited) or -ENOSPC (buffer full). */
@@ -65,9 +66,9 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 
 /* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close
  * the connection and end. cb runs on the loop once the thread is joined and everything is freed; put must not
- * be called after close. The wait can exceed the deadline by one connect attempt (connect_timeout_ms), and
- * without limit if rabbitmq-c is stuck in a publish to a broker that stopped reading (its send waits in
- * poll() with no timeout; the ingest loop is never affected, only the end of the close). */
+ * be called after close. The wait can exceed the deadline by one connect attempt (connect_timeout_ms) or by
+ * rabbitmq-c's closing handshake (also bounded by connect_timeout_ms); a publish to a broker that stopped
+ * reading gives up at the deadline. */
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -442,8 +442,9 @@ static void render_status(struct status_buf *out, void *arg) {
     redis_sink_stats(d->redis, &rs);
     struct amqp_sink_stats as;
     amqp_sink_stats(d->amqp, &as);
-    status_printf(out, "sinks:\n  redis    ready=%s writes=%llu pending=%llu reconnects=%llu\n", rs.ready ? "yes" : "no",
-                  (unsigned long long)rs.writes, (unsigned long long)rs.pending, (unsigned long long)rs.reconnects);
+    status_printf(out, "sinks:\n  redis    ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
+                  rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
+                  (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches);
     status_printf(out, "  rabbitmq connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
                   as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
                   (unsigned long long)as.depth, (unsigned long long)as.reconnects);

@@ -1,7 +1,9 @@
 /* amqp.c -- the RabbitMQ publisher thread; see amqp_sink.h.
  *
  * The thread's life: connect (every step bounded by connect_timeout_ms), then loop { publish what the
- * buffer holds, up to the confirm window, unless the broker said connection.blocked; poll the eventfd and the
+ * buffer holds, up to the confirm window, unless the broker said connection.blocked -- a batch of publishes
+ * per write, framed here around rabbitmq-c's encoders (its amqp_basic_publish makes three send() calls per
+ * message, with no timeout); poll the eventfd and the
  * socket; drain every frame without blocking (acks, nacks, blocked/unblocked, close) -- which is also what
  * sends heartbeats, since rabbitmq-c only sends them inside its calls }. Any error: the unconfirmed ticks go
  * back to the buffer, the connection is destroyed, and a backoff with full jitter precedes the next try.
@@ -12,7 +14,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -37,6 +38,20 @@
 #define COMPONENT "amqp"
 #define CHANNEL 1
 #define PUBLISH_BATCH 256
+
+/* AMQP frame types and the byte that ends every frame (AMQP 0-9-1, section 4.2.3). */
+#define FRAME_METHOD 1
+#define FRAME_HEADER 2
+#define FRAME_BODY 3
+#define FRAME_END 0xCE
+#define FRAME_OVERHEAD 8 /* type, channel, size before the payload; FRAME_END after it */
+
+/* A basic.publish: its method (method id, ticket, exchange and routing key as short strings, flags), its
+ * content header (class, weight, body size, then the properties: flags, content type, delivery mode, message id,
+ * timestamp), its body. The most one takes in the batch buffer is the sum of the three frames. */
+#define PUBLISH_METHOD_MAX (4 + 2 + 256 + 256 + 1)
+#define PUBLISH_PROPS_MAX (2 + 256 + 1 + 256 + 8)
+#define PUBLISH_MAX (3 * FRAME_OVERHEAD + PUBLISH_METHOD_MAX + 12 + PUBLISH_PROPS_MAX + SINK_JSON_MAX)
 
 /* A confirm slower than this shrinks the confirm window (confirm_window.h): about the delay a consumer may see
  * on top of the broker's own. */
@@ -63,6 +78,8 @@ struct amqp_sink {
     struct sink_backoff backoff;
     uint64_t failed_attempts; /* since the last connection */
     bool blocked_local;
+    uint64_t stop_deadline_ms; /* once stopping: when the thread gives up on what is left */
+    uint8_t wire[PUBLISH_BATCH * PUBLISH_MAX]; /* a batch's frames, sent in one write (pages touched as used) */
 
     _Atomic uint64_t published, confirmed, nacked, reconnects, refused, window_now;
     atomic_bool connected, blocked;
@@ -70,6 +87,8 @@ struct amqp_sink {
 
     uv_loop_t *loop;
     uv_async_t done; /* the thread's last act: tells the loop it can be joined */
+    uv_idle_t waker; /* one wake per loop turn, after the turn's puts, instead of one eventfd write per put */
+    int open_handles;
     void (*close_cb)(void *);
     void *close_arg;
 };
@@ -231,10 +250,48 @@ static size_t message_id(const struct tick *t, char *out) {
     return (size_t)(p - out);
 }
 
-static int publish_one(struct amqp_sink *s, const struct tick *t) {
+
+static uint8_t *put_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v) {
+    p = put_u16(p, (uint16_t)(v >> 16));
+    return put_u16(p, (uint16_t)v);
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v) {
+    p = put_u32(p, (uint32_t)(v >> 32));
+    return put_u32(p, (uint32_t)v);
+}
+
+/* Starts a frame at p; its payload goes at the returned pointer and end_frame closes it. */
+static uint8_t *begin_frame(uint8_t *p, uint8_t type) {
+    *p = type;
+    put_u16(p + 1, CHANNEL);
+    return p + 7;
+}
+
+static uint8_t *end_frame(uint8_t *frame, uint8_t *payload_end) {
+    put_u32(frame + 3, (uint32_t)(payload_end - (frame + 7)));
+    *payload_end = FRAME_END;
+    return payload_end + 1;
+}
+
+
+/* Appends t's basic.publish (method, content header, body) to out; rabbitmq-c's own encoders write the method
+ * and the properties, the frames around them are written here. Returns the end, or NULL when t has no valid
+ * JSON form (sink_tick_json). */
+static uint8_t *encode_publish(struct amqp_sink *s, const struct tick *t, uint8_t *out) {
     char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[24 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
     int len = sink_tick_json(t, body, sizeof body);
-    if (len < 0) return AMQP_STATUS_BAD_AMQP_DATA;
+    if (len < 0) return NULL;
+    amqp_basic_publish_t method = {
+        .exchange = s->exchange_bytes,
+        .routing_key = {.len = routing_key(t, key), .bytes = key},
+    };
     amqp_basic_properties_t props = {
         ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
                   AMQP_BASIC_MESSAGE_ID_FLAG,
@@ -243,17 +300,44 @@ static int publish_one(struct amqp_sink *s, const struct tick *t) {
         .timestamp = (uint64_t)(t->recv_us > 0 ? t->recv_us / 1000000 : 0),
         .message_id = {.len = message_id(t, id), .bytes = id},
     };
-    amqp_bytes_t payload = {.len = (size_t)len, .bytes = body};
-    amqp_bytes_t routing = {.len = routing_key(t, key), .bytes = key};
-    return amqp_basic_publish(s->conn, CHANNEL, s->exchange_bytes, routing, 0, 0, &props, payload);
+    uint8_t *frame = out, *p = put_u32(begin_frame(frame, FRAME_METHOD), AMQP_BASIC_PUBLISH_METHOD);
+    int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, (amqp_bytes_t){.len = PUBLISH_METHOD_MAX - 4, .bytes = p});
+    if (n < 0) return NULL;
+    frame = end_frame(frame, p + n);
+    p = put_u16(begin_frame(frame, FRAME_HEADER), AMQP_BASIC_CLASS);
+    p = put_u64(put_u16(p, 0), (uint64_t)len); /* weight (unused), body size */
+    n = amqp_encode_properties(AMQP_BASIC_CLASS, &props, (amqp_bytes_t){.len = PUBLISH_PROPS_MAX, .bytes = p});
+    if (n < 0) return NULL;
+    frame = end_frame(frame, p + n);
+    p = begin_frame(frame, FRAME_BODY);
+    memcpy(p, body, (size_t)len);
+    return end_frame(frame, p + len);
 }
 
-/* rabbitmq-c sends a publish as three send() calls (method and header with MSG_MORE, then the body), so
- * every publish leaves as a packet of its own. Corked, a batch leaves in full-sized packets when uncorked:
- * fewer packets for the kernel (which on loopback also runs the broker's receive side in this thread) and
- * for the broker. Returns whether the socket is now corked. */
-static bool set_cork(struct amqp_sink *s, int on) {
-    return setsockopt(amqp_get_sockfd(s->conn), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0;
+/* Writes the whole batch: one send() for what rabbitmq-c would send as three per publish. The socket is
+ * rabbitmq-c's and non-blocking; a broker that takes nothing for connect_timeout_ms, or a stop past its
+ * deadline, ends the connection (a partly written frame leaves no other way). */
+static int send_all(struct amqp_sink *s, const uint8_t *p, size_t len) {
+    int fd = amqp_get_sockfd(s->conn);
+    uint64_t stall_end = mono_ms() + s->cfg.connect_timeout_ms;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            stall_end = mono_ms() + s->cfg.connect_timeout_ms;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return AMQP_STATUS_SOCKET_ERROR;
+        uint64_t now = mono_ms();
+        if (now >= stall_end || (atomic_load(&s->stopping) && now >= s->stop_deadline_ms))
+            return AMQP_STATUS_TIMEOUT;
+        struct pollfd w = {.fd = fd, .events = POLLOUT};
+        uint64_t wait = stall_end - now < 100 ? stall_end - now : 100; /* a stop is noticed within 100 ms */
+        if (poll(&w, 1, (int)wait) < 0 && errno != EINTR) return AMQP_STATUS_SOCKET_ERROR;
+    }
+    return AMQP_STATUS_OK;
 }
 
 /* How many more publishes the confirm window allows now, at most one batch. */
@@ -262,26 +346,24 @@ static size_t window_room(const struct amqp_sink *s) {
     return room < PUBLISH_BATCH ? (size_t)room : PUBLISH_BATCH;
 }
 
-/* Publishes what waits, within the confirm window. Returns 0 or an amqp status. */
+/* Publishes what waits, within the confirm window, a batch per write. Returns 0 or an amqp status. */
 static int publish_waiting(struct amqp_sink *s) {
     struct tick batch[PUBLISH_BATCH];
     size_t n, room;
-    bool corked = false;
-    int rc = AMQP_STATUS_OK;
     while (!s->blocked_local && (room = window_room(s)) > 0 &&
            (n = conflate_take(s->buf, batch, room, s->next_tag)) > 0) {
-        if (n > 1 && !corked) corked = set_cork(s, 1);
-        for (size_t i = 0; i < n; i++) {
-            if ((rc = publish_one(s, &batch[i])) != AMQP_STATUS_OK) goto out;
-            confirm_window_sent(&s->window, s->next_tag + i, mono_us());
-            atomic_fetch_add(&s->published, 1);
-        }
+        uint8_t *p = s->wire;
+        for (size_t i = 0; i < n; i++)
+            if (!(p = encode_publish(s, &batch[i], p))) return AMQP_STATUS_BAD_AMQP_DATA;
+        int rc = send_all(s, s->wire, (size_t)(p - s->wire));
+        if (rc != AMQP_STATUS_OK) return rc;
+        uint64_t now = mono_us();
+        for (size_t i = 0; i < n; i++) confirm_window_sent(&s->window, s->next_tag + i, now);
+        atomic_fetch_add(&s->published, n);
         if (s->cfg.no_confirm) conflate_confirm(s->buf, s->next_tag + n - 1, true, true);
         s->next_tag += n;
     }
-out:
-    if (corked) set_cork(s, 0); /* sends what the cork held */
-    return rc;
+    return AMQP_STATUS_OK;
 }
 
 static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
@@ -353,20 +435,21 @@ static void wait_events(struct amqp_sink *s) {
     if (poll(p, 2, timeout) > 0 && (p[0].revents & POLLIN)) drain_wake_fd(s);
 }
 
-static bool stop_reached(struct amqp_sink *s, uint64_t deadline) {
+static bool stop_reached(struct amqp_sink *s) {
     if (!atomic_load(&s->stopping)) return false;
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    return st.depth == 0 || mono_ms() >= deadline;
+    return st.depth == 0 || mono_ms() >= s->stop_deadline_ms;
 }
 
 static void *publisher_main(void *arg) {
     struct amqp_sink *s = arg;
-    uint64_t deadline = UINT64_MAX;
+    s->stop_deadline_ms = UINT64_MAX;
     bool was_connected = false;
     for (;;) {
-        if (atomic_load(&s->stopping) && deadline == UINT64_MAX) deadline = mono_ms() + s->cfg.close_deadline_ms;
-        if (stop_reached(s, deadline)) break;
+        if (atomic_load(&s->stopping) && s->stop_deadline_ms == UINT64_MAX)
+            s->stop_deadline_ms = mono_ms() + s->cfg.close_deadline_ms;
+        if (stop_reached(s)) break;
         if (!s->conn) {
             if (connect_broker(s) < 0) {
                 wait_backoff(s);
@@ -407,6 +490,15 @@ static void *publisher_main(void *arg) {
  * the merge never gives). */
 #define NO_QUOTE_ID UINT32_MAX
 
+/* At the next loop turn, before it polls: the thread takes everything put during this turn in one batch. Woken per
+ * put, at 50k ticks/s it would take one tick per wake, and the wakes (an eventfd write here, a poll return and a
+ * context switch there) would cost more than the publishing. */
+static void on_wake_turn(uv_idle_t *h) {
+    struct amqp_sink *s = h->data;
+    uv_idle_stop(h);
+    wake(s);
+}
+
 static int put(struct amqp_sink *s, uint32_t quote_id, const struct tick *t, const char *why) {
     if (why) {
         atomic_fetch_add(&s->refused, 1);
@@ -421,7 +513,7 @@ static int put(struct amqp_sink *s, uint32_t quote_id, const struct tick *t, con
     enum conflate_put_result res =
         quote_id == NO_QUOTE_ID ? conflate_put(s->buf, t) : conflate_put_id(s->buf, quote_id, t);
     switch (res) {
-    case CONFLATE_WAKE: wake(s); return 0;
+    case CONFLATE_WAKE: uv_idle_start(&s->waker, on_wake_turn); return 0;
     case CONFLATE_FULL: return -ENOSPC; /* counted by the buffer; the stats line shows it */
     default: return 0;
     }
@@ -499,12 +591,15 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
         goto fail_fd;
     }
     if ((rc = uv_async_init(loop, &s->done, on_done)) < 0) goto fail_async;
-    s->done.data = s;
+    uv_idle_init(loop, &s->waker);
+    s->done.data = s->waker.data = s;
+    s->open_handles = 2;
     if ((rc = -pthread_create(&s->thread, NULL, publisher_main, s)) < 0) goto fail_thread;
     *out = s;
     return 0;
 fail_thread:
-    uv_close((uv_handle_t *)&s->done, on_closed); /* s is freed with its handle; close_cb is NULL */
+    uv_close((uv_handle_t *)&s->done, on_closed); /* s is freed with its handles; close_cb is NULL */
+    uv_close((uv_handle_t *)&s->waker, on_closed);
     return rc;
 fail_async:
     close(s->wake_fd);
@@ -518,6 +613,7 @@ fail_url:
 
 static void on_closed(uv_handle_t *h) {
     struct amqp_sink *s = h->data;
+    if (--s->open_handles) return;
     void (*cb)(void *) = s->close_cb;
     void *arg = s->close_arg;
     close(s->wake_fd);
@@ -532,11 +628,13 @@ static void on_done(uv_async_t *h) {
     if (!atomic_load(&s->stopping)) return;
     pthread_join(s->thread, NULL); /* the thread has sent its last signal: this returns at once */
     uv_close((uv_handle_t *)&s->done, on_closed);
+    uv_close((uv_handle_t *)&s->waker, on_closed);
 }
 
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg) {
     s->close_cb = cb;
     s->close_arg = arg;
     atomic_store(&s->stopping, true);
+    uv_idle_stop(&s->waker);
     wake(s);
 }

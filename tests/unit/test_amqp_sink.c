@@ -24,7 +24,7 @@
 #include "tt.h"
 
 static const char *amqp_url, *servers_sh;
-static char exchange[64], queue[80];
+static char exchange[256], queue[272];
 static int test_no;
 
 static void need_amqp(void) {
@@ -171,14 +171,21 @@ static struct amqp_sink *open_sink(uv_loop_t *loop, uint64_t limit) {
     return s;
 }
 
-/* Waits (no loop needed: the sink has its own thread) until everything put is confirmed. */
-static bool wait_settled(struct amqp_sink *s, uint64_t timeout_ms) {
+/* Runs the loop's due work, as the daemon's loop does between reads (the sink wakes its thread once per loop
+ * turn), then sleeps. */
+static void loop_pause(uv_loop_t *loop, unsigned ms) {
+    uv_run(loop, UV_RUN_NOWAIT);
+    sleep_ms(ms);
+}
+
+/* Waits until everything put is confirmed. */
+static bool wait_settled(uv_loop_t *loop, struct amqp_sink *s, uint64_t timeout_ms) {
     uint64_t end = now_ms() + timeout_ms;
     struct amqp_sink_stats st;
     do {
         amqp_sink_stats(s, &st);
         if (st.connected && st.depth == 0) return true;
-        sleep_ms(5);
+        loop_pause(loop, 5);
     } while (now_ms() < end);
     return false;
 }
@@ -286,7 +293,7 @@ static void test_put_accepted_still_checks_names(void) {
     struct tick bad = mk("binance", "BTC USDT.#", 1), good = mk("binance", "BTC-USDT", 2);
     TT_ASSERT_INT(amqp_sink_put_accepted(s, 0, &bad), -EINVAL);
     TT_ASSERT_INT(amqp_sink_put_accepted(s, 1, &good), 0);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
     struct amqp_sink_stats st;
     amqp_sink_stats(s, &st);
     TT_ASSERT_INT(st.refused, 1);
@@ -306,11 +313,11 @@ static void test_message_format(void) {
     b.has_seq = false;
     b.last[0] = 0;
     TT_ASSERT_INT(amqp_sink_put(s, &a), 0);
-    TT_ASSERT(wait_settled(s, 10000)); /* in order: a, then b */
+    TT_ASSERT(wait_settled(&loop, s, 10000)); /* in order: a, then b */
     TT_ASSERT_INT(amqp_sink_put(s, &b), 0);
     struct tick bad = mk("binance", "BTC USDT.#", 1);
     TT_ASSERT_INT(amqp_sink_put(s, &bad), -EINVAL);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
 
     amqp_envelope_t env;
     char body[SINK_JSON_MAX];
@@ -388,13 +395,13 @@ static void test_put_by_id_publishes_as_by_name(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct amqp_sink *s = open_sink(&loop, 0);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
     put_round_by(s, 1, true);
     put_round_by(s, 2, false); /* the same records, found by name */
     put_round_by(s, 3, true);
-    TT_ASSERT(wait_settled(s, 30000)); /* confirmed: the records are freed */
+    TT_ASSERT(wait_settled(&loop, s, 30000)); /* confirmed: the records are freed */
     put_round_by(s, 4, true);
-    TT_ASSERT(wait_settled(s, 30000));
+    TT_ASSERT(wait_settled(&loop, s, 30000));
     struct amqp_sink_stats st;
     amqp_sink_stats(s, &st);
     TT_ASSERT_INT(st.published, st.confirmed);
@@ -410,21 +417,90 @@ static void test_put_by_id_publishes_as_by_name(void) {
     consumer_close(c, true);
 }
 
+/* A turn's puts go out as batches of publishes in one write each (the frames encoded here, not by rabbitmq-c):
+ * 600 instruments, more than two batches, every field at its longest and an exchange name of 255 bytes, the
+ * most AMQP allows. Each message arrives whole, with its own properties and body. */
+#define BATCH_INSTR 600
+static void test_batches_of_longest_publishes(void) {
+    need_amqp();
+    memset(exchange, 'x', 255);
+    exchange[255] = 0;
+    snprintf(exchange, 40, "tickd-t%d-%d-", (int)getpid(), test_no);
+    exchange[strlen(exchange)] = 'x'; /* snprintf's NUL, back to the padding */
+    snprintf(queue, sizeof queue, "q-%d-%d", (int)getpid(), test_no);
+    TT_ASSERT_INT(strlen(exchange), 255);
+    amqp_connection_state_t c = consumer_open(false);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(wait_settled(&loop, s, 10000));
+    static const char longest[] = "123456789012345678.12345678901234567890";
+    _Static_assert(sizeof longest == TICK_DECIMAL_MAX, "a decimal of the largest size");
+    static struct tick sent[BATCH_INSTR];
+    for (int i = 0; i < BATCH_INSTR; i++) {
+        struct tick *t = &sent[i];
+        char sym[48];
+        snprintf(sym, sizeof sym, "S%05d-%s", i, "XXXXXXXXXXXXXXXXXXXXXXXX"); /* 31 characters */
+        *t = mk("binance", sym, UINT64_MAX - (uint64_t)i);
+        TT_ASSERT_INT(strlen(t->symbol), TICK_SYMBOL_MAX - 1);
+        memcpy(t->bid, longest, sizeof longest);
+        memcpy(t->bid_qty, longest, sizeof longest);
+        memcpy(t->ask, longest, sizeof longest);
+        memcpy(t->ask_qty, longest, sizeof longest);
+        memcpy(t->last, longest, sizeof longest);
+        t->event_us = t->recv_us = t->sent_us = INT64_MIN;
+        TT_ASSERT_INT(amqp_sink_put(s, t), 0);
+    }
+    TT_ASSERT(wait_settled(&loop, s, 30000));
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.published, BATCH_INSTR);
+    TT_ASSERT_INT(st.confirmed, BATCH_INSTR);
+    close_sink(&loop, s);
+
+    amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+    TT_ASSERT(amqp_get_rpc_reply(c).reply_type == AMQP_RESPONSE_NORMAL);
+    static bool got[BATCH_INSTR];
+    memset(got, 0, sizeof got);
+    amqp_envelope_t env;
+    char want[SINK_JSON_MAX], id[128], rk[128];
+    int n = 0;
+    while (n < BATCH_INSTR && consumer_next(c, &env, 5000)) {
+        int i = atoi((char *)env.routing_key.bytes + strlen("tick.binance.S"));
+        TT_ASSERT(i >= 0 && i < BATCH_INSTR && !got[i]);
+        got[i] = true;
+        const struct tick *t = &sent[i];
+        snprintf(rk, sizeof rk, "tick.binance.%s", t->symbol);
+        snprintf(id, sizeof id, "binance:%s:%" PRIu64, t->symbol, t->seq);
+        TT_ASSERT_INT(sink_tick_json(t, want, sizeof want) > 0, 1);
+        TT_ASSERT(amqp_bytes_equal(env.routing_key, amqp_cstring_bytes(rk)));
+        TT_ASSERT(amqp_bytes_equal(env.exchange, amqp_cstring_bytes(exchange)));
+        TT_ASSERT(amqp_bytes_equal(env.message.properties.message_id, amqp_cstring_bytes(id)));
+        TT_ASSERT_INT(env.message.properties.delivery_mode, AMQP_DELIVERY_PERSISTENT);
+        TT_ASSERT_INT(env.message.properties.timestamp, 0); /* an unset receive time */
+        TT_ASSERT(amqp_bytes_equal(env.message.body, amqp_cstring_bytes(want)));
+        amqp_destroy_envelope(&env);
+        n++;
+    }
+    TT_ASSERT_INT(n, BATCH_INSTR);
+    consumer_close(c, true);
+}
+
 static void test_stream_increasing_and_last(void) {
     need_amqp();
     amqp_connection_state_t c = consumer_open(false); /* the queue collects; drained at the end */
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct amqp_sink *s = open_sink(&loop, 0);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
     /* Every instrument changes as fast as this thread can put, for 1.5 s: the buffer conflates what the
      * broker cannot take; confirms/s is the broker's pace (durable queue, persistent messages). */
     uint64_t t0 = now_ms(), r = 0;
     while (now_ms() - t0 < 1500) {
         put_round(s, ++r);
-        if (r % 20 == 0) sleep_ms(1); /* leave the publisher thread a core now and then */
+        if (r % 20 == 0) loop_pause(&loop, 1); /* leave the publisher thread a core now and then */
     }
-    TT_ASSERT(wait_settled(s, 30000));
+    TT_ASSERT(wait_settled(&loop, s, 30000));
     uint64_t ms = now_ms() - t0;
     struct amqp_sink_stats st;
     amqp_sink_stats(s, &st);
@@ -463,7 +539,7 @@ static void test_broker_outage(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct amqp_sink *s = open_sink(&loop, 0);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
     uint64_t r = 0;
     for (; r < 50; r++) put_round(s, r + 1);
 
@@ -481,7 +557,7 @@ static void test_broker_outage(void) {
         if (!st.connected) saw_disconnect = true;
         long kb = rss_kb();
         if (kb > rss_max) rss_max = kb;
-        sleep_ms(5);
+        loop_pause(&loop, 5);
         if (!outage_done && atomic_load(&outage_over)) {
             void *rc;
             pthread_join(th, &rc);
@@ -490,7 +566,7 @@ static void test_broker_outage(void) {
         }
         TT_ASSERT(now_ms() - t0 < 120000);
     }
-    TT_ASSERT(wait_settled(s, 30000));
+    TT_ASSERT(wait_settled(&loop, s, 30000));
     struct amqp_sink_stats st;
     amqp_sink_stats(s, &st);
     fprintf(stderr,
@@ -530,10 +606,10 @@ static void test_connection_blocked(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct amqp_sink *s = open_sink(&loop, 0);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
     uint64_t r = 0;
     put_round(s, ++r);
-    TT_ASSERT(wait_settled(s, 10000));
+    TT_ASSERT(wait_settled(&loop, s, 10000));
     if (rabbitmqctl("set_vm_memory_high_watermark 0.000001") != 0) TT_SKIP("rabbitmqctl failed");
     bool saw_blocked = false;
     uint64_t max_depth = 0, max_put_ms = 0, t0 = now_ms();
@@ -545,11 +621,11 @@ static void test_connection_blocked(void) {
         amqp_sink_stats(s, &st);
         saw_blocked |= st.blocked;
         if (st.depth > max_depth) max_depth = st.depth;
-        sleep_ms(5);
+        loop_pause(&loop, 5);
     }
     int rc = rabbitmqctl("set_vm_memory_high_watermark 0.4");
     TT_ASSERT_INT(rc, 0);
-    TT_ASSERT(wait_settled(s, 30000));
+    TT_ASSERT(wait_settled(&loop, s, 30000));
     fprintf(stderr, "    blocked: seen=%d max_depth=%" PRIu64 " slowest put round=%" PRIu64 " ms\n", saw_blocked,
             max_depth, max_put_ms);
     TT_ASSERT(saw_blocked);
@@ -594,6 +670,7 @@ int main(void) {
     TT_RUN(test_put_by_id_publishes_as_by_name);
     TT_RUN(test_unreachable_broker_close_bounded);
     TT_RUN(test_message_format);
+    TT_RUN(test_batches_of_longest_publishes);
     TT_RUN(test_stream_increasing_and_last);
     TT_RUN(test_connection_blocked);
     TT_RUN(test_broker_outage);
