@@ -412,16 +412,18 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
 }
 
 /* Reads every frame already available, never waiting. Also where rabbitmq-c sends heartbeats and notices a
- * silent broker (AMQP_STATUS_HEARTBEAT_TIMEOUT). */
-static int drain_frames(struct amqp_sink *s) {
+ * silent broker (AMQP_STATUS_HEARTBEAT_TIMEOUT). *opened: a confirm or an unblock came, which may let more
+ * be published now. */
+static int drain_frames(struct amqp_sink *s, bool *opened) {
     for (;;) {
         amqp_frame_t frame;
         struct timeval zero = {0, 0};
         int rc = amqp_simple_wait_frame_noblock(s->conn, &frame, &zero);
         if (rc == AMQP_STATUS_TIMEOUT) break;
         if (rc != AMQP_STATUS_OK) return rc;
-        if (frame.frame_type == AMQP_FRAME_METHOD && (rc = handle_method(s, &frame.payload.method)) != 0)
-            return rc;
+        if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+        if ((rc = handle_method(s, &frame.payload.method)) != 0) return rc;
+        *opened = true;
     }
     amqp_maybe_release_buffers(s->conn);
     return 0;
@@ -458,11 +460,14 @@ static void *publisher_main(void *arg) {
             if (was_connected) atomic_fetch_add(&s->reconnects, 1);
             was_connected = true;
         }
+        /* Poll only when nothing can be published: confirms drained here may have opened the window for ticks
+         * that are waiting, and the loop does not wake the thread for those (conflate_put says it is awake). */
+        bool opened = false;
         int rc = publish_waiting(s);
-        if (rc == 0) rc = drain_frames(s);
-        if (rc == 0) {
+        if (rc == 0) rc = drain_frames(s, &opened);
+        if (rc == 0 && !opened) {
             wait_events(s);
-            rc = drain_frames(s);
+            rc = drain_frames(s, &opened);
         }
         if (rc != 0) {
             log_warn(COMPONENT, "connection lost", "broker=%s error=%s", s->host_port, amqp_error_string2(rc));
