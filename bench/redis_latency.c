@@ -2,8 +2,8 @@
  *
  *   build/bench/redis_latency PORT SECONDS [SKIP_SECONDS]
  *
- * Reads Redis's MONITOR feed for SECONDS (after ignoring the first SKIP_SECONDS): every quote write of tickd
- * is an EVALSHA whose arguments hold the tick's event time (ARGV ts) and receive time, and MONITOR stamps each
+ * Reads Redis's MONITOR feed for SECONDS (after ignoring the first SKIP_SECONDS): tickd writes quotes in
+ * batches, EVALSHA calls whose arguments hold each tick's event time (ARGV ts) and receive time, and MONITOR stamps each
  * command with Redis's own clock, the same wall clock fakex stamped the frame with (one machine). Prints
  *   frame_to_redis ...   (Redis apply time - event time)
  *   recv_to_redis ...    (Redis apply time - tickd's receive time)
@@ -14,35 +14,47 @@
 
 #include "latency.h"
 
-/* EVALSHA sha N keys.. "q"|"qb" order bid bid_qty ask ask_qty last ts seq recv ...: positions after the mode */
+/* A batch: EVALSHA sha N keys.. history, then per record "q" order bid bid_qty ask ask_qty last ts seq recv origin
+ * venue, or "b" and nine BBO fields (redis.c's CAS_SCRIPT). Positions after a quote's "q": */
 #define AFTER_MODE_TS 7
 #define AFTER_MODE_RECV 9
+#define QUOTE_ARGS 11
+#define BBO_ARGS 9
+#define MAX_ARGS 2048
 
-/* The n-th double-quoted argument of a MONITOR line (after the "[db addr]" part): its text, or NULL. */
-static const char *arg_at(const char *line, int n) {
-    const char *p = strchr(line, ']');
-    for (int i = 0; p && i <= n; i++) {
-        p = strchr(p, '"');
-        if (!p) return NULL;
-        if (i == n) return p + 1;
-        p = strchr(p + 1, '"'); /* tickd's arguments hold no quotes or escapes */
-        if (p) p++;
+/* Splits a MONITOR line's double-quoted arguments (after the "[db addr]" part) in place: tickd's arguments hold
+ * no quotes or escapes. Returns how many. */
+static int split_args(char *line, char **args, int max) {
+    char *p = strchr(line, ']');
+    int n = 0;
+    while (p && n < max && (p = strchr(p, '"'))) {
+        char *end = strchr(p + 1, '"');
+        if (!end) break;
+        *end = 0;
+        args[n++] = p + 1;
+        p = end + 1;
     }
-    return NULL;
+    return n;
 }
 
-/* The position of a quote write's mode argument ("q", or "qb" with the BBO), or -1 for other commands. */
-static int quote_mode_at(const char *line) {
-    const char *cmd = arg_at(line, 0), *nkeys = arg_at(line, 2);
-    if (!cmd || strncmp(cmd, "EVALSHA\"", 8) != 0 || !nkeys) return -1;
-    int at = 3 + atoi(nkeys);
-    const char *mode = arg_at(line, at);
-    return mode && (strncmp(mode, "q\"", 2) == 0 || strncmp(mode, "qb\"", 3) == 0) ? at : -1;
-}
-
-static int64_t arg_int(const char *line, int n) {
-    const char *p = arg_at(line, n);
-    return p ? strtoll(p, NULL, 10) : -1;
+/* Adds the samples of every quote record of a batch line stamped `at`. */
+static void add_batch(char *line, int64_t at, struct samples *frame, struct samples *recv) {
+    static char *args[MAX_ARGS];
+    int n = split_args(line, args, MAX_ARGS);
+    if (n < 4 || strcmp(args[0], "EVALSHA") != 0) return;
+    int i = 3 + atoi(args[2]) + 1; /* past the keys and the history length */
+    while (i < n) {
+        if (strcmp(args[i], "q") == 0 && i + QUOTE_ARGS < n) {
+            int64_t ts = strtoll(args[i + AFTER_MODE_TS], NULL, 10), rc = strtoll(args[i + AFTER_MODE_RECV], NULL, 10);
+            if (ts > 0) samples_add(frame, at - ts);
+            if (rc > 0) samples_add(recv, at - rc);
+            i += 1 + QUOTE_ARGS;
+        } else if (strcmp(args[i], "b") == 0) {
+            i += 1 + BBO_ARGS;
+        } else {
+            return; /* not a layout this probe knows */
+        }
+    }
 }
 
 int main(int argc, char **argv) {
@@ -75,12 +87,9 @@ int main(int argc, char **argv) {
             break;
         }
         redisReply *m = reply;
-        int mode = m->type == REDIS_REPLY_STATUS ? quote_mode_at(m->str) : -1;
-        if (mode > 0) {
+        if (m->type == REDIS_REPLY_STATUS && strchr(m->str, '.')) {
             int64_t at = strtoll(m->str, NULL, 10) * 1000000 + strtoll(strchr(m->str, '.') + 1, NULL, 10);
-            int64_t ts = arg_int(m->str, mode + AFTER_MODE_TS), rc = arg_int(m->str, mode + AFTER_MODE_RECV);
-            if (at >= from && ts > 0) samples_add(&frame, at - ts);
-            if (at >= from && rc > 0) samples_add(&recv, at - rc);
+            if (at >= from) add_batch(m->str, at, &frame, &recv);
         }
         freeReplyObject(m);
     }

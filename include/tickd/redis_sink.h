@@ -5,9 +5,9 @@
  *   <prefix>:bbo:<symbol>            hash  bid bid_qty bid_venue bid_ts ask ask_qty ask_venue ask_ts ts
  *   <prefix>:ticks:<symbol>          stream, XADD MAXLEN ~ history (only when history > 0)
  * ts is the exchange's event time, recv_ts tickd's receive time (µs); `order` is the merge's ordering key as
- * text (merge_key_format, merge.h). Every write is one EVALSHA of one Lua script that compares the new key
- * with the stored one and writes only when strictly greater -- the merge's own rule -- so a second tickd or a
- * replay never moves a quote backwards.
+ * text (merge_key_format, merge.h). Writes are EVALSHA of one Lua script, up to 64 records a call, that compares
+ * each record's new key with the stored one and writes only when strictly greater -- the merge's own rule -- so
+ * a second tickd or a replay never moves a quote backwards. A record whose key fails (a wrong type) fails alone.
  *
  * The sink keeps one record per instrument (the latest tick) and a list of the ones not yet written; an idle
  * handle sends them all as one pipeline per loop turn, at most one write in flight per instrument. So memory
@@ -46,12 +46,13 @@ struct redis_sink_config {
 };
 
 struct redis_sink_stats {
-    uint64_t writes;       /* EVALSHA that wrote */
-    uint64_t batches;      /* pipelines sent */
-    uint64_t commands;     /* EVALSHA sent: a quote and its BBO waiting together share one */
+    uint64_t writes;       /* records (quotes, BBOs) written */
+    uint64_t batches;      /* pipelines sent (one per loop turn with something to write) */
+    uint64_t commands;     /* EVALSHA sent: each carries up to 64 records */
     uint64_t cas_rejected; /* writes refused because Redis (or the record here) held something newer */
     uint64_t reconnects;   /* connections made ready after the first */
-    uint64_t errors;       /* error replies other than NOSCRIPT (logged, not retried) */
+    uint64_t errors;       /* records that failed other than by NOSCRIPT (logged, not retried), or whose history
+                              entry did */
     uint64_t refused;      /* invalid ticks or beyond max_instruments */
     uint64_t pending;      /* instruments waiting to be written + writes in flight */
     bool ready;            /* connected, authenticated, script loaded */

@@ -11,9 +11,12 @@
  * record bounds what hiredis buffers. A failed write (no reply, NOSCRIPT) makes its record dirty again; the
  * latest value is then written, which the Lua compare makes harmless to repeat.
  *
- * Per write the command is built here as RESP text (redisAsyncFormattedCommand): the record keeps its keys
- * already in RESP form (they never change), integers are appended by hand, and a loop turn's pipeline goes
- * out in one write() from on_flush (redis_uv.h), not after a round of epoll. */
+ * Writes go out in batches: one EVALSHA carries up to BATCH_MAX records (quotes and BBOs), and the script
+ * answers one character per record. Redis spends ~4-9 µs on each script call besides the HGET and HSET inside
+ * it, so one call per record cost it more than the records themselves. The records of a batch are chained
+ * through queue_next (free while a record is in flight) and the chain's head is the reply's privdata.
+ * Commands are built here as RESP text (redisAsyncFormattedCommand), integers appended by hand, and a loop
+ * turn's pipeline goes out in one write() from on_flush (redis_uv.h), not after a round of epoll. */
 #include "tickd/redis_sink.h"
 
 #include <errno.h>
@@ -35,41 +38,65 @@
 
 #define COMPONENT "redis"
 
-/* Compare-and-set of a quote (ARGV[1] 'q': the merge's ordering key, fixed-width digits, written only when
- * strictly greater), of a BBO ('b': its update time, written unless the stored one is later), or of both in one
- * call ('qb': a quote and its symbol's BBO, which change together; one script run instead of two halves what
- * Redis spends per tick). gt compares decimal text by length, then bytes: exact for the 43-character key and
- * for times, never via Lua doubles. Returns 1 when the quote (or the lone BBO) was written, plus 2 when the
- * BBO of a 'qb' was. */
+/* Compare-and-set of a batch. ARGV[1] is the history length; then each record is 'q' (a quote: its key and,
+ * with history, its stream's key; then the merge's ordering key, fixed-width digits, written only when strictly
+ * greater, and ten fields) or 'b' (a BBO: its key; its update time, written unless the stored one is later, and
+ * eight fields). gt compares decimal text by length, then bytes: exact for the 43-character key and for times,
+ * never via Lua doubles. redis.pcall keeps one bad key (say a string where a hash belongs) from failing the
+ * other records. Returns a character per record -- '1' written, '0' refused as older, 'e' failed, 'h' written
+ * but its history entry failed -- then, if any failed, a newline and the first error. */
 static const char CAS_SCRIPT[] =
     "local function gt(a, b)\n"
     "  if #a ~= #b then return #a > #b end\n"
     "  return a > b\n"
     "end\n"
-    "local function bbo(key, i)\n"
-    "  local old = redis.call('HGET', key, 'ts')\n"
-    "  if old and gt(old, ARGV[i]) then return 0 end\n"
-    "  redis.call('HSET', key, 'ts', ARGV[i], 'bid', ARGV[i+1], 'bid_qty', ARGV[i+2], 'bid_venue', ARGV[i+3],\n"
-    "             'bid_ts', ARGV[i+4], 'ask', ARGV[i+5], 'ask_qty', ARGV[i+6], 'ask_venue', ARGV[i+7],\n"
-    "             'ask_ts', ARGV[i+8])\n"
-    "  return 1\n"
+    "local err\n"
+    "local function failed(r)\n"
+    "  if type(r) == 'table' and r.err then err = err or r.err return true end\n"
+    "  return false\n"
     "end\n"
-    "if ARGV[1] == 'b' then return bbo(KEYS[1], 2) end\n"
-    "local r = 0\n"
-    "local old = redis.call('HGET', KEYS[1], 'order')\n"
-    "if not old or gt(ARGV[2], old) then\n"
-    "  redis.call('HSET', KEYS[1], 'bid', ARGV[3], 'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6],\n"
-    "             'last', ARGV[7], 'ts', ARGV[8], 'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11],\n"
-    "             'order', ARGV[2])\n"
-    "  if ARGV[12] ~= '0' then\n"
-    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[12], '*', 'venue', ARGV[13], 'bid', ARGV[3],\n"
-    "               'bid_qty', ARGV[4], 'ask', ARGV[5], 'ask_qty', ARGV[6], 'last', ARGV[7], 'ts', ARGV[8],\n"
-    "               'seq', ARGV[9], 'recv_ts', ARGV[10], 'origin', ARGV[11])\n"
+    "local hist, out, k, a, n = ARGV[1], {}, 1, 2, #ARGV\n"
+    "while a <= n do\n"
+    "  local key, res = KEYS[k], '0'\n"
+    "  if ARGV[a] == 'b' then\n"
+    "    local old = redis.pcall('HGET', key, 'ts')\n"
+    "    if failed(old) then res = 'e'\n"
+    "    elseif not old or not gt(old, ARGV[a+1]) then\n"
+    "      res = failed(redis.pcall('HSET', key, 'ts', ARGV[a+1], 'bid', ARGV[a+2], 'bid_qty', ARGV[a+3],\n"
+    "        'bid_venue', ARGV[a+4], 'bid_ts', ARGV[a+5], 'ask', ARGV[a+6], 'ask_qty', ARGV[a+7],\n"
+    "        'ask_venue', ARGV[a+8], 'ask_ts', ARGV[a+9])) and 'e' or '1'\n"
+    "    end\n"
+    "    k, a = k + 1, a + 10\n"
+    "  else\n"
+    "    local old = redis.pcall('HGET', key, 'order')\n"
+    "    if failed(old) then res = 'e'\n"
+    "    elseif not old or gt(ARGV[a+1], old) then\n"
+    "      res = failed(redis.pcall('HSET', key, 'bid', ARGV[a+2], 'bid_qty', ARGV[a+3], 'ask', ARGV[a+4],\n"
+    "        'ask_qty', ARGV[a+5], 'last', ARGV[a+6], 'ts', ARGV[a+7], 'seq', ARGV[a+8], 'recv_ts', ARGV[a+9],\n"
+    "        'origin', ARGV[a+10], 'order', ARGV[a+1])) and 'e' or '1'\n"
+    "      if res == '1' and hist ~= '0' and failed(redis.pcall('XADD', KEYS[k+1], 'MAXLEN', '~', hist, '*',\n"
+    "          'venue', ARGV[a+11], 'bid', ARGV[a+2], 'bid_qty', ARGV[a+3], 'ask', ARGV[a+4],\n"
+    "          'ask_qty', ARGV[a+5], 'last', ARGV[a+6], 'ts', ARGV[a+7], 'seq', ARGV[a+8],\n"
+    "          'recv_ts', ARGV[a+9], 'origin', ARGV[a+10])) then res = 'h' end\n"
+    "    end\n"
+    "    k, a = k + (hist ~= '0' and 2 or 1), a + 12\n"
     "  end\n"
-    "  r = 1\n"
+    "  out[#out + 1] = res\n"
     "end\n"
-    "if ARGV[1] == 'qb' then r = r + 2 * bbo(KEYS[3], 14) end\n"
-    "return r\n";
+    "return table.concat(out) .. (err and ('\\n' .. err) or '')\n";
+
+/* Records per EVALSHA: enough that the call's own cost is spread thin, few enough that one script run (which
+ * blocks Redis's other clients) stays near a tenth of a millisecond. */
+#define BATCH_MAX 64
+
+/* Bounds of one record's text. Keys: <prefix>:quote:<venue>:<symbol> and <prefix>:ticks:<symbol>, or
+ * <prefix>:bbo:<symbol>; the prefix is under 64 bytes (redis_sink_new), venue and symbol fit their tick arrays,
+ * so a key is at most 117 bytes, 126 with its "$N\r\n...\r\n". Arguments: a quote's kind and eleven, a BBO's
+ * kind and nine, none longer than TICK_DECIMAL_MAX or MERGE_KEY_TEXT_LEN (both under 48), each with ~10 bytes
+ * around it: under 12 x 58. */
+#define RECORD_KEYS_MAX (2 * 126)
+#define RECORD_ARGS_MAX (12 * 58)
+#define BATCH_HEAD_MAX 128 /* "*<n>\r\n$7\r\nEVALSHA\r\n", the sha, the key count */
 
 enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
 
@@ -88,10 +115,8 @@ struct entry {
         } bbo;
     } v;
     bool dirty, queued, inflight;
-    bool paired;              /* a quote whose write in flight carries its symbol's BBO (bbo_of) too */
-    struct entry *bbo_of;     /* a quote's BBO record, once there is one */
     int64_t inflight_recv_us; /* receive time of the tick (or the BBO change) in flight, for the lag figures */
-    struct entry *queue_next;
+    struct entry *queue_next; /* the send list while queued; the rest of its batch while in flight */
 };
 
 struct redis_sink {
@@ -126,6 +151,9 @@ struct redis_sink {
     int open_handles;
 
     uint64_t last_refusal_log_ms, refusals_unlogged;
+    uint64_t last_write_error_log_ms, write_errors_unlogged;
+    char batch_keys[BATCH_MAX * RECORD_KEYS_MAX];
+    char wire[BATCH_HEAD_MAX + BATCH_MAX * (RECORD_KEYS_MAX + RECORD_ARGS_MAX) + 64]; /* one batch's command */
     struct redis_sink_stats stats;
     struct lat_hist lag; /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
 
@@ -181,45 +209,88 @@ static void note_reply(struct redis_sink *s) {
     s->last_progress_ms = uv_now(s->loop);
 }
 
-/* One record's part of a write's answer: lost with the connection or the script cache (NULL, NOSCRIPT: write
- * the latest value again, which the Lua compare makes harmless), an error, written, or refused as older. */
-static void write_done(struct redis_sink *s, struct entry *e, const redisReply *reply, bool written) {
+/* What became of one record of a batch. */
+enum write_outcome {
+    WRITE_LOST,     /* no answer (connection lost) or NOSCRIPT: written again, which the compare makes harmless */
+    WRITE_FAILED,   /* an error: counted and logged, not retried until the record changes again */
+    WRITE_DONE,     /* written */
+    WRITE_REFUSED,  /* Redis held something newer */
+    WRITE_NO_TRAIL, /* written, but its history entry failed */
+};
+
+static enum write_outcome outcome_of(char c) {
+    switch (c) {
+    case '1': return WRITE_DONE;
+    case '0': return WRITE_REFUSED;
+    case 'h': return WRITE_NO_TRAIL;
+    default: return WRITE_FAILED;
+    }
+}
+
+static void write_done(struct redis_sink *s, struct entry *e, enum write_outcome o) {
     e->inflight = false;
     s->ninflight--;
-    if (!reply || reply_is_error(reply, "NOSCRIPT")) {
-        entry_mark_dirty(s, e);
-    } else if (reply->type == REDIS_REPLY_ERROR) {
-        s->stats.errors++;
-        log_warn(COMPONENT, "write failed", "venue=%s symbol=%s error=%s", e->node.venue, e->node.symbol,
-                 reply->str);
-    } else if (written) {
+    switch (o) {
+    case WRITE_LOST: entry_mark_dirty(s, e); break;
+    case WRITE_FAILED: s->stats.errors++; break;
+    case WRITE_NO_TRAIL:
+    case WRITE_DONE:
+        if (o == WRITE_NO_TRAIL) s->stats.errors++; /* the record itself was written */
         s->stats.writes++;
         lat_hist_add(&s->lag, clock_wall_us() - e->inflight_recv_us);
-    } else {
-        s->stats.cas_rejected++;
+        break;
+    case WRITE_REFUSED: s->stats.cas_rejected++; break;
     }
     if (e->dirty && !e->queued) queue_push(s, e);
 }
 
-static void on_write_reply(redisAsyncContext *ac, void *r, void *privdata) {
+/* One line a second at most: a key of the wrong type fails in every batch that carries its record. */
+static void log_write_errors(struct redis_sink *s, const struct entry *first, unsigned n, const char *error,
+                             size_t error_len) {
+    uint64_t now = uv_now(s->loop);
+    s->write_errors_unlogged += n;
+    if (s->last_write_error_log_ms && now - s->last_write_error_log_ms < 1000) return;
+    log_warn(COMPONENT, "write failed", "venue=%s symbol=%s error=%.*s failed=%" PRIu64, first->node.venue,
+             first->node.symbol, (int)error_len, error, s->write_errors_unlogged);
+    s->last_write_error_log_ms = now;
+    s->write_errors_unlogged = 0;
+}
+
+/* A batch's answer: a character per record (CAS_SCRIPT), an error for all of them, or nothing (lost). */
+static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
     struct redis_sink *s = ac->data;
-    struct entry *e = privdata, *bbo = e->paired ? e->bbo_of : NULL;
     redisReply *reply = r;
     note_reply(s);
-    long long bits = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
-    e->paired = false;
-    write_done(s, e, reply, bits & 1);
-    if (bbo) write_done(s, bbo, reply, bits & 2);
+    bool lost = !reply || reply_is_error(reply, "NOSCRIPT");
+    bool answered = reply && reply->type == REDIS_REPLY_STRING;
+    const char *results = answered ? reply->str : "", *error = "unexpected reply";
+    size_t nresults = answered ? (size_t)reply->len : 0, error_len = strlen(error);
+    const char *newline = answered ? memchr(results, '\n', nresults) : NULL;
+    if (newline) {
+        error = newline + 1;
+        error_len = nresults - (size_t)(error - results);
+        nresults = (size_t)(newline - results);
+    } else if (reply && reply->type == REDIS_REPLY_ERROR) {
+        error = reply->str;
+        error_len = (size_t)reply->len;
+    }
+    struct entry *first_failed = NULL;
+    unsigned nfailed = 0;
+    size_t i = 0;
+    for (struct entry *e = privdata, *next; e; e = next, i++) {
+        next = e->queue_next; /* write_done may put e back on the send list */
+        enum write_outcome o = lost ? WRITE_LOST : i < nresults ? outcome_of(results[i]) : WRITE_FAILED;
+        if (o == WRITE_FAILED || o == WRITE_NO_TRAIL) {
+            if (!nfailed++) first_failed = e;
+        }
+        write_done(s, e, o);
+    }
+    if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
     if (reply_is_error(reply, "NOSCRIPT") && s->state == CONN_READY) load_script(s);
     maybe_finish_close(s);
 }
 
 /* ---- RESP text ---- */
-
-/* The longest write, a quote with its BBO: the EVALSHA head (~70), three keys (< 3 x 125), 11 fields of at
- * most TICK_DECIMAL_MAX or MERGE_KEY_TEXT_LEN, 6 integers, 2 venues, origin, history and venue, each with its
- * "$N\r\n...\r\n" (~10): under 1,500 bytes. */
-#define WRITE_MAX 2048
 
 static char *put_bulk(char *p, const char *text, size_t n) {
     *p++ = '$';
@@ -233,19 +304,14 @@ static char *put_bulk_field(char *p, const char *field, size_t size) {
     return put_bulk(p, field, strnlen(field, size));
 }
 
-/* Times are written as they always were: negative (unset) as 0. */
-static char *put_bulk_time(char *p, int64_t us) {
+static char *put_bulk_u64(char *p, uint64_t v) {
     char digits[24];
-    return put_bulk(p, digits, (size_t)(fmt_u64(digits, us < 0 ? 0 : (uint64_t)us) - digits));
+    return put_bulk(p, digits, (size_t)(fmt_u64(digits, v) - digits));
 }
 
-/* "*<nargs> EVALSHA <sha> <nkeys>" */
-static char *put_evalsha_head(char *p, const struct redis_sink *s, unsigned nargs, char nkeys) {
-    *p++ = '*';
-    p = fmt_u64(p, nargs);
-    p = sink_put_mem(p, "\r\n$7\r\nEVALSHA\r\n", 15);
-    p = put_bulk(p, s->sha, s->sha_len);
-    return put_bulk(p, &nkeys, 1);
+/* Times are written as they always were: negative (unset) as 0. */
+static char *put_bulk_time(char *p, int64_t us) {
+    return put_bulk_u64(p, us < 0 ? 0 : (uint64_t)us);
 }
 
 #define PUT_BULK_FIELD(p, field) put_bulk_field(p, field, sizeof field)
@@ -270,15 +336,6 @@ static char *put_key(char *p, const struct redis_sink *s, const char *kind, size
     return sink_put_mem(p, "\r\n", 2);
 }
 
-/* A record's keys: <prefix>:quote:<venue>:<symbol> and the stream <prefix>:ticks:<symbol>, or
- * <prefix>:bbo:<symbol>. Bounded by construction: the prefix is under 64 bytes (redis_sink_new), venue and symbol
- * fit their tick arrays, so a key is at most 117 bytes. */
-static char *put_entry_keys(char *p, const struct redis_sink *s, const struct entry *e) {
-    if (!e->node.venue[0]) return put_key(p, s, "bbo", 3, NULL, e->node.symbol);
-    p = put_key(p, s, "quote", 5, e->node.venue, e->node.symbol);
-    return put_key(p, s, "ticks", 5, NULL, e->node.symbol);
-}
-
 /* A BBO's nine arguments: update time, then per side price, qty, venue, time. */
 static char *put_bbo_args(char *p, const struct entry *e) {
     const struct merge_bbo *b = e->v.bbo.bbo;
@@ -293,8 +350,8 @@ static char *put_bbo_args(char *p, const struct entry *e) {
     return put_bulk_time(p, b->ask.time_us);
 }
 
-/* A quote's twelve arguments: order, the five decimals, event time, seq, receive time, origin, history, venue. */
-static char *put_quote_args(char *p, const struct redis_sink *s, const struct entry *e) {
+/* A quote's eleven arguments: order, the five decimals, event time, seq, receive time, origin, venue. */
+static char *put_quote_args(char *p, const struct entry *e) {
     const struct tick_packed *t = &e->v.quote.tick;
     char order[MERGE_KEY_TEXT_LEN];
     merge_key_format(&e->v.quote.key, order);
@@ -304,48 +361,38 @@ static char *put_quote_args(char *p, const struct redis_sink *s, const struct en
         p = put_bulk(p, text, strlen(text));
     }
     p = put_bulk_time(p, t->event_us);
-    if (t->has_seq) {
-        char digits[24];
-        p = put_bulk(p, digits, (size_t)(fmt_u64(digits, t->seq) - digits));
-    } else {
-        p = put_bulk(p, "", 0);
-    }
+    p = t->has_seq ? put_bulk_u64(p, t->seq) : put_bulk(p, "", 0);
     p = put_bulk_time(p, t->recv_us);
     const char *origin = sink_origin_name(t->origin);
     p = put_bulk(p, origin, strlen(origin));
-    p = put_bulk(p, s->history, s->history_len);
     return PUT_BULK_FIELD(p, e->node.venue);
 }
 
-/* One EVALSHA for e: a BBO, a quote, or a quote with its symbol's BBO (bbo non-NULL). */
-static int send_write(struct redis_sink *s, struct entry *e, const struct entry *bbo) {
-    char cmd[WRITE_MAX], *p;
+
+/* Appends e's keys and arguments; returns how many keys. */
+static unsigned put_record(const struct redis_sink *s, const struct entry *e, char **keys, char **args) {
     if (e->is_bbo) {
-        p = put_evalsha_head(cmd, s, 14, '1');
-        p = put_entry_keys(p, s, e);
-        p = put_bulk(p, "b", 1);
-        p = put_bbo_args(p, e);
-    } else if (!bbo) {
-        p = put_evalsha_head(cmd, s, 18, '2');
-        p = put_entry_keys(p, s, e);
-        p = put_bulk(p, "q", 1);
-        p = put_quote_args(p, s, e);
-    } else {
-        p = put_evalsha_head(cmd, s, 28, '3');
-        p = put_entry_keys(p, s, e);
-        p = put_entry_keys(p, s, bbo);
-        p = put_bulk(p, "qb", 2);
-        p = put_quote_args(p, s, e);
-        p = put_bbo_args(p, bbo);
+        *keys = put_key(*keys, s, "bbo", 3, NULL, e->node.symbol);
+        *args = put_bbo_args(put_bulk(*args, "b", 1), e);
+        return 1;
     }
-    return redisAsyncFormattedCommand(s->ac, on_write_reply, e, cmd, (size_t)(p - cmd));
+    *keys = put_key(*keys, s, "quote", 5, e->node.venue, e->node.symbol);
+    *args = put_quote_args(put_bulk(*args, "q", 1), e);
+    if (!s->cfg.history) return 1;
+    *keys = put_key(*keys, s, "ticks", 5, NULL, e->node.symbol);
+    return 2;
 }
 
-/* The BBO record of a quote's symbol when it waits to be written: it then goes out in the quote's write. */
-static struct entry *bbo_to_pair(struct redis_sink *s, struct entry *quote) {
-    if (!quote->bbo_of) quote->bbo_of = (struct entry *)instr_map_find(&s->entries, "", quote->node.symbol);
-    struct entry *b = quote->bbo_of;
-    return b && b->is_bbo && b->dirty && !b->inflight ? b : NULL;
+/* "*<nargs> EVALSHA <sha> <nkeys>", written to end at `end`; returns its start. */
+static char *put_evalsha_head_before(char *end, const struct redis_sink *s, unsigned nargs, unsigned nkeys) {
+    char head[BATCH_HEAD_MAX], *p = head;
+    *p++ = '*';
+    p = fmt_u64(p, nargs);
+    p = sink_put_mem(p, "\r\n$7\r\nEVALSHA\r\n", 15);
+    p = put_bulk(p, s->sha, s->sha_len);
+    p = put_bulk_u64(p, nkeys);
+    size_t len = (size_t)(p - head);
+    return memcpy(end - len, head, len);
 }
 
 static void mark_sent(struct redis_sink *s, struct entry *e) {
@@ -356,39 +403,67 @@ static void mark_sent(struct redis_sink *s, struct entry *e) {
     s->ninflight++;
 }
 
-/* Once per loop turn while something is queued: everything queued goes out as one pipeline (hiredis
+static struct entry *queue_pop(struct redis_sink *s) {
+    struct entry *e = s->queue_head;
+    if (!e) return NULL;
+    s->queue_head = e->queue_next;
+    if (!s->queue_head) s->queue_tail = NULL;
+    e->queued = false;
+    return e;
+}
+
+/* One EVALSHA with up to BATCH_MAX queued records. The arguments are built in place in s->wire, the keys beside
+ * it, then the keys and the head are copied in front of the arguments. Returns 0 (nothing queued: 0 sent too),
+ * 1 when a batch went out, or -1 when hiredis refused it (the connection is dropped). */
+static int send_batch(struct redis_sink *s) {
+    char *args_start = s->wire + BATCH_HEAD_MAX + BATCH_MAX * RECORD_KEYS_MAX, *args = args_start;
+    char *keys = s->batch_keys;
+    struct entry *chain = NULL, **tail = &chain, *e;
+    unsigned n = 0, nkeys = 0, nargs = 4; /* EVALSHA, sha, key count, history length */
+    args = put_bulk(args, s->history, s->history_len);
+    while (n < BATCH_MAX && (e = queue_pop(s))) {
+        if (!e->dirty) continue;
+        nkeys += put_record(s, e, &keys, &args);
+        nargs += e->is_bbo ? 10 : 12;
+        mark_sent(s, e);
+        e->queue_next = NULL;
+        *tail = e;
+        tail = &e->queue_next;
+        n++;
+    }
+    if (!n) return 0;
+    nargs += nkeys;
+    size_t keys_len = (size_t)(keys - s->batch_keys);
+    char *start = put_evalsha_head_before(memcpy(args_start - keys_len, s->batch_keys, keys_len), s, nargs, nkeys);
+    if (redisAsyncFormattedCommand(s->ac, on_batch_reply, chain, start, (size_t)(args - start)) == REDIS_OK) {
+        s->stats.commands++;
+        if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
+        return 1;
+    }
+    for (struct entry *c = chain, *next; c; c = next) {
+        next = c->queue_next;
+        c->inflight = false;
+        s->ninflight--;
+        entry_mark_dirty(s, c);
+    }
+    drop_connection(s, "command refused by hiredis"); /* frees ac */
+    return -1;
+}
+
+/* Once per loop turn while something is queued: everything queued goes out as one pipeline of batches (hiredis
  * buffers the commands and writes them when the socket is writable, in this turn's poll phase). */
 static void on_flush(uv_idle_t *h) {
     struct redis_sink *s = h->data;
     uv_idle_stop(h);
-    unsigned sent = 0;
     redisAsyncContext *ac = s->ac;
-    if (ac) redis_uv_batch_begin(ac);
-    while (s->queue_head && s->state == CONN_READY && !s->script_loading) {
-        struct entry *e = s->queue_head;
-        s->queue_head = e->queue_next;
-        if (!s->queue_head) s->queue_tail = NULL;
-        e->queued = false;
-        if (!e->dirty || e->inflight) continue; /* a BBO that went out with its quote */
-        struct entry *bbo = e->is_bbo ? NULL : bbo_to_pair(s, e);
-        if (send_write(s, e, bbo) != REDIS_OK) {
-            entry_mark_dirty(s, e);
-            drop_connection(s, "command refused by hiredis"); /* frees ac: no batch to end */
-            ac = NULL;
-            break;
-        }
-        mark_sent(s, e);
-        s->stats.commands++;
-        if (bbo) {
-            mark_sent(s, bbo);
-            e->paired = true;
-        }
-        if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
-        sent++;
-    }
+    if (!ac) return;
+    redis_uv_batch_begin(ac);
+    int rc = 0;
+    unsigned sent = 0;
+    while (s->queue_head && s->state == CONN_READY && !s->script_loading && (rc = send_batch(s)) > 0) sent++;
     if (sent) s->stats.batches++;
-    /* Last: a failed write disconnects, which runs the reply callbacks and frees ac inside this call. */
-    if (ac) redis_uv_batch_end(ac);
+    /* Last: a refused command disconnects, which runs the reply callbacks and frees ac inside send_batch. */
+    if (rc >= 0) redis_uv_batch_end(ac);
 }
 
 /* ---- connection ------------------------------------------------------------------------------------- */

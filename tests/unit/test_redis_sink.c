@@ -200,7 +200,7 @@ static void test_writes_land_exact(void) {
     finish_loop(&loop);
 }
 
-/* A quote and its symbol's BBO waiting together go out as one script call, and each half keeps its own
+/* A quote and its symbol's BBO waiting together go out in one script call (a batch), and each keeps its own
  * compare: a BBO that Redis holds newer (another writer's) stays while the quote beside it is written. */
 static void test_quote_and_bbo_in_one_write(void) {
     need_redis();
@@ -254,6 +254,63 @@ static void test_quote_and_bbo_in_one_write(void) {
     redisFree(c);
     close_sink(&loop, s1);
     close_sink(&loop, s2);
+    finish_loop(&loop);
+}
+
+/* What waits goes out in batches of up to 64 records per script call, each record with its own answer: 300
+ * quotes and 100 BBOs make 7 calls, and a key of the wrong type (a string where a quote's hash belongs, and a
+ * string as a symbol's history stream) fails only its own record, in every batch, without a reconnect. */
+static void test_batches_isolate_a_bad_key(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 5);
+    redisContext *c = sync_client();
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    char key[128], sym[32];
+    snprintf(key, sizeof key, "%s:quote:binance:S0007-USDT", prefix);
+    freeReplyObject(redisCommand(c, "SET %s not-a-hash", key));
+    snprintf(key, sizeof key, "%s:ticks:S0011-USDT", prefix);
+    freeReplyObject(redisCommand(c, "SET %s not-a-stream", key));
+    for (int i = 0; i < 300; i++) {
+        snprintf(sym, sizeof sym, "S%04d-USDT", i);
+        struct tick t = mk("binance", sym, 10 + (uint64_t)i);
+        TT_ASSERT_INT(put(s, &t), 0);
+        if (i % 3) continue;
+        struct merge_bbo b = {.bid = {.price = "1.5", .qty = "2", .venue = "binance", .time_us = 3},
+                              .ask = {.price = "1.6", .qty = "3", .venue = "binance", .time_us = 4}};
+        snprintf(b.symbol, sizeof b.symbol, "%s", sym);
+        if (i == 297) memcpy(b.symbol, "S0007-USDT", sizeof "S0007-USDT"); /* 100 BBOs, one of them S0007's */
+        TT_ASSERT_INT(redis_sink_put_bbo(s, &b, 1000 + i), 0);
+    }
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.commands, 7); /* 400 records: six of 64 and one of 16 */
+    TT_ASSERT_INT(st.errors, 2);
+    TT_ASSERT_INT(st.writes, 399); /* S0011's quote was written; only its history entry failed */
+    TT_ASSERT_INT(st.reconnects, 0);
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "%s:quote:binance:S%04d-USDT", prefix, i);
+        char want[32];
+        snprintf(want, sizeof want, "%d", 10 + i);
+        TT_ASSERT_STR(hget(c, key, "seq"), i == 7 ? "" : want);
+    }
+    snprintf(key, sizeof key, "%s:bbo:S0007-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "ts"), "1297");
+    snprintf(key, sizeof key, "%s:ticks:S0010-USDT", prefix);
+    TT_ASSERT_INT(int_command(c, "XLEN %s", key), 1);
+    /* The bad key is fixed; the record's next change is written. */
+    snprintf(key, sizeof key, "%s:quote:binance:S0007-USDT", prefix);
+    freeReplyObject(redisCommand(c, "DEL %s", key));
+    struct tick t = mk("binance", "S0007-USDT", 100);
+    TT_ASSERT_INT(put(s, &t), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "100");
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.writes, 400);
+    redisFree(c);
+    close_sink(&loop, s);
     finish_loop(&loop);
 }
 
@@ -863,6 +920,7 @@ int main(void) {
     TT_RUN(test_bad_config_refused);
     TT_RUN(test_writes_land_exact);
     TT_RUN(test_quote_and_bbo_in_one_write);
+    TT_RUN(test_batches_isolate_a_bad_key);
     TT_RUN(test_cas_never_backwards);
     TT_RUN(test_noscript_recovery);
     TT_RUN(test_history_maxlen);
