@@ -85,8 +85,10 @@ void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
 
 /* How stale Redis is: for every tick written since the last call, the time from its receive (recv_us; for a
  * BBO, the receive of the tick that changed it) to Redis's answer to the write. An upper bound of receive →
- * applied by the reply's way back. Hands the histogram over and starts a new one. */
-void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *out);
+ * applied by the reply's way back. event_lag: for every written quote whose venue sent an event time, from that
+ * time to Redis's answer -- the venue's delay and the network's on top of tickd's, and on another machine the
+ * clocks' difference too (a time ahead of ours counts as 0). Hands both histograms over and starts new ones. */
+void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct lat_hist *event_lag);
 
 /* Flushes what is pending (waiting for a reconnect if need be) until it is written or close_deadline_ms
  * passes, then closes every handle; cb runs once all are closed and s is freed. */

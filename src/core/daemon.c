@@ -373,17 +373,21 @@ static void on_stats(uv_timer_t *t) {
         if (!s->retired_at_ms) log_source_stats(s, secs);
     struct redis_sink_stats rs;
     redis_sink_stats(d->redis, &rs);
-    struct lat_hist lag;
-    redis_sink_take_lag(d->redis, &lag);
+    struct lat_hist lag, event_lag;
+    redis_sink_take_lag(d->redis, &lag, &event_lag);
     log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
              "pending=%llu reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu "
-             "lag_p999_us=%llu lag_max_us=%llu",
+             "lag_p999_us=%llu lag_max_us=%llu event_lag_p50_us=%llu event_lag_p99_us=%llu event_lag_p999_us=%llu "
+             "event_lag_max_us=%llu",
              rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
              per_second(rs.writes, &d->redis_writes_at_last_stats, secs), (unsigned long long)rs.batches,
              (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending,
              (unsigned long long)rs.reconnects, (unsigned long long)rs.errors, (unsigned long long)rs.refused,
              (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
-             (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us);
+             (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us,
+             (unsigned long long)lat_hist_quantile(&event_lag, 0.5),
+             (unsigned long long)lat_hist_quantile(&event_lag, 0.99),
+             (unsigned long long)lat_hist_quantile(&event_lag, 0.999), (unsigned long long)event_lag.max_us);
     struct amqp_sink_stats as;
     amqp_sink_stats(d->amqp, &as);
     log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "

@@ -115,7 +115,8 @@ struct entry {
         } bbo;
     } v;
     bool dirty, queued, inflight;
-    int64_t inflight_recv_us; /* receive time of the tick (or the BBO change) in flight, for the lag figures */
+    int64_t inflight_recv_us;  /* receive time of the tick (or the BBO change) in flight, for the lag figures */
+    int64_t inflight_event_us; /* the venue's event time of the quote in flight; 0 for a BBO or none sent */
     struct entry *queue_next; /* the send list while queued; the rest of its batch while in flight */
 };
 
@@ -155,7 +156,8 @@ struct redis_sink {
     char batch_keys[BATCH_MAX * RECORD_KEYS_MAX];
     char wire[BATCH_HEAD_MAX + BATCH_MAX * (RECORD_KEYS_MAX + RECORD_ARGS_MAX) + 64]; /* one batch's command */
     struct redis_sink_stats stats;
-    struct lat_hist lag; /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
+    struct lat_hist lag;       /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
+    struct lat_hist event_lag; /* the venue's event time → Redis's answer, per written quote that has one */
 
     bool closing, finished;
     uint64_t close_deadline;
@@ -234,11 +236,14 @@ static void write_done(struct redis_sink *s, struct entry *e, enum write_outcome
     case WRITE_LOST: entry_mark_dirty(s, e); break;
     case WRITE_FAILED: s->stats.errors++; break;
     case WRITE_NO_TRAIL:
-    case WRITE_DONE:
+    case WRITE_DONE: {
         if (o == WRITE_NO_TRAIL) s->stats.errors++; /* the record itself was written */
         s->stats.writes++;
-        lat_hist_add(&s->lag, clock_wall_us() - e->inflight_recv_us);
+        int64_t now_us = clock_wall_us();
+        lat_hist_add(&s->lag, now_us - e->inflight_recv_us);
+        if (e->inflight_event_us > 0) lat_hist_add(&s->event_lag, now_us - e->inflight_event_us);
         break;
+    }
     case WRITE_REFUSED: s->stats.cas_rejected++; break;
     }
     if (e->dirty && !e->queued) queue_push(s, e);
@@ -400,6 +405,7 @@ static void mark_sent(struct redis_sink *s, struct entry *e) {
     s->ndirty--;
     e->inflight = true;
     e->inflight_recv_us = e->is_bbo ? e->v.bbo.updated_us : e->v.quote.tick.recv_us;
+    e->inflight_event_us = e->is_bbo ? 0 : e->v.quote.tick.event_us;
     s->ninflight++;
 }
 
@@ -812,9 +818,11 @@ int redis_sink_put_bbo_id(struct redis_sink *s, uint32_t bbo_id, const struct me
     return bbo_store(s, e, b, updated_us);
 }
 
-void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *out) {
-    *out = s->lag;
+void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct lat_hist *event_lag) {
+    *recv_lag = s->lag;
+    *event_lag = s->event_lag;
     lat_hist_reset(&s->lag);
+    lat_hist_reset(&s->event_lag);
 }
 
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) {

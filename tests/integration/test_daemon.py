@@ -312,6 +312,12 @@ def stats_lines_per_source_and_sink_and_a_summary():
     for l in lagged:
         q = [int(l[k]) for k in ("lag_p50_us", "lag_p99_us", "lag_p999_us", "lag_max_us")]
         h.check(0 < q[0] <= q[1] <= q[2] <= q[3] < 1000000, "redis lag figures: %r" % l)
+    # From the venue's event time (fakex's OKX tickers carry one; Binance's bookTicker none) to Redis's answer.
+    evented = [l for l in stats_lines(d, "redis") if int(l.get("event_lag_max_us", 0)) > 0]
+    h.check(evented, "no redis stats line with event lag figures: %r" % r)
+    for l in evented:
+        q = [int(l[k]) for k in ("event_lag_p50_us", "event_lag_p99_us", "event_lag_p999_us", "event_lag_max_us")]
+        h.check(0 < q[0] <= q[1] <= q[2] <= q[3] < 1000000, "redis event lag figures: %r" % l)
     a = stats_lines(d, "rabbitmq")[-1]
     for f in ("connected", "published", "published_per_s", "confirmed", "depth", "inflight", "window", "reconnects",
               "dropped"):

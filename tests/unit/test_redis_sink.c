@@ -14,6 +14,8 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
+#include "tickd/clock.h"
+#include "tickd/lat_hist.h"
 #include "tickd/log.h"
 #include "tickd/merge.h"
 #include "tickd/redis_sink.h"
@@ -907,6 +909,55 @@ static void test_bad_config_refused(void) {
     TT_ASSERT_INT(uv_loop_close(&loop), 0);
 }
 
+/* The stats lines' two staleness figures. lag: receive → Redis's answer, for every written record, quote or
+ * BBO. event_lag: the venue's event time → Redis's answer, for written quotes that carry an event time only;
+ * an event time ahead of our clock (another machine's) counts as 0. Quantiles are bucket upper bounds, never
+ * below the true value and at most 19% above it. */
+static void test_lag_figures(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    struct lat_hist lag, event_lag;
+    redis_sink_take_lag(s, &lag, &event_lag); /* nothing written yet */
+    TT_ASSERT_INT(lag.n, 0);
+    TT_ASSERT_INT(event_lag.n, 0);
+    int64_t now = clock_wall_us();
+    struct tick old = mk("coinbase", "BTC-USD", 1), no_event = mk("binance", "BTC-USDT", 1);
+    old.event_us = now - 2000000; /* sent 2 s ago, received 1 ms ago */
+    old.recv_us = now - 1000;
+    no_event.event_us = 0;
+    no_event.recv_us = now - 1000;
+    struct merge_bbo bbo = {.symbol = "BTC-USD",
+                            .bid = {.price = "5.10", .qty = "1", .venue = "coinbase", .time_us = 5},
+                            .ask = {.price = "5.20", .qty = "2", .venue = "coinbase", .time_us = 5}};
+    TT_ASSERT_INT(put(s, &old), 0);
+    TT_ASSERT_INT(put(s, &no_event), 0);
+    TT_ASSERT_INT(redis_sink_put_bbo(s, &bbo, now - 1000), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    int64_t spent = clock_wall_us() - now;
+    redis_sink_take_lag(s, &lag, &event_lag);
+    TT_ASSERT_INT(lag.n, 3);
+    TT_ASSERT(lag.max_us >= 1000 && lag.max_us <= (uint64_t)(1000 + spent));
+    TT_ASSERT_INT(event_lag.n, 1);
+    TT_ASSERT(event_lag.max_us >= 2000000 && event_lag.max_us <= (uint64_t)(2000000 + spent));
+    TT_ASSERT(lat_hist_quantile(&event_lag, 0.5) >= 2000000);
+    TT_ASSERT(lat_hist_quantile(&event_lag, 0.5) <= 2000000 * 1.19 + spent);
+    /* Taken means reset; an event time 10 s ahead of ours is a sample of 0. */
+    struct tick ahead = mk("coinbase", "BTC-USD", 2);
+    ahead.event_us = clock_wall_us() + 10000000;
+    ahead.recv_us = clock_wall_us();
+    TT_ASSERT_INT(put(s, &ahead), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    redis_sink_take_lag(s, &lag, &event_lag);
+    TT_ASSERT_INT(lag.n, 1);
+    TT_ASSERT_INT(event_lag.n, 1);
+    TT_ASSERT_INT(event_lag.max_us, 0);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
@@ -920,6 +971,7 @@ int main(void) {
     TT_RUN(test_bad_config_refused);
     TT_RUN(test_writes_land_exact);
     TT_RUN(test_quote_and_bbo_in_one_write);
+    TT_RUN(test_lag_figures);
     TT_RUN(test_batches_isolate_a_bad_key);
     TT_RUN(test_cas_never_backwards);
     TT_RUN(test_noscript_recovery);
