@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int confirm_window_init(struct confirm_window *w, uint64_t max, uint64_t target_us) {
-    *w = (struct confirm_window){.max = max ? max : 1, .target_us = target_us};
+int confirm_window_init(struct confirm_window *w, uint64_t max, uint64_t queue_us) {
+    *w = (struct confirm_window){.max = max ? max : 1, .queue_us = queue_us};
     if (!(w->sent_us = calloc(w->max, sizeof *w->sent_us))) return -ENOMEM;
     confirm_window_reset(w);
     return 0;
@@ -19,6 +19,23 @@ void confirm_window_free(struct confirm_window *w) {
 void confirm_window_reset(struct confirm_window *w) {
     w->unconfirmed = w->last_tag = w->shrunk_before = 0;
     w->window = w->max < CONFIRM_WINDOW_START ? w->max : CONFIRM_WINDOW_START;
+    w->base_now_us = w->base_prev_us = UINT64_MAX;
+    w->epoch_start_us = 0;
+}
+
+uint64_t confirm_window_base_us(const struct confirm_window *w) {
+    return w->base_now_us < w->base_prev_us ? w->base_now_us : w->base_prev_us;
+}
+
+/* A windowed minimum in two epochs: cheap, and it keeps a minimum at least one whole epoch old. */
+static void base_observe(struct confirm_window *w, uint64_t delay_us, uint64_t now_us) {
+    if (w->epoch_start_us == 0 || now_us - w->epoch_start_us >= CONFIRM_BASE_EPOCH_US) {
+        w->base_prev_us = w->epoch_start_us ? w->base_now_us : UINT64_MAX;
+        w->base_now_us = delay_us;
+        w->epoch_start_us = now_us ? now_us : 1;
+    } else if (delay_us < w->base_now_us) {
+        w->base_now_us = delay_us;
+    }
 }
 
 uint64_t confirm_window_room(const struct confirm_window *w) {
@@ -35,7 +52,9 @@ void confirm_window_settled(struct confirm_window *w, uint64_t tag, size_t n, ui
     if (n == 0 || tag > w->last_tag) return; /* nothing of ours, or a tag never published */
     w->unconfirmed = w->unconfirmed > n ? w->unconfirmed - n : 0;
     uint64_t sent = w->sent_us[tag % w->max];
-    if (now_us > sent && now_us - sent > w->target_us) {
+    uint64_t delay = now_us > sent ? now_us - sent : 0;
+    base_observe(w, delay, now_us);
+    if (delay > confirm_window_base_us(w) + w->queue_us) {
         if (tag <= w->shrunk_before) return; /* published before the last shrink: counted already */
         w->window -= w->window / 4;
         uint64_t floor = w->max < CONFIRM_WINDOW_MIN ? w->max : CONFIRM_WINDOW_MIN;
