@@ -151,7 +151,7 @@ def scenario_throughput():
     where = "tickd pinned to CPU %d, fakex and the servers to the others" % (ncpu - 1) if pinned else "one CPU"
     best, best_at = 0, ""
     try:
-        for rate in (50000, 100000, 200000, 300000, 400000, 500000, 600000):
+        for rate in (50000, 100000, 200000, 300000, 400000, 450000, 500000, 600000):
             fx, d = start(["binance"], 100, rate)
             if pinned:
                 pin([d.proc.pid], tickd_cpu)
