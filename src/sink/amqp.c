@@ -54,9 +54,9 @@
 #define PUBLISH_MAX (3 * FRAME_OVERHEAD + PUBLISH_METHOD_MAX + 12 + PUBLISH_PROPS_MAX + SINK_JSON_MAX)
 
 /* A confirm this much slower than the broker's base delay shrinks the confirm window (confirm_window.h): about
- * the queueing a consumer may see on top of the broker's own delay. On one 2-core machine at 30k-50k ticks/s,
- * 0.5-1 ms kept the consumer's p99 at 5-6 ms where 2 ms gave 7-12 ms (and 8 ms, 16-25 ms), for about as many
- * prices delivered: a queue in the broker only ages them. */
+ * the queueing a consumer may see on top of the broker's own delay. On one 2-core machine with a local broker
+ * (base delay ~0.2 ms) at 30k-50k ticks/s, a bound of 0.5 / 1 / 2 / 8 ms in all gave a consumer p99 of 5-7 /
+ * 6 / 7-32 / 16-25 ms for about as many prices delivered: a queue in the broker only ages them. */
 #define CONFIRM_QUEUE_US 1000
 
 struct amqp_sink {
