@@ -115,9 +115,8 @@ struct venue_range {
 };
 
 struct venue_ops {
-    const char *name;        /* "binance": the config's venue key and tick.venue */
-    const char *ws_url;      /* default endpoint, without path */
-    const char *rest_url;    /* default base URL */
+    const char *name;        /* "binance": the config's venue key and tick.venue; its default URLs are the config
+                              * schema's (config.c), where --config-reference documents them */
 
     /* Websocket limits and keep-alive. */
     size_t ws_max_symbols;   /* per connection; 0 = no limit */

@@ -198,8 +198,6 @@ static enum venue_msg binance_rest_parse(const struct venue_request *req, int ht
 
 const struct venue_ops venue_binance = {
     .name = "binance",
-    .ws_url = "wss://stream.binance.com:9443",
-    .rest_url = "https://api.binance.com",
     .ws_max_symbols = 1024,
     .ws_msg_max = 4096,
     .ping_text = NULL,

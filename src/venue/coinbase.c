@@ -149,8 +149,6 @@ static enum venue_msg coinbase_rest_parse(const struct venue_request *req, int h
 
 const struct venue_ops venue_coinbase = {
     .name = "coinbase",
-    .ws_url = "wss://ws-feed.exchange.coinbase.com",
-    .rest_url = "https://api.exchange.coinbase.com",
     .ws_max_symbols = 0,
     .ws_msg_max = 65536,
     .ping_text = NULL,

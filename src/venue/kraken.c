@@ -295,8 +295,6 @@ static enum venue_msg kraken_rest_parse(const struct venue_request *req, int htt
 
 const struct venue_ops venue_kraken = {
     .name = "kraken",
-    .ws_url = "wss://ws.kraken.com",
-    .rest_url = "https://api.kraken.com",
     .ws_max_symbols = 0,
     .ws_msg_max = 65536,
     .ping_text = NULL,

@@ -172,8 +172,6 @@ static enum venue_msg okx_rest_parse(const struct venue_request *req, int http_s
 
 const struct venue_ops venue_okx = {
     .name = "okx",
-    .ws_url = "wss://ws.okx.com:8443",
-    .rest_url = "https://www.okx.com",
     .ws_max_symbols = 0,
     .ws_msg_max = 65536, /* the venue caps one request's arguments at 64 KB */
     .ping_text = "ping",
