@@ -3,7 +3,8 @@
 #   unit:        every $BUILD/tests/test_* binary (each prints "# passed=.. failed=.. skipped=..")
 #   integration: every tests/integration/*.sh, against real servers this script starts once per run
 #                (tests/lib/servers.sh: a private redis-server and rabbitmq-server on loopback)
-# TICKD_TEST_ONLY=unit|integration narrows it; TICKD_TEST_FILTER=substring picks tests by name.
+# TICKD_TEST_ONLY=unit|integration narrows it; TICKD_TEST_FILTER=substring picks tests by name;
+# TICKD_TEST_TIMEOUT (600) is how many seconds one test may run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
