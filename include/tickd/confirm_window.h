@@ -33,7 +33,7 @@ struct confirm_window {
     uint64_t queue_us;      /* a confirm slower than the base delay plus this shrinks the window */
     uint64_t base_now_us;   /* the least delay of this epoch of the base filter, UINT64_MAX for none yet */
     uint64_t base_prev_us;  /* the least delay of the epoch before, UINT64_MAX for none */
-    uint64_t epoch_start_us;
+    uint64_t epoch_start_us; /* when this epoch's first delay came */
     uint64_t window;        /* unconfirmed publishes allowed now */
     uint64_t unconfirmed;   /* published, not yet acked or nacked */
     uint64_t last_tag;      /* the newest tag published */

@@ -20,19 +20,19 @@ void confirm_window_reset(struct confirm_window *w) {
     w->unconfirmed = w->last_tag = w->shrunk_before = 0;
     w->window = w->max < CONFIRM_WINDOW_START ? w->max : CONFIRM_WINDOW_START;
     w->base_now_us = w->base_prev_us = UINT64_MAX;
-    w->epoch_start_us = 0;
 }
 
 uint64_t confirm_window_base_us(const struct confirm_window *w) {
     return w->base_now_us < w->base_prev_us ? w->base_now_us : w->base_prev_us;
 }
 
-/* A windowed minimum in two epochs: cheap, and it keeps a minimum at least one whole epoch old. */
+/* A windowed minimum in two epochs: cheap, and it keeps a minimum at least one whole epoch old. The first
+ * delay after a reset opens the first epoch. */
 static void base_observe(struct confirm_window *w, uint64_t delay_us, uint64_t now_us) {
-    if (w->epoch_start_us == 0 || now_us - w->epoch_start_us >= CONFIRM_BASE_EPOCH_US) {
-        w->base_prev_us = w->epoch_start_us ? w->base_now_us : UINT64_MAX;
+    if (w->base_now_us == UINT64_MAX || now_us - w->epoch_start_us >= CONFIRM_BASE_EPOCH_US) {
+        w->base_prev_us = w->base_now_us;
         w->base_now_us = delay_us;
-        w->epoch_start_us = now_us ? now_us : 1;
+        w->epoch_start_us = now_us;
     } else if (delay_us < w->base_now_us) {
         w->base_now_us = delay_us;
     }

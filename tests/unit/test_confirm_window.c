@@ -31,7 +31,7 @@ static void slow_confirms_shrink_once_per_window(void) {
     confirm_window_settled(&w, 1, 1, now + 300); /* the base delay: 300 µs */
     TT_ASSERT_INT((long long)confirm_window_base_us(&w), 300);
     TT_ASSERT_INT((long long)w.window, 65);
-    /* Every other one confirmed 10 ms late, one ack each: one shrink only, they were all sent before it. */
+    /* The other 63 confirmed 10 ms late, one ack each: one shrink only, they were all sent before it. */
     for (uint64_t t = 2; t <= 64; t++) confirm_window_settled(&w, t, 1, now + 10000);
     TT_ASSERT_INT((long long)w.window, 49);
     TT_ASSERT_INT((long long)w.unconfirmed, 0);
