@@ -50,6 +50,10 @@ struct config_daemon {
     uint64_t stats_interval_ms;
 };
 
+struct config_merge {
+    uint64_t quote_ttl_ms; /* a quote not updated for this long leaves the best bid and offer; 0 = never */
+};
+
 struct config_redis {
     char *url;
     char *key_prefix;
@@ -118,6 +122,7 @@ struct tickd_config {
     struct config_daemon daemon;
     struct config_redis redis;
     struct config_rabbitmq rabbitmq;
+    struct config_merge merge;
     struct config_supervisor supervisor;
     struct config_source *sources;
     size_t nsources;

@@ -35,8 +35,10 @@
  * quote when that side's price is unchanged (and the last trade price always); the stored quote then holds the
  * merged tick, which is what the sinks write.
  *
- * Quotes never expire here: a silent venue keeps its last quote (and may stay the best side) until the
- * caller removes it; the merge knows no wall clock. Not thread-safe: the ingest loop owns it. */
+ * EXPIRY: the merge knows no clock, so a silent venue keeps its last quote, and may stay the best side, until the
+ * caller's merge_expire() finds it older than a cut-off. An expired quote is kept (merge_get still returns it,
+ * and the sinks keep its last value) but leaves the best bid and offer; its next accepted tick brings it back.
+ * Not thread-safe: the ingest loop owns it. */
 #ifndef TICKD_MERGE_H
 #define TICKD_MERGE_H
 
@@ -97,6 +99,7 @@ struct merge_update {
 
 struct merge_counters {
     uint64_t accepted, stale, duplicates, invalid;
+    uint64_t expired; /* quotes merge_expire took out of the best bid and offer */
     size_t quotes;  /* (venue, symbol) pairs held */
     size_t symbols; /* symbols with a best bid and offer */
 };
@@ -127,6 +130,13 @@ int merge_bbo_get(const struct merge *m, const char *symbol, struct merge_bbo *o
  * merge_bbo (it assembles one from the best quotes, so a pointer would need a scratch copy with a lifetime
  * rule and save nothing), and the caller's copy stays valid across later merge_apply() calls. */
 int merge_bbo_by_id(const struct merge *m, uint32_t bbo_id, struct merge_bbo *out);
+
+/* Expires every quote last received (recv_us of its stored tick) before received_before_us and not expired yet:
+ * it leaves its symbol's best bid and offer, which is recomputed over the venues left (a side no venue quotes is
+ * empty). Calls on_bbo_changed(arg, bbo_id) for each symbol whose best bid or offer changed, possibly more than
+ * once per symbol; merge_bbo_by_id then gives the new one. Returns how many quotes expired. O(quotes). */
+typedef void (*merge_bbo_changed_fn)(void *arg, uint32_t bbo_id);
+size_t merge_expire(struct merge *m, int64_t received_before_us, merge_bbo_changed_fn on_bbo_changed, void *arg);
 
 void merge_counters_get(const struct merge *m, struct merge_counters *out);
 

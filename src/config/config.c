@@ -151,6 +151,13 @@ static const struct row rabbitmq_rows[] = {
         .flags = F_RESTART, .doc = "Instruments held while the broker is slow or away (newer ticks replace older)."),
 };
 
+static const struct row merge_rows[] = {
+    ROW(struct config_merge, quote_ttl_ms, "quote_ttl", T_DURATION, .def = "0s", .max = 24 * MS_HOUR,
+        .doc = "A venue's quote not updated for this long leaves the symbol's best bid and offer (its own hash keeps "
+               "its last value) until it ticks again; checked every quarter of it (every 250ms to 5s). `\"0s\"` = "
+               "never. Set it above the longest quiet spell of the least traded symbol."),
+};
+
 static const struct row supervisor_rows[] = {
     ROW(struct config_supervisor, backoff_min_ms, "backoff_min", T_DURATION, .def = "250ms", .min = 1,
         .max = MS_HOUR, .doc = "Shortest wait before a failed group restarts (full jitter up to the backoff)."),
@@ -235,6 +242,7 @@ static const struct section group_section = {"group", "group", ROWS(group_rows),
 static const struct section daemon_section = {"daemon", "daemon", ROWS(daemon_rows), false, NO_POS, NULL};
 static const struct section redis_section = {"redis", "redis", ROWS(redis_rows), false, NO_POS, NULL};
 static const struct section rabbitmq_section = {"rabbitmq", "rabbitmq", ROWS(rabbitmq_rows), false, NO_POS, NULL};
+static const struct section merge_section = {"merge", "merge", ROWS(merge_rows), false, NO_POS, NULL};
 static const struct section supervisor_section = {"supervisor", "supervisor", ROWS(supervisor_rows), false, NO_POS,
                                                   check_supervisor};
 
@@ -243,6 +251,8 @@ static const struct row root_rows[] = {
     ROW(struct tickd_config, redis, "redis", T_TABLE, .sub = &redis_section, .doc = "Where the merged state goes."),
     ROW(struct tickd_config, rabbitmq, "rabbitmq", T_TABLE, .sub = &rabbitmq_section,
         .doc = "Where the updates are published."),
+    ROW(struct tickd_config, merge, "merge", T_TABLE, .sub = &merge_section,
+        .doc = "The consolidated best bid and offer."),
     ROW(struct tickd_config, supervisor, "supervisor", T_TABLE, .sub = &supervisor_section,
         .doc = "How failed groups are restarted."),
     ROW(struct tickd_config, sources, "source", T_TABLES, .aux_offset = offsetof(struct tickd_config, nsources),

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "tickd/amqp_sink.h"
+#include "tickd/clock.h"
 #include "tickd/http.h"
 #include "tickd/log.h"
 #include "tickd/merge.h"
@@ -73,6 +74,10 @@ struct daemon {
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t stats_timer;
     uv_timer_t phase_timer; /* the READY check while starting, the websocket drain while stopping */
+    uv_timer_t expiry_timer; /* merge.quote_ttl's sweep; stopped when it is 0 */
+    int64_t expiry_now_us;   /* the sweep's time, for the BBOs it rewrites */
+    uint64_t expired_unlogged;
+    uint64_t expiry_logged_ms;
     struct status_server status;
     struct notify_watchdog watchdog;
     struct http_client *http;
@@ -125,6 +130,45 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
                 redis_sink_put_bbo_id(d->redis, up.bbo_id, &bbo, t->recv_us);
         }
     }
+}
+
+/* ---- quote expiry (merge.quote_ttl) ---- */
+
+#define EXPIRY_PERIOD_MIN_MS 250
+#define EXPIRY_PERIOD_MAX_MS 5000
+#define EXPIRY_LOG_EVERY_MS 10000 /* a symbol that trades less often than the TTL expires again and again */
+
+static void on_bbo_expired(void *arg, uint32_t bbo_id) {
+    struct daemon *d = arg;
+    struct merge_bbo bbo;
+    if (merge_bbo_by_id(d->merge, bbo_id, &bbo) == 0) redis_sink_put_bbo_id(d->redis, bbo_id, &bbo, d->expiry_now_us);
+}
+
+static void on_expiry(uv_timer_t *h) {
+    struct daemon *d = h->data;
+    uint64_t ttl_ms = d->cfg->merge.quote_ttl_ms;
+    d->expiry_now_us = clock_wall_us();
+    d->expired_unlogged += merge_expire(d->merge, d->expiry_now_us - (int64_t)ttl_ms * 1000, on_bbo_expired, d);
+    uint64_t now_ms = uv_now(&d->loop);
+    if (d->expired_unlogged && (!d->expiry_logged_ms || now_ms - d->expiry_logged_ms >= EXPIRY_LOG_EVERY_MS)) {
+        log_info("merge", "quotes expired: out of the best bid and offer until they tick again",
+                 "count=%llu quote_ttl_ms=%llu", (unsigned long long)d->expired_unlogged, (unsigned long long)ttl_ms);
+        d->expired_unlogged = 0;
+        d->expiry_logged_ms = now_ms;
+    }
+}
+
+/* (Re)starts the sweep for the configured TTL: a quarter of it, so a quote leaves at most a quarter late. */
+static void expiry_arm(struct daemon *d) {
+    uint64_t ttl_ms = d->cfg->merge.quote_ttl_ms;
+    if (!ttl_ms) {
+        uv_timer_stop(&d->expiry_timer);
+        return;
+    }
+    uint64_t period = ttl_ms / 4;
+    if (period < EXPIRY_PERIOD_MIN_MS) period = EXPIRY_PERIOD_MIN_MS;
+    if (period > EXPIRY_PERIOD_MAX_MS) period = EXPIRY_PERIOD_MAX_MS;
+    uv_timer_start(&d->expiry_timer, on_expiry, period, period);
 }
 
 /* ---- sources ---- */
@@ -399,12 +443,14 @@ static void on_stats(uv_timer_t *t) {
     struct tree_counts tc = {0};
     supervisor_visit(d->sup, count_node, &tc);
     double fps = per_second(total_frames(d), &d->frames_at_last_stats, secs);
+    struct merge_counters mc;
+    merge_counters_get(d->merge, &mc);
     d->ticks_per_s = per_second(d->in.accepted, &d->accepted_at_last_stats, secs);
     log_info("stats", "summary", "groups=%u running=%u ready=%u restarting=%u parked=%u tasks=%u frames_per_s=%.0f "
-             "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu",
+             "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu expired=%llu",
              tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, d->ticks_per_s,
              (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
-             (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid);
+             (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid, (unsigned long long)mc.expired);
     send_status(d, &tc);
     sweep_retired(d, false);
 }
@@ -521,6 +567,7 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
     status_server_close(&d->status, NULL);
     notify_watchdog_close(&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->stats_timer, nop_closed);
+    uv_close((uv_handle_t *)&d->expiry_timer, nop_closed);
     uv_close((uv_handle_t *)&d->sigterm, nop_closed);
     uv_close((uv_handle_t *)&d->sigint, nop_closed);
     uv_close((uv_handle_t *)&d->sighup, nop_closed);
@@ -536,6 +583,7 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     log_info("daemon", "stopping", "reason=%s", why);
     uv_timer_stop(&d->stats_timer);
     uv_timer_stop(&d->phase_timer);
+    uv_timer_stop(&d->expiry_timer);
     supervisor_stop(d->sup, STOP_DEADLINE_MS);
 }
 
@@ -612,6 +660,7 @@ static void reload(struct daemon *d) {
     }
     config_free(d->cfg);
     d->cfg = ncfg;
+    expiry_arm(d);
     log_info("daemon", "reloaded", "groups_added=%u groups_changed=%u groups_removed=%u groups_kept=%u", added,
              changed, removed, kept);
     reload_done(d);
@@ -684,7 +733,8 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     uv_signal_start(&d.sighup, on_signal, SIGHUP);
     uv_timer_init(&d.loop, &d.stats_timer);
     uv_timer_init(&d.loop, &d.phase_timer);
-    d.stats_timer.data = d.phase_timer.data = &d;
+    uv_timer_init(&d.loop, &d.expiry_timer);
+    d.stats_timer.data = d.phase_timer.data = d.expiry_timer.data = &d;
     notify_watchdog_start(&d.loop, &d.watchdog);
     char path[108];
     if (opts && opts->status_socket) snprintf(path, sizeof path, "%s", opts->status_socket);
@@ -711,6 +761,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     } else {
         uv_timer_start(&d.stats_timer, on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);
         uv_timer_start(&d.phase_timer, on_ready_check, READY_CHECK_MS, READY_CHECK_MS);
+        expiry_arm(&d);
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (d.ws) ws_client_free(d.ws);

@@ -36,6 +36,7 @@ struct quote_rec {
     struct merge_key key;
     uint32_t bbo;  /* index of its symbol's bbo_rec */
     uint8_t venue; /* index into merge.venues */
+    bool expired;  /* merge_expire found it too old: kept, but out of the best bid and offer until it ticks again */
 };
 
 struct bbo_rec {
@@ -246,14 +247,19 @@ static const struct tick_packed *bbo_tick(const struct merge *m, const struct bb
     return &m->quotes[b->quotes[pos]].tick;
 }
 
-/* Recomputes one side over the symbol's venues. The current best keeps its place on a tie, so an unchanged
- * price never flips the venue. */
+static bool bbo_expired(const struct merge *m, const struct bbo_rec *b, int pos) {
+    return m->quotes[b->quotes[pos]].expired;
+}
+
+/* Recomputes one side over the symbol's venues that have not expired. The current best keeps its place on a tie,
+ * so an unchanged price never flips the venue. */
 static int8_t best_of(const struct merge *m, const struct bbo_rec *b, int8_t current, enum side side) {
     int8_t best = NO_BEST;
-    if (current != NO_BEST && side_price(bbo_tick(m, b, current), side)[0]) best = current;
+    if (current != NO_BEST && !bbo_expired(m, b, current) && side_price(bbo_tick(m, b, current), side)[0])
+        best = current;
     for (int i = 0; i < b->n_quotes; i++) {
         const char *p = side_price(bbo_tick(m, b, i), side);
-        if (!p[0] || i == best) continue;
+        if (!p[0] || i == best || bbo_expired(m, b, i)) continue;
         if (best == NO_BEST || better(p, side_price(bbo_tick(m, b, best), side), side) > 0) best = (int8_t)i;
     }
     return best;
@@ -421,6 +427,7 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     bool ask_moved = is_new || side_moved(merged, &rec->tick, SIDE_ASK);
     if (tick_pack(&rec->tick, merged) < 0) return -ENOMEM; /* the stored quote is unchanged */
     rec->key = key;
+    rec->expired = false; /* back in the running: bbo_update_side compares it with the best as it would a new one */
     m->view.key = key;
 
     struct bbo_rec *b = &m->bbos[rec->bbo];
@@ -456,6 +463,23 @@ int merge_bbo_by_id(const struct merge *m, uint32_t bbo_id, struct merge_bbo *ou
     fill_side(m, b, b->best_bid, SIDE_BID, &out->bid);
     fill_side(m, b, b->best_ask, SIDE_ASK, &out->ask);
     return 0;
+}
+
+size_t merge_expire(struct merge *m, int64_t received_before_us, merge_bbo_changed_fn on_bbo_changed, void *arg) {
+    size_t expired = 0;
+    for (uint32_t qi = 0; qi < m->n_quotes; qi++) {
+        struct quote_rec *r = &m->quotes[qi];
+        if (r->expired || r->tick.recv_us >= received_before_us) continue;
+        r->expired = true;
+        expired++;
+        struct bbo_rec *b = &m->bbos[r->bbo];
+        int8_t pos = bbo_position(b, qi), bid = b->best_bid, ask = b->best_ask;
+        if (bid == pos) b->best_bid = best_of(m, b, NO_BEST, SIDE_BID);
+        if (ask == pos) b->best_ask = best_of(m, b, NO_BEST, SIDE_ASK);
+        if ((bid == pos || ask == pos) && on_bbo_changed) on_bbo_changed(arg, r->bbo);
+    }
+    m->counters.expired += expired;
+    return expired;
 }
 
 void merge_counters_get(const struct merge *m, struct merge_counters *out) {

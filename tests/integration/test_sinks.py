@@ -459,4 +459,52 @@ def hostile_values_and_symbols_never_reach_keys_or_routing():
     print("    %s" % src[-1].strip())
 
 
+# ---- 7. quote_ttl: a silent venue leaves the best bid and offer ----
+
+@sinks_test
+def a_silent_venue_leaves_the_best_bid_and_offer_after_quote_ttl():
+    h.need_servers()
+    prefix = "snk7"
+    venues, sym = ("binance", "coinbase"), "BTC-USDT"
+    redis = fresh_redis(prefix)
+    bbo_key = "%s:bbo:%s" % (prefix, sym)
+    fx = h.Fakex(venue=",".join(venues), symbols=[sym], rate=40)
+
+    def conf(ttl):
+        return h.config(fx, [h.group(v, [sym]) for v in venues], prefix=prefix,
+                        extra='\n[merge]\nquote_ttl = "%s"\n' % ttl)
+    # Started without a TTL; the TTL comes with a reload, which applies [merge] without a restart.
+    d = h.Tickd(conf("0s"), env={"ASAN_OPTIONS": ASAN_OPTIONS})
+    _daemons.append(d)
+    d.wait_ready(timeout=30)
+    h.wait_until(lambda: len(redis.keys(prefix + ":quote:*")) == 2, 15, "a quote per venue")
+    d.write_config(conf("2s"))
+    d.signal(signal.SIGHUP)
+    h.wait_until(lambda: d.log_lines("msg=reloaded"), 10, "the reload")
+    h.check(not d.log_lines("needs a restart"), "quote_ttl asked for a restart:\n" + d.tail())
+
+    def bbo_venues():
+        b = redis.hgetall(bbo_key)
+        return b.get("bid_venue"), b.get("ask_venue")
+
+    # Binance goes quiet: once its quote is older than 2 s, only Coinbase can be the best on either side, while
+    # Binance's own hash keeps the last value fakex sent.
+    stall_and_settle(fx, "binance")
+    h.wait_until(lambda: bbo_venues() == ("coinbase", "coinbase"), 15, "coinbase alone in the BBO")
+    wait_redis_exact(redis, fx, prefix, ["binance"], [sym])
+    # Both quiet: no venue quotes either side, and the BBO says so rather than show a price from the past.
+    stall_and_settle(fx, "coinbase")
+    h.wait_until(lambda: redis.hgetall(bbo_key).get("bid") == "", 15, "an empty BBO")
+    b = redis.hgetall(bbo_key)
+    h.check(b.get("ask") == "" and b.get("bid_venue") == "" and b.get("ask_venue") == "", "BBO: %r" % b)
+    wait_redis_exact(redis, fx, prefix, venues, [sym])
+    # Binance speaks again: its next tick brings it back, alone, since Coinbase is still expired.
+    fx.set("binance", stall=0)
+    h.wait_until(lambda: bbo_venues() == ("binance", "binance"), 20, "binance back in the BBO")
+    b, q = redis.hgetall(bbo_key), redis.hgetall(quote_key(prefix, "binance", sym))
+    h.check(b.get("bid") and q.get("bid") and b.get("ask"), "BBO %r, binance's quote %r" % (b, q))
+    h.check(d.log_lines("quotes expired"), "no log line for the expiry:\n" + d.tail())
+    h.wait_until(lambda: stat_int(d, "summary", "expired") >= 2, 5, "expired >= 2 in the summary stats line")
+
+
 suite.run()

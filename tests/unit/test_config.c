@@ -118,6 +118,7 @@ static void test_defaults(void) {
     TT_ASSERT(cfg->daemon.log_level == LOG_LEVEL_INFO);
     TT_ASSERT(cfg->daemon.log_format == LOG_FORMAT_LOGFMT);
     TT_ASSERT_INT(cfg->daemon.stats_interval_ms, 10000);
+    TT_ASSERT_INT(cfg->merge.quote_ttl_ms, 0); /* never: a quiet market is not a dead venue unless the user says */
     TT_ASSERT_STR(cfg->redis.url, "redis://127.0.0.1:6379/0");
     TT_ASSERT_STR(cfg->redis.key_prefix, "tickd");
     TT_ASSERT_STR(cfg->redis.password_file, "");
@@ -208,6 +209,7 @@ static void test_error_values(void) {
                   "\"30s\", got \"10\"");
     EXPECT_ERRORS("[daemon]\nstats_interval = \"100ms\"\n",
                   "t.toml:2:18: daemon.stats_interval: must be at least 1s, got \"100ms\"");
+    EXPECT_ERRORS("[merge]\nquote_ttl = \"25h\"\n", "t.toml:2:13: merge.quote_ttl: must be at most 24h, got \"25h\"");
     EXPECT_ERRORS("[rabbitmq]\nbuffer_limit = 0\n", "t.toml:2:16: rabbitmq.buffer_limit: must be at least 1, got 0");
     EXPECT_ERRORS("[supervisor]\nmax_restarts = -1\n",
                   "t.toml:2:16: supervisor.max_restarts: must be at least 0, got -1");

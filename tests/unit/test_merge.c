@@ -226,6 +226,85 @@ static void test_bbo_across_venues(void) {
     TT_ASSERT_INT(merge_bbo_get(m, "XRP-USDT", &b), -ENOENT);
 }
 
+struct expiry_calls {
+    unsigned n;
+    uint32_t last_bbo;
+};
+
+static void on_bbo_expired(void *arg, uint32_t bbo_id) {
+    struct expiry_calls *c = arg;
+    c->n++;
+    c->last_bbo = bbo_id;
+}
+
+/* A silent venue's quote leaves the best bid and offer once merge_expire finds it too old, stays readable, and
+ * comes back with its next accepted tick; a repeat of an old update does not bring it back. */
+static void test_expired_quotes_leave_the_bbo(void) {
+    fresh();
+    bbo_tick("binance", "3000.10", "3000.50", 100, true);
+    bbo_tick("okx", "3000.20", "3000.60", 200, true); /* best bid okx, best ask binance */
+    bbo_tick("kraken", "2999", "3001", 300, false);   /* worse on both sides */
+    struct tick other = quote("binance", "BTC-USDT", "70000", "70001");
+    other.recv_us = 50;
+    struct merge_update u;
+    TT_ASSERT_INT(merge_apply(m, &other, &u), MERGE_ACCEPTED);
+    uint32_t btc = u.bbo_id;
+
+    /* Nothing older than 50 µs: nothing expires, and merge_expire says so. */
+    struct expiry_calls calls = {0};
+    TT_ASSERT_INT(merge_expire(m, 50, on_bbo_expired, &calls), 0);
+    TT_ASSERT_INT(calls.n, 0);
+
+    /* Binance (100) and BTC-USDT's only quote (50) are older than 150: the ask falls to the next venue, and
+     * BTC-USDT has no side left. okx's bid was not binance's, so it stays. */
+    TT_ASSERT_INT(merge_expire(m, 150, on_bbo_expired, &calls), 2);
+    TT_ASSERT_INT(calls.n, 2);
+    expect_bbo("3000.20", "okx", "3000.60", "okx");
+    struct merge_bbo b;
+    TT_ASSERT_INT(merge_bbo_by_id(m, btc, &b), 0);
+    TT_ASSERT_STR(b.bid.price, "");
+    TT_ASSERT_STR(b.bid.venue, "");
+    TT_ASSERT_STR(b.ask.price, "");
+    TT_ASSERT(merge_get(m, "binance", "ETH-USDT") != NULL); /* kept: its last value is still the venue's */
+    TT_ASSERT_STR(merge_get(m, "binance", "ETH-USDT")->tick.ask, "3000.50");
+    /* Already expired: a second sweep does not count them again. */
+    TT_ASSERT_INT(merge_expire(m, 150, on_bbo_expired, &calls), 0);
+
+    /* okx expires too: kraken, the last venue standing, is the best on both sides. */
+    TT_ASSERT_INT(merge_expire(m, 250, on_bbo_expired, &calls), 1);
+    TT_ASSERT_INT(calls.n, 3);
+    expect_bbo("2999", "kraken", "3001", "kraken");
+
+    /* Binance's next update brings it back with the prices it had: the best on both sides again. */
+    struct tick dup = quote("binance", "ETH-USDT", "3000.10", "3000.50");
+    dup.has_seq = true;
+    dup.seq = 7;
+    dup.recv_us = 400;
+    TT_ASSERT_INT(merge_apply(m, &dup, &u), MERGE_ACCEPTED);
+    TT_ASSERT(u.bbo_changed);
+    expect_bbo("3000.10", "binance", "3000.50", "binance");
+
+    /* Everything expires; then a repeat of binance's update (the same sequence) does not revive it. */
+    TT_ASSERT_INT(merge_expire(m, 450, on_bbo_expired, &calls), 2); /* binance (400) and kraken (300) */
+    TT_ASSERT_INT(merge_bbo_get(m, "ETH-USDT", &b), 0);
+    TT_ASSERT_STR(b.bid.price, "");
+    TT_ASSERT_STR(b.ask.price, "");
+    dup.recv_us = 500;
+    TT_ASSERT_INT(merge_apply(m, &dup, &u), MERGE_DUPLICATE);
+    TT_ASSERT_INT(merge_bbo_get(m, "ETH-USDT", &b), 0);
+    TT_ASSERT_STR(b.bid.price, "");
+    TT_ASSERT_STR(b.ask.price, "");
+
+    /* ...a newer one does, even when it is worse than what the others quoted before they expired. */
+    bbo_tick("kraken", "2990", "3010", 600, true);
+    expect_bbo("2990", "kraken", "3010", "kraken");
+    bbo_tick("okx", "2995", "3020", 700, true);
+    expect_bbo("2995", "okx", "3010", "kraken");
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    TT_ASSERT_INT(c.expired, 5);
+}
+
 static void test_venue_limit_per_symbol(void) {
     fresh();
     for (int i = 0; i <= MERGE_VENUES_MAX; i++) {
@@ -369,6 +448,7 @@ int main(void) {
     TT_RUN(test_key_text_grows_with_every_accept);
     TT_RUN(test_bad_ticks_are_rejected);
     TT_RUN(test_bbo_across_venues);
+    TT_RUN(test_expired_quotes_leave_the_bbo);
     TT_RUN(test_venue_limit_per_symbol);
     TT_RUN(test_unsent_fields_are_kept_where_the_price_did_not_move);
     TT_RUN(test_100k_instruments);
