@@ -488,10 +488,16 @@ static void render_status(struct status_buf *out, void *arg) {
     }
     status_printf(out, "groups:\n");
     supervisor_visit(d->sup, render_node, out);
-    struct redis_sink_stats rs;
-    redis_sink_stats(d->redis, &rs);
-    struct amqp_sink_stats as;
-    amqp_sink_stats(d->amqp, &as);
+    struct merge_counters mc = {0};
+    if (d->merge) merge_counters_get(d->merge, &mc); /* none when the start failed */
+    status_printf(out, "merge: quotes=%zu symbols=%zu accepted=%llu stale=%llu duplicates=%llu expired=%llu "
+                  "quote_ttl_ms=%llu\n", mc.quotes, mc.symbols, (unsigned long long)mc.accepted,
+                  (unsigned long long)mc.stale, (unsigned long long)mc.duplicates, (unsigned long long)mc.expired,
+                  (unsigned long long)d->cfg->merge.quote_ttl_ms);
+    struct redis_sink_stats rs = {0};
+    if (d->redis) redis_sink_stats(d->redis, &rs);
+    struct amqp_sink_stats as = {0};
+    if (d->amqp) amqp_sink_stats(d->amqp, &as);
     status_printf(out, "sinks:\n  redis    ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
                   rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
                   (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches);

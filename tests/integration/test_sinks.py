@@ -6,6 +6,7 @@ Each test also fails when the tickd log shows a sanitizer report (run it against
 Timing only decides how long a test waits, never whether it passes: every wait has a generous deadline."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -505,6 +506,8 @@ def a_silent_venue_leaves_the_best_bid_and_offer_after_quote_ttl():
     h.check(b.get("bid") and q.get("bid") and b.get("ask"), "BBO %r, binance's quote %r" % (b, q))
     h.check(d.log_lines("quotes expired"), "no log line for the expiry:\n" + d.tail())
     h.wait_until(lambda: stat_int(d, "summary", "expired") >= 2, 5, "expired >= 2 in the summary stats line")
+    m = re.search(r"^merge: .*\bexpired=(\d+) quote_ttl_ms=2000$", d.status(), re.M)
+    h.check(m and int(m.group(1)) >= 2, "tickd status has no merge line with the expiries:\n" + d.status())
 
 
 suite.run()
