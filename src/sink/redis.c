@@ -229,7 +229,8 @@ static enum write_outcome outcome_of(char c) {
     }
 }
 
-static void write_done(struct redis_sink *s, struct entry *e, enum write_outcome o) {
+/* now_us: when the answer came (one clock read per batch, not per record), for the lag figures. */
+static void write_done(struct redis_sink *s, struct entry *e, enum write_outcome o, int64_t now_us) {
     e->inflight = false;
     s->ninflight--;
     switch (o) {
@@ -239,7 +240,6 @@ static void write_done(struct redis_sink *s, struct entry *e, enum write_outcome
     case WRITE_DONE: {
         if (o == WRITE_NO_TRAIL) s->stats.errors++; /* the record itself was written */
         s->stats.writes++;
-        int64_t now_us = clock_wall_us();
         lat_hist_add(&s->lag, now_us - e->inflight_recv_us);
         if (e->inflight_event_us > 0) lat_hist_add(&s->event_lag, now_us - e->inflight_event_us);
         break;
@@ -282,13 +282,14 @@ static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
     struct entry *first_failed = NULL;
     unsigned nfailed = 0;
     size_t i = 0;
+    int64_t now_us = clock_wall_us();
     for (struct entry *e = privdata, *next; e; e = next, i++) {
         next = e->queue_next; /* write_done may put e back on the send list */
         enum write_outcome o = lost ? WRITE_LOST : i < nresults ? outcome_of(results[i]) : WRITE_FAILED;
         if (o == WRITE_FAILED || o == WRITE_NO_TRAIL) {
             if (!nfailed++) first_failed = e;
         }
-        write_done(s, e, o);
+        write_done(s, e, o, now_us);
     }
     if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
     if (reply_is_error(reply, "NOSCRIPT") && s->state == CONN_READY) load_script(s);
