@@ -260,6 +260,22 @@ def worst_interval(d, skip, prefix):
     return (len(lines), worst[0], worst[1], worst[2])
 
 
+def redis_window(fx, d, venue):
+    """One STEP of a running stream, seen from Redis's side: the window's rates, each process's CPU, the script's
+    µs per written record (INFO commandstats: EVALSHA's run time over the records it wrote), and the worst
+    one-second interval of tickd's event_lag and lag figures."""
+    skip = len(stats_lines(d, "redis"))
+    redis = h.Redis()
+    redis.cmd("CONFIG", "RESETSTAT")
+    cpu = CpuShare(d.proc.pid, fx.proc.pid)
+    w, _ = window(fx, d, venue, STEP)
+    shares = cpu.read()
+    script = re.search(r"cmdstat_evalsha:calls=(\d+),usec=(\d+)", redis.cmd("INFO", "commandstats"))
+    per_record = int(script.group(2)) / max(w["writes"] * STEP, 1) if script else -1
+    return dict(w=w, shares=shares, per_record=per_record, per_burst=per_record * w["writes"] / 1000,
+                event_lag=worst_interval(d, skip, "event_lag"), lag=worst_interval(d, skip, "lag"))
+
+
 def scenario_latency():
     amqp = os.environ["TICKD_TEST_AMQP_URL"]
     # Coinbase frames carry fakex's send time in microseconds ("time"), which tickd keeps as the tick's event
@@ -270,14 +286,8 @@ def scenario_latency():
                                             (100000, 1000, None)):
         fx, d = start(["coinbase"], 100, rate)
         time.sleep(1.5)
-        skip = len(stats_lines(d, "redis"))
-        redis = h.Redis()
-        redis.cmd("CONFIG", "RESETSTAT")
-        cpu = CpuShare(d.proc.pid, fx.proc.pid)
-        w, _ = window(fx, d, "coinbase", STEP)
-        shares = cpu.read()
-        script = re.search(r"cmdstat_evalsha:calls=(\d+),usec=(\d+)", redis.cmd("INFO", "commandstats"))
-        ev, rv = worst_interval(d, skip, "event_lag"), worst_interval(d, skip, "lag")
+        r = redis_window(fx, d, "coinbase")
+        w, ev, rv = r["w"], r["event_lag"], r["lag"]
         pa = probe([os.path.join(BENCH_BIN, "amqp_latency"), amqp, "tickd"], STEP, 1.5)
         wa, _ = window(fx, d, "coinbase", STEP + 1.5)
         a = probe_result(pa, "frame_to_consumer")
@@ -291,10 +301,9 @@ def scenario_latency():
             "same (lag_p50_us, lag_p99_us, lag_p999_us)")
         # Why the p99 is what it is on this machine: fakex sends a burst every millisecond, and each frame is two
         # records (the quote and its symbol's BBO) that Redis's script takes in turn, while all four processes
-        # share the cores. usec in INFO commandstats is the script's run time, so per record it is Redis's floor.
-        per_record = int(script.group(2)) / max(w["writes"] * STEP, 1) if script else -1
-        row("  CPU of each process (% of one core)", ", ".join("%s %.0f%%" % kv for kv in shares)
-            + "; Redis script %.1f µs per record, %.0f µs per 1 ms burst" % (per_record, per_record * w["writes"] / 1000),
+        # share the cores.
+        row("  CPU of each process (% of one core)", ", ".join("%s %.0f%%" % kv for kv in r["shares"])
+            + "; Redis script %.1f µs per record, %.0f µs per 1 ms burst" % (r["per_record"], r["per_burst"]),
             "", None, "/proc/PID/stat over the frame→Redis window; INFO commandstats (cmdstat_evalsha usec)")
         row("frame→consumer at %dk/s (coinbase)" % (rate // 1000),
             fmt_lat(a) + " (tickd took %.0f of %.0f frames/s)" % (wa["frames"], wa["sent"]),
@@ -314,24 +323,16 @@ def scenario_latency_floor():
         return
     saved = os.environ["TICKD_TEST_AMQP_URL"]
     os.environ["TICKD_TEST_AMQP_URL"] = "amqp://guest:guest@127.0.0.1:1/%2f"
-    redis = h.Redis()
     try:
         for rate in (10000, 50000, 100000):
             fx, d = start(["coinbase"], 100, rate)
             pin(server_pids()[:1], {0})
             pin([d.proc.pid, fx.proc.pid] + server_pids()[1:], set(range(1, ncpu)))
             time.sleep(1.5)
-            skip = len(stats_lines(d, "redis"))
-            redis.cmd("CONFIG", "RESETSTAT")
-            cpu = CpuShare(d.proc.pid, fx.proc.pid)
-            w, _ = window(fx, d, "coinbase", STEP)
-            shares = cpu.read()
-            script = re.search(r"cmdstat_evalsha:calls=(\d+),usec=(\d+)", redis.cmd("INFO", "commandstats"))
-            per_record = int(script.group(2)) / max(w["writes"] * STEP, 1) if script else -1
-            ev = worst_interval(d, skip, "event_lag")
+            r = redis_window(fx, d, "coinbase")
             row("frame→Redis floor at %dk/s (coinbase)" % (rate // 1000),
-                fmt_lat(ev) + "; tickd %.0f%%, Redis %.0f%% (script %.1f µs per record, %.0f µs per 1 ms burst)"
-                % (shares[0][1], shares[1][1], per_record, per_record * w["writes"] / 1000), "", None,
+                fmt_lat(r["event_lag"]) + "; tickd %.0f%%, Redis %.0f%% (script %.1f µs per record, %.0f µs per 1 ms "
+                "burst)" % (r["shares"][0][1], r["shares"][1][1], r["per_record"], r["per_burst"]), "", None,
                 fakex_cmd("coinbase", 100, rate) + "; Redis alone on CPU 0, tickd and fakex on the rest, "
                 "tickd's RabbitMQ URL a closed port")
             cleanup()

@@ -69,8 +69,9 @@ def main():
         pid = d.proc.pid
         perf = None
         if a.perf:
-            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-q", "-o", a.perf, "-p", str(pid), "--", "sleep",
-                                     str(a.seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-q", "-o", a.perf,
+                                     "-p", str(pid), "--", "sleep", str(a.seconds)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0, r0, s0 = thread_cpu(pid), redis_cpu_s(), redis_counts(d)
         w, _ = b.window(fx, d, a.venue, a.seconds)
         t1, r1, s1 = thread_cpu(pid), redis_cpu_s(), redis_counts(d)
