@@ -11,11 +11,23 @@
 
 #include <stdbool.h>
 
+#include "tickd/tick.h"
+
 /* True when s is a decimal in the syntax above. NULL and "" are not. */
 bool decimal_valid(const char *s);
 
 /* Compares a and b numerically; *order becomes -1, 0 or 1 (a < b, a == b, a > b).
  * Returns 0, or -EINVAL (and leaves *order alone) when either is not a valid decimal. */
 int decimal_compare(const char *a, const char *b, int *order);
+
+/* -1, 0 or 1 for a negative, zero or positive decimal; -2 when s is not a valid decimal. */
+int decimal_sign(const char *s);
+
+/* Whether a tick's prices and sizes are values a market can quote: each field empty (not sent) or a valid
+ * decimal, the prices (bid, ask, last) above zero and the sizes not below. A venue that sends a bid of -5
+ * or an ask of 0 sent something broken, and a zero ask would otherwise become the best ask of its symbol:
+ * the adapters count such a message as malformed and the merge refuses such a tick. The fields must be
+ * NUL-terminated. */
+bool decimal_tick_values_ok(const struct tick *t);
 
 #endif

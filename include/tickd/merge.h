@@ -115,7 +115,7 @@ void merge_free(struct merge *m);
 
 /* Applies one tick. Returns MERGE_ACCEPTED, MERGE_STALE or MERGE_DUPLICATE; or -EINVAL for a tick with an
  * empty or unterminated venue or symbol, or a price or size that is neither empty nor a valid decimal
- * (decimal.h); or -ENOMEM; or -ENOSPC when a symbol already has MERGE_VENUES_MAX venues. `out` may be NULL. */
+ * (decimal.h), or a price not above zero or a size below it (decimal_tick_values_ok); or -ENOMEM; or -ENOSPC when a symbol already has MERGE_VENUES_MAX venues. `out` may be NULL. */
 int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out);
 
 /* The stored quote of (venue, symbol) or NULL; valid until the next merge_apply() or merge_get() (the merge

@@ -77,3 +77,19 @@ int decimal_compare(const char *a, const char *b, int *order) {
     *order = pa.negative ? -c : c;
     return 0;
 }
+
+int decimal_sign(const char *s) {
+    struct decimal_parts p;
+    if (!decimal_split(s, &p)) return -2;
+    if (p.int_len == 0 && p.frac_len == 0) return 0;
+    return p.negative ? -1 : 1;
+}
+
+static bool field_ok(const char *s, int min_sign) {
+    return s[0] == '\0' || decimal_sign(s) >= min_sign;
+}
+
+bool decimal_tick_values_ok(const struct tick *t) {
+    return field_ok(t->bid, 1) && field_ok(t->ask, 1) && field_ok(t->last, 1) && field_ok(t->bid_qty, 0) &&
+           field_ok(t->ask_qty, 0);
+}

@@ -137,15 +137,12 @@ static bool text_ok(const char *s, size_t size, bool may_be_empty) {
     return end && (may_be_empty || end != s);
 }
 
-static bool decimal_field_ok(const char *s) {
-    return text_ok(s, TICK_DECIMAL_MAX, true) && (s[0] == '\0' || decimal_valid(s));
-}
-
 static bool tick_ok(const struct tick *t) {
     return text_ok(t->venue, sizeof t->venue, false) && text_ok(t->symbol, sizeof t->symbol, false) &&
-           (t->origin == TICK_ORIGIN_STREAM || t->origin == TICK_ORIGIN_REST) && decimal_field_ok(t->bid) &&
-           decimal_field_ok(t->bid_qty) && decimal_field_ok(t->ask) && decimal_field_ok(t->ask_qty) &&
-           decimal_field_ok(t->last);
+           (t->origin == TICK_ORIGIN_STREAM || t->origin == TICK_ORIGIN_REST) &&
+           text_ok(t->bid, TICK_DECIMAL_MAX, true) && text_ok(t->bid_qty, TICK_DECIMAL_MAX, true) &&
+           text_ok(t->ask, TICK_DECIMAL_MAX, true) && text_ok(t->ask_qty, TICK_DECIMAL_MAX, true) &&
+           text_ok(t->last, TICK_DECIMAL_MAX, true) && decimal_tick_values_ok(t);
 }
 
 /* ---- the ordering key ---- */

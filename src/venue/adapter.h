@@ -19,6 +19,12 @@
 typedef enum venue_msg venue_json_fn(const json_t *root, const struct venue_request *req,
                                      const struct venue_symbols *s, struct venue_out *out);
 
+/* The ticks written since `mark` hold market values (decimal_tick_values_ok: prices above zero, sizes not
+ * below): kind as given, or for a message carrying one that does not, MALFORMED with its ticks forgotten.
+ * Every parse ends here (venue_parse_frame, venue_parse_answer, each fast path), so a frame is refused alike
+ * by the fast reader and by jansson. */
+int venue_out_checked(struct venue_out *out, size_t mark, int kind);
+
 /* Parses a frame (jansson `flags`) and classifies it; not JSON is MALFORMED. Ticks are kept only when the
  * result is TICKS: a message is taken whole or not at all. */
 enum venue_msg venue_parse_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,

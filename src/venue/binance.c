@@ -146,8 +146,9 @@ static int fast_book(const char *frame, size_t len, const struct venue_symbols *
 
 static enum venue_msg binance_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                        struct venue_out *out) {
+    size_t mark = out->n;
     int kind = venue_fast_paths_on ? fast_book(frame, len, s, out) : VENUE_FAST_DECLINED;
-    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)venue_out_checked(out, mark, kind);
     return venue_parse_frame(frame, len, 0, parse_event, s, out);
 }
 

@@ -234,8 +234,9 @@ static int fast_v2(const char *frame, size_t len, const struct venue_symbols *s,
 
 static enum venue_msg kraken_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                       struct venue_out *out) {
+    size_t mark = out->n;
     int kind = venue_fast_paths_on ? fast_v2(frame, len, s, out) : VENUE_FAST_DECLINED;
-    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)venue_out_checked(out, mark, kind);
     /* Integers as reals: systemStatus carries a connectionID beyond int64, which jansson refuses otherwise.
      * Kraken has no integer field we keep, and a real prints back the same shortest text. */
     return venue_parse_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify, s, out);

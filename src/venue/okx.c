@@ -120,8 +120,9 @@ static int fast_tickers(const char *frame, size_t len, const struct venue_symbol
 static enum venue_msg okx_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                    struct venue_out *out) {
     if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
+    size_t mark = out->n;
     int kind = venue_fast_paths_on ? fast_tickers(frame, len, s, out) : VENUE_FAST_DECLINED;
-    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)venue_out_checked(out, mark, kind);
     return venue_parse_frame(frame, len, 0, classify, s, out);
 }
 

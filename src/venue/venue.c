@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "tickd/decimal.h"
 #include "tickd/log.h"
 
 extern const struct venue_ops venue_binance, venue_coinbase, venue_kraken, venue_okx;
@@ -236,12 +237,24 @@ enum venue_msg venue_rest_status(int http_status) {
 
 /* ---- JSON field helpers ---------------------------------------------------------------------------- */
 
+int venue_out_checked(struct venue_out *out, size_t mark, int kind) {
+    if (kind != VENUE_MSG_TICKS) return kind;
+    for (size_t i = mark; i < out->n; i++) {
+        if (!decimal_tick_values_ok(&out->ticks[i])) {
+            venue_out_truncate(out, mark);
+            return VENUE_MSG_MALFORMED;
+        }
+    }
+    return kind;
+}
+
 enum venue_msg venue_parse_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
                                  const struct venue_symbols *s, struct venue_out *out) {
     venue_arena_begin();
     json_t *root = json_loadb(text, len, flags, NULL);
     size_t mark = out->n;
     enum venue_msg kind = root ? fn(root, NULL, s, out) : VENUE_MSG_MALFORMED;
+    kind = (enum venue_msg)venue_out_checked(out, mark, (int)kind);
     if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
     json_decref(root);
     venue_arena_end();
@@ -256,7 +269,7 @@ enum venue_msg venue_parse_answer(const struct venue_request *req, int http_stat
     size_t mark = out->n;
     enum venue_msg kind = venue_rest_status(http_status);
     if (kind == VENUE_MSG_TICKS)
-        kind = root ? fn(root, req, s, out) : VENUE_MSG_MALFORMED;
+        kind = root ? (enum venue_msg)venue_out_checked(out, mark, (int)fn(root, req, s, out)) : VENUE_MSG_MALFORMED;
     else if (json_is_object(root) && detail_key)
         venue_out_detail(out, json_object_get(root, detail_key));
     if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);

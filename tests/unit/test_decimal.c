@@ -70,7 +70,41 @@ static void test_invalid_is_error(void) {
     TT_ASSERT_INT(order, 42);
 }
 
+static void test_sign_and_tick_values(void) {
+    TT_ASSERT_INT(decimal_sign("-5"), -1);
+    TT_ASSERT_INT(decimal_sign("-0.000"), 0);
+    TT_ASSERT_INT(decimal_sign("000"), 0);
+    TT_ASSERT_INT(decimal_sign("0.0001"), 1);
+    TT_ASSERT_INT(decimal_sign("-0.0001"), -1);
+    TT_ASSERT_INT(decimal_sign("1e3"), -2);
+    TT_ASSERT_INT(decimal_sign(""), -2);
+
+    struct tick t;
+    memset(&t, 0, sizeof t);
+    TT_ASSERT(decimal_tick_values_ok(&t)); /* nothing sent */
+    strcpy(t.bid, "65000.1");
+    strcpy(t.bid_qty, "0");
+    strcpy(t.ask, "65000.2");
+    strcpy(t.ask_qty, "0.5");
+    strcpy(t.last, "65000.1");
+    TT_ASSERT(decimal_tick_values_ok(&t));
+    strcpy(t.bid, "-5");
+    TT_ASSERT(!decimal_tick_values_ok(&t));
+    strcpy(t.bid, "1");
+    strcpy(t.ask, "0");
+    TT_ASSERT(!decimal_tick_values_ok(&t));
+    strcpy(t.ask, "2");
+    strcpy(t.ask_qty, "-0.1");
+    TT_ASSERT(!decimal_tick_values_ok(&t));
+    strcpy(t.ask_qty, "1");
+    strcpy(t.last, "0.0");
+    TT_ASSERT(!decimal_tick_values_ok(&t));
+    strcpy(t.last, "x");
+    TT_ASSERT(!decimal_tick_values_ok(&t));
+}
+
 int main(void) {
+    TT_RUN(test_sign_and_tick_values);
     TT_RUN(test_valid_syntax);
     TT_RUN(test_equal_forms);
     TT_RUN(test_order);

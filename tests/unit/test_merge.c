@@ -169,10 +169,31 @@ static void test_bad_ticks_are_rejected(void) {
     t = quote("binance", "BTC-USDT", "1", "2");
     t.origin = (enum tick_origin)7;
     TT_ASSERT_INT(apply(t), -EINVAL);
+    /* Values no market quotes: a negative or zero price, a negative size. Zero sizes are fine. */
+    static const char *const bad[][5] = {{"-5", "1", "2", "1", ""},  {"0", "1", "2", "1", ""},
+                                         {"1", "1", "0.000", "1", ""}, {"1", "-1", "2", "1", ""},
+                                         {"1", "1", "2", "-0.1", ""}, {"1", "1", "2", "1", "-3"},
+                                         {"1", "1", "2", "1", "0"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = quote("binance", "BTC-USDT", bad[i][0], bad[i][2]);
+        snprintf(t.bid_qty, sizeof t.bid_qty, "%s", bad[i][1]);
+        snprintf(t.ask_qty, sizeof t.ask_qty, "%s", bad[i][3]);
+        snprintf(t.last, sizeof t.last, "%s", bad[i][4]);
+        TT_ASSERT_INT(apply(t), -EINVAL);
+    }
     struct merge_counters c;
     merge_counters_get(m, &c);
-    TT_ASSERT_INT(c.invalid, 5);
+    TT_ASSERT_INT(c.invalid, 12);
     TT_ASSERT_INT(c.quotes, 0);
+    TT_ASSERT(merge_get(m, "binance", "BTC-USDT") == NULL);
+    t = quote("binance", "BTC-USDT", "1", "2");
+    snprintf(t.bid_qty, sizeof t.bid_qty, "0");
+    snprintf(t.ask_qty, sizeof t.ask_qty, "-0");
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+    merge_free(m);
+    m = NULL;
+    fresh();
+    merge_counters_get(m, &c);
     TT_ASSERT(merge_get(m, "binance", "BTC-USDT") == NULL);
 }
 
@@ -325,7 +346,7 @@ static void test_100k_instruments(void) {
     char sym[32], bid[32];
     for (int i = 0; i < N; i++) {
         snprintf(sym, sizeof sym, "S%d-USDT", i / 4);
-        snprintf(bid, sizeof bid, "%d.%d", i / 4, i % 4);
+        snprintf(bid, sizeof bid, "%d.%d", i / 4 + 1, i % 4); /* prices above zero */
         struct tick t = quote(venues[i % 4], sym, bid, "999999");
         t.recv_us = 1;
         TT_ASSERT_INT(merge_apply(m, &t, NULL), MERGE_ACCEPTED);
@@ -336,7 +357,7 @@ static void test_100k_instruments(void) {
     TT_ASSERT_INT(c.symbols, N / 4);
     for (int i = 0; i < N; i++) {
         snprintf(sym, sizeof sym, "S%d-USDT", i / 4);
-        snprintf(bid, sizeof bid, "%d.%d", i / 4, i % 4);
+        snprintf(bid, sizeof bid, "%d.%d", i / 4 + 1, i % 4); /* prices above zero */
         const struct merge_quote *q = merge_get(m, venues[i % 4], sym);
         TT_ASSERT(q != NULL);
         TT_ASSERT_STR(q->tick.bid, bid);
@@ -344,7 +365,7 @@ static void test_100k_instruments(void) {
     TT_ASSERT(merge_get(m, "binance", "S25000-USDT") == NULL);
     struct merge_bbo b;
     TT_ASSERT_INT(merge_bbo_get(m, "S12345-USDT", &b), 0);
-    TT_ASSERT_STR(b.bid.price, "12345.3");
+    TT_ASSERT_STR(b.bid.price, "12346.3");
     TT_ASSERT_STR(b.bid.venue, "okx");
 }
 

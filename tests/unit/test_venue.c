@@ -897,6 +897,68 @@ static void test_coinbase_rest(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* A price at or below zero, or a size below zero, is no market: the message is malformed (both readers agree),
+ * streams and REST alike. A zero size is kept. */
+static void test_values_out_of_range(void) {
+    struct fixture fx;
+    fixture_init(&fx, "binance", binance_syms, 6);
+    TT_ASSERT_INT(ws(&fx, "{\"u\":1,\"s\":\"BNBUSDT\",\"b\":\"-5\",\"B\":\"1\",\"a\":\"2\",\"A\":\"1\"}"), VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(fx.out.n, 0);
+    TT_ASSERT_INT(ws(&fx, "{\"u\":1,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"-1\",\"a\":\"2\",\"A\":\"1\"}"), VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(ws(&fx, "{\"stream\":\"bnbusdt@bookTicker\",\"data\":{\"u\":1,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"1\","
+                          "\"a\":\"0.00000000\",\"A\":\"1\"}}"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(ws(&fx, "{\"u\":1,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"0.00000000\",\"a\":\"2\",\"A\":\"0\"}"), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.out.n, 1);
+    struct venue_request req = {.symbol = -1};
+    TT_ASSERT_INT(rest(&fx, &req, 200, "[{\"symbol\":\"BNBUSDT\",\"bidPrice\":\"0\",\"bidQty\":\"1\",\"askPrice\":\"2\","
+                                       "\"askQty\":\"1\"}]"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(fx.out.n, 0);
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "kraken", kraken_syms, 12);
+    TT_ASSERT_INT(ws(&fx, "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":740.0,"
+                          "\"bid_qty\":1,\"ask\":0,\"ask_qty\":1}]}"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(ws(&fx, "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":740.0,"
+                          "\"bid_qty\":1,\"ask\":741,\"ask_qty\":1,\"last\":-1.5}]}"),
+                  VENUE_MSG_MALFORMED);
+    /* One bad ticker spoils its whole message: a message is taken whole or not at all. */
+    TT_ASSERT_INT(ws(&fx, "{\"channel\":\"ticker\",\"data\":[{\"symbol\":\"XBT/USD\",\"bid\":1,\"bid_qty\":2,\"ask\":3,"
+                          "\"ask_qty\":4},{\"symbol\":\"XMR/USD\",\"bid\":-1,\"bid_qty\":2,\"ask\":3,\"ask_qty\":4}]}"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(fx.out.n, 0);
+    TT_ASSERT_INT(ws(&fx, "[340,{\"a\":[\"0.00000\",0,\"1.0\"],\"b\":[\"1.0\",0,\"1.0\"],\"c\":[\"1.0\",\"1.0\"]},"
+                          "\"ticker\",\"XBT/USD\"]"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(rest(&fx, &req, 200, "{\"error\":[],\"result\":{\"XXBTZUSD\":{\"a\":[\"0\",\"1\",\"1.0\"],"
+                                       "\"b\":[\"1.0\",\"1\",\"1.0\"],\"c\":[\"1.0\",\"1.0\"]}}}"),
+                  VENUE_MSG_MALFORMED);
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "okx", okx_syms, 3);
+    TT_ASSERT_INT(ws(&fx, "{\"arg\":{\"channel\":\"tickers\"},\"data\":[{\"instId\":\"BTC-USDT\",\"last\":\"1\","
+                          "\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"-5\",\"bidSz\":\"1\",\"ts\":\"1652459223003\"}]}"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(rest(&fx, &req, 200, "{\"code\":\"0\",\"data\":[{\"instId\":\"BTC-USDT\",\"last\":\"1\",\"askPx\":\"2\","
+                                       "\"askSz\":\"-1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"1652459223003\"}]}"),
+                  VENUE_MSG_MALFORMED);
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "coinbase", coinbase_syms, 11);
+    TT_ASSERT_INT(ws(&fx, "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"BTC-USD\",\"best_bid\":\"0\","
+                          "\"best_ask\":\"2\"}"),
+                  VENUE_MSG_MALFORMED);
+    TT_ASSERT_INT(ws(&fx, "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"BTC-USD\",\"best_bid\":\"1\","
+                          "\"best_ask\":\"2\",\"best_ask_size\":\"-3\"}"),
+                  VENUE_MSG_MALFORMED);
+    req.symbol = 10;
+    TT_ASSERT_INT(rest(&fx, &req, 200, "{\"ask\":\"-6267.71\",\"bid\":\"6265.15\",\"price\":\"6268.48\"}"),
+                  VENUE_MSG_MALFORMED);
+    venue_symbols_free(&fx.syms);
+}
+
 /* A full output array drops further ticks and counts them. */
 static void test_out_overflow(void) {
     struct fixture fx;
@@ -1176,6 +1238,7 @@ int main(void) {
     TT_RUN(test_okx_rest);
     TT_RUN(test_coinbase_rest);
     TT_RUN(test_out_overflow);
+    TT_RUN(test_values_out_of_range);
     TT_RUN(test_number_text_shortest);
     TT_RUN(test_number_text_recorded);
     TT_RUN(test_fast_path_shapes);
