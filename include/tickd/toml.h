@@ -2,7 +2,11 @@
  *
  * toml_parse() takes the whole document and returns the root table, or NULL with a message
  * "LINE:COL: what was expected" in err. The tree is owned by the caller and freed with toml_free().
- * Tables keep their keys in document order. Strings are UTF-8, validated, and may contain NUL (hence len). */
+ * Tables keep their keys in document order. Strings are UTF-8, validated, and may contain NUL (hence len).
+ *
+ * A hostile document cannot exhaust the stack or the CPU: tables, arrays and inline tables, however they are
+ * made (headers, dotted keys, values), nest at most TOML_MAX_DEPTH deep; toml_free() does not recurse; a key
+ * is found in a table through a hash index, so n keys take O(n) to parse. */
 #ifndef TICKD_TOML_H
 #define TICKD_TOML_H
 
@@ -32,6 +36,9 @@ struct toml_datetime {
     bool offset_z;                /* written as 'Z' / 'z' */
 };
 
+/* Levels of tables and arrays below the root: [a.b] is 2 deep, x = [[1]] 2, and a.b.c = { d = [1] } 4. */
+#define TOML_MAX_DEPTH 256
+
 typedef struct toml_value toml_value;
 
 struct toml_keyval {
@@ -52,8 +59,14 @@ struct toml_value {
         bool boolean;
         struct toml_datetime datetime;
         struct { toml_value **items; size_t len, cap; } array;
-        struct { struct toml_keyval *items; size_t len, cap; } table;
+        struct {
+            struct toml_keyval *items;
+            size_t len, cap;
+            uint32_t *index; /* private: open-addressing hash of item positions + 1, once the table grows */
+            size_t index_cap;
+        } table;
     } u;
+    toml_value *up; /* private: toml_free()'s way back without recursion */
 };
 
 toml_value *toml_parse(const char *text, size_t len, char *err, size_t errlen);

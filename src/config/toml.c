@@ -24,8 +24,12 @@ enum {
     DEF_AOT = 1 << 3,    /* array made by [[header]]: more [[header]]s append to it; a value array is closed */
 };
 
-/* Arrays and inline tables recurse; bounded so a hostile file cannot exhaust the stack. */
-#define MAX_DEPTH 256
+/* Arrays and inline tables recurse, and so do the walks over the tree (freeze, toml_json, the config schema):
+ * every way of nesting counts against one bound, so a hostile file cannot exhaust the stack. */
+#define MAX_DEPTH TOML_MAX_DEPTH
+
+/* Below this many keys a table is searched linearly; above it, through its hash index. */
+#define INDEX_MIN 8
 
 struct parser {
     const char *src;
@@ -35,7 +39,7 @@ struct parser {
     size_t line_start; /* offset of the first byte of that line */
     size_t col_pos;    /* last position whose column was counted, and that column: values on a long line */
     int col;           /* are counted on from there, so a one-line array of n values costs O(n), not O(n^2) */
-    int depth;
+    int depth;         /* levels of tables and arrays around the value being read (see TOML_MAX_DEPTH) */
     char *err;
     size_t errlen;
 };
@@ -106,6 +110,11 @@ static int fail_expected(struct parser *p, const char *what) {
 }
 
 static int oom(struct parser *p) { return fail(p, "out of memory"); }
+
+static int fail_too_deep(struct parser *p, size_t pos) {
+    return fail_at(p, pos, "tables and arrays nested more than %d deep (headers, dotted keys, arrays and inline tables "
+                   "all count)", MAX_DEPTH);
+}
 
 /* ---------------------------------------------------------------- scanning */
 
@@ -221,27 +230,36 @@ static toml_value *new_value(struct parser *p, enum toml_type type, size_t pos) 
     return v;
 }
 
+/* Depth first without recursion: a container gives up its last child until it has none, then is freed, and
+ * the walk goes back up through the child's `up` link. No allocation, so it cannot fail half way. */
 void toml_free(toml_value *v) {
-    if (!v) return;
-    switch (v->type) {
-    case TOML_TABLE:
-        for (size_t i = 0; i < v->u.table.len; i++) {
-            free(v->u.table.items[i].key);
-            toml_free(v->u.table.items[i].value);
+    if (v) v->up = NULL;
+    while (v) {
+        toml_value *child = NULL;
+        if (v->type == TOML_TABLE && v->u.table.len) {
+            struct toml_keyval *kv = &v->u.table.items[--v->u.table.len];
+            free(kv->key);
+            child = kv->value;
+        } else if (v->type == TOML_ARRAY && v->u.array.len) {
+            child = v->u.array.items[--v->u.array.len];
         }
-        free(v->u.table.items);
-        break;
-    case TOML_ARRAY:
-        for (size_t i = 0; i < v->u.array.len; i++) toml_free(v->u.array.items[i]);
-        free(v->u.array.items);
-        break;
-    case TOML_STRING:
-        free(v->u.str.ptr);
-        break;
-    default:
-        break;
+        if (child) {
+            child->up = v;
+            v = child;
+            continue;
+        }
+        toml_value *up = v->up;
+        if (v->type == TOML_TABLE) {
+            free(v->u.table.items);
+            free(v->u.table.index);
+        } else if (v->type == TOML_ARRAY) {
+            free(v->u.array.items);
+        } else if (v->type == TOML_STRING) {
+            free(v->u.str.ptr);
+        }
+        free(v);
+        v = up;
     }
-    free(v);
 }
 
 static bool grow(void **items, size_t *cap, size_t len, size_t size) {
@@ -254,12 +272,54 @@ static bool grow(void **items, size_t *cap, size_t len, size_t size) {
     return true;
 }
 
+/* FNV-1a: keys are short, and a config file is not an adversary worth a keyed hash. */
+static size_t key_hash(const char *key, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
 static toml_value *table_find(const toml_value *tab, const char *key, size_t len) {
-    for (size_t i = 0; i < tab->u.table.len; i++) {
-        const struct toml_keyval *kv = &tab->u.table.items[i];
+    const struct toml_keyval *items = tab->u.table.items;
+    if (!tab->u.table.index) {
+        for (size_t i = 0; i < tab->u.table.len; i++)
+            if (items[i].key_len == len && memcmp(items[i].key, key, len) == 0) return items[i].value;
+        return NULL;
+    }
+    size_t mask = tab->u.table.index_cap - 1;
+    for (size_t at = key_hash(key, len) & mask;; at = (at + 1) & mask) {
+        uint32_t slot = tab->u.table.index[at];
+        if (!slot) return NULL;
+        const struct toml_keyval *kv = &items[slot - 1];
         if (kv->key_len == len && memcmp(kv->key, key, len) == 0) return kv->value;
     }
-    return NULL;
+}
+
+static void index_put(toml_value *tab, size_t item) {
+    const struct toml_keyval *kv = &tab->u.table.items[item];
+    size_t mask = tab->u.table.index_cap - 1, at = key_hash(kv->key, kv->key_len) & mask;
+    while (tab->u.table.index[at]) at = (at + 1) & mask;
+    tab->u.table.index[at] = (uint32_t)(item + 1);
+}
+
+/* Keeps the index at most half full, rebuilt at twice the size when it would fill past that. */
+static bool index_update(toml_value *tab) {
+    size_t len = tab->u.table.len;
+    if (len <= INDEX_MIN) return true;
+    if (len > UINT32_MAX - 1) return false;
+    if (len * 2 <= tab->u.table.index_cap) {
+        index_put(tab, len - 1);
+        return true;
+    }
+    size_t cap = tab->u.table.index_cap ? tab->u.table.index_cap * 2 : 4 * INDEX_MIN;
+    while (cap < len * 2) cap *= 2;
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index) return false;
+    free(tab->u.table.index);
+    tab->u.table.index = index;
+    tab->u.table.index_cap = cap;
+    for (size_t i = 0; i < len; i++) index_put(tab, i);
+    return true;
 }
 
 const toml_value *toml_get(const toml_value *tab, const char *key) {
@@ -275,6 +335,11 @@ static int table_add(struct parser *p, toml_value *tab, const struct key_part *k
     if (!key) return oom(p);
     memcpy(key, k->name, k->len + 1);
     tab->u.table.items[tab->u.table.len++] = (struct toml_keyval){key, k->len, value};
+    if (!index_update(tab)) {
+        free(key);
+        tab->u.table.len--;
+        return oom(p);
+    }
     return 0;
 }
 
@@ -486,10 +551,12 @@ fail:
     return -1;
 }
 
-/* A dotted key: simple keys separated by '.', whitespace allowed around the dots. */
-static int parse_key(struct parser *p, struct key *k) {
+/* A dotted key: simple keys separated by '.', whitespace allowed around the dots. Every part but the last is a
+ * table level, so the caller says how many parts the depth bound leaves room for. */
+static int parse_key(struct parser *p, struct key *k, size_t max_parts) {
     for (;;) {
         skip_ws(p);
+        if (k->n == max_parts) return fail_too_deep(p, p->pos);
         if (!grow((void **)&k->parts, &k->cap, k->n, sizeof *k->parts)) return oom(p);
         if (parse_simple_key(p, &k->parts[k->n], k->n > 0) < 0) return -1;
         k->n++;
@@ -738,7 +805,7 @@ static int parse_datetime(struct parser *p, toml_value *v) {
 static int insert_keyval(struct parser *p, toml_value *tab, struct key *k, toml_value *value);
 
 static int enter(struct parser *p) {
-    if (++p->depth > MAX_DEPTH) return fail(p, "arrays and inline tables nested more than %d deep", MAX_DEPTH);
+    if (++p->depth > MAX_DEPTH) return fail_too_deep(p, p->pos);
     return 0;
 }
 
@@ -770,14 +837,17 @@ static int parse_array(struct parser *p, toml_value *arr) {
 static int parse_keyval(struct parser *p, toml_value *tab) {
     struct key k = {0};
     toml_value *value = NULL;
-    if (parse_key(p, &k) < 0) goto fail;
+    int depth = p->depth;
+    if (parse_key(p, &k, (size_t)(MAX_DEPTH - depth) + 1) < 0) goto fail;
     if (peek(p) != '=') {
         fail_expected(p, "'=' after the key");
         goto fail;
     }
     p->pos++;
     skip_ws(p);
+    p->depth += (int)k.n - 1; /* the tables the dotted key makes */
     if (parse_value(p, &value) < 0) goto fail;
+    p->depth = depth;
     if (insert_keyval(p, tab, &k, value) < 0) goto fail;
     key_clear(&k);
     return 0;
@@ -871,13 +941,16 @@ static int insert_keyval(struct parser *p, toml_value *tab, struct key *k, toml_
 /* ---------------------------------------------------------------- headers and the document */
 
 /* The table a header's last key part goes into: the first parts are walked from the root, creating implicit
- * tables; an array of tables stands for its last element. NULL (error recorded) on failure. */
-static toml_value *header_parent(struct parser *p, toml_value *root, const struct key *k) {
+ * tables; an array of tables stands for its last element (one level more: *aot_levels counts them). NULL (error
+ * recorded) on failure. */
+static toml_value *header_parent(struct parser *p, toml_value *root, const struct key *k, int *aot_levels) {
     toml_value *tab = root;
+    *aot_levels = 0;
     for (size_t i = 0; tab && i + 1 < k->n; i++) {
         toml_value *sub = table_find(tab, k->parts[i].name, k->parts[i].len);
         if (!sub) tab = add_table(p, tab, &k->parts[i], 0);
-        else if (sub->type == TOML_ARRAY && (sub->flags & DEF_AOT)) tab = sub->u.array.items[sub->u.array.len - 1];
+        else if (sub->type == TOML_ARRAY && (sub->flags & DEF_AOT))
+            tab = sub->u.array.items[sub->u.array.len - 1], ++*aot_levels;
         else if (sub->type == TOML_TABLE && !(sub->flags & DEF_FROZEN)) tab = sub;
         else return fail_defined(p, k, i, sub, "cannot add a table to"), NULL;
     }
@@ -926,14 +999,19 @@ static int parse_header(struct parser *p, toml_value *root, toml_value **current
     bool aot = peek_at(p, 1) == '[';
     p->pos += aot ? 2 : 1;
     struct key k = {0};
-    int rc = -1;
-    if (parse_key(p, &k) < 0) goto out;
+    int rc = -1, aot_levels;
+    if (parse_key(p, &k, MAX_DEPTH) < 0) goto out;
     if (peek(p) != ']' || (aot && peek_at(p, 1) != ']')) {
         fail_expected(p, aot ? "']]' to close the array-of-tables header" : "']' to close the table header");
         goto out;
     }
     p->pos += aot ? 2 : 1;
-    toml_value *parent = header_parent(p, root, &k);
+    toml_value *parent = header_parent(p, root, &k, &aot_levels);
+    if (parent && (int)k.n + aot_levels + aot > MAX_DEPTH) {
+        fail_too_deep(p, start);
+        goto out;
+    }
+    p->depth = (int)k.n + aot_levels + aot;
     toml_value *target = !parent ? NULL : aot ? append_table(p, parent, &k, start) : define_table(p, parent, &k);
     if (!target) goto out;
     target->line = p->line;

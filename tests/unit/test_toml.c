@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tickd/toml.h"
 #include "tickd/toml_json.h"
@@ -31,8 +32,20 @@ static void expect_errors(const struct bad_case *cases, size_t n) {
 
 static bool accepted(const char *text) {
     toml_value *v = parse(text);
+    if (!v) fprintf(stderr, "    rejected: %s\n", err);
     toml_free(v);
     return v != NULL;
+}
+
+#define TOO_DEEP "tables and arrays nested more than 256 deep (headers, dotted keys, arrays and inline tables all count)"
+
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail);
+
+static bool accepted_repeat(const char *head, const char *unit, size_t n, const char *tail) {
+    char *text = repeat(head, unit, n, tail);
+    bool ok = text && accepted(text);
+    free(text);
+    return ok;
 }
 
 /* The tagged-JSON "value" text of key k in a one-table document. */
@@ -307,7 +320,101 @@ static void test_deep_nesting_is_an_error_not_a_crash(void) {
     toml_value *v = parse(text);
     free(text);
     TT_ASSERT(v == NULL);
-    TT_ASSERT_STR(err, "1:261: arrays and inline tables nested more than 256 deep");
+    TT_ASSERT_STR(err, "1:261: " TOO_DEEP);
+}
+
+/* A document of n repetitions of unit between head and tail. */
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail) {
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+    char *text = malloc(hl + ul * n + tl + 1);
+    if (!text) return NULL;
+    memcpy(text, head, hl);
+    for (size_t i = 0; i < n; i++) memcpy(text + hl + i * ul, unit, ul);
+    memcpy(text + hl + ul * n, tail, tl + 1);
+    return text;
+}
+
+static const char *error_of_repeat(const char *head, const char *unit, size_t n, const char *tail) {
+    char *text = repeat(head, unit, n, tail);
+    if (!text) return "(out of memory)";
+    const char *e = error_of(text);
+    free(text);
+    return e;
+}
+
+/* Dotted keys and headers used to nest without bound: 400,000 levels parsed, then toml_free recursed once per
+ * level and overflowed the stack. Every kind of nesting now counts against the one bound, and the error says
+ * where it was crossed. */
+static void test_one_depth_bound_for_every_nesting(void) {
+    TT_ASSERT_STR(error_of_repeat("", "a.", 400000, "b = 1\n"), "1:515: " TOO_DEEP);
+    TT_ASSERT_STR(error_of_repeat("[", "a.", 400000, "b]\n"), "1:514: " TOO_DEEP);
+    TT_ASSERT_STR(error_of_repeat("[[", "a.", 400000, "b]]\n"), "1:515: " TOO_DEEP);
+    TT_ASSERT_STR(error_of_repeat("x = { ", "a.", 400000, "b = 1 }\n"), "1:519: " TOO_DEEP);
+    /* At the bound: 256 tables from dotted keys hold a scalar, not an array (257 levels). */
+    TT_ASSERT(accepted_repeat("", "a.", 256, "b = 1\n"));
+    TT_ASSERT_STR(error_of_repeat("", "a.", 256, "b = []\n"), "1:517: " TOO_DEEP);
+    TT_ASSERT(accepted_repeat("[", "a.", 255, "b]\nc = 1\n"));
+    TT_ASSERT_STR(error_of_repeat("[", "a.", 255, "b]\nc = []\n"), "2:5: " TOO_DEEP);
+    TT_ASSERT_STR(error_of_repeat("[", "a.", 255, "b]\nc.d = 1\n"), "2:3: " TOO_DEEP);
+    TT_ASSERT_STR(error_of_repeat("[", "a.", 256, "b]\n"), "1:514: " TOO_DEEP);
+    /* The kinds add up: a header 200 deep, a dotted key 50 deep, then arrays and inline tables. */
+    TT_ASSERT_STR(error_of_repeat("[", "h.", 199, "h]\nk.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k."
+                                              "k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k = [[{ x = [{ y = [[[[[[1]]]]]] }] }]]\n"),
+                  "2:120: " TOO_DEEP);
+    /* An element of an array of tables is a level below its array. */
+    TT_ASSERT_STR(error_of_repeat("[[a]]\n[", "a.", 255, "b]\n"), "2:1: " TOO_DEEP);
+    TT_ASSERT(accepted_repeat("[[a]]\n[", "a.", 254, "b]\n"));
+}
+
+/* The tree at the bound is freed without recursion (ASan and valgrind see every node go). */
+static void test_free_at_the_bound(void) {
+    char *text = repeat("a = ", "[", 256, "");
+    TT_ASSERT(text != NULL);
+    size_t n = strlen(text);
+    text = realloc(text, n + 257);
+    TT_ASSERT(text != NULL);
+    memset(text + n, ']', 256);
+    text[n + 256] = 0;
+    toml_value *v = parse(text);
+    free(text);
+    TT_ASSERT(v != NULL);
+    const toml_value *a = toml_get(v, "a");
+    size_t depth = 0;
+    while (a && a->type == TOML_ARRAY) depth++, a = a->u.array.len ? a->u.array.items[0] : NULL;
+    TT_ASSERT_INT(depth, 256);
+    toml_free(v);
+}
+
+/* 100,000 keys in one table took 21 s: every insert searched the table from the start. A hash index makes it
+ * linear. Each key is found again, and the document order is kept. */
+static void test_many_keys_parse_in_linear_time(void) {
+    size_t n = 100000;
+    char *text = malloc(n * 16 + 16), *w = text;
+    TT_ASSERT(text != NULL);
+    w += sprintf(w, "[t]\n");
+    for (size_t i = 0; i < n; i++) w += sprintf(w, "k%zu = %zu\n", (i * 7919) % n, i);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    toml_value *v = toml_parse(text, (size_t)(w - text), err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    free(text);
+    TT_ASSERT(v != NULL);
+    fprintf(stderr, "    %zu keys parsed in %.3f s\n", n,
+            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    const toml_value *t = toml_get(v, "t");
+    TT_ASSERT(t && t->u.table.len == n);
+    char key[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "k%zu", (i * 7919) % n);
+        const toml_value *k = toml_get(t, key);
+        if (!k || k->type != TOML_INTEGER || k->u.integer != (int64_t)i) TT_FAIL("%s not found or wrong", key);
+        if (strcmp(t->u.table.items[i].key, key) != 0) TT_FAIL("key %zu is %s", i, t->u.table.items[i].key);
+    }
+    TT_ASSERT(toml_get(t, "k100000") == NULL);
+    TT_ASSERT(toml_get(t, "") == NULL);
+    TT_ASSERT_STR(error_of("[t]\na=1\nb=1\nc=1\nd=1\ne=1\nf=1\ng=1\nh=1\ni=1\nj=1\nk=1\nb=2\n"),
+                  "13:1: duplicate key 'b': already defined at 3:3 (integer)");
+    toml_free(v);
 }
 
 static void test_small_error_buffer_is_truncated(void) {
@@ -332,6 +439,9 @@ int main(void) {
     TT_RUN(test_redefinition_rules);
     TT_RUN(test_syntax_errors);
     TT_RUN(test_deep_nesting_is_an_error_not_a_crash);
+    TT_RUN(test_one_depth_bound_for_every_nesting);
+    TT_RUN(test_free_at_the_bound);
+    TT_RUN(test_many_keys_parse_in_linear_time);
     TT_RUN(test_small_error_buffer_is_truncated);
     return tt_finish();
 }
