@@ -54,6 +54,8 @@ struct ws_conn {
     enum conn_state state;
     bool close_requested;
     bool close_sent;
+    bool refusing;     /* the peer's data is dropped until the close (see refuse_rx) */
+    int refuse_status; /* the close code we send then */
     struct ws_callbacks cb;
     void *arg;
     size_t max_frame;
@@ -159,32 +161,46 @@ static void record_peer_close(struct ws_conn *conn, const unsigned char *in, siz
     conn->close_reason[n] = 0;
 }
 
-static int refuse_too_large(struct ws_conn *conn, struct lws *wsi) {
-    static const char why[] = "message too large";
-    conn->pending_error = WS_ETOOLARGE;
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
-    return -1;
+/* Ends a connection whose incoming data we will not take (a message over max_frame, no memory for one). lws 4.1
+ * must not be refused from inside RECEIVE: a -1 there in the middle of a message makes it write the rest of
+ * the frame past its rx buffer (a remote heap overflow). So every further byte is read and dropped, and the close
+ * frame goes out from WRITEABLE; the close-ack timeout also bounds a peer that keeps sending or never lets us
+ * write. */
+static void refuse_rx(struct ws_conn *conn, struct lws *wsi, int error, int status) {
+    if (conn->refusing) return;
+    conn->refusing = true;
+    conn->refuse_status = status;
+    conn->pending_error = error;
+    conn->rx_len = 0;
+    log_warn("ws", "closing: cannot take a message", "host=%s port=%d error=%s max_frame=%zu", conn->host,
+             conn->port, ws_error_name(error), conn->max_frame);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_ACK_TIMEOUT_S);
+    lws_callback_on_writable(wsi);
 }
 
 /* A message that came in one piece, as nearly all do, is handed over straight from lws's buffer; only a
  * fragmented one (or one larger than lws's rx buffer) is gathered in conn->rx first. */
 static int on_receive(struct ws_conn *conn, struct lws *wsi, const char *in, size_t len) {
+    if (conn->refusing) return 0;
     if (conn->rx_len == 0) {
         conn->rx_binary = lws_frame_is_binary(wsi);
         if (lws_is_final_fragment(wsi)) {
-            if (len > conn->max_frame) return refuse_too_large(conn, wsi);
-            if (!conn->rx_binary && conn->cb.on_text) conn->cb.on_text(conn, in, len, conn->arg);
+            if (len > conn->max_frame) refuse_rx(conn, wsi, WS_ETOOLARGE, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+            else if (!conn->rx_binary && conn->cb.on_text) conn->cb.on_text(conn, in, len, conn->arg);
             return 0;
         }
     }
-    if (len > conn->max_frame - conn->rx_len) return refuse_too_large(conn, wsi);
+    if (len > conn->max_frame - conn->rx_len) {
+        refuse_rx(conn, wsi, WS_ETOOLARGE, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        return 0;
+    }
     if (conn->rx_len + len > conn->rx_cap) {
         size_t cap = conn->rx_cap ? conn->rx_cap : RX_CHUNK;
         while (cap < conn->rx_len + len) cap *= 2;
         char *b = realloc(conn->rx, cap);
         if (!b) {
-            conn->pending_error = WS_ENOMEM;
-            return -1;
+            refuse_rx(conn, wsi, WS_ENOMEM, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+            return 0;
         }
         conn->rx = b;
         conn->rx_cap = cap;
@@ -198,8 +214,23 @@ static int on_receive(struct ws_conn *conn, struct lws *wsi, const char *in, siz
     return 0;
 }
 
-/* One message per WRITEABLE, as lws wants; the close frame goes after the queue is empty. */
+/* The close frame, written by us: lws 4.1 treats -1 from WRITEABLE as a dead socket and drops it without one.
+ * The peer's echo ends the connection (see PEER_INITIATED_CLOSE). */
+static int write_close(struct ws_conn *conn, struct lws *wsi, int status) {
+    unsigned char frame[LWS_PRE + 2];
+    frame[LWS_PRE] = (unsigned char)(status >> 8);
+    frame[LWS_PRE + 1] = (unsigned char)(status & 0xff);
+    conn->close_sent = true;
+    conn->close_code = status;
+    if (lws_write(wsi, frame + LWS_PRE, 2, WRITE_CLOSE) < 2) return -1;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_ACK_TIMEOUT_S);
+    return 0;
+}
+
+/* One message per WRITEABLE, as lws wants; the close frame goes after the queue is empty, or at once when we
+ * refuse the peer's data. */
 static int on_writeable(struct ws_conn *conn, struct lws *wsi) {
+    if (conn->refusing) return conn->close_sent ? 0 : write_close(conn, wsi, conn->refuse_status);
     struct ws_msg *m = conn->q_head;
     if (m) {
         conn->q_head = m->next;
@@ -212,17 +243,7 @@ static int on_writeable(struct ws_conn *conn, struct lws *wsi) {
         if (conn->q_head || conn->close_requested) lws_callback_on_writable(wsi);
         return 0;
     }
-    if (conn->close_requested && !conn->close_sent) {
-        /* lws 4.1 treats -1 from WRITEABLE as a dead socket and drops it without a close frame, so the
-         * close frame is written here; the peer's echo ends the connection (see PEER_INITIATED_CLOSE). */
-        unsigned char frame[LWS_PRE + 2];
-        frame[LWS_PRE] = LWS_CLOSE_STATUS_NORMAL >> 8;
-        frame[LWS_PRE + 1] = LWS_CLOSE_STATUS_NORMAL & 0xff;
-        conn->close_sent = true;
-        conn->close_code = LWS_CLOSE_STATUS_NORMAL;
-        if (lws_write(wsi, frame + LWS_PRE, 2, WRITE_CLOSE) < 2) return -1;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_ACK_TIMEOUT_S);
-    }
+    if (conn->close_requested && !conn->close_sent) return write_close(conn, wsi, LWS_CLOSE_STATUS_NORMAL);
     return 0;
 }
 
@@ -252,6 +273,13 @@ static void release_orphan_polls(struct lws *wsi) {
     uv_walk(c->loop, close_if_orphan, wsi);
 }
 
+/* A wsi nobody wants any more is closed from lws's timer, not by a -1 from a callback that may be in the middle
+ * of a message (see refuse_rx). */
+static int kill_later(struct lws *wsi) {
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return 0;
+}
+
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct ws_conn *conn = user;
     switch (reason) {
@@ -259,14 +287,14 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         if (conn) conn_closed(conn, wsi, in ? (const char *)in : "connect failed");
         return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        if (!conn) return -1;
+        if (!conn) return kill_later(wsi);
         conn->state = CONN_OPEN;
         uv_timer_stop(&conn->timer);
         if (conn->cb.on_open) conn->cb.on_open(conn, conn->arg);
         if (conn->state == CONN_OPEN && (conn->q_head || conn->close_requested)) lws_callback_on_writable(wsi);
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        return conn ? on_receive(conn, wsi, in, len) : -1;
+        return conn ? on_receive(conn, wsi, in, len) : kill_later(wsi);
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return conn ? on_writeable(conn, wsi) : -1;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:

@@ -6,7 +6,8 @@
  * The client drives it with text commands:
  *   echo:X     -> text X
  *   frag       -> text "hel" (FIN=0), a ping, continuation "lo " (FIN=0), continuation "world" (FIN=1)
- *   big:N      -> one text frame of N bytes
+ *   big:N      -> one text frame of N bytes, then text "after"
+ *   bigfrag:N:K -> one text message of N bytes in fragments of K bytes, then text "after"
  *   burst:N    -> N text frames "m0" ... "m<N-1>" written back to back (many arrive in one read)
  *   ping:X     -> a ping with payload X; when the pong comes back -> text "pong:X"
  *   close      -> close frame 1001 "going away"
@@ -83,6 +84,15 @@ static void on_command(struct wsrv_conn *sc, const char *cmd) {
         memset(b, 'z', n);
         send_frame(sc, true, 1, b, n);
         free(b);
+        send_text(sc, "after");
+    } else if (strncmp(cmd, "bigfrag:", 8) == 0) {
+        size_t n = (size_t)atol(cmd + 8), k = (size_t)atol(strchr(cmd + 8, ':') + 1);
+        char *b = malloc(k);
+        memset(b, 'f', k);
+        for (size_t at = 0; at < n; at += k)
+            send_frame(sc, at + k >= n, at ? 0 : 1, b, at + k >= n ? n - at : k);
+        free(b);
+        send_text(sc, "after");
     } else if (strncmp(cmd, "burst:", 6) == 0) {
         for (long i = 0, n = atol(cmd + 6); i < n; i++) {
             char m[32];
@@ -217,7 +227,7 @@ struct wseen {
     const char *send_on_open;
     int opens, texts, closes, pongs;
     char text[256], first[256]; /* the last and the first message */
-    size_t text_len;
+    size_t text_len, first_len;
     int error, code;
     char reason[128];
     bool was_open;
@@ -237,7 +247,10 @@ static void on_text(struct ws_conn *conn, const char *data, size_t len, void *ar
     s->texts++;
     s->text_len = len;
     snprintf(s->text, sizeof s->text, "%.*s", (int)len, data);
-    if (s->texts == 1) snprintf(s->first, sizeof s->first, "%s", s->text);
+    if (s->texts == 1) {
+        snprintf(s->first, sizeof s->first, "%s", s->text);
+        s->first_len = len;
+    }
     if (s->text[0] == 'm') {
         char want[32];
         snprintf(want, sizeof want, "m%d", s->burst_seen++);
@@ -351,15 +364,44 @@ static void test_oversized_frame_closes(void) {
     struct ws_conn *conn = connect_seen(&f, &s, &o);
     TT_ASSERT(conn);
     TT_ASSERT_INT(ws_send_text(conn, "big:70000", 9), 0); /* exactly the cap: accepted */
-    TT_ASSERT(run_until(&f.t, &s.texts, 1, TEST_DEADLINE_MS));
-    TT_ASSERT_INT(s.text_len, 70000);
+    TT_ASSERT(run_until(&f.t, &s.texts, 2, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(s.first_len, 70000);
+    TT_ASSERT_STR(s.text, "after");
     TT_ASSERT_INT(ws_send_text(conn, "big:70001", 9), 0);
     TT_ASSERT(run_until(&f.t, &s.closes, 1, TEST_DEADLINE_MS));
-    TT_ASSERT_INT(s.texts, 1);
+    TT_ASSERT_INT(s.texts, 2); /* neither the message nor "after" */
     TT_ASSERT_INT(s.error, WS_ETOOLARGE);
     TT_ASSERT(run_until(&f.t, &f.srv.close_code, 1, TEST_DEADLINE_MS));
     TT_ASSERT_INT(f.srv.close_code, 1009);
     TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
+/* A message far over the cap, in one frame or in fragments, is read to its end and dropped, and the connection
+ * is closed with 1009 from outside lws's receive callback (lws 4.1 wrote the rest of the message past its 4 KiB
+ * buffer when the callback refused it mid-message). Nothing after it is delivered. */
+static void oversized_case(const char *cmd, size_t max_frame) {
+    struct wfx f;
+    wfx_start(&f);
+    struct wseen s = {.send_on_open = cmd};
+    struct ws_opts o = {.max_frame = max_frame};
+    TT_ASSERT(connect_seen(&f, &s, &o));
+    TT_ASSERT(run_until(&f.t, &s.closes, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(s.texts, 0);
+    TT_ASSERT_INT(s.error, WS_ETOOLARGE);
+    TT_ASSERT_STR(s.reason, "too_large");
+    TT_ASSERT(s.was_open);
+    TT_ASSERT(run_until(&f.t, &f.srv.close_code, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(f.srv.close_code, 1009);
+    run_for(&f.t, 50);
+    TT_ASSERT_INT(s.closes, 1);
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
+static void test_oversized_message_far_over_cap(void) {
+    oversized_case("big:2097152", 0);             /* fakex's oversized scenario: 2 MiB against 1 MiB */
+    oversized_case("big:200000", 70000);          /* a single frame well past the cap */
+    oversized_case("bigfrag:2097152:65536", 0);   /* fragments: the cap is crossed in the middle of one */
+    oversized_case("bigfrag:300000:1000", 70000); /* many small fragments */
 }
 
 static void test_server_initiated_close(void) {
@@ -614,6 +656,7 @@ int main(void) {
     TT_RUN(test_burst_delivered_in_order);
     TT_RUN(test_small_cap_one_piece);
     TT_RUN(test_oversized_frame_closes);
+    TT_RUN(test_oversized_message_far_over_cap);
     TT_RUN(test_server_initiated_close);
     TT_RUN(test_server_drop);
     TT_RUN(test_server_ping_answered);
