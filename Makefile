@@ -2,9 +2,17 @@
 # `make test SANITIZE=1` does the same under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Sources are found by wildcard: a new module is a new file, not a Makefile edit.
 
-PKGS     := libcurl libwebsockets libuv hiredis librabbitmq jansson libsystemd
+PKGS     := libcurl libwebsockets libuv hiredis librabbitmq openssl jansson libsystemd
 SANITIZE ?= 0
-ifeq ($(SANITIZE),1)
+FUZZING  ?= 0
+ifeq ($(FUZZING),1)
+# libFuzzer harnesses (fuzz/): the library built with clang, coverage-instrumented, under ASan+UBSan.
+FUZZ_CC  ?= clang
+override CC := $(FUZZ_CC)
+BUILD    ?= build-fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      ?= -O1
+else ifeq ($(SANITIZE),1)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT      ?= -O1
@@ -36,9 +44,11 @@ TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOLS_BIN := $(TOOLS_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: all tickd tools test check unit deps install demo bench clean
+.PHONY: all tickd tools test check unit deps install demo bench fuzz fuzz-build fuzz-bins clean
 all: tickd tools
 tickd: $(BUILD)/tickd
 tools: $(BUILD)/toml-decoder $(if $(FAKEX_SRC),$(BUILD)/fakex) $(UNIT_BIN) $(BENCH_BIN) $(TOOLS_BIN)
@@ -82,6 +92,22 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libtickd.a
 	@$(if $(V),,echo "  LINK  $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/libtickd.a
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+# The harnesses alone, in build-fuzz (`make fuzz` runs them).
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZING=1 BUILD=build-fuzz fuzz-bins
+
+# Each harness for FUZZ_SECONDS (60), one after the other; prints executions and crashes per harness.
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh run
+
 # Installs missing Debian packages (quick no-op when all are present).
 deps:
 	@scripts/deps.sh
@@ -120,6 +146,6 @@ bench: deps
 	@BUILD=$(BUILD) scripts/bench.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
