@@ -22,6 +22,7 @@
 
 #include "tickd/clock.h"
 #include "tickd/limiter.h"
+#include "tickd/supervisor.h"
 #include "tickd/tick.h"
 #include "tickd/venue.h"
 
@@ -62,7 +63,14 @@ struct source {
     struct ws_client *ws;
     struct tick_sink sink;
     struct source_counters counters;
+    struct supervisor *supervisor; /* told when the venue works, to cut its failed groups' backoff; NULL: nobody */
 };
+
+/* Evidence that the venue works now: a connection subscribed, a REST answer parsed. Tasks call it at those
+ * moments, not per frame; the supervisor turns it into at most one early restart per failed group. */
+static inline void source_works(const struct source *src) {
+    if (src->supervisor) supervisor_source_recovered(src->supervisor, src->name);
+}
 
 
 /* What a poll task is given (task arg). Borrowed: must outlive the task (the daemon's group runtime owns it). */

@@ -18,6 +18,18 @@
  * max_parked groups are parked at once, on_exit() is called with a non-zero exit status: the daemon exits and
  * lets systemd restart it.
  *
+ * RECOVERY. A backoff assumes the cause lasts. A group knows its source (spec.source), and when the source shows
+ * that the venue works again (another group's connection subscribed, a REST answer parsed: the tasks report it
+ * through supervisor_source_recovered()), the groups of that source waiting after a failure, in backoff or
+ * parked, restart after a jittered delay of at most recovery_delay_ms instead of the rest of their wait; their
+ * connects still queue behind the source's limiter. The cut applies once per failure, not per piece of evidence:
+ * a waiting group is cut once, and evidence while no group of the source waits costs a scan and does nothing.
+ * It never clears the restart history: a parked group restarted early that fails again is parked again at once
+ * (only a park that ran its course starts afresh). A group whose early restart failed before it was ready (or
+ * got parked) had a cause of its own, which its siblings' health says nothing about: it is not cut again until
+ * it has been ready or has restarted on its own timer, so a group failing alone beside healthy siblings restarts
+ * at most twice as often as its backoff alone would allow, and its restarts still count towards parking.
+ *
  * CHANGES AT RUNTIME (config reload). add starts a new group; replace swaps the spec of an existing one (its
  * running group is stopped and then restarted at once under the new spec); remove stops a group and then
  * forgets it.
@@ -43,10 +55,12 @@ struct group_spec {
     enum restart_type restart;
     int (*spawn)(struct task_group *g, void *arg);   /* fills the group; a negative return fails it */
     void *arg;                                       /* borrowed: must outlive the spec's use */
+    const char *source;                              /* the source whose health its restarts follow; copied; NULL: none */
 };
 
 #define SUPERVISOR_MAX_RESTARTS 64 /* largest max_restarts accepted */
 #define SUPERVISOR_EXIT_STATUS 1
+#define SUPERVISOR_RECOVERY_DELAY_MS 500 /* spreads a source's restarts after it recovered, well within 2 s */
 
 struct supervisor_opts {
     uint64_t backoff_min_ms, backoff_max_ms;   /* 1 <= min <= max */
@@ -56,6 +70,7 @@ struct supervisor_opts {
     uint64_t park_ms;
     unsigned max_parked;                       /* on_exit() when more groups than this are parked */
     uint64_t grace_ms;                         /* each group's grace period (0: TASK_GRACE_DEFAULT_MS) */
+    uint64_t recovery_delay_ms;                /* longest wait after its source recovered (0: SUPERVISOR_RECOVERY_DELAY_MS) */
     uint64_t seed;                             /* jitter PRNG seed; 0 takes one from the clock */
     void (*on_exit)(struct supervisor *s, int exit_status, const char *cause, void *data); /* at most once */
     void (*on_done)(struct supervisor *s, void *data); /* after stop; s is freed when it returns */
@@ -75,6 +90,8 @@ int supervisor_lookup(const struct supervisor *s, const char *name, struct tree_
 /* Visits each group's line (task == NULL), then each of its tasks. */
 void supervisor_visit(const struct supervisor *s, tree_visit_cb cb, void *arg);
 void supervisor_stop(struct supervisor *s, uint64_t deadline_ms);
+/* Evidence that the venue behind `source` works now: cuts the wait of that source's failed groups (RECOVERY). */
+void supervisor_source_recovered(struct supervisor *s, const char *source);
 
 /* The backoff before restart number `attempt` (1, 2, ...): uniform in [min, min(max, min * 2^attempt)]. */
 uint64_t backoff_delay_ms(uint64_t min_ms, uint64_t max_ms, unsigned attempt, uint64_t *rng);

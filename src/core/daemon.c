@@ -190,6 +190,7 @@ static struct source_rt *source_rt_new(struct daemon *d, const struct config_sou
     src->http = d->http;
     src->ws = d->ws;
     src->sink = (struct tick_sink){.emit = ingest, .arg = d};
+    src->supervisor = d->sup;
     src->weight_window = -1;
     size_t nw = 0;
     const struct config_limits *l = &cs->limits;
@@ -304,7 +305,8 @@ static int group_add(struct daemon *d, const struct config_group *cg, bool repla
     struct source_rt *s = source_rt_find(d, cg->source->name);
     struct group_rt *rt = s ? group_rt_new(d, cg, s) : NULL;
     if (!rt) return -ENOMEM;
-    struct group_spec spec = {.name = rt->name, .restart = rt->restart, .spawn = group_spawn_tasks, .arg = rt};
+    struct group_spec spec = {.name = rt->name, .restart = rt->restart, .spawn = group_spawn_tasks, .arg = rt,
+                              .source = s->src.name};
     int rc = replace ? supervisor_replace_group(d->sup, &spec) : supervisor_add_group(d->sup, &spec);
     if (rc < 0) log_error("daemon", "cannot add the group", "group=%s error=%s", rt->name, strerror(-rc));
     return rc;

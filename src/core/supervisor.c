@@ -2,7 +2,8 @@
  *
  * Each group spec lives in a `child`, which keeps the spec, the running group (if any), the restart history
  * and one timer. The timer's meaning follows the child's state: backoff before a restart, the park cool-down,
- * or the forgiveness period while the group runs; the states never overlap, so one timer is enough. */
+ * or the forgiveness period while the group runs; the states never overlap, so one timer is enough. A source's
+ * recovery only moves that timer earlier (see RECOVERY in supervisor.h). */
 #include "tickd/supervisor.h"
 
 #include <errno.h>
@@ -22,7 +23,8 @@ struct child {
     struct supervisor *sup;
     struct child *prev, *next;
     char name[64];
-    struct group_spec spec;      /* spec.name points at name */
+    char source[64];
+    struct group_spec spec;      /* spec.name points at name, spec.source at source (or is NULL) */
     enum child_state st;
     enum after_stop after_stop;
     struct task_group *group;    /* NULL unless running or stopping */
@@ -32,6 +34,9 @@ struct child {
     unsigned n_recent, restarts;
     int last_status;
     char last_error[128];
+    bool cut;       /* the current wait was shortened by the source's recovery */
+    bool by_cut;    /* the running group was started by such a cut */
+    bool cut_spent; /* a cut restart failed on its own: no cut until ready or restarted on its own timer */
 };
 
 struct supervisor {
@@ -84,6 +89,7 @@ static void deadline_closed(uv_handle_t *h) {
 /* Ends a backoff or a park without starting the group. */
 static void child_halt(struct child *c) {
     uv_timer_stop(&c->timer);
+    c->cut = false;
     if (c->st == CHILD_PARKED) c->sup->parked--;
 }
 
@@ -115,14 +121,20 @@ static void child_on_ready(struct task_group *g, void *data) {
     (void)g;
     struct child *c = data;
     c->ready = true;
+    c->cut_spent = false;
     if (c->sup->opts.forgive_after_ms) uv_timer_start(&c->timer, child_forgive, c->sup->opts.forgive_after_ms, 0);
 }
 
 static void child_timer_start(uv_timer_t *timer) {
     struct child *c = timer->data;
+    c->by_cut = c->cut;
+    c->cut = false;
+    if (!c->by_cut) c->cut_spent = false; /* what the backoff alone would have done: the cut may be tried again */
     if (c->st == CHILD_PARKED) {
         c->sup->parked--;
-        c->n_recent = 0; /* a fresh start after the cool-down */
+        /* A park that ran its course starts afresh; one cut short keeps the history that parked the group,
+         * so that a cause that did not end parks it again at its next failure. */
+        if (!c->by_cut) c->n_recent = 0;
     }
     child_start(c);
 }
@@ -152,6 +164,7 @@ static void schedule_restart(struct child *c, int status, const char *cause) {
     struct supervisor *s = c->sup;
     uint64_t now = uv_now(s->loop);
     unsigned kept = 0;
+    c->cut = false;
     for (unsigned i = 0; i < c->n_recent; i++)
         if (now - c->recent[i] < s->opts.restart_window_ms) c->recent[kept++] = c->recent[i];
     c->n_recent = kept;
@@ -175,8 +188,10 @@ static void child_on_done(struct task_group *g, const struct group_result *r, vo
     (void)g;
     struct child *c = data;
     struct supervisor *s = c->sup;
+    bool was_ready = c->ready, was_cut = c->by_cut;
     c->group = NULL;
     c->ready = false;
+    c->by_cut = false;
     uv_timer_stop(&c->timer);
     bool failed = r->status != 0 && r->status != -ECANCELED;
     if (failed) {
@@ -194,6 +209,7 @@ static void child_on_done(struct task_group *g, const struct group_result *r, vo
         child_set_state(c, CHILD_STOPPED, failed ? "temporary group failed" : "group completed");
     } else {
         schedule_restart(c, r->status, failed ? c->last_error : "group completed");
+        if (was_cut && (!was_ready || c->st == CHILD_PARKED)) c->cut_spent = true;
     }
     if (s->stopping) sup_stop_next(s);
 }
@@ -222,8 +238,10 @@ static void child_stop(struct child *c, enum after_stop after, const char *why) 
 
 static void child_set_spec(struct child *c, const struct group_spec *spec) {
     snprintf(c->name, sizeof c->name, "%s", spec->name);
+    snprintf(c->source, sizeof c->source, "%s", spec->source ? spec->source : "");
     c->spec = *spec;
     c->spec.name = c->name;
+    c->spec.source = spec->source ? c->source : NULL;
 }
 
 int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *o, struct supervisor **out) {
@@ -265,6 +283,7 @@ int supervisor_replace_group(struct supervisor *s, const struct group_spec *spec
     if (!c) return supervisor_add_group(s, spec);
     child_set_spec(c, spec);
     c->n_recent = 0;
+    c->cut_spent = false;
     if (c->group) {
         child_stop(c, AFTER_REPLACE, "replaced");
     } else {
@@ -343,4 +362,22 @@ void supervisor_stop(struct supervisor *s, uint64_t deadline_ms) {
     log_info("supervisor", "stopping", "deadline_ms=%llu", (unsigned long long)deadline_ms);
     uv_timer_start(&s->deadline, sup_deadline_passed, deadline_ms, 0);
     sup_stop_next(s);
+}
+
+void supervisor_source_recovered(struct supervisor *s, const char *source) {
+    if (!s || !source || s->stopping) return;
+    uint64_t cap = s->opts.recovery_delay_ms ? s->opts.recovery_delay_ms : SUPERVISOR_RECOVERY_DELAY_MS;
+    for (struct child *c = s->head; c; c = c->next) {
+        if ((c->st != CHILD_BACKOFF && c->st != CHILD_PARKED) || c->cut || c->cut_spent || !c->spec.source ||
+            strcmp(c->source, source) != 0)
+            continue;
+        uint64_t left = uv_timer_get_due_in(&c->timer);
+        /* Jittered, so that the groups of a source do not all ask for a connect in the same instant. */
+        uint64_t delay = prng_next(&s->rng) % (cap + 1);
+        if (delay >= left) continue;
+        c->cut = true;
+        log_info("supervisor", "source recovered", "group=%s source=%s state=%s restart_in_ms=%llu was_in_ms=%llu",
+                 c->name, c->source, child_state_names[c->st], (unsigned long long)delay, (unsigned long long)left);
+        uv_timer_start(&c->timer, child_timer_start, delay, 0);
+    }
 }

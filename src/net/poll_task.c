@@ -137,6 +137,7 @@ static void on_answer(struct http_request *req, const struct http_response *res,
         src->counters.ticks += out.n;
         if (out.n) src->sink.emit(src->sink.arg, p->ticks, out.n);
         task_ready(p->task);
+        source_works(src);
         catch_up(r);
         return;
     case VENUE_MSG_RATE_LIMITED:

@@ -107,6 +107,7 @@ static void conn_check_subscribed(struct conn *c) {
     struct stream *s = c->stream;
     if (!s || c->subscribed || !ready_to_serve(c, s->a->source->venue)) return;
     c->subscribed = true;
+    source_works(s->a->source);
     if (c == s->standby) {
         switch_to(s, c);
     } else if (c == s->active) {

@@ -380,6 +380,140 @@ static void test_add_remove_replace_at_runtime(void) {
     TT_ASSERT_INT(r.done_calls, 1);
 }
 
+/* ---- recovery: evidence that a source works again cuts the wait of its failed groups ---- */
+
+/* A task that fails after after_ms without ever being ready: a cause of its own (a refused subscription). */
+static int fail_unready_start(struct task *t) {
+    uv_timer_t *timer = fx_owned_timer(t);
+    const struct fx_timer_cfg *cfg = task_arg(t);
+    uv_timer_start(timer, fx_timer_fired, cfg->after_ms, 0);
+    return 0;
+}
+
+static const struct task_ops fail_unready_ops = {
+    .state_size = sizeof(uv_timer_t), .start = fail_unready_start, .destroy = fx_destroy};
+
+struct counted {
+    int spawns;
+    const struct task_ops *ops;
+    struct fx_timer_cfg cfg;
+};
+
+static int spawn_counted_task(struct task_group *g, void *arg) {
+    struct counted *c = arg;
+    c->spawns++;
+    return group_spawn(g, c->ops, "feed", &c->cfg, NULL);
+}
+
+static struct group_spec source_spec(const char *name, const char *source, struct counted *c) {
+    return (struct group_spec){.name = name, .restart = RESTART_PERMANENT, .spawn = spawn_counted_task, .arg = c,
+                               .source = source};
+}
+
+static int add_with_source(struct supervisor *sup, const char *name, const char *source, struct counted *c) {
+    struct group_spec s = source_spec(name, source, c);
+    return supervisor_add_group(sup, &s);
+}
+
+struct recovery {
+    struct sup_run *run;
+    const char *source;
+    int spawns_at[4];
+    struct counted *watch[4];
+    char state[4][16];
+};
+
+static void signal_recovered(void *arg) {
+    struct recovery *rv = arg;
+    supervisor_source_recovered(rv->run->sup, rv->source);
+}
+
+static void recovery_snapshot_and_stop(void *arg) {
+    struct recovery *rv = arg;
+    for (int i = 0; i < 4 && rv->watch[i]; i++) {
+        rv->spawns_at[i] = rv->watch[i]->spawns;
+        char name[8];
+        snprintf(name, sizeof name, "g%d", i);
+        struct tree_node n;
+        if (supervisor_lookup(rv->run->sup, name, &n) == 0) snprintf(rv->state[i], sizeof rv->state[i], "%s", n.state);
+    }
+    stop_sup(rv->run);
+}
+
+static void test_recovery_restarts_waiting_groups_of_that_source_only(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct sup_run r;
+    struct supervisor_opts o = base_opts(&r);
+    o.backoff_min_ms = o.backoff_max_ms = 30000; /* only the recovery can restart a group within the test */
+    o.recovery_delay_ms = 50;
+    start_sup(&loop, &r, &o);
+    /* Ready, then dropped: the storm. g0 and g1 on "alpha", g2 on "beta", g3 on no source. */
+    struct counted c[4];
+    for (int i = 0; i < 4; i++) c[i] = (struct counted){.ops = &fx_timer_ops, .cfg = {.after_ms = 5, .status = -EPIPE}};
+    TT_ASSERT_INT(add_with_source(r.sup, "g0", "alpha", &c[0]), 0);
+    TT_ASSERT_INT(add_with_source(r.sup, "g1", "alpha", &c[1]), 0);
+    TT_ASSERT_INT(add_with_source(r.sup, "g2", "beta", &c[2]), 0);
+    TT_ASSERT_INT(add_with_source(r.sup, "g3", NULL, &c[3]), 0);
+    struct recovery rv = {.run = &r, .source = "alpha", .watch = {&c[0], &c[1], &c[2], &c[3]}};
+    at(&loop, 100, signal_recovered, &rv);
+    at(&loop, 400, recovery_snapshot_and_stop, &rv);
+    fx_run_and_close(&loop);
+
+    TT_ASSERT_INT(rv.spawns_at[0], 2); /* restarted within recovery_delay_ms of the evidence, not after 30 s */
+    TT_ASSERT_INT(rv.spawns_at[1], 2);
+    TT_ASSERT_INT(rv.spawns_at[2], 1); /* another source's group keeps its backoff */
+    TT_ASSERT_INT(rv.spawns_at[3], 1);
+    TT_ASSERT_STR(rv.state[0], "backoff"); /* failed again: a full backoff, the cut was once */
+    TT_ASSERT_STR(rv.state[2], "backoff");
+}
+
+static void test_recovery_cuts_once_per_failure_not_per_signal(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct sup_run r;
+    struct supervisor_opts o = base_opts(&r);
+    o.backoff_min_ms = o.backoff_max_ms = 30000;
+    o.recovery_delay_ms = 20;
+    start_sup(&loop, &r, &o);
+    /* g0 fails before it is ready, for a cause of its own, while its source keeps answering (a healthy sibling
+     * polls every 25 ms): one early restart, then its own backoff, not a restart per answer. */
+    struct counted c0 = {.ops = &fail_unready_ops, .cfg = {.after_ms = 5, .status = -EPROTO}};
+    TT_ASSERT_INT(add_with_source(r.sup, "g0", "alpha", &c0), 0);
+    struct recovery rv = {.run = &r, .source = "alpha", .watch = {&c0}};
+    for (uint64_t t = 50; t < 1000; t += 25) at(&loop, t, signal_recovered, &rv);
+    at(&loop, 1100, recovery_snapshot_and_stop, &rv);
+    fx_run_and_close(&loop);
+
+    TT_ASSERT_INT(rv.spawns_at[0], 2);
+    TT_ASSERT_STR(rv.state[0], "backoff");
+}
+
+static void test_recovery_ends_a_park_but_keeps_its_history(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct sup_run r;
+    struct supervisor_opts o = base_opts(&r);
+    o.backoff_min_ms = o.backoff_max_ms = 1;
+    o.max_restarts = 2;
+    o.recovery_delay_ms = 20;
+    start_sup(&loop, &r, &o);
+    struct counted c0 = {.ops = &fx_timer_ops, .cfg = {.after_ms = 5, .status = -EPIPE}};
+    TT_ASSERT_INT(add_with_source(r.sup, "g0", "alpha", &c0), 0);
+    struct recovery rv = {.run = &r, .source = "alpha", .watch = {&c0}};
+    at(&loop, 150, signal_recovered, &rv);
+    for (uint64_t t = 300; t < 600; t += 25) at(&loop, t, signal_recovered, &rv);
+    at(&loop, 700, recovery_snapshot_and_stop, &rv);
+    fx_run_and_close(&loop);
+
+    /* Start and two restarts, parked; the evidence restarts it once; it fails again and, its history kept, is
+     * parked at once (a fresh history would have allowed two more restarts); that failed early restart spends
+     * the cut: the later evidence leaves the park alone. */
+    TT_ASSERT_INT(rv.spawns_at[0], 4);
+    TT_ASSERT_STR(rv.state[0], "parked");
+    TT_ASSERT_INT(r.exit_calls, 0);
+}
+
 static void test_rejects_bad_options(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -404,6 +538,9 @@ int main(void) {
     TT_RUN(test_stop_in_reverse_order_before_deadline);
     TT_RUN(test_stop_deadline_kills_what_is_left);
     TT_RUN(test_add_remove_replace_at_runtime);
+    TT_RUN(test_recovery_restarts_waiting_groups_of_that_source_only);
+    TT_RUN(test_recovery_cuts_once_per_failure_not_per_signal);
+    TT_RUN(test_recovery_ends_a_park_but_keeps_its_history);
     TT_RUN(test_rejects_bad_options);
     return tt_finish();
 }
