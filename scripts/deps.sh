@@ -9,6 +9,7 @@ PACKAGES=(
   librabbitmq-dev libjansson-dev libsystemd-dev
   redis-server redis-tools rabbitmq-server amqp-tools
   python3 procps systemd
+  clang libclang-rt-dev xxd  # the fuzz harnesses (make fuzz, the suite's fuzz_smoke): clang and libFuzzer
 )
 
 missing=()

@@ -3,7 +3,8 @@
 #   unit:        every $BUILD/tests/test_* binary (each prints "# passed=.. failed=.. skipped=..")
 #   integration: every tests/integration/*.sh, against real servers this script starts once per run
 #                (tests/lib/servers.sh: a private redis-server and rabbitmq-server on loopback)
-# TICKD_TEST_ONLY=unit|integration narrows it; TICKD_TEST_FILTER=substring picks tests by name;
+#   fuzz_smoke:  scripts/fuzz.sh smoke (the fuzz harnesses replay their seeds and fuzz/regress, then run briefly)
+# TICKD_TEST_ONLY=unit|integration|fuzz narrows it; TICKD_TEST_FILTER=substring picks tests by name;
 # TICKD_TEST_TIMEOUT (600) is how many seconds one test may run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ run_one() { # name, command...
 
 # Servers first, once: C tests that need Redis or RabbitMQ read the TICKD_TEST_* variables (and skip with a
 # message when they are unset, as under TICKD_TEST_ONLY=unit without servers started by the caller).
-if [[ $only != unit && -z "${TICKD_TEST_SERVERS_DIR:-}" ]]; then
+if [[ $only != unit && $only != fuzz && -z "${TICKD_TEST_SERVERS_DIR:-}" ]]; then
   # shellcheck source=../tests/lib/servers.sh
   source tests/lib/servers.sh
   if servers_start; then
@@ -85,6 +86,10 @@ if [[ $only == all || $only == integration ]]; then
       esac
     done
   fi
+fi
+
+if [[ $only == all || $only == fuzz ]]; then
+  run_one fuzz_smoke scripts/fuzz.sh smoke
 fi
 
 if [[ ${#failed_names[@]} -gt 0 ]]; then
