@@ -16,7 +16,10 @@
  *
  * hiredis 0.14 has no timeouts: a watchdog timer drops a connection whose handshake takes longer than
  * connect_timeout_ms, or that answers nothing for reply_timeout_ms while writes (or the PING it sends when
- * idle) are outstanding; then it reconnects after a backoff with full jitter. Put and close must not be
+ * idle) are outstanding; then it reconnects after a backoff with full jitter. Answers that mean "not now"
+ * -- READONLY (a failover left this address a replica), MASTERDOWN, OOM (maxmemory), LOADING -- fail no
+ * record: the records are dirty again and wait a backoff that grows while the refusals last (after READONLY
+ * and MASTERDOWN the sink reconnects, which rewrites every record), until a write lands. Put and close must not be
  * called after close. The process must ignore SIGPIPE (hiredis uses write()). */
 #ifndef TICKD_REDIS_SINK_H
 #define TICKD_REDIS_SINK_H
@@ -51,8 +54,8 @@ struct redis_sink_stats {
     uint64_t commands;     /* EVALSHA sent: each carries up to 64 records */
     uint64_t cas_rejected; /* writes refused because Redis (or the record here) held something newer */
     uint64_t reconnects;   /* connections made ready after the first */
-    uint64_t errors;       /* records that failed other than by NOSCRIPT (logged, not retried), or whose history
-                              entry did */
+    uint64_t errors;       /* records that failed other than by NOSCRIPT or a transient refusal (logged, not
+                              retried), or whose history entry did */
     uint64_t refused;      /* invalid ticks or beyond max_instruments */
     uint64_t pending;      /* instruments waiting to be written + writes in flight */
     bool ready;            /* connected, authenticated, script loaded */

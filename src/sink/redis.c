@@ -138,6 +138,8 @@ struct redis_sink {
     bool script_loading;
     uint64_t conn_started_ms, last_progress_ms;
     struct sink_backoff backoff;
+    bool paused;        /* Redis answered OOM: writes wait for retry_timer (on_resume) */
+    bool refusing;      /* its last writes failed as transient (READONLY, OOM): no backoff reset until one lands */
     uint64_t failed_attempts; /* since the last time it was ready */
     unsigned outstanding; /* replies hiredis still owes us */
     bool was_ready;
@@ -172,7 +174,7 @@ static void on_flush(uv_idle_t *h);
 /* ---- the send list -------------------------------------------------------------------------------- */
 
 static void flusher_kick(struct redis_sink *s) {
-    if (s->state == CONN_READY && !s->script_loading && s->queue_head && !s->finished)
+    if (s->state == CONN_READY && !s->script_loading && !s->paused && s->queue_head && !s->finished)
         uv_idle_start(&s->flusher, on_flush);
 }
 
@@ -261,6 +263,48 @@ static void log_write_errors(struct redis_sink *s, const struct entry *first, un
     s->write_errors_unlogged = 0;
 }
 
+/* Errors that say "not now" rather than "never": a replica after a failover (READONLY, MASTERDOWN), a full
+ * maxmemory (OOM), a server still loading its data (LOADING). A record that failed by one of them is written
+ * again after a backoff, or Redis would keep an old quote until the instrument ticked again. */
+enum transient { NOT_TRANSIENT, TRANSIENT_RECONNECT, TRANSIENT_WAIT };
+
+static enum transient transient_of(const char *error, size_t len) {
+    static const struct {
+        const char *prefix;
+        enum transient kind;
+    } known[] = {{"READONLY", TRANSIENT_RECONNECT}, {"MASTERDOWN", TRANSIENT_RECONNECT},
+                 {"OOM", TRANSIENT_WAIT},           {"LOADING", TRANSIENT_WAIT}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        size_t n = strlen(known[i].prefix);
+        if (len >= n && memcmp(error, known[i].prefix, n) == 0) return known[i].kind;
+    }
+    return NOT_TRANSIENT;
+}
+
+static void on_resume(uv_timer_t *h) {
+    struct redis_sink *s = h->data;
+    s->paused = false;
+    flusher_kick(s);
+}
+
+/* Writes failed as transient: every record is dirty again already. A replica is left (the address may lead
+ * to the new master on the next connect, and the reconnect rewrites every record); a full or loading server
+ * is given time. Both wait a backoff that grows while the refusals go on. */
+static void back_off_writes(struct redis_sink *s, enum transient kind, const char *error, size_t error_len) {
+    uint64_t delay = sink_backoff_next(&s->backoff);
+    if (!s->refusing)
+        log_warn(COMPONENT, "writes refused, retrying", "error=%.*s retry_ms=%" PRIu64 " pending=%" PRIu64,
+                 (int)error_len, error, delay, s->ndirty + s->ninflight);
+    s->refusing = true;
+    if (kind == TRANSIENT_RECONNECT) {
+        drop_connection(s, "read-only replica");
+        return;
+    }
+    s->paused = true;
+    uv_idle_stop(&s->flusher);
+    uv_timer_start(&s->retry_timer, on_resume, delay, 0);
+}
+
 /* A batch's answer: a character per record (CAS_SCRIPT), an error for all of them, or nothing (lost). */
 static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
     struct redis_sink *s = ac->data;
@@ -279,20 +323,33 @@ static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
         error = reply->str;
         error_len = (size_t)reply->len;
     }
+    enum transient transient = lost || !reply ? NOT_TRANSIENT : transient_of(error, error_len);
     struct entry *first_failed = NULL;
-    unsigned nfailed = 0;
+    unsigned nfailed = 0, nretried = 0;
+    bool landed = false;
     size_t i = 0;
     int64_t now_us = clock_wall_us();
     for (struct entry *e = privdata, *next; e; e = next, i++) {
         next = e->queue_next; /* write_done may put e back on the send list */
         enum write_outcome o = lost ? WRITE_LOST : i < nresults ? outcome_of(results[i]) : WRITE_FAILED;
+        if (o == WRITE_FAILED && transient != NOT_TRANSIENT) {
+            o = WRITE_LOST;
+            nretried++;
+        }
         if (o == WRITE_FAILED || o == WRITE_NO_TRAIL) {
             if (!nfailed++) first_failed = e;
         }
+        landed |= o == WRITE_DONE || o == WRITE_REFUSED || o == WRITE_NO_TRAIL;
         write_done(s, e, o, now_us);
     }
     if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
-    if (reply_is_error(reply, "NOSCRIPT") && s->state == CONN_READY) load_script(s);
+    if (landed && s->refusing) {
+        s->refusing = false;
+        sink_backoff_reset(&s->backoff);
+        log_info(COMPONENT, "writes accepted again", "pending=%" PRIu64, s->ndirty + s->ninflight);
+    }
+    if (nretried && s->state == CONN_READY && !s->paused) back_off_writes(s, transient, error, error_len);
+    else if (reply_is_error(reply, "NOSCRIPT") && s->state == CONN_READY) load_script(s);
     maybe_finish_close(s);
 }
 
@@ -467,7 +524,8 @@ static void on_flush(uv_idle_t *h) {
     redis_uv_batch_begin(ac);
     int rc = 0;
     unsigned sent = 0;
-    while (s->queue_head && s->state == CONN_READY && !s->script_loading && (rc = send_batch(s)) > 0) sent++;
+    while (s->queue_head && s->state == CONN_READY && !s->script_loading && !s->paused && (rc = send_batch(s)) > 0)
+        sent++;
     if (sent) s->stats.batches++;
     /* Last: a refused command disconnects, which runs the reply callbacks and frees ac inside send_batch. */
     if (rc >= 0) redis_uv_batch_end(ac);
@@ -489,6 +547,7 @@ static void connection_lost(struct redis_sink *s, const char *why) {
     s->ac = NULL;
     s->state = CONN_DOWN;
     s->script_loading = false;
+    s->paused = false; /* retry_timer is the reconnect's now */
     /* One warning per outage; the retries that follow are debug lines, summed up when ready again. */
     if (s->failed_attempts++ == 0 && !s->closing)
         log_warn(COMPONENT, "connection lost", "host=%s port=%d cause=%s pending=%" PRIu64, s->host, s->port,
@@ -547,7 +606,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata) {
     s->sha_len = (size_t)reply->len;
     if (s->state == CONN_HANDSHAKE) {
         s->state = CONN_READY;
-        sink_backoff_reset(&s->backoff);
+        if (!s->refusing) sink_backoff_reset(&s->backoff); /* a replica accepts the connect, not the writes */
         if (s->was_ready) {
             /* Redis may have restarted empty: write every instrument's latest again (the compare makes
              * this a no-op where it did not). */

@@ -958,6 +958,73 @@ static void test_lag_figures(void) {
     finish_loop(&loop);
 }
 
+/* A failover leaves this address a read-only replica, a full maxmemory answers OOM: both refuse every write
+ * for a while and then take them again. The sink must keep what it holds and write it once Redis takes writes:
+ * Redis ends equal to the last ticks, and nothing waits. `refuse` and `accept` are the Redis commands. */
+#define REFUSE_INSTR 20
+
+static bool writes_refused_for_a_while(uv_loop_t *loop, struct redis_sink *s) {
+    struct redis_sink_stats st;
+    uint64_t end = now_ms() + 700;
+    while (now_ms() < end) uv_run(loop, UV_RUN_NOWAIT), usleep(2000);
+    redis_sink_stats(s, &st);
+    return st.pending > 0;
+}
+
+static void refused_then_accepted(const char *refuse, const char *accept) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    char sym[32], key[128];
+    for (int i = 0; i < REFUSE_INSTR; i++) {
+        snprintf(sym, sizeof sym, "R%d-USDT", i);
+        struct tick t = mk("okx", sym, 1);
+        TT_ASSERT_INT(put(s, &t), 0);
+    }
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, refuse));
+    for (uint64_t r = 2; r <= 5; r++) {
+        for (int i = 0; i < REFUSE_INSTR; i++) {
+            snprintf(sym, sizeof sym, "R%d-USDT", i);
+            struct tick t = mk("okx", sym, r);
+            TT_ASSERT_INT(put(s, &t), 0);
+        }
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    bool refused = writes_refused_for_a_while(&loop, s);
+    snprintf(key, sizeof key, "%s:quote:okx:R0-USDT", prefix);
+    const char *seq_meanwhile = hget(c, key, "seq");
+    freeReplyObject(redisCommand(c, accept));
+    TT_ASSERT(refused);
+    TT_ASSERT_STR(seq_meanwhile, "1");
+    TT_ASSERT(run_until(&loop, settled, s, 10000));
+    for (int i = 0; i < REFUSE_INSTR; i++) {
+        snprintf(key, sizeof key, "%s:quote:okx:R%d-USDT", prefix, i);
+        struct tick want = mk("x", "x", 5);
+        TT_ASSERT_STR(hget(c, key, "seq"), "5");
+        TT_ASSERT_STR(hget(c, key, "bid"), want.bid);
+    }
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.errors, 0); /* retried, not given up */
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* REPLICAOF a port nobody listens on: a replica that never syncs, so it keeps its data and answers READONLY. */
+static void test_readonly_replica_recovers(void) {
+    char refuse[64];
+    snprintf(refuse, sizeof refuse, "REPLICAOF 127.0.0.1 %d", redis_port == 1 ? 2 : 1);
+    refused_then_accepted(refuse, "REPLICAOF NO ONE");
+}
+
+static void test_oom_recovers(void) {
+    refused_then_accepted("CONFIG SET maxmemory 1", "CONFIG SET maxmemory 0");
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
@@ -986,5 +1053,7 @@ int main(void) {
     TT_RUN(test_throughput);
     TT_RUN(test_hung_redis_detected);
     TT_RUN(test_outage_final_state_exact);
+    TT_RUN(test_readonly_replica_recovers);
+    TT_RUN(test_oom_recovers);
     return tt_finish();
 }
