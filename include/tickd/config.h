@@ -85,6 +85,7 @@ struct config_limits {
     uint64_t requests_per_second;
     uint64_t ws_messages_per_second;
     uint64_t ws_streams_per_connection;
+    uint64_t max_pause_ms; /* the longest pause a 429 / 418 imposes, whatever Retry-After asks */
 };
 
 struct config_source {
@@ -128,6 +129,7 @@ struct tickd_config {
     size_t nsources;
     struct config_group *groups;
     size_t ngroups;
+    size_t *source_order, *group_order; /* private: positions sorted by name, for config_find_* */
 };
 
 struct config_error {
@@ -177,8 +179,9 @@ struct config_url {
     char path[512]; /* from the '/' after the authority, "" when none */
 };
 
-/* Splits "scheme://[user[:password]@]host[:port][/path]". Returns 0, or -1 when it is not of that form
- * (no scheme, empty host, a port outside 1..65535, spaces or control characters, a part too long). */
+/* Splits "scheme://[user[:password]@]host[:port][/path]". The userinfo ends at the last '@', so a password may
+ * hold '/', '?', '#' or '@' as written (a '@' in the path must be written %40). Returns 0, or -1 when it is not
+ * of that form (no scheme, empty host, a port outside 1..65535, spaces or control characters, a part too long). */
 int config_url_parse(const char *url, struct config_url *out);
 
 /* "250ms", "30s", "2m", "1h", and sums such as "1m30s". Returns 0, or -1 for anything else. */

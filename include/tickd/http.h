@@ -91,6 +91,15 @@ struct http_request *http_get(struct http_client *c, const char *url, const char
  * request's own done callback, where it is already finishing. */
 int http_cancel(struct http_request *req);
 
+/* A header's number: decimal digits only (the value as captured, trimmed). Returns 0, -EINVAL (empty, a sign,
+ * anything else) or -ERANGE (more than 64 bits: *out is then UINT64_MAX, for callers that saturate). */
+int http_parse_uint(const char *value, uint64_t *out);
+
+/* Retry-After (RFC 9110 10.2.3): delay-seconds or an HTTP-date, against the wall clock now_ms (ms since the
+ * epoch). Returns the delay in ms (0 for a date already past; INT64_MAX when it does not fit), or -1 when the
+ * value is absent or neither form: the caller then applies its floor. */
+int64_t http_retry_after_ms(const char *value, int64_t now_ms);
+
 /* Requests started and finished, connections opened (curl's count), for stats and tests. */
 struct http_stats {
     uint64_t started, completed, failed, cancelled, connections_opened;

@@ -19,7 +19,9 @@
  *
  * The server is the authority: limiter_observe_used() raises the local count to the server's header,
  * limiter_pause() stops the whole source until a time (429 / 418 with Retry-After, or a floor), logged once
- * with its end; a later pause logs again only when it extends the end.
+ * with its end; a later pause logs again only when it extends the end. No pause lasts longer than max_pause,
+ * whatever the server asks (a Retry-After of 9000000000 would otherwise stop the source for 285 years): the
+ * log line then says what was asked and what is applied.
  *
  * Times are milliseconds of the monotonic clock limiter_now_ms() (uv_hrtime). Errors are negative UV_E*. */
 #ifndef TICKD_LIMITER_H
@@ -53,7 +55,10 @@ struct limiter_config {
     size_t n_windows; /* at most LIMITER_WINDOWS_MAX */
     uint32_t pause_floor_429_ms; /* pause after a 429 without Retry-After; 0 = 1000 */
     uint32_t pause_floor_418_ms; /* after a 418 (ban) without Retry-After; 0 = 120000 */
+    uint32_t max_pause_ms;       /* the longest pause, floors included; 0 = LIMITER_MAX_PAUSE_MS */
 };
+
+#define LIMITER_MAX_PAUSE_MS 300000
 
 /* An intrusive doubly linked list link (private to the limiter). */
 struct limiter_link {
@@ -125,10 +130,10 @@ int limiter_cancel(struct limiter_request *req);
  * to it. A lower figure is ignored (the local count is the safe one). Returns 0 or UV_EINVAL. */
 int limiter_observe_used(struct limiter *lim, size_t window, uint32_t used);
 
-/* Pauses every grant until until_ms; logs once per extension. */
+/* Pauses every grant until until_ms (at most max_pause from now); logs once per extension. */
 void limiter_pause(struct limiter *lim, int64_t until_ms, const char *reason);
 /* For an HTTP answer: 429 or 418 pauses for retry_after_ms, or the configured floor when retry_after_ms < 0
- * (no header); other statuses do nothing. Returns the pause end, or 0. */
+ * (no header), at most max_pause; other statuses do nothing. Returns the pause end, or 0. */
 int64_t limiter_pause_http(struct limiter *lim, int http_status, int64_t retry_after_ms);
 
 void limiter_status_get(const struct limiter *lim, struct limiter_status *out);

@@ -17,14 +17,20 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tickd/tick.h"
 #include "tickd/toml.h"
 
-#define CONFIG_FILE_MAX (1 << 20)
+#define CONFIG_FILE_MAX (16 << 20)
 #define SECRET_MAX 4096
+#define NOT_REGULAR (-ESPIPE)  /* read_file: a FIFO, socket, device or directory */
+#define NOT_PRIVATE (-EPERM)   /* read_file: a secret that group or others may read or write */
 #define NAME_MAX_LEN 64
+/* Errors kept with their message; past this they are only counted, so a file of a million bad lines costs
+ * neither a million messages nor the "did you mean" search for each. */
+#define ERRORS_SHOWN_MAX 100
 #define MS_SECOND 1000ull
 #define MS_MINUTE (60 * MS_SECOND)
 #define MS_HOUR (60 * MS_MINUTE)
@@ -185,6 +191,10 @@ static const struct row limits_rows[] = {
     ROW(struct config_limits, ws_streams_per_connection, "ws_streams_per_connection", T_UINT,
         .venue_def = {"1024", "100", "100", "100"}, .min = 1, .max = 100000,
         .doc = "Subscriptions per websocket connection; a longer symbol list is split across connections."),
+    ROW(struct config_limits, max_pause_ms, "max_pause", T_DURATION, .def = "5m", .min = MS_SECOND,
+        .max = 24 * MS_HOUR,
+        .doc = "Longest pause a 429 or 418 stops the whole source for, whatever its Retry-After asks; the log line "
+               "then says what the venue asked."),
 };
 static const struct section limits_section = {"limits", "source.limits", ROWS(limits_rows), false, NO_POS, NULL};
 
@@ -268,6 +278,7 @@ struct ctx {
     const char *file;
     char dir[PATH_MAX];          /* of the config file: relative password_file paths resolve here */
     struct config_errors *errs;
+    size_t errs_base;            /* errs->len before this file's first error */
     size_t nerrs;
     char label[256];             /* 'group "x": task #2: ' -- which element a key belongs to */
     char path[128];              /* 'limits.' -- the tables between that element and the key */
@@ -295,8 +306,14 @@ static void errors_add(struct config_errors *errs, int line, int col, char *msg)
     errs->len++;
 }
 
+static bool errors_full(const struct ctx *c) { return c->errs->len - c->errs_base >= ERRORS_SHOWN_MAX; }
+
 static void verr(struct ctx *c, int line, int col, const char *fmt, va_list ap) {
     char text[768], *msg = NULL;
+    if (errors_full(c)) {
+        c->nerrs++;
+        return;
+    }
     vsnprintf(text, sizeof text, fmt, ap);
     int n = line > 0 ? asprintf(&msg, "%s:%d:%d: %s", c->file, line, col, text)
                      : asprintf(&msg, "%s: %s", c->file, text);
@@ -385,32 +402,67 @@ static bool scheme_allowed(const char *schemes, const char *scheme) {
     return false;
 }
 
-/* Relative paths are systemd credentials when $CREDENTIALS_DIRECTORY is set, else beside the config file. */
-static int read_secret(struct ctx *c, const char *path, char **out) {
-    char full[PATH_MAX];
-    const char *creds = getenv("CREDENTIALS_DIRECTORY");
-    int len = path[0] == '/' ? snprintf(full, sizeof full, "%s", path)
-                             : snprintf(full, sizeof full, "%s/%s", creds && *creds ? creds : c->dir, path);
-    if (len < 0 || (size_t)len >= sizeof full) return -ENAMETOOLONG;
-    int fd = open(full, O_RDONLY | O_CLOEXEC);
+/* Reads a whole regular file of at most max bytes into a malloc'd buffer of max + 1 (NUL-terminated).
+ * Opened without blocking and checked before reading: a FIFO or a device named by mistake would otherwise
+ * hang --check-config, or a reload on the loop thread. A secret must be private to its owner. */
+static int read_file(const char *path, size_t max, bool secret, char **out, size_t *len) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return -errno;
-    char *buf = malloc(SECRET_MAX + 1);
-    ssize_t n = buf ? read(fd, buf, SECRET_MAX + 1) : -1;
-    int saved = errno;
+    struct stat st;
+    int rc = fstat(fd, &st) < 0 ? -errno
+             : !S_ISREG(st.st_mode) ? NOT_REGULAR
+             : secret && (st.st_mode & 077) ? NOT_PRIVATE
+             : (uint64_t)st.st_size > max ? -EFBIG
+                                          : 0;
+    char *buf = rc == 0 ? malloc(max + 1) : NULL;
+    if (rc == 0 && !buf) rc = -ENOMEM;
+    size_t n = 0;
+    while (rc == 0 && n <= max) { /* a file growing while read is still cut at max + 1 */
+        ssize_t r = read(fd, buf + n, max + 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) rc = -errno;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
     close(fd);
-    if (n < 0) {
+    if (rc == 0 && n > max) rc = -EFBIG;
+    if (rc < 0) {
+        if (buf) explicit_bzero(buf, n < max + 1 ? n : max + 1);
         free(buf);
-        return buf ? -saved : -ENOMEM;
+        return rc;
     }
-    if (n > SECRET_MAX) n = -EFBIG;
-    else {
-        /* One trailing newline is how editors and `echo` end a file; it is not part of the password. */
-        if (n > 0 && buf[n - 1] == '\n') n--;
-        if (n > 0 && buf[n - 1] == '\r') n--;
-        buf[n] = 0;
-        if (n == 0) n = -ENODATA;
-        else if (memchr(buf, 0, (size_t)n) || strchr(buf, '\n')) n = -EINVAL;
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static const char *read_error(int rc, const char *path, char *buf, size_t n) {
+    if (rc == NOT_REGULAR) return "not a regular file";
+    if (rc == NOT_PRIVATE) {
+        snprintf(buf, n, "readable or writable by group or others: chmod 0600 %s", path);
+        return buf;
     }
+    return strerror(-rc);
+}
+
+/* Relative paths are systemd credentials when $CREDENTIALS_DIRECTORY is set, else beside the config file. */
+static int read_secret(struct ctx *c, const char *path, char **out, char *full, size_t fulllen) {
+    const char *creds = getenv("CREDENTIALS_DIRECTORY");
+    int len = path[0] == '/' ? snprintf(full, fulllen, "%s", path)
+                             : snprintf(full, fulllen, "%s/%s", creds && *creds ? creds : c->dir, path);
+    if (len < 0 || (size_t)len >= fulllen) return -ENAMETOOLONG;
+    char *buf;
+    size_t size;
+    int rc = read_file(full, SECRET_MAX, true, &buf, &size);
+    if (rc < 0) return rc;
+    ssize_t n = (ssize_t)size;
+    /* One trailing newline is how editors and `echo` end a file; it is not part of the password. */
+    if (n > 0 && buf[n - 1] == '\n') n--;
+    if (n > 0 && buf[n - 1] == '\r') n--;
+    buf[n] = 0;
+    if (n == 0) n = -ENODATA;
+    else if (memchr(buf, 0, (size_t)n) || strchr(buf, '\n')) n = -EINVAL;
     if (n < 0) {
         explicit_bzero(buf, SECRET_MAX + 1);
         free(buf);
@@ -466,13 +518,14 @@ static void set_text(struct ctx *c, const struct row *r, void *base, const char 
     case T_SECRET:
         *FIELD(base, r->offset, char *) = strdup(s);
         if (r->type == T_SECRET && *s) {
-            int rc = read_secret(c, s, FIELD(base, r->aux_offset, char *));
+            char full[PATH_MAX], why[PATH_MAX + 96];
+            int rc = read_secret(c, s, FIELD(base, r->aux_offset, char *), full, sizeof full);
             if (rc < 0)
                 key_err(c, at, r->name, "cannot read %s: %s", quoted(s, q, sizeof q),
                         rc == -ENODATA ? "the file is empty"
                         : rc == -EFBIG ? "longer than 4096 bytes"
                         : rc == -EINVAL ? "expected one line"
-                                        : strerror(-rc));
+                                        : read_error(rc, quoted(full, red, sizeof red), why, sizeof why));
         }
         return;
     case T_ENUM:
@@ -513,12 +566,65 @@ static void set_text(struct ctx *c, const struct row *r, void *base, const char 
                     quoted(red, q, sizeof q));
             return;
         }
+        /* rabbitmq-c's parser ends the user and the password at any of these: written as they are, the broker
+         * would be asked for another host or refuse the login. */
+        const char *bad = strncmp(u.scheme, "amqp", 4) == 0 ? ":/?#@[]" : "";
+        size_t ul = strcspn(u.user, bad), pl = strcspn(u.password, bad);
+        if (u.user[ul] || u.password[pl]) { /* which character is not said: it may be the password's */
+            log_redact_url(s, red, sizeof red);
+            key_err(c, at, r->name, "the user or password holds one of %s: percent-encode it (a '/' is %%2F) or put "
+                    "the password in password_file; got %s", bad, quoted(red, q, sizeof q));
+            return;
+        }
         *FIELD(base, r->offset, char *) = strdup(s);
         return;
     }
     default: return;
     }
 }
+
+struct named {
+    const char *name;
+    size_t i;
+};
+
+static int named_cmp(const void *a, const void *b) {
+    const struct named *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d ? d : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The n names (NULL ones left out) sorted by name, then by position; *len gets how many. NULL without memory. */
+static struct named *sort_names(const char *(*name_of)(const void *arr, size_t i), const void *arr, size_t n,
+                                size_t *len) {
+    struct named *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return NULL;
+    *len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (name_of(arr, i)) v[(*len)++] = (struct named){name_of(arr, i), i};
+    qsort(v, *len, sizeof *v, named_cmp);
+    return v;
+}
+
+/* For each of n names, the position of the first equal one before it, or SIZE_MAX. Sorted, so a list of
+ * 100,000 costs O(n log n) where comparing every pair took minutes. NULL without memory. */
+static size_t *first_equal(const char *(*name_of)(const void *arr, size_t i), const void *arr, size_t n) {
+    size_t len, *first = malloc((n ? n : 1) * sizeof *first);
+    struct named *v = first ? sort_names(name_of, arr, n, &len) : NULL;
+    if (!v) {
+        free(first);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) first[i] = SIZE_MAX;
+    for (size_t k = 1, head = 0; k < len; k++) {
+        if (strcmp(v[k].name, v[head].name) != 0) head = k;
+        else first[v[k].i] = v[head].i;
+    }
+    free(v);
+    return first;
+}
+
+static const char *string_at(const void *arr, size_t i) { return ((char *const *)arr)[i]; }
 
 static void set_symbols(struct ctx *c, const struct row *r, void *base, const toml_value *v) {
     char q[96], sym[TICK_SYMBOL_MAX];
@@ -527,29 +633,36 @@ static void set_symbols(struct ctx *c, const struct row *r, void *base, const to
         key_err(c, v, r->name, "the list is empty, expected at least one symbol");
         return;
     }
-    char **syms = calloc(n, sizeof *syms);
-    if (!syms) return;
+    char **syms = calloc(n, sizeof *syms), **norm = calloc(n, sizeof *norm);
+    if (!syms || !norm) {
+        free(syms);
+        free(norm);
+        return;
+    }
     *FIELD(base, r->offset, char **) = syms;
     size_t *count = FIELD(base, r->aux_offset, size_t);
     for (size_t i = 0; i < n; i++) {
         const toml_value *item = v->u.array.items[i];
-        if (item->type != TOML_STRING) {
+        if (item->type != TOML_STRING)
             key_err(c, item, r->name, "expected a symbol string, got %s", toml_type_name(item->type));
-            continue;
-        }
-        if (config_normalize_symbol(item->u.str.ptr, sym, sizeof sym) < 0) {
+        else if (config_normalize_symbol(item->u.str.ptr, sym, sizeof sym) < 0)
             key_err(c, item, r->name, "expected BASE-QUOTE such as \"BTC-USDT\" (letters and digits, one dash), got %s",
                     quoted(item->u.str.ptr, q, sizeof q));
-            continue;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < *count && !dup; j++) dup = strcmp(syms[j], sym) == 0;
-        if (dup) {
-            key_err(c, item, r->name, "\"%s\" is listed twice", sym);
-            continue;
-        }
-        if ((syms[*count] = strdup(sym))) (*count)++;
+        else norm[i] = strdup(sym);
     }
+    size_t *first = first_equal(string_at, norm, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!norm[i]) continue;
+        if (!first || first[i] != SIZE_MAX) {
+            if (first) key_err(c, v->u.array.items[i], r->name, "\"%s\" is listed twice", norm[i]);
+            free(norm[i]);
+            continue;
+        }
+        syms[(*count)++] = norm[i];
+    }
+    if (!first) key_err(c, v, r->name, "out of memory");
+    free(first);
+    free(norm);
 }
 
 static void apply_table(struct ctx *c, const struct section *sec, const toml_value *tab, void *base);
@@ -607,6 +720,10 @@ static size_t edit_distance(const char *a, const char *b) {
 static void unknown_key(struct ctx *c, const struct section *sec, const char *key, const toml_value *at) {
     char where[400], hint[96] = "";
     const char *best = NULL;
+    if (errors_full(c)) {
+        c->nerrs++;
+        return;
+    }
     size_t best_d = 3;
     for (size_t i = 0; i < sec->nrows; i++) {
         size_t d = edit_distance(key, sec->rows[i].name);
@@ -713,31 +830,68 @@ static void check_group(struct ctx *c, const toml_value *tab, void *base) {
         }
 }
 
+static const char *source_name(const void *cfg, size_t i) {
+    return ((const struct tickd_config *)cfg)->sources[i].name;
+}
+static const char *group_name(const void *cfg, size_t i) { return ((const struct tickd_config *)cfg)->groups[i].name; }
+
 /* Names are unique per kind; the later one is the error, pointing at the first. */
 static void check_unique(struct ctx *c, const toml_value *root, const char *key, const char *kind,
-                         char *(*name_of)(const struct tickd_config *, size_t), const struct tickd_config *cfg,
-                         size_t n) {
+                         const char *(*name_of)(const void *cfg, size_t i), const struct tickd_config *cfg, size_t n) {
     const toml_value *arr = toml_get(root, key);
-    for (size_t i = 0; i < n; i++) {
-        const char *name = name_of(cfg, i);
-        for (size_t j = 0; name && j < i; j++) {
-            const char *other = name_of(cfg, j);
-            if (!other || strcmp(name, other) != 0) continue;
-            const toml_value *first = pos_of(arr->u.array.items[j], "name");
-            err_at(c, pos_of(arr->u.array.items[i], "name"), "%s \"%s\" is defined twice (first at line %d)", kind,
-                   name, first->line);
-            break;
-        }
+    size_t *first = first_equal(name_of, cfg, n);
+    if (!first) {
+        if (n) err_at(c, arr, "out of memory");
+        return;
     }
+    for (size_t i = 0; i < n; i++) {
+        if (first[i] == SIZE_MAX) continue;
+        const toml_value *at = pos_of(arr->u.array.items[first[i]], "name");
+        err_at(c, pos_of(arr->u.array.items[i], "name"), "%s \"%s\" is defined twice (first at line %d)", kind,
+               name_of(cfg, i), at->line);
+    }
+    free(first);
 }
 
-static char *source_name(const struct tickd_config *cfg, size_t i) { return cfg->sources[i].name; }
-static char *group_name(const struct tickd_config *cfg, size_t i) { return cfg->groups[i].name; }
+/* Positions in the config's array sorted by name: config_find_source and config_find_group search them. */
+static size_t *name_order(const char *(*name_of)(const void *cfg, size_t i), const struct tickd_config *cfg,
+                          size_t n) {
+    size_t len, *order = malloc((n ? n : 1) * sizeof *order);
+    struct named *v = order ? sort_names(name_of, cfg, n, &len) : NULL;
+    if (!v) {
+        free(order);
+        return NULL;
+    }
+    for (size_t k = 0; k < len; k++) order[k] = v[k].i;
+    for (size_t k = len; k < n; k++) order[k] = SIZE_MAX; /* unnamed (an error was reported) */
+    free(v);
+    return order;
+}
+
+static size_t find_named(const char *(*name_of)(const void *cfg, size_t i), const struct tickd_config *cfg,
+                         const size_t *order, size_t n, const char *name) {
+    if (!name) return SIZE_MAX;
+    if (!order) { /* only without memory */
+        for (size_t i = 0; i < n; i++)
+            if (name_of(cfg, i) && strcmp(name_of(cfg, i), name) == 0) return i;
+        return SIZE_MAX;
+    }
+    size_t lo = 0, hi = n;
+    while (hi > 0 && order[hi - 1] == SIZE_MAX) hi--;
+    while (lo < hi) { /* the first at or after name: of equal names, the first defined */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(name_of(cfg, order[mid]), name) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && order[lo] != SIZE_MAX && strcmp(name_of(cfg, order[lo]), name) == 0 ? order[lo] : SIZE_MAX;
+}
 
 static void check_root(struct ctx *c, const toml_value *tab, void *base) {
     struct tickd_config *cfg = base;
     check_unique(c, tab, "source", "source", source_name, cfg, cfg->nsources);
     check_unique(c, tab, "group", "group", group_name, cfg, cfg->ngroups);
+    cfg->source_order = name_order(source_name, cfg, cfg->nsources);
+    cfg->group_order = name_order(group_name, cfg, cfg->ngroups);
     const toml_value *groups = toml_get(tab, "group");
     for (size_t i = 0; i < cfg->ngroups; i++) {
         struct config_group *g = &cfg->groups[i];
@@ -784,6 +938,8 @@ static void free_table(const struct section *sec, void *base) {
 void config_free(struct tickd_config *cfg) {
     if (!cfg) return;
     free_table(&root_section, cfg);
+    free(cfg->source_order);
+    free(cfg->group_order);
     free(cfg->path);
     free(cfg);
 }
@@ -854,20 +1010,18 @@ const char *config_restart_key(const struct tickd_config *old_cfg, const struct 
 }
 
 const struct config_source *config_find_source(const struct tickd_config *cfg, const char *name) {
-    for (size_t i = 0; i < cfg->nsources; i++)
-        if (str_equal(cfg->sources[i].name, name)) return &cfg->sources[i];
-    return NULL;
+    size_t i = find_named(source_name, cfg, cfg->source_order, cfg->nsources, name);
+    return i == SIZE_MAX ? NULL : &cfg->sources[i];
 }
 
 const struct config_group *config_find_group(const struct tickd_config *cfg, const char *name) {
-    for (size_t i = 0; i < cfg->ngroups; i++)
-        if (str_equal(cfg->groups[i].name, name)) return &cfg->groups[i];
-    return NULL;
+    size_t i = find_named(group_name, cfg, cfg->group_order, cfg->ngroups, name);
+    return i == SIZE_MAX ? NULL : &cfg->groups[i];
 }
 
 int config_parse(const char *name, const char *text, size_t len, struct tickd_config **out,
                  struct config_errors *errs) {
-    struct ctx c = {.file = name, .errs = errs, .venue = -1};
+    struct ctx c = {.file = name, .errs = errs, .errs_base = errs->len, .venue = -1};
     char tomlerr[512];
     *out = NULL;
     const char *slash = strrchr(name, '/');
@@ -890,6 +1044,10 @@ int config_parse(const char *name, const char *text, size_t len, struct tickd_co
     }
     apply_table(&c, &root_section, root, cfg);
     toml_free(root);
+    size_t shown = errs->len - c.errs_base;
+    char *more = NULL;
+    if (c.nerrs > shown && asprintf(&more, "%s: %zu more errors not shown", name, c.nerrs - shown) >= 0)
+        errors_add(errs, INT_MAX, INT_MAX, more); /* sorts last */
     if (c.nerrs) {
         config_free(cfg);
         return -EINVAL;
@@ -899,17 +1057,15 @@ int config_parse(const char *name, const char *text, size_t len, struct tickd_co
 }
 
 int config_load(const char *path, struct tickd_config **out, struct config_errors *errs) {
-    char *msg = NULL;
+    char *msg = NULL, *text = NULL, why[64];
+    size_t len = 0;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    char *text = malloc(CONFIG_FILE_MAX + 1);
-    size_t len = f && text ? fread(text, 1, CONFIG_FILE_MAX + 1, f) : 0;
-    int rc = !f ? -errno : !text ? -ENOMEM : ferror(f) ? -EIO : len > CONFIG_FILE_MAX ? -EFBIG : 0;
-    if (f) fclose(f);
+    int rc = read_file(path, CONFIG_FILE_MAX, false, &text, &len);
     if (rc == 0) {
         rc = config_parse(path, text, len, out, errs);
         explicit_bzero(text, len); /* it may hold a password inline in a URL */
-    } else if (asprintf(&msg, "%s: cannot read: %s", path, rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc)) >= 0)
+    } else if (asprintf(&msg, "%s: cannot read: %s", path,
+                        rc == -EFBIG ? "larger than 16 MiB" : read_error(rc, path, why, sizeof why)) >= 0)
         errors_add(errs, 0, 0, msg);
     free(text);
     return rc;

@@ -75,11 +75,10 @@ int config_url_parse(const char *url, struct config_url *out) {
         *c = (char)tolower((unsigned char)*c);
     }
     const char *auth = sep + 3;
-    const char *end = auth + strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (const char *p = auth; p < end; p++)
-        if (*p == '@') at = p; /* the last '@': a password may contain one */
+    /* The userinfo ends at the last '@': a password may hold '@', '/', '?' or '#', and a host never does. */
+    const char *at = strrchr(auth, '@');
     const char *host = auth;
+    const char *end = (at ? at + 1 : auth) + strcspn(at ? at + 1 : auth, "/?#");
     if (at) {
         const char *colon = memchr(auth, ':', (size_t)(at - auth));
         if (copy_part(out->user, sizeof out->user, auth, colon ? colon : at) < 0) return -1;

@@ -209,7 +209,8 @@ static struct source_rt *source_rt_new(struct daemon *d, const struct config_sou
         src->n_conn_windows = 1;
     }
     src->ws_streams_per_connection = l->ws_streams_per_connection;
-    struct limiter_config lc = {.name = src->name, .windows = s->windows, .n_windows = nw};
+    struct limiter_config lc = {.name = src->name, .windows = s->windows, .n_windows = nw,
+                                .max_pause_ms = (uint32_t)l->max_pause_ms};
     if (!src->venue || limiter_new(&d->loop, &lc, &src->limiter) < 0) {
         log_error("daemon", "cannot create the source", "source=%s", cs->name);
         free(s);

@@ -234,8 +234,8 @@ char *log_redact_url(const char *url, char *out, size_t outlen) {
     const char *scheme = strstr(url, "://");
     const char *auth = scheme ? scheme + 3 : url;
     const char *at = NULL;
-    for (const char *p = auth; *p && *p != '/' && *p != '?' && *p != '#'; p++)
-        if (*p == '@') at = p; /* the last '@' before the path ends the userinfo */
+    for (const char *p = auth; *p; p++)
+        if (*p == '@') at = p; /* the last '@' ends the userinfo: a password may hold '/', '?', '#' or '@' */
     const char *colon = NULL;
     if (at)
         for (const char *p = auth; p < at; p++)

@@ -9,6 +9,7 @@
 #include "tickd/http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,41 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userp) {
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t')) end--;
     capture_header(r, wanted, v, (size_t)(end - v));
     return n;
+}
+
+/* ---- header values ---- */
+
+int http_parse_uint(const char *value, uint64_t *out) {
+    uint64_t v = 0;
+    if (!value || !*value) return -EINVAL;
+    for (const char *p = value; *p; p++)
+        if (*p < '0' || *p > '9') return -EINVAL;
+    for (const char *p = value; *p; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            *out = UINT64_MAX;
+            return -ERANGE;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int64_t http_retry_after_ms(const char *value, int64_t now_ms) {
+    uint64_t s;
+    if (!value) return -1;
+    int rc = http_parse_uint(value, &s);
+    if (rc == -ERANGE || (rc == 0 && s > (uint64_t)INT64_MAX / 1000)) return INT64_MAX;
+    if (rc == 0) return (int64_t)s * 1000;
+    if (!*value || (*value >= '0' && *value <= '9') || *value == '-' || *value == '+')
+        return -1; /* "1.5", "-5", "10s": neither form (curl_getdate would read some of them as dates) */
+    time_t t = curl_getdate(value, NULL); /* IMF-fixdate, and the obsolete RFC 850 and asctime forms */
+    if (t == (time_t)-1) return -1;
+    if (t < 0) return 0;
+    if ((int64_t)t > INT64_MAX / 1000) return INT64_MAX;
+    int64_t at_ms = (int64_t)t * 1000;
+    return at_ms > now_ms ? at_ms - now_ms : 0;
 }
 
 /* ---- requests ---- */

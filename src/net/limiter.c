@@ -56,7 +56,7 @@ struct limiter {
     char name[48];
     struct window_log windows[LIMITER_WINDOWS_MAX];
     size_t n_windows;
-    uint32_t floor_429_ms, floor_418_ms;
+    uint32_t floor_429_ms, floor_418_ms, max_pause_ms;
 
     struct limiter_link active;  /* clients with queued requests: the round-robin ring */
     size_t n_active;
@@ -342,6 +342,7 @@ int limiter_new(uv_loop_t *loop, const struct limiter_config *cfg, struct limite
     snprintf(lim->name, sizeof lim->name, "%s", cfg->name ? cfg->name : "");
     lim->floor_429_ms = cfg->pause_floor_429_ms ? cfg->pause_floor_429_ms : DEFAULT_FLOOR_429_MS;
     lim->floor_418_ms = cfg->pause_floor_418_ms ? cfg->pause_floor_418_ms : DEFAULT_FLOOR_418_MS;
+    lim->max_pause_ms = cfg->max_pause_ms ? cfg->max_pause_ms : LIMITER_MAX_PAUSE_MS;
     list_init(&lim->active);
     list_init(&lim->clients);
     list_init(&lim->doomed);
@@ -482,16 +483,26 @@ static void format_wall(int64_t mono_ns, char *buf, size_t len) {
     snprintf(buf, len, "%s.%03dZ", date, (int)(wall_ms % 1000));
 }
 
-void limiter_pause(struct limiter *lim, int64_t until_ms, const char *reason) {
-    int64_t until = until_ms * NS_PER_MS, now = now_ns();
-    if (until <= now || until <= lim->paused_until_ns) return; /* within the current pause: said already */
+/* Pauses for asked_ms from now_ms, at most max_pause; returns the end (ms) actually applied. */
+static int64_t pause_for(struct limiter *lim, int64_t now_ms, int64_t asked_ms, const char *reason) {
+    int64_t for_ms = asked_ms < lim->max_pause_ms ? asked_ms : lim->max_pause_ms;
+    int64_t until_ms = now_ms + for_ms, until = until_ms * NS_PER_MS, now = now_ns();
+    if (for_ms <= 0 || until <= now || until <= lim->paused_until_ns) return until_ms; /* said already */
     lim->paused_until_ns = until;
     lim->pauses++;
-    char end[40];
+    char end[40], capped[96] = "";
     format_wall(until, end, sizeof end);
-    log_warn("limiter", "source paused", "source=%s reason=%s until=%s for_ms=%" PRId64, lim->name,
-             reason ? reason : "", end, (int64_t)((until - now) / NS_PER_MS));
+    if (for_ms < asked_ms)
+        snprintf(capped, sizeof capped, " asked_ms=%" PRId64 " max_pause_ms=%" PRIu32, asked_ms, lim->max_pause_ms);
+    log_warn("limiter", "source paused", "source=%s reason=%s until=%s for_ms=%" PRId64 "%s", lim->name,
+             reason ? reason : "", end, (int64_t)((until - now) / NS_PER_MS), capped);
     kick(lim);
+    return until_ms;
+}
+
+void limiter_pause(struct limiter *lim, int64_t until_ms, const char *reason) {
+    int64_t now_ms = limiter_now_ms();
+    if (until_ms > now_ms) pause_for(lim, now_ms, until_ms - now_ms, reason);
 }
 
 int64_t limiter_pause_http(struct limiter *lim, int http_status, int64_t retry_after_ms) {
@@ -500,9 +511,7 @@ int64_t limiter_pause_http(struct limiter *lim, int http_status, int64_t retry_a
     if (http_status == 429) reason = "http 429 too many requests", floor_ms = lim->floor_429_ms;
     else if (http_status == 418) reason = "http 418 banned", floor_ms = lim->floor_418_ms;
     else return 0;
-    int64_t until = limiter_now_ms() + (retry_after_ms >= 0 ? retry_after_ms : floor_ms);
-    limiter_pause(lim, until, reason);
-    return until;
+    return pause_for(lim, limiter_now_ms(), retry_after_ms >= 0 ? retry_after_ms : floor_ms, reason);
 }
 
 void limiter_status_get(const struct limiter *lim, struct limiter_status *out) {

@@ -67,12 +67,14 @@ static void poll_fail(struct poll *p, int status, const char *cause) {
     task_done(p->task, status, cause);
 }
 
-static int64_t parse_retry_after_ms(const char *v) {
-    if (!v) return -1;
-    char *end;
-    long s = strtol(v, &end, 10);
-    if (end == v || s < 0) return -1; /* an HTTP-date is possible but exchanges send seconds */
-    return (int64_t)s * 1000;
+static int64_t parse_retry_after_ms(const char *v) { return http_retry_after_ms(v, clock_wall_us() / 1000); }
+
+/* A figure above what 32 bits hold is above any limit: the limiter takes it as the window full. */
+static void observe_used_weight(struct source *src, const char *value) {
+    uint64_t used;
+    int rc = http_parse_uint(value, &used);
+    if (rc == 0 || rc == -ERANGE)
+        limiter_observe_used(src->limiter, (size_t)src->weight_window, used > UINT32_MAX ? UINT32_MAX : (uint32_t)used);
 }
 
 static void request_failed(struct poll_request *r, const char *what) {
@@ -117,8 +119,7 @@ static void on_answer(struct http_request *req, const struct http_response *res,
     src->counters.frames++;
     for (size_t i = 0; i < res->nheaders; i++)
         if (src->weight_window >= 0 && strcasecmp(res->headers[i].name, "X-MBX-USED-WEIGHT-1M") == 0)
-            limiter_observe_used(src->limiter, (size_t)src->weight_window,
-                                 (uint32_t)strtoul(res->headers[i].value, NULL, 10));
+            observe_used_weight(src, res->headers[i].value);
     if (res->status == 429 || res->status == 418) {
         src->counters.rate_limited++;
         limiter_pause_http(src->limiter, (int)res->status, parse_retry_after_ms(res->retry_after));

@@ -1,9 +1,12 @@
 /* Unit tests of the config schema: the example file, defaults, every error class with its exact message,
  * secrets read from files and never printed, value syntaxes, and the comparisons a reload uses. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tickd/config.h"
@@ -310,6 +313,7 @@ static void test_password_file_read_not_leaked(void) {
     TT_ASSERT(f != NULL);
     fputs("s3cr3t-redis\n", f);
     fclose(f);
+    TT_ASSERT(chmod(path, 0600) == 0);
     snprintf(text, sizeof text,
              "[redis]\nurl = \"redis://:inline-pw@127.0.0.1:6379/1\"\npassword_file = \"%s\"\n"
              "[rabbitmq]\nurl = \"amqp://u:amqp-pw@127.0.0.1/%%2f\"\npassword_file = \"redis-pw\"\n",
@@ -335,8 +339,251 @@ static void test_password_file_read_not_leaked(void) {
                   "t.toml:2:17: redis.password_file: cannot read \"/nonexistent/pw\": No such file or directory");
     EXPECT_ERRORS("[rabbitmq]\nurl = \"http://u:amqp-pw@h/\"\n",
                   "t.toml:2:7: rabbitmq.url: expected a URL amqp|amqps://host[:port][/path], got \"http://u:***@h/\"");
-    EXPECT_ERRORS("[rabbitmq]\npassword_file = \"/dev/null\"\n",
-                  "t.toml:2:17: rabbitmq.password_file: cannot read \"/dev/null\": the file is empty");
+    /* systemd's SetCredential= fallback: an empty file. */
+    snprintf(path, sizeof path, "%s/empty", dir);
+    TT_ASSERT(mkdir(dir, 0700) == 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    TT_ASSERT(fd >= 0);
+    close(fd);
+    snprintf(text, sizeof text, "[rabbitmq]\npassword_file = \"%s\"\n", path);
+    char want[512];
+    snprintf(want, sizeof want, "t.toml:2:17: rabbitmq.password_file: cannot read \"%s\": the file is empty", path);
+    EXPECT_ERRORS(text, want);
+    unlink(path);
+    rmdir(dir);
+}
+
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Writes text to dir/name with mode; returns the path (static). */
+static const char *write_file(const char *dir, const char *name, const char *text, mode_t mode) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return NULL;
+    fputs(text, f);
+    fclose(f);
+    return chmod(path, mode) == 0 ? path : NULL;
+}
+
+/* The one error of a file whose redis.password_file is path. */
+static const char *password_file_error(const char *path) {
+    static char text[1024], msg[1024];
+    snprintf(text, sizeof text, "[redis]\npassword_file = \"%s\"\n", path);
+    struct tickd_config *cfg = NULL;
+    struct config_errors errs = {0};
+    int rc = config_parse("t.toml", text, strlen(text), &cfg, &errs);
+    snprintf(msg, sizeof msg, "%s", rc == 0 ? "(accepted)" : errs.len == 1 ? errs.items[0].msg : "(several errors)");
+    config_errors_free(&errs);
+    config_free(cfg);
+    return msg;
+}
+
+/* A FIFO as the config or as a password file hung --check-config (and a reload on the loop thread) in open();
+ * a password file others could read was taken silently. Files are opened without blocking and refused unless
+ * they are regular, bounded in size, and (secrets) private to their owner. */
+static void test_files_must_be_regular_bounded_and_private(void) {
+    char dir[] = "/tmp/tickd-cfgfileXXXXXX", fifo[256], want[1024];
+    TT_ASSERT(mkdtemp(dir) != NULL);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    TT_ASSERT(mkfifo(fifo, 0600) == 0);
+    alarm(20); /* without the fix open() waits for a writer forever: the alarm ends the test as a failure */
+
+    struct tickd_config *cfg = NULL;
+    struct config_errors errs = {0};
+    TT_ASSERT(config_load(fifo, &cfg, &errs) < 0);
+    TT_ASSERT_INT(errs.len, 1);
+    snprintf(want, sizeof want, "%s: cannot read: not a regular file", fifo);
+    TT_ASSERT_STR(errs.items[0].msg, want);
+    config_errors_free(&errs);
+    TT_ASSERT(config_load(dir, &cfg, &errs) < 0);
+    snprintf(want, sizeof want, "%s: cannot read: not a regular file", dir);
+    TT_ASSERT_STR(errs.items[0].msg, want);
+    config_errors_free(&errs);
+
+    snprintf(want, sizeof want, "t.toml:2:17: redis.password_file: cannot read \"%s\": not a regular file", fifo);
+    TT_ASSERT_STR(password_file_error(fifo), want);
+    TT_ASSERT_STR(password_file_error("/dev/zero"),
+                  "t.toml:2:17: redis.password_file: cannot read \"/dev/zero\": not a regular file");
+    alarm(0);
+
+    const char *pw = write_file(dir, "pw", "s3cret\n", 0644);
+    TT_ASSERT(pw != NULL);
+    snprintf(want, sizeof want, "t.toml:2:17: redis.password_file: cannot read \"%s\": readable or writable by "
+             "group or others: chmod 0600 \"%s\"", pw, pw);
+    TT_ASSERT_STR(password_file_error(pw), want);
+    TT_ASSERT(strstr(password_file_error(pw), "s3cret") == NULL);
+    TT_ASSERT(chmod(pw, 0620) == 0); /* writable by the group: someone else could choose the password */
+    TT_ASSERT_STR(password_file_error(pw), want);
+    TT_ASSERT(chmod(pw, 0400) == 0);
+    TT_ASSERT_STR(password_file_error(pw), "(accepted)");
+    TT_ASSERT(chmod(pw, 0600) == 0);
+    TT_ASSERT_STR(password_file_error(pw), "(accepted)");
+
+    /* Relative to $CREDENTIALS_DIRECTORY: the message names the file that was opened. */
+    TT_ASSERT(chmod(pw, 0640) == 0);
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    snprintf(want, sizeof want, "t.toml:2:17: redis.password_file: cannot read \"pw\": readable or writable by "
+             "group or others: chmod 0600 \"%s/pw\"", dir);
+    TT_ASSERT_STR(password_file_error("pw"), want);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unlink(pw);
+
+    static char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    const char *bigpw = write_file(dir, "big", big, 0600);
+    TT_ASSERT(bigpw != NULL);
+    snprintf(want, sizeof want, "t.toml:2:17: redis.password_file: cannot read \"%s\": longer than 4096 bytes", bigpw);
+    TT_ASSERT_STR(password_file_error(bigpw), want);
+    unlink(bigpw);
+
+    /* The config itself: at most 16 MiB. */
+    char cfgpath[512];
+    snprintf(cfgpath, sizeof cfgpath, "%s/big.toml", dir);
+    FILE *f = fopen(cfgpath, "w");
+    TT_ASSERT(f != NULL);
+    TT_ASSERT(fseek(f, 16 << 20, SEEK_SET) == 0 && fputc('\n', f) == '\n');
+    fclose(f);
+    TT_ASSERT_INT(config_load(cfgpath, &cfg, &errs), -EFBIG);
+    snprintf(want, sizeof want, "%s: cannot read: larger than 16 MiB", cfgpath);
+    TT_ASSERT_STR(errs.items[0].msg, want);
+    config_errors_free(&errs);
+    unlink(cfgpath);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* A password holding '/', '?' or '#' was printed whole: the redaction stopped at the first of them, taking it
+ * for the start of the path. The userinfo ends at the last '@', in the parser and in every message. */
+static void test_passwords_with_url_delimiters_never_printed(void) {
+    struct config_url u;
+    TT_ASSERT(config_url_parse("redis://:pa/ss?w#r@d@127.0.0.1:6380/2", &u) == 0);
+    TT_ASSERT_STR(u.password, "pa/ss?w#r@d");
+    TT_ASSERT_STR(u.host, "127.0.0.1");
+    TT_ASSERT_INT(u.port, 6380);
+    TT_ASSERT_STR(u.path, "/2");
+    TT_ASSERT(config_url_parse("redis://h/0?#x", &u) == 0 && strcmp(u.host, "h") == 0 && !u.has_password);
+
+    char out[256];
+    TT_ASSERT_STR(log_redact_url("redis://:pa/ss?w#r@d@127.0.0.1:6380/2", out, sizeof out),
+                  "redis://:***@127.0.0.1:6380/2");
+    TT_ASSERT_STR(log_redact_url("amqp://u:se#cret@h/%2f", out, sizeof out), "amqp://u:***@h/%2f");
+    TT_ASSERT_STR(log_redact_url("https://h:8443/x?y=1", out, sizeof out), "https://h:8443/x?y=1");
+
+    /* Accepted for Redis, and logged redacted. */
+    struct tickd_config *cfg = parse_ok("[redis]\nurl = \"redis://:pa/ss?w#rd@127.0.0.1:6380/2\"\n");
+    TT_ASSERT(cfg != NULL);
+    capture_summary(cfg);
+    config_free(cfg);
+    TT_ASSERT(strstr(captured, "url=redis://:***@127.0.0.1:6380/2") != NULL);
+    TT_ASSERT(strstr(captured, "pa/ss") == NULL && strstr(captured, "w#rd") == NULL);
+
+    /* Refused URLs: the message shows them redacted. */
+    EXPECT_ERRORS("[rabbitmq]\nurl = \"http://u:se/cr?et#x@h/\"\n",
+                  "t.toml:2:7: rabbitmq.url: expected a URL amqp|amqps://host[:port][/path], got \"http://u:***@h/\"");
+    EXPECT_ERRORS("[redis]\nurl = \"redis://:pw/with?all#three@\"\n",
+                  "t.toml:2:7: redis.url: expected a URL redis://host[:port][/path], got \"redis://:***@\"");
+    EXPECT_ERRORS("[redis]\nurl = \"redis://:s3/cr3t@host:99999/0\"\n",
+                  "t.toml:2:7: redis.url: expected a URL redis://host[:port][/path], got \"redis://:***@host:99999/0\"");
+    /* rabbitmq-c ends the password at these: refused, without saying which character the password holds. */
+    EXPECT_ERRORS("[rabbitmq]\nurl = \"amqp://u:se/cr#et@127.0.0.1/%2f\"\n",
+                  "t.toml:2:7: rabbitmq.url: the user or password holds one of :/?#@[]: percent-encode it (a '/' "
+                  "is %2F) or put the password in password_file; got \"amqp://u:***@127.0.0.1/%2f\"");
+    cfg = parse_ok("[rabbitmq]\nurl = \"amqp://u:se%2Fcr%23et@127.0.0.1/%2f\"\n");
+    TT_ASSERT(cfg != NULL);
+    config_free(cfg);
+}
+
+/* Durations and integers at and past 64 bits are errors, never a wrapped value. */
+static void test_numbers_do_not_wrap(void) {
+    uint64_t ms = 0;
+    TT_ASSERT(config_parse_duration("5124095576030431h", &ms) < 0); /* * 3,600,000 passes 2^64 */
+    TT_ASSERT(config_parse_duration("307445734561825860m", &ms) < 0);
+    TT_ASSERT(config_parse_duration("18446744073709551615ms1ms", &ms) < 0);
+    TT_ASSERT(config_parse_duration("18446744073709551615s", &ms) < 0);
+    TT_ASSERT(config_parse_duration("5124095576030h", &ms) == 0 && ms == 5124095576030ull * 3600000ull);
+    EXPECT_ERRORS("[daemon]\nstats_interval = \"5124095576030431h\"\n",
+                  "t.toml:2:18: daemon.stats_interval: expected a duration with a unit (ms, s, m, h) such as "
+                  "\"30s\", got \"5124095576030431h\"");
+    EXPECT_ERRORS("[redis]\nhistory = 9223372036854775807\n",
+                  "t.toml:2:11: redis.history: must be at most 10000000, got 9223372036854775807");
+    EXPECT_ERRORS("[redis]\nhistory = 9223372036854775808\n",
+                  "t.toml:2:11: integer out of range: does not fit in 64 bits");
+    EXPECT_ERRORS("[redis]\nhistory = -9223372036854775808\n",
+                  "t.toml:2:11: redis.history: must be at least 0, got -9223372036854775808");
+}
+
+/* limits.max_pause: 5 minutes unless given, 1 s to 24 h. */
+static void test_max_pause(void) {
+    struct tickd_config *cfg = parse_ok(MINIMAL);
+    TT_ASSERT(cfg != NULL);
+    TT_ASSERT_INT(cfg->sources[0].limits.max_pause_ms, 300000);
+    config_free(cfg);
+    cfg = parse_ok("[[source]]\nname = \"cb\"\nvenue = \"coinbase\"\nlimits.max_pause = \"90s\"\n"
+                   "[[group]]\nname = \"g\"\nsource = \"cb\"\nsymbols = [\"btc-usd\"]\n[[group.task]]\nkind = \"poll\"\n");
+    TT_ASSERT(cfg != NULL);
+    TT_ASSERT_INT(cfg->sources[0].limits.max_pause_ms, 90000);
+    config_free(cfg);
+    EXPECT_ERRORS("[[source]]\nname = \"cb\"\nvenue = \"coinbase\"\nlimits.max_pause = \"500ms\"\n",
+                  "t.toml:4:20: source \"cb\": limits.max_pause: must be at least 1s, got \"500ms\"");
+    EXPECT_ERRORS("[[source]]\nname = \"cb\"\nvenue = \"coinbase\"\nlimits.max_pause = \"2d\"\n",
+                  "t.toml:4:20: source \"cb\": limits.max_pause: expected a duration with a unit (ms, s, m, h) such "
+                  "as \"30s\", got \"2d\"");
+}
+
+/* A list of 100,000 symbols was checked for duplicates pair by pair (minutes), and so were 100,000 groups for
+ * their names and sources; a file of 100,000 unknown keys made as many messages, each with a "did you mean"
+ * search. Sorted checks make them O(n log n) and errors past 100 are counted, not written. The times are
+ * printed for the log (no assertion on speed). */
+static void test_large_files_stay_linear(void) {
+    size_t n = 100000;
+    char *text = malloc(n * 64 + 4096), *w = text;
+    TT_ASSERT(text != NULL);
+    w += sprintf(w, "[[source]]\nname = \"cb\"\nvenue = \"coinbase\"\n[[group]]\nname = \"big\"\nsource = \"cb\"\n"
+                    "symbols = [");
+    for (size_t i = 0; i < n; i++) w += sprintf(w, "\"S%zu-USD\",", (i * 7919) % n);
+    w += sprintf(w, "\"s5-usd\"]\n[[group.task]]\nkind = \"poll\"\n");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct tickd_config *cfg = NULL;
+    struct config_errors errs = {0};
+    TT_ASSERT(config_parse("t.toml", text, (size_t)(w - text), &cfg, &errs) < 0);
+    fprintf(stderr, "    %zu symbols checked in %.3f s\n", n + 1, seconds_since(&t0));
+    TT_ASSERT_INT(errs.len, 1);
+    TT_ASSERT(strstr(errs.items[0].msg, "symbols: \"S5-USD\" is listed twice") != NULL);
+    config_errors_free(&errs);
+
+    w = text;
+    w += sprintf(w, "[[source]]\nname = \"s0\"\nvenue = \"okx\"\n");
+    for (size_t i = 0; i < n / 4; i++)
+        w += sprintf(w, "[[group]]\nname = \"g%zu\"\nsource = \"s0\"\nsymbols = [\"A-B\"]\ntask = [{kind = \"poll\"}]\n",
+                     (i * 7919) % (n / 4));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    TT_ASSERT_INT(config_parse("t.toml", text, (size_t)(w - text), &cfg, &errs), 0);
+    fprintf(stderr, "    %zu groups checked in %.3f s\n", n / 4, seconds_since(&t0));
+    TT_ASSERT_INT(cfg->ngroups, n / 4);
+    const struct config_group *g = config_find_group(cfg, "g1234");
+    TT_ASSERT(g && strcmp(g->name, "g1234") == 0 && g->source == config_find_source(cfg, "s0"));
+    TT_ASSERT(config_find_group(cfg, "g25000") == NULL && config_find_source(cfg, "s1") == NULL);
+    config_free(cfg);
+
+    w = text;
+    w += sprintf(w, "[daemon]\n");
+    for (size_t i = 0; i < n; i++) w += sprintf(w, "log_levelxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx%zu = 1\n", i);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    TT_ASSERT(config_parse("t.toml", text, (size_t)(w - text), &cfg, &errs) < 0);
+    fprintf(stderr, "    %zu unknown keys reported in %.3f s\n", n, seconds_since(&t0));
+    TT_ASSERT_INT(errs.len, 101);
+    TT_ASSERT_STR(errs.items[0].msg,
+                  "t.toml:2:58: daemon: unknown key \"log_levelxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0\"");
+    TT_ASSERT_STR(errs.items[100].msg, "t.toml: 99900 more errors not shown");
+    config_errors_free(&errs);
+    free(text);
 }
 
 static void test_reload_comparisons(void) {
@@ -403,6 +650,11 @@ int main(void) {
     TT_RUN(test_error_syntax_and_file);
     TT_RUN(test_all_errors_reported_in_order);
     TT_RUN(test_password_file_read_not_leaked);
+    TT_RUN(test_files_must_be_regular_bounded_and_private);
+    TT_RUN(test_passwords_with_url_delimiters_never_printed);
+    TT_RUN(test_numbers_do_not_wrap);
+    TT_RUN(test_max_pause);
+    TT_RUN(test_large_files_stay_linear);
     TT_RUN(test_reload_comparisons);
     TT_RUN(test_reference_lists_every_key);
     return tt_finish();

@@ -8,6 +8,8 @@
  *   /big          200, 100000-byte body with Content-Length
  *   /chunked      200, 100000-byte body in chunks, no Content-Length
  *   /stall        never answers */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -344,7 +346,48 @@ static void test_close_with_requests_in_flight(void) {
     TT_ASSERT_INT(fx_finish(&f), 0);
 }
 
+/* Every number a server sends in a header is read with overflow checks: strtoul wrapped "4294967297" to 1 and
+ * "-1" to 2^64-1; a Retry-After of 10000000000 s overflowed the pause end (the 429 was then ignored). */
+static void test_header_numbers(void) {
+    uint64_t v = 7;
+    TT_ASSERT_INT(http_parse_uint("0", &v), 0);
+    TT_ASSERT_INT(v, 0);
+    TT_ASSERT_INT(http_parse_uint("4294967297", &v), 0);
+    TT_ASSERT(v == 4294967297ull);
+    TT_ASSERT_INT(http_parse_uint("18446744073709551615", &v), 0);
+    TT_ASSERT(v == UINT64_MAX);
+    TT_ASSERT_INT(http_parse_uint("18446744073709551616", &v), -ERANGE);
+    TT_ASSERT(v == UINT64_MAX);
+    TT_ASSERT_INT(http_parse_uint("99999999999999999999999999999999", &v), -ERANGE);
+    const char *bad[] = {"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "12a", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (http_parse_uint(bad[i], &v) != -EINVAL) TT_FAIL("accepted \"%s\"", bad[i]);
+    TT_ASSERT_INT(http_parse_uint(NULL, &v), -EINVAL);
+}
+
+static void test_retry_after(void) {
+    int64_t now_ms = 1700000000000LL; /* 2023-11-14T22:13:20Z */
+    TT_ASSERT_INT(http_retry_after_ms(NULL, now_ms), -1);
+    TT_ASSERT_INT(http_retry_after_ms("0", now_ms), 0);
+    TT_ASSERT_INT(http_retry_after_ms("120", now_ms), 120000);
+    TT_ASSERT_INT(http_retry_after_ms("9000000000", now_ms), 9000000000000LL);
+    TT_ASSERT_INT(http_retry_after_ms("9223372036854775", now_ms), 9223372036854775000LL);
+    TT_ASSERT(http_retry_after_ms("9223372036854776", now_ms) == INT64_MAX); /* * 1000 passes 2^63 */
+    TT_ASSERT(http_retry_after_ms("10000000000000000000000", now_ms) == INT64_MAX);
+    /* The HTTP-date forms of RFC 9110: IMF-fixdate, and the obsolete RFC 850 and asctime ones. */
+    TT_ASSERT_INT(http_retry_after_ms("Tue, 14 Nov 2023 22:15:20 GMT", now_ms), 120000);
+    TT_ASSERT_INT(http_retry_after_ms("Tuesday, 14-Nov-23 22:15:20 GMT", now_ms), 120000);
+    TT_ASSERT_INT(http_retry_after_ms("Tue Nov 14 22:15:20 2023", now_ms), 120000);
+    TT_ASSERT_INT(http_retry_after_ms("Tue, 14 Nov 2023 22:00:00 GMT", now_ms), 0); /* past: no wait */
+    TT_ASSERT(http_retry_after_ms("Fri, 31 Dec 9999 23:59:59 GMT", now_ms) > 250000000000000LL);
+    const char *bad[] = {"", "-5", "1.5", "10s", "soon", "+3", "Tue, 99 Nov 2023 22:15:20 GMT", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (http_retry_after_ms(bad[i], now_ms) != -1) TT_FAIL("\"%s\" read as a delay", bad[i]);
+}
+
 int main(void) {
+    TT_RUN(test_header_numbers);
+    TT_RUN(test_retry_after);
     TT_RUN(test_status_body_headers);
     TT_RUN(test_request_headers_and_429);
     TT_RUN(test_keepalive_reuses_connection);

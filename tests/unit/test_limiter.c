@@ -264,6 +264,62 @@ static void test_pause_blocks_everything_until_its_end(void) {
     teardown();
 }
 
+/* A Retry-After of 9000000000 s paused the whole source for 285 years, and one of 10000000000 overflowed the
+ * pause end and the 429 was ignored. Every pause is now capped by max_pause, logged with what was asked. */
+static void test_pause_is_capped_by_max_pause(void) {
+    const struct limiter_window windows[] = {{LIMITER_REQUEST, 100, 1000, 0}};
+    TT_ASSERT_INT(uv_loop_init(&loop), 0);
+    struct limiter_config cfg = {.name = "capped", .windows = windows, .n_windows = 1, .max_pause_ms = 300};
+    TT_ASSERT_INT(limiter_new(&loop, &cfg, &lim), 0);
+    n_grants = 0;
+    closed = false;
+    on_grant = NULL;
+    char tmpl[] = "/tmp/tickd-limiterXXXXXX";
+    int fd = mkstemp(tmpl);
+    TT_ASSERT(fd >= 0);
+    unlink(tmpl);
+    log_setup(LOG_LEVEL_INFO, LOG_FORMAT_LOGFMT);
+    log_set_fd(fd);
+
+    struct limiter_status st;
+    int64_t before = limiter_now_ms();
+    int64_t until = limiter_pause_http(lim, 429, 10000000000LL * 1000); /* past 2^63 ns from now */
+    TT_ASSERT(until >= before + 300 && until <= limiter_now_ms() + 300);
+    limiter_status_get(lim, &st);
+    TT_ASSERT_INT(st.pauses, 1);
+    TT_ASSERT_INT(st.paused_until_ms, until);
+    TT_ASSERT(limiter_pause_http(lim, 429, INT64_MAX) <= limiter_now_ms() + 300);
+    limiter_pause(lim, INT64_MAX, "test"); /* the direct call is capped the same way */
+    limiter_status_get(lim, &st);
+    TT_ASSERT(st.paused_until_ms <= limiter_now_ms() + 300);
+
+    struct limiter_client *c;
+    TT_ASSERT_INT(limiter_client_new(lim, "poller", NULL, 0, &c), 0);
+    struct treq r;
+    enqueue(c, &r, 0, cost_of(LIMITER_REQUEST, 1));
+    uv_run(&loop, UV_RUN_DEFAULT); /* returns once the request is granted: the pause ended */
+    TT_ASSERT_INT(n_grants, 1);
+    TT_ASSERT(grants[0].t_ns >= until * MS);
+
+    /* A ban's floor (120 s without Retry-After) is capped too. */
+    before = limiter_now_ms();
+    until = limiter_pause_http(lim, 418, -1);
+    TT_ASSERT(until >= before + 300 && until <= limiter_now_ms() + 300);
+    enqueue(c, &r, 0, cost_of(LIMITER_REQUEST, 1));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    TT_ASSERT_INT(n_grants, 2);
+
+    log_set_fd(-1);
+    ssize_t n = pread(fd, captured, sizeof captured - 1, 0);
+    captured[n < 0 ? 0 : n] = 0;
+    close(fd);
+    TT_ASSERT(strstr(captured, "reason=\"http 429 too many requests\"") != NULL);
+    TT_ASSERT(strstr(captured, " asked_ms=10000000000000 max_pause_ms=300") != NULL);
+    TT_ASSERT(strstr(captured, " asked_ms=120000 max_pause_ms=300") != NULL);
+    limiter_client_free(c);
+    teardown();
+}
+
 /* ---- the server's count ---- */
 
 static void test_server_used_weight_raises_the_count(void) {
@@ -393,6 +449,7 @@ int main(void) {
     TT_RUN(test_fair_share_between_clients);
     TT_RUN(test_client_windows_and_kinds);
     TT_RUN(test_pause_blocks_everything_until_its_end);
+    TT_RUN(test_pause_is_capped_by_max_pause);
     TT_RUN(test_server_used_weight_raises_the_count);
     TT_RUN(test_cancel_and_close_from_callbacks);
     TT_RUN(test_free_client_with_queued_requests);
