@@ -19,16 +19,17 @@
  * lets systemd restart it.
  *
  * RECOVERY. A backoff assumes the cause lasts. A group knows its source (spec.source), and when the source shows
- * that the venue works again (another group's connection subscribed, a REST answer parsed: the tasks report it
- * through supervisor_source_recovered()), the groups of that source waiting after a failure, in backoff or
- * parked, restart after a jittered delay of at most recovery_delay_ms instead of the rest of their wait; their
- * connects still queue behind the source's limiter. The cut applies once per failure, not per piece of evidence:
- * a waiting group is cut once, and evidence while no group of the source waits costs a scan and does nothing.
- * It never clears the restart history: a parked group restarted early that fails again is parked again at once
- * (only a park that ran its course starts afresh). A group whose early restart failed before it was ready (or
- * got parked) had a cause of its own, which its siblings' health says nothing about: it is not cut again until
- * it has been ready or has restarted on its own timer, so a group failing alone beside healthy siblings restarts
- * at most twice as often as its backoff alone would allow, and its restarts still count towards parking.
+ * that the venue works again (a connection subscribed, a REST answer parsed: the tasks report it through
+ * supervisor_source_recovered()), the groups of that source waiting after a failure, in backoff or parked,
+ * restart after a jittered delay of at most recovery_delay_ms instead of the rest of their wait; their connects
+ * still queue behind the source's limiter. A waiting group is cut once per wait, so evidence while no group of
+ * the source waits does nothing, and a stream of answers is not a stream of restarts. A cut never clears the
+ * restart history: a parked group restarted early that fails again is parked again at once (only a park that
+ * ran its course starts afresh), and is not cut again before that. A group restarted early that was ready and
+ * then failed met a source still in trouble (drops): that failure does not count towards its park, and the
+ * next evidence may cut its wait again. One that failed before it was ready had a cause of its own, which its
+ * siblings' health says nothing about: it is not cut again until it has been ready or restarted on its own
+ * timer, so beside healthy siblings it restarts at most twice as often as its backoff alone would allow.
  *
  * CHANGES AT RUNTIME (config reload). add starts a new group; replace swaps the spec of an existing one (its
  * running group is stopped and then restarted at once under the new spec); remove stops a group and then

@@ -159,8 +159,10 @@ static void park(struct child *c) {
     }
 }
 
-/* Restart intensity: the history keeps only the restarts inside the window; one more than allowed parks. */
-static void schedule_restart(struct child *c, int status, const char *cause) {
+/* Restart intensity: the history keeps only the restarts inside the window; one more than allowed parks. An
+ * uncounted restart is not added to it: it neither brings the group closer to a park nor lengthens its backoff,
+ * though a history that is already full still parks it. */
+static void schedule_restart(struct child *c, int status, const char *cause, bool counted) {
     struct supervisor *s = c->sup;
     uint64_t now = uv_now(s->loop);
     unsigned kept = 0;
@@ -172,12 +174,13 @@ static void schedule_restart(struct child *c, int status, const char *cause) {
         park(c);
         return;
     }
-    c->recent[c->n_recent++] = now;
+    if (counted) c->recent[c->n_recent++] = now;
     c->restarts++;
-    uint64_t delay = backoff_delay_ms(s->opts.backoff_min_ms, s->opts.backoff_max_ms, c->n_recent, &s->rng);
+    unsigned attempt = c->n_recent ? c->n_recent : 1;
+    uint64_t delay = backoff_delay_ms(s->opts.backoff_min_ms, s->opts.backoff_max_ms, attempt, &s->rng);
     c->st = CHILD_BACKOFF;
     log_at(status ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "supervisor", "restart",
-           "group=%s state=backoff attempt=%u backoff_ms=%llu status=%d cause=%s", c->name, c->n_recent,
+           "group=%s state=backoff attempt=%u backoff_ms=%llu status=%d cause=%s", c->name, attempt,
            (unsigned long long)delay, status, cause);
     uv_timer_start(&c->timer, child_timer_start, delay, 0);
 }
@@ -208,7 +211,11 @@ static void child_on_done(struct task_group *g, const struct group_result *r, vo
     } else if (c->spec.restart == RESTART_TEMPORARY || (c->spec.restart == RESTART_TRANSIENT && !failed)) {
         child_set_state(c, CHILD_STOPPED, failed ? "temporary group failed" : "group completed");
     } else {
-        schedule_restart(c, r->status, failed ? c->last_error : "group completed");
+        /* A group restarted early that was ready and then failed again met a source still in trouble (drops):
+         * that failure is the source's, not the group's, so it does not count towards the group's park, and
+         * the source's next evidence may cut the wait again. A connect per evidence at most, each through the
+         * source's connect limiter. */
+        schedule_restart(c, r->status, failed ? c->last_error : "group completed", !(was_cut && was_ready));
         if (was_cut && (!was_ready || c->st == CHILD_PARKED)) c->cut_spent = true;
     }
     if (s->stopping) sup_stop_next(s);
@@ -222,7 +229,7 @@ static void child_start(struct child *c) {
     if (rc < 0) {
         c->last_status = rc;
         snprintf(c->last_error, sizeof c->last_error, "group_new: %s", uv_strerror(rc));
-        schedule_restart(c, rc, c->last_error);
+        schedule_restart(c, rc, c->last_error, true);
         return;
     }
     child_set_state(c, CHILD_RUNNING, c->restarts ? "restart" : "start");

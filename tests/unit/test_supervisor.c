@@ -514,6 +514,28 @@ static void test_recovery_ends_a_park_but_keeps_its_history(void) {
     TT_ASSERT_INT(r.exit_calls, 0);
 }
 
+static void test_recovery_during_drops_does_not_park(void) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct sup_run r;
+    struct supervisor_opts o = base_opts(&r);
+    o.backoff_min_ms = o.backoff_max_ms = 30000;
+    o.max_restarts = 3;
+    o.recovery_delay_ms = 10;
+    start_sup(&loop, &r, &o);
+    /* The venue drops every connection just after it subscribed, and its other connections keep subscribing:
+     * each drop waits for the next evidence, but these failures are the source's, not the group's. */
+    struct counted c0 = {.ops = &fx_timer_ops, .cfg = {.after_ms = 5, .status = -ECONNRESET}};
+    TT_ASSERT_INT(add_with_source(r.sup, "g0", "alpha", &c0), 0);
+    struct recovery rv = {.run = &r, .source = "alpha", .watch = {&c0}};
+    for (uint64_t t = 50; t < 800; t += 50) at(&loop, t, signal_recovered, &rv);
+    at(&loop, 900, recovery_snapshot_and_stop, &rv);
+    fx_run_and_close(&loop);
+
+    TT_ASSERT(rv.spawns_at[0] >= 10); /* one restart per evidence */
+    TT_ASSERT_STR(rv.state[0], "backoff"); /* three restarts were allowed: the early ones are not counted */
+}
+
 static void test_rejects_bad_options(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -541,6 +563,7 @@ int main(void) {
     TT_RUN(test_recovery_restarts_waiting_groups_of_that_source_only);
     TT_RUN(test_recovery_cuts_once_per_failure_not_per_signal);
     TT_RUN(test_recovery_ends_a_park_but_keeps_its_history);
+    TT_RUN(test_recovery_during_drops_does_not_park);
     TT_RUN(test_rejects_bad_options);
     return tt_finish();
 }
