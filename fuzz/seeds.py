@@ -159,6 +159,13 @@ interval = "250ms"
     for s in ["BTC-USDT", "btc-usdt", "BTC-USD-220527", "UNI-USD-SWAP", "A-B", "-", "BTCUSDT"]:
         put("config_value", b"\x02" + s.encode())
 
+    for ra, used in [("120", "1200"), ("0", "0"), ("9000000000", "6000"), ("10000000000", "18446744073709551616"),
+                     ("Wed, 21 Oct 2015 07:28:00 GMT", "12"), ("Sunday, 06-Nov-94 08:49:37 GMT", ""),
+                     ("Sun Nov  6 08:49:37 1994", "4294967296"), ("Fri, 31 Dec 9999 23:59:59 GMT", "1"),
+                     ("-5", " 7"), ("1.5", "+3"), ("", "99999999999999999999")]:
+        for status in (b"\x00", b"\x01"):
+            put("headers", status + f"{ra}\n{used}".encode())
+
 
 own_seeds()
 shared_seeds()
