@@ -23,7 +23,8 @@ static void usage(FILE *f) {
             "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
             "  -s, --status-socket PATH\n"
             "                      the status socket (default $RUNTIME_DIRECTORY/status.sock, else\n"
-            "                      /run/tickd/status.sock, else /tmp/tickd-UID.sock)\n");
+            "                      /run/tickd/status.sock, else $XDG_RUNTIME_DIR/tickd/status.sock, else\n"
+            "                      /tmp/tickd-UID/status.sock)\n");
 }
 
 /* Loads path, or prints every error on stderr and returns NULL. */
@@ -73,7 +74,7 @@ int main(int argc, char **argv) {
         return EX_USAGE;
     }
     if (mode == STATUS) {
-        char def[108];
+        char def[4096];
         if (!status_socket) status_default_path(def, sizeof def);
         return status_client_print(status_socket ? status_socket : def) == 0 ? 0 : EX_UNAVAILABLE;
     }

@@ -12,7 +12,11 @@
  * receive time, seconds), message_id "<venue>:<symbol>:<seq>" (or the event time, or the receive time, in µs,
  * when the venue gives no sequence). With publisher confirms (the default) a tick leaves the buffer only when
  * the broker acks it; a nack or a lost connection puts it back unless a newer one is waiting. Delivery is
- * at least once: after a reconnect a consumer may see the last unconfirmed tick of an instrument twice. */
+ * at least once: after a reconnect a consumer may see the last unconfirmed tick of an instrument twice.
+ *
+ * amqps:// runs the same connection over TLS (rabbitmq-c's OpenSSL socket). A certificate that does not chain
+ * to the CA, or that does not name the URL's host, fails the connect like a refused one: logged once per outage
+ * with OpenSSL's reason, retried with backoff. */
 #ifndef TICKD_AMQP_SINK_H
 #define TICKD_AMQP_SINK_H
 
@@ -25,9 +29,11 @@
 struct amqp_sink;
 
 struct amqp_sink_config {
-    const char *url;      /* amqp://user:password@host:port/vhost (vhost "%2f" = "/") */
+    const char *url;      /* amqp[s]://user:password@host:port/vhost (vhost "%2f" = "/") */
     const char *password; /* from password_file; replaces the URL's; NULL or "" = the URL's */
     const char *exchange; /* default "tickd" */
+    const char *ca_file;  /* amqps: PEM CA bundle the broker's chain is verified against; NULL or "" = the
+                           * system's store. The broker's host name is always verified too. */
     bool no_confirm;      /* publisher confirms are on unless this is set */
     /* 0 takes the default given in brackets */
     uint64_t buffer_limit;       /* [100000] instruments held by the conflating buffer */

@@ -69,6 +69,7 @@ struct config_rabbitmq {
     char *password; /* read from password_file; replaces a password in the URL */
     bool confirm;
     uint64_t buffer_limit;
+    char *ca_file; /* amqps: the CA bundle; "" = the system's */
 };
 
 struct config_supervisor {

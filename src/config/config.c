@@ -155,6 +155,9 @@ static const struct row rabbitmq_rows[] = {
         .doc = "Publisher confirms: a tick leaves the buffer only once the broker has confirmed it."),
     ROW(struct config_rabbitmq, buffer_limit, "buffer_limit", T_UINT, .def = "200000", .min = 1, .max = 100000000,
         .flags = F_RESTART, .doc = "Instruments held while the broker is slow or away (newer ticks replace older)."),
+    ROW(struct config_rabbitmq, ca_file, "ca_file", T_PATH, .def = "", .flags = F_RESTART,
+        .doc = "`amqps://` only: PEM file of the CA(s) the broker's certificate must chain to (peer and host name are "
+               "always verified). Empty: the system's CA store."),
 };
 
 static const struct row merge_rows[] = {

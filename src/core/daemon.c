@@ -490,7 +490,7 @@ static void render_status(struct status_buf *out, void *arg) {
         }
     }
     status_printf(out, "groups:\n");
-    supervisor_visit(d->sup, render_node, out);
+    if (d->sup) supervisor_visit(d->sup, render_node, out); /* none once stopped, or when the start failed */
     struct merge_counters mc = {0};
     if (d->merge) merge_counters_get(d->merge, &mc); /* none when the start failed */
     status_printf(out, "merge: quotes=%zu symbols=%zu accepted=%llu stale=%llu duplicates=%llu expired=%llu "
@@ -553,7 +553,7 @@ static void limiter_closed(struct limiter *l, void *arg) {
 static void on_ws_drain(uv_timer_t *t) {
     struct daemon *d = t->data;
     if (ws_client_connections(d->ws) > 0 && limiter_now_ms() - d->ws_drain_started_ms < WS_DRAIN_MS) return;
-    ws_client_close(d->ws);
+    if (d->ws) ws_client_close(d->ws);
     uv_close((uv_handle_t *)t, nop_closed);
 }
 
@@ -567,10 +567,19 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
         d->pending_closes++;
         limiter_close(s2->src.limiter, limiter_closed, d);
     }
-    d->pending_closes += 3;
-    redis_sink_close(d->redis, one_closed, d);
-    amqp_sink_close(d->amqp, one_closed, d);
-    http_client_close(d->http, one_closed, d);
+    /* After a failed start any of these may never have been made: close what exists. */
+    if (d->redis) {
+        d->pending_closes++;
+        redis_sink_close(d->redis, one_closed, d);
+    }
+    if (d->amqp) {
+        d->pending_closes++;
+        amqp_sink_close(d->amqp, one_closed, d);
+    }
+    if (d->http) {
+        d->pending_closes++;
+        http_client_close(d->http, one_closed, d);
+    }
     d->ws_drain_started_ms = limiter_now_ms();
     uv_timer_start(&d->phase_timer, on_ws_drain, 0, WS_DRAIN_CHECK_MS);
     status_server_close(&d->status, NULL);
@@ -593,7 +602,8 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     uv_timer_stop(&d->stats_timer);
     uv_timer_stop(&d->phase_timer);
     uv_timer_stop(&d->expiry_timer);
-    supervisor_stop(d->sup, STOP_DEADLINE_MS);
+    if (d->sup) supervisor_stop(d->sup, STOP_DEADLINE_MS);
+    else on_supervisor_done(NULL, d); /* a start that failed before the tree existed: nothing to stop */
 }
 
 static void on_supervisor_exit(struct supervisor *s, int exit_status, const char *cause, void *arg) {
@@ -690,11 +700,20 @@ static int start_sinks(struct daemon *d) {
     const struct tickd_config *c = d->cfg;
     struct redis_sink_config rc = {.url = c->redis.url, .password = c->redis.password,
                                    .prefix = c->redis.key_prefix, .history = c->redis.history};
-    if (redis_sink_new(&d->loop, &rc, &d->redis) < 0) return -1;
+    int err = redis_sink_new(&d->loop, &rc, &d->redis);
+    if (err < 0) {
+        log_error("daemon", "cannot start the Redis sink", "error=%s", strerror(-err));
+        return -1;
+    }
     struct amqp_sink_config ac = {.url = c->rabbitmq.url, .password = c->rabbitmq.password,
-                                  .exchange = c->rabbitmq.exchange, .no_confirm = !c->rabbitmq.confirm,
+                                  .exchange = c->rabbitmq.exchange, .ca_file = c->rabbitmq.ca_file,
+                                  .no_confirm = !c->rabbitmq.confirm,
                                   .buffer_limit = c->rabbitmq.buffer_limit};
-    if (amqp_sink_new(&d->loop, &ac, &d->amqp) < 0) return -1;
+    if ((err = amqp_sink_new(&d->loop, &ac, &d->amqp)) < 0) {
+        log_error("daemon", "cannot start the RabbitMQ sink", "error=%s ca_file=%s", strerror(-err),
+                  c->rabbitmq.ca_file && c->rabbitmq.ca_file[0] ? c->rabbitmq.ca_file : "none");
+        return -1;
+    }
     return 0;
 }
 
@@ -745,11 +764,12 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     uv_timer_init(&d.loop, &d.expiry_timer);
     d.stats_timer.data = d.phase_timer.data = d.expiry_timer.data = &d;
     notify_watchdog_start(&d.loop, &d.watchdog);
-    char path[108];
+    char path[4096]; /* more than a socket path holds: one too long is refused, not cut */
+    int status_flags = 0;
     if (opts && opts->status_socket) snprintf(path, sizeof path, "%s", opts->status_socket);
-    else status_default_path(path, sizeof path);
-    if (status_server_start(&d.loop, &d.status, path, render_status, &d) < 0) /* logged; runs without it */
-        uv_pipe_init(&d.loop, &d.status.pipe, 0);
+    else if (status_default_path(path, sizeof path)) status_flags = STATUS_PRIVATE_DIR;
+    /* A failure is logged; the daemon runs without it. */
+    status_server_start(&d.loop, &d.status, path, status_flags, render_status, &d);
 
     d.http = http_client_new(&d.loop);
     d.ws = ws_client_new(&d.loop, 0);
@@ -759,13 +779,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
               start_sinks(&d) == 0 && start_tree(&d) == 0;
     if (!ok) {
         log_error("daemon", "cannot start the runtime", "%s", "");
-        d.exit_status = 70;
-        /* Unwind through the normal stop path so every handle is closed exactly once. */
-        if (!d.sup) {
-            struct supervisor_opts so = {.backoff_min_ms = 1, .backoff_max_ms = 1, .max_restarts = 1,
-                                         .on_done = on_supervisor_done, .data = &d};
-            supervisor_new(&d.loop, &so, &d.sup);
-        }
+        /* Unwind through the normal stop path, which closes what was made and skips what was not. */
         daemon_stop(&d, 70, "start failed");
     } else {
         uv_timer_start(&d.stats_timer, on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);

@@ -28,7 +28,10 @@
 
 #include <amqp.h>
 #include <amqp_framing.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "tickd/confirm_window.h"
 #include "tickd/conflate.h"
@@ -67,6 +70,8 @@ struct amqp_sink {
     char exchange[256];
     amqp_bytes_t exchange_bytes; /* points into exchange */
     char host_port[300]; /* for log lines */
+    char ca_file[4096];  /* amqps: the CA bundle, "" = the system's store */
+    bool tls;
 
     struct conflate *buf;
     int wake_fd; /* eventfd: the loop wakes the thread; stop wakes it too */
@@ -75,6 +80,7 @@ struct amqp_sink {
 
     /* thread-only */
     amqp_connection_state_t conn;
+    SSL *ssl; /* amqps: rabbitmq-c's TLS session, which send_all writes batches through */
     uint64_t next_tag;
     struct confirm_window window;
     struct sink_backoff backoff;
@@ -151,6 +157,7 @@ static void disconnect(struct amqp_sink *s) {
     s->blocked_local = false;
     amqp_destroy_connection(s->conn); /* closes the socket; a polite close could block on a dead broker */
     s->conn = NULL;
+    s->ssl = NULL;
     conflate_requeue_all(s->buf);
 }
 
@@ -171,20 +178,75 @@ static amqp_table_t client_properties(amqp_table_entry_t *cap, amqp_table_entry_
     return (amqp_table_t){.num_entries = 2, .entries = props};
 }
 
+/* rabbitmq-c keeps its SSL object to itself, and its publish would send each frame as a write of its own with no
+ * timeout; the batches of send_all need the session. Every SSL of the context reports here during the handshake,
+ * and each connection has a context of its own. */
+static void tls_info(const SSL *ssl, int where, int ret) {
+    (void)where;
+    (void)ret;
+    struct amqp_sink *s = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (s) s->ssl = (SSL *)ssl;
+}
+
+/* A TLS socket that verifies the broker's certificate chain (ca_file, else the system's store) and host name. */
+static amqp_socket_t *tls_socket_new(struct amqp_sink *s, const char **why) {
+    amqp_socket_t *sock = amqp_ssl_socket_new(s->conn);
+    if (!sock) {
+        *why = "no TLS socket";
+        return NULL;
+    }
+    amqp_ssl_socket_set_verify_peer(sock, 1);
+    amqp_ssl_socket_set_verify_hostname(sock, 1);
+    SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
+    if (s->ca_file[0]) {
+        if (amqp_ssl_socket_set_cacert(sock, s->ca_file) != AMQP_STATUS_OK) {
+            *why = "ca_file cannot be read as PEM certificates";
+            return NULL;
+        }
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        *why = "the system's CA store cannot be read";
+        return NULL;
+    }
+    SSL_CTX_set_app_data(ctx, s);
+    SSL_CTX_set_info_callback(ctx, tls_info);
+    return sock;
+}
+
+/* Why a TLS connect failed, for its log line: the certificate check's verdict (rabbitmq-c checks it after the
+ * handshake, e.g. "unable to get local issuer certificate"), else what OpenSSL said last on this thread. */
+static const char *tls_reason(struct amqp_sink *s) {
+    const char *r = NULL;
+    long v = s->ssl ? SSL_get_verify_result(s->ssl) : X509_V_OK;
+    if (v != X509_V_OK) {
+        r = X509_verify_cert_error_string(v);
+    } else {
+        unsigned long e = ERR_peek_last_error();
+        r = e ? ERR_reason_error_string(e) : NULL;
+    }
+    ERR_clear_error();
+    return r;
+}
+
 static int connect_broker(struct amqp_sink *s) {
-    const char *why = NULL;
+    const char *why = NULL, *detail = NULL;
     struct timeval tv = {.tv_sec = (time_t)(s->cfg.connect_timeout_ms / 1000),
                          .tv_usec = (suseconds_t)(s->cfg.connect_timeout_ms % 1000) * 1000};
     s->conn = amqp_new_connection();
     if (!s->conn) return -ENOMEM;
-    amqp_socket_t *sock = amqp_tcp_socket_new(s->conn);
+    s->ssl = NULL;
+    amqp_socket_t *sock = s->tls ? tls_socket_new(s, &why) : amqp_tcp_socket_new(s->conn);
     if (!sock) {
-        why = "no socket";
+        if (!why) why = "no socket";
         goto fail;
     }
     int rc = amqp_socket_open_noblock(sock, s->info.host, s->info.port, &tv);
     if (rc != AMQP_STATUS_OK) {
         why = amqp_error_string2(rc);
+        if (s->tls) detail = tls_reason(s);
+        goto fail;
+    }
+    if (s->tls && !s->ssl) {
+        why = "TLS session not found";
         goto fail;
     }
     amqp_set_handshake_timeout(s->conn, &tv);
@@ -215,11 +277,14 @@ static int connect_broker(struct amqp_sink *s) {
 fail:
     /* One warning per outage; the retries that follow are debug lines, summed up once connected. */
     if (s->failed_attempts++ == 0)
-        log_warn(COMPONENT, "connect failed", "broker=%s error=%s", s->host_port, why ? why : "unknown");
+        log_warn(COMPONENT, "connect failed", "broker=%s error=%s tls_error=%s", s->host_port,
+                 why ? why : "unknown", detail ? detail : "none");
     else
-        log_debug(COMPONENT, "connect failed", "broker=%s error=%s", s->host_port, why ? why : "unknown");
+        log_debug(COMPONENT, "connect failed", "broker=%s error=%s tls_error=%s", s->host_port,
+                  why ? why : "unknown", detail ? detail : "none");
     amqp_destroy_connection(s->conn);
     s->conn = NULL;
+    s->ssl = NULL;
     return -ECONNREFUSED;
 }
 
@@ -316,6 +381,27 @@ static uint8_t *encode_publish(struct amqp_sink *s, const struct tick *t, uint8_
     return end_frame(frame, p + len);
 }
 
+/* One non-blocking write of what is left: the bytes taken (> 0), 0 with *events to wait for, or an amqp status
+ * (< 0). Over TLS a write is retried with the same bytes until OpenSSL takes them, as it requires. */
+static ssize_t send_some(struct amqp_sink *s, int fd, const uint8_t *p, size_t len, short *events) {
+    *events = POLLOUT;
+    if (s->ssl) {
+        ERR_clear_error();
+        int n = SSL_write(s->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+        if (n > 0) return n;
+        switch (SSL_get_error(s->ssl, n)) {
+        case SSL_ERROR_WANT_WRITE: return 0;
+        case SSL_ERROR_WANT_READ: *events = POLLIN; return 0;
+        default: return AMQP_STATUS_SSL_ERROR;
+        }
+    }
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n > 0) return n;
+    if (n < 0 && errno == EINTR) *events = 0; /* try again at once */
+    else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return AMQP_STATUS_SOCKET_ERROR;
+    return 0;
+}
+
 /* Writes the whole batch: one send() for what rabbitmq-c would send as three per publish. The socket is
  * rabbitmq-c's and non-blocking; a broker that takes nothing for connect_timeout_ms, or a stop past its
  * deadline, ends the connection (a partly written frame leaves no other way). */
@@ -323,19 +409,20 @@ static int send_all(struct amqp_sink *s, const uint8_t *p, size_t len) {
     int fd = amqp_get_sockfd(s->conn);
     uint64_t stall_end = mono_ms() + s->cfg.connect_timeout_ms;
     while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        short events;
+        ssize_t n = send_some(s, fd, p, len, &events);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
             stall_end = mono_ms() + s->cfg.connect_timeout_ms;
             continue;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return AMQP_STATUS_SOCKET_ERROR;
+        if (n < 0) return (int)n;
+        if (!events) continue; /* interrupted */
         uint64_t now = mono_ms();
         if (now >= stall_end || (atomic_load(&s->stopping) && now >= s->stop_deadline_ms))
             return AMQP_STATUS_TIMEOUT;
-        struct pollfd w = {.fd = fd, .events = POLLOUT};
+        struct pollfd w = {.fd = fd, .events = events};
         uint64_t wait = stall_end - now < 100 ? stall_end - now : 100; /* a stop is noticed within 100 ms */
         if (poll(&w, 1, (int)wait) < 0 && errno != EINTR) return AMQP_STATUS_SOCKET_ERROR;
     }
@@ -436,6 +523,7 @@ static void wait_events(struct amqp_sink *s) {
     struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN}, {.fd = amqp_get_sockfd(s->conn), .events = POLLIN}};
     int timeout = (int)(s->cfg.heartbeat_s * 1000 / 4);
     if (timeout > 200 || timeout <= 0) timeout = 200;
+    if (s->ssl && SSL_pending(s->ssl) > 0) timeout = 0; /* decrypted bytes wait in OpenSSL, not in the socket */
     if (poll(p, 2, timeout) > 0 && (p[0].revents & POLLIN)) drain_wake_fd(s);
 }
 
@@ -486,6 +574,7 @@ static void *publisher_main(void *arg) {
         amqp_connection_close(s->conn, AMQP_REPLY_SUCCESS); /* bounded by the rpc timeout */
         amqp_destroy_connection(s->conn);
         s->conn = NULL;
+        s->ssl = NULL;
     }
     uv_async_send(&s->done);
     return NULL;
@@ -560,7 +649,13 @@ static int parse_url(struct amqp_sink *s, const struct amqp_sink_config *cfg) {
     if (!cfg->url || strlen(cfg->url) >= sizeof s->url_buf) return -EINVAL;
     snprintf(s->url_buf, sizeof s->url_buf, "%s", cfg->url);
     amqp_default_connection_info(&s->info);
-    if (amqp_parse_url(s->url_buf, &s->info) != AMQP_STATUS_OK || s->info.ssl) return -EINVAL;
+    if (amqp_parse_url(s->url_buf, &s->info) != AMQP_STATUS_OK) return -EINVAL;
+    s->tls = s->info.ssl;
+    const char *ca = cfg->ca_file ? cfg->ca_file : "";
+    if (strlen(ca) >= sizeof s->ca_file) return -ENAMETOOLONG;
+    snprintf(s->ca_file, sizeof s->ca_file, "%s", ca);
+    /* A CA file that cannot be read will not become readable by retrying: refuse to start rather than retry. */
+    if (s->tls && s->ca_file[0] && access(s->ca_file, R_OK) < 0) return -errno;
     const char *pw = cfg->password && cfg->password[0] ? cfg->password : s->info.password;
     snprintf(s->password, sizeof s->password, "%s", pw ? pw : "");
     snprintf(s->host_port, sizeof s->host_port, "%s:%d", s->info.host, s->info.port);
@@ -575,7 +670,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     struct amqp_sink *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->cfg = *cfg;
-    s->cfg.url = s->cfg.password = s->cfg.exchange = NULL; /* not kept: copied below */
+    s->cfg.url = s->cfg.password = s->cfg.exchange = s->cfg.ca_file = NULL; /* not kept: copied below */
     s->cfg.buffer_limit = or_default(cfg->buffer_limit, 100000);
     s->cfg.max_inflight = or_default(cfg->max_inflight, 4096);
     s->cfg.heartbeat_s = or_default(cfg->heartbeat_s, 10);
@@ -584,10 +679,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
     s->exchange_bytes = amqp_cstring_bytes(s->exchange);
-    if (parse_url(s, cfg) < 0) {
-        rc = -EINVAL;
-        goto fail_url;
-    }
+    if ((rc = parse_url(s, cfg)) < 0) goto fail_url;
     s->loop = loop;
     s->buf = conflate_new(s->cfg.buffer_limit, s->cfg.max_inflight);
     if (!s->buf) goto fail_url;

@@ -294,7 +294,8 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
 class Tickd:
     """The real daemon. READY is observed through a NOTIFY_SOCKET the harness listens on, as systemd would."""
 
-    def __init__(self, config_text, env=None, name="tickd"):
+    def __init__(self, config_text, env=None, name="tickd", status_args=None):
+        """status_args replaces ["-s", <a socket in the test's directory>] (e.g. [] for the default path)."""
         self.dir = tmpdir()
         self.config_path = os.path.join(self.dir, "%s.toml" % name)
         self.write_config(config_text)
@@ -311,7 +312,9 @@ class Tickd:
         self._notify_thread.start()
         e = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         e.update(env or {})
-        self.proc = subprocess.Popen([TICKD, "-c", self.config_path, "-s", self.status_socket],
+        if status_args is None:
+            status_args = ["-s", self.status_socket]
+        self.proc = subprocess.Popen([TICKD, "-c", self.config_path] + list(status_args),
                                      stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=e)
         on_cleanup(self.stop)
 

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -16,11 +17,11 @@ suite = h.Suite("daemon")
 SYMBOLS = ["BTC-USDT", "ETH-USDT"]
 
 
-def tickd(config_text, env=None):
+def tickd(config_text, env=None, status_args=None):
     """h.Tickd whose notify socket is read all the time, as systemd does. A unix datagram socket queues only a
     few messages (net.unix.max_dgram_qlen, 10 by default); sd_notify() blocks when the queue is full, and with it
     tickd's loop. So a test that does not read for a while (one STATUS a second) would hang the daemon."""
-    d = h.Tickd(config_text, env=env)
+    d = h.Tickd(config_text, env=env, status_args=status_args)
     lock = threading.Lock()
     read = d.poll_notify
     done = threading.Event()
@@ -493,5 +494,102 @@ def rabbitmq_down_at_start_ready_degraded_then_publishes():
     h.wait_until(lambda: any("body" in m for m in tap.messages), 60, "a RabbitMQ message once the broker came")
     stop_clean(d)
 
+
+
+# ---- start failures ----
+
+@suite.test
+def a_start_failure_exits_70_without_a_crash():
+    """amqps:// with a CA file that does not exist passes --check-config and fails the start: the daemon closes
+    what it had made (status socket, signals, timers) and exits 70, which systemd's Restart=on-failure retries,
+    rather than crash on the parts it never made."""
+    fx = h.Fakex(venue="binance", symbols=SYMBOLS, rate=20)
+    text = h.config(fx, groups=[h.group("binance", SYMBOLS)])
+    text = text.replace('url = "%s"' % os.environ.get("TICKD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+                        'url = "amqps://guest:guest@localhost:5671/%2f"\nca_file = "/nonexistent/tickd-ca.pem"')
+    h.check("amqps://" in text, "config without amqps:\n" + text)
+    d = h.Tickd(text)
+    check = subprocess.run([h.TICKD, "--check-config", "-c", d.config_path], capture_output=True, text=True)
+    h.check(check.returncode == 0, "--check-config refused it: %s" % check.stderr)
+    try:
+        rc = d.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        raise h.CheckFailed("tickd did not exit after a failed start; log:\n" + d.tail())
+    h.check(rc == 70, "exit status %r, not 70; log:\n%s" % (rc, d.tail()))
+    h.check(d.log_lines(r'msg="cannot start the RabbitMQ sink" error="No such file or directory" '
+                        r'ca_file=/nonexistent/tickd-ca.pem'), "no clear error about the CA file:\n" + d.tail())
+    h.check(d.log_lines(r"msg=stopped exit_status=70"), "no clean stop line:\n" + d.tail())
+    sanitizer_clean(d)
+    h.check(not os.path.exists(d.status_socket), "status socket left behind")
+
+
+# ---- the status socket ----
+
+def quotes_flow(prefix, n=len(SYMBOLS)):
+    redis = h.Redis()
+    return h.wait_until(lambda: len(redis.keys("%s:quote:*" % prefix)) >= n, 20, "quotes in Redis")
+
+
+def runs_without_status_socket(d, prefix, reason):
+    d.wait_ready()
+    quotes_flow(prefix)
+    lines = d.log_lines(r'msg="status socket not available: running without it"')
+    h.check(len(lines) == 1 and reason in lines[0], "not one clear line about the status socket:\n" + d.tail())
+    h.check(d.proc.poll() is None, "tickd exited; log:\n" + d.tail())
+    stop_clean(d)
+
+
+def no_system_runtime_dir():
+    if os.path.isdir("/run/tickd"):
+        h.skip("/run/tickd exists here: the default path would be that one")
+
+
+@suite.test
+def status_socket_in_a_missing_directory_runs_without_it():
+    h.need_servers()
+    prefix = unique_prefix("nodir")
+    fx = h.Fakex(venue="binance", symbols=SYMBOLS, rate=20)
+    missing = os.path.join(h.tmpdir(), "no-such-dir", "status.sock")
+    d = tickd(h.config(fx, [h.group("binance", SYMBOLS)], prefix=prefix), status_args=["-s", missing])
+    runs_without_status_socket(d, prefix, 'error="No such file or directory"')
+
+
+@suite.test
+def status_socket_path_taken_by_another_listener_runs_without_it():
+    """A local user who listens at the path first: the daemon neither aborts nor takes the path over."""
+    h.need_servers()
+    no_system_runtime_dir()
+    xdg = h.tmpdir()
+    os.mkdir(os.path.join(xdg, "tickd"), 0o700)
+    path = os.path.join(xdg, "tickd", "status.sock")
+    squatter = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    squatter.bind(path)
+    squatter.listen(4)
+    h.on_cleanup(squatter.close)
+    prefix = unique_prefix("taken")
+    fx = h.Fakex(venue="binance", symbols=SYMBOLS, rate=20)
+    d = tickd(h.config(fx, [h.group("binance", SYMBOLS)], prefix=prefix),
+              env={"XDG_RUNTIME_DIR": xdg, "RUNTIME_DIRECTORY": ""}, status_args=[])
+    runs_without_status_socket(d, prefix, "the path is taken")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.connect(path)  # still the other listener's
+    probe.close()
+
+
+@suite.test
+def status_socket_by_default_in_a_private_directory():
+    h.need_servers()
+    no_system_runtime_dir()
+    xdg = h.tmpdir()
+    env = {"XDG_RUNTIME_DIR": xdg, "RUNTIME_DIRECTORY": ""}
+    fx = h.Fakex(venue="binance", symbols=SYMBOLS, rate=20)
+    d = tickd(h.config(fx, [h.group("binance", SYMBOLS)]), env=env, status_args=[])
+    d.wait_ready()
+    st = os.lstat(os.path.join(xdg, "tickd"))
+    h.check(st.st_mode & 0o777 == 0o700, "directory mode %o, not 0700" % (st.st_mode & 0o777))
+    r = subprocess.run([h.TICKD, "status"], capture_output=True, text=True, timeout=5, env=dict(os.environ, **env))
+    h.check(r.returncode == 0 and "groups:" in r.stdout, "tickd status: %r %r" % (r.stdout, r.stderr))
+    stop_clean(d)
+    h.check(not os.path.exists(os.path.join(xdg, "tickd", "status.sock")), "socket left behind")
 
 suite.run()
