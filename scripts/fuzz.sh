@@ -59,8 +59,6 @@ fuzz_one() { # harness, log, corpus dirs..., -- libFuzzer flags...
   flags=("$@")
   local art=$FB/crashes/$h
   mkdir -p "$art"
-  local before
-  before=$(ls "$art" 2>/dev/null | sort)
   local d
   d=$(dict_for "$h")
   "$FB/fuzz/fuzz_$h" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 -max_len=16384 \
@@ -69,8 +67,7 @@ fuzz_one() { # harness, log, corpus dirs..., -- libFuzzer flags...
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   [[ -n $execs ]] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
   [[ -n $execs ]] || execs=0
-  crash=$(comm -13 <(echo "$before") <(ls "$art" | sort) | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | head -n 1)
-  [[ -n $crash ]] && crash=$art/$crash
+  crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | head -n 1)
   if [[ -z $crash && $fuzz_rc -ne 0 ]]; then crash="(exit $fuzz_rc, no input kept: see $log)"; fi
 }
 
