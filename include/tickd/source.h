@@ -47,6 +47,7 @@ struct source_counters {
     uint64_t rate_limited;    /* 429 / 418 / the venue's rate-limit error */
     uint64_t connects;        /* websocket connections opened */
     uint64_t planned_reconnects; /* make-before-break switches */
+    uint64_t failed_switches;    /* standbys that did not deliver in time, were refused or dropped: the old stayed */
 };
 
 struct source {

@@ -391,13 +391,13 @@ static void log_source_stats(struct source_rt *s, double secs) {
     }
     log_info("stats", "source", "source=%s frames=%llu frames_per_s=%.0f ticks=%llu malformed=%llu unknown=%llu "
              "venue_errors=%llu requests=%llu http_failures=%llu rate_limited=%llu connects=%llu switches=%llu "
-             "limiter=%s queued=%zu paused=%s interval_s=%.1f",
+             "failed_switches=%llu limiter=%s queued=%zu paused=%s interval_s=%.1f",
              s->src.name, (unsigned long long)c->frames, per_second(c->frames, &s->frames_at_last_stats, secs),
              (unsigned long long)c->ticks, (unsigned long long)c->malformed, (unsigned long long)c->unknown,
              (unsigned long long)c->venue_errors,
              (unsigned long long)c->requests, (unsigned long long)c->http_failures,
              (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
-             (unsigned long long)c->planned_reconnects, headroom, ls.queued,
+             (unsigned long long)c->planned_reconnects, (unsigned long long)c->failed_switches, headroom, ls.queued,
              ls.paused_until_ms > limiter_now_ms() ? "yes" : "no", secs);
 }
 

@@ -2,8 +2,18 @@
  *
  * The task holds up to two connections: the active one, and during a planned switch (the venue announced a
  * disconnect, or the connection reached its maximum age) a standby that connects and subscribes while the
- * active one still delivers. Only when the standby is subscribed is the old one closed: make before break, so
- * a planned close loses no update (the merge drops the duplicates both deliver meanwhile).
+ * active one still delivers. Only when the standby is subscribed and has delivered a tick is the old one
+ * closed: make before break, so a planned close loses no update (the merge drops the duplicates both deliver
+ * meanwhile, counted as its duplicates). A standby that delivers nothing within min(stale_after, 10 s) of
+ * opening, is refused or drops fails the switch: it is closed, the old connection stays, and a maximum-age
+ * switch is tried again after a backoff that doubles. A venue's announced close has no such deadline: the old
+ * connection is going away, and the standby takes over when it does.
+ *
+ * Staleness is judged on what proves the subscription: ticks, the venue's heartbeats and acks. For a venue
+ * without heartbeats a quiet market sends nothing, so once a connection has proven its subscription (an ack or
+ * a tick, or it subscribed in its URL) the answers to our pings keep it alive too; before that, pongs prove only
+ * the socket, and a refused or silently dropped subscription goes stale. A venue error before the connection's
+ * first tick is a refused subscription: it fails the task (a standby's fails the switch).
  *
  * Connections are heap objects apart from the task state, because lws reports a close later, on the loop: if
  * the task is torn down first, its connections are orphaned (conn->stream = NULL) and free themselves in
@@ -24,6 +34,10 @@
 #define MALFORMED_LOGGED_PER_WINDOW 3
 #define SUBSCRIBE_MAX_MSGS 64
 #define TICKS_FIRST_CAP 8 /* ticks a frame may yield before the buffer grows: stream frames carry one or a few */
+#define SWITCH_WAIT_MAX_MS 10000   /* how long a standby may take to deliver its first tick */
+#define SWITCH_BACKOFF_MAX_MS 300000
+#define PING_IDLE_MIN_MS 1000
+#define DRAIN_MS 500 /* a replaced connection still delivers what it had in flight for this long, then closes */
 
 struct stream;
 
@@ -44,7 +58,10 @@ struct conn {
     struct sub_msg *msgs; /* sized to the messages built: most connections need one or a few */
     size_t nmsgs, msgs_cap, sent;
     bool open, subscribed, acked;
+    bool ticked; /* a tick came on this connection: its subscription delivers */
     bool closing; /* we asked for the close */
+    struct conn *next_retired; /* on stream->retired */
+    int64_t retire_at_ms;      /* when a retired connection that still drains is closed */
     int64_t opened_ms;
     char name[80];
 };
@@ -54,12 +71,17 @@ struct stream {
     const struct stream_args *a;
     uv_timer_t timer;
     struct conn *active, *standby;
+    struct conn *retired; /* replaced or refused connections, draining or closing: the task owns them until their
+                           * on_close, so a task that ends meanwhile orphans them instead of leaving them its state */
     unsigned next_id;
     int64_t last_frame_ms, last_ping_ms;
     int64_t malformed_window_start;
     unsigned malformed_in_window;
     struct limiter_request ping_req;
     bool ping_queued;
+    bool switch_announced;     /* the current switch is the venue's announced close: no deadline */
+    unsigned switch_failures;  /* in a row; the next maximum-age switch waits a backoff */
+    int64_t next_switch_ms;
     bool stopping, failed;
     struct tick *ticks; /* the parse output: grows on demand up to one tick per symbol of the range */
     size_t ticks_cap;
@@ -67,6 +89,7 @@ struct stream {
 
 static void stream_fail(struct stream *s, int status, const char *cause);
 static void switch_to(struct stream *s, struct conn *c);
+static void switch_failed(struct stream *s, const char *cause);
 
 static void conn_release_requests(struct conn *c) {
     if (c->connect_queued) limiter_cancel(&c->connect_req);
@@ -85,16 +108,43 @@ static void conn_free(struct conn *c) {
     free(c);
 }
 
-/* Closes a connection we no longer want; it frees itself in on_close (or now, if it never connected). */
-static void conn_drop(struct conn *c) {
+/* Retires a connection we no longer want: it drains until drain_until_ms (0: it closes now), then frees itself in
+ * on_close (or now, if it never connected). */
+static void conn_retire(struct stream *s, struct conn *c, int64_t drain_until_ms) {
     conn_release_requests(c);
-    c->closing = true;
-    if (c->ws) ws_close(c->ws);
-    else conn_free(c);
+    if (!c->ws) {
+        conn_free(c);
+        return;
+    }
+    c->next_retired = s->retired;
+    s->retired = c;
+    c->retire_at_ms = drain_until_ms;
+    if (!drain_until_ms) {
+        c->closing = true;
+        ws_close(c->ws);
+    }
+}
+
+static void retired_unlink(struct stream *s, struct conn *c) {
+    for (struct conn **p = &s->retired; *p; p = &(*p)->next_retired)
+        if (*p == c) {
+            *p = c->next_retired;
+            return;
+        }
+}
+
+/* Closes the retired connections whose drain has ended (all of them when now < 0). */
+static void retired_close_due(struct stream *s, int64_t now) {
+    for (struct conn *c = s->retired; c; c = c->next_retired)
+        if (!c->closing && (now < 0 || now >= c->retire_at_ms)) {
+            c->closing = true;
+            ws_close(c->ws);
+        }
 }
 
 static void maybe_finish_stop(struct stream *s) {
-    if (s->stopping && !s->active && !s->standby) task_done(s->task, s->failed ? -EIO : -ECANCELED, "cancelled");
+    if (s->stopping && !s->active && !s->standby && !s->retired)
+        task_done(s->task, s->failed ? -EIO : -ECANCELED, "cancelled");
 }
 
 static bool ready_to_serve(const struct conn *c, const struct venue_ops *v) {
@@ -109,7 +159,7 @@ static void conn_check_subscribed(struct conn *c) {
     c->subscribed = true;
     source_works(s->a->source);
     if (c == s->standby) {
-        switch_to(s, c);
+        if (c->ticked) switch_to(s, c);
     } else if (c == s->active) {
         log_info("stream", "subscribed", TASK_LOG_FMT " conn=%s symbols=%zu",
                  TASK_LOG_ARGS(s->task), c->name, s->a->count);
@@ -180,7 +230,7 @@ static void on_open(struct ws_conn *ws, void *arg) {
     if (!s) return;
     c->open = true;
     c->opened_ms = limiter_now_ms();
-    s->last_frame_ms = c->opened_ms;
+    if (c == s->active) s->last_frame_ms = c->opened_ms;
     int rc = conn_subscribe(c);
     if (rc < 0) {
         stream_fail(s, rc, "cannot build the subscribe messages");
@@ -205,7 +255,7 @@ static void count_malformed(struct stream *s, struct conn *c, const char *data, 
     if (s->malformed_in_window > limit) stream_fail(s, -EPROTO, "flood of malformed frames");
 }
 
-static void start_standby(struct stream *s, const char *why);
+static void start_standby(struct stream *s, const char *why, bool announced);
 
 /* Parses a frame into s->ticks. A frame with more ticks than the buffer holds is parsed again into a buffer
  * grown to fit (parsing has no side effects), so the buffer costs a few ticks, not one per symbol, and a
@@ -226,23 +276,38 @@ static enum venue_msg parse_frame(struct stream *s, const char *data, size_t len
     }
 }
 
+/* Whether the connection has shown that its subscription works, so that signs of a live socket (pongs, status
+ * events) may stand for a quiet market's silence on a venue without heartbeats. */
+static bool conn_proven(const struct conn *c) { return c->acked || (c->open && c->sent == c->nmsgs && !c->nmsgs); }
+
+/* A frame of this kind on this connection shows the feed alive (see the file comment). */
+static void note_alive(struct stream *s, struct conn *c, enum venue_msg kind) {
+    if (c != s->active) return; /* a standby proves itself by switching, not by keeping the old one alive */
+    bool data = kind == VENUE_MSG_TICKS || kind == VENUE_MSG_HEARTBEAT || kind == VENUE_MSG_SUBSCRIBED;
+    bool sign_of_life = kind == VENUE_MSG_PONG || kind == VENUE_MSG_STATUS || kind == VENUE_MSG_PLANNED_CLOSE ||
+                        kind == VENUE_MSG_UNKNOWN;
+    if (data || (sign_of_life && !s->a->source->venue->heartbeats && conn_proven(c))) s->last_frame_ms = limiter_now_ms();
+}
+
 static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg) {
     (void)ws;
     struct conn *c = arg;
     struct stream *s = c->stream;
     if (!s || s->stopping) return;
     struct source *src = s->a->source;
-    s->last_frame_ms = limiter_now_ms();
     src->counters.frames++;
     struct venue_out out;
     enum venue_msg kind = parse_frame(s, data, len, &out);
+    note_alive(s, c, kind);
     switch (kind) {
     case VENUE_MSG_TICKS:
         src->counters.ticks += out.n;
         if (out.n) src->sink.emit(src->sink.arg, s->ticks, out.n);
-        if (!c->acked) {
+        if (!c->ticked) {
+            c->ticked = true;
             c->acked = true; /* data flowing is the strongest ack */
-            conn_check_subscribed(c);
+            if (c->subscribed && c == s->standby) switch_to(s, c);
+            else conn_check_subscribed(c);
         }
         break;
     case VENUE_MSG_SUBSCRIBED:
@@ -257,13 +322,19 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
         log_info("stream", "venue announced a disconnect", TASK_LOG_FMT " conn=%s detail=%s",
                  TASK_LOG_ARGS(s->task), c->name,
                  out.detail);
-        if (c == s->active) start_standby(s, "planned close");
+        if (c == s->active) start_standby(s, "planned close", true);
         break;
     case VENUE_MSG_ERROR:
         src->counters.venue_errors++;
         log_warn("stream", "venue error", TASK_LOG_FMT " conn=%s detail=%s",
                  TASK_LOG_ARGS(s->task), c->name, out.detail);
-        if (!c->subscribed) stream_fail(s, -EPROTO, out.detail[0] ? out.detail : "venue refused the subscription");
+        if (!c->ticked && (c == s->active || c == s->standby)) {
+            char cause[64 + VENUE_DETAIL_MAX];
+            snprintf(cause, sizeof cause, "venue refused the subscription: %s",
+                     out.detail[0] ? out.detail : "(no reason given)");
+            if (c == s->standby) switch_failed(s, cause);
+            else stream_fail(s, -EPROTO, cause);
+        }
         break;
     case VENUE_MSG_UNKNOWN:
         src->counters.unknown++;
@@ -283,19 +354,29 @@ static void on_close(struct ws_conn *ws, const struct ws_close_info *info, void 
         conn_free(c);
         return;
     }
-    bool planned = c->closing;
+    bool planned = c->closing, was_standby = c == s->standby, was_retired = c != s->active && !was_standby;
     if (c == s->active) s->active = NULL;
     if (c == s->standby) s->standby = NULL;
+    if (was_retired) retired_unlink(s, c);
     char cause[200];
     snprintf(cause, sizeof cause, "connection closed: %s (code %d%s%s)",
              info->error ? ws_error_name(info->error) : "by the venue", info->code, *info->reason ? ", " : "",
              info->reason);
+    if (info->error == WS_ETOOLARGE && !s->stopping) { /* the venue sent a message over max_frame */
+        s->a->source->counters.malformed++;
+        log_warn("stream", "message over max_frame, connection closed", TASK_LOG_FMT " conn=%s max_frame=%zu",
+                 TASK_LOG_ARGS(s->task), c->name, s->a->max_frame ? s->a->max_frame : (size_t)1 << 20);
+    }
     conn_free(c);
     if (s->stopping) {
         maybe_finish_stop(s);
         return;
     }
-    if (planned) return;
+    if (planned || was_retired) return;
+    if (was_standby && s->active) {
+        switch_failed(s, cause);
+        return;
+    }
     if (!s->active && s->standby) { /* the active one dropped during a switch: the standby takes over */
         log_warn("stream", "connection lost during a switch", TASK_LOG_FMT " cause=%s", TASK_LOG_ARGS(s->task), cause);
         s->active = s->standby;
@@ -306,11 +387,11 @@ static void on_close(struct ws_conn *ws, const struct ws_close_info *info, void 
     if (!s->active) stream_fail(s, -ECONNRESET, cause);
 }
 
-/* A pong proves the connection alive, like any frame. */
+/* A websocket pong: a sign of life, never data (see note_alive). */
 static void on_pong(struct ws_conn *ws, void *arg) {
     (void)ws;
     struct conn *c = arg;
-    if (c->stream && c == c->stream->active) c->stream->last_frame_ms = limiter_now_ms();
+    if (c->stream && !c->stream->stopping) note_alive(c->stream, c, VENUE_MSG_PONG);
 }
 
 static void on_connect_granted(struct limiter_request *req, int status) {
@@ -359,9 +440,14 @@ static struct conn *conn_open(struct stream *s, const char *role) {
     return c;
 }
 
-static void start_standby(struct stream *s, const char *why) {
-    if (s->standby || s->stopping) return;
+static void start_standby(struct stream *s, const char *why, bool announced) {
+    if (s->stopping) return;
+    if (s->standby) {
+        s->switch_announced |= announced;
+        return;
+    }
     log_info("stream", "switching connection", TASK_LOG_FMT " reason=%s", TASK_LOG_ARGS(s->task), why);
+    s->switch_announced = announced;
     s->standby = conn_open(s, "standby");
     if (!s->standby) stream_fail(s, -ENOMEM, "cannot open the standby connection");
 }
@@ -370,10 +456,37 @@ static void switch_to(struct stream *s, struct conn *c) {
     struct conn *old = s->active;
     s->active = c;
     s->standby = NULL;
+    s->switch_failures = 0;
+    s->last_frame_ms = limiter_now_ms(); /* it just delivered */
     s->a->source->counters.planned_reconnects++;
     log_info("stream", "switched connection", TASK_LOG_FMT " conn=%s", TASK_LOG_ARGS(s->task), c->name);
-    if (old) conn_drop(old);
+    if (old) conn_retire(s, old, limiter_now_ms() + DRAIN_MS);
     task_ready(s->task);
+}
+
+static uint64_t stale_limit_ms(const struct stream *s) {
+    return s->a->stale_after_ms ? s->a->stale_after_ms : (uint64_t)s->a->source->venue->stale_ms;
+}
+
+static int64_t switch_wait_ms(const struct stream *s) {
+    uint64_t stale = stale_limit_ms(s);
+    return (int64_t)(stale && stale < SWITCH_WAIT_MAX_MS ? stale : SWITCH_WAIT_MAX_MS);
+}
+
+/* The standby did not make it: the old connection keeps serving, and the next maximum-age switch waits. */
+static void switch_failed(struct stream *s, const char *cause) {
+    if (s->standby) {
+        conn_retire(s, s->standby, 0);
+        s->standby = NULL;
+    }
+    s->a->source->counters.failed_switches++;
+    unsigned shift = s->switch_failures < 10 ? s->switch_failures : 10;
+    s->switch_failures++;
+    int64_t backoff = switch_wait_ms(s) << shift;
+    if (backoff > SWITCH_BACKOFF_MAX_MS) backoff = SWITCH_BACKOFF_MAX_MS;
+    s->next_switch_ms = limiter_now_ms() + backoff;
+    log_warn("stream", "switch failed, keeping the connection", TASK_LOG_FMT " conn=%s cause=\"%s\" retry_in_ms=%lld",
+             TASK_LOG_ARGS(s->task), s->active ? s->active->name : "-", cause, (long long)backoff);
 }
 
 static void on_ping_granted(struct limiter_request *req, int status) {
@@ -386,13 +499,16 @@ static void on_ping_granted(struct limiter_request *req, int status) {
 }
 
 /* The idle time after which we ask the venue for a sign of life: its own application ping when it has one (OKX),
- * else a websocket ping at a third of the stale limit for venues that send no heartbeats (Binance: its server
- * pings are answered inside lws and never reach us), so a quiet but healthy feed is never taken for dead. Venues
- * with heartbeats need nothing. Returns 0 for "never". */
+ * else a websocket ping (Binance: its server pings are answered inside lws and never reach us). Either comes at
+ * most a third of the stale limit after the last frame, so a quiet but healthy feed is never taken for dead (the
+ * venue's own idle time, OKX's 20 s, is only an upper bound). Venues with heartbeats need nothing. Returns 0 for
+ * "never". */
 static int64_t ping_idle_ms(const struct venue_ops *v, uint64_t stale_ms) {
-    if (v->ping_text) return v->ping_idle_ms;
-    if (v->heartbeats || !stale_ms) return 0;
-    return (int64_t)(stale_ms / 3 > 1000 ? stale_ms / 3 : 1000);
+    if (v->heartbeats && !v->ping_text) return 0;
+    int64_t idle = stale_ms ? (int64_t)(stale_ms / 3) : 0;
+    if (idle && idle < PING_IDLE_MIN_MS) idle = PING_IDLE_MIN_MS;
+    if (v->ping_text && v->ping_idle_ms > 0 && (!idle || v->ping_idle_ms < idle)) idle = v->ping_idle_ms;
+    return idle;
 }
 
 static void on_timer(uv_timer_t *t) {
@@ -401,7 +517,7 @@ static void on_timer(uv_timer_t *t) {
     const struct stream_args *a = s->a;
     const struct venue_ops *v = a->source->venue;
     int64_t now = limiter_now_ms();
-    uint64_t stale = a->stale_after_ms ? a->stale_after_ms : (uint64_t)v->stale_ms;
+    uint64_t stale = stale_limit_ms(s);
     /* A connection still waiting for the source's connect limiter has no feed to go stale yet: a large group
      * (125 OKX connections at 3 a second) waits longer than stale_after for its last connects. */
     if (s->active && s->active->connect_queued) s->last_frame_ms = now;
@@ -422,9 +538,16 @@ static void on_timer(uv_timer_t *t) {
             s->last_ping_ms = now;
         }
     }
+    retired_close_due(s, now);
+    struct conn *sb = s->standby;
+    if (sb && sb->open && !s->switch_announced && now - sb->opened_ms > switch_wait_ms(s)) {
+        char cause[96];
+        snprintf(cause, sizeof cause, "no tick on the new connection within %lld ms", (long long)switch_wait_ms(s));
+        switch_failed(s, cause);
+    }
     uint64_t max_age = a->max_age_ms ? a->max_age_ms : v->max_connection_ms;
-    if (c && c->subscribed && max_age && now - c->opened_ms > (int64_t)max_age)
-        start_standby(s, "maximum connection age");
+    if (c && c->subscribed && max_age && now - c->opened_ms > (int64_t)max_age && now >= s->next_switch_ms)
+        start_standby(s, "maximum connection age", false);
 }
 
 /* Stops both connections; the task is done when their close callbacks have run. */
@@ -445,6 +568,7 @@ static void stream_stop(struct stream *s) {
             conns[i]->closing = true;
             ws_close(conns[i]->ws);
         }
+    retired_close_due(s, -1);
 }
 
 static void stream_fail(struct stream *s, int status, const char *cause) {
@@ -468,7 +592,8 @@ static int stream_start(struct task *t) {
     s->last_frame_ms = limiter_now_ms();
     s->active = conn_open(s, "ws");
     if (!s->active) return -ENOMEM;
-    uint64_t tick = s->a->source->venue->ping_idle_ms ? (uint64_t)s->a->source->venue->ping_idle_ms / 4 : 1000;
+    int64_t idle = ping_idle_ms(s->a->source->venue, stale_limit_ms(s));
+    uint64_t tick = idle ? (uint64_t)idle / 4 : 1000;
     if (tick < STREAM_TICK_MIN_MS) tick = STREAM_TICK_MIN_MS;
     if (tick > 1000) tick = 1000;
     uv_timer_start(&s->timer, on_timer, tick, tick);
@@ -485,6 +610,11 @@ static void stream_cancel(struct task *t) {
 static void stream_destroy(struct task *t) {
     struct stream *s = task_state(t);
     if (s->ping_queued) limiter_cancel(&s->ping_req);
+    for (struct conn *c = s->retired; c; c = c->next_retired) {
+        c->stream = NULL;
+        if (!c->closing) ws_close(c->ws);
+    }
+    s->retired = NULL;
     struct conn *conns[2] = {s->active, s->standby};
     for (int i = 0; i < 2; i++) {
         if (!conns[i]) continue;

@@ -102,6 +102,7 @@ struct fx_conn {
     struct fx_conn *prev, *next;
     uint64_t id;
     bool is_ws, closing, subscribed;
+    bool muted; /* mute_next: its subscriptions are silently dropped */
     struct fx_buf in, out, msg; /* unparsed input; framed output not yet written; a fragmented message */
     int msg_opcode;
     size_t queued; /* bytes handed to uv_write and not yet written */
@@ -168,6 +169,8 @@ struct fx_faults {
     int64_t delay_ms;     /* answer REST this late */
     int64_t http_status;  /* answer REST with this status (5xx) */
     int64_t malformed, truncated, unknown, oversized; /* the next N market messages are damaged (oversized: bytes) */
+    int64_t sub_error; /* the next N subscribe requests are refused with the venue's error (OKX) */
+    int64_t mute_next; /* the next N websocket connections take subscriptions but are never sent market data */
     bool stall, refuse, heartbeats_only;
 };
 

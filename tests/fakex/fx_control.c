@@ -81,6 +81,8 @@ static const struct setting {
     {"truncated", INT, offsetof(struct fx_venue, faults.truncated)},
     {"unknown", INT, offsetof(struct fx_venue, faults.unknown)},
     {"oversized", INT, offsetof(struct fx_venue, faults.oversized)},
+    {"sub_error", INT, offsetof(struct fx_venue, faults.sub_error)},
+    {"mute_next", INT, offsetof(struct fx_venue, faults.mute_next)},
     {"stall", FLAG, offsetof(struct fx_venue, faults.stall)},
     {"refuse", FLAG, offsetof(struct fx_venue, faults.refuse)},
     {"heartbeats_only", FLAG, offsetof(struct fx_venue, faults.heartbeats_only)},

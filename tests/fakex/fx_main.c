@@ -30,6 +30,8 @@ static const struct {
     {"truncated", "truncated=1", "a frame cut in the middle, then the socket closes"},
     {"oversized", "oversized=2097152", "one 2 MiB frame"},
     {"unknown", "unknown=1000000", "a message of an unknown type before every message"},
+    {"sub-error", "sub_error=1000000", "every subscribe is refused with the venue's error (OKX)"},
+    {"mute-next", "mute_next=1", "the next websocket connection's subscription is silently dropped"},
     {"heartbeats-only", "heartbeats_only=1", "keep-alive traffic but no market data"},
     {"flaky", "close_after=100", "each websocket is closed after 100 messages"},
     {"short-lived", "close_in_ms=10000", "each websocket is closed after 10 s (the 24 h close, sooner)"},

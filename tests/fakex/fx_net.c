@@ -270,6 +270,10 @@ static void ws_upgrade(struct fx_conn *c, const struct fx_http_req *req) {
         return;
     }
     v->ws_connects++;
+    if (v->faults.mute_next > 0) {
+        v->faults.mute_next--;
+        c->muted = true;
+    }
     if (c->subscribed) fx_venue_kick(v);
 }
 

@@ -159,6 +159,12 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
         ws_error(c, "60014", "Requests too frequent");
         return;
     }
+    if (v->faults.sub_error > 0) { /* OKX's answer to a subscription it will not serve */
+        v->faults.sub_error--;
+        ws_error(c, "60018", "Wrong URL or channel:tickers,instId:BTC-USDT doesn't exist. Please use the correct URL, "
+                             "channel and parameters referring to API document.");
+        return;
+    }
     json_t *m = json_loadb(msg, len, 0, NULL);
     const char *op = json_string_value(json_object_get(m, "op"));
     json_t *args = json_object_get(m, "args");

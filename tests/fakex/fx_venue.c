@@ -47,7 +47,7 @@ int fx_venue_init(struct fx_venue *v, enum fx_venue_id id, uv_loop_t *loop) {
 
 static int64_t now_ms(void) { return (int64_t)uv_now(fx_loop); }
 
-static bool wants_data(const struct fx_conn *c) { return c->is_ws && !c->closing && c->subscribed; }
+static bool wants_data(const struct fx_conn *c) { return c->is_ws && !c->closing && c->subscribed && !c->muted; }
 
 /* Sends one market message, preceded by whatever damage the faults ask for (the real message still follows,
  * so the report's last values stay what the client was last told). */

@@ -387,6 +387,97 @@ def a_few_malformed_frames_are_counted_a_flood_fails_the_task():
 
 
 @test
+def an_oversized_message_is_refused_counted_and_the_feed_recovers():
+    """A 2 MiB message against the 1 MiB cap (fakex's oversized scenario): the connection is closed with 1009 once
+    the message has been read and dropped, counted as malformed, the group restarts and data flows again. Before,
+    libwebsockets wrote the rest of the message past its buffer and tickd died with SIGSEGV."""
+    h.need_servers()
+    fx, d = streaming(["binance", "okx"])
+    fx.set("binance", oversized=2097152)
+    h.wait_until(lambda: log_count(d, r"msg=\"message over max_frame, connection closed\" group=binance-g "), 15,
+                 "the oversized message refused")
+    h.wait_until(lambda: restarts_of(d, "binance-g"), 10, "binance-g to restart")
+    h.wait_until(lambda: source_stat(d, "binance", "malformed") >= 1, 10, "the message counted as malformed")
+    times = data_again(d, ["binance", "okx"])
+    h.check(restarts_of(d, "okx-g") == 0, "okx-g restarted:\n" + d.tail())
+    print("    oversized message refused; data again: %s" % times)
+
+
+@test
+def a_refused_subscription_fails_the_task_with_the_venues_words():
+    """OKX answers the subscribe with an error: the task fails with OKX's message as its cause (it used to stay
+    ready forever, kept alive by pongs), the group restarts with backoff and subscribes again."""
+    h.need_servers()
+    fx = fakex(venue="okx", symbols=STREAM_SYMS, rate=40, sets={"sub_error": 1})
+    d = tickd(fx, [h.group("okx", STREAM_SYMS)])
+    h.wait_until(lambda: log_count(d, r"group=okx-g .*venue refused the subscription: Wrong URL or channel"), 10,
+                 "the task to fail with OKX's words")
+    h.wait_until(lambda: restarts_of(d, "okx-g"), 10, "okx-g to restart")
+    h.wait_until(lambda: recv_ts(d, "okx", "BTC-USDT"), 10, "a quote once the subscription is taken")
+    status = d.status()
+    h.check("venue refused the subscription" in status, "the last error is not in tickd status:\n" + status)
+    fx.set("okx", sub_error=1000000)  # every subscription refused: the group keeps failing, never ready
+    fx.set("okx", close_all=1)
+    before = restarts_of(d, "okx-g")
+    h.wait_until(lambda: restarts_of(d, "okx-g") >= before + 2, 15, "okx-g to fail again on each subscription")
+
+
+@test
+def okx_quiet_market_with_a_short_stale_after_stays_up():
+    """OKX sends no heartbeats; a quiet market sends nothing. Its ping must come within a third of stale_after
+    (it came only after 20 s idle, so stale_after 5s restarted a healthy quiet feed every few seconds); a feed whose
+    pings go unanswered still goes stale."""
+    h.need_servers()
+    fx, d = streaming(["okx"], stale_after="5s")
+    fx.set("okx", heartbeats_only=1)  # quiet: no ticks, the connection stays open
+    time.sleep(20)
+    h.check(log_count(d, r"group=okx-g .*feed stale") == 0, "a quiet okx feed was taken for stale:\n" + d.tail())
+    h.check(restarts_of(d, "okx-g") == 0, "the quiet okx group restarted:\n" + d.tail())
+    fx.set("okx", heartbeats_only=0, stall=1)  # nothing answers now, not even "ping"
+    h.wait_until(lambda: log_count(d, r"group=okx-g .*feed stale"), 15, "okx stale once stalled")
+
+
+@test
+def a_new_connection_that_delivers_nothing_does_not_darken_the_feed():
+    """Make before break with a standby whose subscription is silently dropped (fakex mutes the next connection):
+    the old connection is let go only once the new one delivered a tick, so here the switch fails after
+    min(stale_after, 10 s), the old connection keeps serving, and a later switch succeeds. Every update fakex sent
+    in between reaches RabbitMQ (the old code switched at once, to the mute connection, and lost them)."""
+    h.need_servers()
+    venues = ("binance", "okx")
+    tap = h.AmqpTap()
+    fx, d = streaming(venues, max_age="2s", stale_after="3s")
+
+    def frozen_counts():
+        fx.set("all", heartbeats_only=1)
+        time.sleep(1.0)
+        rep = fx.report()["venues"]
+        return {(v, s): (rep[v]["symbols"][s]["updates"], amqp_count(tap, v, s)) for v in venues for s in STREAM_SYMS}
+
+    before = frozen_counts()
+    fx.set("all", mute_next=1, heartbeats_only=0)
+    for v in venues:
+        h.wait_until(lambda: log_count(d, r"msg=\"switch failed, keeping the connection\" group=%s-g " % v), 20,
+                     "%s's switch to the mute connection to fail" % v)
+    switched = {v: log_count(d, r"msg=\"switched connection\" group=%s-g " % v) for v in venues}
+    for v in venues:
+        h.wait_until(lambda: log_count(d, r"msg=\"switched connection\" group=%s-g " % v) > switched[v], 20,
+                     "%s to switch once the connections deliver again" % v)
+    after = frozen_counts()
+    for v in venues:
+        h.check(restarts_of(d, v + "-g") == 0, "%s-g restarted:\n%s" % (v, d.tail()))
+        h.check(source_stat(d, v, "failed_switches") >= 1, "%s: no failed switch in the stats line" % v)
+        for s in STREAM_SYMS:
+            sent = after[(v, s)][0] - before[(v, s)][0]
+            got = after[(v, s)][1] - before[(v, s)][1]
+            h.check(sent > 0 and got == sent, "%s %s: fakex sent %d updates across the failed switch, RabbitMQ got %d"
+                    % (v, s, sent, got))
+    print("    mute standby: %s" % ", ".join("%s %s %d/%d" % (v, s, after[(v, s)][1] - before[(v, s)][1],
+                                                          after[(v, s)][0] - before[(v, s)][0])
+                                          for v in venues for s in STREAM_SYMS))
+
+
+@test
 def planned_close_switches_connections_without_losing_a_message():
     """No gap, precisely: with the market frozen before and after, every update fakex generated for a symbol in
     between reached RabbitMQ exactly once (the merge drops what both connections deliver during the overlap)."""
