@@ -100,8 +100,33 @@ TOML
 expect "duplicate source" 78 "$tmp/dup.toml:5:8: source \"a\" is defined twice (first at line 2)" -- \
   --check-config -c "$tmp/dup.toml"
 
+# Files that are not regular, and password files others may read: refused at once, never waited on (open() of a
+# FIFO blocked --check-config, and a reload, until a writer came).
+mkfifo "$tmp/fifo.toml"
+expect "FIFO as config" 78 "$tmp/fifo.toml: cannot read: not a regular file" -- \
+  --check-config -c "$tmp/fifo.toml"
+mkfifo "$tmp/fifo-pw"
+printf '[redis]\npassword_file = "%s"\n' "$tmp/fifo-pw" >"$tmp/fifo-pw.toml"
+expect "FIFO as password_file" 78 "redis.password_file: cannot read \"$tmp/fifo-pw\": not a regular file" -- \
+  --check-config -c "$tmp/fifo-pw.toml"
+printf 'hunter3\n' >"$tmp/pw"
+chmod 0644 "$tmp/pw"
+printf '[redis]\npassword_file = "pw"\n' >"$tmp/pw.toml"
+expect "password_file readable by others" 78 "cannot read \"pw\": readable or writable by group or others: chmod 0600 \"$tmp/pw\"" -- \
+  --check-config -c "$tmp/pw.toml"
+chmod 0600 "$tmp/pw"
+out=$("$TICKD" --check-config -c "$tmp/pw.toml" 2>&1)
+if [[ $? -eq 0 && $out == *"pw.toml: ok (0 sources, 0 groups)"* ]]; then ok "password_file 0600 accepted"; else
+  fail "password_file 0600 accepted"; printf '%s\n' "$out"; fi
+
+# A password holding '/', '?', '#' or '@' is never printed, in an error or in the daemon's log.
+printf '[redis]\nurl = "redis://:hun/ter?4#x@y@127.0.0.1:99999/0"\n' >"$tmp/slash.toml"
+out=$("$TICKD" --check-config -c "$tmp/slash.toml" 2>&1)
+if [[ $out == *'got "redis://:***@127.0.0.1:99999/0"'* && $out != *hun* && $out != *ter* ]]; then
+  ok "password with / ? # @ not printed in errors"; else fail "password with / ? # @ not printed in errors"; printf '%s\n' "$out"; fi
+
 # The daemon itself: loads, logs its config without secrets, stops cleanly on SIGTERM.
-printf '[rabbitmq]\nurl = "amqp://u:s3cret@127.0.0.1:1/%%2f"\n' >"$tmp/run.toml"
+printf '[rabbitmq]\nurl = "amqp://u:s3cret@127.0.0.1:1/%%2f"\n[redis]\nurl = "redis://:s3/cr?et#@127.0.0.1:1/0"\n' >"$tmp/run.toml"
 "$TICKD" -c "$tmp/run.toml" 2>"$tmp/run.log" &
 pid=$!
 for _ in $(seq 1 100); do grep -q 'msg=running' "$tmp/run.log" && break; sleep 0.05; done
@@ -110,7 +135,8 @@ wait "$pid"
 rc=$?
 if [[ $rc -eq 0 ]] && grep -q 'msg=stopped' "$tmp/run.log"; then ok "SIGTERM exits 0"; else
   fail "SIGTERM exits 0 (exit $rc)"; cat "$tmp/run.log"; fi
-if grep -q 'url=amqp://u:\*\*\*@127.0.0.1:1/%2f' "$tmp/run.log" && ! grep -q s3cret "$tmp/run.log"; then
+if grep -q 'url=amqp://u:\*\*\*@127.0.0.1:1/%2f' "$tmp/run.log" && grep -q 'url=redis://:\*\*\*@127.0.0.1:1/0' "$tmp/run.log" &&
+  ! grep -q -e s3cret -e 's3/cr' -e 'cr?et' "$tmp/run.log"; then
   ok "daemon log redacts URLs"; else fail "daemon log redacts URLs"; cat "$tmp/run.log"; fi
 
 echo "# passed=$passed failed=$failed skipped=0"
