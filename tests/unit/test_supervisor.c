@@ -432,7 +432,7 @@ static void recovery_snapshot_and_stop(void *arg) {
     struct recovery *rv = arg;
     for (int i = 0; i < 4 && rv->watch[i]; i++) {
         rv->spawns_at[i] = rv->watch[i]->spawns;
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "g%d", i);
         struct tree_node n;
         if (supervisor_lookup(rv->run->sup, name, &n) == 0) snprintf(rv->state[i], sizeof rv->state[i], "%s", n.state);
