@@ -5,14 +5,21 @@
  *
  *     log_info("group", "task failed", "group=%s task=%s cause=%s", g, t, why);
  *
- * The logger splits the formatted pairs on " key=" boundaries and quotes or escapes each value itself, so a
- * value from the network (an error text, a symbol) can never forge a key or start a new line. The level is
- * checked before anything is formatted: a disabled debug line costs one compare.
+ * The logger takes the keys from the format string (a value's format runs to the next " key=" of the format)
+ * and formats, quotes and escapes each value on its own, so a value from the network (an error text, a symbol)
+ * can never forge a key or start a new line, whatever it holds. The level is checked before anything is
+ * formatted: a disabled debug line costs one relaxed atomic load and a compare.
+ *
+ * Writing never blocks the caller: when stderr is a pipe or a socket nobody reads (a stalled journald, a stuck
+ * log shipper), lines wait in a bounded queue (256 KiB), then are dropped and counted; once the output takes
+ * lines again, what waited goes first and then one warning "log lines dropped" with dropped=N. A line is
+ * written whole or not at all. Thread-safe: the RabbitMQ publisher thread logs too.
  *
  * Secrets never reach this module: pass URLs through log_redact_url() first. */
 #ifndef TICKD_LOG_H
 #define TICKD_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,7 +35,7 @@ enum log_format {
     LOG_FORMAT_JSON = 1,
 };
 
-extern int log_max_level; /* lines above this severity number are dropped */
+extern _Atomic int log_max_level; /* lines above this severity number are dropped; reload sets it */
 
 /* Sets level and format; detects whether stderr is the journal ($JOURNAL_STREAM names stderr's device and
  * inode) and then prefixes every line with "<N>" and leaves the timestamp to journald. */
@@ -39,15 +46,25 @@ int log_level_parse(const char *s, enum log_level *out);
 int log_format_parse(const char *s, enum log_format *out);
 const char *log_level_name(enum log_level level);
 
-/* Redirects output (tests capture lines through a pipe or a file); NULL restores stderr. */
+/* Redirects output (tests capture lines through a pipe or a file); -1 restores stderr. What still waits for
+ * the previous output is sent if it can be at once, else discarded. */
 void log_set_fd(int fd);
+
+/* Sends what waits in the queue, without blocking; returns what is still waiting (bytes, plus one for an
+ * unreported count of dropped lines). The daemon calls it from a timer, so a reader that recovers gets the
+ * waiting lines without a new one having to be logged. */
+size_t log_flush(void);
+
+/* At exit: flushes for at most timeout_ms, waiting for the output to become writable. */
+void log_drain(int timeout_ms);
 
 void log_write(enum log_level level, const char *component, const char *msg, const char *kv_fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 #define log_at(level, component, msg, ...)                                                                  \
     do {                                                                                                    \
-        if ((int)(level) <= log_max_level) log_write((level), (component), (msg), __VA_ARGS__);             \
+        if ((int)(level) <= atomic_load_explicit(&log_max_level, memory_order_relaxed))                     \
+            log_write((level), (component), (msg), __VA_ARGS__);                                            \
     } while (0)
 #define log_error(component, msg, ...) log_at(LOG_LEVEL_ERROR, component, msg, __VA_ARGS__)
 #define log_warn(component, msg, ...) log_at(LOG_LEVEL_WARN, component, msg, __VA_ARGS__)

@@ -37,6 +37,8 @@
 #define WS_DRAIN_CHECK_MS 10
 #define READY_CHECK_MS 5 /* only while starting: READY waits at most this long after its last condition */
 #define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
+#define LOG_FLUSH_MS 200 /* lines a stalled stderr held back go out this soon after it drains */
+#define LOG_DRAIN_MS 1000 /* at exit: how long the last lines may wait for a slow stderr */
 
 struct daemon;
 
@@ -75,6 +77,7 @@ struct daemon {
     uv_timer_t stats_timer;
     uv_timer_t phase_timer; /* the READY check while starting, the websocket drain while stopping */
     uv_timer_t expiry_timer; /* merge.quote_ttl's sweep; stopped when it is 0 */
+    uv_timer_t log_timer;    /* log_flush; unref'd: it never keeps the loop alive */
     int64_t expiry_now_us;   /* the sweep's time, for the BBOs it rewrites */
     uint64_t expired_unlogged;
     uint64_t expiry_logged_ms;
@@ -533,6 +536,12 @@ static void on_ready_check(uv_timer_t *t) {
     send_status(d, &tc);
 }
 
+/* Logging never blocks (log.h); what a stalled stderr held back must not wait for the next line to go out. */
+static void on_log_flush(uv_timer_t *t) {
+    (void)t;
+    log_flush();
+}
+
 /* ---- stop ---- */
 
 static void nop_closed(uv_handle_t *h) { (void)h; }
@@ -586,6 +595,7 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
     notify_watchdog_close(&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->stats_timer, nop_closed);
     uv_close((uv_handle_t *)&d->expiry_timer, nop_closed);
+    uv_close((uv_handle_t *)&d->log_timer, nop_closed); /* log_drain takes over at exit */
     uv_close((uv_handle_t *)&d->sigterm, nop_closed);
     uv_close((uv_handle_t *)&d->sigint, nop_closed);
     uv_close((uv_handle_t *)&d->sighup, nop_closed);
@@ -762,6 +772,9 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     uv_timer_init(&d.loop, &d.stats_timer);
     uv_timer_init(&d.loop, &d.phase_timer);
     uv_timer_init(&d.loop, &d.expiry_timer);
+    uv_timer_init(&d.loop, &d.log_timer);
+    uv_timer_start(&d.log_timer, on_log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
+    uv_unref((uv_handle_t *)&d.log_timer);
     d.stats_timer.data = d.phase_timer.data = d.expiry_timer.data = &d;
     notify_watchdog_start(&d.loop, &d.watchdog);
     char path[4096]; /* more than a socket path holds: one too long is refused, not cut */
@@ -797,5 +810,6 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     }
     log_info("daemon", "stopped", "exit_status=%d", d.exit_status);
     config_free(d.cfg);
+    log_drain(LOG_DRAIN_MS);
     return d.exit_status;
 }

@@ -294,8 +294,10 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
 class Tickd:
     """The real daemon. READY is observed through a NOTIFY_SOCKET the harness listens on, as systemd would."""
 
-    def __init__(self, config_text, env=None, name="tickd", status_args=None):
-        """status_args replaces ["-s", <a socket in the test's directory>] (e.g. [] for the default path)."""
+    def __init__(self, config_text, env=None, name="tickd", status_args=None, stderr_pipe=False):
+        """status_args replaces ["-s", <a socket in the test's directory>] (e.g. [] for the default path).
+        stderr_pipe: stderr is a pipe (self.proc.stderr, binary) that the test reads, or does not, instead of a file
+        (tail() and log_lines() then see nothing)."""
         self.dir = tmpdir()
         self.config_path = os.path.join(self.dir, "%s.toml" % name)
         self.write_config(config_text)
@@ -315,7 +317,8 @@ class Tickd:
         if status_args is None:
             status_args = ["-s", self.status_socket]
         self.proc = subprocess.Popen([TICKD, "-c", self.config_path] + list(status_args),
-                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=e)
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE if stderr_pipe else open(self.log, "w"), env=e)
         on_cleanup(self.stop)
 
     def write_config(self, text):

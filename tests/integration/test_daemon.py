@@ -17,11 +17,11 @@ suite = h.Suite("daemon")
 SYMBOLS = ["BTC-USDT", "ETH-USDT"]
 
 
-def tickd(config_text, env=None, status_args=None):
+def tickd(config_text, env=None, status_args=None, stderr_pipe=False):
     """h.Tickd whose notify socket is read all the time, as systemd does. A unix datagram socket queues only a
     few messages (net.unix.max_dgram_qlen, 10 by default); sd_notify() blocks when the queue is full, and with it
     tickd's loop. So a test that does not read for a while (one STATUS a second) would hang the daemon."""
-    d = h.Tickd(config_text, env=env, status_args=status_args)
+    d = h.Tickd(config_text, env=env, status_args=status_args, stderr_pipe=stderr_pipe)
     lock = threading.Lock()
     read = d.poll_notify
     done = threading.Event()
@@ -591,5 +591,104 @@ def status_socket_by_default_in_a_private_directory():
     h.check(r.returncode == 0 and "groups:" in r.stdout, "tickd status: %r %r" % (r.stdout, r.stderr))
     stop_clean(d)
     h.check(not os.path.exists(os.path.join(xdg, "tickd", "status.sock")), "socket left behind")
+
+
+# ---- a stderr nobody reads ----
+
+def stalled_stderr_daemon(prefix):
+    """tickd on one venue, its stderr a pipe the test does not read (a stalled journald), with quotes flowing."""
+    h.need_servers()
+    fx = h.Fakex(venue="binance", symbols=SYMBOLS, rate=50)
+    d = tickd(h.config(fx, [h.group("binance", SYMBOLS)], prefix=prefix), stderr_pipe=True)
+    d.wait_ready()
+    quotes_flow(prefix)
+    return d
+
+
+def flood_the_log(d, reloads=40):
+    """Reloads a config with 300 unknown keys: each refused reload logs ~100 error lines (~13 KB), so 40 of them
+    are far more than a pipe (64 KB) and tickd's log queue (256 KB) hold."""
+    good = open(d.config_path).read()
+    d.write_config(good.replace("[daemon]", "[daemon]\n" + "".join("bogus_key_%d = 1\n" % i for i in range(300)), 1))
+    for _ in range(reloads):
+        d.signal(signal.SIGHUP)
+        time.sleep(0.05)
+    d.write_config(good)
+
+
+def answers_and_keeps_writing(d, prefix):
+    """With stderr full: `tickd status` answers and quotes keep changing in Redis."""
+    try:
+        r = subprocess.run([h.TICKD, "status", "-s", d.status_socket], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        raise h.CheckFailed("tickd status did not answer while tickd's stderr was full")
+    h.check(r.returncode == 0 and "groups:" in r.stdout, "tickd status: %r %r" % (r.stdout, r.stderr))
+    redis = h.Redis()
+    key = "%s:quote:binance:%s" % (prefix, SYMBOLS[0])
+    before = redis.hgetall(key)
+    h.wait_until(lambda: redis.hgetall(key) != before, 10, "the quote to change in Redis while stderr was full")
+
+
+class PipeReader:
+    """Reads tickd's stderr pipe in a thread from the moment it is made, as a log shipper that recovers would."""
+
+    def __init__(self, d):
+        self.data = b""
+        self.thread = threading.Thread(target=self._read, args=(d.proc.stderr,), daemon=True)
+        self.thread.start()
+
+    def _read(self, f):
+        while True:
+            chunk = os.read(f.fileno(), 65536)
+            if not chunk:
+                return
+            self.data += chunk
+
+    def text(self):
+        return self.data.decode("utf-8", "replace")
+
+
+def check_whole_lines(text):
+    """Every line a whole logfmt line: a timestamp first, a level, and the line's end."""
+    h.check(text.endswith("\n"), "the output ends inside a line: %r" % text[-300:])
+    for line in text.splitlines():
+        h.check(re.match(r"ts=\S+ level=(error|warn|info|debug) component=\S+ msg=", line),
+                "a line that is not whole: %r" % line[:300])
+
+
+@suite.test
+def a_stalled_stderr_never_blocks_and_dropped_lines_are_counted():
+    prefix = unique_prefix("stall")
+    d = stalled_stderr_daemon(prefix)
+    flood_the_log(d)
+    answers_and_keeps_writing(d, prefix)
+    # The reader recovers: what waited arrives, then one line with how many were dropped, without tickd having
+    # to log anything new (its flush timer sends them).
+    reader = PipeReader(d)
+    dropped = h.wait_until(lambda: re.findall(r'msg="log lines dropped[^\n]* dropped=(\d+)\n', reader.text()), 15,
+                           "the count of dropped lines once stderr was read again")
+    h.check(len(dropped) == 1 and int(dropped[0]) > 0, "not one count of dropped lines: %r" % dropped)
+    rc = signal_and_wait(d, signal.SIGTERM)
+    reader.thread.join(10)
+    text = reader.text()
+    h.check(rc == 0, "exit status %r; log:\n%s" % (rc, text[-3000:]))
+    check_whole_lines(text)
+    h.check('msg=stopped exit_status=0' in text, "the last lines were not written at exit:\n" + text[-3000:])
+    h.check("AddressSanitizer" not in text and "runtime error" not in text and "LeakSanitizer" not in text,
+            "sanitizer report in tickd's log:\n" + text[-5000:])
+
+
+@suite.test
+def sigterm_is_honoured_while_a_stalled_stderr_is_full():
+    prefix = unique_prefix("stallterm")
+    d = stalled_stderr_daemon(prefix)
+    flood_the_log(d)
+    answers_and_keeps_writing(d, prefix)
+    rc = signal_and_wait(d, signal.SIGTERM, timeout=20)
+    h.check(rc == 0, "exit status %r after SIGTERM with stderr full" % rc)
+    reader = PipeReader(d)
+    reader.thread.join(10)
+    check_whole_lines(reader.text())
+
 
 suite.run()
