@@ -94,6 +94,7 @@ struct config_source {
     enum config_venue venue;
     char *rest_url;
     char *ws_url;
+    char *ca_file; /* https:// and wss://: the CA bundle trusted instead of the system's; "" = the system's */
     struct config_limits limits;
     int line, col; /* where its [[source]] starts, for messages */
 };

@@ -80,6 +80,14 @@ typedef void (*http_done_cb)(struct http_request *req, const struct http_respons
 /* Returns NULL on allocation or curl initialisation failure (logged). */
 struct http_client *http_client_new(uv_loop_t *loop);
 
+/* A client whose https:// requests trust only the CA(s) in the PEM file ca_file, not the system's store (peer
+ * and host name are verified as always), for a venue behind a private CA. It is a view of c: same loop, same
+ * multi handle and connection cache (curl reuses a connection only for the same CA setting), same stats. The
+ * same ca_file gives the same view. c owns it: valid until http_client_close(c) (never close a view; that is a
+ * no-op). The file is read by curl when a connection is made, not here. NULL when out of memory or ca_file is
+ * empty. */
+struct http_client *http_client_with_ca(struct http_client *c, const char *ca_file);
+
 /* Starts a GET. headers: NULL or NULL-terminated "Name: value" lines (copied). opts: NULL for defaults.
  * Returns the request, or NULL with *err set (when err is not NULL) -- then done never runs.
  * done runs exactly once unless the request is cancelled with http_cancel. */

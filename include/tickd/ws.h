@@ -77,6 +77,14 @@ struct ws_callbacks {
  * warn and error only. */
 struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds);
 
+/* A client whose wss:// connections trust only the CA(s) in the PEM file ca_file, not the system's store (peer
+ * and host name are verified as always), for a venue behind a private CA. It is a view of c: same lws context,
+ * its connections count and close with c's; it has its own lws TLS vhost, made (and the file read) at its first
+ * wss:// connect -- a file that cannot be loaded fails that connect, logged, and the next one tries again. The
+ * same ca_file gives the same view. c owns it: valid until ws_client_free(c) (ws_client_close and
+ * ws_client_free of a view do nothing). NULL when out of memory or ca_file is empty. */
+struct ws_client *ws_client_with_ca(struct ws_client *c, const char *ca_file);
+
 /* Starts connecting to ws:// or wss:// url. Returns the connection or NULL with *err (when err is not NULL)
  * set -- then no callback runs. opts may be NULL for defaults; callbacks is copied. */
 struct ws_conn *ws_connect(struct ws_client *c, const char *url, const struct ws_opts *opts,

@@ -55,6 +55,7 @@ enum row_flags {
     F_REQUIRED = 1 << 0, /* no default: the key must be given */
     F_RESTART = 1 << 1,  /* a reload cannot apply a change: the daemon must restart */
     F_VENUE = 1 << 2,    /* this key is the venue: later rows take their default from it */
+    F_READABLE = 1 << 3, /* T_PATH: a file that must be readable when the config is loaded */
 };
 
 struct enum_value {
@@ -214,6 +215,10 @@ static const struct row source_rows[] = {
         .venue_def = {"wss://stream.binance.com:9443", "wss://ws-feed.exchange.coinbase.com",
                       "wss://ws.kraken.com", "wss://ws.okx.com:8443"},
         .doc = "Websocket endpoint of the venue, scheme://host[:port] without a path: the venue adapter adds the path (`/stream`, `/v2`, `/ws/v5/public`)."),
+    ROW(struct config_source, ca_file, "ca_file", T_PATH, .def = "", .flags = F_READABLE,
+        .doc = "`https://` and `wss://` of this source only: PEM file of the CA(s) the venue's certificate must chain "
+               "to, trusted instead of the system's CA store (peer and host name are always verified). Empty: the "
+               "system's CA store."),
     ROW(struct config_source, limits, "limits", T_TABLE, .sub = &limits_section,
         .doc = "Rate limits shared by every group of this source (`[source.limits]`)."),
 };
@@ -449,6 +454,17 @@ static const char *read_error(int rc, const char *path, char *buf, size_t n) {
     return strerror(-rc);
 }
 
+/* A file opened later, on the loop (a CA bundle): a FIFO there would block it, a missing one would fail only
+ * then, so both are refused at load. Non-blocking open: a FIFO is found without waiting for a writer. */
+static int check_readable(const char *path) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct stat st;
+    int rc = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? NOT_REGULAR : 0;
+    close(fd);
+    return rc;
+}
+
 /* Relative paths are systemd credentials when $CREDENTIALS_DIRECTORY is set, else beside the config file. */
 static int read_secret(struct ctx *c, const char *path, char **out, char *full, size_t fulllen) {
     const char *creds = getenv("CREDENTIALS_DIRECTORY");
@@ -520,6 +536,12 @@ static void set_text(struct ctx *c, const struct row *r, void *base, const char 
     case T_PATH:
     case T_SECRET:
         *FIELD(base, r->offset, char *) = strdup(s);
+        if ((r->flags & F_READABLE) && *s) {
+            char why[96];
+            int rc = check_readable(s);
+            if (rc < 0) key_err(c, at, r->name, "cannot read %s: %s", quoted(s, red, sizeof red),
+                                read_error(rc, s, why, sizeof why));
+        }
         if (r->type == T_SECRET && *s) {
             char full[PATH_MAX], why[PATH_MAX + 96];
             int rc = read_secret(c, s, FIELD(base, r->aux_offset, char *), full, sizeof full);

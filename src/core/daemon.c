@@ -190,8 +190,10 @@ static struct source_rt *source_rt_new(struct daemon *d, const struct config_sou
     if (n && src->rest_url[n - 1] == '/') src->rest_url[n - 1] = 0;
     n = strlen(src->ws_url);
     if (n && src->ws_url[n - 1] == '/') src->ws_url[n - 1] = 0;
-    src->http = d->http;
-    src->ws = d->ws;
+    /* A private CA is the source's own: its TLS connections trust that file alone, the others the system's. */
+    const char *ca = cs->ca_file && cs->ca_file[0] ? cs->ca_file : NULL;
+    src->http = ca ? http_client_with_ca(d->http, ca) : d->http;
+    src->ws = ca ? ws_client_with_ca(d->ws, ca) : d->ws;
     src->sink = (struct tick_sink){.emit = ingest, .arg = d};
     src->supervisor = d->sup;
     src->weight_window = -1;
@@ -214,7 +216,7 @@ static struct source_rt *source_rt_new(struct daemon *d, const struct config_sou
     src->ws_streams_per_connection = l->ws_streams_per_connection;
     struct limiter_config lc = {.name = src->name, .windows = s->windows, .n_windows = nw,
                                 .max_pause_ms = (uint32_t)l->max_pause_ms};
-    if (!src->venue || limiter_new(&d->loop, &lc, &src->limiter) < 0) {
+    if (!src->venue || !src->http || !src->ws || limiter_new(&d->loop, &lc, &src->limiter) < 0) {
         log_error("daemon", "cannot create the source", "source=%s", cs->name);
         free(s);
         return NULL;

@@ -53,6 +53,10 @@ struct http_request {
 };
 
 struct http_client {
+    /* A view (http_client_with_ca) has base and ca_file set and nothing else: requests run on the base. */
+    struct http_client *base;
+    char *ca_file;
+    struct http_client *views, *next_view; /* the base's views, freed with it */
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
@@ -83,6 +87,12 @@ static void maybe_finish_close(struct http_client *c) {
     if (!c->closing || c->pending_closes > 0) return;
     void (*closed)(void *) = c->closed;
     void *arg = c->closed_arg;
+    while (c->views) {
+        struct http_client *v = c->views;
+        c->views = v->next_view;
+        free(v->ca_file);
+        free(v);
+    }
     free(c);
     if (closed) closed(arg);
 }
@@ -412,7 +422,7 @@ static void drain_finished(struct http_client *c) {
 }
 
 static int request_setup(struct http_request *r, const char *url, const char *const *headers,
-                         const struct http_opts *o) {
+                         const struct http_opts *o, const char *ca_file) {
     for (const char *const *h = headers; h && *h; h++) {
         struct curl_slist *l = curl_slist_append(r->req_headers, *h);
         if (!l) return HTTP_ENOMEM;
@@ -446,6 +456,11 @@ static int request_setup(struct http_request *r, const char *url, const char *co
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     if (r->req_headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->req_headers);
+    /* The file alone: Debian's curl also searches a CA directory by default, which would trust the system's
+     * CAs beside it. Peer and host name verification keep curl's defaults (on). */
+    if (ca_file && (curl_easy_setopt(e, CURLOPT_CAINFO, ca_file) != CURLE_OK ||
+                    curl_easy_setopt(e, CURLOPT_CAPATH, NULL) != CURLE_OK))
+        return HTTP_ENOMEM;
     return HTTP_OK;
 }
 
@@ -454,12 +469,14 @@ struct http_request *http_get(struct http_client *c, const char *url, const char
     int rc = HTTP_EINVAL;
     struct http_request *r = NULL;
     if (!c || !url || !done) goto fail;
+    const char *ca_file = c->ca_file;
+    if (c->base) c = c->base;
     rc = HTTP_ECLOSING;
     if (c->closing) goto fail;
     rc = HTTP_ENOMEM;
     r = request_take(c);
     if (!r) goto fail;
-    rc = request_setup(r, url, headers, opts);
+    rc = request_setup(r, url, headers, opts, ca_file);
     if (rc != HTTP_OK) goto fail_recycle;
     r->done = done;
     r->arg = arg;
@@ -493,7 +510,28 @@ int http_cancel(struct http_request *r) {
     return 0;
 }
 
-void http_client_stats(const struct http_client *c, struct http_stats *out) { *out = c->stats; }
+void http_client_stats(const struct http_client *c, struct http_stats *out) {
+    *out = c->base ? c->base->stats : c->stats;
+}
+
+struct http_client *http_client_with_ca(struct http_client *c, const char *ca_file) {
+    if (!c || !ca_file || !*ca_file) return NULL;
+    if (c->base) c = c->base;
+    for (struct http_client *v = c->views; v; v = v->next_view)
+        if (strcmp(v->ca_file, ca_file) == 0) return v;
+    struct http_client *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->ca_file = strdup(ca_file);
+    if (!v->ca_file) {
+        free(v);
+        return NULL;
+    }
+    v->base = c;
+    v->loop = c->loop;
+    v->next_view = c->views;
+    c->views = v;
+    return v;
+}
 
 struct http_client *http_client_new(uv_loop_t *loop) {
     static bool curl_ready;
@@ -525,7 +563,7 @@ fail:
 }
 
 void http_client_close(struct http_client *c, void (*closed)(void *arg), void *arg) {
-    if (c->closing) return;
+    if (c->base || c->closing) return;
     c->closing = true;
     c->closed = closed;
     c->closed_arg = arg;

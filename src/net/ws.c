@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netdb.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -48,7 +50,8 @@ struct ws_msg {
 };
 
 struct ws_conn {
-    struct ws_client *client;
+    struct ws_client *client; /* the base, never a view */
+    struct ws_client *view;   /* whose TLS vhost it uses: the client ws_connect was given */
     struct ws_conn *prev, *next;
     struct lws *wsi;
     enum conn_state state;
@@ -78,6 +81,11 @@ struct ws_conn {
 };
 
 struct ws_client {
+    /* A view (ws_client_with_ca) has base, ca_file and its own TLS vhost; its connections live on the base. */
+    struct ws_client *base;
+    char *ca_file;
+    struct ws_client *views, *next_view; /* the base's views, freed with it */
+    unsigned nviews;
     uv_loop_t *loop;
     void *foreign_loops[1];
     struct lws_context *ctx;
@@ -280,11 +288,24 @@ static int kill_later(struct lws *wsi) {
     return 0;
 }
 
+/* lws 4.1 reports a refused certificate as "connect SSL err 1: error:00000001:lib(0)::reason(1)"; OpenSSL's
+ * verdict on the peer's certificate (unknown CA, host name mismatch, expired) is what tells an operator why. */
+static const char *connect_error_text(const struct ws_conn *conn, struct lws *wsi, const char *in, char *buf,
+                                      size_t n) {
+    const char *why = in ? in : "connect failed";
+    SSL *ssl = conn->tls ? lws_get_ssl(wsi) : NULL;
+    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (v == X509_V_OK) return why;
+    snprintf(buf, n, "certificate verify failed: %s", X509_verify_cert_error_string(v));
+    return buf;
+}
+
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct ws_conn *conn = user;
+    char why[160];
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (conn) conn_closed(conn, wsi, in ? (const char *)in : "connect failed");
+        if (conn) conn_closed(conn, wsi, connect_error_text(conn, wsi, in, why, sizeof why));
         return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         if (!conn) return kill_later(wsi);
@@ -358,11 +379,12 @@ static int parse_url(struct ws_conn *conn, const char *url) {
     return WS_OK;
 }
 
-static struct lws_vhost *vhost_new(struct ws_client *c, const char *name, uint64_t options) {
+static struct lws_vhost *vhost_new(struct ws_client *c, const char *name, uint64_t options, const char *ca_file) {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.vhost_name = name;
     info.options = options;
+    info.client_ssl_ca_filepath = ca_file;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     info.user = c;
@@ -370,14 +392,25 @@ static struct lws_vhost *vhost_new(struct ws_client *c, const char *name, uint64
     info.ka_probes = 3;
     info.ka_interval = 10;
     struct lws_vhost *vh = lws_create_vhost(c->ctx, &info);
-    if (!vh) log_error("ws", "lws_create_vhost failed", "vhost=%s", name);
+    if (!vh) log_error("ws", "lws_create_vhost failed", "vhost=%s ca_file=%s", name, ca_file ? ca_file : "none");
     return vh;
+}
+
+/* A view's TLS vhost trusts its CA file alone: the system's store is not loaded beside it. */
+static struct lws_vhost *tls_vhost(struct ws_client *v) {
+    if (v->tls) return v->tls;
+    struct ws_client *c = v->base ? v->base : v;
+    char name[32];
+    snprintf(name, sizeof name, v->base ? "tls-ca-%u" : "tls", v->base ? v->nviews : 0);
+    uint64_t options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (v->ca_file) options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    v->tls = vhost_new(c, name, options, v->ca_file);
+    return v->tls;
 }
 
 static void connect_address(struct ws_conn *conn, const char *address) {
     struct ws_client *c = conn->client;
-    if (conn->tls && !c->tls) c->tls = vhost_new(c, "tls", LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT);
-    struct lws_vhost *vhost = conn->tls ? c->tls : c->plain;
+    struct lws_vhost *vhost = conn->tls ? tls_vhost(conn->view) : c->plain;
     if (!vhost) {
         conn_finish(conn, NULL, WS_ECONNECT, CLOSE_NO_STATUS, "no lws vhost");
         return;
@@ -439,6 +472,8 @@ struct ws_conn *ws_connect(struct ws_client *c, const char *url, const struct ws
     int rc = WS_EINVAL;
     struct ws_conn *conn = NULL;
     if (!c || !url || !callbacks || !callbacks->on_close) goto fail;
+    struct ws_client *view = c;
+    if (c->base) c = c->base;
     rc = WS_ECLOSING;
     if (c->closing) goto fail;
     rc = WS_ENOMEM;
@@ -447,6 +482,7 @@ struct ws_conn *ws_connect(struct ws_client *c, const char *url, const struct ws
     rc = parse_url(conn, url);
     if (rc != WS_OK) goto fail_free;
     conn->client = c;
+    conn->view = view;
     conn->cb = *callbacks;
     conn->arg = arg;
     conn->max_frame = opts && opts->max_frame ? opts->max_frame : DEFAULT_MAX_FRAME;
@@ -555,18 +591,39 @@ struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds) {
         free(c);
         return NULL;
     }
-    c->plain = vhost_new(c, "plain", LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS); /* if NULL, ws:// connects fail */
+    c->plain = vhost_new(c, "plain", LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS, NULL); /* NULL: ws:// connects fail */
     return c;
+}
+
+struct ws_client *ws_client_with_ca(struct ws_client *c, const char *ca_file) {
+    if (!c || !ca_file || !*ca_file) return NULL;
+    if (c->base) c = c->base;
+    for (struct ws_client *v = c->views; v; v = v->next_view)
+        if (strcmp(v->ca_file, ca_file) == 0) return v;
+    struct ws_client *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->ca_file = strdup(ca_file);
+    if (!v->ca_file) {
+        free(v);
+        return NULL;
+    }
+    v->base = c;
+    v->loop = c->loop;
+    v->nviews = ++c->nviews; /* names its vhost */
+    v->next_view = c->views;
+    c->views = v;
+    return v;
 }
 
 size_t ws_client_connections(const struct ws_client *c) {
     size_t n = 0;
+    if (c && c->base) c = c->base;
     for (const struct ws_conn *conn = c ? c->conns : NULL; conn; conn = conn->next) n++;
     return n;
 }
 
 void ws_client_close(struct ws_client *c) {
-    if (c->closing) return;
+    if (c->base || c->closing) return;
     c->closing = true;
     /* Connections still resolving have no wsi: cancel the lookup, on_resolved reports. */
     for (struct ws_conn *conn = c->conns; conn; conn = conn->next)
@@ -584,7 +641,13 @@ void ws_client_close(struct ws_client *c) {
 }
 
 void ws_client_free(struct ws_client *c) {
-    if (!c) return;
-    lws_context_destroy(c->ctx); /* second call, after uv_run returned: frees the context */
+    if (!c || c->base) return;
+    lws_context_destroy(c->ctx); /* second call, after uv_run returned: frees the context and every vhost */
+    while (c->views) {
+        struct ws_client *v = c->views;
+        c->views = v->next_view;
+        free(v->ca_file);
+        free(v);
+    }
     free(c);
 }
