@@ -395,8 +395,15 @@ def systemd_analyze_verify_passes_on_the_unit():
     for want in ("Type=notify", "WatchdogSec=", "RestartPreventExitStatus=78", "DynamicUser=yes",
                  "ExecStartPre=%s --check-config" % h.TICKD, "ExecReload=/bin/kill -HUP $MAINPID",
                  "SystemCallFilter=@system-service", "CapabilityBoundingSet=\n", "UMask=0077", "LoadCredential=",
-                 "SetCredential=", "Restart=on-failure", "ProtectSystem=strict", "RestrictAddressFamilies="):
+                 "SetCredential=", "Restart=on-failure", "ProtectSystem=strict", "RestrictAddressFamilies=",
+                 "ProtectProc=invisible", "ProcSubset=pid", "SystemCallFilter=~@privileged @resources",
+                 "PrivateUsers=yes"):
         h.check(want in text, "unit lacks %r" % want)
+    # The exposure systemd-analyze gives this unit (1.1; 1.8 before ProtectProc, ProcSubset, PrivateUsers,
+    # PrivateMounts and the @privileged/@resources filter): a line dropped from the unit shows here.
+    r = subprocess.run(["systemd-analyze", "security", "--offline=true", "--threshold=11", unit],
+                       capture_output=True, text=True, timeout=60, cwd=d)
+    h.check(r.returncode == 0, "systemd-analyze security: more exposed than 1.1\n%s" % r.stdout[-3000:])
 
 
 @suite.test
