@@ -238,17 +238,26 @@ void status_server_close(struct status_server *s, void (*on_closed)(struct statu
 }
 
 size_t status_strip_controls(struct status_strip *st, char *buf, size_t n) {
+    /* The lead byte held back goes in front, so that writing never overtakes reading. */
+    if (st->after_c2 && n) {
+        memmove(buf + 1, buf, n++);
+        buf[0] = (char)0xc2;
+        st->after_c2 = false;
+    }
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)buf[i];
         bool after_c2 = st->after_c2;
         st->after_c2 = c == 0xc2;
         if (st->after_c2) continue; /* held back until the next byte says whether it starts a C1 control */
+        bool control = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
+        /* A lead byte before a dropped control goes too: kept, it would meet the byte after the control, and
+         * 0xc2 0x9b is a CSI. */
         if (after_c2) {
             if (c >= 0x80 && c <= 0x9f) continue; /* U+0080..U+009F: C1 controls (0x9b is a CSI) */
-            buf[out++] = (char)0xc2;
+            if (!control) buf[out++] = (char)0xc2;
         }
-        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) continue;
+        if (control) continue;
         buf[out++] = (char)c;
     }
     return out;
