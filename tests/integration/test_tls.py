@@ -314,6 +314,68 @@ def a_ca_file_without_certificates_trusts_nothing():
     sanitizer_clean(d)
 
 
+# ---- Redis over TLS through stunnel (README, "TLS") ----
+
+STUNNEL = os.environ.get("TICKD_TEST_STUNNEL") or shutil.which("stunnel4") or shutil.which("stunnel")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tls_redis_keys(port, ca, pattern):
+    """KEYS over TLS straight to the TLS Redis: what tickd wrote through the tunnel."""
+    import socket
+    ctx = ssl.create_default_context(cafile=ca)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(b"*2\r\n$4\r\nKEYS\r\n$%d\r\n%s\r\n" % (len(pattern), pattern.encode()))
+            return h.Redis(port)._read(s.makefile("rb")) or []  # its RESP reader, on this socket
+
+
+@suite.test
+def redis_over_tls_through_the_readme_stunnel_recipe():
+    """hiredis 0.14 has no TLS: README's recipe, a stunnel client on loopback in front of a TLS-only Redis."""
+    h.need_servers()
+    if not STUNNEL:
+        h.skip("no stunnel (apt install stunnel4, or TICKD_TEST_STUNNEL=/path/to/stunnel)")
+    p = pki()
+    d = h.tmpdir()
+    tls_port, tunnel_port = free_port(), free_port()
+    cert, key = p["localhost"]
+    redis = subprocess.Popen(["redis-server", "--port", "0", "--tls-port", str(tls_port), "--bind", "127.0.0.1",
+                              "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", p["ca"],
+                              "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", d],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    h.on_cleanup(lambda: (redis.terminate(), redis.wait(5)))
+    conf = os.path.join(d, "tickd-redis.conf")
+    with open(conf, "w") as f:
+        f.write("foreground = yes\npid =\n[redis]\nclient = yes\naccept = 127.0.0.1:%d\nconnect = localhost:%d\n"
+                "CAfile = %s\nverifyChain = yes\ncheckHost = localhost\n" % (tunnel_port, tls_port, p["ca"]))
+    tunnel = subprocess.Popen([STUNNEL, conf], stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "st.log"), "w"))
+    h.on_cleanup(lambda: (tunnel.terminate(), tunnel.wait(5)))
+    def up():
+        try:
+            return tls_redis_keys(tls_port, p["ca"], "*") == []
+        except OSError:
+            return False
+    h.wait_until(up, 10, "the TLS Redis")
+    fx = h.Fakex(venue="binance", symbols=[STREAM_SYMBOL, POLL_SYMBOL], rate=50)
+    prefix = prefix_for("stunnel")
+    text = h.config(fx, groups=[h.group("binance", [STREAM_SYMBOL, POLL_SYMBOL])], prefix=prefix)
+    text = re.sub(r'url = "redis://[^"]*"', 'url = "redis://127.0.0.1:%d/0"' % tunnel_port, text)
+    t = h.Tickd(text)
+    t.wait_ready(30)
+    wait_logged(t, lambda: len(tls_redis_keys(tls_port, p["ca"], "%s:quote:*" % prefix)) == 2, 20,
+                "quotes in the TLS Redis")
+    h.check(t.stop() == 0, "tickd exit status not 0; log:\n%s" % t.tail())
+
+
 # ---- --check-config ----
 
 def check_config(ca_file):
