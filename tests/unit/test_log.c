@@ -242,6 +242,35 @@ static void test_two_threads_on_a_stalled_output(void) {
     close(sv[1]);
 }
 
+/* In JSON the count is a field of a JSON line like any other. */
+static void test_dropped_count_in_json(void) {
+    signal(SIGALRM, on_alarm);
+    alarm(60);
+    int p[2];
+    TT_ASSERT(pipe(p) == 0);
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    log_setup(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+    log_set_fd(p[1]);
+    for (int i = 0; i < 2000; i++) log_info("test", "fill", "i=%d pad=%0200d", i, 0); /* ~500 KB */
+    struct drained d = {0};
+    for (int spins = 0; spins < 100000; spins++) {
+        read_all(p[0], &d);
+        if (log_flush() == 0) break;
+    }
+    read_all(p[0], &d);
+    const char *last = d.buf + d.len - 1;
+    while (last > d.buf && last[-1] != '\n') last--;
+    TT_ASSERT(strstr(last, "\"level\":\"warn\",\"component\":\"log\",\"msg\":\"log lines dropped: the output was "
+                           "not writable\",\"dropped\":\"") != NULL);
+    TT_ASSERT(strcmp(d.buf + d.len - 3, "\"}\n") == 0);
+    free(d.buf);
+    log_set_fd(-1);
+    log_setup(LOG_LEVEL_INFO, LOG_FORMAT_LOGFMT);
+    close(p[0]);
+    close(p[1]);
+    alarm(0);
+}
+
 /* At exit, log_drain waits (bounded) for a reader that comes back, and gives up on one that never does. */
 static void test_drain_is_bounded(void) {
     signal(SIGALRM, on_alarm);
@@ -357,6 +386,7 @@ int main(void) {
     TT_RUN(test_stalled_pipe_never_blocks);
     TT_RUN(test_stalled_socket_never_splits_a_line);
     TT_RUN(test_two_threads_on_a_stalled_output);
+    TT_RUN(test_dropped_count_in_json);
     TT_RUN(test_drain_is_bounded);
     TT_RUN(test_drain_leaves_no_half_line);
     return tt_finish();
