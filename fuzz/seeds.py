@@ -166,6 +166,13 @@ interval = "250ms"
         for status in (b"\x00", b"\x01"):
             put("headers", status + f"{ra}\n{used}".encode())
 
+    # fuzz_status: the first byte sets the reads' length (1, 2, 8, 64, growing), then a status answer.
+    answer = ("tickd 0.1.0 pid=4242 up=3h2m\n  group s0  running  ready=yes\tlast=\"£ 1 °C\"\n"
+              "  source binance msg=\x1b[31mred\x1b[0m \x1b]0;title\x07 \u009b2J \u0085\r\n\x7f").encode()
+    for b0 in (0, 1, 7, 63, 64 | 3):
+        put("status", bytes([b0]) + answer)
+        put("status", bytes([b0]) + b"x\xc2\x01\x9b[1m \xc2\xc2\xa3 \xc2")
+
 
 own_seeds()
 shared_seeds()
