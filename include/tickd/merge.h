@@ -4,7 +4,9 @@
  * ORDERING KEY, and merge_apply() accepts a tick only when its key is strictly greater than the stored one, so
  * the Redis sink can repeat the very same comparison in Lua and a replica or a replay never moves Redis back.
  *
- * The ordering key is the triple (pos, time_us, rank), compared left to right, each as an unsigned integer:
+ * The ordering key is (epoch, pos, time_us, rank), compared left to right, each as an unsigned integer:
+ *   epoch    how many times the ordering of this quote's stream was RESET (below); every other tick inherits
+ *            the stored quote's epoch (0 for a new quote).
  *   pos      the position in the venue's stream. A stream tick with a sequence (has_seq) has pos = seq; one
  *            without a sequence but with an event time has pos = event_us; one with neither has pos = 0.
  *            A REST tick knows no stream position: it inherits the pos of the quote it replaces (0 when new),
@@ -22,14 +24,39 @@
  *   - stream vs REST: a stream tick beats the REST answer it follows; one whose position is not beyond the
  *     stream position the quote already holds is STALE (it is older than what the REST answer showed).
  *
- * The key as text, for Redis (merge_key_format): pos as 20 decimal digits, '-', time_us as 20 decimal digits,
- * '-', rank as 1 digit; always MERGE_KEY_TEXT_LEN - 1 = 43 characters, e.g.
- *     "00000000000123456789-00001718000000123456-1"
+ * RESETS. A venue's sequence is not forever: it restarts with a new connection or after maintenance, and one
+ * bad frame (Binance u = 10^18) would otherwise stand above every real update to come -- in the merge, and in
+ * Redis across restarts. Event times are bounded where they are read (tick_event_time_bound, tick.h), so a
+ * time cannot poison a key; a sequence is judged by the RUN that carried it (tick.run, one per websocket
+ * connection). A positioned stream tick whose pos is below the stored quote's is
+ *   - a RESET when it comes on the very run the stored quote came on: one ordered connection went back, so
+ *     the later frame is the truth (the bad frame stood for one tick);
+ *   - a RESET when the stored quote's run has ended, and its linger too (tick_run_alive): a reconnect,
+ *     whose venue started over;
+ *   - STALE when the stored run is still alive: a make-before-break overlap, the old connection's updates
+ *     still come, or came just before it closed, and they are the newer;
+ *   - when the stored quote has no run (0: REST-only, a run-less caller, or a key adopted from Redis by
+ *     merge_adopt), a RESET only if the tick was received more than MERGE_REORDER_WINDOW_US after the stored
+ *     key's time, or more than TICK_TIME_LEAD_US before it (a time from a lying clock), else STALE: another
+ *     process's key is trusted for the time a reorder could take.
+ * A RESET is ACCEPTED with epoch = stored epoch + 1, so the key still grows and Redis's compare agrees, and is
+ * counted (`resets`). The epoch stops at UINT32_MAX (then such a tick is STALE).
+ *
+ * The key as text, for Redis (merge_key_format): epoch as 10 decimal digits, '-', pos as 20, '-', time_us as
+ * 20, '-', rank as 1 digit; always MERGE_KEY_TEXT_LEN - 1 = 54 characters, e.g.
+ *     "0000000000-00000000000123456789-00001718000000123456-1"
  * Fixed width and digits only, so byte-wise string order is key order: the Lua script stores this text in the
- * quote hash (field `ok`, say) and writes only when `not stored or new > stored` (Lua compares strings with
- * strcoll; every collation orders the digits 0-9 and the '-' sits at the same place in both). Equal means
- * "not newer": do not write. Do not convert the parts to Lua numbers: they are doubles and lose a 20-digit
+ * quote hash (field `order`) and writes only when `not stored or new > stored`, comparing lengths first: a
+ * key of the width before epochs (MERGE_KEY_OLD_TEXT_LEN, 43: pos-time-rank) is older than every key of
+ * today, so data written before epochs existed -- possibly poisoned -- never blocks a write. Equal means "not
+ * newer": do not write. Do not convert the parts to Lua numbers: they are doubles and lose a 20-digit
  * sequence. Across replicas positions are exact; times are each host's clock and only break ties.
+ *
+ * REDIS RECOVERY. Redis may hold a greater key than the merge (a restart begins with an empty merge; another
+ * process wrote; a key poisoned before). The sink reports each refused write with the key Redis holds, and the
+ * caller hands it to merge_adopt: the stored key becomes the greater of the two, with no run. The live stream's
+ * next tick then continues above it, or -- being below it and received after the reorder window -- resets
+ * over it, and that write lands.
  *
  * Fields a tick does not carry ("" = not sent, e.g. sizes in Coinbase's REST ticker) are kept from the stored
  * quote when that side's price is unchanged (and the last trade price always); the stored quote then holds the
@@ -48,7 +75,9 @@
 
 #include "tickd/tick.h"
 
-#define MERGE_KEY_TEXT_LEN 44   /* 43 characters and the NUL */
+#define MERGE_KEY_TEXT_LEN 55     /* 54 characters and the NUL */
+#define MERGE_KEY_OLD_TEXT_LEN 43 /* a key without epoch, as written before epochs existed */
+#define MERGE_REORDER_WINDOW_US 2000000 /* how long a foreign key's position is trusted (RESETS) */
 #define MERGE_VENUES_MAX 16     /* venues per symbol in the best bid and offer */
 
 enum merge_result {
@@ -58,6 +87,7 @@ enum merge_result {
 };
 
 struct merge_key {
+    uint32_t epoch;       /* resets of the quote's ordering */
     uint64_t pos;
     uint64_t time_us;
     uint8_t rank;         /* 1 stream, 0 REST */
@@ -100,6 +130,9 @@ struct merge_update {
 struct merge_counters {
     uint64_t accepted, stale, duplicates, invalid;
     uint64_t expired; /* quotes merge_expire took out of the best bid and offer */
+    uint64_t resets;   /* ticks accepted as a reset of their stream's ordering (RESETS) */
+    uint64_t bad_time; /* ticks whose venue event time was refused (tick.bad_time), whatever became of them */
+    uint64_t adopted;  /* keys merge_adopt took from Redis */
     size_t quotes;  /* (venue, symbol) pairs held */
     size_t symbols; /* symbols with a best bid and offer */
 };
@@ -142,5 +175,14 @@ void merge_counters_get(const struct merge *m, struct merge_counters *out);
 
 /* Writes the key as the fixed-width text described above into buf (at least MERGE_KEY_TEXT_LEN bytes). */
 void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]);
+
+/* Reads a key's text (len characters, no NUL needed): today's 54, or the 43 of a key without epoch (epoch 0).
+ * positioned is set for a non-zero pos. 0, or -EINVAL for any other text. */
+int merge_key_parse(const char *text, size_t len, struct merge_key *out);
+
+/* Takes a key Redis holds for quote_id (REDIS RECOVERY above): when it is greater than the stored key it
+ * becomes the stored key, with no run, and 1 is returned; 0 when the stored key is already as great; -ENOENT
+ * for an id the merge never gave. The stored tick is unchanged. */
+int merge_adopt(struct merge *m, uint32_t quote_id, const struct merge_key *key);
 
 #endif

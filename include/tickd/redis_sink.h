@@ -46,6 +46,11 @@ struct redis_sink_config {
     uint64_t backoff_max_ms;     /* [5000] */
     uint64_t close_deadline_ms;  /* [3000] how long close waits for pending writes */
     uint64_t max_instruments;    /* [100000] records kept; ticks of further instruments are refused */
+    /* Called when Redis refused a quote put by redis_sink_put_accepted as older than what it holds, with the
+     * merge's quote_id and the key Redis holds (a key without epoch reads as epoch 0), for merge_adopt. NULL:
+     * not told. Runs on the loop, inside the sink's reply handling: it must not call back into the sink. */
+    void (*on_cas_rejected)(void *arg, uint32_t quote_id, const struct merge_key *held);
+    void *cas_arg;
 };
 
 struct redis_sink_stats {

@@ -30,7 +30,34 @@ struct tick {
     int64_t recv_us;    /* when tickd received the frame or the REST answer */
     int64_t sent_us;    /* REST: when the request left (the merge orders REST answers by it); else 0 */
     enum tick_origin origin;
+    uint32_t run;       /* the websocket connection that carried it (tick_run_begin); 0 for REST or none */
+    bool bad_time;      /* the venue sent an event time tick_event_time_bound refused: event_us is 0 */
 };
+
+/* ---- event times ----
+ * A venue's clock is not trusted blindly: one frame with a time far in the future (a year 9999, an OKX ts of
+ * 999999999999999 ms) would otherwise order above every real update to come, in the merge and in Redis. An
+ * event time is kept only when it is after TICK_TIME_FLOOR_US (2010-01-01, before any venue tickd speaks)
+ * and at most TICK_TIME_LEAD_US ahead of the moment tickd received it -- generous for clock skew, far below
+ * any poisoning jump. */
+#define TICK_TIME_FLOOR_US 1262304000000000LL
+#define TICK_TIME_LEAD_US 10000000LL
+
+/* event_us when it passes the bounds above against recv_us, else 0 (no event time). */
+int64_t tick_event_time_bound(int64_t event_us, int64_t recv_us);
+
+/* ---- runs ----
+ * A run is one websocket connection's life: the venue's sequence is ordered within it, and a new connection
+ * may start the sequence afresh (a venue restarted, maintenance). Ids are process-unique and increasing, never
+ * 0 (which means "no run": REST, or a quote adopted from Redis). The registry says which runs are alive, so the
+ * merge can tell a make-before-break overlap (both alive) from a reconnect (the old one gone). A run stays
+ * alive for TICK_RUN_LINGER_US after its connection ended: the new connection may lag the old one by a few
+ * updates, and those must read as an overlap's stale ones, not as a reset that steps the quote back. Loop
+ * thread only; times are wall-clock microseconds, a tick's recv_us. */
+#define TICK_RUN_LINGER_US 2000000LL
+uint32_t tick_run_begin(void);
+void tick_run_end(uint32_t run, int64_t now_us);
+bool tick_run_alive(uint32_t run, int64_t now_us);
 
 /* ---- the packed form ----
  * For records that keep one tick per instrument for a long time (the merge's quotes, the RabbitMQ buffer):

@@ -17,7 +17,8 @@
  *
  * Ordering key: tick.seq is the venue's sequence or update id (Binance "u", Coinbase "sequence"). Venues
  * without one but with an event time (OKX, Kraken v2) get seq = event time in microseconds, so seq still
- * orders one stream. Kraken v1 sends neither: has_seq is false and event_us 0. */
+ * orders one stream (a refused event time gives seq = recv_us, see venue_out). Kraken v1 sends neither: has_seq
+ * is false and event_us 0. */
 #ifndef TICKD_VENUE_H
 #define TICKD_VENUE_H
 
@@ -89,7 +90,9 @@ void venue_symbols_free(struct venue_symbols *s);
 /* Index of the symbol a venue-side name (not NUL-terminated) stands for, or -1. */
 int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t len);
 
-/* Where parsed ticks go. The caller owns the array; every tick is stamped with recv_us, sent_us and origin. */
+/* Where parsed ticks go. The caller owns the array; every tick is stamped with recv_us, sent_us, run and origin.
+ * Event times are bounded against recv_us (tick_event_time_bound): one out of bounds is dropped (event_us 0,
+ * bad_time set) and, where it orders the stream (OKX, Kraken v2), seq takes recv_us instead. */
 struct venue_out {
     struct tick *ticks;
     size_t cap;
@@ -97,6 +100,8 @@ struct venue_out {
     size_t unmapped;                /* entries for symbols not in the table: skipped */
     size_t overflow;                /* entries beyond cap: skipped */
     int64_t recv_us, sent_us;
+    uint32_t run;                   /* stamped into every tick (tick.run); venue_out_init sets 0, a stream sets its
+                                       connection's run after it */
     char detail[VENUE_DETAIL_MAX];  /* ERROR / RATE_LIMITED / PLANNED_CLOSE: the venue's own words */
 };
 

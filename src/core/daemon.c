@@ -135,6 +135,14 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
     }
 }
 
+/* Redis holds a greater key than the merge for this quote (a restart began with an empty merge, another
+ * process wrote, or a key was poisoned before): the merge takes it, so the live stream continues above it or
+ * resets over it (merge.h, REDIS RECOVERY) instead of being refused by Redis forever. */
+static void on_cas_rejected(void *arg, uint32_t quote_id, const struct merge_key *held) {
+    struct daemon *d = arg;
+    (void)merge_adopt(d->merge, quote_id, held);
+}
+
 /* ---- quote expiry (merge.quote_ttl) ---- */
 
 #define EXPIRY_PERIOD_MIN_MS 250
@@ -455,10 +463,12 @@ static void on_stats(uv_timer_t *t) {
     merge_counters_get(d->merge, &mc);
     d->ticks_per_s = per_second(d->in.accepted, &d->accepted_at_last_stats, secs);
     log_info("stats", "summary", "groups=%u running=%u ready=%u restarting=%u parked=%u tasks=%u frames_per_s=%.0f "
-             "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu expired=%llu",
+             "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu expired=%llu "
+             "resets=%llu bad_time=%llu adopted=%llu",
              tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, d->ticks_per_s,
              (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
-             (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid, (unsigned long long)mc.expired);
+             (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid, (unsigned long long)mc.expired,
+             (unsigned long long)mc.resets, (unsigned long long)mc.bad_time, (unsigned long long)mc.adopted);
     send_status(d, &tc);
     sweep_retired(d, false);
 }
@@ -711,7 +721,8 @@ static void on_signal(uv_signal_t *sig, int signum) {
 static int start_sinks(struct daemon *d) {
     const struct tickd_config *c = d->cfg;
     struct redis_sink_config rc = {.url = c->redis.url, .password = c->redis.password,
-                                   .prefix = c->redis.key_prefix, .history = c->redis.history};
+                                   .prefix = c->redis.key_prefix, .history = c->redis.history,
+                                   .on_cas_rejected = on_cas_rejected, .cas_arg = d};
     int err = redis_sink_new(&d->loop, &rc, &d->redis);
     if (err < 0) {
         log_error("daemon", "cannot start the Redis sink", "error=%s", strerror(-err));

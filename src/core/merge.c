@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tickd/decimal.h"
+#include "tickd/tick.h"
 
 #define NO_BEST (-1)
 
@@ -34,6 +35,7 @@ struct table {
 struct quote_rec {
     struct tick_packed tick;
     struct merge_key key;
+    uint32_t run;  /* the run of the last stream tick accepted; 0 for none, or foreign (merge_adopt) */
     uint32_t bbo;  /* index of its symbol's bbo_rec */
     uint8_t venue; /* index into merge.venues */
     bool expired;  /* merge_expire found it too old: kept, but out of the best bid and offer until it ticks again */
@@ -151,6 +153,7 @@ static uint64_t time_part(int64_t us) { return us > 0 ? (uint64_t)us : 0; }
 
 static struct merge_key key_of(const struct tick *t, const struct merge_key *stored) {
     struct merge_key k = {0};
+    if (stored) k.epoch = stored->epoch; /* only a reset moves it (decide) */
     if (t->origin == TICK_ORIGIN_STREAM) {
         k.positioned = t->has_seq || t->event_us > 0;
         k.pos = t->has_seq ? t->seq : time_part(t->event_us);
@@ -168,19 +171,42 @@ static struct merge_key key_of(const struct tick *t, const struct merge_key *sto
 }
 
 static int key_compare(const struct merge_key *a, const struct merge_key *b) {
+    if (a->epoch != b->epoch) return a->epoch < b->epoch ? -1 : 1;
     if (a->pos != b->pos) return a->pos < b->pos ? -1 : 1;
     if (a->time_us != b->time_us) return a->time_us < b->time_us ? -1 : 1;
     if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
     return 0;
 }
 
-/* MERGE_ACCEPTED when key k of a tick of origin `origin` is newer than the stored key s. Always agrees with
- * key_compare() on ACCEPTED (the key grows), so a Redis compare-and-set on the key text accepts it too. */
-static enum merge_result decide(enum tick_origin origin, const struct merge_key *k, const struct merge_key *s) {
-    if (origin == TICK_ORIGIN_STREAM && k->positioned && s->positioned) {
-        if (k->pos != s->pos) return k->pos > s->pos ? MERGE_ACCEPTED : MERGE_STALE;
+/* Whether stream tick t, positioned below the stored quote r, starts a new ordering of that stream (a RESET)
+ * rather than being an older update (STALE). See merge.h, RESETS. */
+static bool is_reset(const struct tick *t, const struct quote_rec *r) {
+    if (r->key.epoch == UINT32_MAX) return false;
+    if (t->run && t->run == r->run) return true; /* one ordered connection went back: its latest frame is the truth */
+    if (r->run == 0) { /* foreign: ordered by another connection or process, or by nothing */
+        if (t->recv_us <= 0) return false;
+        uint64_t recv = (uint64_t)t->recv_us;
+        /* Trusted for the time a reorder could take -- unless its time is one no clock could have given (a
+         * key written with a lying clock would otherwise hold forever). */
+        return recv > r->key.time_us ? recv - r->key.time_us > MERGE_REORDER_WINDOW_US
+                                     : r->key.time_us - recv > (uint64_t)TICK_TIME_LEAD_US;
+    }
+    return !tick_run_alive(r->run, t->recv_us); /* the stored run is over: a reconnect whose venue started over */
+}
+
+/* MERGE_ACCEPTED when key k of tick t is newer than the stored quote r's key, or starts a new epoch over it
+ * (then k->epoch is raised and *reset set). Always agrees with key_compare() on ACCEPTED (the key grows), so a
+ * Redis compare-and-set on the key text accepts it too. */
+static enum merge_result decide(const struct tick *t, struct merge_key *k, const struct quote_rec *r, bool *reset) {
+    const struct merge_key *s = &r->key;
+    if (t->origin == TICK_ORIGIN_STREAM && k->positioned && s->positioned) {
+        if (k->pos > s->pos) return MERGE_ACCEPTED;
         /* Same position: a repeat of the stream tick, or older than the REST answer that followed it. */
-        return s->rank == 1 ? MERGE_DUPLICATE : MERGE_STALE;
+        if (k->pos == s->pos) return s->rank == 1 ? MERGE_DUPLICATE : MERGE_STALE;
+        if (!is_reset(t, r)) return MERGE_STALE;
+        k->epoch = s->epoch + 1;
+        *reset = true;
+        return MERGE_ACCEPTED;
     }
     int c = key_compare(k, s);
     return c > 0 ? MERGE_ACCEPTED : c < 0 ? MERGE_STALE : MERGE_DUPLICATE;
@@ -194,12 +220,44 @@ static char *put_u64_20(char *p, uint64_t v) {
 
 /* Called for every Redis write: digits by hand, not snprintf. */
 void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]) {
-    char *p = put_u64_20(buf, k->pos);
+    uint32_t epoch = k->epoch;
+    for (int i = 9; i >= 0; i--, epoch /= 10) buf[i] = (char)('0' + epoch % 10);
+    buf[10] = '-';
+    char *p = put_u64_20(buf + 11, k->pos);
     *p++ = '-';
     p = put_u64_20(p, k->time_us);
     *p++ = '-';
     *p++ = k->rank ? '1' : '0';
     *p = 0;
+}
+
+/* n digits at p as a number; false when one is not a digit or the value passes max. */
+static bool digits_value(const char *p, size_t n, uint64_t max, uint64_t *out) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return false;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (max - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+int merge_key_parse(const char *text, size_t len, struct merge_key *out) {
+    uint64_t epoch = 0, pos, time_us;
+    if (len == MERGE_KEY_TEXT_LEN - 1) {
+        if (!digits_value(text, 10, UINT32_MAX, &epoch) || text[10] != '-') return -EINVAL;
+        text += 11;
+    } else if (len != MERGE_KEY_OLD_TEXT_LEN) {
+        return -EINVAL;
+    }
+    if (!digits_value(text, 20, UINT64_MAX, &pos) || text[20] != '-' ||
+        !digits_value(text + 21, 20, UINT64_MAX, &time_us) || text[41] != '-' || (text[42] != '0' && text[42] != '1'))
+        return -EINVAL;
+    *out = (struct merge_key){.epoch = (uint32_t)epoch, .pos = pos, .time_us = time_us,
+                              .rank = (uint8_t)(text[42] - '0'), .positioned = pos != 0};
+    return 0;
 }
 
 /* Copies a NUL-terminated text of at most cap-1 characters (stored ticks are validated, so it always fits). */
@@ -378,6 +436,7 @@ static bool side_moved(const struct tick *t, const struct tick_packed *stored, e
 static const struct merge_quote *view_of(struct merge *m, uint32_t qi) {
     const struct quote_rec *r = &m->quotes[qi];
     tick_unpack(&r->tick, m->venues[r->venue], m->bbos[r->bbo].symbol, &m->view.tick);
+    m->view.tick.run = r->run;
     m->view.key = r->key;
     return &m->view;
 }
@@ -387,13 +446,14 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
         m->counters.invalid++;
         return -EINVAL;
     }
+    if (t->bad_time) m->counters.bad_time++;
     struct lookup_key k = {venue_index(m, t->venue), t->symbol};
     if (k.venue < 0 && (k.venue = venue_add(m, t->venue)) < 0) return k.venue;
     uint64_t h = key_hash(&k);
     if (table_reserve(&m->quote_index) < 0) return -ENOMEM;
     struct slot *s = table_lookup(&m->quote_index, m, h, quote_same, &k);
 
-    bool is_new = s->ref == 0;
+    bool is_new = s->ref == 0, reset = false;
     uint32_t qi;
     struct merge_key key;
     if (is_new) {
@@ -403,9 +463,8 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
         key = key_of(t, NULL);
     } else {
         qi = s->ref - 1;
-        const struct merge_key *stored = &m->quotes[qi].key;
-        key = key_of(t, stored);
-        enum merge_result verdict = decide(t->origin, &key, stored);
+        key = key_of(t, &m->quotes[qi].key);
+        enum merge_result verdict = decide(t, &key, &m->quotes[qi], &reset);
         if (verdict != MERGE_ACCEPTED) {
             if (verdict == MERGE_STALE) m->counters.stale++;
             else m->counters.duplicates++;
@@ -419,11 +478,14 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     struct quote_rec *rec = &m->quotes[qi];
     struct tick *merged = &m->view.tick;
     *merged = *t;
+    if (t->origin != TICK_ORIGIN_STREAM) merged->run = rec->run;
     if (!is_new) carry_unsent(merged, &rec->tick);
     bool bid_moved = is_new || side_moved(merged, &rec->tick, SIDE_BID);
     bool ask_moved = is_new || side_moved(merged, &rec->tick, SIDE_ASK);
     if (tick_pack(&rec->tick, merged) < 0) return -ENOMEM; /* the stored quote is unchanged */
     rec->key = key;
+    if (t->origin == TICK_ORIGIN_STREAM) rec->run = t->run; /* a REST answer leaves the stream's run in place */
+    m->counters.resets += reset;
     rec->expired = false; /* back in the running: bbo_update_side compares it with the best as it would a new one */
     m->view.key = key;
 
@@ -477,6 +539,17 @@ size_t merge_expire(struct merge *m, int64_t received_before_us, merge_bbo_chang
     }
     m->counters.expired += expired;
     return expired;
+}
+
+int merge_adopt(struct merge *m, uint32_t quote_id, const struct merge_key *key) {
+    if (quote_id >= m->n_quotes) return -ENOENT;
+    struct quote_rec *r = &m->quotes[quote_id];
+    if (key_compare(key, &r->key) <= 0) return 0;
+    r->key = *key;
+    r->key.positioned = key->pos != 0;
+    r->run = 0;
+    m->counters.adopted++;
+    return 1;
 }
 
 void merge_counters_get(const struct merge *m, struct merge_counters *out) {

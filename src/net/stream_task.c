@@ -63,6 +63,7 @@ struct conn {
     struct conn *next_retired; /* on stream->retired */
     int64_t retire_at_ms;      /* when a retired connection that still drains is closed */
     int64_t opened_ms;
+    uint32_t run; /* its ticks' run (tick.h): the merge tells a reconnect's fresh sequence from an overlap's */
     char name[80];
 };
 
@@ -102,6 +103,7 @@ static void conn_release_requests(struct conn *c) {
 
 static void conn_free(struct conn *c) {
     conn_release_requests(c);
+    tick_run_end(c->run, clock_wall_us());
     if (c->client) limiter_client_free(c->client);
     for (size_t i = 0; i < c->nmsgs; i++) free(c->msgs[i].text);
     free(c->msgs);
@@ -260,11 +262,13 @@ static void start_standby(struct stream *s, const char *why, bool announced);
 /* Parses a frame into s->ticks. A frame with more ticks than the buffer holds is parsed again into a buffer
  * grown to fit (parsing has no side effects), so the buffer costs a few ticks, not one per symbol, and a
  * frame still yields up to one tick per symbol of the range as before. */
-static enum venue_msg parse_frame(struct stream *s, const char *data, size_t len, struct venue_out *out) {
+static enum venue_msg parse_frame(struct stream *s, const struct conn *c, const char *data, size_t len,
+                                  struct venue_out *out) {
     const struct venue_ops *v = s->a->source->venue;
     int64_t now_us = clock_wall_us();
     for (;;) {
         venue_out_init(out, s->ticks, s->ticks_cap, now_us, 0);
+        out->run = c->run;
         enum venue_msg kind = v->ws_parse(data, len, s->a->symbols, out);
         size_t want = out->n + out->overflow;
         if (!out->overflow || s->ticks_cap >= s->a->count) return kind;
@@ -297,7 +301,7 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
     struct source *src = s->a->source;
     src->counters.frames++;
     struct venue_out out;
-    enum venue_msg kind = parse_frame(s, data, len, &out);
+    enum venue_msg kind = parse_frame(s, c, data, len, &out);
     note_alive(s, c, kind);
     switch (kind) {
     case VENUE_MSG_TICKS:
@@ -426,6 +430,7 @@ static struct conn *conn_open(struct stream *s, const char *role) {
     struct conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->stream = s;
+    c->run = tick_run_begin();
     snprintf(c->name, sizeof c->name, "%s/%s#%u", task_name(s->task), role, ++s->next_id);
     struct source *src = s->a->source;
     struct limiter_cost cost = {{0}};

@@ -41,10 +41,11 @@
 /* Compare-and-set of a batch. ARGV[1] is the history length; then each record is 'q' (a quote: its key and,
  * with history, its stream's key; then the merge's ordering key, fixed-width digits, written only when strictly
  * greater, and ten fields) or 'b' (a BBO: its key; its update time, written unless the stored one is later, and
- * eight fields). gt compares decimal text by length, then bytes: exact for the 43-character key and for times,
- * never via Lua doubles. redis.pcall keeps one bad key (say a string where a hash belongs) from failing the
- * other records. Returns a character per record -- '1' written, '0' refused as older, 'e' failed, 'h' written
- * but its history entry failed -- then, if any failed, a newline and the first error. */
+ * eight fields). gt compares decimal text by length, then bytes: exact for the 54-character key and for times,
+ * never via Lua doubles, and a 43-character key written before epochs is older than any of today's.
+ * redis.pcall keeps one bad key (say a string where a hash belongs) from failing the other records. Returns an array: a string of a character per record -- '1' written, '0' refused as older,
+ * 'e' failed, 'h' written but its history entry failed --, the first error ("" when none), then the key Redis
+ * holds for each quote refused as older, in record order (the merge adopts it: merge_adopt). */
 static const char CAS_SCRIPT[] =
     "local function gt(a, b)\n"
     "  if #a ~= #b then return #a > #b end\n"
@@ -55,7 +56,7 @@ static const char CAS_SCRIPT[] =
     "  if type(r) == 'table' and r.err then err = err or r.err return true end\n"
     "  return false\n"
     "end\n"
-    "local hist, out, k, a, n = ARGV[1], {}, 1, 2, #ARGV\n"
+    "local hist, out, held, k, a, n = ARGV[1], {}, {}, 1, 2, #ARGV\n"
     "while a <= n do\n"
     "  local key, res = KEYS[k], '0'\n"
     "  if ARGV[a] == 'b' then\n"
@@ -70,7 +71,8 @@ static const char CAS_SCRIPT[] =
     "  else\n"
     "    local old = redis.pcall('HGET', key, 'order')\n"
     "    if failed(old) then res = 'e'\n"
-    "    elseif not old or gt(ARGV[a+1], old) then\n"
+    "    elseif old and not gt(ARGV[a+1], old) then held[#held + 1] = old\n"
+    "    else\n"
     "      res = failed(redis.pcall('HSET', key, 'bid', ARGV[a+2], 'bid_qty', ARGV[a+3], 'ask', ARGV[a+4],\n"
     "        'ask_qty', ARGV[a+5], 'last', ARGV[a+6], 'ts', ARGV[a+7], 'seq', ARGV[a+8], 'recv_ts', ARGV[a+9],\n"
     "        'origin', ARGV[a+10], 'order', ARGV[a+1])) and 'e' or '1'\n"
@@ -83,7 +85,7 @@ static const char CAS_SCRIPT[] =
     "  end\n"
     "  out[#out + 1] = res\n"
     "end\n"
-    "return table.concat(out) .. (err and ('\\n' .. err) or '')\n";
+    "return {table.concat(out), err or '', unpack(held)}\n";
 
 /* Records per EVALSHA: enough that the call's own cost is spread thin, few enough that one script run (which
  * blocks Redis's other clients) stays near a tenth of a millisecond. */
@@ -92,8 +94,8 @@ static const char CAS_SCRIPT[] =
 /* Bounds of one record's text. Keys: <prefix>:quote:<venue>:<symbol> and <prefix>:ticks:<symbol>, or
  * <prefix>:bbo:<symbol>; the prefix is under 64 bytes (redis_sink_new), venue and symbol fit their tick arrays,
  * so a key is at most 117 bytes, 126 with its "$N\r\n...\r\n". Arguments: a quote's kind and eleven, a BBO's
- * kind and nine, none longer than TICK_DECIMAL_MAX or MERGE_KEY_TEXT_LEN (both under 48), each with ~10 bytes
- * around it: under 12 x 58. */
+ * kind and nine, none longer than TICK_DECIMAL_MAX or MERGE_KEY_TEXT_LEN (40 and 55), each with ~10 bytes
+ * around it: one key of 65 and eleven arguments of 50 at most, under 12 x 58. */
 #define RECORD_KEYS_MAX (2 * 126)
 #define RECORD_ARGS_MAX (12 * 58)
 #define BATCH_HEAD_MAX 128 /* "*<n>\r\n$7\r\nEVALSHA\r\n", the sha, the key count */
@@ -108,6 +110,8 @@ struct entry {
             struct tick_packed tick; /* packed: one record per instrument, 50k of them in a large config */
             struct merge_key key;    /* the tick's ordering key (merge.h); none yet when !has_key */
             bool has_key;
+            bool has_id;             /* put by redis_sink_put_accepted: quote_id is the merge's */
+            uint32_t quote_id;
         } quote;
         struct {
             struct merge_bbo *bbo; /* its own allocation: a BBO is twice a packed quote, and rarer */
@@ -305,20 +309,31 @@ static void back_off_writes(struct redis_sink *s, enum transient kind, const cha
     uv_timer_start(&s->retry_timer, on_resume, delay, 0);
 }
 
-/* A batch's answer: a character per record (CAS_SCRIPT), an error for all of them, or nothing (lost). */
+/* A refused quote's record learns the key Redis holds (the next of the answer's held keys), and the daemon's
+ * merge adopts it, so that the live stream can continue above it or reset over it (merge.h). */
+static void report_held_key(struct redis_sink *s, const struct entry *e, const redisReply *reply, size_t *next_held) {
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || *next_held >= reply->elements) return;
+    const redisReply *held = reply->element[(*next_held)++];
+    struct merge_key key;
+    if (!s->cfg.on_cas_rejected || !e->v.quote.has_id || held->type != REDIS_REPLY_STRING ||
+        merge_key_parse(held->str, (size_t)held->len, &key) < 0)
+        return;
+    s->cfg.on_cas_rejected(s->cfg.cas_arg, e->v.quote.quote_id, &key);
+}
+
+/* A batch's answer: CAS_SCRIPT's array, an error for all of them, or nothing (lost). */
 static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
     struct redis_sink *s = ac->data;
     redisReply *reply = r;
     note_reply(s);
     bool lost = !reply || reply_is_error(reply, "NOSCRIPT");
-    bool answered = reply && reply->type == REDIS_REPLY_STRING;
-    const char *results = answered ? reply->str : "", *error = "unexpected reply";
-    size_t nresults = answered ? (size_t)reply->len : 0, error_len = strlen(error);
-    const char *newline = answered ? memchr(results, '\n', nresults) : NULL;
-    if (newline) {
-        error = newline + 1;
-        error_len = nresults - (size_t)(error - results);
-        nresults = (size_t)(newline - results);
+    bool answered = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
+                    reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_STRING;
+    const char *results = answered ? reply->element[0]->str : "", *error = "unexpected reply";
+    size_t nresults = answered ? (size_t)reply->element[0]->len : 0, error_len = strlen(error), next_held = 2;
+    if (answered && reply->element[1]->len > 0) {
+        error = reply->element[1]->str;
+        error_len = (size_t)reply->element[1]->len;
     } else if (reply && reply->type == REDIS_REPLY_ERROR) {
         error = reply->str;
         error_len = (size_t)reply->len;
@@ -340,6 +355,7 @@ static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
             if (!nfailed++) first_failed = e;
         }
         landed |= o == WRITE_DONE || o == WRITE_REFUSED || o == WRITE_NO_TRAIL;
+        if (o == WRITE_REFUSED && !e->is_bbo) report_held_key(s, e, answered ? reply : NULL, &next_held);
         write_done(s, e, o, now_us);
     }
     if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
@@ -771,8 +787,9 @@ static struct entry *entry_for(struct redis_sink *s, const char *venue, const ch
     return e;
 }
 
-/* The merge's order: position, then time, then rank (merge_key_format's text compares the same way). */
+/* The merge's order: epoch, position, time, rank (merge_key_format's text compares the same way). */
 static bool key_greater(const struct merge_key *a, const struct merge_key *b) {
+    if (a->epoch != b->epoch) return a->epoch > b->epoch;
     if (a->pos != b->pos) return a->pos > b->pos;
     if (a->time_us != b->time_us) return a->time_us > b->time_us;
     return a->rank > b->rank;
@@ -825,6 +842,8 @@ int redis_sink_put_accepted(struct redis_sink *s, uint32_t quote_id, const struc
         int rc = quote_entry(s, t, true, &e);
         if (rc < 0) return rc;
         (void)id_index_set(&s->quote_ids, quote_id, e); /* failing, it only costs the next put a lookup */
+        e->v.quote.has_id = true;
+        e->v.quote.quote_id = quote_id;
     }
     return quote_store(s, e, t, key);
 }

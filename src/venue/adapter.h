@@ -120,6 +120,13 @@ int venue_json_uint(const json_t *v, uint64_t *out);
 int venue_json_ms_text(const json_t *v, int64_t *us);
 /* The same for the text of a span. */
 int venue_ms_text(const char *p, size_t len, int64_t *us);
+/* Milliseconds to microseconds; -1 (an event time tick_event_time_bound refuses) when it would overflow. */
+int64_t venue_ms_to_us(uint64_t ms);
+/* Sets t's event time to event_us if tick_event_time_bound keeps it (t->recv_us is set), else to 0 with
+ * t->bad_time. `orders`: the venue has no sequence and its event time orders the stream (OKX, Kraken v2), so
+ * seq is the event time too -- or, for a refused one, the receive time: the tick is still ordered, by when it
+ * came, instead of by a time that would outrank every real update. */
+void venue_event_time(struct tick *t, int64_t event_us, bool orders);
 /* A JSON string holding an RFC 3339 time to microseconds. 0 or -1. */
 int venue_json_rfc3339(const json_t *v, int64_t *us);
 

@@ -88,7 +88,7 @@ static int book_tick(const json_t *o, const struct book_fields *f, enum tick_ori
     json_t *e = json_object_get(o, "E");
     if (e) {
         if (venue_json_uint(e, &event_ms)) return -1;
-        t->event_us = (int64_t)event_ms * 1000;
+        venue_event_time(t, venue_ms_to_us(event_ms), false);
     }
     return 0;
 }
@@ -140,7 +140,7 @@ static int fast_book(const char *frame, size_t len, const struct venue_symbols *
     }
     t->seq = u->num;
     t->has_seq = true;
-    if (e) t->event_us = (int64_t)e->num * 1000;
+    if (e) venue_event_time(t, venue_ms_to_us(e->num), false);
     return VENUE_MSG_TICKS;
 }
 

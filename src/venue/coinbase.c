@@ -47,7 +47,11 @@ static int ticker_fields(const json_t *o, const struct ticker_fields *f, struct 
         optional_decimal(t->ask_qty, o, f->ask_qty) || optional_decimal(t->last, o, f->last))
         return -1;
     json_t *time = json_object_get(o, "time");
-    return time && venue_json_rfc3339(time, &t->event_us) ? -1 : 0;
+    int64_t event_us;
+    if (!time) return 0;
+    if (venue_json_rfc3339(time, &event_us)) return -1;
+    venue_event_time(t, event_us, false);
+    return 0;
 }
 
 static enum venue_msg ws_ticker(const json_t *root, const struct venue_symbols *s, struct venue_out *out) {
@@ -95,13 +99,15 @@ static int fast_ticker(const struct venue_flat *f, const struct venue_symbols *s
     int got = venue_flat_claim(venue_flat_get(f, -1, "product_id"), s, out, &t);
     if (got <= 0) return got < 0 ? VENUE_FAST_DECLINED : VENUE_MSG_TICKS;
     const struct venue_flat_member *seq = venue_flat_get(f, -1, "sequence"), *time = venue_flat_get(f, -1, "time");
+    int64_t event_us = 0;
     if (!seq || seq->type != VENUE_FLAT_UINT || venue_flat_decimal(f, -1, ws_fields.bid, t->bid) ||
         venue_flat_decimal(f, -1, ws_fields.ask, t->ask) || flat_optional_decimal(f, ws_fields.bid_qty, t->bid_qty) ||
         flat_optional_decimal(f, ws_fields.ask_qty, t->ask_qty) || flat_optional_decimal(f, ws_fields.last, t->last) ||
-        (time && (time->type != VENUE_FLAT_STRING || venue_parse_rfc3339(time->str, time->len, &t->event_us)))) {
+        (time && (time->type != VENUE_FLAT_STRING || venue_parse_rfc3339(time->str, time->len, &event_us)))) {
         venue_out_rewind(out, &mark);
         return VENUE_FAST_DECLINED;
     }
+    if (time) venue_event_time(t, event_us, false);
     t->seq = seq->num;
     t->has_seq = true;
     return VENUE_MSG_TICKS;

@@ -133,10 +133,10 @@ static int v2_ticker(const json_t *o, const struct venue_symbols *s, struct venu
     json_t *last = json_object_get(o, "last");
     if (last && venue_copy_decimal_num(t->last, last)) return -1;
     json_t *ts = json_object_get(o, "timestamp");
+    int64_t event_us;
     if (ts) {
-        if (venue_json_rfc3339(ts, &t->event_us)) return -1;
-        t->seq = (uint64_t)t->event_us; /* v2 has no sequence: the event time orders the stream */
-        t->has_seq = true;
+        if (venue_json_rfc3339(ts, &event_us)) return -1;
+        venue_event_time(t, event_us, true); /* v2 has no sequence: the event time orders the stream */
     }
     return 0;
 }
@@ -214,10 +214,10 @@ static int fast_ticker(const struct venue_flat *f, int item, const struct venue_
         (venue_flat_get(f, item, "last") && flat_real(f, item, "last", t->last)))
         return -1;
     const struct venue_flat_member *ts = venue_flat_get(f, item, "timestamp");
+    int64_t event_us;
     if (ts) {
-        if (ts->type != VENUE_FLAT_STRING || venue_parse_rfc3339(ts->str, ts->len, &t->event_us)) return -1;
-        t->seq = (uint64_t)t->event_us;
-        t->has_seq = true;
+        if (ts->type != VENUE_FLAT_STRING || venue_parse_rfc3339(ts->str, ts->len, &event_us)) return -1;
+        venue_event_time(t, event_us, true);
     }
     return 0;
 }

@@ -40,15 +40,15 @@ static int ticker(const json_t *o, enum tick_origin origin, const struct venue_s
     }
     struct tick *t = venue_out_add(out, s, index, origin);
     if (!t) return 0;
+    int64_t event_us;
     if (venue_copy_decimal_str(t->bid, json_object_get(o, "bidPx")) ||
         venue_copy_decimal_str(t->bid_qty, json_object_get(o, "bidSz")) ||
         venue_copy_decimal_str(t->ask, json_object_get(o, "askPx")) ||
         venue_copy_decimal_str(t->ask_qty, json_object_get(o, "askSz")) ||
         venue_copy_decimal_str(t->last, json_object_get(o, "last")) ||
-        venue_json_ms_text(json_object_get(o, "ts"), &t->event_us))
+        venue_json_ms_text(json_object_get(o, "ts"), &event_us))
         return -1;
-    t->seq = (uint64_t)t->event_us;
-    t->has_seq = true;
+    venue_event_time(t, event_us, true);
     return 0;
 }
 
@@ -96,13 +96,13 @@ static int fast_ticker(const struct venue_flat *f, int item, const struct venue_
     int got = venue_flat_claim(venue_flat_get(f, item, "instId"), s, out, &t);
     if (got <= 0) return got;
     const struct venue_flat_member *ts = venue_flat_get(f, item, "ts");
+    int64_t event_us;
     if (venue_flat_decimal(f, item, "bidPx", t->bid) || venue_flat_decimal(f, item, "bidSz", t->bid_qty) ||
         venue_flat_decimal(f, item, "askPx", t->ask) || venue_flat_decimal(f, item, "askSz", t->ask_qty) ||
         venue_flat_decimal(f, item, "last", t->last) || !ts || ts->type != VENUE_FLAT_STRING ||
-        venue_ms_text(ts->str, ts->len, &t->event_us))
+        venue_ms_text(ts->str, ts->len, &event_us))
         return -1;
-    t->seq = (uint64_t)t->event_us;
-    t->has_seq = true;
+    venue_event_time(t, event_us, true);
     return 0;
 }
 

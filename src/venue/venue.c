@@ -185,6 +185,7 @@ void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64
     out->n = out->unmapped = out->overflow = 0;
     out->recv_us = recv_us;
     out->sent_us = sent_us;
+    out->run = 0;
     out->detail[0] = 0;
 }
 
@@ -200,6 +201,7 @@ struct tick *venue_out_add(struct venue_out *out, const struct venue_symbols *s,
     t->recv_us = out->recv_us;
     t->sent_us = origin == TICK_ORIGIN_REST ? out->sent_us : 0;
     t->origin = origin;
+    t->run = out->run;
     return t;
 }
 
@@ -302,6 +304,18 @@ int venue_ms_text(const char *p, size_t len, int64_t *us) {
     }
     *us = ms * 1000;
     return 0;
+}
+
+int64_t venue_ms_to_us(uint64_t ms) {
+    return ms > (uint64_t)INT64_MAX / 1000 ? -1 : (int64_t)ms * 1000;
+}
+
+void venue_event_time(struct tick *t, int64_t event_us, bool orders) {
+    t->event_us = tick_event_time_bound(event_us, t->recv_us);
+    t->bad_time = t->event_us == 0;
+    if (!orders) return;
+    t->seq = t->event_us ? (uint64_t)t->event_us : t->recv_us > 0 ? (uint64_t)t->recv_us : 0;
+    t->has_seq = true;
 }
 
 int venue_json_ms_text(const json_t *v, int64_t *us) {

@@ -171,6 +171,8 @@ struct fx_faults {
     int64_t malformed, truncated, unknown, oversized; /* the next N market messages are damaged (oversized: bytes) */
     int64_t sub_error; /* the next N subscribe requests are refused with the venue's error (OKX) */
     int64_t mute_next; /* the next N websocket connections take subscriptions but are never sent market data */
+    int64_t poison;    /* the next N updates carry a sequence of 10^18 and a time in the year 9999; later ones the
+                        * symbol's true sequence and time, as if the bad frame had never been */
     bool stall, refuse, heartbeats_only;
 };
 

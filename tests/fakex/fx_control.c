@@ -83,6 +83,7 @@ static const struct setting {
     {"oversized", INT, offsetof(struct fx_venue, faults.oversized)},
     {"sub_error", INT, offsetof(struct fx_venue, faults.sub_error)},
     {"mute_next", INT, offsetof(struct fx_venue, faults.mute_next)},
+    {"poison", INT, offsetof(struct fx_venue, faults.poison)},
     {"stall", FLAG, offsetof(struct fx_venue, faults.stall)},
     {"refuse", FLAG, offsetof(struct fx_venue, faults.refuse)},
     {"heartbeats_only", FLAG, offsetof(struct fx_venue, faults.heartbeats_only)},
@@ -90,6 +91,7 @@ static const struct setting {
     {"close_all", ACTION, 0}, /* drop every connection of the venue now */
     {"clear", ACTION, 0},     /* no faults, no ban, a fresh rate window */
     {"ban", ACTION, 0},       /* ban the IP now: REST answers 418 with Retry-After for value ms (0 = ban_ms) */
+    {"seq_restart", ACTION, 0}, /* the venue restarts its sequences: every symbol's update id starts again at 1 */
 };
 
 static const struct setting *setting_find(const char *key) {
@@ -105,6 +107,8 @@ static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value
     else if (strcmp(s->key, "announce") == 0) fx_venue_announce(v, value > 0 ? value : v->announce_grace_ms);
     else if (strcmp(s->key, "close_all") == 0) fx_venue_conns_close(v);
     else if (strcmp(s->key, "ban") == 0) v->banned_until_ms = now + (value > 0 ? value : v->ban_ms);
+    else if (strcmp(s->key, "seq_restart") == 0)
+        for (size_t i = 0; i < v->nsyms; i++) v->syms[i].seq = 1;
     else if (strcmp(s->key, "clear") == 0) {
         v->faults = (struct fx_faults){0};
         v->banned_until_ms = v->limited_until_ms = 0;

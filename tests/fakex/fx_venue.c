@@ -113,8 +113,17 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
             continue;
         }
         size_t s = v->next_sym++ % v->nsyms;
-        fx_symbol_step(&v->syms[s], &v->rng, now_us);
+        struct fx_symbol *sym = &v->syms[s];
+        fx_symbol_step(sym, &v->rng, now_us);
         v->ticks++;
+        uint64_t true_seq = sym->seq;
+        int64_t true_ts_us = sym->ts_us;
+        bool poisoned = v->faults.poison > 0;
+        if (poisoned) {
+            v->faults.poison--;
+            sym->seq = 1000000000000000000ULL;
+            sym->ts_us = 253402300799000000LL; /* 9999-12-31T23:59:59Z */
+        }
         size_t mlen[4] = {0};
         for (struct fx_conn *c = v->conns; c; c = c->next) {
             if (!wants_data(c) || !(c->subs[s] & FX_SUB_DATA)) continue;
@@ -125,6 +134,10 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
             int var = c->variant & 3;
             if (!mlen[var]) mlen[var] = v->d->tick_msg(v, s, var, msg[var]);
             send_market(v, c, msg[var], mlen[var]);
+        }
+        if (poisoned) {
+            sym->seq = true_seq;
+            sym->ts_us = true_ts_us;
         }
     }
     flush_all(v);

@@ -14,6 +14,7 @@ Every test ends by stopping tickd (exit status 0) and fails when tickd's or fake
 so the same file checks the SANITIZE=1 build. Speed is printed, never asserted: deadlines are generous.
 """
 import os
+import re
 import time
 
 import harness as h
@@ -280,6 +281,23 @@ def streaming(venues, **group_kw):
     return fx, d
 
 
+def frozen_market_counts(fx, tap, venues):
+    """Freezes fakex's market and returns {(venue, symbol): (updates fakex sent, messages the tap got)} once the
+    tap's counts have stopped moving for a second: on a busy machine RabbitMQ's deliveries trail by more than a
+    fixed sleep would wait."""
+    fx.set("all", heartbeats_only=1)
+    time.sleep(0.5)
+    rep = fx.report()["venues"]
+    counts = lambda: {(v, s): amqp_count(tap, v, s) for v in venues for s in STREAM_SYMS}
+    last, still_since, deadline = counts(), time.monotonic(), time.monotonic() + 15
+    while time.monotonic() - still_since < 1.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = counts()
+        if now != last:
+            last, still_since = now, time.monotonic()
+    return {(v, s): (rep[v]["symbols"][s]["updates"], last[(v, s)]) for v in venues for s in STREAM_SYMS}
+
+
 def data_again(d, venues):
     """From now (the end of a fault) to the next quote tickd received, per venue, as printable text."""
     t = time.time()
@@ -323,11 +341,7 @@ def max_age_replaces_connections_make_before_break_without_a_gap():
     fx, d = streaming(["binance", "coinbase"], max_age="2s")
 
     def frozen_counts():
-        fx.set("all", heartbeats_only=1)
-        time.sleep(1.0)
-        rep = fx.report()["venues"]
-        return {(v, s): (rep[v]["symbols"][s]["updates"], amqp_count(tap, v, s))
-                for v in ("binance", "coinbase") for s in STREAM_SYMS}
+        return frozen_market_counts(fx, tap, ("binance", "coinbase"))
 
     before = frozen_counts()
     fx.set("all", heartbeats_only=0)
@@ -449,10 +463,7 @@ def a_new_connection_that_delivers_nothing_does_not_darken_the_feed():
     fx, d = streaming(venues, max_age="2s", stale_after="3s")
 
     def frozen_counts():
-        fx.set("all", heartbeats_only=1)
-        time.sleep(1.0)
-        rep = fx.report()["venues"]
-        return {(v, s): (rep[v]["symbols"][s]["updates"], amqp_count(tap, v, s)) for v in venues for s in STREAM_SYMS}
+        return frozen_market_counts(fx, tap, venues)
 
     before = frozen_counts()
     fx.set("all", mute_next=1, heartbeats_only=0)
@@ -478,6 +489,126 @@ def a_new_connection_that_delivers_nothing_does_not_darken_the_feed():
 
 
 @test
+def a_failure_while_a_replaced_connection_drains_leaves_nothing_behind():
+    """After a switch the old connection still delivers for a moment before it closes. A task that fails then (the
+    venue drops everything) must take it along: it used to be left pointing at the freed task (a use after free
+    under the sanitizer build once its close came in). The group restarts and data flows again."""
+    h.need_servers()
+    fx, d = streaming(["binance"], max_age="1s")
+    for round in range(3):
+        seen = log_count(d, r"msg=\"switched connection\" group=binance-g ")
+        h.wait_until(lambda: log_count(d, r"msg=\"switched connection\" group=binance-g ") > seen, 15,
+                     "switch %d" % (round + 1))
+        fx.set("binance", close_all=1)  # within the 500 ms the replaced connection drains
+        h.wait_until(lambda: restarts_of(d, "binance-g") > round, 10, "restart %d" % (round + 1))
+    print("    failures during drains; data again: %s" % data_again(d, ["binance"]))
+
+
+def frozen_quotes_match(fx, d, venues):
+    """Freezes fakex's market and waits until Redis holds, for every symbol, the bid and ask fakex sent last.
+    Returns the (venue, symbol) pairs that never got there (empty when all did)."""
+    fx.set("all", heartbeats_only=1)
+    time.sleep(0.5)
+    rep = fx.report()["venues"]
+    want = {(v, s): (rep[v]["symbols"][s]["bid"], rep[v]["symbols"][s]["ask"]) for v in venues for s in STREAM_SYMS}
+
+    def differing():
+        out = []
+        for (v, s), w in want.items():
+            q = quote(d, v, s)
+            if (q.get("bid"), q.get("ask")) != w:
+                out.append((v, s, w, (q.get("bid"), q.get("ask"), q.get("seq"))))
+        return out
+
+    try:
+        h.wait_until(lambda: not differing(), 5, "Redis to hold fakex's last quotes")
+    except h.CheckFailed:
+        pass
+    fx.set("all", heartbeats_only=0)
+    return differing()
+
+
+def summary_counter(d, name):
+    lines = d.log_lines(r"component=stats msg=summary .*\b%s=" % name)
+    m = re.search(r"\b%s=(\d+)" % name, lines[-1]) if lines else None
+    return int(m.group(1)) if m else 0
+
+
+@test
+def one_frame_from_the_far_future_does_not_freeze_a_quote():
+    """Each venue sends one update per symbol with a sequence of 10^18 and a time in the year 9999 (Binance u,
+    OKX ts, Kraken timestamp, Coinbase sequence and time), then its true ones again. Every later update must
+    still reach Redis: an out-of-bounds time is not believed, and a sequence that jumped is reset by the next
+    frame of the same connection. Before, each symbol froze at the bad frame, in memory and in Redis."""
+    h.need_servers()
+    fx, d = streaming(h.VENUES)
+    fx.set("all", poison=len(STREAM_SYMS))
+    time.sleep(1.5)
+    stuck = frozen_quotes_match(fx, d, h.VENUES)
+    h.check(not stuck, "quotes frozen by the bad frame: %s" % stuck)
+    h.wait_until(lambda: summary_counter(d, "resets") > 0, 5, "a reset counted in the stats")
+    for v in h.VENUES:
+        for s in STREAM_SYMS:
+            q = quote(d, v, s)
+            h.check(len(q.get("seq", "")) < 19 and not q.get("ts", "").startswith("2534"),
+                    "%s %s keeps the bad frame's order: %s" % (v, s, q))
+    print("    after one poisoned frame per symbol: resets=%d bad_time=%d"
+          % (summary_counter(d, "resets"), summary_counter(d, "bad_time")))
+
+
+@test
+def a_venue_that_restarts_its_sequence_is_followed_after_reconnecting():
+    """Binance and Coinbase restart their update ids (maintenance) and drop the connections: the new
+    connection's ids start at 1, far below what the quote holds. Once the old connection is gone they are a
+    new ordering of the stream, not stale updates: Redis follows the venue again."""
+    h.need_servers()
+    venues = ("binance", "coinbase")
+    fx, d = streaming(venues)
+    fx.set("all", seq_restart=1, close_all=1)
+    time.sleep(3.0)  # the reconnect, and the old connection's linger (TICK_RUN_LINGER_US)
+    stuck = frozen_quotes_match(fx, d, venues)
+    h.check(not stuck, "quotes frozen at the old sequence: %s" % stuck)
+    for v in venues:
+        for s in STREAM_SYMS:
+            seq = int(quote(d, v, s).get("seq") or 0)
+            h.check(seq < 100000, "%s %s: Redis holds seq %d, from before the restart" % (v, s, seq))
+
+
+@test
+def a_poisoned_key_in_redis_is_overcome_after_a_restart():
+    """A tickd stopped right after one bad frame leaves Redis holding a key no real update outranks (epoch 0,
+    position 10^18). The next tickd starts with an empty merge: Redis refuses its first writes, the merge adopts
+    the key Redis holds, and the live stream resets over it once the key is older than the reorder window."""
+    h.need_servers()
+    venues = ("binance", "okx")
+    fx = fakex(symbols=STREAM_SYMS, rate=40)
+    groups = [h.group(v, STREAM_SYMS) for v in venues]
+    d = tickd(fx, groups)
+    for v in venues:
+        h.wait_until(lambda: recv_ts(d, v, "BTC-USDT"), 10, "a first %s quote" % v)
+    prefix = d.prefix
+    h.check(d.stop() == 0, "tickd did not stop cleanly")
+    r = h.Redis()
+    for v in venues:
+        for s in STREAM_SYMS:
+            key = "%s:quote:%s:%s" % (prefix, v, s)
+            r.cmd("HSET", key, "order", "0000000000-01000000000000000000-%020d-1" % int(time.time() * 1e6),
+                  "bid", "666")
+    sup = dict(SUPERVISOR)
+    d2 = h.Tickd(h.config(fx, groups, prefix=prefix, supervisor=sup))
+    d2.prefix = prefix
+    _procs.append(("tickd", d2.log, d2))
+    d2.wait_ready(30)
+    time.sleep(3.0)  # past the reorder window (MERGE_REORDER_WINDOW_US)
+    stuck = frozen_quotes_match(fx, d2, venues)
+    h.check(not stuck, "quotes still held by the poisoned key: %s" % stuck)
+    h.wait_until(lambda: summary_counter(d2, "adopted") >= len(venues) * len(STREAM_SYMS), 5,
+                 "every poisoned key adopted")
+    print("    after a restart over poisoned keys: adopted=%d resets=%d"
+          % (summary_counter(d2, "adopted"), summary_counter(d2, "resets")))
+
+
+@test
 def planned_close_switches_connections_without_losing_a_message():
     """No gap, precisely: with the market frozen before and after, every update fakex generated for a symbol in
     between reached RabbitMQ exactly once (the merge drops what both connections deliver during the overlap)."""
@@ -487,10 +618,7 @@ def planned_close_switches_connections_without_losing_a_message():
     fx, d = streaming(venues)
 
     def frozen_counts():
-        fx.set("all", heartbeats_only=1)
-        time.sleep(1.0)
-        rep = fx.report()["venues"]
-        return {(v, s): (rep[v]["symbols"][s]["updates"], amqp_count(tap, v, s)) for v in venues for s in STREAM_SYMS}
+        return frozen_market_counts(fx, tap, venues)
 
     before = frozen_counts()
     fx.set("all", heartbeats_only=0)

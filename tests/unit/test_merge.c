@@ -148,10 +148,149 @@ static void test_key_text_grows_with_every_accept(void) {
     struct merge_key k = {.pos = 123456789, .time_us = 1718000000123456, .rank = 1};
     char text[MERGE_KEY_TEXT_LEN];
     merge_key_format(&k, text);
-    TT_ASSERT_STR(text, "00000000000123456789-00001718000000123456-1");
-    k = (struct merge_key){.pos = UINT64_MAX, .time_us = 0, .rank = 0};
+    TT_ASSERT_STR(text, "0000000000-00000000000123456789-00001718000000123456-1");
+    k = (struct merge_key){.epoch = UINT32_MAX, .pos = UINT64_MAX, .time_us = 0, .rank = 0};
     merge_key_format(&k, text);
-    TT_ASSERT_STR(text, "18446744073709551615-00000000000000000000-0");
+    TT_ASSERT_STR(text, "4294967295-18446744073709551615-00000000000000000000-0");
+}
+
+/* The text reads back; a key of the width before epochs reads as epoch 0; nothing else reads. */
+static void test_key_text_parses(void) {
+    struct merge_key k = {.epoch = 7, .pos = 123456789, .time_us = 1718000000123456, .rank = 1}, back;
+    char text[MERGE_KEY_TEXT_LEN];
+    merge_key_format(&k, text);
+    TT_ASSERT_INT(merge_key_parse(text, strlen(text), &back), 0);
+    TT_ASSERT_INT(back.epoch, 7);
+    TT_ASSERT_INT(back.pos, 123456789);
+    TT_ASSERT_INT(back.time_us, 1718000000123456);
+    TT_ASSERT_INT(back.rank, 1);
+    TT_ASSERT(back.positioned);
+    const char *old = "01000000000000000000-00001718000000123456-1";
+    TT_ASSERT_INT(merge_key_parse(old, strlen(old), &back), 0);
+    TT_ASSERT_INT(back.epoch, 0);
+    TT_ASSERT(back.pos == 1000000000000000000ULL);
+    static const char *const bad[] = {"", "1", "0000000000-00000000000123456789-00001718000000123456-2",
+                                      "4294967296-00000000000123456789-00001718000000123456-1",
+                                      "0000000000-18446744073709551616-00001718000000123456-1",
+                                      "0000000000x00000000000123456789-00001718000000123456-1",
+                                      "00000000000123456789-0000171800000012345a-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) TT_ASSERT_INT(merge_key_parse(bad[i], strlen(bad[i]), &back), -EINVAL);
+}
+
+/* ---- resets: a sequence that went back ---- */
+
+#define T0 1700000000000000LL /* a receive time: the reorder window counts in real microseconds */
+
+static struct tick on_run(uint32_t run, uint64_t seq, int64_t recv_us, const char *bid) {
+    struct tick t = stream_seq(seq, recv_us, bid);
+    t.run = run;
+    return t;
+}
+
+static struct merge_counters counters(void) {
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    return c;
+}
+
+/* One bad frame (Binance u = 10^18) on a connection, then its real updates: they are accepted, each key still
+ * greater than the one before (so Redis takes them too). */
+static void test_bad_future_seq_then_real_ticks(void) {
+    fresh();
+    uint32_t run = tick_run_begin();
+    TT_ASSERT_INT(apply(on_run(run, 400900217, T0, "1.0")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(on_run(run, 1000000000000000000ULL, T0 + 10, "666")), MERGE_ACCEPTED);
+    char before[MERGE_KEY_TEXT_LEN], after[MERGE_KEY_TEXT_LEN];
+    merge_key_format(&merge_get(m, "binance", "BTC-USDT")->key, before);
+    TT_ASSERT_INT(apply(on_run(run, 400900218, T0 + 20, "1.1")), MERGE_ACCEPTED);
+    TT_ASSERT_STR(stored_bid(), "1.1");
+    merge_key_format(&merge_get(m, "binance", "BTC-USDT")->key, after);
+    TT_ASSERT(strcmp(after, before) > 0);
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->key.epoch, 1);
+    TT_ASSERT_INT(apply(on_run(run, 400900219, T0 + 30, "1.2")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(on_run(run, 400900219, T0 + 40, "1.2")), MERGE_DUPLICATE);
+    TT_ASSERT_STR(stored_bid(), "1.2");
+    TT_ASSERT_INT(counters().resets, 1);
+    tick_run_end(run, T0);
+}
+
+/* The venue restarted its sequence and tickd reconnected: the old connection is gone, the new one's low
+ * sequence starts afresh. While the old one still runs (make-before-break), its updates are the newer and the
+ * new connection's low ones are stale. */
+static void test_sequence_reset_on_a_new_connection(void) {
+    fresh();
+    uint32_t old_run = tick_run_begin();
+    TT_ASSERT_INT(apply(on_run(old_run, 5000, T0, "1.0")), MERGE_ACCEPTED);
+    uint32_t new_run = tick_run_begin();
+    TT_ASSERT(new_run > old_run);
+    TT_ASSERT(tick_run_alive(old_run, T0) && tick_run_alive(new_run, T0));
+    TT_ASSERT_INT(apply(on_run(new_run, 3, T0 + 10, "0.5")), MERGE_STALE); /* overlap: the old run leads */
+    TT_ASSERT_INT(apply(on_run(old_run, 5001, T0 + 20, "1.1")), MERGE_ACCEPTED);
+    TT_ASSERT_STR(stored_bid(), "1.1");
+    tick_run_end(old_run, T0 + 25);
+    /* Just after the old connection closed, the new one may still lag it: its low updates are stale. */
+    TT_ASSERT(tick_run_alive(old_run, T0 + 25 + TICK_RUN_LINGER_US - 1));
+    TT_ASSERT_INT(apply(on_run(new_run, 4, T0 + 30, "0.6")), MERGE_STALE);
+    int64_t later = T0 + 25 + TICK_RUN_LINGER_US;
+    TT_ASSERT(!tick_run_alive(old_run, later));
+    TT_ASSERT_INT(apply(on_run(new_run, 4, later, "0.6")), MERGE_ACCEPTED); /* old run over: a reset */
+    TT_ASSERT_INT(apply(on_run(new_run, 5, later + 10, "0.7")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(on_run(new_run, 3, later + 15, "0.5")), MERGE_ACCEPTED); /* its own run went back again */
+    TT_ASSERT_STR(stored_bid(), "0.5");
+    TT_ASSERT_INT(counters().resets, 2);
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->key.epoch, 2);
+    /* A REST answer keeps the stream's run: the run's next frame below is still judged as its own. */
+    struct tick r = rest(later + 50, later + 60, "0.55");
+    TT_ASSERT_INT(apply(r), MERGE_ACCEPTED);
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->tick.run, new_run);
+    TT_ASSERT_INT(apply(on_run(new_run, 2, later + 70, "0.6")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(counters().resets, 3);
+    tick_run_end(new_run, later + 80);
+    tick_run_end(new_run, later + 90); /* twice: no harm, and the first end stands */
+    TT_ASSERT(!tick_run_alive(new_run, later + 80 + TICK_RUN_LINGER_US));
+    TT_ASSERT(!tick_run_alive(0, later));
+}
+
+/* A key adopted from Redis has no run: a lower position resets over it only when received more than the
+ * reorder window after that key's time; a higher one continues above it. */
+static void test_adopted_key(void) {
+    fresh();
+    uint32_t run = tick_run_begin();
+    struct merge_update u;
+    struct tick t = on_run(run, 100, T0, "1.0");
+    TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_ACCEPTED);
+    uint32_t id = u.quote_id;
+    struct merge_key poisoned = {.epoch = 0, .pos = 1000000000000000000ULL, .time_us = T0 + 100, .rank = 1};
+    TT_ASSERT_INT(merge_adopt(m, id, &poisoned), 1);
+    TT_ASSERT_INT(merge_adopt(m, id, &poisoned), 0); /* not greater than itself */
+    struct merge_key lower = {.epoch = 0, .pos = 5, .time_us = T0, .rank = 1};
+    TT_ASSERT_INT(merge_adopt(m, id, &lower), 0);
+    TT_ASSERT_INT(merge_adopt(m, id + 1, &lower), -ENOENT);
+    TT_ASSERT_INT(counters().adopted, 1);
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->key.pos, poisoned.pos);
+    TT_ASSERT_STR(stored_bid(), "1.0"); /* the tick stays */
+    TT_ASSERT_INT(apply(on_run(run, 101, T0 + 1000, "1.1")), MERGE_STALE); /* within the window */
+    TT_ASSERT_INT(apply(on_run(run, 102, T0 + 100 + MERGE_REORDER_WINDOW_US + 1, "1.2")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->key.epoch, 1);
+    TT_ASSERT_STR(stored_bid(), "1.2");
+    TT_ASSERT_INT(apply(on_run(run, 103, T0 + 100 + MERGE_REORDER_WINDOW_US + 2, "1.3")), MERGE_ACCEPTED);
+
+    /* A key from another epoch is adopted whole; the stream continues above it. */
+    struct merge_key ahead = {.epoch = 5, .pos = 50, .time_us = T0, .rank = 1};
+    TT_ASSERT_INT(merge_adopt(m, id, &ahead), 1);
+    TT_ASSERT_INT(apply(on_run(run, 104, T0 + 5000000, "1.4")), MERGE_ACCEPTED);
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->key.epoch, 5);
+    tick_run_end(run, T0);
+}
+
+/* bad_time counts ticks whose event time an adapter refused. */
+static void test_bad_time_counted(void) {
+    fresh();
+    struct tick t = stream_seq(1, T0, "1");
+    t.bad_time = true;
+    TT_ASSERT_INT(apply(t), MERGE_ACCEPTED);
+    TT_ASSERT_INT(apply(t), MERGE_DUPLICATE);
+    TT_ASSERT_INT(counters().bad_time, 2);
 }
 
 static void test_bad_ticks_are_rejected(void) {
@@ -461,6 +600,11 @@ static void test_reserve_then_beyond(void) {
 int main(void) {
     TT_RUN(test_reserve_then_beyond);
     TT_RUN(test_stream_orders_by_seq);
+    TT_RUN(test_key_text_parses);
+    TT_RUN(test_bad_future_seq_then_real_ticks);
+    TT_RUN(test_sequence_reset_on_a_new_connection);
+    TT_RUN(test_adopted_key);
+    TT_RUN(test_bad_time_counted);
     TT_RUN(test_stream_without_seq_orders_by_event_time);
     TT_RUN(test_stream_without_seq_or_time_orders_by_receipt);
     TT_RUN(test_rest_vs_rest_by_sent_time);

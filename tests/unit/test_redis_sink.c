@@ -958,6 +958,77 @@ static void test_lag_figures(void) {
     finish_loop(&loop);
 }
 
+/* Redis holds a key greater than anything the live stream will send: poisoned by one bad frame before a
+ * restart (today's width; its time in the past, or in the year 52000 from a lying clock), or by an older
+ * tickd (the width before epochs). The merge starts empty, as after a
+ * restart. The old width is older than every key of today: the first tick lands. Today's width refuses the
+ * first tick; the sink reports the key Redis holds, the merge adopts it, and the next tick resets over it. */
+struct adopt_ctx {
+    struct merge *m;
+    unsigned calls;
+};
+
+static void adopt_held(void *arg, uint32_t quote_id, const struct merge_key *held) {
+    struct adopt_ctx *a = arg;
+    a->calls++;
+    merge_adopt(a->m, quote_id, held);
+}
+
+static void test_poisoned_key_recovers(void) {
+    need_redis();
+    static const char *const poison[] = {"99999999999999999999-01600000000000000000-1",
+                                         "0000000000-01000000000000000000-00001600000000000000-1",
+                                         "0000000000-01000000000000000000-01600000000000000000-1",
+                                         "0000000007-00000000000000000001-00001600000000000000-1"};
+    for (size_t p = 0; p < sizeof poison / sizeof poison[0]; p++) {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        struct adopt_ctx ctx = {0};
+        TT_ASSERT_INT(merge_new(&ctx.m), 0);
+        struct redis_sink_config cfg = {.url = redis_url, .prefix = prefix, .reply_timeout_ms = 800,
+                                        .connect_timeout_ms = 800, .backoff_min_ms = 50, .backoff_max_ms = 400,
+                                        .on_cas_rejected = adopt_held, .cas_arg = &ctx};
+        struct redis_sink *s = NULL;
+        TT_ASSERT_INT(redis_sink_new(&loop, &cfg, &s), 0);
+        redisContext *c = sync_client();
+        char key[128];
+        snprintf(key, sizeof key, "%s:quote:binance:P%zu-USDT", prefix, p);
+        redisReply *r = redisCommand(c, "HSET %s order %s bid 666 seq 1000000000000000000", key, poison[p]);
+        TT_ASSERT(r && r->type == REDIS_REPLY_INTEGER);
+        freeReplyObject(r);
+        char sym[32];
+        snprintf(sym, sizeof sym, "P%zu-USDT", p);
+        uint64_t last = 0;
+        for (uint64_t seq = 100; seq <= 103; seq++) {
+            struct tick t = mk("binance", sym, seq);
+            TT_ASSERT_INT(via_merge(s, ctx.m, &t), 0);
+            TT_ASSERT(run_until(&loop, settled, s, 5000));
+            last = seq;
+        }
+        struct tick want = mk("x", "x", last);
+        TT_ASSERT_STR(hget(c, key, "bid"), want.bid);
+        TT_ASSERT_STR(hget(c, key, "seq"), "103");
+        TT_ASSERT_INT(strlen(hget(c, key, "order")), MERGE_KEY_TEXT_LEN - 1);
+        struct merge_counters mc;
+        merge_counters_get(ctx.m, &mc);
+        struct redis_sink_stats st;
+        redis_sink_stats(s, &st);
+        if (p == 0) { /* the old width never refuses */
+            TT_ASSERT_INT(ctx.calls, 0);
+            TT_ASSERT_INT(st.cas_rejected, 0);
+        } else { /* refused once, adopted, reset over */
+            TT_ASSERT_INT(ctx.calls, 1);
+            TT_ASSERT_INT(st.cas_rejected, 1);
+            TT_ASSERT_INT(mc.adopted, 1);
+            TT_ASSERT_INT(mc.resets, p == 3 ? 0 : 1); /* epoch 7 at pos 1: the stream continues above it */
+        }
+        redisFree(c);
+        close_sink(&loop, s);
+        finish_loop(&loop);
+        merge_free(ctx.m);
+    }
+}
+
 /* A failover leaves this address a read-only replica, a full maxmemory answers OOM: both refuse every write
  * for a while and then take them again. The sink must keep what it holds and write it once Redis takes writes:
  * Redis ends equal to the last ticks, and nothing waits. `refuse` and `accept` are the Redis commands. */
@@ -1053,6 +1124,7 @@ int main(void) {
     TT_RUN(test_throughput);
     TT_RUN(test_hung_redis_detected);
     TT_RUN(test_outage_final_state_exact);
+    TT_RUN(test_poisoned_key_recovers);
     TT_RUN(test_readonly_replica_recovers);
     TT_RUN(test_oom_recovers);
     return tt_finish();

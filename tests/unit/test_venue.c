@@ -60,6 +60,10 @@ static const char *kraken_syms[] = {"ADA-BTC", "ETH-CHF",   "GRT-ETH", "KSM-BTC"
                                     "SC-EUR",  "WAVES-EUR", "BTC-CHF", "XMR-USD", "BTC-USD",   "ALGO-USD"};
 static const char *okx_syms[] = {"BTC-USD-220527", "UNI-USD-SWAP", "BTC-USDT"};
 
+/* When the fixtures "received" their frames: after every recorded event time (2021-2024), which must not be
+ * ahead of their receive (tick_event_time_bound). */
+#define RECV_US 1900000000000000LL /* 2030-03-17 */
+
 struct fixture {
     const struct venue_ops *v;
     struct venue_symbols syms;
@@ -108,7 +112,7 @@ struct parsed {
 static void parse_one(const struct fixture *fx, const char *frame, size_t len, size_t cap, bool fast, struct parsed *p) {
     count_jansson_allocs(&fx->syms);
     venue_fast_paths(fast);
-    venue_out_init(&p->out, p->ticks, cap, 1000, 0);
+    venue_out_init(&p->out, p->ticks, cap, RECV_US, 0);
     size_t before = jansson_allocs;
     p->kind = fx->v->ws_parse(frame, len, &fx->syms, &p->out);
     p->fast = jansson_allocs == before;
@@ -141,7 +145,7 @@ static enum venue_msg ws(struct fixture *fx, const char *frame) {
 }
 
 static enum venue_msg rest(struct fixture *fx, const struct venue_request *req, int status, const char *body) {
-    venue_out_init(&fx->out, fx->ticks, MAX_TICKS, 2000, 1500);
+    venue_out_init(&fx->out, fx->ticks, MAX_TICKS, RECV_US + 1000, 1500);
     return fx->v->rest_parse(req, status, body, strlen(body), &fx->syms, &fx->out);
 }
 
@@ -174,7 +178,7 @@ static void every_line(struct fixture *fx, const char *rel, enum venue_msg kind)
             TT_ASSERT(fx->ticks[k].bid[0] && fx->ticks[k].ask[0]);
             TT_ASSERT_STR(fx->ticks[k].venue, fx->v->name);
             TT_ASSERT_INT(fx->ticks[k].origin, TICK_ORIGIN_STREAM);
-            TT_ASSERT_INT(fx->ticks[k].recv_us, 1000);
+            TT_ASSERT_INT(fx->ticks[k].recv_us, RECV_US);
         }
     }
     free(text);
@@ -411,7 +415,8 @@ static void test_binance_fast_path(void) {
         }
     }
     TT_ASSERT_INT(ws(&fx, cases[2].frame), VENUE_MSG_TICKS);
-    TT_ASSERT_INT(fx.ticks[0].event_us, 5000);
+    TT_ASSERT_INT(fx.ticks[0].event_us, 0); /* E = 5 ms is 1970: no event time */
+    TT_ASSERT(fx.ticks[0].bad_time);
     TT_ASSERT_INT(fx.ticks[0].seq, 9);
     venue_symbols_free(&fx.syms);
 }
@@ -959,6 +964,76 @@ static void test_values_out_of_range(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* A venue's event time is bounded against the receive time: before 2010, or more than 10 s ahead, it is no
+ * event time (event_us 0, bad_time), and where it orders the stream, seq is the receive time instead of a
+ * value that would outrank every real update (OKX ts 999999999999999, Kraken years 0000 and 9999 -- which
+ * wrapped to 1.8e19 -- or a Binance E whose microseconds overflow int64). */
+static void test_event_times_bounded(void) {
+    struct fixture fx;
+    char frame[512];
+    fixture_init(&fx, "okx", okx_syms, 3);
+    static const struct {
+        const char *ts;
+        int64_t event_us;
+    } okx[] = {{"999999999999999", 0}, {"0", 0}, {"1262303999999", 0}, {"1900000009000", 1900000009000000LL},
+               {"1900000011000", 0}, {"1899999000000", 1899999000000000LL}};
+    for (size_t i = 0; i < sizeof okx / sizeof okx[0]; i++) {
+        snprintf(frame, sizeof frame,
+                 "{\"arg\":{\"channel\":\"tickers\"},\"data\":[{\"instId\":\"BTC-USDT\",\"last\":\"1\",\"askPx\":\"2\","
+                 "\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"%s\"}]}",
+                 okx[i].ts);
+        TT_ASSERT_INT(ws(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.ticks[0].event_us, okx[i].event_us);
+        TT_ASSERT_INT(fx.ticks[0].bad_time, okx[i].event_us == 0);
+        TT_ASSERT(fx.ticks[0].has_seq);
+        TT_ASSERT_INT(fx.ticks[0].seq, okx[i].event_us ? okx[i].event_us : RECV_US);
+    }
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "kraken", kraken_syms, 12);
+    static const char *const bad_years[] = {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+                                            "2009-12-31T23:59:59Z", "0001-03-01T00:00:00+23:59"};
+    for (size_t i = 0; i < sizeof bad_years / sizeof bad_years[0]; i++) {
+        snprintf(frame, sizeof frame,
+                 "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\",\"bid\":740.0,"
+                 "\"bid_qty\":1,\"ask\":741,\"ask_qty\":1,\"timestamp\":\"%s\"}]}",
+                 bad_years[i]);
+        TT_ASSERT_INT(ws(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.ticks[0].event_us, 0);
+        TT_ASSERT(fx.ticks[0].bad_time);
+        TT_ASSERT_INT(fx.ticks[0].seq, RECV_US);
+    }
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "binance", binance_syms, 6);
+    /* 18 digits go through the flat reader, 19 through jansson: E * 1000 overflows int64 in both (UBSan). */
+    static const char *const bad_e[] = {"999999999999999999", "9223372036854775807", "1000000000000000000",
+                                        "9223372036854776"};
+    for (size_t i = 0; i < sizeof bad_e / sizeof bad_e[0]; i++) {
+        snprintf(frame, sizeof frame,
+                 "{\"u\":400900217,\"s\":\"BNBUSDT\",\"b\":\"1\",\"B\":\"1\",\"a\":\"2\",\"A\":\"1\",\"E\":%s}", bad_e[i]);
+        TT_ASSERT_INT(ws(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.ticks[0].event_us, 0);
+        TT_ASSERT(fx.ticks[0].bad_time);
+        TT_ASSERT_INT(fx.ticks[0].seq, 400900217); /* Binance's own sequence is kept */
+        snprintf(frame, sizeof frame,
+                 "{\"e\":\"24hrTicker\",\"E\":%s,\"s\":\"BNBUSDT\",\"c\":\"1\",\"b\":\"1\",\"B\":\"1\",\"a\":\"2\","
+                 "\"A\":\"1\"}", bad_e[i]);
+        TT_ASSERT_INT(ws(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.ticks[0].event_us, 0);
+    }
+    venue_symbols_free(&fx.syms);
+
+    fixture_init(&fx, "coinbase", coinbase_syms, 11);
+    TT_ASSERT_INT(ws(&fx, "{\"type\":\"ticker\",\"sequence\":7,\"product_id\":\"BTC-USD\",\"best_bid\":\"1\","
+                          "\"best_ask\":\"2\",\"time\":\"9999-01-01T00:00:00Z\"}"),
+                  VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.ticks[0].event_us, 0);
+    TT_ASSERT(fx.ticks[0].bad_time);
+    TT_ASSERT_INT(fx.ticks[0].seq, 7);
+    venue_symbols_free(&fx.syms);
+}
+
 /* A full output array drops further ticks and counts them. */
 static void test_out_overflow(void) {
     struct fixture fx;
@@ -1239,6 +1314,7 @@ int main(void) {
     TT_RUN(test_coinbase_rest);
     TT_RUN(test_out_overflow);
     TT_RUN(test_values_out_of_range);
+    TT_RUN(test_event_times_bounded);
     TT_RUN(test_number_text_shortest);
     TT_RUN(test_number_text_recorded);
     TT_RUN(test_fast_path_shapes);
