@@ -249,20 +249,36 @@ def a_certificate_for_another_host_name_is_refused():
 
 
 @suite.test
-def without_ca_file_the_private_ca_is_not_trusted():
-    """The private CA is trusted because ca_file names it, not by accident (the system's store lacks it)."""
+def the_ca_file_is_its_sources_alone():
+    """Two sources behind the same private CA in one daemon: the one with ca_file delivers, the one without
+    refuses the certificate (the system's store lacks the CA): a CA file never leaks into another source."""
     h.need_servers()
     p = pki()
-    fx = h.Fakex(venue="binance", symbols=[STREAM_SYMBOL, POLL_SYMBOL], rate=50)
-    front = TlsFront(fx.ports["binance"], *p["localhost"])
-    text = tls_config(fx, front, p["ca"], prefix_for("noca"))
-    text = re.sub(r'\nca_file = "[^"]*"', "", text)
+    fx = h.Fakex(venue="all", symbols=[STREAM_SYMBOL, POLL_SYMBOL], rate=50)
+    fronts = {v: TlsFront(fx.ports[v], *p["localhost"]) for v in ("binance", "kraken")}
+    prefix = prefix_for("two")
+    groups = [h.group(v, [STREAM_SYMBOL], name="%s-stream" % v) for v in fronts] + \
+             [h.group(v, [POLL_SYMBOL], name="%s-poll" % v, stream=False, poll="250ms") for v in fronts]
+    text = h.config(fx, groups=groups, prefix=prefix, supervisor={"max_restarts": 1000000})
+    for v, front in fronts.items():
+        port = fx.ports[v]
+        text = text.replace('rest_url = "http://127.0.0.1:%d"' % port, 'rest_url = "https://localhost:%d"' % front.port)
+        text = text.replace('ws_url = "ws://127.0.0.1:%d"' % port, 'ws_url = "wss://localhost:%d"' % front.port +
+                            ('\nca_file = "%s"' % p["ca"] if v == "binance" else ""))
+    h.check(text.count("ca_file") == 1 and text.count("https://localhost") == 2, "config:\n" + text)
     d = h.Tickd(text)
-    wait_logged(d, lambda: d.log_lines(r"msg=\"task failed.* task=stream .*unable to get local issuer certificate"), 30,
-                "the stream task refusing the private CA")
-    wait_logged(d, lambda: d.log_lines(r"msg=\"task failed.* task=poll .*unable to get local issuer certificate"), 30,
-                "the poll task refusing the private CA")
-    h.check(not front.requests, "a request went through: %r" % front.requests)
+    for task in ("stream", "poll"):
+        wait_logged(d, lambda: d.log_lines(r"msg=\"task failed.* group=kraken-%s task=%s .*unable to get local issuer "
+                                           r"certificate" % (task, task)), 30, "kraken's %s refusing the CA" % task)
+    redis = h.Redis()
+    key = "%s:quote:binance:%s"
+    wait_logged(d, lambda: redis.hgetall(key % (prefix, STREAM_SYMBOL)).get("origin") == "stream", 20,
+                "binance's quote over wss://")
+    wait_logged(d, lambda: redis.hgetall(key % (prefix, POLL_SYMBOL)).get("origin") == "rest", 20,
+                "binance's quote over https://")
+    h.check(not fronts["kraken"].requests, "a request reached kraken: %r" % fronts["kraken"].requests)
+    h.check(not redis.keys("%s:quote:kraken:*" % prefix), "kraken quotes in Redis")
+    h.check(not d.log_lines(r"msg=\"task failed.* group=binance-"), "a binance task failed:\n" + d.tail())
     h.check(d.stop() == 0, "tickd exit status not 0; log:\n%s" % d.tail())
     sanitizer_clean(d)
 
