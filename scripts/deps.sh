@@ -9,6 +9,7 @@ PACKAGES=(
   librabbitmq-dev libjansson-dev libsystemd-dev
   redis-server redis-tools rabbitmq-server amqp-tools
   python3 procps systemd
+  stunnel4  # test_tls runs README's recipe for Redis over TLS
   clang libclang-rt-dev xxd  # the fuzz harnesses (make fuzz, the suite's fuzz_smoke): clang and libFuzzer
 )
 
