@@ -490,12 +490,16 @@ static int64_t pause_for(struct limiter *lim, int64_t now_ms, int64_t asked_ms, 
     if (for_ms <= 0 || until <= now || until <= lim->paused_until_ns) return until_ms; /* said already */
     lim->paused_until_ns = until;
     lim->pauses++;
-    char end[40], capped[96] = "";
+    char end[40];
     format_wall(until, end, sizeof end);
+    int64_t paused_ms = (until - now) / NS_PER_MS;
     if (for_ms < asked_ms)
-        snprintf(capped, sizeof capped, " asked_ms=%" PRId64 " max_pause_ms=%" PRIu32, asked_ms, lim->max_pause_ms);
-    log_warn("limiter", "source paused", "source=%s reason=%s until=%s for_ms=%" PRId64 "%s", lim->name,
-             reason ? reason : "", end, (int64_t)((until - now) / NS_PER_MS), capped);
+        log_warn("limiter", "source paused",
+                 "source=%s reason=%s until=%s for_ms=%" PRId64 " asked_ms=%" PRId64 " max_pause_ms=%" PRIu32,
+                 lim->name, reason ? reason : "", end, paused_ms, asked_ms, lim->max_pause_ms);
+    else
+        log_warn("limiter", "source paused", "source=%s reason=%s until=%s for_ms=%" PRId64, lim->name,
+                 reason ? reason : "", end, paused_ms);
     kick(lim);
     return until_ms;
 }
