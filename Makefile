@@ -34,7 +34,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude -DTICKD_VERSION='"$(VERSIO
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC   := $(sort $(wildcard src/*/*.c))
+LIB_SRC   := $(sort $(filter-out src/app/main.c,$(wildcard src/*/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -65,7 +65,7 @@ $(BUILD)/libtickd.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/tickd: $(BUILD)/src/main.o $(BUILD)/libtickd.a
+$(BUILD)/tickd: $(BUILD)/src/app/main.o $(BUILD)/libtickd.a
 	@$(if $(V),,echo "  LINK  $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,12 +1,6 @@
 /* daemon.c -- the running process: builds the tree of daemon.h from a config, moves ticks from the sources
- * through the merge into the sinks, reports (stats lines, status socket, sd_notify) and reloads.
- *
- * Ownership. The daemon owns the sinks, one `struct source_rt` per [[source]] and one `struct group_rt` per
- * [[group]]. A group runtime holds what the group's tasks borrow (the symbol table, the task arguments); the
- * supervisor rebuilds the group from it at every restart. On reload a runtime that is replaced is not freed at
- * once: the old group's tasks may still be finishing (at most the grace period), so it is retired and freed
- * by a later sweep. A source runtime lives as long as a group may use it: its limiter is what keeps a restart
- * storm from breaking the exchange's limits. */
+ * through the merge into the sinks, reports (stats lines, status socket, sd_notify) and stops. Reload is
+ * reload.c; the state both share, and who owns what in it, is daemon_internal.h. */
 #include "tickd/daemon.h"
 
 #include <errno.h>
@@ -30,77 +24,7 @@
 #include "tickd/supervisor.h"
 #include "tickd/ws.h"
 
-#define GROUP_GRACE_MS 3000
-#define RETIRE_AFTER_MS (3 * GROUP_GRACE_MS)
-#define STOP_DEADLINE_MS 8000
-#define WS_DRAIN_MS 2000      /* how long websocket close handshakes may take at shutdown */
-#define WS_DRAIN_CHECK_MS 10
-#define READY_CHECK_MS 5 /* only while starting: READY waits at most this long after its last condition */
-#define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
-#define LOG_FLUSH_MS 200 /* lines a stalled stderr held back go out this soon after it drains */
-#define LOG_DRAIN_MS 1000 /* at exit: how long the last lines may wait for a slow stderr */
-
-struct daemon;
-
-struct source_rt {
-    struct source src;
-    const struct config_source *cfg; /* in the current config; NULL once retired */
-    struct limiter_window windows[4];
-    uint64_t frames_at_last_stats;
-    struct source_rt *next;
-    int64_t retired_at_ms; /* 0 while in use */
-};
-
-struct group_rt {
-    char name[96];
-    struct daemon *d;
-    struct source_rt *source;
-    enum restart_type restart;
-    struct venue_symbols symbols;
-    struct poll_args *polls;
-    size_t npolls;
-    struct stream_args *streams;
-    size_t nstreams;
-    struct group_rt *next;
-    int64_t retired_at_ms;
-};
-
-struct ingest_counters {
-    uint64_t ticks, accepted, stale, duplicates, invalid, refused_redis, refused_amqp;
-};
-
-struct daemon {
-    uv_loop_t loop;
-    struct tickd_config *cfg;
-    const struct daemon_opts *opts;
-    uv_signal_t sigterm, sigint, sighup;
-    uv_timer_t stats_timer;
-    uv_timer_t phase_timer; /* the READY check while starting, the websocket drain while stopping */
-    uv_timer_t expiry_timer; /* merge.quote_ttl's sweep; stopped when it is 0 */
-    uv_timer_t log_timer;    /* log_flush; unref'd: it never keeps the loop alive */
-    int64_t expiry_now_us;   /* the sweep's time, for the BBOs it rewrites */
-    uint64_t expired_unlogged;
-    uint64_t expiry_logged_ms;
-    struct status_server status;
-    struct notify_watchdog watchdog;
-    struct http_client *http;
-    struct ws_client *ws;
-    struct merge *merge;
-    struct redis_sink *redis;
-    struct amqp_sink *amqp;
-    struct supervisor *sup;
-    struct source_rt *sources;
-    struct group_rt *groups;
-    struct ingest_counters in;
-    /* counters at the last stats line, for the per-second rates */
-    uint64_t frames_at_last_stats, accepted_at_last_stats, redis_writes_at_last_stats, amqp_published_at_last_stats;
-    int64_t started_ms, last_stats_ms, stop_started_ms;
-    int64_t ws_drain_started_ms;
-    double ticks_per_s; /* at the last stats line */
-    bool ready_sent, stopping;
-    int exit_status;
-    int pending_closes; /* sinks and limiters still closing during shutdown */
-};
+#include "daemon_internal.h"
 
 /* ---- ticks: source → merge → sinks ---- */
 
@@ -170,7 +94,7 @@ static void on_expiry(uv_timer_t *h) {
 }
 
 /* (Re)starts the sweep for the configured TTL: a quarter of it, so a quote leaves at most a quarter late. */
-static void expiry_arm(struct daemon *d) {
+void daemon_expiry_arm(struct daemon *d) {
     uint64_t ttl_ms = d->cfg->merge.quote_ttl_ms;
     if (!ttl_ms) {
         uv_timer_stop(&d->expiry_timer);
@@ -184,7 +108,7 @@ static void expiry_arm(struct daemon *d) {
 
 /* ---- sources ---- */
 
-static struct source_rt *source_rt_new(struct daemon *d, const struct config_source *cs) {
+struct source_rt *daemon_source_new(struct daemon *d, const struct config_source *cs) {
     struct source_rt *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cfg = cs;
@@ -234,7 +158,7 @@ static struct source_rt *source_rt_new(struct daemon *d, const struct config_sou
     return s;
 }
 
-static struct source_rt *source_rt_find(struct daemon *d, const char *name) {
+struct source_rt *daemon_source_find(struct daemon *d, const char *name) {
     for (struct source_rt *s = d->sources; s; s = s->next)
         if (!s->retired_at_ms && strcmp(s->src.name, name) == 0) return s;
     return NULL;
@@ -315,8 +239,8 @@ fail:
     return NULL;
 }
 
-static int group_add(struct daemon *d, const struct config_group *cg, bool replace) {
-    struct source_rt *s = source_rt_find(d, cg->source->name);
+int daemon_group_add(struct daemon *d, const struct config_group *cg, bool replace) {
+    struct source_rt *s = daemon_source_find(d, cg->source->name);
     struct group_rt *rt = s ? group_rt_new(d, cg, s) : NULL;
     if (!rt) return -ENOMEM;
     struct group_spec spec = {.name = rt->name, .restart = rt->restart, .spawn = group_spawn_tasks, .arg = rt,
@@ -326,7 +250,7 @@ static int group_add(struct daemon *d, const struct config_group *cg, bool repla
     return rc;
 }
 
-static void retire_group(struct daemon *d, const char *name, struct group_rt *except) {
+void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except) {
     for (struct group_rt *g = d->groups; g; g = g->next)
         if (g != except && !g->retired_at_ms && strcmp(g->name, name) == 0) g->retired_at_ms = limiter_now_ms();
 }
@@ -359,11 +283,7 @@ static void sweep_retired(struct daemon *d, bool all) {
 
 /* ---- seeing what it does ---- */
 
-struct tree_counts {
-    unsigned groups, running, ready, restarting, parked, stopped, tasks;
-};
-
-static void count_node(const struct tree_node *n, void *arg) {
+void daemon_count_node(const struct tree_node *n, void *arg) {
     struct tree_counts *c = arg;
     if (n->task) {
         c->tasks++;
@@ -415,12 +335,12 @@ static void log_source_stats(struct source_rt *s, double secs) {
 }
 
 /* STATUS= for `systemctl status`: the summary line's essentials. */
-static void send_status(const struct daemon *d, const struct tree_counts *tc) {
+void daemon_send_status(const struct daemon *d, const struct tree_counts *tc) {
     notify_status("groups %u running, %u restarting, %u parked; %.0f ticks/s", tc->running, tc->restarting,
                   tc->parked, d->ticks_per_s);
 }
 
-static void on_stats(uv_timer_t *t) {
+void daemon_on_stats(uv_timer_t *t) {
     struct daemon *d = t->data;
     int64_t now = limiter_now_ms();
     double secs = (double)(now - d->last_stats_ms) / 1000.0;
@@ -457,7 +377,7 @@ static void on_stats(uv_timer_t *t) {
              (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
              (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
     struct tree_counts tc = {0};
-    supervisor_visit(d->sup, count_node, &tc);
+    supervisor_visit(d->sup, daemon_count_node, &tc);
     double fps = per_second(total_frames(d), &d->frames_at_last_stats, secs);
     struct merge_counters mc;
     merge_counters_get(d->merge, &mc);
@@ -469,7 +389,7 @@ static void on_stats(uv_timer_t *t) {
              (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
              (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid, (unsigned long long)mc.expired,
              (unsigned long long)mc.resets, (unsigned long long)mc.bad_time, (unsigned long long)mc.adopted);
-    send_status(d, &tc);
+    daemon_send_status(d, &tc);
     sweep_retired(d, false);
 }
 
@@ -532,7 +452,7 @@ static void on_ready_check(uv_timer_t *t) {
     redis_sink_stats(d->redis, &rs);
     amqp_sink_stats(d->amqp, &as);
     struct tree_counts tc = {0};
-    supervisor_visit(d->sup, count_node, &tc);
+    supervisor_visit(d->sup, daemon_count_node, &tc);
     bool groups_started = tc.ready + tc.restarting + tc.parked + tc.stopped == tc.groups;
     int64_t waited = limiter_now_ms() - d->started_ms;
     if (!(rs.ready && as.connected && groups_started) && waited < READY_ANYWAY_MS) return;
@@ -545,7 +465,7 @@ static void on_ready_check(uv_timer_t *t) {
         log_warn("daemon", "ready, degraded", "startup_ms=%lld redis=%s rabbitmq=%s groups_started=%s",
                  (long long)waited, rs.ready ? "up" : "down", as.connected ? "up" : "down",
                  groups_started ? "yes" : "no");
-    send_status(d, &tc);
+    daemon_send_status(d, &tc);
 }
 
 /* Logging never blocks (log.h); what a stalled stderr held back must not wait for the next line to go out. */
@@ -635,82 +555,10 @@ static void on_supervisor_exit(struct supervisor *s, int exit_status, const char
     daemon_stop(d, exit_status, "too many groups parked");
 }
 
-/* ---- reload ---- */
-
-/* Ends RELOADING=1. Before the first READY=1 the startup check still owes it: sending it here would report a
- * daemon ready whose sinks may not be connected yet. */
-static void reload_done(struct daemon *d) {
-    if (!d->ready_sent) return;
-    notify_ready();
-    struct tree_counts tc = {0};
-    supervisor_visit(d->sup, count_node, &tc);
-    send_status(d, &tc);
-}
-
-static void reload(struct daemon *d) {
-    notify_reloading();
-    log_info("daemon", "reloading", "path=%s", d->cfg->path);
-    struct tickd_config *ncfg = NULL;
-    struct config_errors errs = {0};
-    if (config_load(d->cfg->path, &ncfg, &errs) < 0) {
-        for (size_t i = 0; i < errs.len; i++) log_error("config", "invalid", "error=%s", errs.items[i].msg);
-        log_error("daemon", "reload refused: the running configuration stays", "errors=%zu", errs.len);
-        config_errors_free(&errs);
-        reload_done(d);
-        return;
-    }
-    config_errors_free(&errs);
-    const char *key = config_restart_key(d->cfg, ncfg);
-    if (key) log_warn("daemon", "a changed key needs a restart and is not applied", "key=%s", key);
-    log_setup(ncfg->daemon.log_level, ncfg->daemon.log_format);
-    if (ncfg->daemon.stats_interval_ms != d->cfg->daemon.stats_interval_ms)
-        uv_timer_start(&d->stats_timer, on_stats, ncfg->daemon.stats_interval_ms, ncfg->daemon.stats_interval_ms);
-
-    /* Sources: an unchanged one keeps its runtime (and its limiter's memory of what the venue counted). */
-    for (struct source_rt *s = d->sources; s; s = s->next) {
-        if (s->retired_at_ms) continue;
-        const struct config_source *ns = config_find_source(ncfg, s->src.name);
-        if (ns && config_source_equal(s->cfg, ns)) {
-            s->cfg = ns;
-        } else {
-            s->cfg = NULL;
-            s->retired_at_ms = limiter_now_ms();
-        }
-    }
-    for (size_t i = 0; i < ncfg->nsources; i++)
-        if (!source_rt_find(d, ncfg->sources[i].name)) source_rt_new(d, &ncfg->sources[i]);
-
-    unsigned added = 0, changed = 0, removed = 0, kept = 0;
-    for (size_t i = 0; i < d->cfg->ngroups; i++) {
-        const struct config_group *og = &d->cfg->groups[i];
-        if (!config_find_group(ncfg, og->name)) {
-            supervisor_remove_group(d->sup, og->name);
-            retire_group(d, og->name, NULL);
-            removed++;
-        }
-    }
-    for (size_t i = 0; i < ncfg->ngroups; i++) {
-        const struct config_group *ng = &ncfg->groups[i];
-        const struct config_group *og = config_find_group(d->cfg, ng->name);
-        if (og && config_group_equal(og, ng)) {
-            kept++;
-            continue;
-        }
-        if (og) retire_group(d, ng->name, NULL);
-        if (group_add(d, ng, og != NULL) == 0) og ? changed++ : added++;
-    }
-    config_free(d->cfg);
-    d->cfg = ncfg;
-    expiry_arm(d);
-    log_info("daemon", "reloaded", "groups_added=%u groups_changed=%u groups_removed=%u groups_kept=%u", added,
-             changed, removed, kept);
-    reload_done(d);
-}
-
 static void on_signal(uv_signal_t *sig, int signum) {
     struct daemon *d = sig->data;
     if (signum == SIGHUP) {
-        if (!d->stopping) reload(d);
+        if (!d->stopping) daemon_reload(d);
         return;
     }
     daemon_stop(d, 0, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -752,9 +600,9 @@ static int start_tree(struct daemon *d) {
     if (so.max_restarts > SUPERVISOR_MAX_RESTARTS) so.max_restarts = SUPERVISOR_MAX_RESTARTS;
     if (supervisor_new(&d->loop, &so, &d->sup) < 0) return -1;
     for (size_t i = 0; i < c->nsources; i++)
-        if (!source_rt_new(d, &c->sources[i])) return -1;
+        if (!daemon_source_new(d, &c->sources[i])) return -1;
     for (size_t i = 0; i < c->ngroups; i++)
-        if (group_add(d, &c->groups[i], false) < 0) return -1;
+        if (daemon_group_add(d, &c->groups[i], false) < 0) return -1;
     return 0;
 }
 
@@ -808,9 +656,9 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
         /* Unwind through the normal stop path, which closes what was made and skips what was not. */
         daemon_stop(&d, 70, "start failed");
     } else {
-        uv_timer_start(&d.stats_timer, on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);
+        uv_timer_start(&d.stats_timer, daemon_on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);
         uv_timer_start(&d.phase_timer, on_ready_check, READY_CHECK_MS, READY_CHECK_MS);
-        expiry_arm(&d);
+        daemon_expiry_arm(&d);
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (d.ws) ws_client_free(d.ws);

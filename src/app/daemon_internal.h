@@ -1,0 +1,121 @@
+/* daemon_internal.h -- the daemon's state, shared by the files of src/app/ that make up the running process
+ * (daemon.c: build, ticks, stats, stop; reload.c: SIGHUP). Not an interface: nothing outside src/app/ includes it.
+ *
+ * Ownership. The daemon owns the sinks, one `struct source_rt` per [[source]] and one `struct group_rt` per
+ * [[group]]. A group runtime holds what the group's tasks borrow (the symbol table, the task arguments); the
+ * supervisor rebuilds the group from it at every restart. On reload a runtime that is replaced is not freed at
+ * once: the old group's tasks may still be finishing (at most the grace period), so it is retired and freed
+ * by a later sweep. A source runtime lives as long as a group may use it: its limiter is what keeps a restart
+ * storm from breaking the exchange's limits. */
+#ifndef TICKD_APP_DAEMON_INTERNAL_H
+#define TICKD_APP_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "tickd/amqp_sink.h"
+#include "tickd/config.h"
+#include "tickd/daemon.h"
+#include "tickd/http.h"
+#include "tickd/merge.h"
+#include "tickd/notify.h"
+#include "tickd/redis_sink.h"
+#include "tickd/source.h"
+#include "tickd/status.h"
+#include "tickd/supervisor.h"
+#include "tickd/ws.h"
+
+#define GROUP_GRACE_MS 3000
+#define RETIRE_AFTER_MS (3 * GROUP_GRACE_MS)
+#define STOP_DEADLINE_MS 8000
+#define WS_DRAIN_MS 2000      /* how long websocket close handshakes may take at shutdown */
+#define WS_DRAIN_CHECK_MS 10
+#define READY_CHECK_MS 5 /* only while starting: READY waits at most this long after its last condition */
+#define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
+#define LOG_FLUSH_MS 200 /* lines a stalled stderr held back go out this soon after it drains */
+#define LOG_DRAIN_MS 1000 /* at exit: how long the last lines may wait for a slow stderr */
+
+struct daemon;
+
+struct source_rt {
+    struct source src;
+    const struct config_source *cfg; /* in the current config; NULL once retired */
+    struct limiter_window windows[4];
+    uint64_t frames_at_last_stats;
+    struct source_rt *next;
+    int64_t retired_at_ms; /* 0 while in use */
+};
+
+struct group_rt {
+    char name[96];
+    struct daemon *d;
+    struct source_rt *source;
+    enum restart_type restart;
+    struct venue_symbols symbols;
+    struct poll_args *polls;
+    size_t npolls;
+    struct stream_args *streams;
+    size_t nstreams;
+    struct group_rt *next;
+    int64_t retired_at_ms;
+};
+
+struct ingest_counters {
+    uint64_t ticks, accepted, stale, duplicates, invalid, refused_redis, refused_amqp;
+};
+
+struct daemon {
+    uv_loop_t loop;
+    struct tickd_config *cfg;
+    const struct daemon_opts *opts;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t stats_timer;
+    uv_timer_t phase_timer; /* the READY check while starting, the websocket drain while stopping */
+    uv_timer_t expiry_timer; /* merge.quote_ttl's sweep; stopped when it is 0 */
+    uv_timer_t log_timer;    /* log_flush; unref'd: it never keeps the loop alive */
+    int64_t expiry_now_us;   /* the sweep's time, for the BBOs it rewrites */
+    uint64_t expired_unlogged;
+    uint64_t expiry_logged_ms;
+    struct status_server status;
+    struct notify_watchdog watchdog;
+    struct http_client *http;
+    struct ws_client *ws;
+    struct merge *merge;
+    struct redis_sink *redis;
+    struct amqp_sink *amqp;
+    struct supervisor *sup;
+    struct source_rt *sources;
+    struct group_rt *groups;
+    struct ingest_counters in;
+    /* counters at the last stats line, for the per-second rates */
+    uint64_t frames_at_last_stats, accepted_at_last_stats, redis_writes_at_last_stats, amqp_published_at_last_stats;
+    int64_t started_ms, last_stats_ms, stop_started_ms;
+    int64_t ws_drain_started_ms;
+    double ticks_per_s; /* at the last stats line */
+    bool ready_sent, stopping;
+    int exit_status;
+    int pending_closes; /* sinks and limiters still closing during shutdown */
+};
+
+struct tree_counts {
+    unsigned groups, running, ready, restarting, parked, stopped, tasks;
+};
+
+/* daemon.c */
+struct source_rt *daemon_source_new(struct daemon *d, const struct config_source *cs);
+struct source_rt *daemon_source_find(struct daemon *d, const char *name);
+/* Adds [[group]] cg to the supervisor (replace: it stands for a group of that name being retired). */
+int daemon_group_add(struct daemon *d, const struct config_group *cg, bool replace);
+/* Retires the runtime of group `name` (all but `except`): freed by a later sweep, once its tasks are surely done. */
+void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except);
+/* (Re)arms merge.quote_ttl's sweep from the current config. */
+void daemon_expiry_arm(struct daemon *d);
+void daemon_count_node(const struct tree_node *n, void *arg); /* supervisor_visit: adds into a tree_counts */
+void daemon_send_status(const struct daemon *d, const struct tree_counts *tc);
+void daemon_on_stats(uv_timer_t *t);
+
+/* reload.c: applies the config file anew (SIGHUP); an invalid one leaves the running configuration as it is. */
+void daemon_reload(struct daemon *d);
+
+#endif
