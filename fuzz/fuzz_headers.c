@@ -14,6 +14,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "tickd/clock.h"
 #include "tickd/http.h"
 #include "tickd/limiter.h"
 #include "tickd/log.h"
@@ -76,11 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     number(text);
     if (used) number(used);
 
-    int64_t before = limiter_now_ms();
+    int64_t before = clock_mono_ms();
     int64_t until = limiter_pause_http(lim, (data[0] & 1) ? 418 : 429, ra);
     struct limiter_status st;
     limiter_status_get(lim, &st);
-    int64_t bound = limiter_now_ms() + LIMITER_MAX_PAUSE_MS;
+    int64_t bound = clock_mono_ms() + LIMITER_MAX_PAUSE_MS;
     if (until > bound || st.paused_until_ms > bound) die("a pause beyond max_pause", text);
     if (until < before) die("a pause that ends before it starts", text);
     free(text);

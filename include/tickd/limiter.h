@@ -23,7 +23,7 @@
  * whatever the server asks (a Retry-After of 9000000000 would otherwise stop the source for 285 years): the
  * log line then says what was asked and what is applied.
  *
- * Times are milliseconds of the monotonic clock limiter_now_ms() (uv_hrtime). Errors are negative UV_E*. */
+ * Times are milliseconds of the monotonic clock, clock_mono_ms() (clock.h). Errors are negative UV_E*. */
 #ifndef TICKD_LIMITER_H
 #define TICKD_LIMITER_H
 
@@ -102,8 +102,6 @@ struct limiter_status {
     uint64_t granted, pauses;  /* totals since creation */
     uint64_t wakeups;          /* timer callbacks: about one per grant burst, never a spin */
 };
-
-int64_t limiter_now_ms(void);
 
 /* Creates a limiter on loop. Returns 0, UV_EINVAL (a bad window) or UV_ENOMEM. */
 int limiter_new(uv_loop_t *loop, const struct limiter_config *cfg, struct limiter **out);

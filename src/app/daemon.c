@@ -252,12 +252,12 @@ int daemon_group_add(struct daemon *d, const struct config_group *cg, bool repla
 
 void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except) {
     for (struct group_rt *g = d->groups; g; g = g->next)
-        if (g != except && !g->retired_at_ms && strcmp(g->name, name) == 0) g->retired_at_ms = limiter_now_ms();
+        if (g != except && !g->retired_at_ms && strcmp(g->name, name) == 0) g->retired_at_ms = clock_mono_ms();
 }
 
 /* Frees what was retired long enough ago that no task of it can still run (everything, when `all`). */
 static void sweep_retired(struct daemon *d, bool all) {
-    int64_t now = limiter_now_ms();
+    int64_t now = clock_mono_ms();
     for (struct group_rt **pg = &d->groups; *pg;) {
         struct group_rt *g = *pg;
         if (all || (g->retired_at_ms && now - g->retired_at_ms > RETIRE_AFTER_MS)) {
@@ -331,7 +331,7 @@ static void log_source_stats(struct source_rt *s, double secs) {
              (unsigned long long)c->requests, (unsigned long long)c->http_failures,
              (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
              (unsigned long long)c->planned_reconnects, (unsigned long long)c->failed_switches, headroom, ls.queued,
-             ls.paused_until_ms > limiter_now_ms() ? "yes" : "no", secs);
+             ls.paused_until_ms > clock_mono_ms() ? "yes" : "no", secs);
 }
 
 /* STATUS= for `systemctl status`: the summary line's essentials. */
@@ -342,7 +342,7 @@ void daemon_send_status(const struct daemon *d, const struct tree_counts *tc) {
 
 void daemon_on_stats(uv_timer_t *t) {
     struct daemon *d = t->data;
-    int64_t now = limiter_now_ms();
+    int64_t now = clock_mono_ms();
     double secs = (double)(now - d->last_stats_ms) / 1000.0;
     if (secs <= 0) secs = 1;
     d->last_stats_ms = now;
@@ -407,7 +407,7 @@ static void render_node(const struct tree_node *n, void *arg) {
 static void render_status(struct status_buf *out, void *arg) {
     struct daemon *d = arg;
     status_printf(out, "tickd %s pid %d uptime %llds%s\n", TICKD_VERSION, (int)getpid(),
-                  (long long)((limiter_now_ms() - d->started_ms) / 1000), d->stopping ? " (stopping)" : "");
+                  (long long)((clock_mono_ms() - d->started_ms) / 1000), d->stopping ? " (stopping)" : "");
     status_printf(out, "sources:\n");
     for (struct source_rt *s = d->sources; s; s = s->next) {
         if (s->retired_at_ms) continue;
@@ -416,7 +416,7 @@ static void render_status(struct status_buf *out, void *arg) {
         status_printf(out, "  %-12s venue=%s frames=%llu ticks=%llu malformed=%llu queued=%zu%s\n", s->src.name,
                       s->src.venue->name, (unsigned long long)s->src.counters.frames,
                       (unsigned long long)s->src.counters.ticks, (unsigned long long)s->src.counters.malformed,
-                      ls.queued, ls.paused_until_ms > limiter_now_ms() ? " PAUSED" : "");
+                      ls.queued, ls.paused_until_ms > clock_mono_ms() ? " PAUSED" : "");
         for (size_t i = 0; i < ls.n_windows; i++) {
             static const char *const kinds[] = {"weight", "requests", "connects", "messages"};
             status_printf(out, "    limit %-8s used %u of %u per %u ms (headroom %u)\n", kinds[ls.windows[i].kind],
@@ -454,7 +454,7 @@ static void on_ready_check(uv_timer_t *t) {
     struct tree_counts tc = {0};
     supervisor_visit(d->sup, daemon_count_node, &tc);
     bool groups_started = tc.ready + tc.restarting + tc.parked + tc.stopped == tc.groups;
-    int64_t waited = limiter_now_ms() - d->started_ms;
+    int64_t waited = clock_mono_ms() - d->started_ms;
     if (!(rs.ready && as.connected && groups_started) && waited < READY_ANYWAY_MS) return;
     uv_timer_stop(t);
     d->ready_sent = true;
@@ -482,7 +482,7 @@ static void one_closed(void *arg) {
     struct daemon *d = arg;
     if (--d->pending_closes == 0)
         log_info("daemon", "sinks flushed and closed", "stop_ms=%lld",
-                 (long long)(limiter_now_ms() - d->stop_started_ms));
+                 (long long)(clock_mono_ms() - d->stop_started_ms));
 }
 static void limiter_closed(struct limiter *l, void *arg) {
     (void)l;
@@ -493,7 +493,7 @@ static void limiter_closed(struct limiter *l, void *arg) {
  * websocket client goes, so the venues see a clean close rather than a cut. */
 static void on_ws_drain(uv_timer_t *t) {
     struct daemon *d = t->data;
-    if (ws_client_connections(d->ws) > 0 && limiter_now_ms() - d->ws_drain_started_ms < WS_DRAIN_MS) return;
+    if (ws_client_connections(d->ws) > 0 && clock_mono_ms() - d->ws_drain_started_ms < WS_DRAIN_MS) return;
     if (d->ws) ws_client_close(d->ws);
     uv_close((uv_handle_t *)t, nop_closed);
 }
@@ -521,7 +521,7 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
         d->pending_closes++;
         http_client_close(d->http, one_closed, d);
     }
-    d->ws_drain_started_ms = limiter_now_ms();
+    d->ws_drain_started_ms = clock_mono_ms();
     uv_timer_start(&d->phase_timer, on_ws_drain, 0, WS_DRAIN_CHECK_MS);
     status_server_close(&d->status, NULL);
     notify_watchdog_close(&d->watchdog, NULL);
@@ -537,7 +537,7 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     if (d->stopping) return;
     d->stopping = true;
     d->exit_status = exit_status;
-    d->stop_started_ms = limiter_now_ms();
+    d->stop_started_ms = clock_mono_ms();
     notify_stopping();
     notify_status("stopping (%s)", why);
     log_info("daemon", "stopping", "reason=%s", why);
@@ -622,7 +622,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
         config_free(cfg);
         return 70;
     }
-    d.started_ms = d.last_stats_ms = limiter_now_ms();
+    d.started_ms = d.last_stats_ms = clock_mono_ms();
     uv_signal_init(&d.loop, &d.sigterm);
     uv_signal_init(&d.loop, &d.sigint);
     uv_signal_init(&d.loop, &d.sighup);

@@ -6,8 +6,8 @@
  * restart can apply (config_restart_key) are named in a warning and left as they were. */
 #include "daemon_internal.h"
 
+#include "tickd/clock.h"
 #include "tickd/config.h"
-#include "tickd/limiter.h"
 #include "tickd/log.h"
 #include "tickd/notify.h"
 
@@ -48,7 +48,7 @@ void daemon_reload(struct daemon *d) {
             s->cfg = ns;
         } else {
             s->cfg = NULL;
-            s->retired_at_ms = limiter_now_ms();
+            s->retired_at_ms = clock_mono_ms();
         }
     }
     for (size_t i = 0; i < ncfg->nsources; i++)

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tickd/clock.h"
+
 _Atomic int log_max_level = LOG_LEVEL_INFO;
 static _Atomic int log_fmt = LOG_FORMAT_LOGFMT;
 static _Atomic bool log_to_journal;
@@ -332,12 +334,12 @@ static void format_line(struct line *l, enum log_level level, const char *compon
     bool journal = atomic_load_explicit(&log_to_journal, memory_order_relaxed);
     char ts[40] = "";
     if (!journal) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t now_us = clock_wall_us();
+        time_t secs = (time_t)(now_us / 1000000);
         struct tm tm;
-        gmtime_r(&now.tv_sec, &tm);
+        gmtime_r(&secs, &tm);
         size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(ts + n, sizeof ts - n, ".%03ldZ", now.tv_nsec / 1000000);
+        snprintf(ts + n, sizeof ts - n, ".%03dZ", (int)(now_us / 1000 % 1000));
     } else {
         char pfx[8];
         snprintf(pfx, sizeof pfx, "<%d>", (int)level);
@@ -494,16 +496,14 @@ static size_t flush(int *fd) {
 size_t log_flush(void) { return flush(NULL); }
 
 void log_drain(int timeout_ms) {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clock_mono_ms();
     size_t before = SIZE_MAX;
     for (;;) {
         int fd;
         size_t left = flush(&fd);
         if (!left || left == before) return; /* done, or writable yet taking nothing: a broken output */
         before = left;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        long spent = (long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        long spent = (long)(clock_mono_ms() - t0);
         if (spent >= timeout_ms) return;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
         int rc = poll(&p, 1, (int)(timeout_ms - spent));

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tickd/clock.h"
 #include "tickd/log.h"
 
 #define NS_PER_MS 1000000LL
@@ -91,10 +92,6 @@ static void list_remove(struct limiter_link *l) {
 }
 
 /* ---- time ---- */
-
-static int64_t now_ns(void) { return (int64_t)uv_hrtime(); }
-
-int64_t limiter_now_ms(void) { return now_ns() / NS_PER_MS; }
 
 /* ---- window logs ---- */
 
@@ -297,7 +294,7 @@ static void scan(struct limiter *lim, int64_t now, struct scan *r) {
 static void dispatch(struct limiter *lim) {
     lim->dispatching = true;
     while (!lim->closing) {
-        int64_t now = now_ns();
+        int64_t now = clock_mono_ns();
         resume_if_due(lim, now);
         struct scan r;
         scan(lim, now, &r);
@@ -463,7 +460,7 @@ int limiter_cancel(struct limiter_request *req) {
 int limiter_observe_used(struct limiter *lim, size_t window, uint32_t used) {
     if (window >= lim->n_windows) return UV_EINVAL;
     struct window_log *w = &lim->windows[window];
-    int64_t now = now_ns();
+    int64_t now = clock_mono_ns();
     window_expire(w, now);
     if (used > w->cfg.limit) used = w->cfg.limit;
     if (used > w->used) window_charge(w, now, (uint32_t)(used - w->used));
@@ -472,9 +469,7 @@ int limiter_observe_used(struct limiter *lim, size_t window, uint32_t used) {
 
 /* Formats a monotonic time as the wall-clock time it will be, for the log. */
 static void format_wall(int64_t mono_ns, char *buf, size_t len) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / NS_PER_MS + (mono_ns - now_ns()) / NS_PER_MS;
+    int64_t wall_ms = clock_wall_us() / 1000 + (mono_ns - clock_mono_ns()) / NS_PER_MS;
     time_t secs = (time_t)(wall_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -486,7 +481,7 @@ static void format_wall(int64_t mono_ns, char *buf, size_t len) {
 /* Pauses for asked_ms from now_ms, at most max_pause; returns the end (ms) actually applied. */
 static int64_t pause_for(struct limiter *lim, int64_t now_ms, int64_t asked_ms, const char *reason) {
     int64_t for_ms = asked_ms < lim->max_pause_ms ? asked_ms : lim->max_pause_ms;
-    int64_t until_ms = now_ms + for_ms, until = until_ms * NS_PER_MS, now = now_ns();
+    int64_t until_ms = now_ms + for_ms, until = until_ms * NS_PER_MS, now = clock_mono_ns();
     if (for_ms <= 0 || until <= now || until <= lim->paused_until_ns) return until_ms; /* said already */
     lim->paused_until_ns = until;
     lim->pauses++;
@@ -505,7 +500,7 @@ static int64_t pause_for(struct limiter *lim, int64_t now_ms, int64_t asked_ms, 
 }
 
 void limiter_pause(struct limiter *lim, int64_t until_ms, const char *reason) {
-    int64_t now_ms = limiter_now_ms();
+    int64_t now_ms = clock_mono_ms();
     if (until_ms > now_ms) pause_for(lim, now_ms, until_ms - now_ms, reason);
 }
 
@@ -515,12 +510,12 @@ int64_t limiter_pause_http(struct limiter *lim, int http_status, int64_t retry_a
     if (http_status == 429) reason = "http 429 too many requests", floor_ms = lim->floor_429_ms;
     else if (http_status == 418) reason = "http 418 banned", floor_ms = lim->floor_418_ms;
     else return 0;
-    return pause_for(lim, limiter_now_ms(), retry_after_ms >= 0 ? retry_after_ms : floor_ms, reason);
+    return pause_for(lim, clock_mono_ms(), retry_after_ms >= 0 ? retry_after_ms : floor_ms, reason);
 }
 
 void limiter_status_get(const struct limiter *lim, struct limiter_status *out) {
     memset(out, 0, sizeof *out);
-    int64_t now = now_ns();
+    int64_t now = clock_mono_ns();
     for (size_t i = 0; i < lim->n_windows; i++) {
         const struct window_log *w = &lim->windows[i];
         out->windows[i] = (struct limiter_window_status){w->cfg.kind, window_used_at(w, now), w->cfg.limit,

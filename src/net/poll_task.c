@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tickd/clock.h"
 #include "tickd/http.h"
 #include "tickd/log.h"
 #include "tickd/source.h"
@@ -89,7 +90,7 @@ static void request_failed(struct poll_request *r, const char *what) {
     }
     uint64_t backoff = (uint64_t)RETRY_BACKOFF_MIN_MS << (r->failures - 1);
     if (backoff > p->args->interval_ms) backoff = p->args->interval_ms;
-    r->due_ms = limiter_now_ms() + (int64_t)backoff;
+    r->due_ms = clock_mono_ms() + (int64_t)backoff;
     log_debug("poll", "request retry", TASK_LOG_FMT " failures=%u backoff_ms=%llu cause=%s", TASK_LOG_ARGS(p->task),
               r->failures, (unsigned long long)backoff, what);
     arm_timer(p);
@@ -207,7 +208,7 @@ static void issue(struct poll_request *r) {
 
 static void on_timer(uv_timer_t *t) {
     struct poll *p = task_state(t->data);
-    int64_t now = limiter_now_ms();
+    int64_t now = clock_mono_ms();
     bool cycle = now >= p->next_cycle_ms;
     if (cycle) p->next_cycle_ms = now + (int64_t)p->args->interval_ms;
     for (size_t i = 0; i < p->nreqs && !p->released; i++)
@@ -219,7 +220,7 @@ static void arm_timer(struct poll *p) {
     int64_t next = p->next_cycle_ms;
     for (size_t i = 0; i < p->nreqs; i++)
         if (p->reqs[i].due_ms < next) next = p->reqs[i].due_ms;
-    int64_t delay = next - limiter_now_ms();
+    int64_t delay = next - clock_mono_ms();
     uv_timer_start(&p->timer, on_timer, delay > 0 ? (uint64_t)delay : 0, 0);
 }
 
@@ -242,7 +243,7 @@ static int poll_start(struct task *t) {
     if ((rc = uv_timer_init(task_loop(t), &p->timer)) < 0) return rc;
     p->timer.data = t;
     task_own(t, (uv_handle_t *)&p->timer, NULL);
-    p->next_cycle_ms = limiter_now_ms();
+    p->next_cycle_ms = clock_mono_ms();
     uv_timer_start(&p->timer, on_timer, 0, 0);
     return 0;
 }

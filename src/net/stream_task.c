@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tickd/clock.h"
 #include "tickd/log.h"
 #include "tickd/source.h"
 #include "tickd/task.h"
@@ -231,7 +232,7 @@ static void on_open(struct ws_conn *ws, void *arg) {
     struct stream *s = c->stream;
     if (!s) return;
     c->open = true;
-    c->opened_ms = limiter_now_ms();
+    c->opened_ms = clock_mono_ms();
     if (c == s->active) s->last_frame_ms = c->opened_ms;
     int rc = conn_subscribe(c);
     if (rc < 0) {
@@ -244,7 +245,7 @@ static void on_open(struct ws_conn *ws, void *arg) {
 static void count_malformed(struct stream *s, struct conn *c, const char *data, size_t len) {
     struct source *src = s->a->source;
     src->counters.malformed++;
-    int64_t now = limiter_now_ms();
+    int64_t now = clock_mono_ms();
     if (now - s->malformed_window_start > MALFORMED_WINDOW_MS) {
         s->malformed_window_start = now;
         s->malformed_in_window = 0;
@@ -290,7 +291,7 @@ static void note_alive(struct stream *s, struct conn *c, enum venue_msg kind) {
     bool data = kind == VENUE_MSG_TICKS || kind == VENUE_MSG_HEARTBEAT || kind == VENUE_MSG_SUBSCRIBED;
     bool sign_of_life = kind == VENUE_MSG_PONG || kind == VENUE_MSG_STATUS || kind == VENUE_MSG_PLANNED_CLOSE ||
                         kind == VENUE_MSG_UNKNOWN;
-    if (data || (sign_of_life && !s->a->source->venue->heartbeats && conn_proven(c))) s->last_frame_ms = limiter_now_ms();
+    if (data || (sign_of_life && !s->a->source->venue->heartbeats && conn_proven(c))) s->last_frame_ms = clock_mono_ms();
 }
 
 static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg) {
@@ -462,10 +463,10 @@ static void switch_to(struct stream *s, struct conn *c) {
     s->active = c;
     s->standby = NULL;
     s->switch_failures = 0;
-    s->last_frame_ms = limiter_now_ms(); /* it just delivered */
+    s->last_frame_ms = clock_mono_ms(); /* it just delivered */
     s->a->source->counters.planned_reconnects++;
     log_info("stream", "switched connection", TASK_LOG_FMT " conn=%s", TASK_LOG_ARGS(s->task), c->name);
-    if (old) conn_retire(s, old, limiter_now_ms() + DRAIN_MS);
+    if (old) conn_retire(s, old, clock_mono_ms() + DRAIN_MS);
     task_ready(s->task);
 }
 
@@ -489,7 +490,7 @@ static void switch_failed(struct stream *s, const char *cause) {
     s->switch_failures++;
     int64_t backoff = switch_wait_ms(s) << shift;
     if (backoff > SWITCH_BACKOFF_MAX_MS) backoff = SWITCH_BACKOFF_MAX_MS;
-    s->next_switch_ms = limiter_now_ms() + backoff;
+    s->next_switch_ms = clock_mono_ms() + backoff;
     log_warn("stream", "switch failed, keeping the connection", TASK_LOG_FMT " conn=%s cause=\"%s\" retry_in_ms=%lld",
              TASK_LOG_ARGS(s->task), s->active ? s->active->name : "-", cause, (long long)backoff);
 }
@@ -521,7 +522,7 @@ static void on_timer(uv_timer_t *t) {
     if (s->stopping) return;
     const struct stream_args *a = s->a;
     const struct venue_ops *v = a->source->venue;
-    int64_t now = limiter_now_ms();
+    int64_t now = clock_mono_ms();
     uint64_t stale = stale_limit_ms(s);
     /* A connection still waiting for the source's connect limiter has no feed to go stale yet: a large group
      * (125 OKX connections at 3 a second) waits longer than stale_after for its last connects. */
@@ -594,7 +595,7 @@ static int stream_start(struct task *t) {
     if (rc < 0) return rc;
     s->timer.data = t;
     task_own(t, (uv_handle_t *)&s->timer, NULL);
-    s->last_frame_ms = limiter_now_ms();
+    s->last_frame_ms = clock_mono_ms();
     s->active = conn_open(s, "ws");
     if (!s->active) return -ENOMEM;
     int64_t idle = ping_idle_ms(s->a->source->venue, stale_limit_ms(s));

@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tickd/clock.h"
 #include "tickd/confirm_window.h"
 #include "tickd/conflate.h"
 #include "tickd/log.h"
@@ -101,16 +102,6 @@ struct amqp_sink {
     void *close_arg;
 };
 
-static uint64_t mono_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t mono_ms(void) {
-    return mono_us() / 1000;
-}
-
 static void drain_wake_fd(struct amqp_sink *s) {
     uint64_t n;
     while (read(s->wake_fd, &n, sizeof n) == (ssize_t)sizeof n) {
@@ -146,7 +137,7 @@ static const char *reply_error(amqp_rpc_reply_t r) {
 
 /* A confirm settled n publishes up to `tag`. */
 static void confirmed(struct amqp_sink *s, uint64_t tag, size_t n) {
-    confirm_window_settled(&s->window, tag, n, mono_us());
+    confirm_window_settled(&s->window, tag, n, (uint64_t)clock_mono_us());
     atomic_store(&s->window_now, s->window.window);
 }
 
@@ -289,8 +280,8 @@ fail:
 }
 
 static void wait_backoff(struct amqp_sink *s) {
-    uint64_t end = mono_ms() + sink_backoff_next(&s->backoff);
-    for (uint64_t now; !atomic_load(&s->stopping) && (now = mono_ms()) < end;) nap(s, end - now);
+    uint64_t end = (uint64_t)clock_mono_ms() + sink_backoff_next(&s->backoff);
+    for (uint64_t now; !atomic_load(&s->stopping) && (now = (uint64_t)clock_mono_ms()) < end;) nap(s, end - now);
 }
 
 /* ---- publishing ---------------------------------------------------------------------------------------- */
@@ -407,19 +398,19 @@ static ssize_t send_some(struct amqp_sink *s, int fd, const uint8_t *p, size_t l
  * deadline, ends the connection (a partly written frame leaves no other way). */
 static int send_all(struct amqp_sink *s, const uint8_t *p, size_t len) {
     int fd = amqp_get_sockfd(s->conn);
-    uint64_t stall_end = mono_ms() + s->cfg.connect_timeout_ms;
+    uint64_t stall_end = (uint64_t)clock_mono_ms() + s->cfg.connect_timeout_ms;
     while (len) {
         short events;
         ssize_t n = send_some(s, fd, p, len, &events);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
-            stall_end = mono_ms() + s->cfg.connect_timeout_ms;
+            stall_end = (uint64_t)clock_mono_ms() + s->cfg.connect_timeout_ms;
             continue;
         }
         if (n < 0) return (int)n;
         if (!events) continue; /* interrupted */
-        uint64_t now = mono_ms();
+        uint64_t now = (uint64_t)clock_mono_ms();
         if (now >= stall_end || (atomic_load(&s->stopping) && now >= s->stop_deadline_ms))
             return AMQP_STATUS_TIMEOUT;
         struct pollfd w = {.fd = fd, .events = events};
@@ -446,7 +437,7 @@ static int publish_waiting(struct amqp_sink *s) {
             if (!(p = encode_publish(s, &batch[i], p))) return AMQP_STATUS_BAD_AMQP_DATA;
         int rc = send_all(s, s->wire, (size_t)(p - s->wire));
         if (rc != AMQP_STATUS_OK) return rc;
-        uint64_t now = mono_us();
+        uint64_t now = (uint64_t)clock_mono_us();
         for (size_t i = 0; i < n; i++) confirm_window_sent(&s->window, s->next_tag + i, now);
         atomic_fetch_add(&s->published, n);
         if (s->cfg.no_confirm) conflate_confirm(s->buf, s->next_tag + n - 1, true, true);
@@ -531,7 +522,7 @@ static bool stop_reached(struct amqp_sink *s) {
     if (!atomic_load(&s->stopping)) return false;
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    return st.depth == 0 || mono_ms() >= s->stop_deadline_ms;
+    return st.depth == 0 || (uint64_t)clock_mono_ms() >= s->stop_deadline_ms;
 }
 
 static void *publisher_main(void *arg) {
@@ -540,7 +531,7 @@ static void *publisher_main(void *arg) {
     bool was_connected = false;
     for (;;) {
         if (atomic_load(&s->stopping) && s->stop_deadline_ms == UINT64_MAX)
-            s->stop_deadline_ms = mono_ms() + s->cfg.close_deadline_ms;
+            s->stop_deadline_ms = (uint64_t)clock_mono_ms() + s->cfg.close_deadline_ms;
         if (stop_reached(s)) break;
         if (!s->conn) {
             if (connect_broker(s) < 0) {
@@ -598,7 +589,7 @@ static void on_wake_turn(uv_idle_t *h) {
 static int put(struct amqp_sink *s, uint32_t quote_id, const struct tick *t, const char *why) {
     if (why) {
         atomic_fetch_add(&s->refused, 1);
-        uint64_t now = mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
+        uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
         if (!last || now - last >= 1000) {
             atomic_store(&s->last_refusal_log_ms, now);
             log_warn(COMPONENT, "tick refused", "cause=%s venue=%.*s symbol=%.*s", why, TICK_VENUE_MAX, t->venue,
