@@ -25,16 +25,6 @@ bool sink_venue_ok(const char *s, size_t size);
 bool sink_symbol_ok(const char *s, size_t size);
 bool sink_decimal_ok(const char *s, size_t size);
 
-/* Reconnect delays: the n-th consecutive failure waits a random time between min_ms and a cap that doubles
- * from min_ms up to max_ms (full jitter, so many clients do not reconnect in step); reset on success. */
-struct sink_backoff {
-    uint64_t min_ms, max_ms, cap_ms;
-    unsigned seed;
-};
-void sink_backoff_init(struct sink_backoff *b, uint64_t min_ms, uint64_t max_ms);
-uint64_t sink_backoff_next(struct sink_backoff *b);
-void sink_backoff_reset(struct sink_backoff *b);
-
 /* "stream" or "rest". */
 const char *sink_origin_name(enum tick_origin origin);
 

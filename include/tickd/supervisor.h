@@ -94,9 +94,4 @@ void supervisor_stop(struct supervisor *s, uint64_t deadline_ms);
 /* Evidence that the venue behind `source` works now: cuts the wait of that source's failed groups (RECOVERY). */
 void supervisor_source_recovered(struct supervisor *s, const char *source);
 
-/* The backoff before restart number `attempt` (1, 2, ...): uniform in [min, min(max, min * 2^attempt)]. */
-uint64_t backoff_delay_ms(uint64_t min_ms, uint64_t max_ms, unsigned attempt, uint64_t *rng);
-/* splitmix64: the next pseudo-random value of *state. */
-uint64_t prng_next(uint64_t *state);
-
 #endif

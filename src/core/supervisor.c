@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tickd/backoff.h"
 #include "tickd/log.h"
 
 enum child_state { CHILD_RUNNING, CHILD_BACKOFF, CHILD_PARKED, CHILD_STOPPING, CHILD_STOPPED };
@@ -48,20 +49,6 @@ struct supervisor {
     bool exit_reported, stopping, finishing;
     uv_timer_t deadline;
 };
-
-uint64_t prng_next(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-uint64_t backoff_delay_ms(uint64_t min_ms, uint64_t max_ms, unsigned attempt, uint64_t *rng) {
-    if (max_ms < min_ms) max_ms = min_ms;
-    uint64_t cap = min_ms;
-    for (unsigned i = 0; i < attempt && cap < max_ms; i++) cap = cap > max_ms / 2 ? max_ms : cap * 2;
-    return min_ms + prng_next(rng) % (cap - min_ms + 1);
-}
 
 static void child_set_state(struct child *c, enum child_state st, const char *cause) {
     c->st = st;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tickd/backoff.h"
 #include "tickd/clock.h"
 #include "tickd/log.h"
 #include "tickd/source.h"
@@ -83,6 +84,7 @@ struct stream {
     bool ping_queued;
     bool switch_announced;     /* the current switch is the venue's announced close: no deadline */
     unsigned switch_failures;  /* in a row; the next maximum-age switch waits a backoff */
+    uint64_t rng;              /* the backoff's jitter */
     int64_t next_switch_ms;
     bool stopping, failed;
     struct tick *ticks; /* the parse output: grows on demand up to one tick per symbol of the range */
@@ -486,10 +488,9 @@ static void switch_failed(struct stream *s, const char *cause) {
         s->standby = NULL;
     }
     s->a->source->counters.failed_switches++;
-    unsigned shift = s->switch_failures < 10 ? s->switch_failures : 10;
-    s->switch_failures++;
-    int64_t backoff = switch_wait_ms(s) << shift;
-    if (backoff > SWITCH_BACKOFF_MAX_MS) backoff = SWITCH_BACKOFF_MAX_MS;
+    int64_t backoff = (int64_t)backoff_delay_ms((uint64_t)switch_wait_ms(s), SWITCH_BACKOFF_MAX_MS,
+                                                s->switch_failures + 1, &s->rng);
+    if (s->switch_failures < 64) s->switch_failures++;
     s->next_switch_ms = clock_mono_ms() + backoff;
     log_warn("stream", "switch failed, keeping the connection", TASK_LOG_FMT " conn=%s cause=\"%s\" retry_in_ms=%lld",
              TASK_LOG_ARGS(s->task), s->active ? s->active->name : "-", cause, (long long)backoff);
@@ -588,6 +589,7 @@ static int stream_start(struct task *t) {
     struct stream *s = task_state(t);
     s->task = t;
     s->a = task_arg(t);
+    s->rng = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)s;
     if (!s->a->count) return -EINVAL;
     s->ticks_cap = s->a->count < TICKS_FIRST_CAP ? s->a->count : TICKS_FIRST_CAP;
     if (!(s->ticks = calloc(s->ticks_cap, sizeof *s->ticks))) return -ENOMEM;

@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tickd/backoff.h"
 #include "tickd/clock.h"
 #include "tickd/confirm_window.h"
 #include "tickd/conflate.h"
@@ -84,7 +85,7 @@ struct amqp_sink {
     SSL *ssl; /* amqps: rabbitmq-c's TLS session, which send_all writes batches through */
     uint64_t next_tag;
     struct confirm_window window;
-    struct sink_backoff backoff;
+    struct backoff backoff;
     uint64_t failed_attempts; /* since the last connection */
     bool blocked_local;
     uint64_t stop_deadline_ms; /* once stopping: when the thread gives up on what is left */
@@ -259,7 +260,7 @@ static int connect_broker(struct amqp_sink *s) {
     s->next_tag = 1;
     confirm_window_reset(&s->window);
     atomic_store(&s->window_now, s->window.window);
-    sink_backoff_reset(&s->backoff);
+    backoff_reset(&s->backoff);
     atomic_store(&s->connected, true);
     log_info(COMPONENT, "connected", "broker=%s exchange=%s confirms=%s attempts=%" PRIu64, s->host_port,
              s->exchange, s->cfg.no_confirm ? "off" : "on", s->failed_attempts + 1);
@@ -280,7 +281,7 @@ fail:
 }
 
 static void wait_backoff(struct amqp_sink *s) {
-    uint64_t end = (uint64_t)clock_mono_ms() + sink_backoff_next(&s->backoff);
+    uint64_t end = (uint64_t)clock_mono_ms() + backoff_next(&s->backoff);
     for (uint64_t now; !atomic_load(&s->stopping) && (now = (uint64_t)clock_mono_ms()) < end;) nap(s, end - now);
 }
 
@@ -666,7 +667,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     s->cfg.max_inflight = or_default(cfg->max_inflight, 4096);
     s->cfg.heartbeat_s = or_default(cfg->heartbeat_s, 10);
     s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 5000);
-    sink_backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 200), or_default(cfg->backoff_max_ms, 5000));
+    backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 200), or_default(cfg->backoff_max_ms, 5000), 0);
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
     s->exchange_bytes = amqp_cstring_bytes(s->exchange);

@@ -28,6 +28,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "tickd/backoff.h"
 #include "tickd/clock.h"
 #include "tickd/config.h"
 #include "tickd/id_index.h"
@@ -141,7 +142,7 @@ struct redis_sink {
     size_t sha_len;
     bool script_loading;
     uint64_t conn_started_ms, last_progress_ms;
-    struct sink_backoff backoff;
+    struct backoff backoff;
     bool paused;        /* Redis answered OOM: writes wait for retry_timer (on_resume) */
     bool refusing;      /* its last writes failed as transient (READONLY, OOM): no backoff reset until one lands */
     uint64_t failed_attempts; /* since the last time it was ready */
@@ -295,7 +296,7 @@ static void on_resume(uv_timer_t *h) {
  * to the new master on the next connect, and the reconnect rewrites every record); a full or loading server
  * is given time. Both wait a backoff that grows while the refusals go on. */
 static void back_off_writes(struct redis_sink *s, enum transient kind, const char *error, size_t error_len) {
-    uint64_t delay = sink_backoff_next(&s->backoff);
+    uint64_t delay = backoff_next(&s->backoff);
     if (!s->refusing)
         log_warn(COMPONENT, "writes refused, retrying", "error=%.*s retry_ms=%" PRIu64 " pending=%" PRIu64,
                  (int)error_len, error, delay, s->ndirty + s->ninflight);
@@ -361,7 +362,7 @@ static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
     if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
     if (landed && s->refusing) {
         s->refusing = false;
-        sink_backoff_reset(&s->backoff);
+        backoff_reset(&s->backoff);
         log_info(COMPONENT, "writes accepted again", "pending=%" PRIu64, s->ndirty + s->ninflight);
     }
     if (nretried && s->state == CONN_READY && !s->paused) back_off_writes(s, transient, error, error_len);
@@ -555,7 +556,7 @@ static void on_retry(uv_timer_t *h) {
 
 static void schedule_retry(struct redis_sink *s) {
     if (s->finished) return;
-    uv_timer_start(&s->retry_timer, on_retry, sink_backoff_next(&s->backoff), 0);
+    uv_timer_start(&s->retry_timer, on_retry, backoff_next(&s->backoff), 0);
 }
 
 /* The context is gone (freed by hiredis or by us): forget it and try again later. */
@@ -622,7 +623,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata) {
     s->sha_len = (size_t)reply->len;
     if (s->state == CONN_HANDSHAKE) {
         s->state = CONN_READY;
-        if (!s->refusing) sink_backoff_reset(&s->backoff); /* a replica accepts the connect, not the writes */
+        if (!s->refusing) backoff_reset(&s->backoff); /* a replica accepts the connect, not the writes */
         if (s->was_ready) {
             /* Redis may have restarted empty: write every instrument's latest again (the compare makes
              * this a no-op where it did not). */
@@ -735,7 +736,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
     s->cfg.url = s->cfg.password = s->cfg.prefix = NULL; /* not kept: copied below */
     s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 2000);
     s->cfg.reply_timeout_ms = or_default(cfg->reply_timeout_ms, 3000);
-    sink_backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 100), or_default(cfg->backoff_max_ms, 5000));
+    backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 100), or_default(cfg->backoff_max_ms, 5000), 0);
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     s->cfg.max_instruments = or_default(cfg->max_instruments, 100000);
     const char *prefix = cfg->prefix && cfg->prefix[0] ? cfg->prefix : "tickd";

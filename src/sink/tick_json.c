@@ -124,22 +124,3 @@ int sink_tick_json(const struct tick *t, char *out, size_t outlen) {
     out[n] = '\0';
     return (int)n;
 }
-
-/* ---- backoff ---- */
-
-void sink_backoff_init(struct sink_backoff *b, uint64_t min_ms, uint64_t max_ms) {
-    b->min_ms = min_ms;
-    b->max_ms = max_ms < min_ms ? min_ms : max_ms;
-    b->cap_ms = min_ms;
-    b->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)b;
-}
-
-uint64_t sink_backoff_next(struct sink_backoff *b) {
-    uint64_t delay = b->min_ms + (uint64_t)rand_r(&b->seed) % (b->cap_ms - b->min_ms + 1);
-    b->cap_ms = b->cap_ms * 2 > b->max_ms ? b->max_ms : b->cap_ms * 2;
-    return delay;
-}
-
-void sink_backoff_reset(struct sink_backoff *b) {
-    b->cap_ms = b->min_ms;
-}

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "task_fixtures.h"
+#include "tickd/backoff.h"
 #include "tickd/log.h"
 #include "tickd/supervisor.h"
 #include "tt.h"

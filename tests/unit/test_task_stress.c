@@ -18,6 +18,7 @@ static size_t heap_in_use(void) { return mallinfo2().uordblks; }
 #endif
 
 #include "task_fixtures.h"
+#include "tickd/backoff.h"
 #include "tickd/log.h"
 #include "tickd/supervisor.h"
 #include "tt.h"
