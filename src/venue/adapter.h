@@ -42,7 +42,7 @@ void venue_arena_begin(void);
 void venue_arena_end(void);
 
 /* The members of a shallow frame (json_flat.c): an object of plain strings and numbers, holding objects and
- * arrays of such at most three levels deep. venue_flat_parse returns 0, or -1 for any text outside that strict
+ * arrays of such at most four levels deep. venue_flat_parse returns 0, or -1 for any text outside that strict
  * subset of JSON, which the caller then parses with jansson: the flat reader accelerates, it never decides
  * alone. Members are in document order, a container before its children; array elements have key NULL. */
 #define VENUE_FLAT_MAX 64

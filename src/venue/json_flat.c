@@ -12,7 +12,7 @@
 
 #include "adapter.h"
 
-#define FLAT_DEPTH_MAX 3    /* containers inside the top object: data[ {..} ] is two */
+#define FLAT_DEPTH_MAX 4    /* containers inside the top object: data[{..}] is two, OKX bbo-tbt's levels four */
 #define FLAT_NUMBER_MAX 63  /* longer number text is jansson's (and cannot overflow a double when shorter) */
 #define FLAT_INT_DIGITS 18  /* an integer of 19 digits may not fit jansson's int64 */
 

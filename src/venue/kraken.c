@@ -1,4 +1,5 @@
-/* kraken.c -- Kraken spot: websocket v2 ticker (subscribed), v1 ticker arrays (parsed too), REST Ticker.
+/* kraken.c -- Kraken spot: websocket v2 ticker on bbo events (subscribed), v1 ticker arrays (parsed too), REST
+ * Ticker.
  *
  * Kraken has three spellings of a pair: v2 "BTC/USD", v1 and REST altnames "XBT/USD" / "XBTUSD" (BTC is XBT,
  * DOGE is XDG), and the legacy REST keys of the oldest assets "XXBTZUSD" (X before crypto, Z before fiat).
@@ -66,6 +67,8 @@ static int kraken_ws_path(const struct venue_symbols *s, size_t first, size_t co
     return venue_fixed_path("/v2", buf, cap);
 }
 
+/* event_trigger "bbo": without it the ticker channel pushes on trades only, so a quote that moves without a
+ * trade would never be seen. With it, every change of the best bid or offer is pushed, in the same shape. */
 static int kraken_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                size_t cap, size_t *next) {
     (void)id;
@@ -74,7 +77,7 @@ static int kraken_ws_subscribe(const struct venue_symbols *s, size_t first, size
         .item_pre = "\"",
         .item_post = "\"",
         .sep = ",",
-        .tail = "]}}"};
+        .tail = "],\"event_trigger\":\"bbo\"}}"};
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 

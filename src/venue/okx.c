@@ -1,9 +1,15 @@
-/* okx.c -- OKX v5: the public tickers channel and the market ticker(s) REST endpoints.
+/* okx.c -- OKX v5: the public bbo-tbt channel for streams, the market ticker(s) REST endpoints for polls.
  *
  * Instrument ids are the normalized names ("BTC-USDT"; derivatives keep their suffix, "BTC-USD-SWAP"). OKX
  * sends no heartbeats and closes a connection after 30 s without data, so a quiet connection sends the text
- * "ping" and expects "pong" (plain text, not JSON). Notice 64008 announces a disconnect 30 s ahead. Tickers
- * carry no sequence: the event time "ts" (ms) orders them. */
+ * "ping" and expects "pong" (plain text, not JSON). Notice 64008 announces a disconnect 30 s ahead.
+ *
+ * Streams subscribe to bbo-tbt, not tickers: tickers is throttled to one push per 100 ms, while bbo-tbt pushes
+ * the best level of each side within 10 ms of any change. Its items hold no instId (the arg names it) and no
+ * last price (left unsent, so the merge keeps the last one it has). Its seqId is OKX's per-instrument sequence,
+ * the same on every connection, so it orders the stream and makes the two connections of a make-before-break
+ * agree; a push without one is ordered by its "ts" (ms), as tickers pushes are. tickers pushes are still
+ * parsed (recorded traffic, and a subscription made by hand). */
 #include <errno.h>
 #include <string.h>
 
@@ -22,7 +28,7 @@ static int okx_ws_subscribe(const struct venue_symbols *s, size_t first, size_t 
                             size_t cap, size_t *next) {
     (void)id;
     static const struct venue_list_fmt fmt = {.head = "{\"op\":\"subscribe\",\"args\":[",
-                                              .item_pre = "{\"channel\":\"tickers\",\"instId\":\"",
+                                              .item_pre = "{\"channel\":\"bbo-tbt\",\"instId\":\"",
                                               .item_post = "\"}",
                                               .sep = ",",
                                               .tail = "]}"};
@@ -62,6 +68,59 @@ static int tickers(const json_t *data, enum tick_origin origin, const struct ven
     return 0;
 }
 
+/* The best level [price, size, "0", orders] of one side of a bbo-tbt item; an empty side leaves both ""
+ * (no price: the side is gone from the quote). 0 or -1. */
+static int bbo_side(const json_t *levels, char px[TICK_DECIMAL_MAX], char sz[TICK_DECIMAL_MAX]) {
+    if (!json_is_array(levels)) return -1;
+    if (json_array_size(levels) == 0) return 0;
+    json_t *level = json_array_get(levels, 0);
+    if (!json_is_array(level)) return -1;
+    return venue_copy_decimal_str(px, json_array_get(level, 0)) || venue_copy_decimal_str(sz, json_array_get(level, 1))
+               ? -1
+               : 0;
+}
+
+/* seqId orders the stream when it is a non-negative integer; otherwise (absent, or of another type) "ts" does. */
+static void bbo_order(struct tick *t, int64_t event_us, bool numbered, uint64_t seq) {
+    venue_event_time(t, event_us, !numbered);
+    if (!numbered) return;
+    t->seq = seq;
+    t->has_seq = true;
+}
+
+/* One bbo-tbt item of instrument `inst` (the push's arg.instId). 0, or -1 when malformed. */
+static int bbo(const json_t *o, const json_t *inst, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    int index = venue_json_symbol(s, inst);
+    if (index == -2) return -1;
+    if (index == -1) {
+        out->unmapped++;
+        return 0;
+    }
+    struct tick *t = venue_out_add(out, s, index, TICK_ORIGIN_STREAM);
+    if (!t) return 0;
+    int64_t event_us;
+    if (bbo_side(json_object_get(o, "bids"), t->bid, t->bid_qty) ||
+        bbo_side(json_object_get(o, "asks"), t->ask, t->ask_qty) ||
+        venue_json_ms_text(json_object_get(o, "ts"), &event_us))
+        return -1;
+    uint64_t seq = 0;
+    json_t *seq_id = json_object_get(o, "seqId");
+    bool numbered = seq_id && venue_json_uint(seq_id, &seq) == 0;
+    bbo_order(t, event_us, numbered, seq);
+    return 0;
+}
+
+static int bbos(const json_t *data, const json_t *inst, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_array(data)) return -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (bbo(item, inst, s, out)) return -1;
+    }
+    return 0;
+}
+
 static enum venue_msg event(const json_t *root, const char *ev, struct venue_out *out) {
     if (strcmp(ev, "subscribe") == 0) return VENUE_MSG_SUBSCRIBED;
     json_t *code = json_object_get(root, "code");
@@ -85,8 +144,12 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
     if (json_is_string(ev)) return event(root, json_string_value(ev), out);
     json_t *arg = json_object_get(root, "arg");
     if (!json_is_object(arg)) return VENUE_MSG_UNKNOWN;
-    if (!venue_json_is(json_object_get(arg, "channel"), "tickers")) return VENUE_MSG_UNKNOWN;
-    return tickers(json_object_get(root, "data"), TICK_ORIGIN_STREAM, s, out) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+    json_t *channel = json_object_get(arg, "channel"), *data = json_object_get(root, "data");
+    int bad;
+    if (venue_json_is(channel, "bbo-tbt")) bad = bbos(data, json_object_get(arg, "instId"), s, out);
+    else if (venue_json_is(channel, "tickers")) bad = tickers(data, TICK_ORIGIN_STREAM, s, out);
+    else return VENUE_MSG_UNKNOWN;
+    return bad ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
 }
 
 /* ticker()'s decisions for one element of a frame the flat reader took: 0, or -1 to decline the frame. */
@@ -106,22 +169,60 @@ static int fast_ticker(const struct venue_flat *f, int item, const struct venue_
     return 0;
 }
 
-/* A tickers push, nearly every message, without a jansson tree: classify's decisions for it. Events and
- * everything else go to classify. */
-static int fast_tickers(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
+/* bbo_side's decisions on a flat member: 0, or -1 to decline. */
+static int fast_bbo_side(const struct venue_flat *f, int item, const char *key, char px[TICK_DECIMAL_MAX],
+                         char sz[TICK_DECIMAL_MAX]) {
+    const struct venue_flat_member *levels = venue_flat_get(f, item, key);
+    if (!levels || levels->type != VENUE_FLAT_ARRAY) return -1;
+    int at = (int)(levels - f->m), level = venue_flat_next(f, at, at);
+    if (level < 0) return 0;
+    if (f->m[level].type != VENUE_FLAT_ARRAY) return -1;
+    int p = venue_flat_next(f, level, level), q = p < 0 ? -1 : venue_flat_next(f, level, p);
+    if (q < 0 || f->m[p].type != VENUE_FLAT_STRING || f->m[q].type != VENUE_FLAT_STRING) return -1;
+    return venue_copy_decimal_span(px, f->m[p].str, f->m[p].len) ||
+                   venue_copy_decimal_span(sz, f->m[q].str, f->m[q].len)
+               ? -1
+               : 0;
+}
+
+/* bbo()'s decisions for one item of a frame the flat reader took: 0, or -1 to decline the frame. A seqId that
+ * is not a plain unsigned integer (negative, a fraction, 19 digits and more) is left to jansson. */
+static int fast_bbo(const struct venue_flat *f, int item, const struct venue_symbols *s, struct venue_out *out) {
+    struct tick *t;
+    if (f->m[item].type != VENUE_FLAT_OBJECT) return -1;
+    const struct venue_flat_member *arg = venue_flat_get(f, -1, "arg");
+    int got = venue_flat_claim(venue_flat_get(f, (int)(arg - f->m), "instId"), s, out, &t);
+    if (got <= 0) return got;
+    const struct venue_flat_member *ts = venue_flat_get(f, item, "ts"), *seq_id = venue_flat_get(f, item, "seqId");
+    int64_t event_us;
+    if (fast_bbo_side(f, item, "bids", t->bid, t->bid_qty) || fast_bbo_side(f, item, "asks", t->ask, t->ask_qty) ||
+        !ts || ts->type != VENUE_FLAT_STRING || venue_ms_text(ts->str, ts->len, &event_us) ||
+        (seq_id && seq_id->type == VENUE_FLAT_NUMBER))
+        return -1;
+    bool numbered = seq_id && seq_id->type == VENUE_FLAT_UINT;
+    bbo_order(t, event_us, numbered, numbered ? seq_id->num : 0);
+    return 0;
+}
+
+/* A bbo-tbt or tickers push, nearly every message, without a jansson tree: classify's decisions for it. Events
+ * and everything else go to classify. */
+static int fast_push(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
     struct venue_flat f;
     if (venue_flat_parse(frame, len, &f) < 0 || venue_flat_get(&f, -1, "event")) return VENUE_FAST_DECLINED;
     const struct venue_flat_member *arg = venue_flat_get(&f, -1, "arg");
-    if (!arg || arg->type != VENUE_FLAT_OBJECT || !venue_flat_is(venue_flat_get(&f, (int)(arg - f.m), "channel"), "tickers"))
-        return VENUE_FAST_DECLINED;
-    return venue_flat_each(&f, venue_flat_get(&f, -1, "data"), fast_ticker, s, out);
+    if (!arg || arg->type != VENUE_FLAT_OBJECT) return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *channel = venue_flat_get(&f, (int)(arg - f.m), "channel");
+    const struct venue_flat_member *data = venue_flat_get(&f, -1, "data");
+    if (venue_flat_is(channel, "bbo-tbt")) return venue_flat_each(&f, data, fast_bbo, s, out);
+    if (venue_flat_is(channel, "tickers")) return venue_flat_each(&f, data, fast_ticker, s, out);
+    return VENUE_FAST_DECLINED;
 }
 
 static enum venue_msg okx_ws_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                    struct venue_out *out) {
     if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
     size_t mark = out->n;
-    int kind = venue_fast_paths_on ? fast_tickers(frame, len, s, out) : VENUE_FAST_DECLINED;
+    int kind = venue_fast_paths_on ? fast_push(frame, len, s, out) : VENUE_FAST_DECLINED;
     if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)venue_out_checked(out, mark, kind);
     return venue_parse_frame(frame, len, 0, classify, s, out);
 }

@@ -1,7 +1,10 @@
 /* fx_kraken.c -- the Kraken dialect: REST /0/public/Ticker keyed by Kraken's own pair names (XXBTZUSD) with
  * string arrays and "error":[]; websocket v2 at /v2 with a status message on connect, subscribe acks, a ticker
  * snapshot then updates whose prices are JSON NUMBERS (written as the shortest decimal, which is also the
- * shortest text that reads back to the same double), ping/pong, and {"channel":"heartbeat"} once a second. */
+ * shortest text that reads back to the same double), ping/pong, and {"channel":"heartbeat"} once a second.
+ * A ticker subscription takes event_trigger "bbo" or "trades" (Kraken's default, echoed in the ack like the
+ * asked one); one on trades is recorded as a violation: on Kraken it pushes on trades only, so a quote that
+ * moves without a trade would never reach the client. fakex pushes every update either way. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +170,19 @@ static void subscribe(struct fx_conn *c, const char *method, json_t *params, jso
         fx_ws_json(c, a);
         return;
     }
+    json_t *trigger_v = json_object_get(params, "event_trigger");
+    const char *trigger = trigger_v ? json_string_value(trigger_v) : "trades";
+    if (!trigger || (strcmp(trigger, "bbo") != 0 && strcmp(trigger, "trades") != 0)) {
+        json_t *a = answer(method, req_id, false);
+        json_object_set_new(a, "error", json_string("EGeneral:Invalid arguments:event_trigger must be bbo or trades"));
+        fx_ws_json(c, a);
+        return;
+    }
+    if (sub && strcmp(trigger, "trades") == 0)
+        fx_violation(v, c->id, "ticker_on_trades",
+                     "ticker subscribed with event_trigger %s: Kraken pushes it on trades only, not on each change "
+                     "of the best bid and offer",
+                     trigger_v ? "trades" : "left at its default (trades)");
     size_t k;
     json_t *p;
     json_array_foreach(json_object_get(params, "symbol"), k, p) {
@@ -182,7 +198,7 @@ static void subscribe(struct fx_conn *c, const char *method, json_t *params, jso
             continue;
         }
         json_object_set_new(a, "result", json_pack("{s:s, s:s, s:b, s:s}", "channel", "ticker", "event_trigger",
-                                                   "trades", "snapshot", sub, "symbol", name));
+                                                   trigger, "snapshot", sub, "symbol", name));
         fx_ws_json(c, a);
         if (sub) {
             c->subs[i] |= FX_SUB_DATA;

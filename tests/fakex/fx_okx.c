@@ -1,8 +1,9 @@
 /* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker and /api/v5/market/tickers?instType=SPOT (every
  * spot instrument at once), both {"code":"0","msg":"","data":[...]}; websocket
- * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "tickers" pushes (all strings, ts in
- * ms), text ping -> pong, the 30 s idle close and the 64008 notice before a planned disconnect. Decimals are
- * printed without trailing zeros ("51239.9"), as OKX does. */
+ * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "bbo-tbt" pushes (the best level of
+ * each side as [price, size, "0", orders], ts in ms, the symbol's update id as seqId) or "tickers" pushes (all
+ * strings, ts in ms), text ping -> pong, the 30 s idle close and the 64008 notice before a planned disconnect.
+ * Decimals are printed without trailing zeros ("51239.9"), as OKX does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,41 @@
 
 static int64_t quote_volume(const struct fx_symbol *s) { return (int64_t)((__int128)s->volume * s->last / UNIT); }
 
+/* A connection's pushes take the form of the channel it subscribed last: one market message per symbol and
+ * connection, and tickd subscribes one channel. */
+enum { TICKERS = 0, BBO_TBT = 1 };
+
+/* The number of orders at the best level: any small count, the same for a given symbol state. */
+static int64_t orders_at(int64_t qty) { return 1 + qty / 100000 % 7; }
+
+static size_t bbo_msg(const struct fx_symbol *s, char *out) {
+    char *p = out;
+    p = fx_put(p, "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\"},\"data\":[{\"asks\":[[\"");
+    p += fx_fmt_trim(p, s->ask);
+    p = fx_put(p, "\",\"");
+    p += fx_fmt_trim(p, s->ask_qty);
+    p = fx_put(p, "\",\"0\",\"");
+    p += fmt_u64_str(p, (uint64_t)orders_at(s->ask_qty));
+    p = fx_put(p, "\"]],\"bids\":[[\"");
+    p += fx_fmt_trim(p, s->bid);
+    p = fx_put(p, "\",\"");
+    p += fx_fmt_trim(p, s->bid_qty);
+    p = fx_put(p, "\",\"0\",\"");
+    p += fmt_u64_str(p, (uint64_t)orders_at(s->bid_qty));
+    p = fx_put(p, "\"]],\"ts\":\"");
+    p += fmt_u64_str(p, (uint64_t)(s->ts_us / 1000));
+    p = fx_put(p, "\",\"seqId\":");
+    p += fmt_u64_str(p, s->seq);
+    p = fx_put(p, "}]}");
+    return (size_t)(p - out);
+}
+
 static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     const struct fx_symbol *s = &v->syms[i];
+    if (variant == BBO_TBT) return bbo_msg(s, out);
     char *p = out;
-    (void)variant;
     p = fx_put(p, "{\"arg\":{\"channel\":\"tickers\",\"instId\":\"");
     p = fx_put(p, s->norm);
     p = fx_put(p, "\"},\"data\":[{\"instType\":\"SPOT\",\"instId\":\"");
@@ -179,7 +211,8 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
     json_array_foreach(args, k, arg) {
         const char *channel = json_string_value(json_object_get(arg, "channel"));
         const char *inst = json_string_value(json_object_get(arg, "instId"));
-        long i = channel && inst && strcmp(channel, "tickers") == 0
+        bool bbo = channel && strcmp(channel, "bbo-tbt") == 0;
+        long i = channel && inst && (bbo || strcmp(channel, "tickers") == 0)
                      ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst)
                      : -1;
         if (i < 0) {
@@ -191,9 +224,13 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
             ws_error(c, "60018", err);
             continue;
         }
-        if (sub) c->subs[i] |= FX_SUB_DATA;
-        else c->subs[i] &= (uint8_t)~FX_SUB_DATA;
-        fx_ws_json(c, json_pack("{s:s, s:{s:s, s:s}}", "event", op, "arg", "channel", "tickers", "instId", inst));
+        if (sub) {
+            c->subs[i] |= FX_SUB_DATA;
+            c->variant = bbo ? BBO_TBT : TICKERS;
+        } else {
+            c->subs[i] &= (uint8_t)~FX_SUB_DATA;
+        }
+        fx_ws_json(c, json_pack("{s:s, s:{s:s, s:s}}", "event", op, "arg", "channel", channel, "instId", inst));
     }
     fx_conn_update_subscribed(c);
     if (c->subscribed) fx_venue_kick(v);

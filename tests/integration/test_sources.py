@@ -22,7 +22,8 @@ import harness as h
 suite = h.Suite("sources")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 FIELDS = ("bid", "bid_qty", "ask", "ask_qty", "last")
-# The quote fields each venue sends on each path (Binance bookTicker has no last; Coinbase's REST ticker no sizes).
+# The quote fields each venue sends on each path (Binance bookTicker and OKX bbo-tbt have no last; Coinbase's REST
+# ticker no sizes).
 SENT = {
     ("binance", "stream"): ("bid", "bid_qty", "ask", "ask_qty"),
     ("binance", "rest"): ("bid", "bid_qty", "ask", "ask_qty"),
@@ -30,7 +31,7 @@ SENT = {
     ("coinbase", "rest"): ("bid", "ask", "last"),
     ("kraken", "stream"): FIELDS,
     ("kraken", "rest"): FIELDS,
-    ("okx", "stream"): FIELDS,
+    ("okx", "stream"): ("bid", "bid_qty", "ask", "ask_qty"),  # bbo-tbt carries no last
     ("okx", "rest"): FIELDS,
 }
 # Restarts are the point of several tests: let the supervisor restart quickly and never park a group here.
@@ -654,6 +655,42 @@ def short_lived_connections_restart_and_data_flows():
     ms = wait_new_value(d, "coinbase", "BTC-USDT", t)
     print("    short-lived connections: %d restarts; data %.0f ms after the fault ended"
           % (restarts_of(d, "coinbase-g"), ms))
+
+
+@test
+def okx_and_kraken_streams_follow_every_change_of_the_top_of_book():
+    """OKX streams subscribe to bbo-tbt (tickers is throttled to one push per 100 ms) and order by its seqId;
+    Kraken's ticker is subscribed with event_trigger "bbo" (left at its default, trades, it pushes on trades only:
+    fakex records such a subscription as a violation). Quotes flow from both and end exact; an OKX quote's seq is
+    fakex's seqId, and it has no last price (bbo-tbt sends none)."""
+    h.need_servers()
+    venues = ("okx", "kraken")
+    fx, d = streaming(venues)
+    fx.set("all", heartbeats_only=1)
+    time.sleep(0.5)
+    rep = fx.report()["venues"]
+
+    def differing():
+        out = []
+        for v in venues:
+            for s in STREAM_SYMS:
+                want, got = rep[v]["symbols"][s], quote(d, v, s)
+                fields = ("bid", "bid_qty", "ask", "ask_qty") + (("seq",) if v == "okx" else ("last",))
+                out += ["%s %s %s: redis %r, fakex sent %r" % (v, s, f, got.get(f), str(want[f]))
+                        for f in fields if got.get(f) != str(want[f])]
+        return out
+
+    try:
+        h.wait_until(lambda: not differing(), 5, "Redis to hold fakex's last quotes")
+    except h.CheckFailed:
+        pass
+    h.check(not differing(), "quotes differ:\n  " + "\n  ".join(differing()))
+    for s in STREAM_SYMS:
+        h.check(not quote(d, "okx", s).get("last"), "okx %s: a last price from bbo-tbt: %r" % (s, quote(d, "okx", s)))
+    bad = violations(fx, "kraken", ("ticker_on_trades",))
+    h.check(not bad, "Kraken's ticker subscribed without event_trigger bbo: %s" % bad[:2])
+    h.check(not violations(fx, "okx"), "okx violations: %s" % violations(fx, "okx")[:3])
+    print("    okx bbo-tbt seq %s, kraken on bbo: exact" % [quote(d, "okx", s).get("seq") for s in STREAM_SYMS])
 
 
 # ---- 5. a restart storm stays within the connect windows ----

@@ -309,6 +309,46 @@ static void test_kraken_ws(void) {
     fakex_stop_clean();
 }
 
+/* The subscriptions tickd makes for a true top of book: OKX bbo-tbt pushes shaped as the documentation's, and
+ * Kraken's ticker on event_trigger "bbo" taken without a violation (left at trades, it is recorded). */
+static void test_bbo_subscriptions(void) {
+    fakex_start(all_venues);
+    struct fxc_conn c;
+    ws_open(&c, "okx", "/ws/v5/public");
+    fxc_ws_text(&c, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"bbo-tbt\",\"instId\":\"BTC-USDT\"}]}");
+    json_t *m = ws_until(&c, "event", "subscribe");
+    TT_ASSERT_STR(json_string_value(json_object_get(json_object_get(m, "arg"), "channel")), "bbo-tbt");
+    json_decref(m);
+    m = ws_until(&c, "data", NULL);
+    ASSERT_SHAPE("okx/doc-ws-bbo-tbt-push.json", m, NULL);
+    json_decref(m);
+    fxc_close(&c);
+
+    ws_open(&c, "kraken", "/v2");
+    json_decref(ws_until(&c, "channel", "status"));
+    fxc_ws_text(&c, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[\"BTC/USD\"],"
+                    "\"event_trigger\":\"bbo\"}}");
+    m = ws_until(&c, "method", "subscribe");
+    TT_ASSERT(json_is_true(json_object_get(m, "success")));
+    TT_ASSERT_STR(json_string_value(json_object_get(json_object_get(m, "result"), "event_trigger")), "bbo");
+    json_decref(m);
+    m = ws_until(&c, "type", "snapshot");
+    ASSERT_SHAPE("kraken/doc-ws-v2-ticker-snapshot.json", m, NULL);
+    json_decref(m);
+    json_t *rep = report();
+    TT_ASSERT_INT(violations_of(rep, "ticker_on_trades"), 0);
+    json_decref(rep);
+    fxc_ws_text(&c, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[\"ETH/USDT\"]}}");
+    m = ws_until(&c, "method", "subscribe");
+    TT_ASSERT_STR(json_string_value(json_object_get(json_object_get(m, "result"), "event_trigger")), "trades");
+    json_decref(m);
+    rep = report();
+    TT_ASSERT_INT(violations_of(rep, "ticker_on_trades"), 1);
+    json_decref(rep);
+    fxc_close(&c);
+    fakex_stop_clean();
+}
+
 static void test_okx_ws(void) {
     const char *args[] = {"--venue", "okx", "--symbols", "BTC-USDT", "--set", "idle_ms=400", NULL};
     fakex_start(args);
@@ -555,6 +595,7 @@ int main(void) {
     TT_RUN(test_coinbase_ws);
     TT_RUN(test_kraken_ws);
     TT_RUN(test_okx_ws);
+    TT_RUN(test_bbo_subscriptions);
     TT_RUN(test_binance_rest_limit_429_then_418);
     TT_RUN(test_ws_message_rate_limit);
     TT_RUN(test_faults);

@@ -529,6 +529,76 @@ static void test_okx_frames(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* OKX bbo-tbt: the documentation's push exactly (the instrument from arg, the best level of each side, no last,
+ * seqId as the sequence), and the shapes around it. */
+static void test_okx_bbo_tbt(void) {
+    static const char *syms[] = {"BCH-USDT-SWAP", "BTC-USDT"};
+    struct fixture fx;
+    fixture_init(&fx, "okx", syms, 2);
+    TT_ASSERT_INT(ws_doc(&fx, "okx/doc-ws-bbo-tbt-push.json"), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.out.n, 1);
+    TT_TICK(&fx.ticks[0], "BCH-USDT-SWAP", "111.05", "57745", "111.06", "55154", "");
+    TT_ASSERT_INT(fx.ticks[0].event_us, 1670324386802000LL);
+    TT_ASSERT(fx.ticks[0].has_seq && !fx.ticks[0].bad_time);
+    TT_ASSERT_INT(fx.ticks[0].seq, 363996337);
+    TT_ASSERT_INT(fx.ticks[0].origin, TICK_ORIGIN_STREAM);
+    TT_ASSERT_INT(ws_doc(&fx, "okx/doc-ws-order-book-subscribe-response.json"), VENUE_MSG_SUBSCRIBED);
+
+#define BBO(inst, asks, bids, tail)                                                                        \
+    "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"" inst "\"},\"data\":[{\"asks\":" asks ",\"bids\":" bids \
+    ",\"ts\":\"1670324386802\"" tail "}]}"
+#define ASK1 "[[\"111.06\",\"55154\",\"0\",\"2\"]]"
+#define BID1 "[[\"111.05\",\"57745\",\"0\",\"2\"]]"
+    /* No seqId, or one that is not a non-negative integer: ordered by ts, as tickers pushes are. */
+    static const char *by_ts[] = {BBO("BTC-USDT", ASK1, BID1, ""), BBO("BTC-USDT", ASK1, BID1, ",\"seqId\":\"7\""),
+                                  BBO("BTC-USDT", ASK1, BID1, ",\"seqId\":-7"),
+                                  BBO("BTC-USDT", ASK1, BID1, ",\"seqId\":7.5")};
+    for (size_t i = 0; i < sizeof by_ts / sizeof by_ts[0]; i++) {
+        TT_ASSERT_INT(ws(&fx, by_ts[i]), VENUE_MSG_TICKS);
+        TT_TICK(&fx.ticks[0], "BTC-USDT", "111.05", "57745", "111.06", "55154", "");
+        TT_ASSERT(fx.ticks[0].has_seq);
+        TT_ASSERT_INT(fx.ticks[0].seq, 1670324386802000LL);
+    }
+    /* A sequence of 19 digits is still one (jansson reads it; the flat reader leaves it to jansson). */
+    TT_ASSERT_INT(ws(&fx, BBO("BTC-USDT", ASK1, BID1, ",\"seqId\":1000000000000000000")), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.ticks[0].seq, 1000000000000000000ULL);
+    /* A time from the far future is not believed; the sequence still orders. */
+    TT_ASSERT_INT(ws(&fx, "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"BTC-USDT\"},\"data\":[{\"asks\":" ASK1
+                          ",\"bids\":" BID1 ",\"ts\":\"253402300799000\",\"seqId\":5}]}"),
+                  VENUE_MSG_TICKS);
+    TT_ASSERT(fx.ticks[0].bad_time && fx.ticks[0].event_us == 0);
+    TT_ASSERT_INT(fx.ticks[0].seq, 5);
+    /* An empty side has no price: both its texts empty. */
+    TT_ASSERT_INT(ws(&fx, BBO("BTC-USDT", "[]", BID1, ",\"seqId\":8")), VENUE_MSG_TICKS);
+    TT_TICK(&fx.ticks[0], "BTC-USDT", "111.05", "57745", "", "", "");
+    /* The first level is the best one; more are ignored. */
+    TT_ASSERT_INT(ws(&fx, BBO("BTC-USDT", "[[\"2\",\"1\",\"0\",\"1\"],[\"3\",\"1\",\"0\",\"1\"]]", BID1, ",\"seqId\":9")),
+                  VENUE_MSG_TICKS);
+    TT_ASSERT_STR(fx.ticks[0].ask, "2");
+    /* An instrument not in the table is counted, not taken. */
+    TT_ASSERT_INT(ws(&fx, BBO("ETH-USDT", ASK1, BID1, ",\"seqId\":9")), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.out.n, 0);
+    TT_ASSERT_INT(fx.out.unmapped, 1);
+    /* Malformed: a level without its size, a number for a price, no ts, no instId, no bids. */
+    static const char *bad[] = {
+        BBO("BTC-USDT", "[[\"111.06\"]]", BID1, ""),
+        BBO("BTC-USDT", "[[111.06,\"1\",\"0\",\"1\"]]", BID1, ""),
+        BBO("BTC-USDT", "[\"111.06\"]", BID1, ""),
+        BBO("BTC-USDT", "{}", BID1, ""),
+        "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"BTC-USDT\"},\"data\":[{\"asks\":" ASK1 ",\"bids\":" BID1 "}]}",
+        "{\"arg\":{\"channel\":\"bbo-tbt\"},\"data\":[{\"asks\":" ASK1 ",\"bids\":" BID1 ",\"ts\":\"1\"}]}",
+        "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"BTC-USDT\"},\"data\":[{\"asks\":" ASK1 ",\"ts\":\"1\"}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        enum venue_msg got = ws(&fx, bad[i]);
+        if (got != VENUE_MSG_MALFORMED) TT_FAIL("bbo-tbt frame %zu: %s, expected malformed", i, venue_msg_name(got));
+    }
+#undef BBO
+#undef ASK1
+#undef BID1
+    venue_symbols_free(&fx.syms);
+}
+
 /* ---- hostile input --------------------------------------------------------------------------------- */
 
 static const char *recorded[][2] = {
@@ -541,6 +611,7 @@ static const char *recorded[][2] = {
     {"kraken", "kraken/doc-ws-v1-support-article-stream.jsonl"},
     {"okx", "okx/ws_tickers.jsonl"},
     {"okx", "okx/ws_event_subscribe.jsonl"},
+    {"okx", "okx/doc-ws-bbo-tbt-push.json"},
 };
 
 static const char **syms_of(const char *venue, size_t *n) {
@@ -652,25 +723,52 @@ static void test_subscribe_messages(void) {
     char buf[VENUE_MSG_MAX];
     size_t next;
 
-    /* OKX: byte for byte what cryptofeed sent for the tickers channel. */
+    /* OKX: byte for byte what cryptofeed sent, on the bbo-tbt channel instead of tickers (throttled to 100 ms). */
     fixture_init(&fx, "okx", okx_syms, 3);
     int len = fx.v->ws_subscribe(&fx.syms, 0, 3, 1, buf, sizeof buf, &next);
     char *rec = shared_file("okx/client_sent_subscribe.jsonl", NULL);
     *strchr(rec, '\n') = 0;
-    TT_ASSERT_STR(buf, rec);
-    TT_ASSERT_INT(len, strlen(rec));
+    char want_okx[1024] = "";
+    for (char *at = rec, *hit; *at; at = hit + strlen("\"tickers\"")) {
+        if (!(hit = strstr(at, "\"tickers\""))) {
+            strcat(want_okx, at);
+            break;
+        }
+        strncat(want_okx, at, (size_t)(hit - at));
+        strcat(want_okx, "\"bbo-tbt\"");
+    }
+    TT_ASSERT_STR(buf, want_okx);
+    TT_ASSERT_INT(len, strlen(want_okx));
     free(rec);
+    /* ... and shaped as the documentation's order book request: op, then args of {channel, instId}. */
+    char *okx_doc = shared_file("okx/doc-ws-order-book-subscribe-request.json", NULL);
+    want = json_loads(okx_doc, 0, NULL);
+    free(okx_doc);
+    json_t *got = json_loads(buf, 0, NULL), *arg0 = json_array_get(json_object_get(got, "args"), 0);
+    json_object_del(want, "id"); /* optional: tickd matches acks by their arg */
+    json_object_set_new(json_array_get(json_object_get(want, "args"), 0), "channel", json_string("bbo-tbt"));
+    json_object_set_new(json_array_get(json_object_get(want, "args"), 0), "instId", json_string("BTC-USD-220527"));
+    TT_ASSERT_INT(json_array_size(json_object_get(got, "args")), 3);
+    TT_ASSERT(json_equal(json_object_get(got, "op"), json_object_get(want, "op")));
+    TT_ASSERT(json_equal(arg0, json_array_get(json_object_get(want, "args"), 0)));
+    json_decref(got);
+    json_decref(want);
     TT_ASSERT(fx.v->ws_path(&fx.syms, 0, 3, buf, sizeof buf) > 0);
     TT_ASSERT_STR(buf, "/ws/v5/public");
     venue_symbols_free(&fx.syms);
 
-    /* Kraken v2: the documentation's request. */
+    /* Kraken v2: the documentation's request, with event_trigger "bbo" (its default, trades, pushes on trades
+     * only: kraken/doc-ws-v2-ticker-event_trigger.txt). */
     const char *algo[] = {"ALGO-USD"};
     fixture_init(&fx, "kraken", algo, 1);
     TT_ASSERT_INT(subscribe_all(&fx.syms, 0, 1, msgs, 16), 1);
     char *doc = shared_file("kraken/doc-ws-v2-ticker-subscribe.json", NULL);
     want = json_loads(doc, 0, NULL);
     free(doc);
+    doc = shared_file("kraken/doc-ws-v2-ticker-event_trigger.txt", NULL);
+    TT_ASSERT(strstr(doc, "event_trigger string") && strstr(doc, "on a change in the best-bid-offer price levels"));
+    free(doc);
+    json_object_set_new(json_object_get(want, "params"), "event_trigger", json_string("bbo"));
     TT_ASSERT(json_equal(msgs[0], want));
     json_decref(want);
     json_decref(msgs[0]);
@@ -1303,6 +1401,7 @@ int main(void) {
     TT_RUN(test_coinbase_frames);
     TT_RUN(test_kraken_frames);
     TT_RUN(test_okx_frames);
+    TT_RUN(test_okx_bbo_tbt);
     TT_RUN(test_truncated_and_flipped);
     TT_RUN(test_hostile_shapes);
     TT_RUN(test_subscribe_messages);
