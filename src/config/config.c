@@ -232,8 +232,8 @@ static const struct row task_rows[] = {
         .doc = "What is collected: `bbo` is the best bid and offer. Streams: Binance `<symbol>@bookTicker`, Kraken v2 "
                "`ticker` with `event_trigger` `bbo`, OKX `bbo-tbt` (no last price; at most one push per 10 ms), each "
                "pushed when the best bid or offer changes; Coinbase `ticker`, which is pushed on trades only, so a "
-               "quote that moves "
-               "without a trade is not seen until the next trade. Polls: each venue's ticker endpoint."),
+               "quote that moves without a trade is not seen until the next trade. Polls: each venue's ticker "
+               "endpoint."),
     ROW(struct config_task, stale_after_ms, "stale_after", T_DURATION, .def = "30s", .min = MS_SECOND,
         .max = MS_HOUR, .doc = "Stream tasks: a feed silent this long (no data, heartbeat or pong) is dead; the task fails and its group restarts."),
     ROW(struct config_task, interval_ms, "interval", T_DURATION, .def = "1s", .min = 10, .max = MS_HOUR,
