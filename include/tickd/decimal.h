@@ -10,11 +10,16 @@
 #define TICKD_DECIMAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "tickd/tick.h"
 
-/* True when s is a decimal in the syntax above. NULL and "" are not. */
+/* True when s is a decimal in the syntax above. NULL and "" are not. This is the one decimal syntax of tickd:
+ * the adapters take a venue's text by it, the merge and the sinks check by it. */
 bool decimal_valid(const char *s);
+
+/* The same for len bytes at p (no NUL needed): a span of a venue's message. */
+bool decimal_span_valid(const char *p, size_t len);
 
 /* Compares a and b numerically; *order becomes -1, 0 or 1 (a < b, a == b, a > b).
  * Returns 0, or -EINVAL (and leaves *order alone) when either is not a valid decimal. */

@@ -12,12 +12,12 @@
 #include "tickd/tick.h"
 
 /* Checks a tick before it becomes a Redis key or a routing key: venue [a-z0-9_-]+, symbol [A-Z0-9._-]+
- * (both NUL-terminated inside their arrays), decimals made of [0-9.eE+-] only. Returns NULL when fine,
- * else a short reason for the log line. */
+ * (both NUL-terminated inside their arrays), decimals empty or in decimal.h's syntax. Returns NULL when
+ * fine, else a short reason for the log line. */
 const char *sink_tick_invalid(const struct tick *t);
 
 /* The checks of sink_tick_invalid without the decimals: for a tick merge_apply has accepted, whose decimals
- * it validated already (decimal.h's syntax is a subset of the one above). */
+ * it validated already (by the same decimal syntax). */
 const char *sink_instrument_invalid(const struct tick *t);
 
 /* The same checks for one field: venue (lowercase), symbol (uppercase), decimal (may be empty). */

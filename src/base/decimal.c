@@ -47,6 +47,20 @@ static bool decimal_split(const char *s, struct decimal_parts *p) {
     return true;
 }
 
+bool decimal_span_valid(const char *p, size_t len) {
+    size_t i = 0;
+    if (i < len && p[i] == '-') i++;
+    size_t int_start = i;
+    while (i < len && is_digit(p[i])) i++;
+    if (i == int_start) return false;
+    if (i < len && p[i] == '.') {
+        size_t frac_start = ++i;
+        while (i < len && is_digit(p[i])) i++;
+        if (i == frac_start) return false;
+    }
+    return i == len;
+}
+
 bool decimal_valid(const char *s) {
     struct decimal_parts p;
     return decimal_split(s, &p);

@@ -9,23 +9,20 @@
 #include <string.h>
 #include <time.h>
 
-enum char_class { CLASS_VENUE = 1, CLASS_SYMBOL = 2, CLASS_DECIMAL = 4 };
+#include "tickd/decimal.h"
 
-#define DIGITS_CLASS (CLASS_VENUE | CLASS_SYMBOL | CLASS_DECIMAL)
+enum char_class { CLASS_VENUE = 1, CLASS_SYMBOL = 2 };
 
-/* venue [a-z0-9_-], symbol [A-Z0-9._-], decimal [0-9.eE+-] */
+#define DIGITS_CLASS (CLASS_VENUE | CLASS_SYMBOL)
+
+/* venue [a-z0-9_-], symbol [A-Z0-9._-] */
 static const unsigned char char_classes[256] = {
     ['0' ... '9'] = DIGITS_CLASS,
-    ['a' ... 'd'] = CLASS_VENUE,
-    ['e'] = CLASS_VENUE | CLASS_DECIMAL,
-    ['f' ... 'z'] = CLASS_VENUE,
-    ['A' ... 'D'] = CLASS_SYMBOL,
-    ['E'] = CLASS_SYMBOL | CLASS_DECIMAL,
-    ['F' ... 'Z'] = CLASS_SYMBOL,
+    ['a' ... 'z'] = CLASS_VENUE,
+    ['A' ... 'Z'] = CLASS_SYMBOL,
     ['_'] = CLASS_VENUE | CLASS_SYMBOL,
-    ['-'] = CLASS_VENUE | CLASS_SYMBOL | CLASS_DECIMAL,
-    ['.'] = CLASS_SYMBOL | CLASS_DECIMAL,
-    ['+'] = CLASS_DECIMAL,
+    ['-'] = CLASS_VENUE | CLASS_SYMBOL,
+    ['.'] = CLASS_SYMBOL,
 };
 
 /* NUL-terminated within size, non-empty unless may_be_empty, every byte of the class. */
@@ -45,7 +42,8 @@ bool sink_symbol_ok(const char *s, size_t size) {
 }
 
 bool sink_decimal_ok(const char *s, size_t size) {
-    return field_ok(s, size, CLASS_DECIMAL, true);
+    const char *end = memchr(s, '\0', size);
+    return end && (end == s || decimal_span_valid(s, (size_t)(end - s)));
 }
 
 const char *sink_instrument_invalid(const struct tick *t) {

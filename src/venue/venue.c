@@ -329,22 +329,8 @@ int venue_json_rfc3339(const json_t *v, int64_t *us) {
 
 /* ---- exact decimals -------------------------------------------------------------------------------- */
 
-static bool is_decimal(const char *p, size_t len) {
-    size_t i = 0;
-    if (i < len && p[i] == '-') i++;
-    size_t int_start = i;
-    while (i < len && p[i] >= '0' && p[i] <= '9') i++;
-    if (i == int_start) return false;
-    if (i < len && p[i] == '.') {
-        size_t frac_start = ++i;
-        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
-        if (i == frac_start) return false;
-    }
-    return i == len;
-}
-
 int venue_copy_decimal_span(char dst[TICK_DECIMAL_MAX], const char *p, size_t len) {
-    if (len >= TICK_DECIMAL_MAX || (len > 0 && !is_decimal(p, len))) return -1;
+    if (len >= TICK_DECIMAL_MAX || (len > 0 && !decimal_span_valid(p, len))) return -1;
     memcpy(dst, p, len);
     dst[len] = 0;
     return 0;
