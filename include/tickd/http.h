@@ -17,6 +17,7 @@
 #ifndef TICKD_HTTP_H
 #define TICKD_HTTP_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -24,18 +25,20 @@
 struct http_client;
 struct http_request;
 
+/* Errors are negative errno values, as everywhere in tickd (and libuv): the names say what each means here. */
 enum http_error {
     HTTP_OK = 0,
-    HTTP_ECONNECT = -1,   /* resolve, connect or TLS handshake failed */
-    HTTP_ETIMEDOUT = -2,  /* connect timeout or whole-request timeout */
-    HTTP_ETOOLARGE = -3,  /* body longer than opts.max_body */
-    HTTP_ECANCELLED = -4, /* only from http_client_close (http_cancel runs no callback) */
-    HTTP_ETRANSFER = -5,  /* connection lost, malformed response, other transfer errors */
-    HTTP_ENOMEM = -6,
-    HTTP_EINVAL = -7,     /* bad URL or arguments */
-    HTTP_ECLOSING = -8,   /* the client is closing: no new requests */
+    HTTP_ECONNECT = -ECONNREFUSED, /* resolve, connect or TLS handshake failed */
+    HTTP_ETIMEDOUT = -ETIMEDOUT,   /* connect timeout or whole-request timeout */
+    HTTP_ETOOLARGE = -EMSGSIZE,    /* body longer than opts.max_body */
+    HTTP_ECANCELLED = -ECANCELED,  /* only from http_client_close (http_cancel runs no callback) */
+    HTTP_ETRANSFER = -EPROTO,      /* connection lost, malformed response, other transfer errors */
+    HTTP_ENOMEM = -ENOMEM,
+    HTTP_EINVAL = -EINVAL,         /* bad URL or arguments */
+    HTTP_ECLOSING = -ESHUTDOWN,    /* the client is closing: no new requests */
 };
 
+/* A short name for an HTTP_E* code ("connect", "timeout", ...), for log lines; "unknown" for any other value. */
 const char *http_error_name(int error);
 
 struct http_opts {

@@ -27,25 +27,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 #include <uv.h>
 
 struct ws_client;
 struct ws_conn;
 
+/* Errors are negative errno values, as everywhere in tickd (and libuv): the names say what each means here. */
 enum ws_error {
     WS_OK = 0,
-    WS_ECONNECT = -1,   /* resolve, connect, TLS or upgrade failed */
-    WS_ETIMEDOUT = -2,  /* not open within connect_timeout_ms */
-    WS_ETOOLARGE = -3,  /* a message over max_frame (the server is told 1009) */
-    WS_ECLOSED = -4,    /* the connection dropped without a close handshake */
-    WS_ECANCELLED = -5, /* ws_close before it opened, or ws_client_close */
-    WS_EQUEUEFULL = -6, /* ws_send_*: the send queue is full */
-    WS_ENOMEM = -7,
-    WS_EINVAL = -8,     /* bad URL or arguments */
-    WS_ECLOSING = -9,   /* ws_send_* after ws_close, or ws_connect on a closing client */
+    WS_ECONNECT = -ECONNREFUSED, /* resolve, connect, TLS or upgrade failed */
+    WS_ETIMEDOUT = -ETIMEDOUT,   /* not open within connect_timeout_ms */
+    WS_ETOOLARGE = -EMSGSIZE,    /* a message over max_frame (the server is told 1009) */
+    WS_ECLOSED = -ECONNRESET,    /* the connection dropped without a close handshake */
+    WS_ECANCELLED = -ECANCELED,  /* ws_close before it opened, or ws_client_close */
+    WS_EQUEUEFULL = -ENOBUFS,    /* ws_send_*: the send queue is full */
+    WS_ENOMEM = -ENOMEM,
+    WS_EINVAL = -EINVAL,         /* bad URL or arguments */
+    WS_ECLOSING = -ESHUTDOWN,    /* ws_send_* after ws_close, or ws_connect on a closing client */
 };
 
+/* A short name for a WS_E* code ("connect", "timeout", ...), for log lines; "unknown" for any other value. */
 const char *ws_error_name(int error);
 
 struct ws_opts {

@@ -72,13 +72,19 @@ struct http_client {
     struct http_stats stats;
 };
 
-static const char *const error_names[] = {
-    "ok", "connect", "timeout", "too_large", "cancelled", "transfer", "nomem", "invalid", "closing",
-};
-
 const char *http_error_name(int error) {
-    if (error > 0 || -error >= (int)(sizeof error_names / sizeof error_names[0])) return "unknown";
-    return error_names[-error];
+    switch (error) {
+    case HTTP_OK: return "ok";
+    case HTTP_ECONNECT: return "connect";
+    case HTTP_ETIMEDOUT: return "timeout";
+    case HTTP_ETOOLARGE: return "too_large";
+    case HTTP_ECANCELLED: return "cancelled";
+    case HTTP_ETRANSFER: return "transfer";
+    case HTTP_ENOMEM: return "nomem";
+    case HTTP_EINVAL: return "invalid";
+    case HTTP_ECLOSING: return "closing";
+    default: return "unknown";
+    }
 }
 
 /* ---- closing: every libuv handle the client owns ends here ---- */

@@ -96,13 +96,20 @@ struct ws_client {
     bool closing;
 };
 
-static const char *const error_names[] = {
-    "ok", "connect", "timeout", "too_large", "closed", "cancelled", "queue_full", "nomem", "invalid", "closing",
-};
-
 const char *ws_error_name(int error) {
-    if (error > 0 || -error >= (int)(sizeof error_names / sizeof error_names[0])) return "unknown";
-    return error_names[-error];
+    switch (error) {
+    case WS_OK: return "ok";
+    case WS_ECONNECT: return "connect";
+    case WS_ETIMEDOUT: return "timeout";
+    case WS_ETOOLARGE: return "too_large";
+    case WS_ECLOSED: return "closed";
+    case WS_ECANCELLED: return "cancelled";
+    case WS_EQUEUEFULL: return "queue_full";
+    case WS_ENOMEM: return "nomem";
+    case WS_EINVAL: return "invalid";
+    case WS_ECLOSING: return "closing";
+    default: return "unknown";
+    }
 }
 
 /* ---- ending a connection ---- */
