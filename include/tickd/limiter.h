@@ -75,7 +75,6 @@ struct limiter_request;
 
 /* status: 0 = granted (go now), UV_ECANCELED = the limiter closed first. */
 typedef void (*limiter_cb)(struct limiter_request *req, int status);
-typedef void (*limiter_close_cb)(struct limiter *lim, void *arg);
 
 /* Owned by the caller, zeroed before its first use, and kept alive while it is queued (until its callback or
  * limiter_cancel()). It can be queued again from its own callback. */
@@ -108,7 +107,7 @@ int limiter_new(uv_loop_t *loop, const struct limiter_config *cfg, struct limite
 
 /* Fails every queued request with UV_ECANCELED, closes the timer, then calls cb (may be NULL) and frees the
  * limiter. Clients still alive are detached: their owner still calls limiter_client_free(). */
-void limiter_close(struct limiter *lim, limiter_close_cb cb, void *arg);
+void limiter_close(struct limiter *lim, void (*closed)(void *arg), void *arg);
 
 /* A client: one requester in the round-robin (a poller, a websocket connection). Its own windows (may be
  * none) limit it alone, e.g. {LIMITER_MESSAGE, 5, 1000} per Binance connection. */

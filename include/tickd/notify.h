@@ -13,7 +13,8 @@
 struct notify_watchdog {
     uv_timer_t timer;
     uint64_t interval_ms; /* 0 when systemd asked for no watchdog */
-    void (*on_closed)(struct notify_watchdog *);
+    void (*on_closed)(void *arg);
+    void *closed_arg;
 };
 
 void notify_ready(void);
@@ -26,6 +27,6 @@ void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * The timer is unreferenced: it never keeps the loop alive by itself. */
 int notify_watchdog_start(uv_loop_t *loop, struct notify_watchdog *wd);
 /* Closes the timer; on_closed (may be NULL) runs from its close callback. */
-void notify_watchdog_close(struct notify_watchdog *wd, void (*on_closed)(struct notify_watchdog *));
+void notify_watchdog_close(struct notify_watchdog *wd, void (*on_closed)(void *arg), void *arg);
 
 #endif

@@ -27,7 +27,8 @@ struct status_server {
     bool active; /* the pipe is open: listening, until status_server_close */
     status_render_cb render;
     void *arg;
-    void (*on_closed)(struct status_server *);
+    void (*on_closed)(void *arg);
+    void *closed_arg;
 };
 
 /* The default socket: $RUNTIME_DIRECTORY/status.sock (systemd), else /run/tickd/status.sock when /run/tickd
@@ -46,7 +47,7 @@ int status_server_start(uv_loop_t *loop, struct status_server *s, const char *pa
                         status_render_cb render, void *arg);
 /* Stops listening, removes the socket file; on_closed (may be NULL) runs from the close callback, or at once
  * when the server never listened. Safe to call more than once. */
-void status_server_close(struct status_server *s, void (*on_closed)(struct status_server *));
+void status_server_close(struct status_server *s, void (*on_closed)(void *arg), void *arg);
 
 /* Client side (blocking; for the `tickd status` command): prints what the daemon sends to stdout, without its
  * control bytes (a terminal must not take orders from what it shows). Only a server running as the caller or as

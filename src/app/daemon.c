@@ -484,11 +484,6 @@ static void one_closed(void *arg) {
         log_info("daemon", "sinks flushed and closed", "stop_ms=%lld",
                  (long long)(clock_mono_ms() - d->stop_started_ms));
 }
-static void limiter_closed(struct limiter *l, void *arg) {
-    (void)l;
-    one_closed(arg);
-}
-
 /* The stream tasks asked their connections to close; let the close handshakes finish (bounded) before the
  * websocket client goes, so the venues see a clean close rather than a cut. */
 static void on_ws_drain(uv_timer_t *t) {
@@ -506,7 +501,7 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
     sweep_retired(d, true);
     for (struct source_rt *s2 = d->sources; s2; s2 = s2->next) {
         d->pending_closes++;
-        limiter_close(s2->src.limiter, limiter_closed, d);
+        limiter_close(s2->src.limiter, one_closed, d);
     }
     /* After a failed start any of these may never have been made: close what exists. */
     if (d->redis) {
@@ -523,8 +518,8 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
     }
     d->ws_drain_started_ms = clock_mono_ms();
     uv_timer_start(&d->phase_timer, on_ws_drain, 0, WS_DRAIN_CHECK_MS);
-    status_server_close(&d->status, NULL);
-    notify_watchdog_close(&d->watchdog, NULL);
+    status_server_close(&d->status, NULL, NULL);
+    notify_watchdog_close(&d->watchdog, NULL, NULL);
     uv_close((uv_handle_t *)&d->stats_timer, nop_closed);
     uv_close((uv_handle_t *)&d->expiry_timer, nop_closed);
     uv_close((uv_handle_t *)&d->log_timer, nop_closed); /* log_drain takes over at exit */

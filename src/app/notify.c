@@ -98,10 +98,11 @@ int notify_watchdog_start(uv_loop_t *loop, struct notify_watchdog *wd) {
 
 static void watchdog_closed(uv_handle_t *h) {
     struct notify_watchdog *wd = h->data;
-    if (wd->on_closed) wd->on_closed(wd);
+    if (wd->on_closed) wd->on_closed(wd->closed_arg);
 }
 
-void notify_watchdog_close(struct notify_watchdog *wd, void (*on_closed)(struct notify_watchdog *)) {
+void notify_watchdog_close(struct notify_watchdog *wd, void (*on_closed)(void *arg), void *arg) {
     wd->on_closed = on_closed;
+    wd->closed_arg = arg;
     if (!uv_is_closing((uv_handle_t *)&wd->timer)) uv_close((uv_handle_t *)&wd->timer, watchdog_closed);
 }

@@ -213,7 +213,7 @@ int status_server_start(uv_loop_t *loop, struct status_server *s, const char *pa
     if (rc < 0) {
         log_warn("status", "status socket not available: running without it", "path=%s reason=listen error=%s",
                  path, uv_strerror(rc));
-        status_server_close(s, NULL);
+        status_server_close(s, NULL, NULL);
         return rc;
     }
     uv_unref((uv_handle_t *)&s->pipe); /* the status socket alone never keeps the daemon running */
@@ -223,13 +223,14 @@ int status_server_start(uv_loop_t *loop, struct status_server *s, const char *pa
 
 static void server_closed(uv_handle_t *h) {
     struct status_server *s = h->data;
-    if (s->on_closed) s->on_closed(s);
+    if (s->on_closed) s->on_closed(s->closed_arg);
 }
 
-void status_server_close(struct status_server *s, void (*on_closed)(struct status_server *)) {
+void status_server_close(struct status_server *s, void (*on_closed)(void *arg), void *arg) {
     s->on_closed = on_closed;
+    s->closed_arg = arg;
     if (!s->active) { /* never listened, or closed already */
-        if (on_closed) on_closed(s);
+        if (on_closed) on_closed(arg);
         return;
     }
     s->active = false;

@@ -69,7 +69,7 @@ struct limiter {
     int64_t paused_until_ns; /* 0: not paused */
     uint64_t granted, pauses, wakeups;
     bool dispatching, closing;
-    limiter_close_cb close_cb;
+    void (*close_cb)(void *arg);
     void *close_arg;
 };
 
@@ -361,12 +361,12 @@ static void on_closed(uv_handle_t *handle) {
         req->queued = false;
         req->cb(req, UV_ECANCELED);
     }
-    if (lim->close_cb) lim->close_cb(lim, lim->close_arg);
+    if (lim->close_cb) lim->close_cb(lim->close_arg);
     windows_free(lim->windows, lim->n_windows);
     free(lim);
 }
 
-void limiter_close(struct limiter *lim, limiter_close_cb cb, void *arg) {
+void limiter_close(struct limiter *lim, void (*cb)(void *arg), void *arg) {
     if (lim->closing) return;
     lim->closing = true;
     lim->close_cb = cb;

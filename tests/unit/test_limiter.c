@@ -45,8 +45,7 @@ static void granted(struct limiter_request *req, int status) {
     if (on_grant) on_grant(r);
 }
 
-static void on_closed(struct limiter *l, void *arg) {
-    (void)l;
+static void on_closed(void *arg) {
     (void)arg;
     closed = true;
 }

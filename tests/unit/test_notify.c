@@ -44,13 +44,13 @@ static void test_messages_in_order(void) {
 }
 
 static int closed;
-static void on_wd_closed(struct notify_watchdog *wd) {
-    (void)wd;
+static void on_wd_closed(void *arg) {
+    (void)arg;
     closed = 1;
 }
 static void stop_after(uv_timer_t *t) {
     struct notify_watchdog *wd = t->data;
-    notify_watchdog_close(wd, on_wd_closed);
+    notify_watchdog_close(wd, on_wd_closed, NULL);
     uv_close((uv_handle_t *)t, NULL);
 }
 
@@ -89,7 +89,7 @@ static void test_no_watchdog_without_env(void) {
     struct notify_watchdog wd;
     TT_ASSERT_INT(notify_watchdog_start(&loop, &wd), 0);
     TT_ASSERT_INT(wd.interval_ms, 0);
-    notify_watchdog_close(&wd, NULL);
+    notify_watchdog_close(&wd, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT); /* the unreferenced timer must not keep the loop alive */
     TT_ASSERT_INT(uv_loop_close(&loop), 0);
 }

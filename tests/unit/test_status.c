@@ -50,7 +50,7 @@ static void client_thread(void *arg) {
 
 static struct status_server server;
 static void on_client_done(uv_async_t *a) {
-    status_server_close(&server, NULL);
+    status_server_close(&server, NULL, NULL);
     uv_close((uv_handle_t *)a, NULL);
 }
 
@@ -113,8 +113,8 @@ static int client_output(const char *path, char *out, size_t cap) {
 }
 
 static int closed_calls;
-static void count_closed(struct status_server *s) {
-    (void)s;
+static void count_closed(void *arg) {
+    (void)arg;
     closed_calls++;
 }
 
@@ -126,8 +126,8 @@ static void start_fails_cleanly(const char *path, int flags, int want_rc) {
     struct status_server s;
     TT_ASSERT_INT(status_server_start(&loop, &s, path, flags, render, "g"), want_rc);
     closed_calls = 0;
-    status_server_close(&s, count_closed);
-    status_server_close(&s, count_closed);
+    status_server_close(&s, count_closed, NULL);
+    status_server_close(&s, count_closed, NULL);
     TT_ASSERT_INT(closed_calls, 2);
     uv_run(&loop, UV_RUN_DEFAULT);
     TT_ASSERT_INT(uv_loop_close(&loop), 0);
@@ -178,7 +178,7 @@ static void test_private_directory_made_0700_or_refused(void) {
     TT_ASSERT_INT(st.st_mode & 0777, 0700);
     TT_ASSERT_INT(lstat(path, &st), 0);
     TT_ASSERT(S_ISSOCK(st.st_mode));
-    status_server_close(&s, NULL);
+    status_server_close(&s, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     TT_ASSERT_INT(uv_loop_close(&loop), 0);
 
