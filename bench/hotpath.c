@@ -47,15 +47,13 @@ static int make_frame(const char *venue, const struct venue_symbols *s, size_t i
                         "\"trade_id\":%llu,\"last_size\":\"0.01000000\"}",
                         (unsigned long long)seq, norm, p / 100, p % 100, p / 100, p % 100, q, (p + 1) / 100,
                         (p + 1) % 100, q, (unsigned long long)(seq % 1000000), (unsigned long long)seq);
-    if (strcmp(venue, "okx") == 0)
+    if (strcmp(venue, "okx") == 0) /* bbo-tbt, the stream tickd subscribes to */
         return snprintf(out, cap,
-                        "{\"arg\":{\"channel\":\"tickers\",\"instId\":\"%s\"},\"data\":[{\"instType\":\"SPOT\","
-                        "\"instId\":\"%s\",\"last\":\"%llu.%02llu\",\"lastSz\":\"0.01\",\"askPx\":\"%llu.%02llu\","
-                        "\"askSz\":\"%llu\",\"bidPx\":\"%llu.%02llu\",\"bidSz\":\"%llu\",\"open24h\":\"30000\","
-                        "\"high24h\":\"31000\",\"low24h\":\"29000\",\"sodUtc0\":\"30000\",\"sodUtc8\":\"30000\","
-                        "\"volCcy24h\":\"1000.5\",\"vol24h\":\"1000\",\"ts\":\"%llu\"}]}",
-                        norm, norm, p / 100, p % 100, (p + 1) / 100, (p + 1) % 100, q, p / 100, p % 100, q,
-                        1714564800000ULL + seq);
+                        "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"%s\"},\"data\":[{\"asks\":[[\"%llu.%02llu\","
+                        "\"%llu\",\"0\",\"2\"]],\"bids\":[[\"%llu.%02llu\",\"%llu\",\"0\",\"3\"]],\"ts\":\"%llu\","
+                        "\"seqId\":%llu}]}",
+                        norm, (p + 1) / 100, (p + 1) % 100, q, p / 100, p % 100, q, 1714564800000ULL + seq,
+                        (unsigned long long)seq);
     /* kraken v2 ticker */
     return snprintf(out, cap,
                     "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"%s\",\"bid\":%llu.%02llu,"
@@ -112,7 +110,9 @@ int main(int argc, char **argv) {
         int64_t t0 = cpu_ns();
         for (size_t k = 0; k < RING; k++) {
             struct venue_out out;
-            venue_out_init(&out, ticks, 8, 1714564800000000 + done, 0);
+            /* Received a millisecond per frame of the lap apart, so that every venue's event time (OKX's ts
+             * is 2024-05-01 plus the frame's number in ms) lies within the bounds tick_event_time_bound keeps. */
+            venue_out_init(&out, ticks, 8, 1714564800000000 + (1000000 + done) * 1000, 0);
             enum venue_msg kind = v->ws_parse(ring[k], ring_len[k], &syms, &out);
             for (size_t i = 0; kind == VENUE_MSG_TICKS && i < out.n; i++) {
                 struct merge_update up;
