@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
             /* Received a millisecond per frame of the lap apart, so that every venue's event time (OKX's ts
              * is 2024-05-01 plus the frame's number in ms) lies within the bounds tick_event_time_bound keeps. */
             venue_out_init(&out, ticks, 8, 1714564800000000 + (1000000 + done) * 1000, 0);
-            enum venue_msg kind = v->ws_parse(ring[k], ring_len[k], &syms, &out);
+            enum venue_msg kind = v->channels->ws_parse(ring[k], ring_len[k], &syms, &out);
             for (size_t i = 0; kind == VENUE_MSG_TICKS && i < out.n; i++) {
                 struct merge_update up;
                 if (merge_apply(m, &ticks[i], &up) == MERGE_ACCEPTED) accepted++;

@@ -63,7 +63,7 @@ static void setup(void) {
             struct table *t = &tables[v][one];
             t->v = venue_at((size_t)v);
             if (!t->v || venue_symbols_init(&t->s, t->v, syms[v], one ? 1 : n) != 0) die("symbol table");
-            t->nplan = t->v->rest_plan(&t->s, t->plan, PLAN_MAX);
+            t->nplan = t->v->channels->rest_plan(&t->s, t->plan, PLAN_MAX);
             if (t->nplan < 1) die("rest plan");
         }
     }
@@ -111,15 +111,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct venue_out fast, slow;
     if (rest) {
         venue_out_init(&fast, fast_ticks, cap, 1000, 500);
-        t->v->rest_parse(req, status, frame, len, &t->s, &fast);
+        t->v->channels->rest_parse(req, status, frame, len, &t->s, &fast);
         check_ticks(&fast);
     } else {
         venue_out_init(&fast, fast_ticks, cap, 1000, 0);
         venue_out_init(&slow, slow_ticks, cap, 1000, 0);
         venue_fast_paths(false);
-        enum venue_msg ks = t->v->ws_parse(frame, len, &t->s, &slow);
+        enum venue_msg ks = t->v->channels->ws_parse(frame, len, &t->s, &slow);
         venue_fast_paths(true);
-        enum venue_msg kf = t->v->ws_parse(frame, len, &t->s, &fast);
+        enum venue_msg kf = t->v->channels->ws_parse(frame, len, &t->s, &fast);
         check_ticks(&fast);
         check_ticks(&slow);
         if (kf != ks || fast.n != slow.n || fast.unmapped != slow.unmapped || fast.overflow != slow.overflow ||

@@ -20,13 +20,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/tickd/tickd.toml"
 
-enum config_venue {
-    CONFIG_VENUE_BINANCE,
-    CONFIG_VENUE_COINBASE,
-    CONFIG_VENUE_KRAKEN,
-    CONFIG_VENUE_OKX,
-    CONFIG_VENUE_COUNT,
-};
+struct venue_ops;
 
 /* Erlang/OTP restart types: permanent always restarts, transient only after a failure, temporary never. */
 enum config_restart {
@@ -40,6 +34,8 @@ enum config_task_kind {
     CONFIG_TASK_POLL,   /* HTTP poller */
 };
 
+/* The kinds of event the pipeline carries, as the sinks take them (sink.h). Which channels a task may collect
+ * is the venue's own table (venue.h, venue_ops.channels), by name: the config checks it there. */
 enum config_channel {
     CONFIG_CHANNEL_BBO, /* best bid and offer; each venue maps it to its own feed */
 };
@@ -91,7 +87,7 @@ struct config_limits {
 
 struct config_source {
     char *name;
-    enum config_venue venue;
+    const struct venue_ops *venue; /* the registered venue it names (venue_find) */
     char *rest_url;
     char *ws_url;
     char *ca_file; /* https:// and wss://: the CA bundle trusted instead of the system's; "" = the system's */
@@ -101,7 +97,7 @@ struct config_source {
 
 struct config_task {
     enum config_task_kind kind;
-    enum config_channel channel;
+    char *channel; /* a channel of its source's venue (venue_channel_find): "bbo" */
     uint64_t stale_after_ms; /* no tick for this long: the task fails */
     uint64_t interval_ms;    /* poll tasks only */
     uint64_t max_age_ms;     /* stream tasks only: make-before-break reconnect after this long; 0 = venue's */
@@ -192,10 +188,8 @@ int config_parse_duration(const char *s, uint64_t *ms);
 /* Upper-cases "btc-usdt" into "BTC-USDT" in out; returns -1 unless it is BASE-QUOTE (letters, digits, one dash). */
 int config_normalize_symbol(const char *s, char *out, size_t outlen);
 
-const char *config_venue_name(enum config_venue v);
 const char *config_restart_name(enum config_restart r);
 const char *config_task_kind_name(enum config_task_kind k);
-const char *config_channel_name(enum config_channel c);
 
 /* Logs the effective configuration (URLs redacted, secrets never) at info level, one line per part. */
 void config_log_summary(const struct tickd_config *cfg);

@@ -77,6 +77,7 @@ static inline void source_works(const struct source *src) {
 /* What a poll task is given (task arg). Borrowed: must outlive the task (the daemon's group runtime owns it). */
 struct poll_args {
     struct source *source;
+    const struct venue_channel *channel; /* what it collects: one of source->venue's channels */
     const struct venue_symbols *symbols;
     uint64_t interval_ms;
     unsigned retry_budget;      /* consecutive failed attempts before the task fails; 0: 5 */
@@ -86,6 +87,7 @@ struct poll_args {
 /* What a stream task is given (task arg): one connection for symbols [first, first+count). */
 struct stream_args {
     struct source *source;
+    const struct venue_channel *channel; /* what it collects: one of source->venue's channels */
     const struct venue_symbols *symbols;
     size_t first, count;
     uint64_t stale_after_ms;     /* no frame at all for this long: the feed is dead (0: the venue's stale_ms) */

@@ -4,7 +4,10 @@
  * every complete text frame and acts on the kind of message it gets back; a poll task asks for the cheapest
  * set of REST requests and feeds it each answer. Each venue is one `struct venue_ops` (designated
  * initializers, one file per venue in src/venue/) registered in one table in src/venue/venue.c:
- * adding a venue is adding one file and one row.
+ * adding a venue is adding one file and one row. The venue_ops holds everything the rest of tickd knows of a
+ * venue: its defaults (URLs, limits, connect rates, the used-weight header) and, per channel it serves, the
+ * subscribe message, frame parser and REST request and parser; a venue's next channel is one more entry in
+ * its `channels`, in its own file.
  *
  * Symbols: the config names them in normalized form ("BTC-USDT"). A `struct venue_symbols` is built once per
  * subscription from that list; it knows every name the venue may use for each symbol ("BTCUSDT",
@@ -119,9 +122,53 @@ struct venue_range {
     size_t first, count;
 };
 
+/* One channel a venue serves (design.md "Channels"): what a task collecting it subscribes to, parses and polls.
+ * A venue lists its channels in venue_ops.channels; the config accepts exactly the names listed there, and each
+ * task is given the one it collects. */
+struct venue_channel {
+    const char *name; /* "bbo": the config's [[group.task]] channel */
+
+    /* One subscribe message for as many symbols from `first` as fit in min(cap, ws_msg_max); sets *next to the
+     * first symbol not covered. Call again from *next until it reaches first+count. Returns the message
+     * length (> 0) or -ENOSPC. */
+    int (*ws_subscribe)(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                        size_t cap, size_t *next);
+
+    /* Classifies one complete text frame and appends its ticks (origin STREAM). Never fails on any input. */
+    enum venue_msg (*ws_parse)(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out);
+
+    /* The cheapest set of requests that covers every symbol once. Returns the count or -ENOSPC. */
+    int (*rest_plan)(const struct venue_symbols *s, struct venue_request *reqs, size_t cap);
+
+    /* Classifies one REST answer and appends its ticks (origin REST). */
+    enum venue_msg (*rest_parse)(const struct venue_request *req, int http_status, const char *body, size_t len,
+                                 const struct venue_symbols *s, struct venue_out *out);
+};
+
+/* A count allowed per period, as a limiter window takes it (margin: the send jitter tolerated). */
+struct venue_rate {
+    uint32_t limit, period_ms, margin_ms;
+};
+
+#define VENUE_CONNECT_RATES_MAX 2
+
+/* What a [[source]] of this venue gets for each key it does not set: the venue's documented public limits
+ * (../shared/venues/README.md), or a conservative figure where it documents none. The config takes them from
+ * here and --config-reference prints them. */
+struct venue_defaults {
+    const char *rest_url, *ws_url; /* scheme://host[:port]: the adapter adds every path */
+    uint32_t weight_per_minute;    /* REST request weight (each request weighs 1 except on Binance) */
+    uint32_t requests_per_second;
+    uint32_t ws_messages_per_second;    /* client messages per websocket connection */
+    uint32_t ws_streams_per_connection;
+    struct venue_rate connect[VENUE_CONNECT_RATES_MAX]; /* new websocket connections per IP; limit 0 ends the list */
+    const char *used_weight_header; /* the REST answers' count of weight used this minute, or NULL */
+};
+
 struct venue_ops {
-    const char *name;        /* "binance": the config's venue key and tick.venue; its default URLs are the config
-                              * schema's (config.c), where --config-reference documents them */
+    const char *name;        /* "binance": the config's venue key and tick.venue */
+    struct venue_defaults defaults;
+    const struct venue_channel *channels; /* what tasks may collect; ends with a {NULL} name */
 
     /* Websocket limits and keep-alive. */
     size_t ws_max_symbols;   /* per connection; 0 = no limit */
@@ -142,28 +189,16 @@ struct venue_ops {
      * combined-stream path, when the names fit), so no subscribe message is sent. NULL: never. Asked for the
      * whole range only: a tail of a range too long for the path may well fit on its own. */
     bool (*ws_path_subscribes)(const struct venue_symbols *s, size_t first, size_t count);
-
-    /* One subscribe message for as many symbols from `first` as fit in min(cap, ws_msg_max); sets *next to the
-     * first symbol not covered. Call again from *next until it reaches first+count. Returns the message
-     * length (> 0) or -ENOSPC. */
-    int (*ws_subscribe)(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
-                        size_t cap, size_t *next);
-
-    /* Classifies one complete text frame and appends its ticks (origin STREAM). Never fails on any input. */
-    enum venue_msg (*ws_parse)(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out);
-
-    /* The cheapest set of requests that covers every symbol once. Returns the count or -ENOSPC. */
-    int (*rest_plan)(const struct venue_symbols *s, struct venue_request *reqs, size_t cap);
-
-    /* Classifies one REST answer and appends its ticks (origin REST). */
-    enum venue_msg (*rest_parse)(const struct venue_request *req, int http_status, const char *body, size_t len,
-                                 const struct venue_symbols *s, struct venue_out *out);
 };
 
 /* The registered venue called `name`, or NULL. */
 const struct venue_ops *venue_find(const char *name);
 /* Registered venues, in table order (for listings and tests); NULL past the end. */
 const struct venue_ops *venue_at(size_t i);
+/* The channel called `name` of venue v, or NULL. */
+const struct venue_channel *venue_channel_find(const struct venue_ops *v, const char *name);
+/* The names of v's channels, ", "-separated, into buf (for messages). */
+void venue_channel_list(const struct venue_ops *v, char *buf, size_t cap);
 
 /* Splits n symbols into as few connections as the venue allows, evenly. Returns the count or -ENOSPC. */
 int venue_ws_plan(const struct venue_ops *v, size_t n, struct venue_range *ranges, size_t cap);

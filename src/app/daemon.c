@@ -114,7 +114,7 @@ struct source_rt *daemon_source_new(struct daemon *d, const struct config_source
     s->cfg = cs;
     struct source *src = &s->src;
     snprintf(src->name, sizeof src->name, "%s", cs->name);
-    src->venue = venue_find(config_venue_name(cs->venue));
+    src->venue = cs->venue;
     snprintf(src->rest_url, sizeof src->rest_url, "%s", cs->rest_url);
     snprintf(src->ws_url, sizeof src->ws_url, "%s", cs->ws_url);
     /* A base URL ending in '/' would double the slash of every path the adapters write. */
@@ -137,10 +137,11 @@ struct source_rt *daemon_source_new(struct daemon *d, const struct config_source
     }
     if (l->requests_per_second)
         s->windows[nw++] = (struct limiter_window){LIMITER_REQUEST, (uint32_t)l->requests_per_second, 1000, 100};
-    /* New connections: OKX takes 3 a second, Binance 300 per 5 minutes; both at once keep every venue safe and
-     * make a reconnect storm wait instead of getting the IP banned. */
-    s->windows[nw++] = (struct limiter_window){LIMITER_CONNECT, 3, 1000, 100};
-    s->windows[nw++] = (struct limiter_window){LIMITER_CONNECT, 300, 300000, 1000};
+    /* New connections as the venue takes them: a reconnect storm waits instead of getting the IP banned. */
+    for (size_t i = 0; src->venue && i < VENUE_CONNECT_RATES_MAX && src->venue->defaults.connect[i].limit; i++) {
+        const struct venue_rate *c = &src->venue->defaults.connect[i];
+        s->windows[nw++] = (struct limiter_window){LIMITER_CONNECT, c->limit, c->period_ms, c->margin_ms};
+    }
     if (l->ws_messages_per_second) {
         src->conn_windows[0] = (struct limiter_window){LIMITER_MESSAGE, (uint32_t)l->ws_messages_per_second, 1000, 100};
         src->n_conn_windows = 1;
@@ -214,8 +215,10 @@ static struct group_rt *group_rt_new(struct daemon *d, const struct config_group
     size_t ip = 0, is = 0;
     for (size_t i = 0; i < cg->ntasks; i++) {
         const struct config_task *t = &cg->tasks[i];
+        const struct venue_channel *ch = venue_channel_find(v, t->channel); /* the config checked it */
+        if (!ch) goto fail;
         if (t->kind == CONFIG_TASK_POLL) {
-            rt->polls[ip++] = (struct poll_args){.source = &s->src, .symbols = &rt->symbols,
+            rt->polls[ip++] = (struct poll_args){.source = &s->src, .channel = ch, .symbols = &rt->symbols,
                                                  .interval_ms = t->interval_ms};
             continue;
         }
@@ -224,7 +227,7 @@ static struct group_rt *group_rt_new(struct daemon *d, const struct config_group
         for (size_t c = 0; c < nconn; c++) {
             size_t count = cg->nsymbols / nconn + (c < cg->nsymbols % nconn ? 1 : 0);
             rt->streams[is++] = (struct stream_args){
-                .source = &s->src, .symbols = &rt->symbols, .first = first, .count = count,
+                .source = &s->src, .channel = ch, .symbols = &rt->symbols, .first = first, .count = count,
                 .stale_after_ms = t->stale_after_ms,
                 .max_age_ms = t->max_age_ms};
             first += count;

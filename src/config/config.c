@@ -22,6 +22,7 @@
 
 #include "tickd/tick.h"
 #include "tickd/toml.h"
+#include "tickd/venue.h"
 
 #define CONFIG_FILE_MAX (16 << 20)
 #define SECRET_MAX 4096
@@ -42,6 +43,8 @@ enum row_type {
     T_PATH,     /* a file path, "" = none */
     T_SECRET,   /* a path whose file is read at load; aux_offset gets the contents */
     T_ENUM,     /* one of values, stored as int */
+    T_VENUE,    /* a registered venue's name -> const struct venue_ops * (venue_find); later rows default by it */
+    T_CHANNEL,  /* a name as T_NAME; check_root checks it against the channels of the group's venue */
     T_DURATION, /* "30s" -> uint64 ms */
     T_UINT,     /* TOML integer -> uint64 */
     T_BOOL,
@@ -54,8 +57,7 @@ enum row_type {
 enum row_flags {
     F_REQUIRED = 1 << 0, /* no default: the key must be given */
     F_RESTART = 1 << 1,  /* a reload cannot apply a change: the daemon must restart */
-    F_VENUE = 1 << 2,    /* this key is the venue: later rows take their default from it */
-    F_READABLE = 1 << 3, /* T_PATH: a file that must be readable when the config is loaded */
+    F_READABLE = 1 << 2, /* T_PATH: a file that must be readable when the config is loaded */
 };
 
 struct enum_value {
@@ -70,7 +72,7 @@ struct row {
     enum row_type type;
     size_t offset;
     const char *def;                           /* default as it would be written, unquoted */
-    const char *venue_def[CONFIG_VENUE_COUNT]; /* default by venue, when it depends on one */
+    size_t venue_def;                          /* BY_VENUE: the default is the venue's (venue.h) */
     uint64_t min, max;                         /* T_UINT, T_DURATION (ms) */
     const struct enum_value *values;           /* T_ENUM, ends with {NULL} */
     const char *schemes;                       /* T_URL: space-separated */
@@ -96,25 +98,20 @@ struct section {
 #define NO_POS SIZE_MAX
 #define ROWS(a) (a), sizeof(a) / sizeof((a)[0])
 #define ROW(st, field, nm, typ, ...) {.name = (nm), .type = (typ), .offset = offsetof(st, field), __VA_ARGS__}
+/* The default is the venue's venue_defaults.field: a string for T_URL rows, a uint32_t for T_UINT rows. */
+#define BY_VENUE(field) .venue_def = offsetof(struct venue_defaults, field) + 1
 
 static const struct enum_value log_levels[] = {
     {"error", LOG_LEVEL_ERROR}, {"warn", LOG_LEVEL_WARN}, {"info", LOG_LEVEL_INFO}, {"debug", LOG_LEVEL_DEBUG}, {0}};
 static const struct enum_value log_formats[] = {{"logfmt", LOG_FORMAT_LOGFMT}, {"json", LOG_FORMAT_JSON}, {0}};
-static const struct enum_value venues[] = {{"binance", CONFIG_VENUE_BINANCE},
-                                           {"coinbase", CONFIG_VENUE_COINBASE},
-                                           {"kraken", CONFIG_VENUE_KRAKEN},
-                                           {"okx", CONFIG_VENUE_OKX},
-                                           {0}};
 static const struct enum_value restarts[] = {{"permanent", CONFIG_RESTART_PERMANENT},
                                              {"transient", CONFIG_RESTART_TRANSIENT},
                                              {"temporary", CONFIG_RESTART_TEMPORARY},
                                              {0}};
 static const struct enum_value task_kinds[] = {{"stream", CONFIG_TASK_STREAM}, {"poll", CONFIG_TASK_POLL}, {0}};
-static const struct enum_value channels[] = {{"bbo", CONFIG_CHANNEL_BBO}, {0}};
 
-_Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum config_venue) == sizeof(int) &&
-                   sizeof(enum config_restart) == sizeof(int) && sizeof(enum config_task_kind) == sizeof(int) &&
-                   sizeof(enum config_channel) == sizeof(int) && sizeof(enum log_format) == sizeof(int),
+_Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum config_restart) == sizeof(int) &&
+                   sizeof(enum config_task_kind) == sizeof(int) && sizeof(enum log_format) == sizeof(int),
                "T_ENUM stores enums as int");
 
 static void check_supervisor(struct ctx *c, const toml_value *tab, void *base);
@@ -181,19 +178,19 @@ static const struct row supervisor_rows[] = {
         .max = 24 * MS_HOUR, .doc = "A group running healthily this long has its restart history forgiven."),
 };
 
-/* The venues' documented public limits (see ../shared/venues/README.md); where a venue documents none, a
- * conservative figure. Each request weighs 1 except on Binance, so weight_per_minute is a request count there. */
+/* Defaults by venue are each venue's own (venue_defaults in its file in src/venue/). Each request weighs 1
+ * except on Binance, so weight_per_minute is a request count there. */
 static const struct row limits_rows[] = {
     ROW(struct config_limits, weight_per_minute, "weight_per_minute", T_UINT,
-        .venue_def = {"6000", "480", "60", "600"}, .max = 10000000,
+        BY_VENUE(weight_per_minute), .max = 10000000,
         .doc = "REST request weight allowed per minute (Binance REQUEST_WEIGHT); 0 = no such window."),
     ROW(struct config_limits, requests_per_second, "requests_per_second", T_UINT,
-        .venue_def = {"20", "8", "1", "10"}, .max = 100000, .doc = "REST requests per second; 0 = no such window."),
+        BY_VENUE(requests_per_second), .max = 100000, .doc = "REST requests per second; 0 = no such window."),
     ROW(struct config_limits, ws_messages_per_second, "ws_messages_per_second", T_UINT,
-        .venue_def = {"5", "100", "10", "1"}, .max = 100000,
+        BY_VENUE(ws_messages_per_second), .max = 100000,
         .doc = "Client messages (subscribes, pongs) per second per websocket connection; 0 = unlimited."),
     ROW(struct config_limits, ws_streams_per_connection, "ws_streams_per_connection", T_UINT,
-        .venue_def = {"1024", "100", "100", "100"}, .min = 1, .max = 100000,
+        BY_VENUE(ws_streams_per_connection), .min = 1, .max = 100000,
         .doc = "Subscriptions per websocket connection; a longer symbol list is split across connections."),
     ROW(struct config_limits, max_pause_ms, "max_pause", T_DURATION, .def = "5m", .min = MS_SECOND,
         .max = 24 * MS_HOUR,
@@ -205,15 +202,11 @@ static const struct section limits_section = {"limits", "source.limits", ROWS(li
 static const struct row source_rows[] = {
     ROW(struct config_source, name, "name", T_NAME, .flags = F_REQUIRED,
         .doc = "Unique name; groups refer to it. One source per exchange account or IP: it owns the rate limiter."),
-    ROW(struct config_source, venue, "venue", T_ENUM, .values = venues, .flags = F_REQUIRED | F_VENUE,
+    ROW(struct config_source, venue, "venue", T_VENUE, .flags = F_REQUIRED,
         .doc = "Which exchange API this source speaks."),
-    ROW(struct config_source, rest_url, "rest_url", T_URL, .schemes = "http https",
-        .venue_def = {"https://api.binance.com", "https://api.exchange.coinbase.com", "https://api.kraken.com",
-                      "https://www.okx.com"},
+    ROW(struct config_source, rest_url, "rest_url", T_URL, .schemes = "http https", BY_VENUE(rest_url),
         .doc = "Base URL of the venue's REST API."),
-    ROW(struct config_source, ws_url, "ws_url", T_URL, .schemes = "ws wss",
-        .venue_def = {"wss://stream.binance.com:9443", "wss://ws-feed.exchange.coinbase.com",
-                      "wss://ws.kraken.com", "wss://ws.okx.com:8443"},
+    ROW(struct config_source, ws_url, "ws_url", T_URL, .schemes = "ws wss", BY_VENUE(ws_url),
         .doc = "Websocket endpoint of the venue, scheme://host[:port] without a path: the venue adapter adds the path (`/stream`, `/v2`, `/ws/v5/public`)."),
     ROW(struct config_source, ca_file, "ca_file", T_PATH, .def = "", .flags = F_READABLE,
         .doc = "`https://` and `wss://` of this source only: PEM file of the CA(s) the venue's certificate must chain "
@@ -228,7 +221,7 @@ static const struct section source_section = {"source", "source", ROWS(source_ro
 static const struct row task_rows[] = {
     ROW(struct config_task, kind, "kind", T_ENUM, .values = task_kinds, .flags = F_REQUIRED,
         .doc = "`stream`: a websocket subscriber; `poll`: an HTTP poller."),
-    ROW(struct config_task, channel, "channel", T_ENUM, .def = "bbo", .values = channels,
+    ROW(struct config_task, channel, "channel", T_CHANNEL, .def = "bbo",
         .doc = "What is collected: `bbo` is the best bid and offer. Streams: Binance `<symbol>@bookTicker`, Kraken v2 "
                "`ticker` with `event_trigger` `bbo`, OKX `bbo-tbt` (no last price; at most one push per 10 ms), each "
                "pushed when the best bid or offer changes; Coinbase `ticker`, which is pushed on trades only, so a "
@@ -294,7 +287,7 @@ struct ctx {
     size_t nerrs;
     char label[256];             /* 'group "x": task #2: ' -- which element a key belongs to */
     char path[128];              /* 'limits.' -- the tables between that element and the key */
-    int venue;                   /* of the source being read, -1 when unknown */
+    const struct venue_ops *venue; /* of the source being read, NULL when unknown */
 };
 
 /* Keeps the list in document order; errors at one position stay in the order they were found. */
@@ -393,6 +386,24 @@ static void enum_choices(const struct enum_value *v, char *buf, size_t n) {
     size_t len = 0;
     buf[0] = 0;
     for (; v->name && len < n; v++) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? " | " : "", v->name);
+}
+
+/* The registered venues' names, each between pre and post, separated by sep. */
+static void venue_choices(const char *pre, const char *post, const char *sep, char *buf, size_t n) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; venue_at(i) && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s%s%s", i ? sep : "", pre, venue_at(i)->name, post);
+}
+
+/* A BY_VENUE row's default for venue v, as it would be written. */
+static const char *venue_default(const struct row *r, const struct venue_ops *v, char *buf, size_t n) {
+    const char *field = (const char *)&v->defaults + (r->venue_def - 1);
+    if (r->type == T_URL) return *(const char *const *)field;
+    uint32_t u;
+    memcpy(&u, field, sizeof u);
+    snprintf(buf, n, "%u", u);
+    return buf;
 }
 
 static bool is_name(const char *s) {
@@ -531,6 +542,7 @@ static void set_text(struct ctx *c, const struct row *r, void *base, const char 
     char q[96], buf[160], red[512];
     switch (r->type) {
     case T_NAME:
+    case T_CHANNEL:
         if (!is_name(s)) {
             key_err(c, at, r->name, "expected a name of letters, digits, '_', '.' or '-' (at most %d), got %s",
                     NAME_MAX_LEN, quoted(s, q, sizeof q));
@@ -561,12 +573,21 @@ static void set_text(struct ctx *c, const struct row *r, void *base, const char 
         for (const struct enum_value *v = r->values; v->name; v++)
             if (strcmp(v->name, s) == 0) {
                 *FIELD(base, r->offset, int) = v->value;
-                if (r->flags & F_VENUE) c->venue = v->value;
                 return;
             }
         enum_choices(r->values, buf, sizeof buf);
         key_err(c, at, r->name, "expected one of %s, got %s", buf, quoted(s, q, sizeof q));
         return;
+    case T_VENUE: {
+        const struct venue_ops *v = venue_find(s);
+        if (v) {
+            *FIELD(base, r->offset, const struct venue_ops *) = c->venue = v;
+            return;
+        }
+        venue_choices("", "", " | ", buf, sizeof buf);
+        key_err(c, at, r->name, "expected one of %s, got %s", buf, quoted(s, q, sizeof q));
+        return;
+    }
     case T_DURATION: {
         uint64_t ms;
         char lim[32];
@@ -793,8 +814,9 @@ static void apply_row(struct ctx *c, const struct row *r, void *base, const toml
         else set_text(c, r, base, v->u.str.ptr, v);
         return;
     }
+    char vdef[32];
     const char *def = r->def;
-    if (!def && r->venue_def[0] && c->venue >= 0) def = r->venue_def[c->venue];
+    if (!def && r->venue_def && c->venue) def = venue_default(r, c->venue, vdef, sizeof vdef);
     if (def) set_text(c, r, base, def, tab);
     else if (r->flags & F_REQUIRED) {
         if (r->type == T_TABLES)
@@ -852,9 +874,11 @@ static void check_group(struct ctx *c, const toml_value *tab, void *base) {
     for (size_t i = 0; i < g->ntasks; i++)
         for (size_t j = 0; j < i; j++) {
             const struct config_task *a = &g->tasks[i], *b = &g->tasks[j];
-            if (a->line == 0 || b->line == 0 || a->kind != b->kind || a->channel != b->channel) continue;
+            if (a->line == 0 || b->line == 0 || a->kind != b->kind || !a->channel || !b->channel ||
+                strcmp(a->channel, b->channel) != 0)
+                continue;
             err_at(c, tasks->u.array.items[i], "%stask #%zu: same kind and channel as task #%zu (%s %s)", c->label,
-                   i + 1, j + 1, config_task_kind_name(a->kind), config_channel_name(a->channel));
+                   i + 1, j + 1, config_task_kind_name(a->kind), a->channel);
             break;
         }
 }
@@ -915,6 +939,20 @@ static size_t find_named(const char *(*name_of)(const void *cfg, size_t i), cons
     return lo < n && order[lo] != SIZE_MAX && strcmp(name_of(cfg, order[lo]), name) == 0 ? order[lo] : SIZE_MAX;
 }
 
+/* A task collects a channel its source's venue serves: the venue's table is the one list of them. */
+static void check_channels(struct ctx *c, const struct config_group *g, const toml_value *group_tab) {
+    const toml_value *tasks = toml_get(group_tab, "task");
+    char q[96], has[160];
+    for (size_t j = 0; tasks && j < g->ntasks; j++) {
+        const char *ch = g->tasks[j].channel;
+        if (!ch || venue_channel_find(g->source->venue, ch)) continue;
+        venue_channel_list(g->source->venue, has, sizeof has);
+        err_at(c, pos_of(tasks->u.array.items[j], "channel"), "group \"%s\": task #%zu: channel: venue %s has no "
+               "channel %s (has: %s)", g->name ? g->name : "?", j + 1, g->source->venue->name, quoted(ch, q, sizeof q),
+               has);
+    }
+}
+
 static void check_root(struct ctx *c, const toml_value *tab, void *base) {
     struct tickd_config *cfg = base;
     check_unique(c, tab, "source", "source", source_name, cfg, cfg->nsources);
@@ -929,6 +967,7 @@ static void check_root(struct ctx *c, const toml_value *tab, void *base) {
         if (!g->source)
             err_at(c, toml_get(groups->u.array.items[i], "source"), "group \"%s\": source \"%s\" is not defined",
                    g->name ? g->name : "?", g->source_name);
+        else if (g->source->venue) check_channels(c, g, groups->u.array.items[i]);
     }
 }
 
@@ -944,7 +983,7 @@ static void free_table(const struct section *sec, void *base) {
             if (secret) explicit_bzero(secret, strlen(secret));
             free(secret);
         } /* fall through */
-        case T_NAME: case T_PATH: case T_URL: free(*(char **)field); break;
+        case T_NAME: case T_CHANNEL: case T_PATH: case T_URL: free(*(char **)field); break;
         case T_SYMBOLS: {
             char **syms = *(char ***)field;
             for (size_t j = 0; syms && j < *FIELD(base, r->aux_offset, size_t); j++) free(syms[j]);
@@ -987,8 +1026,9 @@ static bool table_equal(const struct section *sec, const void *a, const void *b,
         case T_SECRET:
             eq = str_equal(*FIELD(a, r->aux_offset, char *), *FIELD(b, r->aux_offset, char *));
             /* fall through */
-        case T_NAME: case T_PATH: case T_URL: eq = eq && str_equal(*(char *const *)fa, *(char *const *)fb); break;
+        case T_NAME: case T_CHANNEL: case T_PATH: case T_URL: eq = eq && str_equal(*(char *const *)fa, *(char *const *)fb); break;
         case T_ENUM: eq = *(const int *)fa == *(const int *)fb; break;
+        case T_VENUE: eq = *(const struct venue_ops *const *)fa == *(const struct venue_ops *const *)fb; break;
         case T_DURATION: case T_UINT: eq = *(const uint64_t *)fa == *(const uint64_t *)fb; break;
         case T_BOOL: eq = *(const bool *)fa == *(const bool *)fb; break;
         case T_SYMBOLS: {
@@ -1050,7 +1090,7 @@ const struct config_group *config_find_group(const struct tickd_config *cfg, con
 
 int config_parse(const char *name, const char *text, size_t len, struct tickd_config **out,
                  struct config_errors *errs) {
-    struct ctx c = {.file = name, .errs = errs, .errs_base = errs->len, .venue = -1};
+    struct ctx c = {.file = name, .errs = errs, .errs_base = errs->len};
     char tomlerr[512];
     *out = NULL;
     const char *slash = strrchr(name, '/');
@@ -1108,10 +1148,8 @@ static const char *enum_name(const struct enum_value *v, int value) {
     return "?";
 }
 
-const char *config_venue_name(enum config_venue v) { return enum_name(venues, (int)v); }
 const char *config_restart_name(enum config_restart r) { return enum_name(restarts, (int)r); }
 const char *config_task_kind_name(enum config_task_kind k) { return enum_name(task_kinds, (int)k); }
-const char *config_channel_name(enum config_channel ch) { return enum_name(channels, (int)ch); }
 
 void config_log_summary(const struct tickd_config *cfg) {
     char a[512], b[512];
@@ -1129,7 +1167,7 @@ void config_log_summary(const struct tickd_config *cfg) {
         const struct config_source *s = &cfg->sources[i];
         log_info(C, "source", "name=%s venue=%s rest_url=%s ws_url=%s weight_per_minute=%llu "
                  "requests_per_second=%llu ws_messages_per_second=%llu ws_streams_per_connection=%llu",
-                 s->name, config_venue_name(s->venue), log_redact_url(s->rest_url, a, sizeof a),
+                 s->name, s->venue ? s->venue->name : "?", log_redact_url(s->rest_url, a, sizeof a),
                  log_redact_url(s->ws_url, b, sizeof b), (unsigned long long)s->limits.weight_per_minute,
                  (unsigned long long)s->limits.requests_per_second,
                  (unsigned long long)s->limits.ws_messages_per_second,
@@ -1141,7 +1179,7 @@ void config_log_summary(const struct tickd_config *cfg) {
         a[0] = 0;
         for (size_t t = 0; t < g->ntasks && len < sizeof a; t++)
             len += (size_t)snprintf(a + len, sizeof a - len, "%s%s/%s", t ? "," : "",
-                                    config_task_kind_name(g->tasks[t].kind), config_channel_name(g->tasks[t].channel));
+                                    config_task_kind_name(g->tasks[t].kind), g->tasks[t].channel);
         log_info(C, "group", "name=%s source=%s restart=%s symbols=%zu tasks=%s", g->name, g->source_name,
                  config_restart_name(g->restart), g->nsymbols, a);
     }
@@ -1152,6 +1190,21 @@ static const char *type_doc(const struct row *r, char *buf, size_t n) {
     switch (r->type) {
     case T_NAME: return "name";
     case T_PATH: case T_SECRET: return "path";
+    case T_CHANNEL: { /* every venue's, once each */
+        size_t len = (size_t)snprintf(buf, n, "a channel of the source's venue:");
+        char item[64];
+        for (size_t i = 0; venue_at(i); i++)
+            for (const struct venue_channel *ch = venue_at(i)->channels; ch && ch->name && len < n; ch++) {
+                snprintf(item, sizeof item, "`%s`", ch->name);
+                if (!strstr(buf, item))
+                    len += (size_t)snprintf(buf + len, n - len, "%s %s", buf[len - 1] == ':' ? "" : ",", item);
+            }
+        return buf;
+    }
+    case T_VENUE: /* not "|"-separated: it would split a Markdown table cell */
+        snprintf(buf, n, "one of");
+        venue_choices(" `", "`", ",", buf + strlen(buf), n - strlen(buf));
+        return buf;
     case T_ENUM: { /* not enum_choices(): '|' would split a Markdown table cell */
         size_t len = (size_t)snprintf(buf, n, "one of");
         for (const struct enum_value *v = r->values; v->name && len < n; v++)
@@ -1188,7 +1241,7 @@ static void print_section(FILE *f, const struct section *sec, bool array) {
     for (size_t i = 0; i < sec->nrows; i++) {
         const struct row *r = &sec->rows[i];
         if (r->def) snprintf(def, sizeof def, r->type == T_UINT || r->type == T_BOOL ? "`%s`" : "`\"%s\"`", r->def);
-        else snprintf(def, sizeof def, "%s", r->venue_def[0]               ? "by venue (below)"
+        else snprintf(def, sizeof def, "%s", r->venue_def                  ? "by venue (below)"
                                              : (r->flags & F_REQUIRED) ? "required"
                                                                        : "see its table");
         fprintf(f, "| `%s` | %s | %s | %s%s |\n", r->name, type_doc(r, type, sizeof type), def, r->doc,
@@ -1201,16 +1254,19 @@ static void print_section(FILE *f, const struct section *sec, bool array) {
 void config_print_reference(FILE *f) {
     for (size_t i = 0; i < root_section.nrows; i++)
         print_section(f, root_section.rows[i].sub, root_section.rows[i].type == T_TABLES);
+    char cell[32];
     fprintf(f, "\n### Defaults by venue\n\n| key |");
-    for (int v = 0; v < CONFIG_VENUE_COUNT; v++) fprintf(f, " %s |", config_venue_name((enum config_venue)v));
-    fprintf(f, "\n|---|---|---|---|---|\n");
+    for (size_t v = 0; venue_at(v); v++) fprintf(f, " %s |", venue_at(v)->name);
+    fprintf(f, "\n|---|");
+    for (size_t v = 0; venue_at(v); v++) fprintf(f, "---|");
+    fprintf(f, "\n");
     const struct section *secs[] = {&source_section, &limits_section};
     for (size_t s = 0; s < 2; s++)
         for (size_t i = 0; i < secs[s]->nrows; i++) {
             const struct row *r = &secs[s]->rows[i];
-            if (!r->venue_def[0]) continue;
+            if (!r->venue_def) continue;
             fprintf(f, "| `%s%s` |", s ? "limits." : "", r->name);
-            for (int v = 0; v < CONFIG_VENUE_COUNT; v++) fprintf(f, " `%s` |", r->venue_def[v]);
+            for (size_t v = 0; venue_at(v); v++) fprintf(f, " `%s` |", venue_default(r, venue_at(v), cell, sizeof cell));
             fprintf(f, "\n");
         }
 }

@@ -40,10 +40,9 @@ struct poll {
     size_t nreqs;
     int64_t next_cycle_ms;
     struct tick *ticks; /* one slot per configured symbol: an answer never holds more we keep */
+    const char *wanted_headers[2]; /* the venue's used-weight header, when it sends one and a window counts it */
     bool released;
 };
-
-static const char *const wanted_headers[] = {"X-MBX-USED-WEIGHT-1M", NULL};
 
 static void arm_timer(struct poll *p);
 static void issue(struct poll_request *r);
@@ -119,7 +118,7 @@ static void on_answer(struct http_request *req, const struct http_response *res,
     }
     src->counters.frames++;
     for (size_t i = 0; i < res->nheaders; i++)
-        if (src->weight_window >= 0 && strcasecmp(res->headers[i].name, "X-MBX-USED-WEIGHT-1M") == 0)
+        if (p->wanted_headers[0] && strcasecmp(res->headers[i].name, p->wanted_headers[0]) == 0)
             observe_used_weight(src, res->headers[i].value);
     if (res->status == 429 || res->status == 418) {
         src->counters.rate_limited++;
@@ -130,8 +129,8 @@ static void on_answer(struct http_request *req, const struct http_response *res,
     }
     struct venue_out out;
     venue_out_init(&out, p->ticks, p->args->symbols->n, clock_wall_us(), res->sent_us);
-    enum venue_msg kind = src->venue->rest_parse(&r->plan, (int)res->status, res->body, res->body_len,
-                                                 p->args->symbols, &out);
+    enum venue_msg kind = p->args->channel->rest_parse(&r->plan, (int)res->status, res->body, res->body_len,
+                                                       p->args->symbols, &out);
     switch (kind) {
     case VENUE_MSG_TICKS:
         r->failures = 0;
@@ -177,7 +176,7 @@ static void on_granted(struct limiter_request *lreq, int status) {
     uint64_t timeout = p->args->request_timeout_ms;
     if (!timeout) timeout = p->args->interval_ms < 10000 ? p->args->interval_ms : 10000;
     if (timeout < 1000) timeout = 1000;
-    struct http_opts o = {.timeout_ms = (uint32_t)timeout, .want_headers = wanted_headers};
+    struct http_opts o = {.timeout_ms = (uint32_t)timeout, .want_headers = p->wanted_headers};
     int err = 0;
     src->counters.requests++;
     r->http = http_get(src->http, url, NULL, &o, on_answer, r, &err);
@@ -231,13 +230,14 @@ static int poll_start(struct task *t) {
     const struct poll_args *a = p->args;
     if (!a->interval_ms) return -EINVAL;
     struct venue_request plan[POLL_PLAN_MAX];
-    int n = a->source->venue->rest_plan(a->symbols, plan, POLL_PLAN_MAX);
+    int n = a->channel->rest_plan(a->symbols, plan, POLL_PLAN_MAX);
     if (n <= 0) return n < 0 ? n : -EINVAL;
     p->nreqs = (size_t)n;
     for (size_t i = 0; i < p->nreqs; i++) {
         p->reqs[i] = (struct poll_request){.poll = p, .plan = plan[i], .due_ms = INT64_MAX};
     }
     if (!(p->ticks = calloc(a->symbols->n, sizeof *p->ticks))) return -ENOMEM;
+    if (a->source->weight_window >= 0) p->wanted_headers[0] = a->source->venue->defaults.used_weight_header;
     int rc = limiter_client_new(a->source->limiter, task_name(t), NULL, 0, &p->client);
     if (rc < 0) return rc;
     if ((rc = uv_timer_init(task_loop(t), &p->timer)) < 0) return rc;

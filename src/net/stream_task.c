@@ -196,7 +196,7 @@ static int conn_subscribe(struct conn *c) {
     if (v->ws_path_subscribes && v->ws_path_subscribes(a->symbols, a->first, a->count)) return 0;
     while (at < end) {
         size_t next = at;
-        int n = v->ws_subscribe(a->symbols, at, end - at, ++s->next_id, buf, sizeof buf, &next);
+        int n = a->channel->ws_subscribe(a->symbols, at, end - at, ++s->next_id, buf, sizeof buf, &next);
         if (n < 0 || next <= at) return -ENOSPC;
         if (n > 0) {
             if (c->nmsgs == SUBSCRIBE_MAX_MSGS) return -E2BIG;
@@ -267,12 +267,12 @@ static void start_standby(struct stream *s, const char *why, bool announced);
  * frame still yields up to one tick per symbol of the range as before. */
 static enum venue_msg parse_frame(struct stream *s, const struct conn *c, const char *data, size_t len,
                                   struct venue_out *out) {
-    const struct venue_ops *v = s->a->source->venue;
+    const struct venue_channel *ch = s->a->channel;
     int64_t now_us = clock_wall_us();
     for (;;) {
         venue_out_init(out, s->ticks, s->ticks_cap, now_us, 0);
         out->run = c->run;
-        enum venue_msg kind = v->ws_parse(data, len, s->a->symbols, out);
+        enum venue_msg kind = ch->ws_parse(data, len, s->a->symbols, out);
         size_t want = out->n + out->overflow;
         if (!out->overflow || s->ticks_cap >= s->a->count) return kind;
         if (want > s->a->count) want = s->a->count;

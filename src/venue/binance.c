@@ -197,8 +197,30 @@ static enum venue_msg binance_rest_parse(const struct venue_request *req, int ht
     return venue_parse_answer(req, http_status, body, len, "msg", parse_rest, s, out);
 }
 
+static const struct venue_channel binance_channels[] = {
+    {.name = "bbo",
+     .ws_subscribe = binance_ws_subscribe,
+     .ws_parse = binance_ws_parse,
+     .rest_plan = binance_rest_plan,
+     .rest_parse = binance_rest_parse},
+    {0},
+};
+
 const struct venue_ops venue_binance = {
     .name = "binance",
+    .defaults =
+        {
+            .rest_url = "https://api.binance.com",
+            .ws_url = "wss://stream.binance.com:9443",
+            .weight_per_minute = 6000,
+            .requests_per_second = 20,
+            .ws_messages_per_second = 5,
+            .ws_streams_per_connection = 1024,
+            /* 300 per 5 minutes documented; 3 a second keeps a reconnect storm slow within it */
+            .connect = {{3, 1000, 100}, {300, 300000, 1000}},
+            .used_weight_header = "X-MBX-USED-WEIGHT-1M",
+        },
+    .channels = binance_channels,
     .ws_max_symbols = 1024,
     .ws_msg_max = 4096,
     .ping_text = NULL,
@@ -209,8 +231,4 @@ const struct venue_ops venue_binance = {
     .names = binance_names,
     .ws_path = binance_ws_path,
     .ws_path_subscribes = binance_ws_path_subscribes,
-    .ws_subscribe = binance_ws_subscribe,
-    .ws_parse = binance_ws_parse,
-    .rest_plan = binance_rest_plan,
-    .rest_parse = binance_rest_parse,
 };

@@ -154,8 +154,30 @@ static enum venue_msg coinbase_rest_parse(const struct venue_request *req, int h
     return venue_parse_answer(req, http_status, body, len, "message", rest_ticker, s, out);
 }
 
+static const struct venue_channel coinbase_channels[] = {
+    {.name = "bbo",
+     .ws_subscribe = coinbase_ws_subscribe,
+     .ws_parse = coinbase_ws_parse,
+     .rest_plan = coinbase_rest_plan,
+     .rest_parse = coinbase_rest_parse},
+    {0},
+};
+
 const struct venue_ops venue_coinbase = {
     .name = "coinbase",
+    .defaults =
+        {
+            .rest_url = "https://api.exchange.coinbase.com",
+            .ws_url = "wss://ws-feed.exchange.coinbase.com",
+            .weight_per_minute = 480,
+            .requests_per_second = 8,
+            .ws_messages_per_second = 100,
+            .ws_streams_per_connection = 100,
+            /* none documented: OKX's and Binance's together */
+            .connect = {{3, 1000, 100}, {300, 300000, 1000}},
+            .used_weight_header = NULL,
+        },
+    .channels = coinbase_channels,
     .ws_max_symbols = 0,
     .ws_msg_max = 65536,
     .ping_text = NULL,
@@ -164,8 +186,4 @@ const struct venue_ops venue_coinbase = {
     .heartbeats = true,
     .names = coinbase_names,
     .ws_path = coinbase_ws_path,
-    .ws_subscribe = coinbase_ws_subscribe,
-    .ws_parse = coinbase_ws_parse,
-    .rest_plan = coinbase_rest_plan,
-    .rest_parse = coinbase_rest_parse,
 };

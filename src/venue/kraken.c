@@ -297,8 +297,30 @@ static enum venue_msg kraken_rest_parse(const struct venue_request *req, int htt
     return venue_parse_answer(req, http_status, body, len, NULL, parse_rest, s, out);
 }
 
+static const struct venue_channel kraken_channels[] = {
+    {.name = "bbo",
+     .ws_subscribe = kraken_ws_subscribe,
+     .ws_parse = kraken_ws_parse,
+     .rest_plan = kraken_rest_plan,
+     .rest_parse = kraken_rest_parse},
+    {0},
+};
+
 const struct venue_ops venue_kraken = {
     .name = "kraken",
+    .defaults =
+        {
+            .rest_url = "https://api.kraken.com",
+            .ws_url = "wss://ws.kraken.com",
+            .weight_per_minute = 60,
+            .requests_per_second = 1,
+            .ws_messages_per_second = 10,
+            .ws_streams_per_connection = 100,
+            /* none documented: OKX's and Binance's together */
+            .connect = {{3, 1000, 100}, {300, 300000, 1000}},
+            .used_weight_header = NULL,
+        },
+    .channels = kraken_channels,
     .ws_max_symbols = 0,
     .ws_msg_max = 65536,
     .ping_text = NULL,
@@ -307,8 +329,4 @@ const struct venue_ops venue_kraken = {
     .heartbeats = true,
     .names = kraken_names,
     .ws_path = kraken_ws_path,
-    .ws_subscribe = kraken_ws_subscribe,
-    .ws_parse = kraken_ws_parse,
-    .rest_plan = kraken_rest_plan,
-    .rest_parse = kraken_rest_parse,
 };

@@ -272,8 +272,30 @@ static enum venue_msg okx_rest_parse(const struct venue_request *req, int http_s
     return venue_parse_answer(req, http_status, body, len, "msg", parse_rest, s, out);
 }
 
+static const struct venue_channel okx_channels[] = {
+    {.name = "bbo",
+     .ws_subscribe = okx_ws_subscribe,
+     .ws_parse = okx_ws_parse,
+     .rest_plan = okx_rest_plan,
+     .rest_parse = okx_rest_parse},
+    {0},
+};
+
 const struct venue_ops venue_okx = {
     .name = "okx",
+    .defaults =
+        {
+            .rest_url = "https://www.okx.com",
+            .ws_url = "wss://ws.okx.com:8443",
+            .weight_per_minute = 600,
+            .requests_per_second = 10,
+            .ws_messages_per_second = 1,
+            .ws_streams_per_connection = 100,
+            /* 3 a second documented; 300 per 5 minutes keeps a reconnect storm slow within it */
+            .connect = {{3, 1000, 100}, {300, 300000, 1000}},
+            .used_weight_header = NULL,
+        },
+    .channels = okx_channels,
     .ws_max_symbols = 0,
     .ws_msg_max = 65536, /* the venue caps one request's arguments at 64 KB */
     .ping_text = "ping",
@@ -282,8 +304,4 @@ const struct venue_ops venue_okx = {
     .heartbeats = false,
     .names = okx_names,
     .ws_path = okx_ws_path,
-    .ws_subscribe = okx_ws_subscribe,
-    .ws_parse = okx_ws_parse,
-    .rest_plan = okx_rest_plan,
-    .rest_parse = okx_rest_parse,
 };

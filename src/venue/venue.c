@@ -32,6 +32,19 @@ const struct venue_ops *venue_at(size_t i) {
     return i < sizeof venues / sizeof venues[0] ? venues[i] : NULL;
 }
 
+const struct venue_channel *venue_channel_find(const struct venue_ops *v, const char *name) {
+    for (const struct venue_channel *c = v->channels; c && c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+void venue_channel_list(const struct venue_ops *v, char *buf, size_t cap) {
+    size_t len = 0;
+    if (cap) buf[0] = 0;
+    for (const struct venue_channel *c = v->channels; c && c->name && len < cap; c++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", c->name);
+}
+
 const char *venue_msg_name(enum venue_msg kind) {
     static const char *const names[] = {
         [VENUE_MSG_TICKS] = "ticks",

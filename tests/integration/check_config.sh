@@ -100,6 +100,31 @@ TOML
 expect "duplicate source" 78 "$tmp/dup.toml:5:8: source \"a\" is defined twice (first at line 2)" -- \
   --check-config -c "$tmp/dup.toml"
 
+# Venues and channels are the venue table's: an unknown venue lists the registered ones, a channel the source's
+# venue does not serve names what it does.
+cat >"$tmp/channel.toml" <<'TOML'
+[[source]]
+name = "a"
+venue = "binance"
+[[source]]
+name = "m"
+venue = "bitmex"
+[[group]]
+name = "g"
+source = "a"
+symbols = ["BTC-USDT"]
+[[group.task]]
+kind = "stream"
+channel = "book"
+TOML
+out=$("$TICKD" --check-config -c "$tmp/channel.toml" 2>&1)
+rc=$?
+want="$tmp/channel.toml:6:9: source \"m\": venue: expected one of binance | coinbase | kraken | okx, got \"bitmex\"
+$tmp/channel.toml:13:11: group \"g\": task #1: channel: venue binance has no channel \"book\" (has: bbo)
+tickd: $tmp/channel.toml: 2 errors"
+if [[ $rc -eq 78 && $out == "$want" ]]; then ok "unknown venue and channel book refused"; else
+  fail "unknown venue and channel book refused (exit $rc)"; diff <(printf '%s\n' "$want") <(printf '%s\n' "$out"); fi
+
 # Files that are not regular, and password files others may read: refused at once, never waited on (open() of a
 # FIFO blocked --check-config, and a reload, until a writer came).
 mkfifo "$tmp/fifo.toml"

@@ -11,6 +11,7 @@
 
 #include "tickd/config.h"
 #include "tickd/toml.h"
+#include "tickd/venue.h"
 #include "tt.h"
 
 /* The smallest valid file: one source, one group, one task; everything else defaults. */
@@ -66,7 +67,7 @@ static void test_example_loads(void) {
     TT_ASSERT_INT(cfg->nsources, 4);
     TT_ASSERT_INT(cfg->ngroups, 4);
     const struct config_source *b = config_find_source(cfg, "binance");
-    TT_ASSERT(b && b->venue == CONFIG_VENUE_BINANCE);
+    TT_ASSERT(b && b->venue == venue_find("binance"));
     TT_ASSERT_STR(b->ws_url, "wss://stream.binance.com:9443");
     TT_ASSERT_INT(b->limits.weight_per_minute, 6000);
     TT_ASSERT_INT(b->limits.ws_streams_per_connection, 1024);
@@ -144,7 +145,7 @@ static void test_defaults(void) {
     const struct config_group *g = &cfg->groups[0];
     TT_ASSERT(g->restart == CONFIG_RESTART_PERMANENT);
     TT_ASSERT_STR(g->symbols[0], "BTC-USD"); /* upper-cased */
-    TT_ASSERT(g->tasks[0].channel == CONFIG_CHANNEL_BBO);
+    TT_ASSERT(g->tasks[0].channel && strcmp(g->tasks[0].channel, "bbo") == 0);
     TT_ASSERT_INT(g->tasks[0].stale_after_ms, 30000);
     TT_ASSERT_INT(g->tasks[0].interval_ms, 1000);
     TT_ASSERT_INT(g->tasks[0].line, 8); /* its [[group.task]] header */
@@ -263,7 +264,57 @@ static void test_error_tasks(void) {
     EXPECT_ERRORS(text, "t.toml:10:1: group \"g\": task #2: same kind and channel as task #1 (poll bbo)");
     snprintf(text, sizeof text, "%s[[group.task]]\nchannel = \"trades\"\n", head);
     EXPECT_ERRORS(text, "t.toml:8:1: group \"g\": task #1: missing key \"kind\"",
-                  "t.toml:9:11: group \"g\": task #1: channel: expected one of bbo, got \"trades\"");
+                  "t.toml:9:11: group \"g\": task #1: channel: venue binance has no channel \"trades\" (has: bbo)");
+}
+
+/* Venue and channel names are the venue table's (venue.h): no list of the config's own to fall out of step. */
+static void test_channels_by_venue(void) {
+    char text[1024];
+    for (size_t i = 0; venue_at(i); i++) {
+        const struct venue_ops *v = venue_at(i);
+        snprintf(text, sizeof text, "[[source]]\nname = \"s\"\nvenue = \"%s\"\n[[group]]\nname = \"g\"\n"
+                 "source = \"s\"\nsymbols = [\"BTC-USD\"]\n[[group.task]]\nkind = \"stream\"\n", v->name);
+        struct tickd_config *cfg = parse_ok(text);
+        TT_ASSERT(cfg && cfg->sources[0].venue == v);
+        TT_ASSERT(venue_channel_find(v, cfg->groups[0].tasks[0].channel) == v->channels);
+        config_free(cfg);
+        /* A channel no venue serves yet: refused at its own line, naming the venue and what it does serve. */
+        snprintf(text, sizeof text, "[[source]]\nname = \"s\"\nvenue = \"%s\"\n[[group]]\nname = \"g\"\n"
+                 "source = \"s\"\nsymbols = [\"BTC-USD\"]\n[[group.task]]\nkind = \"poll\"\n"
+                 "channel = \"book\"\n", v->name);
+        char want[256];
+        snprintf(want, sizeof want, "t.toml:10:11: group \"g\": task #1: channel: venue %s has no channel \"book\" "
+                 "(has: bbo)", v->name);
+        EXPECT_ERRORS(text, want);
+    }
+    /* The source's venue decides, also for a group defined before its source. */
+    EXPECT_ERRORS("[[group]]\nname = \"g\"\nsource = \"s\"\nsymbols = [\"BTC-USD\"]\n[[group.task]]\n"
+                  "kind = \"stream\"\nchannel = \"book\"\n[[source]]\nname = \"s\"\nvenue = \"okx\"\n",
+                  "t.toml:7:11: group \"g\": task #1: channel: venue okx has no channel \"book\" (has: bbo)");
+    /* An unknown venue is one error: its groups' channels are not judged against a venue that is not there. */
+    EXPECT_ERRORS("[[source]]\nname = \"s\"\nvenue = \"bitmex\"\n[[group]]\nname = \"g\"\nsource = \"s\"\n"
+                  "symbols = [\"BTC-USD\"]\n[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\n",
+                  "t.toml:3:9: source \"s\": venue: expected one of binance | coinbase | kraken | okx, got \"bitmex\"");
+}
+
+/* A key a source leaves out takes its venue's default, from the venue's own file. */
+static void test_defaults_are_the_venues(void) {
+    char text[256];
+    for (size_t i = 0; venue_at(i); i++) {
+        const struct venue_ops *v = venue_at(i);
+        snprintf(text, sizeof text, "[[source]]\nname = \"s\"\nvenue = \"%s\"\n", v->name);
+        struct tickd_config *cfg = parse_ok(text);
+        TT_ASSERT(cfg != NULL);
+        if (!cfg) continue;
+        const struct config_source *s = &cfg->sources[0];
+        TT_ASSERT_STR(s->rest_url, v->defaults.rest_url);
+        TT_ASSERT_STR(s->ws_url, v->defaults.ws_url);
+        TT_ASSERT_INT(s->limits.weight_per_minute, v->defaults.weight_per_minute);
+        TT_ASSERT_INT(s->limits.requests_per_second, v->defaults.requests_per_second);
+        TT_ASSERT_INT(s->limits.ws_messages_per_second, v->defaults.ws_messages_per_second);
+        TT_ASSERT_INT(s->limits.ws_streams_per_connection, v->defaults.ws_streams_per_connection);
+        config_free(cfg);
+    }
 }
 
 static void test_error_syntax_and_file(void) {
@@ -657,5 +708,7 @@ int main(void) {
     TT_RUN(test_large_files_stay_linear);
     TT_RUN(test_reload_comparisons);
     TT_RUN(test_reference_lists_every_key);
+    TT_RUN(test_channels_by_venue);
+    TT_RUN(test_defaults_are_the_venues);
     return tt_finish();
 }

@@ -95,7 +95,7 @@ static void count_jansson_allocs(const struct venue_symbols *s) {
     struct venue_out out;
     venue_out_init(&out, &t, 1, 0, 0);
     venue_fast_paths(false);
-    s->venue->ws_parse("{}", 2, s, &out); /* installs the arena's hooks */
+    s->venue->channels->ws_parse("{}", 2, s, &out); /* installs the arena's hooks */
     venue_fast_paths(true);
     json_free_t arena_free;
     json_get_alloc_funcs(&arena_malloc, &arena_free);
@@ -114,7 +114,7 @@ static void parse_one(const struct fixture *fx, const char *frame, size_t len, s
     venue_fast_paths(fast);
     venue_out_init(&p->out, p->ticks, cap, RECV_US, 0);
     size_t before = jansson_allocs;
-    p->kind = fx->v->ws_parse(frame, len, &fx->syms, &p->out);
+    p->kind = fx->v->channels->ws_parse(frame, len, &fx->syms, &p->out);
     p->fast = jansson_allocs == before;
     venue_fast_paths(true);
 }
@@ -146,7 +146,7 @@ static enum venue_msg ws(struct fixture *fx, const char *frame) {
 
 static enum venue_msg rest(struct fixture *fx, const struct venue_request *req, int status, const char *body) {
     venue_out_init(&fx->out, fx->ticks, MAX_TICKS, RECV_US + 1000, 1500);
-    return fx->v->rest_parse(req, status, body, strlen(body), &fx->syms, &fx->out);
+    return fx->v->channels->rest_parse(req, status, body, strlen(body), &fx->syms, &fx->out);
 }
 
 /* Asserts one tick's exact text. */
@@ -689,7 +689,7 @@ static void test_hostile_shapes(void) {
         size_t big = 4 << 20;
         char *huge = malloc(big);
         memset(huge, '[', big);
-        TT_ASSERT_INT(fx.v->ws_parse(huge, big, &fx.syms, &fx.out), VENUE_MSG_MALFORMED);
+        TT_ASSERT_INT(fx.v->channels->ws_parse(huge, big, &fx.syms, &fx.out), VENUE_MSG_MALFORMED);
         free(huge);
     }
     for (size_t v = 0; v < 4; v++) venue_symbols_free(&tables[v]);
@@ -704,7 +704,7 @@ static size_t subscribe_all(const struct venue_symbols *s, size_t first, size_t 
     if (s->venue->ws_path_subscribes && s->venue->ws_path_subscribes(s, first, count)) return 0;
     for (size_t at = first; at < first + count;) {
         size_t next;
-        int len = s->venue->ws_subscribe(s, at, first + count - at, (unsigned)n + 1, buf, sizeof buf, &next);
+        int len = s->venue->channels->ws_subscribe(s, at, first + count - at, (unsigned)n + 1, buf, sizeof buf, &next);
         TT_ASSERT(len > 0);
         TT_ASSERT((size_t)len < s->venue->ws_msg_max);
         if (len <= 0) break;
@@ -725,7 +725,7 @@ static void test_subscribe_messages(void) {
 
     /* OKX: byte for byte what cryptofeed sent, on the bbo-tbt channel instead of tickers (throttled to 100 ms). */
     fixture_init(&fx, "okx", okx_syms, 3);
-    int len = fx.v->ws_subscribe(&fx.syms, 0, 3, 1, buf, sizeof buf, &next);
+    int len = fx.v->channels->ws_subscribe(&fx.syms, 0, 3, 1, buf, sizeof buf, &next);
     char *rec = shared_file("okx/client_sent_subscribe.jsonl", NULL);
     *strchr(rec, '\n') = 0;
     char want_okx[1024] = "";
@@ -894,7 +894,7 @@ static void test_binance_rest(void) {
     struct fixture fx;
     struct venue_request reqs[4];
     fixture_init(&fx, "binance", binance_syms + 3, 1); /* LTC-BTC */
-    TT_ASSERT_INT(fx.v->rest_plan(&fx.syms, reqs, 4), 1);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&fx.syms, reqs, 4), 1);
     TT_ASSERT_STR(reqs[0].path, "/api/v3/ticker/bookTicker?symbol=LTCBTC");
     TT_ASSERT_INT(reqs[0].weight, 2);
     char *body = shared_file("binance/doc-rest-ticker-bookTicker-single.json", NULL);
@@ -907,7 +907,7 @@ static void test_binance_rest(void) {
     venue_symbols_free(&fx.syms);
 
     fixture_init(&fx, "binance", binance_syms + 3, 3); /* LTC-BTC ETH-BTC BNB-BTC */
-    TT_ASSERT_INT(fx.v->rest_plan(&fx.syms, reqs, 4), 1);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&fx.syms, reqs, 4), 1);
     TT_ASSERT_STR(reqs[0].path, "/api/v3/ticker/bookTicker?symbols=%5B%22LTCBTC%22,%22ETHBTC%22,%22BNBBTC%22%5D");
     TT_ASSERT_INT(reqs[0].weight, 4);
     body = shared_file("binance/doc-rest-ticker-bookTicker-multi.json", NULL);
@@ -931,7 +931,7 @@ static void test_binance_rest(void) {
     const char **list = many_symbols(3000, &block);
     struct venue_symbols s;
     TT_ASSERT_INT(venue_symbols_init(&s, fx.v, list, 3000), 0);
-    TT_ASSERT_INT(fx.v->rest_plan(&s, reqs, 4), 1);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&s, reqs, 4), 1);
     TT_ASSERT_STR(reqs[0].path, "/api/v3/ticker/bookTicker");
     TT_ASSERT_INT(reqs[0].weight, 4);
     venue_symbols_free(&s);
@@ -944,7 +944,7 @@ static void test_kraken_rest(void) {
     struct venue_request reqs[4];
     const char *pairs[] = {"BTC-USD", "ADA-BTC"};
     fixture_init(&fx, "kraken", pairs, 2);
-    TT_ASSERT_INT(fx.v->rest_plan(&fx.syms, reqs, 4), 1);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&fx.syms, reqs, 4), 1);
     TT_ASSERT_STR(reqs[0].path, "/0/public/Ticker?pair=XBTUSD,ADAXBT");
     char *body = shared_file("kraken/doc-rest-Ticker-response.json", NULL);
     TT_ASSERT_INT(rest(&fx, &reqs[0], 200, body), VENUE_MSG_TICKS);
@@ -962,7 +962,7 @@ static void test_okx_rest(void) {
     struct fixture fx;
     struct venue_request reqs[4];
     fixture_init(&fx, "okx", okx_syms + 2, 1);
-    TT_ASSERT_INT(fx.v->rest_plan(&fx.syms, reqs, 4), 1);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&fx.syms, reqs, 4), 1);
     TT_ASSERT_STR(reqs[0].path, "/api/v5/market/ticker?instId=BTC-USDT");
     char *body = shared_file("okx/doc-rest-market-ticker-response.json", NULL);
     TT_ASSERT_INT(rest(&fx, &reqs[0], 200, body), VENUE_MSG_TICKS);
@@ -975,7 +975,7 @@ static void test_okx_rest(void) {
 
     const char *mixed[] = {"BTC-USDT", "BTC-USD-SWAP", "ETH-USDT"};
     fixture_init(&fx, "okx", mixed, 3);
-    TT_ASSERT_INT(fx.v->rest_plan(&fx.syms, reqs, 4), 2);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&fx.syms, reqs, 4), 2);
     TT_ASSERT_STR(reqs[0].path, "/api/v5/market/ticker?instId=BTC-USD-SWAP");
     TT_ASSERT_STR(reqs[1].path, "/api/v5/market/tickers?instType=SPOT");
     venue_symbols_free(&fx.syms);
@@ -986,7 +986,7 @@ static void test_coinbase_rest(void) {
     struct venue_request reqs[4];
     const char *products[] = {"BTC-USD", "ETH-EUR"};
     fixture_init(&fx, "coinbase", products, 2);
-    TT_ASSERT_INT(fx.v->rest_plan(&fx.syms, reqs, 4), 2);
+    TT_ASSERT_INT(fx.v->channels->rest_plan(&fx.syms, reqs, 4), 2);
     TT_ASSERT_STR(reqs[1].path, "/products/ETH-EUR/ticker");
     TT_ASSERT_INT(reqs[1].symbol, 1);
     TT_ASSERT_INT(rest(&fx, &reqs[1], 200,
@@ -1141,7 +1141,7 @@ static void test_out_overflow(void) {
     const char *two = "{\"arg\":{\"channel\":\"tickers\"},\"data\":["
                       "{\"instId\":\"BTC-USDT\",\"last\":\"1\",\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"5\"},"
                       "{\"instId\":\"UNI-USD-SWAP\",\"last\":\"1\",\"askPx\":\"2\",\"askSz\":\"1\",\"bidPx\":\"1\",\"bidSz\":\"1\",\"ts\":\"6\"}]}";
-    TT_ASSERT_INT(fx.v->ws_parse(two, strlen(two), &fx.syms, &fx.out), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.v->channels->ws_parse(two, strlen(two), &fx.syms, &fx.out), VENUE_MSG_TICKS);
     TT_ASSERT_INT(fx.out.n, 1);
     TT_ASSERT_INT(fx.out.overflow, 1);
     TT_ASSERT_STR(one[0].symbol, "BTC-USDT");
@@ -1264,7 +1264,7 @@ static void test_fast_path_fakex(void) {
         static char sub[VENUE_MSG_MAX];
         bool in_path = fx.v->ws_path_subscribes && fx.v->ws_path_subscribes(&fx.syms, 0, 4);
         for (size_t at = 0, next; at < 4 && !in_path; at = next) {
-            int n = fx.v->ws_subscribe(&fx.syms, at, 4 - at, 1, sub, sizeof sub, &next);
+            int n = fx.v->channels->ws_subscribe(&fx.syms, at, 4 - at, 1, sub, sizeof sub, &next);
             TT_ASSERT(n >= 0);
             if (n > 0) TT_ASSERT_INT(fxc_ws_send(&c, 1, sub, (size_t)n), 0);
         }
@@ -1391,6 +1391,32 @@ static void test_number_text_recorded(void) {
     TT_ASSERT(kept > 100);
 }
 
+/* Everything tickd knows of a venue is its venue_ops: every channel complete, defaults the config can use. */
+static void test_venue_table(void) {
+    char buf[128];
+    for (size_t i = 0; venue_at(i); i++) {
+        const struct venue_ops *v = venue_at(i);
+        TT_ASSERT(venue_find(v->name) == v);
+        TT_ASSERT(v->channels && v->channels[0].name);
+        for (const struct venue_channel *c = v->channels; c && c->name; c++) {
+            TT_ASSERT(c->ws_subscribe && c->ws_parse && c->rest_plan && c->rest_parse);
+            TT_ASSERT(venue_channel_find(v, c->name) == c);
+        }
+        TT_ASSERT(venue_channel_find(v, "bbo") != NULL);
+        TT_ASSERT(venue_channel_find(v, "book") == NULL); /* until an adapter serves it */
+        venue_channel_list(v, buf, sizeof buf);
+        TT_ASSERT_STR(buf, "bbo");
+        const struct venue_defaults *d = &v->defaults;
+        TT_ASSERT(d->rest_url && strncmp(d->rest_url, "https://", 8) == 0);
+        TT_ASSERT(d->ws_url && strncmp(d->ws_url, "wss://", 6) == 0);
+        TT_ASSERT(d->ws_streams_per_connection >= 1);
+        TT_ASSERT(d->connect[0].limit >= 1 && d->connect[0].period_ms >= 1);
+    }
+    /* Binance alone reports the weight it counts; its poll tasks correct the limiter by it. */
+    TT_ASSERT_STR(venue_find("binance")->defaults.used_weight_header, "X-MBX-USED-WEIGHT-1M");
+    TT_ASSERT(venue_find("okx")->defaults.used_weight_header == NULL);
+}
+
 int main(void) {
     TT_RUN(test_decimal_shortest);
     TT_RUN(test_rfc3339);
@@ -1419,5 +1445,6 @@ int main(void) {
     TT_RUN(test_fast_path_shapes);
     TT_RUN(test_fast_path_recorded);
     TT_RUN(test_fast_path_fakex);
+    TT_RUN(test_venue_table);
     return tt_finish();
 }
