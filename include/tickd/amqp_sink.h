@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tickd/sink.h"
 #include "tickd/tick.h"
 
 struct amqp_sink;
@@ -76,5 +77,8 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
  * rabbitmq-c's closing handshake (also bounded by connect_timeout_ms); a publish to a broker that stopped
  * reading gives up at the deadline. */
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
+
+/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes. */
+extern const struct sink_ops amqp_sink_ops;
 
 #endif

@@ -30,6 +30,7 @@
 
 #include "tickd/lat_hist.h"
 #include "tickd/merge.h"
+#include "tickd/sink.h"
 #include "tickd/tick.h"
 
 struct redis_sink;
@@ -101,5 +102,9 @@ void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct
 /* Flushes what is pending (waiting for a reconnect if need be) until it is written or close_deadline_ms
  * passes, then closes every handle; cb runs once all are closed and s is freed. */
 void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg);
+
+/* The Redis row of sink_table (sink.h): opened from [redis], takes bbo quotes and BBOs, and wires its CAS
+ * refusals (on_cas_rejected above) to the hooks'. */
+extern const struct sink_ops redis_sink_ops;
 
 #endif

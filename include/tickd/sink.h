@@ -1,6 +1,7 @@
-/* sink.h -- what the Redis writer and the RabbitMQ publisher share: which ticks they accept and the JSON
- * form of a tick. The order of ticks is the merge's (merge.h): the sinks get ticks it has accepted, and the
- * Redis sink repeats its comparison on the merge's ordering key. */
+/* sink.h -- what the Redis writer and the RabbitMQ publisher share: the interface the daemon drives every sink
+ * through (struct sink_ops, one row of sink_table each), which ticks they accept and the JSON form of a tick.
+ * The order of ticks is the merge's (merge.h): the sinks get ticks it has accepted, and the Redis sink repeats
+ * its comparison on the merge's ordering key. */
 #ifndef TICKD_SINK_H
 #define TICKD_SINK_H
 
@@ -8,8 +9,67 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "tickd/fmt.h"
 #include "tickd/tick.h"
+
+struct merge_bbo;
+struct merge_key;
+struct status_buf;
+struct tickd_config;
+
+/* ---- the sink interface ----
+ *
+ * A sink is one row of sink_table (sinks.c): a struct of callbacks, defined at the end of the sink's own file,
+ * whose `open` reads its own section of the config. The daemon opens every row at start, hands each accepted
+ * tick to every row that takes its channel, and asks each row for its stats line, its status line, whether it
+ * is ready, and at shutdown to flush and close. So a new sink is its file and one row: the daemon does not
+ * name sinks. */
+
+/* A sink's `channels`: the bits of the channels (config.h, enum config_channel) whose events it takes. */
+#define SINK_CHANNEL(c) (1u << (c))
+#define SINK_TABLE_MAX 8 /* rows sink_table may have: the daemon keeps its sinks in an array of this size */
+
+/* What a sink may tell the rest of tickd. */
+struct sink_hooks {
+    /* The sink's store refused a quote as older than what it holds (the merge's quote_id, and the key held): the
+     * merge adopts that key (merge_adopt). Runs on the loop, inside the sink's reply handling: it must not call
+     * back into the sink. */
+    void (*on_cas_rejected)(void *arg, uint32_t quote_id, const struct merge_key *held);
+    void *arg;
+};
+
+struct sink_ops {
+    const char *name; /* "redis": its stats line's message, its status line, its field in "ready, degraded" */
+    unsigned channels; /* SINK_CHANNEL bits */
+    /* Starts the sink from cfg (connecting in the background). Logs why it cannot; returns 0 or a negative
+     * errno. */
+    int (*open)(uv_loop_t *loop, const struct tickd_config *cfg, const struct sink_hooks *hooks, void **state);
+    /* A quote merge_apply has just accepted (MERGE_ACCEPTED): merge_update's quote_id, its quote's tick and key.
+     * On the per-tick path: never blocks, never waits for the server. Returns 0 or a negative errno (refused). */
+    int (*put_quote)(void *state, uint32_t quote_id, const struct tick *t, const struct merge_key *key);
+    /* A symbol's best bid and offer changed (merge_update.bbo_id, merge_bbo_by_id gives b; updated_us: the
+     * receive time of the tick that changed it, or the expiry sweep's time). NULL: the sink keeps no BBO. */
+    int (*put_bbo)(void *state, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us);
+    /* Connected and able to write now: READY=1 waits for every sink (at most READY_ANYWAY_MS). */
+    bool (*ready)(void *state);
+    /* Logs the sink's stats line; secs since its last one, for the rates. */
+    void (*stats_log)(void *state, double secs);
+    /* Writes the rest of the sink's line in `tickd status`, after its name. state is NULL when the sink was
+     * never opened (a failed start): its counters read as zeros. */
+    void (*status)(void *state, struct status_buf *out);
+    /* Flushes what is pending within the sink's close deadline, then closes; closed(arg) runs once everything
+     * is freed. Nothing is put after close. */
+    void (*close)(void *state, void (*closed)(void *arg), void *arg);
+};
+
+/* The sinks, in the order the daemon opens, stats, and closes them; NULL-terminated. */
+extern const struct sink_ops *const sink_table[];
+
+/* Units per second since the last stats line (a counter below *last, after a restart of it, reads as 0); *last
+ * becomes now. */
+double sink_per_second(uint64_t now, uint64_t *last, double secs);
 
 /* Checks a tick before it becomes a Redis key or a routing key: venue [a-z0-9_-]+, symbol [A-Z0-9._-]+
  * (both NUL-terminated inside their arrays), decimals empty or in decimal.h's syntax. Returns NULL when

@@ -12,13 +12,12 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "tickd/amqp_sink.h"
 #include "tickd/clock.h"
 #include "tickd/http.h"
 #include "tickd/log.h"
 #include "tickd/merge.h"
 #include "tickd/notify.h"
-#include "tickd/redis_sink.h"
+#include "tickd/sink.h"
 #include "tickd/source.h"
 #include "tickd/status.h"
 #include "tickd/supervisor.h"
@@ -27,6 +26,11 @@
 #include "daemon_internal.h"
 
 /* ---- ticks: source → merge → sinks ---- */
+
+static void put_bbo(struct daemon *d, uint32_t bbo_id, const struct merge_bbo *bbo, int64_t updated_us) {
+    for (size_t k = 0; k < d->nsinks; k++)
+        if (d->sinks[k].ops->put_bbo) d->sinks[k].ops->put_bbo(d->sinks[k].state, bbo_id, bbo, updated_us);
+}
 
 static void ingest(void *arg, const struct tick *ticks, size_t n) {
     struct daemon *d = arg;
@@ -49,13 +53,15 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
         d->in.accepted++;
         const struct tick *t = &up.quote->tick;
         /* By the merge's ids: the sinks find their records without hashing venue and symbol again. */
-        if (redis_sink_put_accepted(d->redis, up.quote_id, t, &up.quote->key) < 0) d->in.refused_redis++;
-        if (amqp_sink_put_accepted(d->amqp, up.quote_id, t) < 0) d->in.refused_amqp++;
-        if (up.bbo_changed) {
-            struct merge_bbo bbo;
-            if (merge_bbo_by_id(d->merge, up.bbo_id, &bbo) == 0)
-                redis_sink_put_bbo_id(d->redis, up.bbo_id, &bbo, t->recv_us);
+        for (size_t k = 0; k < d->nsinks; k++) {
+            struct sink_rt *s = &d->sinks[k];
+            if ((s->ops->channels & SINK_CHANNEL(CONFIG_CHANNEL_BBO)) &&
+                s->ops->put_quote(s->state, up.quote_id, t, &up.quote->key) < 0)
+                s->refused++;
         }
+        struct merge_bbo bbo;
+        if (up.bbo_changed && d->bbo_sinks && merge_bbo_by_id(d->merge, up.bbo_id, &bbo) == 0)
+            put_bbo(d, up.bbo_id, &bbo, t->recv_us);
     }
 }
 
@@ -76,7 +82,7 @@ static void on_cas_rejected(void *arg, uint32_t quote_id, const struct merge_key
 static void on_bbo_expired(void *arg, uint32_t bbo_id) {
     struct daemon *d = arg;
     struct merge_bbo bbo;
-    if (merge_bbo_by_id(d->merge, bbo_id, &bbo) == 0) redis_sink_put_bbo_id(d->redis, bbo_id, &bbo, d->expiry_now_us);
+    if (d->bbo_sinks && merge_bbo_by_id(d->merge, bbo_id, &bbo) == 0) put_bbo(d, bbo_id, &bbo, d->expiry_now_us);
 }
 
 static void on_expiry(uv_timer_t *h) {
@@ -354,31 +360,7 @@ void daemon_on_stats(uv_timer_t *t) {
     malloc_trim(0);
     for (struct source_rt *s = d->sources; s; s = s->next)
         if (!s->retired_at_ms) log_source_stats(s, secs);
-    struct redis_sink_stats rs;
-    redis_sink_stats(d->redis, &rs);
-    struct lat_hist lag, event_lag;
-    redis_sink_take_lag(d->redis, &lag, &event_lag);
-    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
-             "pending=%llu reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu "
-             "lag_p999_us=%llu lag_max_us=%llu event_lag_p50_us=%llu event_lag_p99_us=%llu event_lag_p999_us=%llu "
-             "event_lag_max_us=%llu",
-             rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
-             per_second(rs.writes, &d->redis_writes_at_last_stats, secs), (unsigned long long)rs.batches,
-             (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending,
-             (unsigned long long)rs.reconnects, (unsigned long long)rs.errors, (unsigned long long)rs.refused,
-             (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
-             (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us,
-             (unsigned long long)lat_hist_quantile(&event_lag, 0.5),
-             (unsigned long long)lat_hist_quantile(&event_lag, 0.99),
-             (unsigned long long)lat_hist_quantile(&event_lag, 0.999), (unsigned long long)event_lag.max_us);
-    struct amqp_sink_stats as;
-    amqp_sink_stats(d->amqp, &as);
-    log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
-             "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu",
-             as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
-             per_second(as.published, &d->amqp_published_at_last_stats, secs), (unsigned long long)as.confirmed,
-             (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
-             (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
+    for (size_t k = 0; k < d->nsinks; k++) d->sinks[k].ops->stats_log(d->sinks[k].state, secs);
     struct tree_counts tc = {0};
     supervisor_visit(d->sup, daemon_count_node, &tc);
     double fps = per_second(total_frames(d), &d->frames_at_last_stats, secs);
@@ -435,38 +417,39 @@ static void render_status(struct status_buf *out, void *arg) {
                   "quote_ttl_ms=%llu\n", mc.quotes, mc.symbols, (unsigned long long)mc.accepted,
                   (unsigned long long)mc.stale, (unsigned long long)mc.duplicates, (unsigned long long)mc.expired,
                   (unsigned long long)d->cfg->merge.quote_ttl_ms);
-    struct redis_sink_stats rs = {0};
-    if (d->redis) redis_sink_stats(d->redis, &rs);
-    struct amqp_sink_stats as = {0};
-    if (d->amqp) amqp_sink_stats(d->amqp, &as);
-    status_printf(out, "sinks:\n  redis    ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
-                  rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
-                  (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches);
-    status_printf(out, "  rabbitmq connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
-                  as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
-                  (unsigned long long)as.depth, (unsigned long long)as.reconnects);
+    status_printf(out, "sinks:\n");
+    for (size_t k = 0; k < d->nsinks; k++) {
+        status_printf(out, "  %-8s ", d->sinks[k].ops->name);
+        d->sinks[k].ops->status(d->sinks[k].state, out);
+    }
 }
 
 /* READY=1 once the sinks are connected and every group has started: ready, or failed and scheduled again. */
 static void on_ready_check(uv_timer_t *t) {
     struct daemon *d = t->data;
-    struct redis_sink_stats rs;
-    struct amqp_sink_stats as;
-    redis_sink_stats(d->redis, &rs);
-    amqp_sink_stats(d->amqp, &as);
+    /* "redis=up rabbitmq=down": the sinks' states, one word each, for the degraded line */
+    char sinks[SINK_TABLE_MAX * 24] = "";
+    size_t off = 0;
+    bool sinks_ready = true;
+    for (size_t k = 0; k < d->nsinks; k++) {
+        bool up = d->sinks[k].ops->ready(d->sinks[k].state);
+        sinks_ready &= up;
+        off += (size_t)snprintf(sinks + off, sizeof sinks - off, "%s%s=%s", off ? " " : "", d->sinks[k].ops->name,
+                                up ? "up" : "down");
+        if (off >= sizeof sinks) off = sizeof sinks - 1;
+    }
     struct tree_counts tc = {0};
     supervisor_visit(d->sup, daemon_count_node, &tc);
     bool groups_started = tc.ready + tc.restarting + tc.parked + tc.stopped == tc.groups;
     int64_t waited = clock_mono_ms() - d->started_ms;
-    if (!(rs.ready && as.connected && groups_started) && waited < READY_ANYWAY_MS) return;
+    if (!(sinks_ready && groups_started) && waited < READY_ANYWAY_MS) return;
     uv_timer_stop(t);
     d->ready_sent = true;
     notify_ready();
-    if (rs.ready && as.connected && groups_started)
+    if (sinks_ready && groups_started)
         log_info("daemon", "ready", "startup_ms=%lld groups=%u", (long long)waited, tc.groups);
     else
-        log_warn("daemon", "ready, degraded", "startup_ms=%lld redis=%s rabbitmq=%s groups_started=%s",
-                 (long long)waited, rs.ready ? "up" : "down", as.connected ? "up" : "down",
+        log_warn("daemon", "ready, degraded", "startup_ms=%lld sinks=%s groups_started=%s", (long long)waited, sinks,
                  groups_started ? "yes" : "no");
     daemon_send_status(d, &tc);
 }
@@ -507,13 +490,11 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
         limiter_close(s2->src.limiter, one_closed, d);
     }
     /* After a failed start any of these may never have been made: close what exists. */
-    if (d->redis) {
+    for (size_t k = 0; k < d->nsinks; k++) {
+        if (!d->sinks[k].state) continue;
         d->pending_closes++;
-        redis_sink_close(d->redis, one_closed, d);
-    }
-    if (d->amqp) {
-        d->pending_closes++;
-        amqp_sink_close(d->amqp, one_closed, d);
+        d->sinks[k].ops->close(d->sinks[k].state, one_closed, d);
+        d->sinks[k].state = NULL;
     }
     if (d->http) {
         d->pending_closes++;
@@ -564,25 +545,16 @@ static void on_signal(uv_signal_t *sig, int signum) {
 
 /* ---- start ---- */
 
+/* Every row of sink_table, in its order; a sink that cannot start logged why, and the start fails. Every row
+ * is in d->sinks before any opens: the stop path then closes the ones that did, and skips the rest. */
 static int start_sinks(struct daemon *d) {
-    const struct tickd_config *c = d->cfg;
-    struct redis_sink_config rc = {.url = c->redis.url, .password = c->redis.password,
-                                   .prefix = c->redis.key_prefix, .history = c->redis.history,
-                                   .on_cas_rejected = on_cas_rejected, .cas_arg = d};
-    int err = redis_sink_new(&d->loop, &rc, &d->redis);
-    if (err < 0) {
-        log_error("daemon", "cannot start the Redis sink", "error=%s", strerror(-err));
-        return -1;
+    for (const struct sink_ops *const *o = sink_table; *o && d->nsinks < SINK_TABLE_MAX; o++) {
+        d->sinks[d->nsinks++] = (struct sink_rt){.ops = *o};
+        d->bbo_sinks |= (*o)->put_bbo != NULL;
     }
-    struct amqp_sink_config ac = {.url = c->rabbitmq.url, .password = c->rabbitmq.password,
-                                  .exchange = c->rabbitmq.exchange, .ca_file = c->rabbitmq.ca_file,
-                                  .no_confirm = !c->rabbitmq.confirm,
-                                  .buffer_limit = c->rabbitmq.buffer_limit};
-    if ((err = amqp_sink_new(&d->loop, &ac, &d->amqp)) < 0) {
-        log_error("daemon", "cannot start the RabbitMQ sink", "error=%s ca_file=%s", strerror(-err),
-                  c->rabbitmq.ca_file && c->rabbitmq.ca_file[0] ? c->rabbitmq.ca_file : "none");
-        return -1;
-    }
+    struct sink_hooks hooks = {.on_cas_rejected = on_cas_rejected, .arg = d};
+    for (size_t k = 0; k < d->nsinks; k++)
+        if (d->sinks[k].ops->open(&d->loop, d->cfg, &hooks, &d->sinks[k].state) < 0) return -1;
     return 0;
 }
 

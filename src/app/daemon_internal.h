@@ -1,9 +1,10 @@
 /* daemon_internal.h -- the daemon's state, shared by the files of src/app/ that make up the running process
  * (daemon.c: build, ticks, stats, stop; reload.c: SIGHUP). Not an interface: nothing outside src/app/ includes it.
  *
- * Ownership. The daemon owns the sinks, one `struct source_rt` per [[source]] and one `struct group_rt` per
- * [[group]]. A group runtime holds what the group's tasks borrow (the symbol table, the task arguments); the
- * supervisor rebuilds the group from it at every restart. On reload a runtime that is replaced is not freed at
+ * Ownership. The daemon owns the sinks (one `struct sink_rt` per row of sink_table, sink.h), one
+ * `struct source_rt` per [[source]] and one `struct group_rt` per [[group]]. A group runtime holds what the
+ * group's tasks borrow (the symbol table, the task arguments); the supervisor rebuilds the group from it at
+ * every restart. On reload a runtime that is replaced is not freed at
  * once: the old group's tasks may still be finishing (at most the grace period), so it is retired and freed
  * by a later sweep. A source runtime lives as long as a group may use it: its limiter is what keeps a restart
  * storm from breaking the exchange's limits. */
@@ -14,13 +15,12 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "tickd/amqp_sink.h"
 #include "tickd/config.h"
 #include "tickd/daemon.h"
 #include "tickd/http.h"
 #include "tickd/merge.h"
 #include "tickd/notify.h"
-#include "tickd/redis_sink.h"
+#include "tickd/sink.h"
 #include "tickd/source.h"
 #include "tickd/status.h"
 #include "tickd/supervisor.h"
@@ -62,7 +62,13 @@ struct group_rt {
 };
 
 struct ingest_counters {
-    uint64_t ticks, accepted, stale, duplicates, invalid, refused_redis, refused_amqp;
+    uint64_t ticks, accepted, stale, duplicates, invalid;
+};
+
+struct sink_rt {
+    const struct sink_ops *ops;
+    void *state;      /* NULL until opened (a failed start may leave it so) */
+    uint64_t refused; /* ticks its put_quote refused */
 };
 
 struct daemon {
@@ -82,14 +88,15 @@ struct daemon {
     struct http_client *http;
     struct ws_client *ws;
     struct merge *merge;
-    struct redis_sink *redis;
-    struct amqp_sink *amqp;
+    struct sink_rt sinks[SINK_TABLE_MAX]; /* sink_table's rows, in its order */
+    size_t nsinks;
+    bool bbo_sinks; /* some sink takes BBOs (put_bbo): only then is a changed one fetched from the merge */
     struct supervisor *sup;
     struct source_rt *sources;
     struct group_rt *groups;
     struct ingest_counters in;
     /* counters at the last stats line, for the per-second rates */
-    uint64_t frames_at_last_stats, accepted_at_last_stats, redis_writes_at_last_stats, amqp_published_at_last_stats;
+    uint64_t frames_at_last_stats, accepted_at_last_stats;
     int64_t started_ms, last_stats_ms, stop_started_ms;
     int64_t ws_drain_started_ms;
     double ticks_per_s; /* at the last stats line */

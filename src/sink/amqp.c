@@ -35,10 +35,12 @@
 
 #include "tickd/backoff.h"
 #include "tickd/clock.h"
+#include "tickd/config.h"
 #include "tickd/confirm_window.h"
 #include "tickd/conflate.h"
 #include "tickd/log.h"
 #include "tickd/sink.h"
+#include "tickd/status.h"
 
 #define COMPONENT "amqp"
 #define CHANNEL 1
@@ -101,6 +103,7 @@ struct amqp_sink {
     int open_handles;
     void (*close_cb)(void *);
     void *close_arg;
+    uint64_t published_at_last_stats; /* the loop's, for the stats line's rate */
 };
 
 static void drain_wake_fd(struct amqp_sink *s) {
@@ -729,3 +732,66 @@ void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg) {
     uv_idle_stop(&s->waker);
     wake(s);
 }
+
+/* ---- the sink_table row (sink.h) ---------------------------------------------------------------------- */
+
+static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct sink_hooks *hooks, void **state) {
+    (void)hooks;
+    struct amqp_sink_config ac = {.url = c->rabbitmq.url, .password = c->rabbitmq.password,
+                                  .exchange = c->rabbitmq.exchange, .ca_file = c->rabbitmq.ca_file,
+                                  .no_confirm = !c->rabbitmq.confirm,
+                                  .buffer_limit = c->rabbitmq.buffer_limit};
+    struct amqp_sink *s;
+    int err = amqp_sink_new(loop, &ac, &s);
+    if (err < 0) {
+        log_error("daemon", "cannot start the RabbitMQ sink", "error=%s ca_file=%s", strerror(-err),
+                  c->rabbitmq.ca_file && c->rabbitmq.ca_file[0] ? c->rabbitmq.ca_file : "none");
+        return err;
+    }
+    *state = s;
+    return 0;
+}
+
+static int ops_put_quote(void *state, uint32_t quote_id, const struct tick *t, const struct merge_key *key) {
+    (void)key; /* the broker keeps no order: the merge's, by which ticks reach the buffer, is enough */
+    return amqp_sink_put_accepted(state, quote_id, t);
+}
+
+static bool ops_ready(void *state) {
+    return atomic_load(&((struct amqp_sink *)state)->connected);
+}
+
+static void ops_stats_log(void *state, double secs) {
+    struct amqp_sink *s = state;
+    struct amqp_sink_stats as;
+    amqp_sink_stats(s, &as);
+    log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
+             "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu",
+             as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
+             sink_per_second(as.published, &s->published_at_last_stats, secs), (unsigned long long)as.confirmed,
+             (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
+             (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
+}
+
+static void ops_status(void *state, struct status_buf *out) {
+    struct amqp_sink_stats as = {0};
+    if (state) amqp_sink_stats(state, &as);
+    status_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
+                  as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
+                  (unsigned long long)as.depth, (unsigned long long)as.reconnects);
+}
+
+static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
+    amqp_sink_close(state, closed, arg);
+}
+
+const struct sink_ops amqp_sink_ops = {
+    .name = "rabbitmq",
+    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO),
+    .open = ops_open,
+    .put_quote = ops_put_quote,
+    .ready = ops_ready,
+    .stats_log = ops_stats_log,
+    .status = ops_status,
+    .close = ops_close,
+};

@@ -36,6 +36,7 @@
 #include "tickd/log.h"
 #include "tickd/redis_uv.h"
 #include "tickd/sink.h"
+#include "tickd/status.h"
 
 #define COMPONENT "redis"
 
@@ -165,6 +166,7 @@ struct redis_sink {
     struct redis_sink_stats stats;
     struct lat_hist lag;       /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
     struct lat_hist event_lag; /* the venue's event time → Redis's answer, per written quote that has one */
+    uint64_t writes_at_last_stats; /* for the stats line's rate */
 
     bool closing, finished;
     uint64_t close_deadline;
@@ -960,3 +962,76 @@ void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg) {
     s->close_deadline = uv_now(s->loop) + s->cfg.close_deadline_ms;
     maybe_finish_close(s);
 }
+
+/* ---- the sink_table row (sink.h) ---------------------------------------------------------------------- */
+
+static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct sink_hooks *hooks, void **state) {
+    struct redis_sink_config rc = {.url = c->redis.url, .password = c->redis.password,
+                                   .prefix = c->redis.key_prefix, .history = c->redis.history,
+                                   .on_cas_rejected = hooks->on_cas_rejected, .cas_arg = hooks->arg};
+    struct redis_sink *s;
+    int err = redis_sink_new(loop, &rc, &s);
+    if (err < 0) {
+        log_error("daemon", "cannot start the Redis sink", "error=%s", strerror(-err));
+        return err;
+    }
+    *state = s;
+    return 0;
+}
+
+static int ops_put_quote(void *state, uint32_t quote_id, const struct tick *t, const struct merge_key *key) {
+    return redis_sink_put_accepted(state, quote_id, t, key);
+}
+
+static int ops_put_bbo(void *state, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us) {
+    return redis_sink_put_bbo_id(state, bbo_id, b, updated_us);
+}
+
+static bool ops_ready(void *state) {
+    return ((struct redis_sink *)state)->state == CONN_READY;
+}
+
+static void ops_stats_log(void *state, double secs) {
+    struct redis_sink *s = state;
+    struct redis_sink_stats rs;
+    redis_sink_stats(s, &rs);
+    struct lat_hist lag, event_lag;
+    redis_sink_take_lag(s, &lag, &event_lag);
+    log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
+             "pending=%llu reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu "
+             "lag_p999_us=%llu lag_max_us=%llu event_lag_p50_us=%llu event_lag_p99_us=%llu event_lag_p999_us=%llu "
+             "event_lag_max_us=%llu",
+             rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
+             sink_per_second(rs.writes, &s->writes_at_last_stats, secs), (unsigned long long)rs.batches,
+             (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending,
+             (unsigned long long)rs.reconnects, (unsigned long long)rs.errors, (unsigned long long)rs.refused,
+             (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
+             (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us,
+             (unsigned long long)lat_hist_quantile(&event_lag, 0.5),
+             (unsigned long long)lat_hist_quantile(&event_lag, 0.99),
+             (unsigned long long)lat_hist_quantile(&event_lag, 0.999), (unsigned long long)event_lag.max_us);
+}
+
+static void ops_status(void *state, struct status_buf *out) {
+    struct redis_sink_stats rs = {0};
+    if (state) redis_sink_stats(state, &rs);
+    status_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
+                  rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
+                  (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches);
+}
+
+static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
+    redis_sink_close(state, closed, arg);
+}
+
+const struct sink_ops redis_sink_ops = {
+    .name = "redis",
+    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO),
+    .open = ops_open,
+    .put_quote = ops_put_quote,
+    .put_bbo = ops_put_bbo,
+    .ready = ops_ready,
+    .stats_log = ops_stats_log,
+    .status = ops_status,
+    .close = ops_close,
+};
