@@ -57,7 +57,8 @@ const char *venue_msg_name(enum venue_msg kind);
 /* Names of one symbol on one venue, as the adapter's names() callback spells them. Only the builder of a
  * table holds one of these (about 300 bytes): the table keeps each distinct text once, in its string pool. */
 struct venue_names_buf {
-    char ws[VENUE_NAME_MAX];   /* what a subscription names: "btcusdt@bookTicker", "BTC/USD", "BTC-USDT" */
+    char ws[VENUE_NAME_MAX];   /* what a subscription names: "btcusdt", "BTC/USD", "BTC-USDT" (a channel adds
+                                  its feed: "btcusdt@bookTicker") */
     char rest[VENUE_NAME_MAX]; /* what a REST query names: "BTCUSDT", "XBTUSD" */
     char alias[VENUE_ALIAS_MAX][VENUE_NAME_MAX]; /* every name answers may carry: "BTC/USD", "XBT/USD", "XXBTZUSD" */
     size_t n_alias;
@@ -128,6 +129,14 @@ struct venue_range {
 struct venue_channel {
     const char *name; /* "bbo": the config's [[group.task]] channel */
 
+    /* The websocket path (and query) for symbols [first, first+count). Returns its length or -ENOSPC. */
+    int (*ws_path)(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap);
+
+    /* Whether ws_path of the connection's whole range [first, first+count) subscribes it already (Binance's
+     * combined-stream path, when the names fit), so no subscribe message is sent. NULL: never. Asked for the
+     * whole range only: a tail of a range too long for the path may well fit on its own. */
+    bool (*ws_path_subscribes)(const struct venue_symbols *s, size_t first, size_t count);
+
     /* One subscribe message for as many symbols from `first` as fit in min(cap, ws_msg_max); sets *next to the
      * first symbol not covered. Call again from *next until it reaches first+count. Returns the message
      * length (> 0) or -ENOSPC. */
@@ -181,14 +190,6 @@ struct venue_ops {
 
     /* Names of a normalized symbol ("BTC-USDT") on this venue. Returns 0 or -EINVAL. */
     int (*names)(const char *norm, struct venue_names_buf *out);
-
-    /* The websocket path (and query) for symbols [first, first+count). Returns its length or -ENOSPC. */
-    int (*ws_path)(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap);
-
-    /* Whether ws_path of the connection's whole range [first, first+count) subscribes it already (Binance's
-     * combined-stream path, when the names fit), so no subscribe message is sent. NULL: never. Asked for the
-     * whole range only: a tail of a range too long for the path may well fit on its own. */
-    bool (*ws_path_subscribes)(const struct venue_symbols *s, size_t first, size_t count);
 };
 
 /* The registered venue called `name`, or NULL. */

@@ -190,10 +190,9 @@ static void on_msg_granted(struct limiter_request *req, int status) {
 static int conn_subscribe(struct conn *c) {
     struct stream *s = c->stream;
     const struct stream_args *a = s->a;
-    const struct venue_ops *v = a->source->venue;
     static char buf[VENUE_MSG_MAX];
     size_t at = a->first, end = a->first + a->count;
-    if (v->ws_path_subscribes && v->ws_path_subscribes(a->symbols, a->first, a->count)) return 0;
+    if (a->channel->ws_path_subscribes && a->channel->ws_path_subscribes(a->symbols, a->first, a->count)) return 0;
     while (at < end) {
         size_t next = at;
         int n = a->channel->ws_subscribe(a->symbols, at, end - at, ++s->next_id, buf, sizeof buf, &next);
@@ -409,7 +408,7 @@ static void on_connect_granted(struct limiter_request *req, int status) {
     const struct stream_args *a = s->a;
     struct source *src = a->source;
     char path[VENUE_PATH_MAX];
-    if (src->venue->ws_path(a->symbols, a->first, a->count, path, sizeof path) < 0) {
+    if (a->channel->ws_path(a->symbols, a->first, a->count, path, sizeof path) < 0) {
         stream_fail(s, -ENOSPC, "websocket path too long");
         return;
     }

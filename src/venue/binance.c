@@ -16,16 +16,19 @@ static int binance_names(const char *norm, struct venue_names_buf *out) {
     memset(out, 0, sizeof *out);
     if (venue_split_symbol(norm, base, quote) != 2) return -EINVAL;
     if (venue_concat(out->rest, sizeof out->rest, base, quote, "") != 0) return -EINVAL;
-    if (venue_concat(out->ws, sizeof out->ws, out->rest, "@bookTicker", "") != 0) return -EINVAL;
-    for (char *p = out->ws; *p != '@'; p++)
+    strcpy(out->ws, out->rest);
+    for (char *p = out->ws; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a'); /* stream names are lower case */
     strcpy(out->alias[0], out->rest);
     out->n_alias = 1;
     return 0;
 }
 
+/* A stream is the symbol's name and the channel's feed: "btcusdt@bookTicker". */
+#define BBO_FEED "@bookTicker"
+
 static const struct venue_list_fmt path_fmt = {
-    .head = "/stream?streams=", .item_pre = "", .item_post = "", .sep = "/", .tail = ""};
+    .head = "/stream?streams=", .item_pre = "", .item_post = BBO_FEED, .sep = "/", .tail = ""};
 
 /* Writes the combined-stream path naming every symbol of the range; false when it does not fit. */
 static bool streams_in_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
@@ -50,7 +53,8 @@ static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, siz
     n += fmt_u64_str(tail + n, id);
     memcpy(tail + n, "}", 2);
     const struct venue_list_fmt fmt = {
-        .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = "\"", .sep = ",", .tail = tail};
+        .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = BBO_FEED "\"", .sep = ",",
+        .tail = tail};
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
@@ -199,6 +203,8 @@ static enum venue_msg binance_rest_parse(const struct venue_request *req, int ht
 
 static const struct venue_channel binance_channels[] = {
     {.name = "bbo",
+     .ws_path = binance_ws_path,
+     .ws_path_subscribes = binance_ws_path_subscribes,
      .ws_subscribe = binance_ws_subscribe,
      .ws_parse = binance_ws_parse,
      .rest_plan = binance_rest_plan,
@@ -229,6 +235,4 @@ const struct venue_ops venue_binance = {
     .heartbeats = false,
     .max_connection_ms = 23ULL * 3600 * 1000, /* every connection is closed at 24 h: switch an hour early */
     .names = binance_names,
-    .ws_path = binance_ws_path,
-    .ws_path_subscribes = binance_ws_path_subscribes,
 };

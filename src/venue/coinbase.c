@@ -156,6 +156,7 @@ static enum venue_msg coinbase_rest_parse(const struct venue_request *req, int h
 
 static const struct venue_channel coinbase_channels[] = {
     {.name = "bbo",
+     .ws_path = coinbase_ws_path,
      .ws_subscribe = coinbase_ws_subscribe,
      .ws_parse = coinbase_ws_parse,
      .rest_plan = coinbase_rest_plan,
@@ -185,5 +186,4 @@ const struct venue_ops venue_coinbase = {
     .stale_ms = 5000, /* heartbeats come every second */
     .heartbeats = true,
     .names = coinbase_names,
-    .ws_path = coinbase_ws_path,
 };

@@ -299,6 +299,7 @@ static enum venue_msg kraken_rest_parse(const struct venue_request *req, int htt
 
 static const struct venue_channel kraken_channels[] = {
     {.name = "bbo",
+     .ws_path = kraken_ws_path,
      .ws_subscribe = kraken_ws_subscribe,
      .ws_parse = kraken_ws_parse,
      .rest_plan = kraken_rest_plan,
@@ -328,5 +329,4 @@ const struct venue_ops venue_kraken = {
     .stale_ms = 5000, /* heartbeats come every second when nothing else does */
     .heartbeats = true,
     .names = kraken_names,
-    .ws_path = kraken_ws_path,
 };

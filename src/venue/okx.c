@@ -274,6 +274,7 @@ static enum venue_msg okx_rest_parse(const struct venue_request *req, int http_s
 
 static const struct venue_channel okx_channels[] = {
     {.name = "bbo",
+     .ws_path = okx_ws_path,
      .ws_subscribe = okx_ws_subscribe,
      .ws_parse = okx_ws_parse,
      .rest_plan = okx_rest_plan,
@@ -303,5 +304,4 @@ const struct venue_ops venue_okx = {
     .stale_ms = 30000,
     .heartbeats = false,
     .names = okx_names,
-    .ws_path = okx_ws_path,
 };

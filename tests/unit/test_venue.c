@@ -281,7 +281,7 @@ static void test_symbol_mapping(void) {
     struct venue_names_buf nm;
     const struct venue_ops *b = venue_find("binance"), *k = venue_find("kraken");
     TT_ASSERT_INT(b->names("BTC-USDT", &nm), 0);
-    TT_ASSERT_STR(nm.ws, "btcusdt@bookTicker");
+    TT_ASSERT_STR(nm.ws, "btcusdt"); /* the bbo channel adds its feed, @bookTicker */
     TT_ASSERT_STR(nm.rest, "BTCUSDT");
     TT_ASSERT(has_alias(&nm, "BTCUSDT"));
     TT_ASSERT_INT(b->names("BTC-USD-SWAP", &nm), -EINVAL);
@@ -701,7 +701,7 @@ static void test_hostile_shapes(void) {
 static size_t subscribe_all(const struct venue_symbols *s, size_t first, size_t count, json_t **msgs, size_t cap) {
     static char buf[VENUE_MSG_MAX];
     size_t n = 0;
-    if (s->venue->ws_path_subscribes && s->venue->ws_path_subscribes(s, first, count)) return 0;
+    if (s->venue->channels->ws_path_subscribes && s->venue->channels->ws_path_subscribes(s, first, count)) return 0;
     for (size_t at = first; at < first + count;) {
         size_t next;
         int len = s->venue->channels->ws_subscribe(s, at, first + count - at, (unsigned)n + 1, buf, sizeof buf, &next);
@@ -753,7 +753,7 @@ static void test_subscribe_messages(void) {
     TT_ASSERT(json_equal(arg0, json_array_get(json_object_get(want, "args"), 0)));
     json_decref(got);
     json_decref(want);
-    TT_ASSERT(fx.v->ws_path(&fx.syms, 0, 3, buf, sizeof buf) > 0);
+    TT_ASSERT(fx.v->channels->ws_path(&fx.syms, 0, 3, buf, sizeof buf) > 0);
     TT_ASSERT_STR(buf, "/ws/v5/public");
     venue_symbols_free(&fx.syms);
 
@@ -791,9 +791,9 @@ static void test_subscribe_messages(void) {
 
     /* Binance: a few streams ride in the path; the SUBSCRIBE shape is the documentation's. */
     fixture_init(&fx, "binance", binance_syms, 2);
-    TT_ASSERT(fx.v->ws_path(&fx.syms, 0, 2, buf, sizeof buf) > 0);
+    TT_ASSERT(fx.v->channels->ws_path(&fx.syms, 0, 2, buf, sizeof buf) > 0);
     TT_ASSERT_STR(buf, "/stream?streams=nknusdt@bookTicker/lrcbtc@bookTicker");
-    TT_ASSERT(fx.v->ws_path_subscribes(&fx.syms, 0, 2));
+    TT_ASSERT(fx.v->channels->ws_path_subscribes(&fx.syms, 0, 2));
     venue_symbols_free(&fx.syms);
 }
 
@@ -808,9 +808,9 @@ static void test_binance_long_range_all_subscribed(void) {
     }
     struct fixture fx;
     fixture_init(&fx, "binance", norm, 400);
-    TT_ASSERT(!fx.v->ws_path_subscribes(&fx.syms, 0, 400));
+    TT_ASSERT(!fx.v->channels->ws_path_subscribes(&fx.syms, 0, 400));
     char path[VENUE_PATH_MAX];
-    TT_ASSERT(fx.v->ws_path(&fx.syms, 0, 400, path, sizeof path) > 0);
+    TT_ASSERT(fx.v->channels->ws_path(&fx.syms, 0, 400, path, sizeof path) > 0);
     TT_ASSERT_STR(path, "/stream");
     json_t *msgs[16];
     size_t n = subscribe_all(&fx.syms, 0, 400, msgs, 16), streams = 0;
@@ -855,7 +855,7 @@ static void test_binance_planner(void) {
 
     /* 1000 streams do not fit a URL: /stream, then SUBSCRIBE messages under the cap covering each once. */
     char path[VENUE_PATH_MAX];
-    TT_ASSERT(b->ws_path(&s, ranges[1].first, ranges[1].count, path, sizeof path) > 0);
+    TT_ASSERT(b->channels->ws_path(&s, ranges[1].first, ranges[1].count, path, sizeof path) > 0);
     TT_ASSERT_STR(path, "/stream");
     json_t *msgs[16];
     size_t n = subscribe_all(&s, ranges[1].first, ranges[1].count, msgs, 16);
@@ -1258,11 +1258,11 @@ static void test_fast_path_fakex(void) {
         struct fixture fx;
         fixture_init(&fx, venues[v], syms, 4);
         char path[VENUE_PATH_MAX];
-        TT_ASSERT(fx.v->ws_path(&fx.syms, 0, 4, path, sizeof path) > 0);
+        TT_ASSERT(fx.v->channels->ws_path(&fx.syms, 0, 4, path, sizeof path) > 0);
         struct fxc_conn c;
         TT_ASSERT_INT(fxc_ws_open(&c, fxc_port(&fakex, venues[v]), path), 0);
         static char sub[VENUE_MSG_MAX];
-        bool in_path = fx.v->ws_path_subscribes && fx.v->ws_path_subscribes(&fx.syms, 0, 4);
+        bool in_path = fx.v->channels->ws_path_subscribes && fx.v->channels->ws_path_subscribes(&fx.syms, 0, 4);
         for (size_t at = 0, next; at < 4 && !in_path; at = next) {
             int n = fx.v->channels->ws_subscribe(&fx.syms, at, 4 - at, 1, sub, sizeof sub, &next);
             TT_ASSERT(n >= 0);
@@ -1399,7 +1399,7 @@ static void test_venue_table(void) {
         TT_ASSERT(venue_find(v->name) == v);
         TT_ASSERT(v->channels && v->channels[0].name);
         for (const struct venue_channel *c = v->channels; c && c->name; c++) {
-            TT_ASSERT(c->ws_subscribe && c->ws_parse && c->rest_plan && c->rest_parse);
+            TT_ASSERT(c->ws_path && c->ws_subscribe && c->ws_parse && c->rest_plan && c->rest_parse);
             TT_ASSERT(venue_channel_find(v, c->name) == c);
         }
         TT_ASSERT(venue_channel_find(v, "bbo") != NULL);
