@@ -16,7 +16,7 @@
 
 struct merge_bbo;
 struct merge_key;
-struct status_buf;
+struct text_buf;
 struct tickd_config;
 
 /* ---- the sink interface ----
@@ -58,7 +58,7 @@ struct sink_ops {
     void (*stats_log)(void *state, double secs);
     /* Writes the rest of the sink's line in `tickd status`, after its name. state is NULL when the sink was
      * never opened (a failed start): its counters read as zeros. */
-    void (*status)(void *state, struct status_buf *out);
+    void (*status)(void *state, struct text_buf *out);
     /* Flushes what is pending within the sink's close deadline, then closes; closed(arg) runs once everything
      * is freed. Nothing is put after close. */
     void (*close)(void *state, void (*closed)(void *arg), void *arg);

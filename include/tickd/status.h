@@ -11,15 +11,9 @@
 #include <stddef.h>
 #include <uv.h>
 
-/* Appends text to a growing buffer; the renderer calls it as often as it likes. */
-struct status_buf {
-    char *data;
-    size_t len, cap;
-    int oom;
-};
-void status_printf(struct status_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include "tickd/text_buf.h"
 
-typedef void (*status_render_cb)(struct status_buf *out, void *arg);
+typedef void (*status_render_cb)(struct text_buf *out, void *arg);
 
 struct status_server {
     uv_pipe_t pipe;

@@ -379,47 +379,47 @@ void daemon_on_stats(uv_timer_t *t) {
 }
 
 static void render_node(const struct tree_node *n, void *arg) {
-    struct status_buf *out = arg;
+    struct text_buf *out = arg;
     if (n->task)
-        status_printf(out, "    task %-20s %-9s ready=%s%s%s\n", n->task, n->state, n->ready ? "yes" : "no",
+        text_printf(out, "    task %-20s %-9s ready=%s%s%s\n", n->task, n->state, n->ready ? "yes" : "no",
                       n->status ? " last_error=" : "", n->status ? n->cause : "");
     else
-        status_printf(out, "  group %-20s %-9s ready=%s restarts=%u%s%s\n", n->group, n->state,
+        text_printf(out, "  group %-20s %-9s ready=%s restarts=%u%s%s\n", n->group, n->state,
                       n->ready ? "yes" : "no", n->restarts, n->status ? " last_error=" : "",
                       n->status ? n->cause : "");
 }
 
-static void render_status(struct status_buf *out, void *arg) {
+static void render_status(struct text_buf *out, void *arg) {
     struct daemon *d = arg;
-    status_printf(out, "tickd %s pid %d uptime %llds%s\n", TICKD_VERSION, (int)getpid(),
+    text_printf(out, "tickd %s pid %d uptime %llds%s\n", TICKD_VERSION, (int)getpid(),
                   (long long)((clock_mono_ms() - d->started_ms) / 1000), d->stopping ? " (stopping)" : "");
-    status_printf(out, "sources:\n");
+    text_printf(out, "sources:\n");
     for (struct source_rt *s = d->sources; s; s = s->next) {
         if (s->retired_at_ms) continue;
         struct limiter_status ls;
         limiter_status_get(s->src.limiter, &ls);
-        status_printf(out, "  %-12s venue=%s frames=%llu ticks=%llu malformed=%llu queued=%zu%s\n", s->src.name,
+        text_printf(out, "  %-12s venue=%s frames=%llu ticks=%llu malformed=%llu queued=%zu%s\n", s->src.name,
                       s->src.venue->name, (unsigned long long)s->src.counters.frames,
                       (unsigned long long)s->src.counters.ticks, (unsigned long long)s->src.counters.malformed,
                       ls.queued, ls.paused_until_ms > clock_mono_ms() ? " PAUSED" : "");
         for (size_t i = 0; i < ls.n_windows; i++) {
             static const char *const kinds[] = {"weight", "requests", "connects", "messages"};
-            status_printf(out, "    limit %-8s used %u of %u per %u ms (headroom %u)\n", kinds[ls.windows[i].kind],
+            text_printf(out, "    limit %-8s used %u of %u per %u ms (headroom %u)\n", kinds[ls.windows[i].kind],
                           ls.windows[i].used, ls.windows[i].limit, ls.windows[i].period_ms,
                           ls.windows[i].limit > ls.windows[i].used ? ls.windows[i].limit - ls.windows[i].used : 0);
         }
     }
-    status_printf(out, "groups:\n");
+    text_printf(out, "groups:\n");
     if (d->sup) supervisor_visit(d->sup, render_node, out); /* none once stopped, or when the start failed */
     struct merge_counters mc = {0};
     if (d->merge) merge_counters_get(d->merge, &mc); /* none when the start failed */
-    status_printf(out, "merge: quotes=%zu symbols=%zu accepted=%llu stale=%llu duplicates=%llu expired=%llu "
+    text_printf(out, "merge: quotes=%zu symbols=%zu accepted=%llu stale=%llu duplicates=%llu expired=%llu "
                   "quote_ttl_ms=%llu\n", mc.quotes, mc.symbols, (unsigned long long)mc.accepted,
                   (unsigned long long)mc.stale, (unsigned long long)mc.duplicates, (unsigned long long)mc.expired,
                   (unsigned long long)d->cfg->merge.quote_ttl_ms);
-    status_printf(out, "sinks:\n");
+    text_printf(out, "sinks:\n");
     for (size_t k = 0; k < d->nsinks; k++) {
-        status_printf(out, "  %-8s ", d->sinks[k].ops->name);
+        text_printf(out, "  %-8s ", d->sinks[k].ops->name);
         d->sinks[k].ops->status(d->sinks[k].state, out);
     }
 }

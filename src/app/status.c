@@ -17,31 +17,6 @@
 
 #include "tickd/log.h"
 
-void status_printf(struct status_buf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) return;
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap - b->len <= (size_t)n) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            b->oom = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-}
-
 bool status_default_path(char *buf, size_t cap) {
     const char *rt = getenv("RUNTIME_DIRECTORY");
     const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -142,7 +117,7 @@ static int listen_at(const char *path, int flags, const char **why) {
 struct status_conn {
     uv_pipe_t pipe;
     uv_write_t req;
-    struct status_buf out;
+    struct text_buf out;
 };
 
 static void conn_closed(uv_handle_t *h) {

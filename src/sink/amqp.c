@@ -40,7 +40,7 @@
 #include "tickd/conflate.h"
 #include "tickd/log.h"
 #include "tickd/sink.h"
-#include "tickd/status.h"
+#include "tickd/text_buf.h"
 
 #define COMPONENT "amqp"
 #define CHANNEL 1
@@ -773,10 +773,10 @@ static void ops_stats_log(void *state, double secs) {
              (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
 }
 
-static void ops_status(void *state, struct status_buf *out) {
+static void ops_status(void *state, struct text_buf *out) {
     struct amqp_sink_stats as = {0};
     if (state) amqp_sink_stats(state, &as);
-    status_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
+    text_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
                   as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
                   (unsigned long long)as.depth, (unsigned long long)as.reconnects);
 }

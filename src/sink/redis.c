@@ -36,7 +36,7 @@
 #include "tickd/log.h"
 #include "tickd/redis_uv.h"
 #include "tickd/sink.h"
-#include "tickd/status.h"
+#include "tickd/text_buf.h"
 
 #define COMPONENT "redis"
 
@@ -1012,10 +1012,10 @@ static void ops_stats_log(void *state, double secs) {
              (unsigned long long)lat_hist_quantile(&event_lag, 0.999), (unsigned long long)event_lag.max_us);
 }
 
-static void ops_status(void *state, struct status_buf *out) {
+static void ops_status(void *state, struct text_buf *out) {
     struct redis_sink_stats rs = {0};
     if (state) redis_sink_stats(state, &rs);
-    status_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
+    text_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
                   rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
                   (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches);
 }

@@ -6,7 +6,7 @@
 
 #include "tickd/config.h"
 #include "tickd/sink.h"
-#include "tickd/status.h"
+#include "tickd/text_buf.h"
 #include "tt.h"
 
 static void test_every_row_is_complete(void) {
@@ -42,7 +42,7 @@ static void test_todays_rows_take_bbo(void) {
 
 static void test_status_of_a_sink_never_opened_reads_zeros(void) {
     for (const struct sink_ops *const *o = sink_table; *o; o++) {
-        struct status_buf out = {0};
+        struct text_buf out = {0};
         (*o)->status(NULL, &out);
         TT_ASSERT(out.len > 0 && out.data[out.len - 1] == '\n');
         TT_ASSERT(strstr(out.data, "=0") != NULL);

@@ -17,9 +17,9 @@
 #include "tickd/status.h"
 #include "tt.h"
 
-static void render(struct status_buf *out, void *arg) {
-    status_printf(out, "group %s running\n", (const char *)arg);
-    for (int i = 0; i < 2000; i++) status_printf(out, "task t%d state=running\n", i); /* grows past 4 KiB */
+static void render(struct text_buf *out, void *arg) {
+    text_printf(out, "group %s running\n", (const char *)arg);
+    for (int i = 0; i < 2000; i++) text_printf(out, "task t%d state=running\n", i); /* grows past 4 KiB */
 }
 
 struct client_run {
