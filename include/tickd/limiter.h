@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tickd/list.h"
+
 #define LIMITER_WINDOWS_MAX 8
 
 enum limiter_kind {
@@ -60,11 +62,6 @@ struct limiter_config {
 
 #define LIMITER_MAX_PAUSE_MS 300000
 
-/* An intrusive doubly linked list link (private to the limiter). */
-struct limiter_link {
-    struct limiter_link *prev, *next;
-};
-
 struct limiter_cost {
     uint32_t units[LIMITER_KIND_COUNT];
 };
@@ -81,7 +78,7 @@ typedef void (*limiter_cb)(struct limiter_request *req, int status);
 struct limiter_request {
     void *data; /* the caller's */
     /* private */
-    struct limiter_link link;
+    struct list_link link;
     struct limiter_client *client;
     struct limiter_cost cost;
     limiter_cb cb;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "tickd/clock.h"
+#include "tickd/list.h"
 #include "tickd/log.h"
 
 #define NS_PER_MS 1000000LL
@@ -23,8 +24,6 @@
 #define DEFAULT_FLOOR_429_MS 1000
 #define DEFAULT_FLOOR_418_MS 120000
 #define NEVER INT64_MAX
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 struct log_entry {
     int64_t t_ns;
@@ -43,9 +42,9 @@ struct window_log {
 struct limiter_client {
     struct limiter *lim; /* NULL once the limiter closed */
     char name[32];
-    struct limiter_link queue;   /* its requests, oldest first */
-    struct limiter_link turn;    /* its place in lim->active while it has requests */
-    struct limiter_link sibling; /* in lim->clients */
+    struct list_link queue;   /* its requests, oldest first */
+    struct list_link turn;    /* its place in lim->active while it has requests */
+    struct list_link sibling; /* in lim->clients */
     bool active;
     struct window_log windows[LIMITER_WINDOWS_MAX];
     size_t n_windows;
@@ -59,11 +58,11 @@ struct limiter {
     size_t n_windows;
     uint32_t floor_429_ms, floor_418_ms, max_pause_ms;
 
-    struct limiter_link active;  /* clients with queued requests: the round-robin ring */
+    struct list_link active;  /* clients with queued requests: the round-robin ring */
     size_t n_active;
-    struct limiter_link *cursor; /* the client whose turn is next, or NULL: the first */
-    struct limiter_link clients; /* every live client */
-    struct limiter_link doomed;  /* requests to fail with UV_ECANCELED once closed */
+    struct list_link *cursor; /* the client whose turn is next, or NULL: the first */
+    struct list_link clients; /* every live client */
+    struct list_link doomed;  /* requests to fail with UV_ECANCELED once closed */
 
     size_t queued;
     int64_t paused_until_ns; /* 0: not paused */
@@ -72,24 +71,6 @@ struct limiter {
     void (*close_cb)(void *arg);
     void *close_arg;
 };
-
-/* ---- lists ---- */
-
-static void list_init(struct limiter_link *l) { l->prev = l->next = l; }
-static bool list_empty(const struct limiter_link *l) { return l->next == l; }
-
-static void list_insert_before(struct limiter_link *pos, struct limiter_link *l) {
-    l->prev = pos->prev;
-    l->next = pos;
-    pos->prev->next = l;
-    pos->prev = l;
-}
-
-static void list_remove(struct limiter_link *l) {
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    list_init(l);
-}
 
 /* ---- time ---- */
 
@@ -202,11 +183,11 @@ static bool windows_could_fit(const struct window_log *ws, size_t n, const struc
 
 /* ---- the round-robin ring ---- */
 
-static struct limiter_client *client_of_turn(struct limiter_link *l) {
+static struct limiter_client *client_of_turn(struct list_link *l) {
     return container_of(l, struct limiter_client, turn);
 }
 
-static struct limiter_link *turn_after(struct limiter *lim, struct limiter_link *l) {
+static struct list_link *turn_after(struct limiter *lim, struct list_link *l) {
     l = l->next;
     return l == &lim->active ? l->next : l;
 }
@@ -259,7 +240,7 @@ static void resume_if_due(struct limiter *lim, int64_t now) {
 
 struct scan {
     struct limiter_client *grant; /* whose head request fits now, or NULL */
-    struct limiter_link *pin;     /* the first client held up by a source window */
+    struct list_link *pin;     /* the first client held up by a source window */
     int64_t wake;                 /* the earliest time a held-up request may fit */
 };
 
@@ -270,7 +251,7 @@ static void scan(struct limiter *lim, int64_t now, struct scan *r) {
         return;
     }
     uint32_t blocked = 0; /* source windows that a held-up client has first claim on */
-    struct limiter_link *l = lim->cursor ? lim->cursor : lim->active.next;
+    struct list_link *l = lim->cursor ? lim->cursor : lim->active.next;
     for (size_t i = 0; i < lim->n_active; i++, l = turn_after(lim, l)) {
         struct limiter_client *c = client_of_turn(l);
         const struct limiter_cost *cost = &head_request(c)->cost;
