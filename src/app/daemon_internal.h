@@ -24,6 +24,7 @@
 #include "tickd/source.h"
 #include "tickd/status.h"
 #include "tickd/supervisor.h"
+#include "tickd/venue.h"
 #include "tickd/ws.h"
 
 #define GROUP_GRACE_MS 3000
@@ -41,7 +42,7 @@ struct daemon;
 struct source_rt {
     struct source src;
     const struct config_source *cfg; /* in the current config; NULL once retired */
-    struct limiter_window windows[4];
+    struct limiter_window windows[2 + VENUE_CONNECT_RATES_MAX]; /* weight, requests, the venue's connect rates */
     uint64_t frames_at_last_stats;
     struct source_rt *next;
     int64_t retired_at_ms; /* 0 while in use */
