@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "tickd/backoff.h"
+#include "tickd/list.h"
 #include "tickd/log.h"
 
 enum child_state { CHILD_RUNNING, CHILD_BACKOFF, CHILD_PARKED, CHILD_STOPPING, CHILD_STOPPED };
@@ -22,7 +23,7 @@ enum after_stop { AFTER_NOTHING, AFTER_REMOVE, AFTER_REPLACE };
 
 struct child {
     struct supervisor *sup;
-    struct child *prev, *next;
+    struct list_link link; /* in sup->children */
     char name[64];
     char source[64];
     struct group_spec spec;      /* spec.name points at name, spec.source at source (or is NULL) */
@@ -44,7 +45,7 @@ struct supervisor {
     uv_loop_t *loop;
     struct supervisor_opts opts;
     uint64_t rng;
-    struct child *head, *tail;
+    struct list_link children; /* in the order added: started first to last, stopped last to first */
     unsigned parked, pending_closes;
     bool exit_reported, stopping, finishing;
     uv_timer_t deadline;
@@ -83,15 +84,18 @@ static void child_halt(struct child *c) {
 static void child_forget(struct child *c) {
     struct supervisor *s = c->sup;
     child_halt(c);
-    if (c->prev) c->prev->next = c->next; else s->head = c->next;
-    if (c->next) c->next->prev = c->prev; else s->tail = c->prev;
+    list_remove(&c->link);
     s->pending_closes++;
     uv_close((uv_handle_t *)&c->timer, child_closed);
 }
 
+static struct child *child_of(const struct list_link *l) {
+    return list_entry(l, struct child, link);
+}
+
 static struct child *child_find(const struct supervisor *s, const char *name) {
-    for (struct child *c = s->head; c; c = c->next)
-        if (strcmp(c->name, name) == 0) return c;
+    for (const struct list_link *l = s->children.next; l != &s->children; l = l->next)
+        if (strcmp(child_of(l)->name, name) == 0) return child_of(l);
     return NULL;
 }
 
@@ -246,6 +250,7 @@ int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *o, struct supe
     if (!s) return -ENOMEM;
     s->loop = loop;
     s->opts = *o;
+    list_init(&s->children);
     s->rng = o->seed ? o->seed : uv_hrtime();
     uv_timer_init(loop, &s->deadline);
     s->deadline.data = s;
@@ -263,9 +268,7 @@ int supervisor_add_group(struct supervisor *s, const struct group_spec *spec) {
     child_set_spec(c, spec);
     uv_timer_init(s->loop, &c->timer);
     c->timer.data = c;
-    c->prev = s->tail;
-    if (s->tail) s->tail->next = c; else s->head = c;
-    s->tail = c;
+    list_insert_before(&s->children, &c->link);
     child_start(c);
     return 0;
 }
@@ -308,7 +311,8 @@ int supervisor_lookup(const struct supervisor *s, const char *name, struct tree_
 }
 
 void supervisor_visit(const struct supervisor *s, tree_visit_cb cb, void *arg) {
-    for (const struct child *c = s->head; c; c = c->next) {
+    for (const struct list_link *l = s->children.next; l != &s->children; l = l->next) {
+        const struct child *c = child_of(l);
         struct tree_node n = child_node(c);
         cb(&n, arg);
         if (c->group) group_visit_tasks(c->group, cb, arg);
@@ -318,7 +322,7 @@ void supervisor_visit(const struct supervisor *s, tree_visit_cb cb, void *arg) {
 static void sup_finish(struct supervisor *s) {
     s->finishing = true;
     uv_timer_stop(&s->deadline);
-    while (s->head) child_forget(s->head);
+    while (!list_empty(&s->children)) child_forget(child_of(s->children.next));
     s->pending_closes++;
     uv_close((uv_handle_t *)&s->deadline, deadline_closed);
 }
@@ -326,7 +330,8 @@ static void sup_finish(struct supervisor *s) {
 /* Stops one group at a time, last added first; called again each time a group is done. */
 static void sup_stop_next(struct supervisor *s) {
     if (s->finishing) return;
-    for (struct child *c = s->tail; c; c = c->prev) {
+    for (struct list_link *l = s->children.prev; l != &s->children; l = l->prev) {
+        struct child *c = child_of(l);
         if (c->st == CHILD_STOPPING) return;
         if (c->st == CHILD_RUNNING) {
             child_stop(c, AFTER_NOTHING, "supervisor stopping");
@@ -343,11 +348,13 @@ static void sup_stop_next(struct supervisor *s) {
 static void sup_deadline_passed(uv_timer_t *timer) {
     struct supervisor *s = timer->data;
     log_warn("supervisor", "stop deadline passed, killing the remaining groups", "parked=%u", s->parked);
-    for (struct child *c = s->tail; c; c = c->prev)
+    for (struct list_link *l = s->children.prev, *prev = l->prev; l != &s->children; l = prev, prev = l->prev) {
+        struct child *c = child_of(l);
         if (c->group) {
             if (c->st != CHILD_STOPPING) child_set_state(c, CHILD_STOPPING, "stop deadline");
             group_kill(c->group);
         }
+    }
 }
 
 void supervisor_stop(struct supervisor *s, uint64_t deadline_ms) {
@@ -361,7 +368,9 @@ void supervisor_stop(struct supervisor *s, uint64_t deadline_ms) {
 void supervisor_source_recovered(struct supervisor *s, const char *source) {
     if (!s || !source || s->stopping) return;
     uint64_t cap = s->opts.recovery_delay_ms ? s->opts.recovery_delay_ms : SUPERVISOR_RECOVERY_DELAY_MS;
-    for (struct child *c = s->head; c; c = c->next) {
+    struct list_link *l, *tmp;
+    list_for_each_safe(l, tmp, &s->children) {
+        struct child *c = child_of(l);
         if ((c->st != CHILD_BACKOFF && c->st != CHILD_PARKED) || c->cut || c->cut_spent || !c->spec.source ||
             strcmp(c->source, source) != 0)
             continue;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tickd/list.h"
 #include "tickd/log.h"
 
 #define NAME_LEN 64
@@ -23,7 +24,7 @@ struct owned {
 
 struct task {
     struct task_group *group;
-    struct task *prev, *next;
+    struct list_link link; /* in group->tasks */
     const struct task_ops *ops;
     void *arg, *state;
     char name[NAME_LEN];
@@ -44,7 +45,7 @@ struct task_group {
     char name[NAME_LEN];
     struct group_opts opts;
     enum group_state st;
-    struct task *head, *tail;
+    struct list_link tasks; /* spawn order */
     unsigned live, ready_count, spawned, failed;
     bool cancelled, ready_reported;
     int first_status;
@@ -101,8 +102,7 @@ static struct owned *owned_find(struct task *t, const uv_handle_t *h) {
 static void task_retire(struct task *t) {
     struct task_group *g = t->group;
     task_set_state(t, TASK_DONE, t->cause);
-    if (t->prev) t->prev->next = t->next; else g->head = t->next;
-    if (t->next) t->next->prev = t->prev; else g->tail = t->prev;
+    list_remove(&t->link);
     g->live--;
     if (t->ready) g->ready_count--;
     if (t->ops->destroy) t->ops->destroy(t);
@@ -255,7 +255,8 @@ static void group_tick(uv_timer_t *timer) {
     struct task_group *g = timer->data;
     if (g->st == GROUP_CANCELLING) {
         const char *why = g->first_status ? "group failing" : "group cancelled";
-        for (struct task *t = g->head; t; t = t->next) task_cancel(t, why);
+        struct list_link *l, *tmp;
+        list_for_each_safe(l, tmp, &g->tasks) task_cancel(list_entry(l, struct task, link), why);
     } else if (!g->ready_reported && g->live > 0 && g->ready_count == g->live) {
         g->ready_reported = true;
         log_info("group", "ready", "group=%s tasks=%u", g->name, g->live);
@@ -275,6 +276,7 @@ int group_new(uv_loop_t *loop, const char *name, const struct group_opts *opts, 
     g->loop = loop;
     copy_text(g->name, sizeof g->name, name);
     g->opts = *opts;
+    list_init(&g->tasks);
     if (g->opts.grace_ms == 0) g->opts.grace_ms = TASK_GRACE_DEFAULT_MS;
     uv_timer_init(loop, &g->tick);
     uv_timer_init(loop, &g->deadline);
@@ -306,9 +308,7 @@ int group_spawn(struct task_group *g, const struct task_ops *ops, const char *na
     uv_timer_init(g->loop, &t->grace);
     t->grace.data = t;
     t->owned[t->n_owned++] = (struct owned){.h = (uv_handle_t *)&t->grace};
-    t->prev = g->tail;
-    if (g->tail) g->tail->next = t; else g->head = t;
-    g->tail = t;
+    list_insert_before(&g->tasks, &t->link);
     g->live++;
     g->spawned++;
     live_tasks++;
@@ -335,7 +335,8 @@ void group_cancel(struct task_group *g, int status, const char *cause) {
 
 void group_kill(struct task_group *g) {
     group_cancel(g, -ECANCELED, "killed");
-    for (struct task *t = g->head; t; t = t->next) task_kill(t, "group killed");
+    struct list_link *l, *tmp;
+    list_for_each_safe(l, tmp, &g->tasks) task_kill(list_entry(l, struct task, link), "group killed");
 }
 
 const char *group_name(const struct task_group *g) { return g->name; }
@@ -345,7 +346,8 @@ bool group_is_ready(const struct task_group *g) {
 }
 
 void group_visit_tasks(const struct task_group *g, tree_visit_cb cb, void *arg) {
-    for (const struct task *t = g->head; t; t = t->next) {
+    for (const struct list_link *l = g->tasks.next; l != &g->tasks; l = l->next) {
+        const struct task *t = list_entry(l, const struct task, link);
         struct tree_node n = {.group = g->name, .task = t->name, .state = task_state_name(t->st),
                               .ready = t->ready, .status = t->status, .cause = t->finishing ? t->cause : ""};
         cb(&n, arg);
