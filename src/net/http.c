@@ -7,6 +7,7 @@
  * libuv handle is freed only in its close callback; the client itself is freed after the last one. */
 #include "tickd/clock.h"
 #include "tickd/http.h"
+#include "tickd/list.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -29,13 +30,13 @@ struct poll_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     struct http_client *client;
-    struct poll_ctx *prev, *next;
+    struct list_link link; /* in client->polls */
 };
 
 struct http_request {
     struct http_client *client;
     CURL *easy;
-    struct http_request *prev, *next; /* in client->active, or next in client->free_list */
+    struct list_link link; /* in client->active or client->free_list */
     http_done_cb done;
     void *arg;
     struct curl_slist *req_headers;
@@ -60,10 +61,10 @@ struct http_client {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
-    struct http_request *active;
-    struct http_request *free_list;
+    struct list_link active;    /* newest first */
+    struct list_link free_list; /* most recently recycled first */
     unsigned nfree;
-    struct poll_ctx *polls;
+    struct list_link polls;
     unsigned pending_closes;
     bool closing;
     bool in_cleanup; /* inside curl_multi_cleanup: curl may still call on_curl_socket */
@@ -118,10 +119,7 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 static void poll_ctx_close(struct http_client *c, struct poll_ctx *p) {
-    if (p->prev) p->prev->next = p->next;
-    else c->polls = p->next;
-    if (p->next) p->next->prev = p->prev;
-    p->prev = p->next = NULL;
+    list_remove(&p->link);
     uv_poll_stop(&p->poll);
     c->pending_closes++;
     uv_close((uv_handle_t *)&p->poll, on_poll_closed);
@@ -185,9 +183,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         p->fd = fd;
         p->client = c;
         p->poll.data = p;
-        p->next = c->polls;
-        if (c->polls) c->polls->prev = p;
-        c->polls = p;
+        list_insert_after(&c->polls, &p->link);
         curl_multi_assign(c->multi, fd, p);
     }
     int events = 0;
@@ -295,13 +291,6 @@ int64_t http_retry_after_ms(const char *value, int64_t now_ms) {
 
 /* ---- requests ---- */
 
-static void active_unlink(struct http_client *c, struct http_request *r) {
-    if (r->prev) r->prev->next = r->next;
-    else c->active = r->next;
-    if (r->next) r->next->prev = r->prev;
-    r->prev = r->next = NULL;
-}
-
 static void request_free(struct http_request *r) {
     curl_easy_cleanup(r->easy);
     free(r->body);
@@ -321,15 +310,15 @@ static void request_recycle(struct http_client *c, struct http_request *r) {
         r->body = NULL;
         r->body_cap = 0;
     }
-    r->next = c->free_list;
-    c->free_list = r;
+    list_insert_after(&c->free_list, &r->link);
     c->nfree++;
 }
 
 static struct http_request *request_take(struct http_client *c) {
-    struct http_request *r = c->free_list;
-    if (r) {
-        c->free_list = r->next;
+    struct http_request *r;
+    if (!list_empty(&c->free_list)) {
+        r = list_entry(c->free_list.next, struct http_request, link);
+        list_remove(&r->link);
         c->nfree--;
         curl_easy_reset(r->easy);
     } else {
@@ -341,8 +330,8 @@ static struct http_request *request_take(struct http_client *c) {
             return NULL;
         }
         r->client = c;
+        list_init(&r->link);
     }
-    r->prev = r->next = NULL;
     r->body_len = 0;
     r->too_large = false;
     r->finishing = false;
@@ -422,7 +411,7 @@ static void drain_finished(struct http_client *c) {
         struct http_request *r = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
         curl_multi_remove_handle(c->multi, easy);
-        active_unlink(c, r);
+        list_remove(&r->link);
         request_finish(c, r, map_curl_error(r, code), code);
     }
 }
@@ -491,9 +480,7 @@ struct http_request *http_get(struct http_client *c, const char *url, const char
         rc = HTTP_ENOMEM;
         goto fail_recycle;
     }
-    r->next = c->active;
-    if (c->active) c->active->prev = r;
-    c->active = r;
+    list_insert_after(&c->active, &r->link);
     c->stats.started++;
     c->stats.in_flight++;
     return r;
@@ -509,7 +496,7 @@ int http_cancel(struct http_request *r) {
     if (!r || r->finishing) return -1;
     struct http_client *c = r->client;
     curl_multi_remove_handle(c->multi, r->easy); /* also drops its message if it had finished unread */
-    active_unlink(c, r);
+    list_remove(&r->link);
     c->stats.cancelled++;
     c->stats.in_flight--;
     request_recycle(c, r);
@@ -534,6 +521,9 @@ struct http_client *http_client_with_ca(struct http_client *c, const char *ca_fi
     }
     v->base = c;
     v->loop = c->loop;
+    list_init(&v->active);
+    list_init(&v->free_list);
+    list_init(&v->polls);
     v->next_view = c->views;
     c->views = v;
     return v;
@@ -551,6 +541,9 @@ struct http_client *http_client_new(uv_loop_t *loop) {
     struct http_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->loop = loop;
+    list_init(&c->active);
+    list_init(&c->free_list);
+    list_init(&c->polls);
     c->multi = curl_multi_init();
     if (!c->multi) goto fail;
     uv_timer_init(loop, &c->timer);
@@ -574,22 +567,23 @@ void http_client_close(struct http_client *c, void (*closed)(void *arg), void *a
     c->closed = closed;
     c->closed_arg = arg;
 
-    while (c->active) {
-        struct http_request *r = c->active;
+    /* The first each time, not a saved next: a done callback may cancel any other request. */
+    while (!list_empty(&c->active)) {
+        struct http_request *r = list_entry(c->active.next, struct http_request, link);
         curl_multi_remove_handle(c->multi, r->easy);
-        active_unlink(c, r);
+        list_remove(&r->link);
         request_finish(c, r, HTTP_ECANCELLED, CURLE_OK);
     }
     c->in_cleanup = true; /* curl_multi_cleanup closes cached connections and may report their sockets */
     curl_multi_cleanup(c->multi);
     c->multi = NULL;
-    while (c->free_list) {
-        struct http_request *r = c->free_list;
-        c->free_list = r->next;
+    while (!list_empty(&c->free_list)) {
+        struct http_request *r = list_entry(c->free_list.next, struct http_request, link);
+        list_remove(&r->link);
         request_free(r);
     }
     c->nfree = 0;
-    while (c->polls) poll_ctx_close(c, c->polls);
+    while (!list_empty(&c->polls)) poll_ctx_close(c, list_entry(c->polls.next, struct poll_ctx, link));
     c->pending_closes++;
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "tickd/list.h"
 #include "tickd/log.h"
 
 #define DEFAULT_MAX_FRAME (1u << 20)
@@ -52,7 +53,7 @@ struct ws_msg {
 struct ws_conn {
     struct ws_client *client; /* the base, never a view */
     struct ws_client *view;   /* whose TLS vhost it uses: the client ws_connect was given */
-    struct ws_conn *prev, *next;
+    struct list_link link; /* in client->conns until it is finished */
     struct lws *wsi;
     enum conn_state state;
     bool close_requested;
@@ -92,7 +93,7 @@ struct ws_client {
     /* Two client vhosts: loading the system's CA bundle takes ~35 ms of the loop, a third of tickd's start-up,
      * and only wss:// needs it, so the TLS vhost is made at the first wss:// connect. */
     struct lws_vhost *plain, *tls;
-    struct ws_conn *conns;
+    struct list_link conns; /* newest first */
     bool closing;
 };
 
@@ -116,14 +117,6 @@ const char *ws_error_name(int error) {
 
 static void conn_freed(uv_handle_t *h) { free(h->data); }
 
-static void conn_unlink(struct ws_conn *conn) {
-    struct ws_client *c = conn->client;
-    if (conn->prev) conn->prev->next = conn->next;
-    else c->conns = conn->next;
-    if (conn->next) conn->next->prev = conn->prev;
-    conn->prev = conn->next = NULL;
-}
-
 /* Reports the end once, detaches from lws and closes the last handle. */
 static void conn_finish(struct ws_conn *conn, struct lws *wsi, int error, int code, const char *reason) {
     if (conn->state == CONN_DONE) return;
@@ -133,7 +126,7 @@ static void conn_finish(struct ws_conn *conn, struct lws *wsi, int error, int co
     if (wsi) lws_set_wsi_user(wsi, NULL);
     conn->wsi = NULL;
     uv_timer_stop(&conn->timer);
-    conn_unlink(conn);
+    list_remove(&conn->link);
     conn->cb.on_close(conn, &info, conn->arg);
     while (conn->q_head) {
         struct ws_msg *m = conn->q_head;
@@ -486,6 +479,7 @@ struct ws_conn *ws_connect(struct ws_client *c, const char *url, const struct ws
     rc = WS_ENOMEM;
     conn = calloc(1, sizeof *conn);
     if (!conn) goto fail;
+    list_init(&conn->link);
     rc = parse_url(conn, url);
     if (rc != WS_OK) goto fail_free;
     conn->client = c;
@@ -508,9 +502,7 @@ struct ws_conn *ws_connect(struct ws_client *c, const char *url, const struct ws
     uv_timer_init(c->loop, &conn->timer);
     conn->timer.data = conn;
     uv_timer_start(&conn->timer, on_connect_timeout, timeout_ms, 0);
-    conn->next = c->conns;
-    if (c->conns) c->conns->prev = conn;
-    c->conns = conn;
+    list_insert_after(&c->conns, &conn->link);
     return conn;
 
 fail_free:
@@ -579,6 +571,7 @@ struct ws_client *ws_client_new(uv_loop_t *loop, unsigned max_fds) {
     struct ws_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->loop = loop;
+    list_init(&c->conns);
     c->foreign_loops[0] = loop;
     lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log); /* before the context, which logs notices at start */
 
@@ -616,6 +609,7 @@ struct ws_client *ws_client_with_ca(struct ws_client *c, const char *ca_file) {
     }
     v->base = c;
     v->loop = c->loop;
+    list_init(&v->conns);
     v->nviews = ++c->nviews; /* names its vhost */
     v->next_view = c->views;
     c->views = v;
@@ -625,25 +619,39 @@ struct ws_client *ws_client_with_ca(struct ws_client *c, const char *ca_file) {
 size_t ws_client_connections(const struct ws_client *c) {
     size_t n = 0;
     if (c && c->base) c = c->base;
-    for (const struct ws_conn *conn = c ? c->conns : NULL; conn; conn = conn->next) n++;
+    if (!c) return 0;
+    for (const struct list_link *l = c->conns.next; l != &c->conns; l = l->next) n++;
     return n;
 }
 
 void ws_client_close(struct ws_client *c) {
     if (c->base || c->closing) return;
     c->closing = true;
+    struct list_link *l, *tmp;
     /* Connections still resolving have no wsi: cancel the lookup, on_resolved reports. */
-    for (struct ws_conn *conn = c->conns; conn; conn = conn->next)
+    list_for_each_safe(l, tmp, &c->conns) {
+        struct ws_conn *conn = list_entry(l, struct ws_conn, link);
         if (!conn->pending_error) conn->pending_error = WS_ECANCELLED;
-    for (struct ws_conn *conn = c->conns; conn; conn = conn->next)
+    }
+    list_for_each_safe(l, tmp, &c->conns) {
+        struct ws_conn *conn = list_entry(l, struct ws_conn, link);
         if (conn->state == CONN_RESOLVING) uv_cancel((uv_req_t *)&conn->gai);
+    }
     lws_context_destroy(c->ctx); /* first call: closes every wsi (reporting each) and starts closing handles */
-    /* Anything lws did not report (it should have) is reported here, so on_close runs once for all. */
-    struct ws_conn *conn = c->conns;
-    while (conn) {
-        struct ws_conn *next = conn->next;
-        if (conn->state != CONN_RESOLVING) conn_finish(conn, conn->wsi, WS_ECANCELLED, CLOSE_NO_STATUS, "cancelled");
-        conn = next;
+    /* Anything lws did not report (it should have) is reported here, so on_close runs once for all. Each pass
+     * starts again at the head: an on_close may finish any other connection, and a saved next that was
+     * unlinked points at itself. Finishing unlinks, and the resolving ones stay, so this ends. */
+    for (;;) {
+        struct ws_conn *conn = NULL;
+        for (l = c->conns.next; l != &c->conns; l = l->next) {
+            struct ws_conn *x = list_entry(l, struct ws_conn, link);
+            if (x->state != CONN_RESOLVING) {
+                conn = x;
+                break;
+            }
+        }
+        if (!conn) break;
+        conn_finish(conn, conn->wsi, WS_ECANCELLED, CLOSE_NO_STATUS, "cancelled");
     }
 }
 
