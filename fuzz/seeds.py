@@ -38,7 +38,9 @@ def shared_seeds():
     venues = SHARED / "venues"
     if venues.is_dir():
         for venue in VENUES:
-            for f in sorted((venues / venue).glob("*")):
+            # the project's own examples (tests/venues) beside the shared ones
+            files = sorted((venues / venue).glob("*")) + sorted((ROOT / "tests" / "venues" / venue).glob("*"))
+            for f in files:
                 if f.suffix == ".jsonl":
                     for line in f.read_bytes().splitlines()[:LINES_PER_FILE]:
                         if line.strip():

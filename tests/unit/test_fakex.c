@@ -23,12 +23,11 @@ static void fakex_stop_clean(void) { TT_ASSERT_INT(fxc_stop(&fx), 0); }
 static const char *const all_venues[] = {"--venue", "all", "--symbols", "BTC-USDT,ETH-USDT,BTC-USD", "--rate", "200",
                                          NULL};
 
-/* The first JSON value of a file under ../shared/venues (the first line of a .jsonl). */
+/* The first JSON value of a venue reference message (the first line of a .jsonl): tests/venues or ../shared/venues. */
 static json_t *ref(const char *rel) {
-    const char *shared = tt_shared_dir();
-    if (!shared) TT_SKIP("../shared/venues is absent: the venue reference messages are needed");
     char path[8192];
-    snprintf(path, sizeof path, "%s/venues/%s", shared, rel);
+    if (!tt_venue_path(rel, path, sizeof path) && !tt_shared_dir())
+        TT_SKIP("../shared/venues is absent: the venue reference messages are needed");
     json_error_t err;
     json_t *j = json_load_file(path, JSON_DISABLE_EOF_CHECK, &err);
     if (!j) TT_FAIL("cannot read %s: %s", path, err.text);

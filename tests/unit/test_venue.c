@@ -21,12 +21,12 @@
 
 /* ---- fixtures -------------------------------------------------------------------------------------- */
 
-/* The text of ../shared/venues/<rel>, or a skip when shared is absent. Caller frees. */
+/* The text of the venue reference message <rel> (tests/venues, else ../shared/venues), or a skip when shared is
+ * absent. Caller frees. */
 static char *shared_file(const char *rel, size_t *len) {
-    const char *dir = tt_shared_dir();
-    if (!dir) TT_SKIP("../shared/venues not found (set TICKD_SHARED)");
     char path[8192];
-    snprintf(path, sizeof path, "%s/venues/%s", dir, rel);
+    if (!tt_venue_path(rel, path, sizeof path) && !tt_shared_dir())
+        TT_SKIP("../shared/venues not found (set TICKD_SHARED)");
     FILE *f = fopen(path, "rb");
     if (!f) TT_FAIL("cannot open %s", path);
     fseek(f, 0, SEEK_END);
@@ -1169,26 +1169,37 @@ static void test_fast_path_recorded(void) {
         size_t nsyms;
         const char **syms = syms_of(venues[v], &nsyms);
         fixture_init(&fx, venues[v], syms, nsyms);
-        char path[8192];
-        snprintf(path, sizeof path, "%s/venues/%s", dir, venues[v]);
-        DIR *d = opendir(path);
-        TT_ASSERT(d != NULL);
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            bool jsonl = strncmp(e->d_name, "ws_", 3) == 0 && ends_with(e->d_name, ".jsonl");
-            bool doc = strncmp(e->d_name, "doc-ws-", 7) == 0 && ends_with(e->d_name, ".json");
-            if (!jsonl && !doc) continue;
-            char rel[512];
-            snprintf(rel, sizeof rel, "%s/%s", venues[v], e->d_name);
-            char *text = shared_file(rel, NULL);
-            char *lines[256] = {text};
-            size_t n = jsonl ? split_lines(text, lines, 256) : 1;
-            for (size_t i = 0; i < n; i++, frames++)
-                for (size_t cap = 0; cap <= MAX_TICKS; cap = cap ? cap * MAX_TICKS : 1)
-                    ws_both(&fx, lines[i], strlen(lines[i]), cap);
-            free(text);
+        /* the shared folder, then the project's own examples (a name in both is read once, from the project) */
+        const char *root = getenv("TICKD_ROOT");
+        for (int in_project = 0; in_project < 2; in_project++) {
+            char path[8192];
+            if (in_project)
+                snprintf(path, sizeof path, "%s/tests/venues/%s", root ? root : ".", venues[v]);
+            else
+                snprintf(path, sizeof path, "%s/venues/%s", dir, venues[v]);
+            DIR *d = opendir(path);
+            if (!d && in_project) continue;
+            TT_ASSERT(d != NULL);
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                bool jsonl = strncmp(e->d_name, "ws_", 3) == 0 && ends_with(e->d_name, ".jsonl");
+                bool doc = strncmp(e->d_name, "doc-ws-", 7) == 0 && ends_with(e->d_name, ".json");
+                if (!jsonl && !doc) continue;
+                char rel[512], where[8192];
+                snprintf(rel, sizeof rel, "%s/%s", venues[v], e->d_name);
+                tt_venue_path(rel, where, sizeof where);
+                bool from_project = strstr(where, "/tests/venues/") != NULL;
+                if (from_project != (bool)in_project) continue;
+                char *text = shared_file(rel, NULL);
+                char *lines[256] = {text};
+                size_t n = jsonl ? split_lines(text, lines, 256) : 1;
+                for (size_t i = 0; i < n; i++, frames++)
+                    for (size_t cap = 0; cap <= MAX_TICKS; cap = cap ? cap * MAX_TICKS : 1)
+                        ws_both(&fx, lines[i], strlen(lines[i]), cap);
+                free(text);
+            }
+            closedir(d);
         }
-        closedir(d);
         venue_symbols_free(&fx.syms);
     }
     TT_ASSERT(frames > 200);

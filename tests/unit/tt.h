@@ -9,6 +9,7 @@
 #define TT_H
 
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,23 @@ static inline const char *tt_shared_dir(void) {
         }
     }
     return NULL;
+}
+
+/* The path of a venue reference message: tests/venues/<rel> in the project (the examples ../shared lacks), else
+ * ../shared/venues/<rel>. False when neither holds it; path then names the shared one, for the message. */
+static inline bool tt_venue_path(const char *rel, char *path, size_t size) {
+    const char *root = getenv("TICKD_ROOT");
+    snprintf(path, size, "%s/tests/venues/%s", root ? root : ".", rel);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        return true;
+    }
+    const char *shared = tt_shared_dir();
+    snprintf(path, size, "%s/venues/%s", shared ? shared : "../shared", rel);
+    f = fopen(path, "r");
+    if (f) fclose(f);
+    return f != NULL;
 }
 
 #endif
