@@ -42,6 +42,14 @@
  * A RESET is ACCEPTED with epoch = stored epoch + 1, so the key still grows and Redis's compare agrees, and is
  * counted (`resets`). The epoch stops at UINT32_MAX (then such a tick is STALE).
  *
+ * HELD TICKS. A tick refused only because the stored quote's run is still trusted may be the new connection's
+ * first word after its venue restarted the sequence, and in a quiet market no later tick comes to reset the
+ * quote once that trust ends: Redis would keep the old connection's price for as long as the market is
+ * still. So the latest such tick per quote is held (with its run), and merge_take_due() hands it back once the
+ * stored run is no longer trusted, provided its own run is still alive; applied, it resets the quote. A held
+ * tick is dropped when a stream tick is accepted for its quote, or when its own run repeats the stored
+ * position (it caught up: the stored quote is its word too).
+ *
  * The key as text, for Redis (merge_key_format): epoch as 10 decimal digits, '-', pos as 20, '-', time_us as
  * 20, '-', rank as 1 digit; always MERGE_KEY_TEXT_LEN - 1 = 54 characters, e.g.
  *     "0000000000-00000000000123456789-00001718000000123456-1"
@@ -133,6 +141,7 @@ struct merge_counters {
     uint64_t resets;   /* ticks accepted as a reset of their stream's ordering (RESETS) */
     uint64_t bad_time; /* ticks whose venue event time was refused (tick.bad_time), whatever became of them */
     uint64_t adopted;  /* keys merge_adopt took from Redis */
+    uint64_t released; /* held ticks merge_take_due handed back (HELD TICKS) */
     size_t quotes;  /* (venue, symbol) pairs held */
     size_t symbols; /* symbols with a best bid and offer */
 };
@@ -172,6 +181,13 @@ typedef void (*merge_bbo_changed_fn)(void *arg, uint32_t bbo_id);
 size_t merge_expire(struct merge *m, int64_t received_before_us, merge_bbo_changed_fn on_bbo_changed, void *arg);
 
 void merge_counters_get(const struct merge *m, struct merge_counters *out);
+
+/* Copies into out (room for max) the held ticks that are due at now_us (HELD TICKS above) and forgets them; the
+ * caller applies each with merge_apply, which accepts it as a RESET (nothing else ran between), and hands it on
+ * to the sinks. Returns how many were copied; the rest stay held for the next call. O(held ticks). */
+size_t merge_take_due(struct merge *m, int64_t now_us, struct tick *out, size_t max);
+/* How many ticks are held: 0 on almost every call, so a periodic caller can skip the work. */
+size_t merge_held_count(const struct merge *m);
 
 /* Writes the key as the fixed-width text described above into buf (at least MERGE_KEY_TEXT_LEN bytes). */
 void merge_key_format(const struct merge_key *k, char buf[MERGE_KEY_TEXT_LEN]);

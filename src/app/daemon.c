@@ -32,37 +32,53 @@ static void put_bbo(struct daemon *d, uint32_t bbo_id, const struct merge_bbo *b
         if (d->sinks[k].ops->put_bbo) d->sinks[k].ops->put_bbo(d->sinks[k].state, bbo_id, bbo, updated_us);
 }
 
+static void merge_and_put(struct daemon *d, const struct tick *tick) {
+    struct merge_update up;
+    int r = merge_apply(d->merge, tick, &up);
+    if (r == MERGE_STALE) {
+        d->in.stale++;
+        return;
+    }
+    if (r == MERGE_DUPLICATE) {
+        d->in.duplicates++;
+        return;
+    }
+    if (r < 0) {
+        d->in.invalid++;
+        return;
+    }
+    d->in.accepted++;
+    const struct tick *t = &up.quote->tick;
+    /* By the merge's ids: the sinks find their records without hashing venue and symbol again. */
+    for (size_t k = 0; k < d->nsinks; k++) {
+        struct sink_rt *s = &d->sinks[k];
+        if ((s->ops->channels & SINK_CHANNEL(CONFIG_CHANNEL_BBO)) &&
+            s->ops->put_quote(s->state, up.quote_id, t, &up.quote->key) < 0)
+            s->refused++;
+    }
+    struct merge_bbo bbo;
+    if (up.bbo_changed && d->bbo_sinks && merge_bbo_by_id(d->merge, up.bbo_id, &bbo) == 0)
+        put_bbo(d, up.bbo_id, &bbo, t->recv_us);
+}
+
 static void ingest(void *arg, const struct tick *ticks, size_t n) {
     struct daemon *d = arg;
-    for (size_t i = 0; i < n; i++) {
-        struct merge_update up;
-        d->in.ticks++;
-        int r = merge_apply(d->merge, &ticks[i], &up);
-        if (r == MERGE_STALE) {
-            d->in.stale++;
-            continue;
-        }
-        if (r == MERGE_DUPLICATE) {
-            d->in.duplicates++;
-            continue;
-        }
-        if (r < 0) {
-            d->in.invalid++;
-            continue;
-        }
-        d->in.accepted++;
-        const struct tick *t = &up.quote->tick;
-        /* By the merge's ids: the sinks find their records without hashing venue and symbol again. */
-        for (size_t k = 0; k < d->nsinks; k++) {
-            struct sink_rt *s = &d->sinks[k];
-            if ((s->ops->channels & SINK_CHANNEL(CONFIG_CHANNEL_BBO)) &&
-                s->ops->put_quote(s->state, up.quote_id, t, &up.quote->key) < 0)
-                s->refused++;
-        }
-        struct merge_bbo bbo;
-        if (up.bbo_changed && d->bbo_sinks && merge_bbo_by_id(d->merge, up.bbo_id, &bbo) == 0)
-            put_bbo(d, up.bbo_id, &bbo, t->recv_us);
-    }
+    d->in.ticks += n;
+    for (size_t i = 0; i < n; i++) merge_and_put(d, &ticks[i]);
+}
+
+/* The merge's held ticks whose time came (merge.h, HELD TICKS): a new connection's word that waited for the
+ * old connection's linger to end. Counted once, when they arrived (as stale then; accepted now). */
+#define HELD_CHECK_MS 250
+
+static void on_held_check(uv_timer_t *h) {
+    struct daemon *d = h->data;
+    if (!d->merge || !merge_held_count(d->merge)) return;
+    struct tick due[32];
+    int64_t now_us = clock_wall_us();
+    size_t n;
+    while ((n = merge_take_due(d->merge, now_us, due, sizeof due / sizeof due[0])) > 0)
+        for (size_t i = 0; i < n; i++) merge_and_put(d, &due[i]);
 }
 
 /* Redis holds a greater key than the merge for this quote (a restart began with an empty merge, another
@@ -506,6 +522,7 @@ static void on_supervisor_done(struct supervisor *s, void *arg) {
     notify_watchdog_close(&d->watchdog, NULL, NULL);
     uv_close((uv_handle_t *)&d->stats_timer, nop_closed);
     uv_close((uv_handle_t *)&d->expiry_timer, nop_closed);
+    uv_close((uv_handle_t *)&d->held_timer, nop_closed);
     uv_close((uv_handle_t *)&d->log_timer, nop_closed); /* log_drain takes over at exit */
     uv_close((uv_handle_t *)&d->sigterm, nop_closed);
     uv_close((uv_handle_t *)&d->sigint, nop_closed);
@@ -523,6 +540,7 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     uv_timer_stop(&d->stats_timer);
     uv_timer_stop(&d->phase_timer);
     uv_timer_stop(&d->expiry_timer);
+    uv_timer_stop(&d->held_timer);
     if (d->sup) supervisor_stop(d->sup, STOP_DEADLINE_MS);
     else on_supervisor_done(NULL, d); /* a start that failed before the tree existed: nothing to stop */
 }
@@ -603,10 +621,12 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     uv_timer_init(&d.loop, &d.stats_timer);
     uv_timer_init(&d.loop, &d.phase_timer);
     uv_timer_init(&d.loop, &d.expiry_timer);
+    uv_timer_init(&d.loop, &d.held_timer);
     uv_timer_init(&d.loop, &d.log_timer);
     uv_timer_start(&d.log_timer, on_log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
     uv_unref((uv_handle_t *)&d.log_timer);
-    d.stats_timer.data = d.phase_timer.data = d.expiry_timer.data = &d;
+    d.stats_timer.data = d.phase_timer.data = d.expiry_timer.data = d.held_timer.data = &d;
+    uv_timer_start(&d.held_timer, on_held_check, HELD_CHECK_MS, HELD_CHECK_MS);
     notify_watchdog_start(&d.loop, &d.watchdog);
     char path[4096]; /* more than a socket path holds: one too long is refused, not cut */
     int status_flags = 0;

@@ -37,8 +37,17 @@ struct quote_rec {
     struct merge_key key;
     uint32_t run;  /* the run of the last stream tick accepted; 0 for none, or foreign (merge_adopt) */
     uint32_t bbo;  /* index of its symbol's bbo_rec */
+    uint32_t held; /* index + 1 of its held tick in merge.held; 0 for none */
     uint8_t venue; /* index into merge.venues */
     bool expired;  /* merge_expire found it too old: kept, but out of the best bid and offer until it ticks again */
+    bool run_over; /* merge_take_due found its run's trust over: a lower position now resets it */
+};
+
+/* A stream tick refused only because the stored quote's run was still trusted (HELD TICKS, merge.h). */
+struct held_tick {
+    uint32_t quote; /* quote_rec index */
+    uint32_t run;   /* the run that carried it (the packed form keeps no run) */
+    struct tick_packed tick;
 };
 
 struct bbo_rec {
@@ -59,6 +68,8 @@ struct merge {
     struct bbo_rec *bbos;
     size_t n_bbos, cap_bbos;
     struct table quote_index, bbo_index;
+    struct held_tick *held; /* a few at a time: the quotes of connections that just replaced others */
+    size_t n_held, cap_held;
     struct merge_counters counters;
 };
 
@@ -178,32 +189,44 @@ static int key_compare(const struct merge_key *a, const struct merge_key *b) {
     return 0;
 }
 
+/* Whether the stored quote r's position still outranks a lower one from another run at now_us: its run is
+ * alive (open, or in its linger), or, foreign, its key is younger than the reorder window. See merge.h, RESETS. */
+static bool stored_run_trusted(const struct quote_rec *r, int64_t now_us) {
+    if (r->run_over) return false;
+    if (r->run == 0) { /* foreign: ordered by another connection or process, or by nothing */
+        if (now_us <= 0) return true;
+        uint64_t now = (uint64_t)now_us;
+        /* Trusted for the time a reorder could take -- unless its time is one no clock could have given (a
+         * key written with a lying clock would otherwise hold forever). */
+        return now > r->key.time_us ? now - r->key.time_us <= MERGE_REORDER_WINDOW_US
+                                    : r->key.time_us - now <= (uint64_t)TICK_TIME_LEAD_US;
+    }
+    return tick_run_alive(r->run, now_us); /* once over: a reconnect whose venue started over */
+}
+
 /* Whether stream tick t, positioned below the stored quote r, starts a new ordering of that stream (a RESET)
- * rather than being an older update (STALE). See merge.h, RESETS. */
+ * rather than being an older update (STALE). */
 static bool is_reset(const struct tick *t, const struct quote_rec *r) {
     if (r->key.epoch == UINT32_MAX) return false;
     if (t->run && t->run == r->run) return true; /* one ordered connection went back: its latest frame is the truth */
-    if (r->run == 0) { /* foreign: ordered by another connection or process, or by nothing */
-        if (t->recv_us <= 0) return false;
-        uint64_t recv = (uint64_t)t->recv_us;
-        /* Trusted for the time a reorder could take -- unless its time is one no clock could have given (a
-         * key written with a lying clock would otherwise hold forever). */
-        return recv > r->key.time_us ? recv - r->key.time_us > MERGE_REORDER_WINDOW_US
-                                     : r->key.time_us - recv > (uint64_t)TICK_TIME_LEAD_US;
-    }
-    return !tick_run_alive(r->run, t->recv_us); /* the stored run is over: a reconnect whose venue started over */
+    return !stored_run_trusted(r, t->recv_us);
 }
 
 /* MERGE_ACCEPTED when key k of tick t is newer than the stored quote r's key, or starts a new epoch over it
  * (then k->epoch is raised and *reset set). Always agrees with key_compare() on ACCEPTED (the key grows), so a
- * Redis compare-and-set on the key text accepts it too. */
-static enum merge_result decide(const struct tick *t, struct merge_key *k, const struct quote_rec *r, bool *reset) {
+ * Redis compare-and-set on the key text accepts it too. *hold is set for a STALE tick that only the stored
+ * run's trust refused (HELD TICKS). */
+static enum merge_result decide(const struct tick *t, struct merge_key *k, const struct quote_rec *r, bool *reset,
+                                bool *hold) {
     const struct merge_key *s = &r->key;
     if (t->origin == TICK_ORIGIN_STREAM && k->positioned && s->positioned) {
         if (k->pos > s->pos) return MERGE_ACCEPTED;
         /* Same position: a repeat of the stream tick, or older than the REST answer that followed it. */
         if (k->pos == s->pos) return s->rank == 1 ? MERGE_DUPLICATE : MERGE_STALE;
-        if (!is_reset(t, r)) return MERGE_STALE;
+        if (!is_reset(t, r)) {
+            *hold = t->run != 0 && s->epoch != UINT32_MAX;
+            return MERGE_STALE;
+        }
         k->epoch = s->epoch + 1;
         *reset = true;
         return MERGE_ACCEPTED;
@@ -373,6 +396,8 @@ int merge_reserve(struct merge *m, size_t quotes) {
 void merge_free(struct merge *m) {
     if (!m) return;
     for (size_t i = 0; i < m->n_quotes; i++) tick_packed_free(&m->quotes[i].tick);
+    for (size_t i = 0; i < m->n_held; i++) tick_packed_free(&m->held[i].tick);
+    free(m->held);
     free(m->quotes);
     free(m->bbos);
     free(m->quote_index.slots);
@@ -441,6 +466,64 @@ static const struct merge_quote *view_of(struct merge *m, uint32_t qi) {
     return &m->view;
 }
 
+/* ---- held ticks ---- */
+
+static void held_drop(struct merge *m, struct quote_rec *r) {
+    if (!r->held) return;
+    size_t i = r->held - 1, last = m->n_held - 1;
+    tick_packed_free(&m->held[i].tick);
+    if (i != last) {
+        m->held[i] = m->held[last];
+        m->quotes[m->held[i].quote].held = (uint32_t)i + 1;
+    }
+    m->n_held--;
+    r->held = 0;
+}
+
+/* Keeps t as quote qi's held tick, in place of the one before. Without memory it is simply not held: the quote
+ * then waits for the stream's next tick, as it would have without this. */
+static void held_keep(struct merge *m, uint32_t qi, const struct tick *t) {
+    struct quote_rec *r = &m->quotes[qi];
+    if (!r->held) {
+        if (array_reserve((void **)&m->held, &m->cap_held, m->n_held, sizeof *m->held) < 0) return;
+        struct held_tick *h = &m->held[m->n_held++];
+        h->quote = qi;
+        tick_packed_init(&h->tick);
+        r->held = (uint32_t)m->n_held;
+    }
+    struct held_tick *h = &m->held[r->held - 1];
+    if (tick_pack(&h->tick, t) < 0) {
+        held_drop(m, r);
+        return;
+    }
+    h->run = t->run;
+}
+
+size_t merge_take_due(struct merge *m, int64_t now_us, struct tick *out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_held && n < max;) {
+        struct held_tick *h = &m->held[i];
+        struct quote_rec *r = &m->quotes[h->quote];
+        if (!tick_run_alive(h->run, now_us)) { /* its connection is gone too: nothing vouches for it now */
+            held_drop(m, r);
+            continue;
+        }
+        if (stored_run_trusted(r, now_us)) {
+            i++;
+            continue;
+        }
+        out[n] = (struct tick){.run = h->run}; /* the packed form has no run and no bad_time */
+        tick_unpack(&h->tick, m->venues[r->venue], m->bbos[r->bbo].symbol, &out[n]);
+        n++;
+        r->run_over = true;
+        held_drop(m, r); /* moves the last entry into i: look at i again */
+    }
+    m->counters.released += n;
+    return n;
+}
+
+size_t merge_held_count(const struct merge *m) { return m->n_held; }
+
 int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out) {
     if (!tick_ok(t)) {
         m->counters.invalid++;
@@ -453,7 +536,7 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     if (table_reserve(&m->quote_index) < 0) return -ENOMEM;
     struct slot *s = table_lookup(&m->quote_index, m, h, quote_same, &k);
 
-    bool is_new = s->ref == 0, reset = false;
+    bool is_new = s->ref == 0, reset = false, hold = false;
     uint32_t qi;
     struct merge_key key;
     if (is_new) {
@@ -464,10 +547,14 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     } else {
         qi = s->ref - 1;
         key = key_of(t, &m->quotes[qi].key);
-        enum merge_result verdict = decide(t, &key, &m->quotes[qi], &reset);
+        struct quote_rec *r = &m->quotes[qi];
+        enum merge_result verdict = decide(t, &key, r, &reset, &hold);
         if (verdict != MERGE_ACCEPTED) {
             if (verdict == MERGE_STALE) m->counters.stale++;
             else m->counters.duplicates++;
+            if (hold) held_keep(m, qi, t);
+            /* the held tick's own connection caught up with the stored position: it is no newer word */
+            else if (verdict == MERGE_DUPLICATE && r->held && m->held[r->held - 1].run == t->run) held_drop(m, r);
             if (out)
                 *out = (struct merge_update){.quote = view_of(m, qi), .quote_id = qi, .bbo_id = m->quotes[qi].bbo};
             return verdict;
@@ -484,7 +571,11 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
     bool ask_moved = is_new || side_moved(merged, &rec->tick, SIDE_ASK);
     if (tick_pack(&rec->tick, merged) < 0) return -ENOMEM; /* the stored quote is unchanged */
     rec->key = key;
-    if (t->origin == TICK_ORIGIN_STREAM) rec->run = t->run; /* a REST answer leaves the stream's run in place */
+    if (t->origin == TICK_ORIGIN_STREAM) {
+        rec->run = t->run; /* a REST answer leaves the stream's run in place */
+        rec->run_over = false;
+        held_drop(m, rec); /* the stream moved on: a newer word than the held one */
+    }
     m->counters.resets += reset;
     rec->expired = false; /* back in the running: bbo_update_side compares it with the best as it would a new one */
     m->view.key = key;
@@ -548,6 +639,7 @@ int merge_adopt(struct merge *m, uint32_t quote_id, const struct merge_key *key)
     r->key = *key;
     r->key.positioned = key->pos != 0;
     r->run = 0;
+    r->run_over = false;
     m->counters.adopted++;
     return 1;
 }

@@ -129,8 +129,12 @@ def servers(action):
 
 
 def tmpdir():
+    """A directory for one test's files (configs, logs), removed when the test ends unless TICKD_TEST_KEEP is set."""
     d = tempfile.mkdtemp(prefix="tickd-it-")
-    on_cleanup(lambda: subprocess.run(["rm", "-rf", d]))
+    if os.environ.get("TICKD_TEST_KEEP"):
+        print("    kept: %s" % d, file=sys.stderr)
+    else:
+        on_cleanup(lambda: subprocess.run(["rm", "-rf", d]))
     return d
 
 

@@ -251,6 +251,75 @@ static void test_sequence_reset_on_a_new_connection(void) {
     TT_ASSERT(!tick_run_alive(0, later));
 }
 
+/* HELD TICKS: the new connection's refused word comes back once the old run's linger ends, so a still
+ * market does not keep the old connection's price; it is dropped when the stream moves on or catches up. */
+static void test_held_tick_is_released_when_the_old_run_ends(void) {
+    fresh();
+    struct tick due[4];
+    uint32_t old_run = tick_run_begin();
+    TT_ASSERT_INT(apply(on_run(old_run, 5000, T0, "1.0")), MERGE_ACCEPTED);
+    uint32_t new_run = tick_run_begin();
+    TT_ASSERT_INT(apply(on_run(new_run, 3, T0 + 10, "0.5")), MERGE_STALE);
+    TT_ASSERT_INT(merge_held_count(m), 1);
+    TT_ASSERT_INT(apply(on_run(old_run, 5001, T0 + 20, "1.1")), MERGE_ACCEPTED); /* the stream moved on */
+    TT_ASSERT_INT(merge_held_count(m), 0);
+    TT_ASSERT_INT(apply(on_run(new_run, 4, T0 + 30, "0.6")), MERGE_STALE);
+    TT_ASSERT_INT(apply(on_run(new_run, 5, T0 + 35, "0.7")), MERGE_STALE); /* the latest is held */
+    TT_ASSERT_INT(merge_held_count(m), 1);
+    tick_run_end(old_run, T0 + 40);
+    TT_ASSERT_INT(merge_take_due(m, T0 + 40 + TICK_RUN_LINGER_US - 1, due, 4), 0); /* still lingering */
+    TT_ASSERT_STR(stored_bid(), "1.1");
+    memset(due, 0xdd, sizeof due); /* whatever the caller's array held: every field is written */
+    TT_ASSERT_INT(merge_take_due(m, T0 + 40 + TICK_RUN_LINGER_US, due, 4), 1);
+    TT_ASSERT(!due[0].bad_time);
+    TT_ASSERT_INT(merge_held_count(m), 0);
+    TT_ASSERT_STR(due[0].venue, "binance");
+    TT_ASSERT_STR(due[0].symbol, "BTC-USDT");
+    TT_ASSERT_STR(due[0].bid, "0.7");
+    TT_ASSERT_INT(due[0].seq, 5);
+    TT_ASSERT_INT(due[0].run, new_run);
+    uint64_t resets = counters().resets;
+    TT_ASSERT_INT(apply(due[0]), MERGE_ACCEPTED); /* as a reset, though received within the linger */
+    TT_ASSERT_STR(stored_bid(), "0.7");
+    TT_ASSERT_INT(counters().resets, resets + 1);
+    TT_ASSERT_INT(counters().released, 1);
+    TT_ASSERT_INT(apply(on_run(new_run, 6, T0 + 40 + TICK_RUN_LINGER_US + 5, "0.8")), MERGE_ACCEPTED);
+
+    /* A held tick whose connection repeats the stored position caught up: nothing to release. */
+    uint32_t third = tick_run_begin();
+    TT_ASSERT_INT(apply(on_run(third, 5, T0 + 50 + TICK_RUN_LINGER_US, "0.7")), MERGE_STALE);
+    TT_ASSERT_INT(merge_held_count(m), 1);
+    TT_ASSERT_INT(apply(on_run(third, 6, T0 + 60 + TICK_RUN_LINGER_US, "0.8")), MERGE_DUPLICATE);
+    TT_ASSERT_INT(merge_held_count(m), 0);
+    /* ... and one whose own connection ended before the stored run's trust did is dropped, not applied. */
+    TT_ASSERT_INT(apply(on_run(third, 5, T0 + 70 + TICK_RUN_LINGER_US, "0.7")), MERGE_STALE);
+    tick_run_end(third, T0 + 80 + TICK_RUN_LINGER_US);
+    tick_run_end(new_run, T0 + 80 + TICK_RUN_LINGER_US);
+    TT_ASSERT_INT(merge_take_due(m, T0 + 90 + 2 * TICK_RUN_LINGER_US, due, 4), 0);
+    TT_ASSERT_INT(merge_held_count(m), 0);
+    TT_ASSERT_STR(stored_bid(), "0.8");
+    TT_ASSERT_INT(counters().released, 1);
+}
+
+/* A foreign key (adopted from Redis) holds a lower tick for the reorder window; then that tick is released. */
+static void test_held_tick_over_a_foreign_key(void) {
+    fresh();
+    struct tick due[2];
+    uint32_t run = tick_run_begin();
+    struct merge_update u;
+    struct tick t = on_run(run, 100, T0, "1.0");
+    TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_ACCEPTED);
+    struct merge_key foreign = {.epoch = 3, .pos = 900, .time_us = T0 + 100, .rank = 1};
+    TT_ASSERT_INT(merge_adopt(m, u.quote_id, &foreign), 1);
+    TT_ASSERT_INT(apply(on_run(run, 101, T0 + 1000, "1.1")), MERGE_STALE);
+    TT_ASSERT_INT(merge_take_due(m, T0 + 100 + MERGE_REORDER_WINDOW_US, due, 2), 0);
+    TT_ASSERT_INT(merge_take_due(m, T0 + 101 + MERGE_REORDER_WINDOW_US, due, 2), 1);
+    TT_ASSERT_INT(apply(due[0]), MERGE_ACCEPTED);
+    TT_ASSERT_STR(stored_bid(), "1.1");
+    TT_ASSERT_INT(merge_get(m, "binance", "BTC-USDT")->key.epoch, 4);
+    tick_run_end(run, T0);
+}
+
 /* A key adopted from Redis has no run: a lower position resets over it only when received more than the
  * reorder window after that key's time; a higher one continues above it. */
 static void test_adopted_key(void) {
@@ -603,6 +672,8 @@ int main(void) {
     TT_RUN(test_key_text_parses);
     TT_RUN(test_bad_future_seq_then_real_ticks);
     TT_RUN(test_sequence_reset_on_a_new_connection);
+    TT_RUN(test_held_tick_is_released_when_the_old_run_ends);
+    TT_RUN(test_held_tick_over_a_foreign_key);
     TT_RUN(test_adopted_key);
     TT_RUN(test_bad_time_counted);
     TT_RUN(test_stream_without_seq_orders_by_event_time);
