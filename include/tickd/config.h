@@ -37,7 +37,8 @@ enum config_task_kind {
 /* The kinds of event the pipeline carries, as the sinks take them (sink.h). Which channels a task may collect
  * is the venue's own table (venue.h, venue_ops.channels), by name: the config checks it there. */
 enum config_channel {
-    CONFIG_CHANNEL_BBO, /* best bid and offer; each venue maps it to its own feed */
+    CONFIG_CHANNEL_BBO,    /* best bid and offer; each venue maps it to its own feed */
+    CONFIG_CHANNEL_TRADES, /* every trade */
 };
 
 struct config_daemon {
@@ -56,6 +57,7 @@ struct config_redis {
     char *password_file; /* "" when none */
     char *password;      /* read from password_file at load; NULL when no file (the URL may hold one) */
     uint64_t history;    /* entries of the per-symbol history stream; 0 = none */
+    uint64_t trade_history; /* entries of the per-instrument trades stream; 0 = none */
 };
 
 struct config_rabbitmq {
@@ -65,6 +67,7 @@ struct config_rabbitmq {
     char *password; /* read from password_file; replaces a password in the URL */
     bool confirm;
     uint64_t buffer_limit;
+    uint64_t trade_buffer; /* bytes of trades held while the broker is slow or away; the oldest go beyond it */
     char *ca_file; /* amqps: the CA bundle; "" = the system's */
 };
 

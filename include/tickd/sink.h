@@ -13,6 +13,7 @@
 
 #include "tickd/fmt.h"
 #include "tickd/tick.h"
+#include "tickd/trade.h"
 
 struct merge_bbo;
 struct merge_key;
@@ -52,6 +53,11 @@ struct sink_ops {
     /* A symbol's best bid and offer changed (merge_update.bbo_id, merge_bbo_by_id gives b; updated_us: the
      * receive time of the tick that changed it, or the expiry sweep's time). NULL: the sink keeps no BBO. */
     int (*put_bbo)(void *state, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us);
+    /* A trade, new to tickd (deduplicated by the daemon), in order per instrument: an event, so the sink keeps
+     * every one it accepts until delivered, never conflating, within its own bound (what goes beyond it is
+     * counted and logged, never silently lost). NULL: the sink takes no trades (its channels say so too).
+     * Never blocks. Returns 0 or a negative errno (refused: the daemon counts it). */
+    int (*put_trade)(void *state, const struct trade *t);
     /* Connected and able to write now: READY=1 waits for every sink (at most READY_ANYWAY_MS). */
     bool (*ready)(void *state);
     /* Logs the sink's stats line; secs since its last one, for the rates. */
@@ -84,6 +90,17 @@ const char *sink_instrument_invalid(const struct tick *t);
 bool sink_venue_ok(const char *s, size_t size);
 bool sink_symbol_ok(const char *s, size_t size);
 bool sink_decimal_ok(const char *s, size_t size);
+
+/* The JSON body published for a trade (exact decimal strings, integer times in µs; side is the taker's):
+ *   {"venue":"binance","symbol":"BTC-USDT","id":"12345","price":"0.001","qty":"100","side":"sell",
+ *    "event_us":1,"recv_us":2,"origin":"stream"}
+ * Returns the length written (without the NUL), or -1 when out is too small; SINK_JSON_MAX always suffices. */
+int sink_trade_json(const struct trade *t, char *out, size_t outlen);
+
+/* Checks a trade before it becomes a key or a routing key: venue and symbol as sink_tick_invalid, price and qty
+ * non-empty decimals, the id non-empty printable ASCII without '"' or '\\' (it is a message id and a JSON
+ * string). NULL when fine, else a short reason. */
+const char *sink_trade_invalid(const struct trade *t);
 
 /* "stream" or "rest". */
 const char *sink_origin_name(enum tick_origin origin);

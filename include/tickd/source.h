@@ -30,15 +30,18 @@ struct http_client;
 struct ws_client;
 struct task_ops;
 
-/* Where ticks go: called on the loop with ticks the caller owns (copy what you keep). */
+/* Where events go: called on the loop with the events the caller owns (copy what you keep). A task emits
+ * what its channel carries (venue_channel.kind): quotes through emit, trades through emit_trades. */
 struct tick_sink {
     void (*emit)(void *arg, const struct tick *ticks, size_t n);
+    void (*emit_trades)(void *arg, const struct trade *trades, size_t n);
     void *arg;
 };
 
 struct source_counters {
     uint64_t frames;          /* websocket frames and REST answers received */
     uint64_t ticks;           /* ticks parsed */
+    uint64_t trades;          /* trades parsed */
     uint64_t malformed;       /* frames or answers that did not parse */
     uint64_t unknown;         /* well-formed but not ours: ignored */
     uint64_t venue_errors;    /* error events or error bodies from the venue */

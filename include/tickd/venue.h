@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "tickd/tick.h"
+#include "tickd/trade.h"
 
 #define VENUE_NAME_MAX 48   /* one venue-side name, with its NUL: "btcusdt@bookTicker" */
 #define VENUE_ALIAS_MAX 4   /* names a venue's answers may use for one symbol */
@@ -94,7 +95,9 @@ void venue_symbols_free(struct venue_symbols *s);
 /* Index of the symbol a venue-side name (not NUL-terminated) stands for, or -1. */
 int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t len);
 
-/* Where parsed ticks go. The caller owns the array; every tick is stamped with recv_us, sent_us, run and origin.
+/* Where parsed ticks and trades go. The caller owns the arrays; every tick and trade is stamped with recv_us,
+ * sent_us (ticks), run and origin. A parser of the bbo channel writes ticks, one of the trades channel trades
+ * (venue_out_trades gives it the array; without one, trades count as overflow).
  * Event times are bounded against recv_us (tick_event_time_bound): one out of bounds is dropped (event_us 0,
  * bad_time set) and, where it orders the stream (OKX, Kraken v2), seq takes recv_us instead. */
 struct venue_out {
@@ -107,9 +110,13 @@ struct venue_out {
     uint32_t run;                   /* stamped into every tick (tick.run); venue_out_init sets 0, a stream sets its
                                        connection's run after it */
     char detail[VENUE_DETAIL_MAX];  /* ERROR / RATE_LIMITED / PLANNED_CLOSE: the venue's own words */
+    struct trade *trades;           /* NULL unless venue_out_trades gave an array */
+    size_t trades_cap, n_trades;    /* n_trades: trades written */
 };
 
 void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64_t recv_us, int64_t sent_us);
+/* Gives a trades channel's parser its array (after venue_out_init, which leaves none). */
+void venue_out_trades(struct venue_out *out, struct trade *trades, size_t cap);
 
 /* One REST request of a poll plan. */
 struct venue_request {
@@ -123,11 +130,22 @@ struct venue_range {
     size_t first, count;
 };
 
+/* The kind of event a channel carries through the pipeline: a state (the newest wins: quotes) or an event (every
+ * one counts: trades). design.md "Channels". */
+enum venue_event {
+    VENUE_EVENT_QUOTE = 0,
+    VENUE_EVENT_TRADE,
+};
+
 /* One channel a venue serves (design.md "Channels"): what a task collecting it subscribes to, parses and polls.
  * A venue lists its channels in venue_ops.channels; the config accepts exactly the names listed there, and each
  * task is given the one it collects. */
 struct venue_channel {
-    const char *name; /* "bbo": the config's [[group.task]] channel */
+    const char *name; /* "bbo", "trades": the config's [[group.task]] channel */
+    enum venue_event kind; /* what its parsers write into venue_out: ticks (quotes) or trades */
+    /* trades: the venue numbers trades densely per instrument (each id the previous + 1), so a hole in the ids is
+     * a trade missed (counted as a gap); false where ids are unique but not consecutive. */
+    bool dense_ids;
 
     /* The websocket path (and query) for symbols [first, first+count). Returns its length or -ENOSPC. */
     int (*ws_path)(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap);

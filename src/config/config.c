@@ -138,6 +138,8 @@ static const struct row redis_rows[] = {
         .doc = "File holding the password (e.g. a systemd credential); replaces one in the URL. Empty: none."),
     ROW(struct config_redis, history, "history", T_UINT, .def = "0", .max = 10000000, .flags = F_RESTART,
         .doc = "Entries kept in the per-symbol history stream `tickd:ticks:<symbol>`; 0 = no history."),
+    ROW(struct config_redis, trade_history, "trade_history", T_UINT, .def = "0", .max = 10000000, .flags = F_RESTART,
+        .doc = "Trades kept (approximately) in the capped stream `tickd:trades:<venue>:<symbol>`; 0 = none."),
 };
 
 static const struct row rabbitmq_rows[] = {
@@ -153,6 +155,10 @@ static const struct row rabbitmq_rows[] = {
         .doc = "Publisher confirms: a tick leaves the buffer only once the broker has confirmed it."),
     ROW(struct config_rabbitmq, buffer_limit, "buffer_limit", T_UINT, .def = "200000", .min = 1, .max = 100000000,
         .flags = F_RESTART, .doc = "Instruments held while the broker is slow or away (newer ticks replace older)."),
+    ROW(struct config_rabbitmq, trade_buffer, "trade_buffer", T_UINT, .def = "67108864", .min = 65536,
+        .max = 17179869184ULL, .flags = F_RESTART,
+        .doc = "Bytes of trades held while the broker is slow or away; beyond it the oldest are dropped, counted "
+               "(`trades_dropped`) and logged with the time range lost. Trades are never conflated."),
     ROW(struct config_rabbitmq, ca_file, "ca_file", T_PATH, .def = "", .flags = F_RESTART,
         .doc = "`amqps://` only: PEM file of the CA(s) the broker's certificate must chain to (peer and host name are "
                "always verified). Empty: the system's CA store."),

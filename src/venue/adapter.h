@@ -135,6 +135,12 @@ int venue_json_symbol(const struct venue_symbols *s, const json_t *v);
 
 /* The next tick slot, stamped with venue, symbol, times and origin; NULL (counted in overflow) when full. */
 struct tick *venue_out_add(struct venue_out *out, const struct venue_symbols *s, int index, enum tick_origin origin);
+/* The next trade slot, stamped with venue, symbol, recv_us, origin and (stream) run; NULL (counted in overflow)
+ * when full or when the caller gave no trades array. */
+struct trade *venue_trade_add(struct venue_out *out, const struct venue_symbols *s, int index,
+                              enum tick_origin origin);
+/* Sets t's event time to event_us if tick_event_time_bound keeps it (t->recv_us is set), else 0 with bad_time. */
+void venue_trade_time(struct trade *t, int64_t event_us);
 /* Forgets the ticks written after the first n (a message is taken whole or not at all). */
 void venue_out_truncate(struct venue_out *out, size_t n);
 /* Keeps the venue's words about an error or notice (a string or a number) in out->detail. */

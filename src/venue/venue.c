@@ -200,6 +200,35 @@ void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64
     out->sent_us = sent_us;
     out->run = 0;
     out->detail[0] = 0;
+    out->trades = NULL;
+    out->trades_cap = out->n_trades = 0;
+}
+
+void venue_out_trades(struct venue_out *out, struct trade *trades, size_t cap) {
+    out->trades = trades;
+    out->trades_cap = cap;
+    out->n_trades = 0;
+}
+
+struct trade *venue_trade_add(struct venue_out *out, const struct venue_symbols *s, int index,
+                              enum tick_origin origin) {
+    if (out->n_trades >= out->trades_cap) {
+        out->overflow++;
+        return NULL;
+    }
+    struct trade *t = &out->trades[out->n_trades++];
+    memset(t, 0, sizeof *t);
+    strcpy(t->venue, s->venue->name);
+    strcpy(t->symbol, s->list[index].norm);
+    t->recv_us = out->recv_us;
+    t->origin = origin;
+    t->run = origin == TICK_ORIGIN_STREAM ? out->run : 0;
+    return t;
+}
+
+void venue_trade_time(struct trade *t, int64_t event_us) {
+    t->event_us = tick_event_time_bound(event_us, t->recv_us);
+    t->bad_time = event_us != 0 && t->event_us == 0;
 }
 
 struct tick *venue_out_add(struct venue_out *out, const struct venue_symbols *s, int index, enum tick_origin origin) {
