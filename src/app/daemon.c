@@ -16,6 +16,7 @@
 #include "tickd/http.h"
 #include "tickd/log.h"
 #include "tickd/merge.h"
+#include "tickd/trade_filter.h"
 #include "tickd/notify.h"
 #include "tickd/sink.h"
 #include "tickd/source.h"
@@ -65,6 +66,51 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
     struct daemon *d = arg;
     d->in.ticks += n;
     for (size_t i = 0; i < n; i++) merge_and_put(d, &ticks[i]);
+}
+
+/* Trades: every new one to every sink that takes trades, in the order the venue sent them. The filter drops
+ * what was published already (an overlap, a replay); a hole in dense ids is logged (at most once a second,
+ * with the number not logged since) and counted in the summary. */
+#define TRADE_GAP_LOG_MS 1000
+
+static void log_trade_gap(struct daemon *d, const struct trade *t, const struct trade_check *check) {
+    int64_t now = clock_mono_ms();
+    if (d->trade_gap_logged_ms && now - d->trade_gap_logged_ms < TRADE_GAP_LOG_MS) {
+        d->trade_gaps_unlogged++;
+        return;
+    }
+    log_warn("trades", "trade ids skipped: trades missed", "venue=%s symbol=%s missing_from=%llu missing_to=%llu "
+             "missing=%llu other_gaps_not_logged=%llu", t->venue, t->symbol, (unsigned long long)check->missing_from,
+             (unsigned long long)check->missing_to,
+             (unsigned long long)(check->missing_to - check->missing_from + 1),
+             (unsigned long long)d->trade_gaps_unlogged);
+    d->trade_gap_logged_ms = now;
+    d->trade_gaps_unlogged = 0;
+}
+
+static void ingest_trades(void *arg, const struct trade *trades, size_t n) {
+    struct daemon *d = arg;
+    d->in.trades += n;
+    if (!n) return;
+    const struct venue_ops *v = venue_find(trades[0].venue); /* a task's trades share its venue and channel */
+    const struct venue_channel *ch = v ? venue_channel_find(v, "trades") : NULL;
+    bool dense = ch && ch->dense_ids;
+    for (size_t i = 0; i < n; i++) {
+        const struct trade *t = &trades[i];
+        struct trade_check check;
+        int verdict = trade_filter_check(d->trade_filter, t, dense, &check);
+        if (verdict == TRADE_DUPLICATE) continue;
+        if (check.missing_from) log_trade_gap(d, t, &check);
+        d->in.trades_new++;
+        for (size_t k = 0; k < d->nsinks; k++) {
+            struct sink_rt *s = &d->sinks[k];
+            if ((s->ops->channels & SINK_CHANNEL(CONFIG_CHANNEL_TRADES)) && s->ops->put_trade &&
+                s->ops->put_trade(s->state, t) < 0) {
+                s->refused++;
+                d->in.trades_refused++;
+            }
+        }
+    }
 }
 
 /* The merge's held ticks whose time came (merge.h, HELD TICKS): a new connection's word that waited for the
@@ -148,7 +194,7 @@ struct source_rt *daemon_source_new(struct daemon *d, const struct config_source
     const char *ca = cs->ca_file && cs->ca_file[0] ? cs->ca_file : NULL;
     src->http = ca ? http_client_with_ca(d->http, ca) : d->http;
     src->ws = ca ? ws_client_with_ca(d->ws, ca) : d->ws;
-    src->sink = (struct tick_sink){.emit = ingest, .arg = d};
+    src->sink = (struct tick_sink){.emit = ingest, .emit_trades = ingest_trades, .arg = d};
     src->supervisor = d->sup;
     src->weight_window = -1;
     size_t nw = 0;
@@ -347,12 +393,13 @@ static void log_source_stats(struct source_rt *s, double secs) {
                                 kinds[ls.windows[i].kind], ls.windows[i].used, ls.windows[i].limit,
                                 ls.windows[i].period_ms / 1000);
     }
-    log_info("stats", "source", "source=%s frames=%llu frames_per_s=%.0f ticks=%llu malformed=%llu unknown=%llu "
+    log_info("stats", "source", "source=%s frames=%llu frames_per_s=%.0f ticks=%llu trades=%llu malformed=%llu "
+             "unknown=%llu "
              "venue_errors=%llu requests=%llu http_failures=%llu rate_limited=%llu connects=%llu switches=%llu "
              "failed_switches=%llu limiter=%s queued=%zu paused=%s interval_s=%.1f",
              s->src.name, (unsigned long long)c->frames, per_second(c->frames, &s->frames_at_last_stats, secs),
-             (unsigned long long)c->ticks, (unsigned long long)c->malformed, (unsigned long long)c->unknown,
-             (unsigned long long)c->venue_errors,
+             (unsigned long long)c->ticks, (unsigned long long)c->trades, (unsigned long long)c->malformed,
+             (unsigned long long)c->unknown, (unsigned long long)c->venue_errors,
              (unsigned long long)c->requests, (unsigned long long)c->http_failures,
              (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
              (unsigned long long)c->planned_reconnects, (unsigned long long)c->failed_switches, headroom, ls.queued,
@@ -382,14 +429,20 @@ void daemon_on_stats(uv_timer_t *t) {
     double fps = per_second(total_frames(d), &d->frames_at_last_stats, secs);
     struct merge_counters mc;
     merge_counters_get(d->merge, &mc);
+    struct trade_filter_counters tc_trades;
+    trade_filter_counters_get(d->trade_filter, &tc_trades);
     d->ticks_per_s = per_second(d->in.accepted, &d->accepted_at_last_stats, secs);
     log_info("stats", "summary", "groups=%u running=%u ready=%u restarting=%u parked=%u tasks=%u frames_per_s=%.0f "
              "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu expired=%llu "
-             "resets=%llu bad_time=%llu adopted=%llu",
+             "resets=%llu bad_time=%llu adopted=%llu trades=%llu trades_new=%llu trade_duplicates=%llu "
+             "trade_gaps=%llu trades_missing=%llu trade_resets=%llu",
              tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, d->ticks_per_s,
              (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
              (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid, (unsigned long long)mc.expired,
-             (unsigned long long)mc.resets, (unsigned long long)mc.bad_time, (unsigned long long)mc.adopted);
+             (unsigned long long)mc.resets, (unsigned long long)mc.bad_time, (unsigned long long)mc.adopted,
+             (unsigned long long)d->in.trades, (unsigned long long)d->in.trades_new,
+             (unsigned long long)tc_trades.duplicates, (unsigned long long)tc_trades.gaps,
+             (unsigned long long)tc_trades.missing, (unsigned long long)tc_trades.resets);
     daemon_send_status(d, &tc);
     sweep_retired(d, false);
 }
@@ -414,9 +467,10 @@ static void render_status(struct text_buf *out, void *arg) {
         if (s->retired_at_ms) continue;
         struct limiter_status ls;
         limiter_status_get(s->src.limiter, &ls);
-        text_printf(out, "  %-12s venue=%s frames=%llu ticks=%llu malformed=%llu queued=%zu%s\n", s->src.name,
-                      s->src.venue->name, (unsigned long long)s->src.counters.frames,
-                      (unsigned long long)s->src.counters.ticks, (unsigned long long)s->src.counters.malformed,
+        text_printf(out, "  %-12s venue=%s frames=%llu ticks=%llu trades=%llu malformed=%llu queued=%zu%s\n",
+                      s->src.name, s->src.venue->name, (unsigned long long)s->src.counters.frames,
+                      (unsigned long long)s->src.counters.ticks, (unsigned long long)s->src.counters.trades,
+                      (unsigned long long)s->src.counters.malformed,
                       ls.queued, ls.paused_until_ms > clock_mono_ms() ? " PAUSED" : "");
         for (size_t i = 0; i < ls.n_windows; i++) {
             static const char *const kinds[] = {"weight", "requests", "connects", "messages"};
@@ -640,6 +694,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     size_t instruments = 0;
     for (size_t i = 0; i < cfg->ngroups; i++) instruments += cfg->groups[i].nsymbols;
     bool ok = d.http && d.ws && merge_new(&d.merge) == 0 && merge_reserve(d.merge, instruments) == 0 &&
+              trade_filter_new(&d.trade_filter) == 0 &&
               start_sinks(&d) == 0 && start_tree(&d) == 0;
     if (!ok) {
         log_error("daemon", "cannot start the runtime", "%s", "");
@@ -653,6 +708,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (d.ws) ws_client_free(d.ws);
     merge_free(d.merge);
+    trade_filter_free(d.trade_filter);
     rc = uv_loop_close(&d.loop);
     if (rc < 0) {
         log_error("daemon", "handles left open at exit", "error=%s", uv_strerror(rc));

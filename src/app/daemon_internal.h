@@ -64,6 +64,7 @@ struct group_rt {
 
 struct ingest_counters {
     uint64_t ticks, accepted, stale, duplicates, invalid;
+    uint64_t trades, trades_new, trades_refused; /* trades in, new ones (after the filter), refused by a sink */
 };
 
 struct sink_rt {
@@ -90,6 +91,9 @@ struct daemon {
     struct http_client *http;
     struct ws_client *ws;
     struct merge *merge;
+    struct trade_filter *trade_filter; /* which trades are new (trade_filter.h) */
+    int64_t trade_gap_logged_ms;       /* the last "trade ids skipped" line: they are logged at most once a second */
+    uint64_t trade_gaps_unlogged;
     struct sink_rt sinks[SINK_TABLE_MAX]; /* sink_table's rows, in its order */
     size_t nsinks;
     bool bbo_sinks; /* some sink takes BBOs (put_bbo): only then is a changed one fetched from the merge */

@@ -951,7 +951,16 @@ static void check_channels(struct ctx *c, const struct config_group *g, const to
     char q[96], has[160];
     for (size_t j = 0; tasks && j < g->ntasks; j++) {
         const char *ch = g->tasks[j].channel;
-        if (!ch || venue_channel_find(g->source->venue, ch)) continue;
+        const struct venue_channel *found = ch ? venue_channel_find(g->source->venue, ch) : NULL;
+        if (found) {
+            bool poll = g->tasks[j].kind == CONFIG_TASK_POLL;
+            if (poll ? !found->rest_plan : !found->ws_parse)
+                err_at(c, pos_of(tasks->u.array.items[j], "kind"), "group \"%s\": task #%zu: venue %s has no %s "
+                       "for channel %s (use kind = \"%s\")", g->name ? g->name : "?", j + 1,
+                       g->source->venue->name, poll ? "REST poll" : "websocket stream", ch, poll ? "stream" : "poll");
+            continue;
+        }
+        if (!ch) continue;
         venue_channel_list(g->source->venue, has, sizeof has);
         err_at(c, pos_of(tasks->u.array.items[j], "channel"), "group \"%s\": task #%zu: channel: venue %s has no "
                "channel %s (has: %s)", g->name ? g->name : "?", j + 1, g->source->venue->name, quoted(ch, q, sizeof q),

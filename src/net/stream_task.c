@@ -36,6 +36,9 @@
 #define MALFORMED_LOGGED_PER_WINDOW 3
 #define SUBSCRIBE_MAX_MSGS 64
 #define TICKS_FIRST_CAP 8 /* ticks a frame may yield before the buffer grows: stream frames carry one or a few */
+/* Trades one frame may yield (Kraken's and OKX's batches, a snapshot of recent trades): far above what a venue
+ * sends, far below what a max_frame of hostile text could claim. Beyond it they are counted as overflow. */
+#define TRADES_PER_FRAME_MAX 16384
 #define SWITCH_WAIT_MAX_MS 10000   /* how long a standby may take to deliver its first tick */
 #define SWITCH_BACKOFF_MAX_MS 300000
 #define PING_IDLE_MIN_MS 1000
@@ -89,6 +92,8 @@ struct stream {
     bool stopping, failed;
     struct tick *ticks; /* the parse output: grows on demand up to one tick per symbol of the range */
     size_t ticks_cap;
+    struct trade *trades; /* a trades channel's parse output: grows on demand up to TRADES_PER_FRAME_MAX */
+    size_t trades_cap;
 };
 
 static void stream_fail(struct stream *s, int status, const char *cause);
@@ -261,24 +266,36 @@ static void count_malformed(struct stream *s, struct conn *c, const char *data, 
 
 static void start_standby(struct stream *s, const char *why, bool announced);
 
-/* Parses a frame into s->ticks. A frame with more ticks than the buffer holds is parsed again into a buffer
- * grown to fit (parsing has no side effects), so the buffer costs a few ticks, not one per symbol, and a
- * frame still yields up to one tick per symbol of the range as before. */
+/* Grows *items (of size `size`, *cap of them) to want, at most max. false when it cannot grow. */
+static bool grow_output(void **items, size_t *cap, size_t want, size_t max, size_t size) {
+    if (*cap >= max) return false;
+    if (want > max) want = max;
+    void *grown = realloc(*items, want * size);
+    if (!grown) return false;
+    *items = grown;
+    *cap = want;
+    return true;
+}
+
+/* Parses a frame into s->ticks (or s->trades). A frame with more than the buffer holds is parsed again into a
+ * buffer grown to fit (parsing has no side effects), so the buffer costs a few entries, not one per symbol, and
+ * a frame still yields up to one tick per symbol of the range (trades: TRADES_PER_FRAME_MAX). */
 static enum venue_msg parse_frame(struct stream *s, const struct conn *c, const char *data, size_t len,
                                   struct venue_out *out) {
     const struct venue_channel *ch = s->a->channel;
     int64_t now_us = clock_wall_us();
     for (;;) {
         venue_out_init(out, s->ticks, s->ticks_cap, now_us, 0);
+        if (ch->kind == VENUE_EVENT_TRADE) venue_out_trades(out, s->trades, s->trades_cap);
         out->run = c->run;
         enum venue_msg kind = ch->ws_parse(data, len, s->a->symbols, out);
-        size_t want = out->n + out->overflow;
-        if (!out->overflow || s->ticks_cap >= s->a->count) return kind;
-        if (want > s->a->count) want = s->a->count;
-        struct tick *grown = realloc(s->ticks, want * sizeof *s->ticks);
+        if (!out->overflow) return kind;
+        bool grown = ch->kind == VENUE_EVENT_TRADE
+                         ? grow_output((void **)&s->trades, &s->trades_cap, out->n_trades + out->overflow,
+                                       TRADES_PER_FRAME_MAX, sizeof *s->trades)
+                         : grow_output((void **)&s->ticks, &s->ticks_cap, out->n + out->overflow, s->a->count,
+                                       sizeof *s->ticks);
         if (!grown) return kind; /* keep what fitted: the rest is counted as overflow */
-        s->ticks = grown;
-        s->ticks_cap = want;
     }
 }
 
@@ -308,7 +325,9 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
     switch (kind) {
     case VENUE_MSG_TICKS:
         src->counters.ticks += out.n;
+        src->counters.trades += out.n_trades;
         if (out.n) src->sink.emit(src->sink.arg, s->ticks, out.n);
+        if (out.n_trades && src->sink.emit_trades) src->sink.emit_trades(src->sink.arg, s->trades, out.n_trades);
         if (!c->ticked) {
             c->ticked = true;
             c->acked = true; /* data flowing is the strongest ack */
@@ -592,6 +611,10 @@ static int stream_start(struct task *t) {
     if (!s->a->count) return -EINVAL;
     s->ticks_cap = s->a->count < TICKS_FIRST_CAP ? s->a->count : TICKS_FIRST_CAP;
     if (!(s->ticks = calloc(s->ticks_cap, sizeof *s->ticks))) return -ENOMEM;
+    if (s->a->channel->kind == VENUE_EVENT_TRADE) {
+        s->trades_cap = TICKS_FIRST_CAP;
+        if (!(s->trades = calloc(s->trades_cap, sizeof *s->trades))) return -ENOMEM;
+    }
     int rc = uv_timer_init(task_loop(t), &s->timer);
     if (rc < 0) return rc;
     s->timer.data = t;
@@ -634,6 +657,7 @@ static void stream_destroy(struct task *t) {
         }
     }
     free(s->ticks);
+    free(s->trades);
 }
 
 const struct task_ops stream_task_ops = {

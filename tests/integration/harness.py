@@ -249,13 +249,15 @@ class Fakex:
 
 # ---- configs ----
 
-def group(source, symbols, name=None, stream=True, poll=None, restart="permanent", stale_after=None, max_age=None):
-    """A [[group]] on `source` with a stream task and/or a poll task (poll = interval string)."""
+def group(source, symbols, name=None, stream=True, poll=None, restart="permanent", stale_after=None, max_age=None,
+          channel=None):
+    """A [[group]] on `source` with a stream task and/or a poll task (poll = interval string), collecting
+    `channel` (the default, bbo, when None)."""
     return {"name": name or "%s-g" % source, "source": source, "symbols": list(symbols), "stream": stream,
-            "poll": poll, "restart": restart, "stale_after": stale_after, "max_age": max_age}
+            "poll": poll, "restart": restart, "stale_after": stale_after, "max_age": max_age, "channel": channel}
 
 
-def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, extra=""):
+def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, extra="", redis=None, rabbitmq=None):
     """TOML for tickd: one [[source]] per venue of fakex that a group uses, the test servers as sinks."""
     redis_port = os.environ.get("TICKD_TEST_REDIS_PORT", "6379")
     amqp = os.environ.get("TICKD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")
@@ -263,7 +265,10 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
            '[redis]', 'url = "redis://127.0.0.1:%s/0"' % redis_port]
     if prefix:
         out.append('key_prefix = "%s"' % prefix)
-    out += ['', '[rabbitmq]', 'url = "%s"' % amqp, '']
+    out += ['%s = %s' % (k, json.dumps(v)) for k, v in (redis or {}).items()]
+    out += ['', '[rabbitmq]', 'url = "%s"' % amqp]
+    out += ['%s = %s' % (k, json.dumps(v)) for k, v in (rabbitmq or {}).items()]
+    out.append('')
     sup = {"backoff_min": "50ms", "backoff_max": "500ms"}
     sup.update(supervisor or {})
     out.append("[supervisor]")
@@ -283,12 +288,16 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
                 'restart = "%s"' % g["restart"], 'symbols = %s' % json.dumps(g["symbols"])]
         if g["stream"]:
             out += ['  [[group.task]]', '  kind = "stream"']
+            if g.get("channel"):
+                out.append('  channel = "%s"' % g["channel"])
             if g["stale_after"]:
                 out.append('  stale_after = "%s"' % g["stale_after"])
             if g.get("max_age"):
                 out.append('  max_age = "%s"' % g["max_age"])
         if g["poll"]:
             out += ['  [[group.task]]', '  kind = "poll"', '  interval = "%s"' % g["poll"]]
+            if g.get("channel"):
+                out.append('  channel = "%s"' % g["channel"])
         out.append("")
     return "\n".join(out) + extra
 
