@@ -14,6 +14,17 @@
  * the broker acks it; a nack or a lost connection puts it back unless a newer one is waiting. Delivery is
  * at least once: after a reconnect a consumer may see the last unconfirmed tick of an instrument twice.
  *
+ * Trades (amqp_sink_put_trade) are events: every one is published, once, in order, never conflated. Each is
+ * encoded into its publish at put and waits in a FIFO bounded in bytes (trade_queue.h, trade_buffer): while the
+ * broker is slow, away or blocked, what goes beyond the bound is dropped OLDEST first, counted (trades_dropped)
+ * and logged, at most one line per 5 s, with the number and the time range lost. Routing key
+ * "trade.<venue>.<symbol>" ('.' in the symbol sent as '_', as for ticks), message_id "<venue>:<symbol>:<trade id>",
+ * body = sink_trade_json, the same properties as a tick's. With confirms a trade leaves the buffer only when
+ * acked; a nack or a lost connection has the unconfirmed ones published again, in their order, ahead of newer
+ * ones (at least once: a consumer may see a trade twice after a reconnect, and tells by its message id). Quotes
+ * and trades share the connection and its confirm window; a batch takes at most half of its publishes from each
+ * kind when both wait, so neither starves the other.
+ *
  * amqps:// runs the same connection over TLS (rabbitmq-c's OpenSSL socket). A certificate that does not chain
  * to the CA, or that does not name the URL's host, fails the connect like a refused one: logged once per outage
  * with OpenSSL's reason, retried with backoff. */
@@ -26,6 +37,7 @@
 
 #include "tickd/sink.h"
 #include "tickd/tick.h"
+#include "tickd/trade.h"
 
 struct amqp_sink;
 
@@ -43,7 +55,8 @@ struct amqp_sink_config {
     uint64_t connect_timeout_ms; /* [5000] TCP connect, login, each declare; a publish write making no progress */
     uint64_t backoff_min_ms;     /* [200] */
     uint64_t backoff_max_ms;     /* [5000] */
-    uint64_t close_deadline_ms;  /* [3000] how long close waits for the buffer to be confirmed */
+    uint64_t close_deadline_ms;  /* [3000] how long close waits for the buffers to be confirmed */
+    uint64_t trade_buffer;       /* [64 MiB] bytes of trades held (their encoded publishes); the oldest go beyond */
 };
 
 struct amqp_sink_stats {
@@ -53,6 +66,15 @@ struct amqp_sink_stats {
     uint64_t depth;   /* instruments held: waiting or unconfirmed */
     uint64_t inflight;
     uint64_t window; /* unconfirmed publishes allowed now: it shrinks while the broker confirms slowly */
+    /* trades: published, confirmed and nacked above count ticks only */
+    uint64_t trades;           /* accepted by amqp_sink_put_trade */
+    uint64_t trades_published; /* publishes of trades (a trade published again after a nack counts again) */
+    uint64_t trades_confirmed, trades_nacked;
+    uint64_t trades_refused;   /* invalid trades */
+    uint64_t trades_dropped;   /* dropped, oldest first, by a full trade buffer */
+    uint64_t trade_depth;      /* trades held: waiting or unconfirmed */
+    uint64_t trade_bytes;      /* bytes they hold */
+    uint64_t trade_inflight;
     bool connected, blocked;
 };
 
@@ -69,6 +91,10 @@ int amqp_sink_put(struct amqp_sink *s, const struct tick *t);
  * that id instead of hashing its name (conflate_put_id). The ids must all come from one merge. */
 int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct tick *t);
 
+/* A trade: never blocks. Returns 0 (taken, perhaps dropping older trades to make room), -EINVAL (invalid,
+ * sink_trade_invalid; logged rate-limited) or -ENOMEM. */
+int amqp_sink_put_trade(struct amqp_sink *s, const struct trade *t);
+
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 
 /* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close
@@ -78,7 +104,7 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
  * reading gives up at the deadline. */
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
 
-/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes. */
+/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes and trades. */
 extern const struct sink_ops amqp_sink_ops;
 
 #endif

@@ -8,8 +8,13 @@
  * sends heartbeats, since rabbitmq-c only sends them inside its calls }. Any error: the unconfirmed ticks go
  * back to the buffer, the connection is destroyed, and a backoff with full jitter precedes the next try.
  *
- * Shared with the loop thread: the conflating buffer (its own mutex), the eventfd, atomic counters and the
- * stopping flag. Nothing else. */
+ * Trades take the same path through their own buffer, a FIFO bounded in bytes (trade_queue.h): each is encoded
+ * into its publish frames on the loop, at put, so the bytes it holds are the bytes it sends. The two buffers share
+ * the channel, its delivery tags and the confirm window; a batch takes at most half its publishes from each
+ * when both have work, so neither starves the other.
+ *
+ * Shared with the loop thread: the conflating buffer and the trade queue (each with its own mutex), the eventfd,
+ * atomic counters and the stopping flag. Nothing else. */
 #include "tickd/amqp_sink.h"
 
 #include <errno.h>
@@ -41,6 +46,7 @@
 #include "tickd/log.h"
 #include "tickd/sink.h"
 #include "tickd/text_buf.h"
+#include "tickd/trade_queue.h"
 
 #define COMPONENT "amqp"
 #define CHANNEL 1
@@ -66,6 +72,10 @@
  * 6 / 7-32 / 16-25 ms for about as many prices delivered: a queue in the broker only ages them. */
 #define CONFIRM_QUEUE_US 1000
 
+/* Trades dropped by a full trade buffer are logged at most once per this long (the count and time range cover
+ * everything dropped since the last line). */
+#define TRADE_DROP_LOG_MS 5000
+
 struct amqp_sink {
     struct amqp_sink_config cfg;
     char url_buf[1024]; /* amqp_parse_url splits it in place; info points into it */
@@ -78,6 +88,7 @@ struct amqp_sink {
     bool tls;
 
     struct conflate *buf;
+    struct trade_queue *trades;
     int wake_fd; /* eventfd: the loop wakes the thread; stop wakes it too */
     pthread_t thread;
     atomic_bool stopping;
@@ -96,6 +107,7 @@ struct amqp_sink {
     _Atomic uint64_t published, confirmed, nacked, reconnects, refused, window_now;
     atomic_bool connected, blocked;
     _Atomic uint64_t last_refusal_log_ms;
+    _Atomic uint64_t trades_published, trades_refused, last_drop_log_ms;
 
     uv_loop_t *loop;
     uv_async_t done; /* the thread's last act: tells the loop it can be joined */
@@ -103,7 +115,7 @@ struct amqp_sink {
     int open_handles;
     void (*close_cb)(void *);
     void *close_arg;
-    uint64_t published_at_last_stats; /* the loop's, for the stats line's rate */
+    uint64_t published_at_last_stats, trades_published_at_last_stats; /* the loop's, for the stats line's rates */
 };
 
 static void drain_wake_fd(struct amqp_sink *s) {
@@ -154,6 +166,7 @@ static void disconnect(struct amqp_sink *s) {
     s->conn = NULL;
     s->ssl = NULL;
     conflate_requeue_all(s->buf);
+    trade_queue_requeue_all(s->trades);
 }
 
 /* The client must announce connection.blocked, or the broker never sends it. */
@@ -343,24 +356,22 @@ static uint8_t *end_frame(uint8_t *frame, uint8_t *payload_end) {
 }
 
 
-/* Appends t's basic.publish (method, content header, body) to out; rabbitmq-c's own encoders write the method
- * and the properties, the frames around them are written here. Returns the end, or NULL when t has no valid
- * JSON form (sink_tick_json). */
-static uint8_t *encode_publish(struct amqp_sink *s, const struct tick *t, uint8_t *out) {
-    char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[24 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
-    int len = sink_tick_json(t, body, sizeof body);
-    if (len < 0) return NULL;
+/* Appends a basic.publish (method, content header, body) to out; rabbitmq-c's own encoders write the method
+ * and the properties, the frames around them are written here. Returns the end, or NULL when it cannot be
+ * encoded. recv_us: the receive time, the timestamp property (seconds). */
+static uint8_t *encode_message(const struct amqp_sink *s, amqp_bytes_t key, amqp_bytes_t id, int64_t recv_us,
+                               const char *body, int len, uint8_t *out) {
     amqp_basic_publish_t method = {
         .exchange = s->exchange_bytes,
-        .routing_key = {.len = routing_key(t, key), .bytes = key},
+        .routing_key = key,
     };
     amqp_basic_properties_t props = {
         ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
                   AMQP_BASIC_MESSAGE_ID_FLAG,
         .content_type = amqp_cstring_bytes("application/json"),
         .delivery_mode = AMQP_DELIVERY_PERSISTENT,
-        .timestamp = (uint64_t)(t->recv_us > 0 ? t->recv_us / 1000000 : 0),
-        .message_id = {.len = message_id(t, id), .bytes = id},
+        .timestamp = (uint64_t)(recv_us > 0 ? recv_us / 1000000 : 0),
+        .message_id = id,
     };
     uint8_t *frame = out, *p = put_u32(begin_frame(frame, FRAME_METHOD), AMQP_BASIC_PUBLISH_METHOD);
     int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, (amqp_bytes_t){.len = PUBLISH_METHOD_MAX - 4, .bytes = p});
@@ -374,6 +385,47 @@ static uint8_t *encode_publish(struct amqp_sink *s, const struct tick *t, uint8_
     p = begin_frame(frame, FRAME_BODY);
     memcpy(p, body, (size_t)len);
     return end_frame(frame, p + len);
+}
+
+/* Appends t's basic.publish to out. Returns the end, or NULL when t has no valid JSON form (sink_tick_json). */
+static uint8_t *encode_publish(const struct amqp_sink *s, const struct tick *t, uint8_t *out) {
+    char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[24 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
+    int len = sink_tick_json(t, body, sizeof body);
+    if (len < 0) return NULL;
+    return encode_message(s, (amqp_bytes_t){.len = routing_key(t, key), .bytes = key},
+                          (amqp_bytes_t){.len = message_id(t, id), .bytes = id}, t->recv_us, body, len, out);
+}
+
+/* "trade.<venue>.<symbol>", a '.' of the symbol sent as '_' as in a tick's key. Returns the length. */
+static size_t trade_routing_key(const struct trade *t, char *out) {
+    char *p = sink_put_mem(out, "trade.", 6);
+    p = sink_put_field(p, t->venue, sizeof t->venue);
+    *p++ = '.';
+    char *symbol = p;
+    p = sink_put_field(p, t->symbol, sizeof t->symbol);
+    for (char *c = symbol; c < p; c++)
+        if (*c == '.') *c = '_';
+    return (size_t)(p - out);
+}
+
+/* "<venue>:<symbol>:<trade id>". */
+static size_t trade_message_id(const struct trade *t, char *out) {
+    char *p = sink_put_field(out, t->venue, sizeof t->venue);
+    *p++ = ':';
+    p = sink_put_field(p, t->symbol, sizeof t->symbol);
+    *p++ = ':';
+    p = sink_put_field(p, t->id, sizeof t->id);
+    return (size_t)(p - out);
+}
+
+/* A trade's basic.publish, as encode_publish; the JSON body is sink_trade_json. */
+static uint8_t *encode_trade(const struct amqp_sink *s, const struct trade *t, uint8_t *out) {
+    char body[SINK_JSON_MAX], key[8 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[4 + TICK_VENUE_MAX + TICK_SYMBOL_MAX +
+                                                                               TRADE_ID_MAX];
+    int len = sink_trade_json(t, body, sizeof body);
+    if (len < 0) return NULL;
+    return encode_message(s, (amqp_bytes_t){.len = trade_routing_key(t, key), .bytes = key},
+                          (amqp_bytes_t){.len = trade_message_id(t, id), .bytes = id}, t->recv_us, body, len, out);
 }
 
 /* One non-blocking write of what is left: the bytes taken (> 0), 0 with *events to wait for, or an amqp status
@@ -430,21 +482,39 @@ static size_t window_room(const struct amqp_sink *s) {
     return room < PUBLISH_BATCH ? (size_t)room : PUBLISH_BATCH;
 }
 
-/* Publishes what waits, within the confirm window, a batch per write. Returns 0 or an amqp status. */
+/* Up to max waiting trades into the batch at *p (their frames are ready-made), with tags from first_tag. */
+static size_t take_trades(struct amqp_sink *s, uint8_t **p, size_t max, uint64_t first_tag) {
+    size_t len, n = trade_queue_take(s->trades, *p, (size_t)(s->wire + sizeof s->wire - *p), max, first_tag, &len);
+    *p += len;
+    return n;
+}
+
+/* Publishes what waits, within the confirm window, a batch per write: trades up to half the batch, then quotes,
+ * then trades again in the room the quotes left, so that neither kind starves the other. The tags follow the
+ * order on the wire. Returns 0 or an amqp status. */
 static int publish_waiting(struct amqp_sink *s) {
     struct tick batch[PUBLISH_BATCH];
-    size_t n, room;
-    while (!s->blocked_local && (room = window_room(s)) > 0 &&
-           (n = conflate_take(s->buf, batch, room, s->next_tag)) > 0) {
+    size_t room;
+    while (!s->blocked_local && (room = window_room(s)) > 0) {
         uint8_t *p = s->wire;
-        for (size_t i = 0; i < n; i++)
+        uint64_t tag = s->next_tag;
+        size_t nt = take_trades(s, &p, (room + 1) / 2, tag);
+        size_t nq = conflate_take(s->buf, batch, room - nt, tag + nt);
+        for (size_t i = 0; i < nq; i++)
             if (!(p = encode_publish(s, &batch[i], p))) return AMQP_STATUS_BAD_AMQP_DATA;
+        if (nt + nq < room) nt += take_trades(s, &p, room - nt - nq, tag + nt + nq);
+        size_t n = nt + nq;
+        if (!n) break;
         int rc = send_all(s, s->wire, (size_t)(p - s->wire));
         if (rc != AMQP_STATUS_OK) return rc;
         uint64_t now = (uint64_t)clock_mono_us();
-        for (size_t i = 0; i < n; i++) confirm_window_sent(&s->window, s->next_tag + i, now);
-        atomic_fetch_add(&s->published, n);
-        if (s->cfg.no_confirm) conflate_confirm(s->buf, s->next_tag + n - 1, true, true);
+        for (size_t i = 0; i < n; i++) confirm_window_sent(&s->window, tag + i, now);
+        atomic_fetch_add(&s->published, nq);
+        atomic_fetch_add(&s->trades_published, nt);
+        if (s->cfg.no_confirm) {
+            conflate_confirm(s->buf, tag + n - 1, true, true);
+            trade_queue_confirm(s->trades, tag + n - 1, true, true);
+        }
         s->next_tag += n;
     }
     return AMQP_STATUS_OK;
@@ -456,6 +526,7 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
         const amqp_basic_ack_t *a = m->decoded;
         size_t n = conflate_confirm(s->buf, a->delivery_tag, a->multiple, true);
         atomic_fetch_add(&s->confirmed, n);
+        n += trade_queue_confirm(s->trades, a->delivery_tag, a->multiple, true);
         confirmed(s, a->delivery_tag, n);
         return 0;
     }
@@ -463,6 +534,7 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
         const amqp_basic_nack_t *a = m->decoded;
         size_t n = conflate_confirm(s->buf, a->delivery_tag, a->multiple, false);
         atomic_fetch_add(&s->nacked, n);
+        n += trade_queue_confirm(s->trades, a->delivery_tag, a->multiple, false);
         confirmed(s, a->delivery_tag, n);
         return 0;
     }
@@ -522,11 +594,34 @@ static void wait_events(struct amqp_sink *s) {
     if (poll(p, 2, timeout) > 0 && (p[0].revents & POLLIN)) drain_wake_fd(s);
 }
 
+/* Logs what the full trade buffer dropped since the last such line, with the range of the trades' times (the
+ * venue's trade time, else the receive time; µs): at most once per TRADE_DROP_LOG_MS, from whichever thread
+ * comes first (the exchange elects one), or at once when force (the sink's end). */
+static void log_trade_drops(struct amqp_sink *s, bool force) {
+    uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(&s->last_drop_log_ms);
+    if (!force && last && now - last < TRADE_DROP_LOG_MS) return;
+    if (!atomic_compare_exchange_strong(&s->last_drop_log_ms, &last, now)) return;
+    struct trade_queue_drops d;
+    if (!trade_queue_drops_take(s->trades, &d)) {
+        atomic_store(&s->last_drop_log_ms, last); /* nothing said: the next drop may be logged at once */
+        return;
+    }
+    struct trade_queue_stats ts;
+    trade_queue_stats(s->trades, &ts);
+    log_warn(COMPONENT, "trades dropped, the trade buffer is full",
+             "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " trades_dropped=%" PRIu64
+             " trade_bytes=%" PRIu64 " trade_buffer=%" PRIu64 " connected=%s blocked=%s",
+             d.count, d.first_us, d.last_us, ts.dropped, ts.bytes, ts.limit,
+             atomic_load(&s->connected) ? "yes" : "no", atomic_load(&s->blocked) ? "yes" : "no");
+}
+
 static bool stop_reached(struct amqp_sink *s) {
     if (!atomic_load(&s->stopping)) return false;
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    return st.depth == 0 || (uint64_t)clock_mono_ms() >= s->stop_deadline_ms;
+    struct trade_queue_stats ts;
+    trade_queue_stats(s->trades, &ts);
+    return (st.depth == 0 && ts.held == 0) || (uint64_t)clock_mono_ms() >= s->stop_deadline_ms;
 }
 
 static void *publisher_main(void *arg) {
@@ -565,6 +660,11 @@ static void *publisher_main(void *arg) {
     conflate_stats(s->buf, &st);
     if (st.depth)
         log_warn(COMPONENT, "closing with unconfirmed ticks", "instruments=%zu", st.depth);
+    struct trade_queue_stats ts;
+    trade_queue_stats(s->trades, &ts);
+    if (ts.held)
+        log_warn(COMPONENT, "closing with unconfirmed trades", "trades=%zu bytes=%" PRIu64, ts.held, ts.bytes);
+    log_trade_drops(s, true);
     if (s->conn) {
         amqp_connection_close(s->conn, AMQP_REPLY_SUCCESS); /* bounded by the rpc timeout */
         amqp_destroy_connection(s->conn);
@@ -610,6 +710,30 @@ static int put(struct amqp_sink *s, uint32_t quote_id, const struct tick *t, con
     }
 }
 
+int amqp_sink_put_trade(struct amqp_sink *s, const struct trade *t) {
+    const char *why = sink_trade_invalid(t);
+    uint8_t msg[PUBLISH_MAX], *end = why ? NULL : encode_trade(s, t, msg);
+    if (!end) {
+        atomic_fetch_add(&s->trades_refused, 1);
+        uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
+        if (!last || now - last >= 1000) {
+            atomic_store(&s->last_refusal_log_ms, now);
+            log_warn(COMPONENT, "trade refused", "cause=%s venue=%.*s symbol=%.*s", why ? why : "cannot encode",
+                     TICK_VENUE_MAX, t->venue, TICK_SYMBOL_MAX, t->symbol);
+        }
+        return -EINVAL;
+    }
+    size_t dropped;
+    enum trade_queue_put_result res =
+        trade_queue_put(s->trades, msg, (size_t)(end - msg), t->event_us ? t->event_us : t->recv_us, &dropped);
+    if (dropped) log_trade_drops(s, false);
+    switch (res) {
+    case TRADE_QUEUE_WAKE: uv_idle_start(&s->waker, on_wake_turn); return 0;
+    case TRADE_QUEUE_NOMEM: return -ENOMEM;
+    default: return 0;
+    }
+}
+
 int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
     return put(s, NO_QUOTE_ID, t, sink_tick_invalid(t));
 }
@@ -621,7 +745,18 @@ int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct 
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
+    struct trade_queue_stats ts;
+    trade_queue_stats(s->trades, &ts);
     *out = (struct amqp_sink_stats){
+        .trades = ts.put,
+        .trades_published = atomic_load(&s->trades_published),
+        .trades_confirmed = ts.acked,
+        .trades_nacked = ts.nacked,
+        .trades_refused = atomic_load(&s->trades_refused),
+        .trades_dropped = ts.dropped,
+        .trade_depth = ts.held,
+        .trade_bytes = ts.bytes,
+        .trade_inflight = ts.inflight,
         .published = atomic_load(&s->published),
         .confirmed = atomic_load(&s->confirmed),
         .nacked = atomic_load(&s->nacked),
@@ -672,12 +807,15 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     s->cfg.connect_timeout_ms = or_default(cfg->connect_timeout_ms, 5000);
     backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 200), or_default(cfg->backoff_max_ms, 5000), 0);
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
+    s->cfg.trade_buffer = or_default(cfg->trade_buffer, 64 << 20);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
     s->exchange_bytes = amqp_cstring_bytes(s->exchange);
     if ((rc = parse_url(s, cfg)) < 0) goto fail_url;
     s->loop = loop;
     s->buf = conflate_new(s->cfg.buffer_limit, s->cfg.max_inflight);
     if (!s->buf) goto fail_url;
+    s->trades = trade_queue_new(s->cfg.trade_buffer, s->cfg.max_inflight);
+    if (!s->trades) goto fail_trades;
     if (confirm_window_init(&s->window, s->cfg.max_inflight, CONFIRM_QUEUE_US) < 0) goto fail_fd;
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->wake_fd < 0) {
@@ -699,6 +837,8 @@ fail_async:
     close(s->wake_fd);
 fail_fd:
     confirm_window_free(&s->window);
+    trade_queue_free(s->trades);
+fail_trades:
     conflate_free(s->buf);
 fail_url:
     free(s);
@@ -712,6 +852,7 @@ static void on_closed(uv_handle_t *h) {
     void *arg = s->close_arg;
     close(s->wake_fd);
     confirm_window_free(&s->window);
+    trade_queue_free(s->trades);
     conflate_free(s->buf);
     free(s);
     if (cb) cb(arg);
@@ -740,7 +881,8 @@ static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct 
     struct amqp_sink_config ac = {.url = c->rabbitmq.url, .password = c->rabbitmq.password,
                                   .exchange = c->rabbitmq.exchange, .ca_file = c->rabbitmq.ca_file,
                                   .no_confirm = !c->rabbitmq.confirm,
-                                  .buffer_limit = c->rabbitmq.buffer_limit};
+                                  .buffer_limit = c->rabbitmq.buffer_limit,
+                                  .trade_buffer = c->rabbitmq.trade_buffer};
     struct amqp_sink *s;
     int err = amqp_sink_new(loop, &ac, &s);
     if (err < 0) {
@@ -757,6 +899,10 @@ static int ops_put_quote(void *state, uint32_t quote_id, const struct tick *t, c
     return amqp_sink_put_accepted(state, quote_id, t);
 }
 
+static int ops_put_trade(void *state, const struct trade *t) {
+    return amqp_sink_put_trade(state, t);
+}
+
 static bool ops_ready(void *state) {
     return atomic_load(&((struct amqp_sink *)state)->connected);
 }
@@ -765,20 +911,32 @@ static void ops_stats_log(void *state, double secs) {
     struct amqp_sink *s = state;
     struct amqp_sink_stats as;
     amqp_sink_stats(s, &as);
+    log_trade_drops(s, false); /* what the rate limit held back, once the drops have stopped */
     log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
-             "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu",
+             "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu trades=%llu "
+             "trades_published=%llu trades_published_per_s=%.0f trades_confirmed=%llu trades_nacked=%llu "
+             "trades_refused=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu trade_inflight=%llu",
              as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
              sink_per_second(as.published, &s->published_at_last_stats, secs), (unsigned long long)as.confirmed,
              (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
-             (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped);
+             (unsigned long long)as.window, (unsigned long long)as.reconnects, (unsigned long long)as.dropped,
+             (unsigned long long)as.trades, (unsigned long long)as.trades_published,
+             sink_per_second(as.trades_published, &s->trades_published_at_last_stats, secs),
+             (unsigned long long)as.trades_confirmed, (unsigned long long)as.trades_nacked,
+             (unsigned long long)as.trades_refused, (unsigned long long)as.trades_dropped,
+             (unsigned long long)as.trade_depth, (unsigned long long)as.trade_bytes,
+             (unsigned long long)as.trade_inflight);
 }
 
 static void ops_status(void *state, struct text_buf *out) {
     struct amqp_sink_stats as = {0};
     if (state) amqp_sink_stats(state, &as);
-    text_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu\n",
-                  as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
-                  (unsigned long long)as.depth, (unsigned long long)as.reconnects);
+    text_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu trades=%llu "
+                "trades_published=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu\n",
+                as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
+                (unsigned long long)as.depth, (unsigned long long)as.reconnects, (unsigned long long)as.trades,
+                (unsigned long long)as.trades_published, (unsigned long long)as.trades_dropped,
+                (unsigned long long)as.trade_depth, (unsigned long long)as.trade_bytes);
 }
 
 static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
@@ -787,9 +945,10 @@ static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
 
 const struct sink_ops amqp_sink_ops = {
     .name = "rabbitmq",
-    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO),
+    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO) | SINK_CHANNEL(CONFIG_CHANNEL_TRADES),
     .open = ops_open,
     .put_quote = ops_put_quote,
+    .put_trade = ops_put_trade,
     .ready = ops_ready,
     .stats_log = ops_stats_log,
     .status = ops_status,

@@ -2,7 +2,8 @@
  *
  * The consumer is this test, with rabbitmq-c directly: a durable queue bound to `tick.#` on the sink's
  * exchange (one exchange per test, so runs never see each other's messages), drained after the sink has
- * everything confirmed. The outage test stops the broker for ~8 s while ticks keep coming. */
+ * everything confirmed. The outage test stops the broker for ~8 s while ticks keep coming. Trades go to the same
+ * queue (bound to `trade.#` too). */
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <fcntl.h>
 
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -91,6 +94,8 @@ static amqp_connection_state_t consumer_open(bool consume) {
                           amqp_empty_table);
     amqp_queue_declare(c, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
     amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes("tick.#"),
+                    amqp_empty_table);
+    amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes("trade.#"),
                     amqp_empty_table);
     if (consume)
         amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
@@ -185,7 +190,7 @@ static bool wait_settled(uv_loop_t *loop, struct amqp_sink *s, uint64_t timeout_
     struct amqp_sink_stats st;
     do {
         amqp_sink_stats(s, &st);
-        if (st.connected && st.depth == 0) return true;
+        if (st.connected && st.depth == 0 && st.trade_depth == 0) return true;
         loop_pause(loop, 5);
     } while (now_ms() < end);
     return false;
@@ -652,6 +657,323 @@ static void test_connection_blocked(void) {
     consumer_close(c, true);
 }
 
+/* ---- trades ------------------------------------------------------------------------------------------------ */
+
+static struct trade mk_trade(const char *venue, const char *symbol, uint64_t id) {
+    struct trade t = {.side = id % 2 ? TRADE_SIDE_BUY : TRADE_SIDE_SELL, .event_us = 1700000000000000 + (int64_t)id,
+                      .recv_us = 1700000000000500 + (int64_t)id, .origin = TICK_ORIGIN_STREAM, .run = 1};
+    snprintf(t.venue, sizeof t.venue, "%s", venue);
+    snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
+    snprintf(t.id, sizeof t.id, "%" PRIu64, id);
+    snprintf(t.price, sizeof t.price, "%" PRIu64 ".25", id);
+    snprintf(t.qty, sizeof t.qty, "0.00%" PRIu64, id);
+    return t;
+}
+
+static struct amqp_sink *open_trade_sink(uv_loop_t *loop, const char *url, uint64_t trade_buffer) {
+    struct amqp_sink_config cfg = {.url = url, .exchange = exchange, .trade_buffer = trade_buffer,
+                                   .backoff_min_ms = 100, .backoff_max_ms = 1000, .heartbeat_s = 4,
+                                   .connect_timeout_ms = 2000, .close_deadline_ms = 5000};
+    struct amqp_sink *s = NULL;
+    TT_ASSERT_INT(amqp_sink_new(loop, &cfg, &s), 0);
+    return s;
+}
+
+/* The trades a consumer saw, in the order it saw them: per instrument (routing key) the ids from message ids. */
+struct trades_seen {
+    unsigned count, out_of_order, duplicates, bad;
+    uint64_t last_id[4], first_id[4];
+    unsigned per[4];
+};
+
+/* Drains the queue: trades of up to 4 symbols "T0".."T3" of binance; quotes are counted in *quotes. Checks each
+ * trade's key, id and body against mk_trade. */
+static void drain_trades(amqp_connection_state_t c, struct trades_seen *ts, unsigned *quotes, unsigned idle_ms) {
+    memset(ts, 0, sizeof *ts);
+    amqp_envelope_t env;
+    while (consumer_next(c, &env, idle_ms)) {
+        char rk[64], id[128], body[SINK_JSON_MAX];
+        snprintf(rk, sizeof rk, "%.*s", (int)env.routing_key.len, (char *)env.routing_key.bytes);
+        snprintf(id, sizeof id, "%.*s", (int)env.message.properties.message_id.len,
+                 (char *)env.message.properties.message_id.bytes);
+        if (strncmp(rk, "tick.", 5) == 0) {
+            if (quotes) (*quotes)++;
+            amqp_destroy_envelope(&env);
+            continue;
+        }
+        int k = -1;
+        uint64_t n = 0;
+        if (sscanf(rk, "trade.binance.T%d", &k) != 1 || k < 0 || k > 3) {
+            ts->bad++;
+            amqp_destroy_envelope(&env);
+            continue;
+        }
+        char sym[8], want_id[64];
+        snprintf(sym, sizeof sym, "T%d", k);
+        const char *colon = strrchr(id, ':');
+        n = colon ? strtoull(colon + 1, NULL, 10) : 0;
+        snprintf(want_id, sizeof want_id, "binance:%s:%" PRIu64, sym, n);
+        struct trade want = mk_trade("binance", sym, n);
+        sink_trade_json(&want, body, sizeof body);
+        if (strcmp(id, want_id) != 0 || !amqp_bytes_equal(env.message.body, amqp_cstring_bytes(body))) ts->bad++;
+        if (ts->per[k] && n == ts->last_id[k]) ts->duplicates++;
+        else if (ts->per[k] && n < ts->last_id[k]) ts->out_of_order++;
+        if (!ts->per[k]) ts->first_id[k] = n;
+        ts->last_id[k] = n;
+        ts->per[k]++;
+        ts->count++;
+        amqp_destroy_envelope(&env);
+    }
+}
+
+/* Every trade published once, in order per instrument, with its routing key, message id, body and properties. */
+static void test_trade_message_format(void) {
+    need_amqp();
+    amqp_connection_state_t c = consumer_open(true);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_trade_sink(&loop, amqp_url, 0);
+    TT_ASSERT(wait_settled(&loop, s, 10000));
+    struct trade a = mk_trade("kraken", "ETH.X-USD", 42);
+    snprintf(a.id, sizeof a.id, "%s", "ab-12_Z.9"); /* ids are text */
+    a.side = TRADE_SIDE_UNKNOWN;
+    a.event_us = 0;
+    TT_ASSERT_INT(amqp_sink_put_trade(s, &a), 0);
+    struct trade bad = mk_trade("binance", "T0", 1);
+    snprintf(bad.id, sizeof bad.id, "%s", "a\"b");
+    TT_ASSERT_INT(amqp_sink_put_trade(s, &bad), -EINVAL);
+    bad = mk_trade("binance", "T0", 1);
+    bad.price[0] = 0;
+    TT_ASSERT_INT(amqp_sink_put_trade(s, &bad), -EINVAL);
+    TT_ASSERT(wait_settled(&loop, s, 10000));
+
+    amqp_envelope_t env;
+    char body[SINK_JSON_MAX];
+    TT_ASSERT(consumer_next(c, &env, 5000));
+    amqp_basic_properties_t *p = &env.message.properties;
+    TT_ASSERT(p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG);
+    TT_ASSERT(p->_flags & AMQP_BASIC_TIMESTAMP_FLAG);
+    TT_ASSERT(p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG);
+    TT_ASSERT_INT(p->delivery_mode, AMQP_DELIVERY_PERSISTENT);
+    TT_ASSERT_INT(p->timestamp, 1700000000);
+    TT_ASSERT(amqp_bytes_equal(p->content_type, amqp_cstring_bytes("application/json")));
+    TT_ASSERT(amqp_bytes_equal(p->message_id, amqp_cstring_bytes("kraken:ETH.X-USD:ab-12_Z.9")));
+    TT_ASSERT(amqp_bytes_equal(env.routing_key, amqp_cstring_bytes("trade.kraken.ETH_X-USD")));
+    TT_ASSERT(sink_trade_json(&a, body, sizeof body) > 0);
+    TT_ASSERT(strstr(body, "\"side\":\"unknown\"") && strstr(body, "\"event_us\":0,"));
+    TT_ASSERT(amqp_bytes_equal(env.message.body, amqp_cstring_bytes(body)));
+    amqp_destroy_envelope(&env);
+
+    /* a stream of trades of 4 instruments, interleaved, many per loop turn */
+    for (uint64_t i = 1; i <= 2000; i++) {
+        char sym[8];
+        snprintf(sym, sizeof sym, "T%d", (int)(i % 4));
+        struct trade t = mk_trade("binance", sym, i);
+        TT_ASSERT_INT(amqp_sink_put_trade(s, &t), 0);
+        if (i % 100 == 0) loop_pause(&loop, 1);
+    }
+    TT_ASSERT(wait_settled(&loop, s, 30000));
+    struct trades_seen ts;
+    drain_trades(c, &ts, NULL, 500);
+    TT_ASSERT_INT(ts.bad, 0);
+    TT_ASSERT_INT(ts.count, 2000);
+    TT_ASSERT_INT(ts.duplicates, 0);
+    TT_ASSERT_INT(ts.out_of_order, 0);
+    for (int k = 0; k < 4; k++) TT_ASSERT_INT(ts.per[k], 500);
+    TT_ASSERT_INT(ts.last_id[0], 2000);
+    TT_ASSERT_INT(ts.first_id[1], 1);
+
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, 2001);
+    TT_ASSERT_INT(st.trades_published, 2001);
+    TT_ASSERT_INT(st.trades_confirmed, 2001);
+    TT_ASSERT_INT(st.trades_refused, 2);
+    TT_ASSERT_INT(st.trades_dropped, 0);
+    TT_ASSERT_INT(st.trade_depth, 0);
+    TT_ASSERT_INT(st.trade_bytes, 0);
+    TT_ASSERT_INT(st.published, 0); /* the tick counters count ticks only */
+    TT_ASSERT_INT(st.confirmed, 0);
+    close_sink(&loop, s);
+    consumer_close(c, true);
+}
+
+static int capture_log(void) {
+    char tmpl[] = "/tmp/tickd-amqp-logXXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) TT_FAIL("mkstemp");
+    unlink(tmpl);
+    log_set_fd(fd);
+    return fd;
+}
+
+static char captured[1 << 16];
+
+static const char *captured_log(int fd) {
+    log_set_fd(-1);
+    ssize_t n = pread(fd, captured, sizeof captured - 1, 0);
+    captured[n < 0 ? 0 : n] = 0;
+    close(fd);
+    return captured;
+}
+
+static unsigned count_in(const char *text, const char *what) {
+    unsigned n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p += strlen(what)) n++;
+    return n;
+}
+
+/* No broker: the trades wait within trade_buffer bytes; beyond it the oldest go, counted exactly, and logged once
+ * (the rate limit) with their number and time range. */
+static void test_trade_buffer_unreachable(void) {
+    snprintf(exchange, sizeof exchange, "tickd-unreachable");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    const uint64_t limit = 16384;
+    struct amqp_sink_config cfg = {.url = "amqp://guest:guest@127.0.0.1:1/%2f", .exchange = exchange,
+                                   .trade_buffer = limit, .close_deadline_ms = 300, .connect_timeout_ms = 300,
+                                   .backoff_min_ms = 50, .backoff_max_ms = 100};
+    struct amqp_sink *s = NULL;
+    TT_ASSERT_INT(amqp_sink_new(&loop, &cfg, &s), 0);
+    int fd = capture_log();
+    /* all trades of one size: ids 1000..2999 have 4 digits, one side */
+    for (uint64_t i = 1000; i < 3000; i++) {
+        struct trade t = mk_trade("binance", "T0", i);
+        t.side = TRADE_SIDE_SELL;
+        TT_ASSERT_INT(amqp_sink_put_trade(s, &t), 0);
+    }
+    loop_pause(&loop, 50);
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT(!st.connected);
+    TT_ASSERT_INT(st.trades, 2000);
+    TT_ASSERT(st.trade_bytes <= limit);
+    uint64_t size = st.trade_bytes / st.trade_depth;
+    TT_ASSERT_INT(st.trade_bytes, st.trade_depth * size);
+    TT_ASSERT_INT(st.trade_depth, limit / size);
+    TT_ASSERT_INT(st.trades_dropped, 2000 - limit / size);
+    TT_ASSERT_INT(st.trades_published, 0);
+    close_sink(&loop, s);
+    const char *log = captured_log(fd);
+    /* one line at the first drop (the rate limit holds the rest), the rest at the end */
+    TT_ASSERT_INT(count_in(log, "trades dropped"), 2);
+    char want[128];
+    snprintf(want, sizeof want, "dropped=1 from_us=%" PRId64 " to_us=%" PRId64, mk_trade("binance", "T0", 1000).event_us,
+             mk_trade("binance", "T0", 1000).event_us);
+    TT_ASSERT(strstr(log, want) != NULL);
+    snprintf(want, sizeof want, "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64, 2000 - limit / size - 1,
+             mk_trade("binance", "T0", 1001).event_us, mk_trade("binance", "T0", 1000 + 2000 - limit / size - 1).event_us);
+    TT_ASSERT(strstr(log, want) != NULL);
+    TT_ASSERT(strstr(log, "closing with unconfirmed trades") != NULL);
+}
+
+/* connection.blocked (a memory alarm) with a small trade_buffer: the oldest trades are dropped and counted, the
+ * newest are delivered once the broker takes publishes again, in order, once each. */
+static void test_trade_buffer_blocked(void) {
+    need_amqp();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset");
+    consumer_close(consumer_open(false), false);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    const uint64_t limit = 32768;
+    struct amqp_sink *s = open_trade_sink(&loop, amqp_url, limit);
+    TT_ASSERT(wait_settled(&loop, s, 10000));
+    if (rabbitmqctl("set_vm_memory_high_watermark 0.000001") != 0) TT_SKIP("rabbitmqctl failed");
+    uint64_t id = 0, t0 = now_ms();
+    bool saw_blocked = false;
+    struct amqp_sink_stats st;
+    while (now_ms() - t0 < 3000 || !saw_blocked) {
+        for (int i = 0; i < 20; i++) {
+            struct trade t = mk_trade("binance", "T1", 100000 + ++id);
+            TT_ASSERT_INT(amqp_sink_put_trade(s, &t), 0);
+        }
+        amqp_sink_stats(s, &st);
+        saw_blocked |= st.blocked;
+        loop_pause(&loop, 5);
+        TT_ASSERT(now_ms() - t0 < 20000);
+    }
+    amqp_sink_stats(s, &st);
+    fprintf(stderr, "    trades while blocked: put=%" PRIu64 " dropped=%" PRIu64 " depth=%" PRIu64 " bytes=%" PRIu64
+            " inflight=%" PRIu64 "\n", st.trades, st.trades_dropped, st.trade_depth, st.trade_bytes,
+            st.trade_inflight);
+    TT_ASSERT(st.trades_dropped > 0);
+    TT_ASSERT(st.trade_bytes <= limit + st.trade_inflight * 1024);
+    TT_ASSERT_INT(rabbitmqctl("set_vm_memory_high_watermark 0.4"), 0);
+    TT_ASSERT(wait_settled(&loop, s, 30000));
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, id);
+    TT_ASSERT_INT(st.trades_confirmed + st.trades_dropped, id);
+    close_sink(&loop, s);
+
+    amqp_connection_state_t c = consumer_open(true);
+    struct trades_seen ts;
+    drain_trades(c, &ts, NULL, 1000);
+    consumer_close(c, true);
+    TT_ASSERT_INT(ts.bad, 0);
+    TT_ASSERT_INT(ts.duplicates, 0);
+    TT_ASSERT_INT(ts.out_of_order, 0);
+    TT_ASSERT_INT(ts.count, id - st.trades_dropped);
+    TT_ASSERT_INT(ts.last_id[1], 100000 + id); /* the newest survive */
+}
+
+/* A backlog of trades does not hold the quotes back: a batch takes at most half its publishes from the trades
+ * when quotes wait, so the quotes put behind 20000 trades are confirmed while most of the trades still wait. */
+static void test_quotes_flow_during_trade_backlog(void) {
+    need_amqp();
+    consumer_close(consumer_open(false), false);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_trade_sink(&loop, amqp_url, 0);
+    TT_ASSERT(wait_settled(&loop, s, 10000));
+    const uint64_t backlog = 20000;
+    for (uint64_t i = 1; i <= backlog; i++) {
+        struct trade t = mk_trade("binance", i % 2 ? "T2" : "T3", i);
+        TT_ASSERT_INT(amqp_sink_put_trade(s, &t), 0);
+    }
+    put_round(s, 1); /* in the same loop turn: the thread sees both at once */
+    struct amqp_sink_stats st;
+    uint64_t t0 = now_ms(), depth_when_quotes_done = 0;
+    for (;;) {
+        loop_pause(&loop, 1);
+        amqp_sink_stats(s, &st);
+        if (st.confirmed == STREAM_INSTR) {
+            depth_when_quotes_done = st.trade_depth;
+            break;
+        }
+        TT_ASSERT(now_ms() - t0 < 30000);
+    }
+    /* the quotes keep flowing while the backlog drains */
+    uint64_t r = 1, max_depth_seen_with_quotes = 0;
+    while (st.trade_depth > 0 && now_ms() - t0 < 30000) {
+        put_round(s, ++r);
+        loop_pause(&loop, 2);
+        amqp_sink_stats(s, &st);
+        if (st.trade_depth > 0 && st.confirmed > STREAM_INSTR) max_depth_seen_with_quotes = st.trade_depth;
+    }
+    TT_ASSERT(wait_settled(&loop, s, 30000));
+    amqp_sink_stats(s, &st);
+    fprintf(stderr, "    %" PRIu64 " trades waiting when the first quotes were confirmed; quote rounds during the "
+            "backlog %" PRIu64 "\n", depth_when_quotes_done, r);
+    TT_ASSERT(depth_when_quotes_done > backlog / 2);
+    TT_ASSERT_INT(st.trades_confirmed, backlog);
+    TT_ASSERT_INT(st.trades_dropped, 0);
+    (void)max_depth_seen_with_quotes;
+    close_sink(&loop, s);
+
+    amqp_connection_state_t c = consumer_open(true);
+    struct trades_seen ts;
+    unsigned quotes = 0;
+    drain_trades(c, &ts, &quotes, 1000);
+    consumer_close(c, true);
+    TT_ASSERT_INT(ts.bad, 0);
+    TT_ASSERT_INT(ts.count, backlog);
+    TT_ASSERT_INT(ts.duplicates, 0);
+    TT_ASSERT_INT(ts.out_of_order, 0);
+    TT_ASSERT_INT(ts.last_id[2], backlog - 1);
+    TT_ASSERT_INT(ts.last_id[3], backlog);
+    TT_ASSERT(quotes >= STREAM_INSTR);
+}
+
 static void test_unreachable_broker_close_bounded(void) {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -687,5 +1009,9 @@ int main(void) {
     TT_RUN(test_stream_increasing_and_last);
     TT_RUN(test_connection_blocked);
     TT_RUN(test_broker_outage);
+    TT_RUN(test_trade_buffer_unreachable);
+    TT_RUN(test_trade_message_format);
+    TT_RUN(test_quotes_flow_during_trade_backlog);
+    TT_RUN(test_trade_buffer_blocked);
     return tt_finish();
 }
