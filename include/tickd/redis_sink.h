@@ -4,6 +4,8 @@
  *   <prefix>:quote:<venue>:<symbol>  hash  bid bid_qty ask ask_qty last ts seq recv_ts origin order
  *   <prefix>:bbo:<symbol>            hash  bid bid_qty bid_venue bid_ts ask ask_qty ask_venue ask_ts ts
  *   <prefix>:ticks:<symbol>          stream, XADD MAXLEN ~ history (only when history > 0)
+ *   <prefix>:trades:<venue>:<symbol> stream, XADD MAXLEN ~ trade_history (only when trade_history > 0), fields
+ *                                    id price qty side ts recv_ts (side: buy, sell or unknown, the taker's)
  * ts is the exchange's event time, recv_ts tickd's receive time (µs); `order` is the merge's ordering key as
  * text (merge_key_format, merge.h). Writes are EVALSHA of one Lua script, up to 64 records a call, that compares
  * each record's new key with the stored one and writes only when strictly greater -- the merge's own rule -- so
@@ -20,7 +22,16 @@
  * -- READONLY (a failover left this address a replica), MASTERDOWN, OOM (maxmemory), LOADING -- fail no
  * record: the records are dirty again and wait a backoff that grows while the refusals last (after READONLY
  * and MASTERDOWN the sink reconnects, which rewrites every record), until a write lands. Put and close must not be
- * called after close. The process must ignore SIGPIPE (hiredis uses write()). */
+ * called after close. The process must ignore SIGPIPE (hiredis uses write()).
+ *
+ * Trades are events, not states (trade.h): each is one XADD, never conflated, sent in the order put (so in order
+ * per instrument) in the same pipeline as the quotes' batches. They wait in a FIFO bounded by a count,
+ * max_trades (REDIS_SINK_MAX_TRADES by default): while Redis is away or refusing, they wait there and are
+ * written in order once it takes writes again; beyond the bound the oldest waiting one is dropped, counted
+ * (trades_dropped) and logged at most once a second with the receive times of what was dropped. A trade Redis
+ * answers with an error (other than the transient ones above) is counted in errors and not retried. A trade
+ * whose answer was lost with its connection is written again after the reconnect: around an outage a stream
+ * may hold a trade twice (its id tells). */
 #ifndef TICKD_REDIS_SINK_H
 #define TICKD_REDIS_SINK_H
 
@@ -32,8 +43,14 @@
 #include "tickd/merge.h"
 #include "tickd/sink.h"
 #include "tickd/tick.h"
+#include "tickd/trade.h"
 
 struct redis_sink;
+
+/* Trades held waiting by default (config max_trades): about 21 MB of them (struct trade, ~210 bytes each) at
+ * most, the memory only taken while Redis is away or slower than the trades come; a minute of a busy day's trades
+ * on a few hundred instruments. */
+#define REDIS_SINK_MAX_TRADES 100000
 
 struct redis_sink_config {
     const char *url;      /* redis://[user:password@]host[:port][/db] */
@@ -47,6 +64,8 @@ struct redis_sink_config {
     uint64_t backoff_max_ms;     /* [5000] */
     uint64_t close_deadline_ms;  /* [3000] how long close waits for pending writes */
     uint64_t max_instruments;    /* [100000] records kept; ticks of further instruments are refused */
+    uint64_t trade_history;      /* entries kept per instrument's trades stream; 0 = trades are not taken */
+    uint64_t max_trades;         /* [REDIS_SINK_MAX_TRADES] trades waiting; beyond it the oldest are dropped */
     /* Called when Redis refused a quote put by redis_sink_put_accepted as older than what it holds, with the
      * merge's quote_id and the key Redis holds (a key without epoch reads as epoch 0), for merge_adopt. NULL:
      * not told. Runs on the loop, inside the sink's reply handling: it must not call back into the sink. */
@@ -60,10 +79,13 @@ struct redis_sink_stats {
     uint64_t commands;     /* EVALSHA sent: each carries up to 64 records */
     uint64_t cas_rejected; /* writes refused because Redis (or the record here) held something newer */
     uint64_t reconnects;   /* connections made ready after the first */
-    uint64_t errors;       /* records that failed other than by NOSCRIPT or a transient refusal (logged, not
-                              retried), or whose history entry did */
-    uint64_t refused;      /* invalid ticks or beyond max_instruments */
+    uint64_t errors;       /* records and trades that failed other than by NOSCRIPT or a transient refusal
+                              (logged, not retried), or records whose history entry did */
+    uint64_t refused;      /* invalid ticks or trades, or ticks beyond max_instruments */
     uint64_t pending;      /* instruments waiting to be written + writes in flight */
+    uint64_t trades;         /* trades written (XADD answered with an id) */
+    uint64_t trades_dropped; /* trades dropped, the oldest first, beyond max_trades */
+    uint64_t trades_pending; /* trades waiting + in flight */
     bool ready;            /* connected, authenticated, script loaded */
 };
 
@@ -90,6 +112,11 @@ int redis_sink_put_bbo(struct redis_sink *s, const struct merge_bbo *b, int64_t 
 /* The same with the record found by merge_update.bbo_id (merge_bbo_by_id gives b); same checks and results. */
 int redis_sink_put_bbo_id(struct redis_sink *s, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us);
 
+/* A trade (sink.h, put_trade: new to tickd, in order per instrument), written to its instrument's trades stream.
+ * Never blocks. Returns 0 (also, without any work, when trade_history is 0), -EINVAL for a trade that fails
+ * sink_trade_invalid (logged, rate-limited) or -ENOMEM. */
+int redis_sink_put_trade(struct redis_sink *s, const struct trade *t);
+
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
 
 /* How stale Redis is: for every tick written since the last call, the time from its receive (recv_us; for a
@@ -103,8 +130,9 @@ void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct
  * passes, then closes every handle; cb runs once all are closed and s is freed. */
 void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg);
 
-/* The Redis row of sink_table (sink.h): opened from [redis], takes bbo quotes and BBOs, and wires its CAS
- * refusals (on_cas_rejected above) to the hooks'. */
+/* The Redis row of sink_table (sink.h): opened from [redis], takes bbo quotes and BBOs, and trades (put_trade
+ * does nothing when [redis] trade_history is 0), and wires its CAS refusals (on_cas_rejected above) to the
+ * hooks'. */
 extern const struct sink_ops redis_sink_ops;
 
 #endif

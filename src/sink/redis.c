@@ -16,7 +16,16 @@
  * it, so one call per record cost it more than the records themselves. The records of a batch are chained
  * through queue_next (free while a record is in flight) and the chain's head is the reply's privdata.
  * Commands are built here as RESP text (redisAsyncFormattedCommand), integers appended by hand, and a loop
- * turn's pipeline goes out in one write() from on_flush (redis_uv.h), not after a round of epoll. */
+ * turn's pipeline goes out in one write() from on_flush (redis_uv.h), not after a round of epoll.
+ *
+ * Trades (redis_sink.h) are not records: each is kept until answered, in two rings of struct trade. `tq` holds
+ * the waiting ones in put order (grown on demand up to max_trades; beyond it its head, the oldest, is dropped).
+ * on_flush sends them after the quote batches, one XADD each, up to TRADE_INFLIGHT_MAX in flight, moving each
+ * to `tf`, the ring in flight, whose answers come in send order: tf_answered of them have theirs. An answer
+ * marks its trade done (written, or failed: counted, not retried) or kept (no answer, the connection was lost;
+ * or a transient refusal); done trades leave from the head. Once every trade in flight is answered, the kept
+ * ones go back to the front of tq, in their order, to be sent again after the reconnect or the backoff; no
+ * trade is sent meanwhile (trades_kept), so none overtakes them. */
 #include "tickd/redis_sink.h"
 
 #include <errno.h>
@@ -102,7 +111,24 @@ static const char CAS_SCRIPT[] =
 #define RECORD_ARGS_MAX (12 * 58)
 #define BATCH_HEAD_MAX 128 /* "*<n>\r\n$7\r\nEVALSHA\r\n", the sha, the key count */
 
+/* Trades sent and not yet answered, at most: bounds what hiredis buffers (~300 bytes of command each), while a
+ * pipeline this deep keeps a round trip from limiting the rate (thousands of trades per millisecond of RTT). A
+ * power of two (the ring's mask). */
+#define TRADE_INFLIGHT_MAX 4096
+
+/* A trade's XADD: its key (under 140 bytes with its "$N\r\n"), MAXLEN ~ <n> *, and six fields, the longest the
+ * id (TRADE_ID_MAX) and the decimals (TICK_DECIMAL_MAX): well under a kilobyte; s->wire is far larger. */
+
 enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
+
+/* A FIFO of trades: v[(head + i) & (cap - 1)] is its i-th; cap a power of two (0 before the first use). */
+struct trade_ring {
+    struct trade *v;
+    size_t cap, head, len;
+};
+
+/* What became of a trade in flight (tf_state). */
+enum trade_state { TRADE_SENT, TRADE_DONE, TRADE_KEPT };
 
 struct entry {
     struct instr_node node; /* first: the map hands back this pointer; venue "" marks a BBO */
@@ -136,6 +162,8 @@ struct redis_sink {
     char password[256];
     char history[24];
     size_t history_len;
+    char trade_history[24];
+    size_t trade_history_len;
 
     redisAsyncContext *ac;
     enum conn_state state;
@@ -155,6 +183,14 @@ struct redis_sink {
     struct entry *queue_head, *queue_tail;
     uint64_t ndirty, ninflight;
 
+    struct trade_ring tq, tf;   /* trades waiting; trades in flight (cap TRADE_INFLIGHT_MAX once used) */
+    unsigned char *tf_state;    /* enum trade_state of tf's trades, by their index in tf.v */
+    size_t tf_answered;         /* tf's first ones that have their answer */
+    bool trades_kept;           /* a trade in tf is kept: none is sent until tf is all answered */
+    uint64_t drops_unlogged, last_drop_log_ms;
+    int64_t drops_first_us, drops_last_us; /* receive times of the oldest and newest trade dropped unlogged */
+    uint64_t last_trade_error_log_ms, trade_errors_unlogged;
+
     uv_idle_t flusher;
     uv_timer_t retry_timer, watchdog;
     int open_handles;
@@ -166,7 +202,7 @@ struct redis_sink {
     struct redis_sink_stats stats;
     struct lat_hist lag;       /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
     struct lat_hist event_lag; /* the venue's event time → Redis's answer, per written quote that has one */
-    uint64_t writes_at_last_stats; /* for the stats line's rate */
+    uint64_t writes_at_last_stats, trades_at_last_stats; /* for the stats line's rates */
 
     bool closing, finished;
     uint64_t close_deadline;
@@ -180,8 +216,14 @@ static void on_flush(uv_idle_t *h);
 
 /* ---- the send list -------------------------------------------------------------------------------- */
 
+/* Trades can go out now (the connection aside). */
+static bool trades_sendable(const struct redis_sink *s) {
+    return s->tq.len && s->tf.len < TRADE_INFLIGHT_MAX && !s->trades_kept;
+}
+
 static void flusher_kick(struct redis_sink *s) {
-    if (s->state == CONN_READY && !s->script_loading && !s->paused && s->queue_head && !s->finished)
+    if (s->state == CONN_READY && !s->script_loading && !s->paused && (s->queue_head || trades_sendable(s)) &&
+        !s->finished)
         uv_idle_start(&s->flusher, on_flush);
 }
 
@@ -288,6 +330,15 @@ static enum transient transient_of(const char *error, size_t len) {
     return NOT_TRANSIENT;
 }
 
+/* A write landed: a run of transient refusals is over. */
+static void writes_landed(struct redis_sink *s) {
+    if (!s->refusing) return;
+    s->refusing = false;
+    backoff_reset(&s->backoff);
+    log_info(COMPONENT, "writes accepted again", "pending=%" PRIu64 " trades_pending=%zu",
+             s->ndirty + s->ninflight, s->tq.len + s->tf.len);
+}
+
 static void on_resume(uv_timer_t *h) {
     struct redis_sink *s = h->data;
     s->paused = false;
@@ -300,8 +351,9 @@ static void on_resume(uv_timer_t *h) {
 static void back_off_writes(struct redis_sink *s, enum transient kind, const char *error, size_t error_len) {
     uint64_t delay = backoff_next(&s->backoff);
     if (!s->refusing)
-        log_warn(COMPONENT, "writes refused, retrying", "error=%.*s retry_ms=%" PRIu64 " pending=%" PRIu64,
-                 (int)error_len, error, delay, s->ndirty + s->ninflight);
+        log_warn(COMPONENT, "writes refused, retrying",
+                 "error=%.*s retry_ms=%" PRIu64 " pending=%" PRIu64 " trades_pending=%zu", (int)error_len, error,
+                 delay, s->ndirty + s->ninflight, s->tq.len + s->tf.len);
     s->refusing = true;
     if (kind == TRANSIENT_RECONNECT) {
         drop_connection(s, "read-only replica");
@@ -362,11 +414,7 @@ static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
         write_done(s, e, o, now_us);
     }
     if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
-    if (landed && s->refusing) {
-        s->refusing = false;
-        backoff_reset(&s->backoff);
-        log_info(COMPONENT, "writes accepted again", "pending=%" PRIu64, s->ndirty + s->ninflight);
-    }
+    if (landed) writes_landed(s);
     if (nretried && s->state == CONN_READY && !s->paused) back_off_writes(s, transient, error, error_len);
     else if (reply_is_error(reply, "NOSCRIPT") && s->state == CONN_READY) load_script(s);
     maybe_finish_close(s);
@@ -533,8 +581,177 @@ static int send_batch(struct redis_sink *s) {
     return -1;
 }
 
+
+/* ---- trades ---------------------------------------------------------------------------------------------- */
+
+static struct trade *ring_at(const struct trade_ring *r, size_t i) {
+    return &r->v[(r->head + i) % r->cap];
+}
+
+/* Room for one more in r, growing it (doubling from 64, but to no more than limit) when full. */
+static int ring_room(struct trade_ring *r, size_t limit) {
+    if (r->len < r->cap) return 0;
+    size_t cap = r->cap ? r->cap * 2 : 64;
+    if (cap > limit) cap = limit > r->len ? limit : r->len + 1;
+    struct trade *v = malloc(cap * sizeof *v);
+    if (!v) return -ENOMEM;
+    for (size_t i = 0; i < r->len; i++) v[i] = *ring_at(r, i);
+    free(r->v);
+    r->v = v;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
+static void ring_pop(struct trade_ring *r) {
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+}
+
+/* Logs the drops not logged yet, at most once a second (force: now, if any). */
+static void log_trade_drops(struct redis_sink *s, bool force) {
+    uint64_t now = uv_now(s->loop);
+    if (!s->drops_unlogged || (!force && s->last_drop_log_ms && now - s->last_drop_log_ms < 1000)) return;
+    log_warn(COMPONENT, "trades dropped, the oldest first",
+             "dropped=%" PRIu64 " first_recv_us=%" PRId64 " last_recv_us=%" PRId64 " trades_dropped=%" PRIu64
+             " max_trades=%" PRIu64,
+             s->drops_unlogged, s->drops_first_us, s->drops_last_us, s->stats.trades_dropped, s->cfg.max_trades);
+    s->last_drop_log_ms = now;
+    s->drops_unlogged = 0;
+}
+
+static void trade_dropped(struct redis_sink *s, const struct trade *t) {
+    s->stats.trades_dropped++;
+    if (!s->drops_unlogged++ || t->recv_us < s->drops_first_us) s->drops_first_us = t->recv_us;
+    if (s->drops_unlogged == 1 || t->recv_us > s->drops_last_us) s->drops_last_us = t->recv_us;
+    log_trade_drops(s, false);
+}
+
+/* A kept trade goes back to the front of the waiting ones; with those at the bound, it is the oldest: dropped. */
+static void trade_requeue(struct redis_sink *s, const struct trade *t) {
+    if (s->tq.len >= s->cfg.max_trades || ring_room(&s->tq, s->cfg.max_trades) < 0) {
+        trade_dropped(s, t);
+        return;
+    }
+    s->tq.head = (s->tq.head + s->tq.cap - 1) % s->tq.cap;
+    s->tq.len++;
+    *ring_at(&s->tq, 0) = *t;
+}
+
+static void log_trade_error(struct redis_sink *s, const struct trade *t, const char *error, size_t error_len) {
+    uint64_t now = uv_now(s->loop);
+    s->trade_errors_unlogged++;
+    if (s->last_trade_error_log_ms && now - s->last_trade_error_log_ms < 1000) return;
+    log_warn(COMPONENT, "trade write failed", "venue=%s symbol=%s id=%s error=%.*s failed=%" PRIu64, t->venue,
+             t->symbol, t->id, (int)error_len, error, s->trade_errors_unlogged);
+    s->last_trade_error_log_ms = now;
+    s->trade_errors_unlogged = 0;
+}
+
+/* One trade's answer: the next one in flight's (they come in send order, also when lost: hiredis answers every
+ * pending command with NULL when a connection goes, before any of the next connection's). */
+static void on_trade_reply(redisAsyncContext *ac, void *r, void *privdata) {
+    struct redis_sink *s = ac->data;
+    redisReply *reply = r;
+    (void)privdata;
+    note_reply(s);
+    size_t slot = (s->tf.head + s->tf_answered++) % s->tf.cap;
+    const struct trade *t = &s->tf.v[slot];
+    bool is_error = reply && reply->type == REDIS_REPLY_ERROR;
+    enum transient transient = is_error ? transient_of(reply->str, (size_t)reply->len) : NOT_TRANSIENT;
+    if (!reply || transient != NOT_TRANSIENT) {
+        s->tf_state[slot] = TRADE_KEPT;
+        s->trades_kept = true;
+    } else if (reply->type != REDIS_REPLY_STRING) {
+        s->tf_state[slot] = TRADE_DONE;
+        s->stats.errors++;
+        log_trade_error(s, t, is_error ? reply->str : "unexpected reply",
+                        is_error ? (size_t)reply->len : strlen("unexpected reply"));
+    } else {
+        s->tf_state[slot] = TRADE_DONE;
+        s->stats.trades++;
+        writes_landed(s);
+    }
+    while (s->tf_answered && s->tf_state[s->tf.head] == TRADE_DONE) {
+        ring_pop(&s->tf);
+        s->tf_answered--;
+    }
+    if (s->tf.len && s->tf_answered == s->tf.len) {
+        /* All answered, a kept one first: the kept ones wait again, in front of the rest, in their order. */
+        for (size_t i = s->tf.len; i-- > 0;) {
+            size_t k = (s->tf.head + i) % s->tf.cap;
+            if (s->tf_state[k] == TRADE_KEPT) trade_requeue(s, &s->tf.v[k]);
+        }
+        s->tf.head = s->tf.len = s->tf_answered = 0;
+    }
+    if (!s->tf.len) s->trades_kept = false;
+    if (transient != NOT_TRANSIENT && s->state == CONN_READY && !s->paused)
+        back_off_writes(s, transient, reply->str, (size_t)reply->len);
+    else flusher_kick(s);
+    maybe_finish_close(s);
+}
+
+#define PUT_LIT(p, lit) sink_put_mem(p, lit, sizeof lit - 1)
+
+/* XADD <prefix>:trades:<venue>:<symbol> MAXLEN ~ <trade_history> * id .. price .. qty .. side .. ts .. recv_ts ..
+ * (the times in µs, as the quote hash's). */
+static char *put_trade_command(char *p, const struct redis_sink *s, const struct trade *t) {
+    p = PUT_LIT(p, "*18\r\n$4\r\nXADD\r\n");
+    p = put_key(p, s, "trades", 6, t->venue, t->symbol);
+    p = PUT_LIT(p, "$6\r\nMAXLEN\r\n$1\r\n~\r\n");
+    p = put_bulk(p, s->trade_history, s->trade_history_len);
+    p = PUT_LIT(p, "$1\r\n*\r\n$2\r\nid\r\n");
+    p = PUT_BULK_FIELD(p, t->id);
+    p = PUT_LIT(p, "$5\r\nprice\r\n");
+    p = PUT_BULK_FIELD(p, t->price);
+    p = PUT_LIT(p, "$3\r\nqty\r\n");
+    p = PUT_BULK_FIELD(p, t->qty);
+    p = PUT_LIT(p, "$4\r\nside\r\n");
+    const char *side = trade_side_name(t->side);
+    p = put_bulk(p, side, strlen(side));
+    p = PUT_LIT(p, "$2\r\nts\r\n");
+    p = put_bulk_time(p, t->event_us);
+    p = PUT_LIT(p, "$7\r\nrecv_ts\r\n");
+    return put_bulk_time(p, t->recv_us);
+}
+
+/* Sends the oldest waiting trade and moves it in flight. Returns 1, 0 (out of memory for the ring in flight:
+ * it waits) or -1 when hiredis refused it (the connection is dropped; the trade still waits). */
+static int send_trade(struct redis_sink *s) {
+    if (!s->tf.v) {
+        s->tf.v = malloc(TRADE_INFLIGHT_MAX * sizeof *s->tf.v);
+        s->tf_state = malloc(TRADE_INFLIGHT_MAX);
+        if (!s->tf.v || !s->tf_state) {
+            free(s->tf.v);
+            free(s->tf_state);
+            s->tf.v = NULL;
+            s->tf_state = NULL;
+            return 0;
+        }
+        s->tf.cap = TRADE_INFLIGHT_MAX;
+    }
+    const struct trade *t = ring_at(&s->tq, 0);
+    char *end = put_trade_command(s->wire, s, t);
+    if (redisAsyncFormattedCommand(s->ac, on_trade_reply, NULL, s->wire, (size_t)(end - s->wire)) != REDIS_OK) {
+        drop_connection(s, "command refused by hiredis"); /* frees ac */
+        return -1;
+    }
+    size_t slot = (s->tf.head + s->tf.len++) % s->tf.cap;
+    s->tf.v[slot] = *t;
+    s->tf_state[slot] = TRADE_SENT;
+    ring_pop(&s->tq);
+    if (!s->tq.len && s->tq.cap > 4096) { /* an outage's backlog is written: its memory goes back */
+        free(s->tq.v);
+        s->tq.v = NULL;
+        s->tq.cap = s->tq.head = 0;
+    }
+    if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
+    return 1;
+}
+
 /* Once per loop turn while something is queued: everything queued goes out as one pipeline of batches (hiredis
- * buffers the commands and writes them when the socket is writable, in this turn's poll phase). */
+ * buffers the commands and writes them when the socket is writable, in this turn's poll phase), then the waiting
+ * trades, up to TRADE_INFLIGHT_MAX in flight. */
 static void on_flush(uv_idle_t *h) {
     struct redis_sink *s = h->data;
     uv_idle_stop(h);
@@ -544,6 +761,9 @@ static void on_flush(uv_idle_t *h) {
     int rc = 0;
     unsigned sent = 0;
     while (s->queue_head && s->state == CONN_READY && !s->script_loading && !s->paused && (rc = send_batch(s)) > 0)
+        sent++;
+    while (rc >= 0 && trades_sendable(s) && s->state == CONN_READY && !s->script_loading && !s->paused &&
+           (rc = send_trade(s)) > 0)
         sent++;
     if (sent) s->stats.batches++;
     /* Last: a refused command disconnects, which runs the reply callbacks and frees ac inside send_batch. */
@@ -704,6 +924,7 @@ static void on_watchdog(uv_timer_t *h) {
         drop_connection(s, "reply timeout");
     else if (s->state == CONN_READY && !s->outstanding && now - s->last_progress_ms > s->cfg.reply_timeout_ms)
         send_ping(s); /* idle: a PING, so a half-open connection is noticed before the next write needs it */
+    log_trade_drops(s, false); /* drops that came within a second of the last line */
     maybe_finish_close(s);
 }
 
@@ -741,6 +962,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
     backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 100), or_default(cfg->backoff_max_ms, 5000), 0);
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     s->cfg.max_instruments = or_default(cfg->max_instruments, 100000);
+    s->cfg.max_trades = or_default(cfg->max_trades, REDIS_SINK_MAX_TRADES);
     const char *prefix = cfg->prefix && cfg->prefix[0] ? cfg->prefix : "tickd";
     if (strlen(prefix) >= 64 || strpbrk(prefix, " \r\n\t") || parse_url(s, cfg) < 0) {
         rc = -EINVAL;
@@ -748,6 +970,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
     }
     s->prefix_len = (size_t)snprintf(s->prefix, sizeof s->prefix, "%s", prefix); /* < 64, checked above */
     s->history_len = (size_t)(fmt_u64(s->history, cfg->history) - s->history);
+    s->trade_history_len = (size_t)(fmt_u64(s->trade_history, cfg->trade_history) - s->trade_history);
     if (instr_map_init(&s->entries, 64) < 0) goto fail;
 
     uv_idle_init(loop, &s->flusher);
@@ -766,7 +989,8 @@ fail:
     return rc;
 }
 
-static void log_refusal(struct redis_sink *s, const char *why, const char *venue, const char *symbol) {
+static void log_refused(struct redis_sink *s, const char *what, const char *why, const char *venue,
+                        const char *symbol) {
     s->stats.refused++;
     uint64_t now = uv_now(s->loop);
     if (now - s->last_refusal_log_ms < 1000 && s->last_refusal_log_ms) {
@@ -774,10 +998,14 @@ static void log_refusal(struct redis_sink *s, const char *why, const char *venue
         return;
     }
     /* venue/symbol may be hostile: the logger quotes values, and %.*s keeps an unterminated one bounded */
-    log_warn(COMPONENT, "tick refused", "cause=%s venue=%.*s symbol=%.*s suppressed=%" PRIu64, why,
-             TICK_VENUE_MAX, venue, TICK_SYMBOL_MAX, symbol, s->refusals_unlogged);
+    log_warn(COMPONENT, what, "cause=%s venue=%.*s symbol=%.*s suppressed=%" PRIu64, why, TICK_VENUE_MAX, venue,
+             TICK_SYMBOL_MAX, symbol, s->refusals_unlogged);
     s->last_refusal_log_ms = now;
     s->refusals_unlogged = 0;
+}
+
+static void log_refusal(struct redis_sink *s, const char *why, const char *venue, const char *symbol) {
+    log_refused(s, "tick refused", why, venue, symbol);
 }
 
 /* The record of (venue, symbol), made on first use; NULL when max_instruments are held. */
@@ -900,6 +1128,26 @@ int redis_sink_put_bbo_id(struct redis_sink *s, uint32_t bbo_id, const struct me
     return bbo_store(s, e, b, updated_us);
 }
 
+int redis_sink_put_trade(struct redis_sink *s, const struct trade *t) {
+    if (!s->cfg.trade_history) return 0;
+    const char *why = sink_trade_invalid(t);
+    if (why) {
+        log_refused(s, "trade refused", why, t->venue, t->symbol);
+        return -EINVAL;
+    }
+    if (s->tq.len >= s->cfg.max_trades) { /* the bound: the oldest waiting one goes */
+        trade_dropped(s, ring_at(&s->tq, 0));
+        ring_pop(&s->tq);
+    }
+    if (ring_room(&s->tq, s->cfg.max_trades) < 0) {
+        log_refused(s, "trade refused", "out of memory", t->venue, t->symbol);
+        return -ENOMEM;
+    }
+    *ring_at(&s->tq, s->tq.len++) = *t;
+    flusher_kick(s);
+    return 0;
+}
+
 void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct lat_hist *event_lag) {
     *recv_lag = s->lag;
     *event_lag = s->event_lag;
@@ -910,6 +1158,7 @@ void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) {
     *out = s->stats;
     out->pending = s->ndirty + s->ninflight;
+    out->trades_pending = s->tq.len + s->tf.len;
     out->ready = s->state == CONN_READY;
 }
 
@@ -925,6 +1174,9 @@ static void free_entries(struct redis_sink *s) {
         free(e);
     }
     instr_map_destroy(&s->entries);
+    free(s->tq.v);
+    free(s->tf.v);
+    free(s->tf_state);
     id_index_free(&s->quote_ids);
     id_index_free(&s->bbo_ids);
 }
@@ -941,11 +1193,13 @@ static void on_handle_closed(uv_handle_t *h) {
 
 static void maybe_finish_close(struct redis_sink *s) {
     if (!s->closing || s->finished) return;
-    bool drained = s->ndirty == 0 && s->ninflight == 0;
+    bool drained = s->ndirty == 0 && s->ninflight == 0 && s->tq.len == 0 && s->tf.len == 0;
     if (!drained && uv_now(s->loop) < s->close_deadline) return;
     s->finished = true;
+    log_trade_drops(s, true);
     if (!drained)
-        log_warn(COMPONENT, "closing with unwritten ticks", "pending=%" PRIu64, s->ndirty + s->ninflight);
+        log_warn(COMPONENT, "closing with unwritten ticks", "pending=%" PRIu64 " trades_pending=%zu",
+                 s->ndirty + s->ninflight, s->tq.len + s->tf.len);
     redisAsyncContext *ac = s->ac;
     s->ac = NULL;
     s->state = CONN_DOWN;
@@ -968,6 +1222,7 @@ void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg) {
 static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct sink_hooks *hooks, void **state) {
     struct redis_sink_config rc = {.url = c->redis.url, .password = c->redis.password,
                                    .prefix = c->redis.key_prefix, .history = c->redis.history,
+                                   .trade_history = c->redis.trade_history,
                                    .on_cas_rejected = hooks->on_cas_rejected, .cas_arg = hooks->arg};
     struct redis_sink *s;
     int err = redis_sink_new(loop, &rc, &s);
@@ -981,6 +1236,10 @@ static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct 
 
 static int ops_put_quote(void *state, uint32_t quote_id, const struct tick *t, const struct merge_key *key) {
     return redis_sink_put_accepted(state, quote_id, t, key);
+}
+
+static int ops_put_trade(void *state, const struct trade *t) {
+    return redis_sink_put_trade(state, t);
 }
 
 static int ops_put_bbo(void *state, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us) {
@@ -998,13 +1257,16 @@ static void ops_stats_log(void *state, double secs) {
     struct lat_hist lag, event_lag;
     redis_sink_take_lag(s, &lag, &event_lag);
     log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
-             "pending=%llu reconnects=%llu errors=%llu refused=%llu lag_p50_us=%llu lag_p99_us=%llu "
+             "pending=%llu reconnects=%llu errors=%llu refused=%llu trades=%llu trades_per_s=%.0f "
+             "trades_dropped=%llu trades_pending=%llu lag_p50_us=%llu lag_p99_us=%llu "
              "lag_p999_us=%llu lag_max_us=%llu event_lag_p50_us=%llu event_lag_p99_us=%llu event_lag_p999_us=%llu "
              "event_lag_max_us=%llu",
              rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
              sink_per_second(rs.writes, &s->writes_at_last_stats, secs), (unsigned long long)rs.batches,
              (unsigned long long)rs.commands, (unsigned long long)rs.cas_rejected, (unsigned long long)rs.pending,
              (unsigned long long)rs.reconnects, (unsigned long long)rs.errors, (unsigned long long)rs.refused,
+             (unsigned long long)rs.trades, sink_per_second(rs.trades, &s->trades_at_last_stats, secs),
+             (unsigned long long)rs.trades_dropped, (unsigned long long)rs.trades_pending,
              (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
              (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us,
              (unsigned long long)lat_hist_quantile(&event_lag, 0.5),
@@ -1015,9 +1277,12 @@ static void ops_stats_log(void *state, double secs) {
 static void ops_status(void *state, struct text_buf *out) {
     struct redis_sink_stats rs = {0};
     if (state) redis_sink_stats(state, &rs);
-    text_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu\n",
-                  rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
-                  (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches);
+    text_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu trades=%llu "
+                "trades_dropped=%llu trades_pending=%llu\n",
+                rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
+                (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches,
+                (unsigned long long)rs.trades, (unsigned long long)rs.trades_dropped,
+                (unsigned long long)rs.trades_pending);
 }
 
 static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
@@ -1026,10 +1291,11 @@ static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
 
 const struct sink_ops redis_sink_ops = {
     .name = "redis",
-    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO),
+    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO) | SINK_CHANNEL(CONFIG_CHANNEL_TRADES),
     .open = ops_open,
     .put_quote = ops_put_quote,
     .put_bbo = ops_put_bbo,
+    .put_trade = ops_put_trade,
     .ready = ops_ready,
     .stats_log = ops_stats_log,
     .status = ops_status,

@@ -1096,6 +1096,352 @@ static void test_oom_recovers(void) {
     refused_then_accepted("CONFIG SET maxmemory 1", "CONFIG SET maxmemory 0");
 }
 
+/* ---- trades ---- */
+
+static struct trade mk_trade(const char *venue, const char *symbol, uint64_t n) {
+    struct trade t = {.side = n % 3 == 0 ? TRADE_SIDE_UNKNOWN : n % 3 == 1 ? TRADE_SIDE_BUY : TRADE_SIDE_SELL,
+                      .event_us = n % 5 == 0 ? 0 : 1700000000000000 + (int64_t)n,
+                      .recv_us = 1700000000000500 + (int64_t)n, .origin = TICK_ORIGIN_STREAM};
+    snprintf(t.venue, sizeof t.venue, "%s", venue);
+    snprintf(t.symbol, sizeof t.symbol, "%s", symbol);
+    snprintf(t.id, sizeof t.id, "%" PRIu64, 5000000 + n);
+    snprintf(t.price, sizeof t.price, "%" PRIu64 ".%03" PRIu64, 100 + n, n % 1000);
+    snprintf(t.qty, sizeof t.qty, "0.000%" PRIu64, n);
+    return t;
+}
+
+static struct redis_sink *open_trade_sink(uv_loop_t *loop, uint64_t trade_history, uint64_t max_trades) {
+    struct redis_sink_config cfg = {.url = redis_url, .prefix = prefix, .trade_history = trade_history,
+                                    .max_trades = max_trades, .reply_timeout_ms = 800,
+                                    .connect_timeout_ms = 800, .backoff_min_ms = 50, .backoff_max_ms = 400,
+                                    .close_deadline_ms = 3000};
+    struct redis_sink *s = NULL;
+    TT_ASSERT_INT(redis_sink_new(loop, &cfg, &s), 0);
+    return s;
+}
+
+static bool trades_settled(void *arg) {
+    struct redis_sink_stats st;
+    redis_sink_stats(arg, &st);
+    return st.ready && st.pending == 0 && st.trades_pending == 0;
+}
+
+/* The stream's entries (XRANGE - +), or NULL; the caller frees it. */
+static redisReply *xrange(redisContext *c, const char *venue, const char *symbol) {
+    char key[128];
+    snprintf(key, sizeof key, "%s:trades:%s:%s", prefix, venue, symbol);
+    redisReply *r = redisCommand(c, "XRANGE %s - +", key);
+    if (!r || r->type != REDIS_REPLY_ARRAY) TT_FAIL("XRANGE %s: not an array", key);
+    return r;
+}
+
+/* One stream entry against the trade it must be: exactly the fields id price qty side ts recv_ts, in order. */
+static void expect_trade_entry(const redisReply *entry, const struct trade *want) {
+    TT_ASSERT(entry->type == REDIS_REPLY_ARRAY && entry->elements == 2);
+    const redisReply *f = entry->element[1];
+    TT_ASSERT_INT(f->elements, 12);
+    char ts[24], recv_ts[24];
+    snprintf(ts, sizeof ts, "%" PRId64, want->event_us);
+    snprintf(recv_ts, sizeof recv_ts, "%" PRId64, want->recv_us);
+    const char *expect[12] = {"id", want->id, "price", want->price, "qty", want->qty,
+                              "side", trade_side_name(want->side), "ts", ts, "recv_ts", recv_ts};
+    for (size_t i = 0; i < 12; i++) TT_ASSERT_STR(f->element[i]->str, expect[i]);
+}
+
+/* Trades of two instruments, interleaved and put in the same loop turns as quotes: every one lands in its own
+ * stream, exact and in order; an invalid one is refused; the quotes land too. */
+#define TRADES_N 300
+
+static void test_trades_land_exact_in_order(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 1000, 0);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 5000));
+    for (uint64_t n = 1; n <= TRADES_N; n++) {
+        struct trade a = mk_trade("binance", "BTC-USDT", n), b = mk_trade("okx", "ETH-USDT", n + 10000);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &a), 0);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &b), 0);
+        struct tick t = mk("binance", "BTC-USDT", n);
+        TT_ASSERT_INT(put(s, &t), 0);
+        if (n % 7 == 0) uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    struct trade bad = mk_trade("binance", "BTC-USDT", 1);
+    snprintf(bad.id, sizeof bad.id, "a\"b");
+    TT_ASSERT_INT(redis_sink_put_trade(s, &bad), -EINVAL);
+    bad = mk_trade("binance", "btc usdt", 1);
+    TT_ASSERT_INT(redis_sink_put_trade(s, &bad), -EINVAL);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 10000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, 2 * TRADES_N);
+    TT_ASSERT_INT(st.trades_dropped, 0);
+    TT_ASSERT_INT(st.errors, 0);
+    TT_ASSERT_INT(st.refused, 2);
+
+    redisContext *c = sync_client();
+    redisReply *ra = xrange(c, "binance", "BTC-USDT"), *rb = xrange(c, "okx", "ETH-USDT");
+    TT_ASSERT_INT(ra->elements, TRADES_N);
+    TT_ASSERT_INT(rb->elements, TRADES_N);
+    for (uint64_t n = 1; n <= TRADES_N; n++) {
+        struct trade a = mk_trade("binance", "BTC-USDT", n), b = mk_trade("okx", "ETH-USDT", n + 10000);
+        expect_trade_entry(ra->element[n - 1], &a);
+        expect_trade_entry(rb->element[n - 1], &b);
+    }
+    freeReplyObject(ra);
+    freeReplyObject(rb);
+    char key[128];
+    snprintf(key, sizeof key, "%s:quote:binance:BTC-USDT", prefix);
+    char seq[16];
+    snprintf(seq, sizeof seq, "%d", TRADES_N);
+    TT_ASSERT_STR(hget(c, key, "seq"), seq);
+    TT_ASSERT_INT(count_keys(c), 3); /* two streams and the quote: nothing else */
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static void test_trades_maxlen(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 10, 0);
+    for (uint64_t n = 1; n <= 600; n++) {
+        struct trade t = mk_trade("bybit", "XRP-USDT", n);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &t), 0);
+        if (n % 50 == 0) uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    TT_ASSERT(run_until(&loop, trades_settled, s, 10000));
+    redisContext *c = sync_client();
+    redisReply *r = xrange(c, "bybit", "XRP-USDT");
+    fprintf(stderr, "    trades: XLEN=%zu for MAXLEN ~ 10 after 600 trades\n", r->elements);
+    TT_ASSERT(r->elements >= 10 && r->elements <= 200); /* "~" trims whole macro nodes (100 entries) */
+    struct trade last = mk_trade("bybit", "XRP-USDT", 600);
+    expect_trade_entry(r->element[r->elements - 1], &last);
+    freeReplyObject(r);
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, 600);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* trade_history 0: trades are taken as nothing to do, and nothing reaches Redis. */
+static void test_trades_off_without_history(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 0, 0);
+    for (uint64_t n = 1; n <= 50; n++) {
+        struct trade t = mk_trade("binance", "BTC-USDT", n);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &t), 0);
+    }
+    struct trade bad = mk_trade("binance", "btc usdt", 1);
+    TT_ASSERT_INT(redis_sink_put_trade(s, &bad), 0); /* not even checked */
+    struct tick t = mk("binance", "BTC-USDT", 1);
+    TT_ASSERT_INT(put(s, &t), 0);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, 0);
+    TT_ASSERT_INT(st.trades_pending, 0);
+    TT_ASSERT_INT(st.refused, 0);
+    redisContext *c = sync_client();
+    TT_ASSERT_INT(count_keys(c), 1); /* the quote only */
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* A trade whose stream key holds another type fails alone: counted as an error, not retried; the others land. */
+static void test_trade_error_not_retried(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 100, 0);
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:trades:kraken:BAD-USD", prefix);
+    freeReplyObject(redisCommand(c, "SET %s x", key));
+    for (uint64_t n = 1; n <= 5; n++) {
+        struct trade bad = mk_trade("kraken", "BAD-USD", n), good = mk_trade("kraken", "GOOD-USD", n);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &bad), 0);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &good), 0);
+    }
+    TT_ASSERT(run_until(&loop, trades_settled, s, 5000));
+    bool never = false;
+    run_until(&loop, flag_set, &never, 300); /* nothing goes out again */
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.errors, 5);
+    TT_ASSERT_INT(st.trades, 5);
+    TT_ASSERT_INT(st.trades_pending, 0);
+    TT_ASSERT_INT(st.commands, 0); /* no EVALSHA: trades are XADD */
+    redisReply *r = xrange(c, "kraken", "GOOD-USD");
+    TT_ASSERT_INT(r->elements, 5);
+    freeReplyObject(r);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* A full Redis (OOM) refuses the trades for a while: they are kept, not failed, and land in order once it takes
+ * writes again. */
+static void test_trades_wait_out_oom(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 1000, 0);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 5000));
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "CONFIG SET maxmemory 1"));
+    for (uint64_t n = 1; n <= 200; n++) {
+        struct trade t = mk_trade("kraken", "ADA-USD", n);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &t), 0);
+        if (n % 10 == 0) uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    bool never = false;
+    run_until(&loop, flag_set, &never, 700);
+    struct redis_sink_stats full;
+    redis_sink_stats(s, &full);
+    freeReplyObject(redisCommand(c, "CONFIG SET maxmemory 0"));
+    TT_ASSERT_INT(full.trades, 0);
+    TT_ASSERT_INT(full.trades_pending, 200);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 10000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, 200);
+    TT_ASSERT_INT(st.errors, 0);
+    redisReply *r = xrange(c, "kraken", "ADA-USD");
+    TT_ASSERT_INT(r->elements, 200);
+    for (uint64_t n = 1; n <= 200; n++) {
+        struct trade want = mk_trade("kraken", "ADA-USD", n);
+        expect_trade_entry(r->element[n - 1], &want);
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* Redis away: trades wait, up to max_trades; beyond it the oldest are dropped and counted. When Redis is back the
+ * ones kept are written in order, exactly once (nothing was in flight when it went). */
+#define AWAY_BOUND 500
+#define AWAY_PUT 800
+
+static bool sink_down(void *arg) {
+    struct redis_sink_stats st;
+    redis_sink_stats(arg, &st);
+    return !st.ready;
+}
+
+static void test_trades_wait_for_redis(void) {
+    need_redis();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset: cannot stop redis");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 10000, AWAY_BOUND);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 5000));
+    TT_ASSERT_INT(servers("redis_stop"), 0);
+    TT_ASSERT(run_until(&loop, sink_down, s, 5000));
+    for (uint64_t n = 1; n <= AWAY_PUT; n++) {
+        struct trade t = mk_trade("coinbase", "SOL-USD", n);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &t), 0);
+        if (n % 100 == 0) uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    bool never = false;
+    run_until(&loop, flag_set, &never, 300);
+    struct redis_sink_stats away;
+    redis_sink_stats(s, &away);
+    TT_ASSERT_INT(servers("redis_start"), 0);
+    TT_ASSERT(!away.ready);
+    TT_ASSERT_INT(away.trades_pending, AWAY_BOUND);
+    TT_ASSERT_INT(away.trades_dropped, AWAY_PUT - AWAY_BOUND);
+    TT_ASSERT_INT(away.trades, 0);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 10000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.trades, AWAY_BOUND);
+    TT_ASSERT_INT(st.trades_dropped, AWAY_PUT - AWAY_BOUND);
+    TT_ASSERT(st.reconnects >= 1);
+    redisContext *c = sync_client();
+    redisReply *r = xrange(c, "coinbase", "SOL-USD");
+    TT_ASSERT_INT(r->elements, AWAY_BOUND);
+    for (uint64_t i = 0; i < AWAY_BOUND; i++) {
+        struct trade want = mk_trade("coinbase", "SOL-USD", AWAY_PUT - AWAY_BOUND + 1 + i); /* the newest kept */
+        expect_trade_entry(r->element[i], &want);
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* Trades flowing while Redis hangs (SIGSTOP): the ones in flight when the connection is dropped are kept and
+ * written again after the reconnect, the others wait. Every trade lands, and in order: a trade the hung server
+ * took before it was dropped may land twice (its answer was lost), never out of order with a later one. */
+#define HANG_TRADES 3000
+
+static void test_trades_survive_a_hung_redis(void) {
+    need_redis();
+    const char *dir = getenv("TICKD_TEST_SERVERS_DIR");
+    if (!dir) TT_SKIP("TICKD_TEST_SERVERS_DIR unset");
+    char path[512];
+    snprintf(path, sizeof path, "%s/redis/redis.pid", dir);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    TT_ASSERT(f && fscanf(f, "%d", &pid) == 1);
+    fclose(f);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_trade_sink(&loop, 100000, 0);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 5000));
+    bool never = false, stopped = false;
+    for (uint64_t n = 1; n <= HANG_TRADES; n++) {
+        struct trade t = mk_trade("okx", "DOGE-USDT", n);
+        TT_ASSERT_INT(redis_sink_put_trade(s, &t), 0);
+        if (n % 20 == 0) uv_run(&loop, UV_RUN_NOWAIT);
+        if (n == HANG_TRADES / 3) {
+            kill(pid, SIGSTOP);
+            stopped = true;
+        }
+        if (n == 2 * HANG_TRADES / 3) {
+            run_until(&loop, flag_set, &never, 1500); /* > reply_timeout_ms (800): dropped */
+            kill(pid, SIGCONT);
+            stopped = false;
+        }
+    }
+    if (stopped) kill(pid, SIGCONT);
+    TT_ASSERT(run_until(&loop, trades_settled, s, 15000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT(st.reconnects >= 1);
+    TT_ASSERT_INT(st.trades_dropped, 0);
+    TT_ASSERT(st.trades >= HANG_TRADES);
+    redisContext *c = sync_client();
+    redisReply *r = xrange(c, "okx", "DOGE-USDT");
+    uint64_t next = 1, dups = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        uint64_t n = strtoull(r->element[i]->element[1]->element[1]->str, NULL, 10) - 5000000;
+        if (n < next) {
+            dups++;
+            continue; /* again: a trade before the drop whose answer was lost */
+        }
+        TT_ASSERT_INT(n, next); /* no hole, no reordering */
+        struct trade want = mk_trade("okx", "DOGE-USDT", n);
+        expect_trade_entry(r->element[i], &want);
+        next++;
+    }
+    fprintf(stderr, "    trades across a hung redis: %zu entries for %d trades (%" PRIu64 " again)\n", r->elements,
+            HANG_TRADES, dups);
+    TT_ASSERT_INT(next, HANG_TRADES + 1);
+    freeReplyObject(r);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
@@ -1127,5 +1473,12 @@ int main(void) {
     TT_RUN(test_poisoned_key_recovers);
     TT_RUN(test_readonly_replica_recovers);
     TT_RUN(test_oom_recovers);
+    TT_RUN(test_trades_land_exact_in_order);
+    TT_RUN(test_trades_maxlen);
+    TT_RUN(test_trades_off_without_history);
+    TT_RUN(test_trade_error_not_retried);
+    TT_RUN(test_trades_wait_out_oom);
+    TT_RUN(test_trades_wait_for_redis);
+    TT_RUN(test_trades_survive_a_hung_redis);
     return tt_finish();
 }
