@@ -28,6 +28,7 @@
 #define FX_FRAME_MAX (1 << 20) /* largest client frame accepted */
 #define FX_SUB_DATA 1          /* connection wants this symbol's market data */
 #define FX_SUB_HEARTBEAT 2     /* connection wants this symbol's heartbeats (Coinbase) */
+#define FX_SUB_TRADE 4         /* connection wants this symbol's trades (the venue's trade channel) */
 
 enum fx_venue_id { FX_BINANCE, FX_COINBASE, FX_KRAKEN, FX_OKX, FX_VENUE_COUNT };
 
@@ -62,21 +63,34 @@ int fx_url_decode(const char *in, size_t n, char *out, size_t outlen);
 int fx_query_get(const char *query, const char *key, char *out, size_t outlen);
 
 /* ---- fx_market.c ---- */
+/* One trade: the taker bought at the ask or sold at the bid. */
+struct fx_trade {
+    uint64_t id, seq; /* seq: the symbol's sequence at the trade (Coinbase's match "sequence") */
+    int64_t price, qty, ts_us;
+    bool buy; /* the taker's side */
+};
+
 struct fx_symbol {
     char norm[24];        /* BTC-USDT: the project's normalized name, Coinbase and OKX ids */
     char binance[48];    /* BTCUSDT */
     char stream[64];     /* btcusdt@bookTicker */
+    char trade_stream[64]; /* btcusdt@trade */
     char kraken_ws[48];  /* BTC/USDT (v2 websocket) */
     char kraken_rest[48]; /* XXBTZUSD (REST result key) */
     char kraken_alt[48]; /* XBTUSD (REST query name) */
     int dp;               /* price decimals (tick size 10^-dp) */
     int64_t bid, ask, last, bid_qty, ask_qty, last_qty, open, high, low, volume; /* units of 1e-8 */
-    uint64_t seq, trade_id;
+    uint64_t seq, trade_id; /* trade_id: the id of the last trade (dense: each trade takes the next) */
     int64_t ts_us; /* time of the last change */
     uint64_t updates;
+    struct fx_trade trade; /* the last trade (at the start a seeded one that was never sent: Coinbase's last_match) */
+    uint64_t trades;       /* trades generated */
+    int64_t trade_gap;     /* the trade_gap fault: ids the next trade skips */
 };
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng);
 void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
+/* The next trade of s (into s->trade): at the ask (taker buys) or the bid, id trade_id + 1 + a pending gap. */
+void fx_trade_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
 /* Index of the symbol whose field at `offset` (offsetof(struct fx_symbol, binance), ...) equals name, or -1. */
 long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
 long fx_symbol_find_ci(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
@@ -155,6 +169,10 @@ struct fx_dialect {
     int (*ws_open)(struct fx_conn *c, const struct fx_http_req *req); /* 0, or an HTTP status to refuse */
     void (*ws_text)(struct fx_conn *c, const char *msg, size_t len);
     size_t (*tick_msg)(struct fx_venue *v, size_t sym, int variant, char *out);
+    /* sym's last trade (s->trade) as the trade channel pushes it; snapshot: the form sent on subscribing
+     * (Coinbase last_match, Kraken snapshot), where the venue has one. */
+    size_t (*trade_msg)(struct fx_venue *v, size_t sym, int variant, bool snapshot, char *out);
+    bool trade_seq; /* a trade takes the next number of the symbol's sequence (Coinbase's matches carry it) */
     void (*quote_text)(const struct fx_symbol *s, struct fx_quote_text *q); /* for the report */
     void (*heartbeat)(struct fx_conn *c); /* optional */
     void (*announce)(struct fx_conn *c);  /* optional: planned-close notice */
@@ -189,17 +207,22 @@ struct fx_venue {
     /* settings (dialect defaults, changed by the command line or /_fakex/set) */
     int64_t rate, ws_msg_limit, ws_max_streams, ping_ms, pong_timeout_ms, idle_ms, heartbeat_ms,
         subscribe_within_ms, announce_grace_ms, ban_ms;
+    int64_t trade_rate; /* trades per second (round robin over the symbols); 0: one with each quote update;
+                         * negative: none */
     struct fx_faults faults;
     struct fx_window rest, connects;
     int64_t limited_until_ms, banned_until_ms;
     /* generation */
-    uv_timer_t gen_timer, keep_timer;
+    uv_timer_t gen_timer, keep_timer, trade_timer;
     uv_idle_t gen_idle;
-    int64_t gen_base_ms, gen_done;
+    int64_t gen_base_ms, gen_done, trade_base_ms, trade_done;
+    uint64_t trade_rng; /* trades draw from their own generator: the quotes stay what the seed gave before */
+    size_t next_trade_sym;
     char **replay;
     size_t nreplay, next_replay;
     /* counters for the report */
-    int64_t ticks, messages_sent, dropped, connects_total, ws_connects, http_requests, rejected_429, rejected_418;
+    int64_t ticks, messages_sent, trades_sent, dropped, connects_total, ws_connects, http_requests, rejected_429,
+        rejected_418; /* messages_sent: quote messages; trades_sent: trade messages (repeats and last_match too) */
     struct { int64_t start_ms, requests, weight; } windows[16];
     size_t nwindows;
 };
@@ -214,6 +237,8 @@ void fx_venue_stop(struct fx_venue *v);
 void fx_venue_free(struct fx_venue *v);
 void fx_venue_kick(struct fx_venue *v);   /* a subscriber arrived or drained: generate again */
 void fx_venue_retime(struct fx_venue *v); /* the rate changed */
+void fx_venue_trade_retime(struct fx_venue *v); /* the trade rate changed */
+void fx_venue_trade_dup(struct fx_venue *v);    /* the trade_dup fault: every symbol's last trade again */
 void fx_venue_announce(struct fx_venue *v, int64_t grace_ms);
 int fx_venue_load_replay(struct fx_venue *v, const char *path);
 /* Counts one REST request of this weight; returns 0, 429 or 418. */
@@ -221,7 +246,7 @@ int fx_venue_rest_admit(struct fx_venue *v, int64_t weight, int64_t *retry_after
 /* Counts a client frame on a websocket; false when the connection broke the venue's message rate. */
 bool fx_venue_ws_admit(struct fx_conn *c);
 void fx_venue_conn_opened(struct fx_conn *c);
-/* Recomputes c->subscribed from the per-symbol bits (after an unsubscribe). */
+/* Recomputes c->subscribed from the per-symbol bits (after an unsubscribe): market data or trades. */
 void fx_conn_update_subscribed(struct fx_conn *c);
 void fx_window_hit(struct fx_window *w, int64_t now_ms, int64_t weight);
 

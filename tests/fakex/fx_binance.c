@@ -1,5 +1,5 @@
 /* fx_binance.c -- the Binance spot dialect: REST bookTicker/price with request weights, the used-weight header,
- * 429/418 bodies; websocket raw (/ws/<stream>) and combined (/stream?streams=a/b) bookTicker streams, live
+ * 429/418 bodies; websocket raw (/ws/<stream>) and combined (/stream?streams=a/b) bookTicker and trade streams, live
  * SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, and the serverShutdown event. Every price and size has 8 decimals,
  * trailing zeros kept, as Binance prints them. */
 #include <stdio.h>
@@ -31,6 +31,34 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     p = fx_put(p, "\",\"A\":\"");
     p += fx_fmt_fixed(p, s->ask_qty, 8);
     p = fx_put(p, variant == COMBINED ? "\"}}" : "\"}");
+    return (size_t)(p - out);
+}
+
+/* <sym>@trade: "m" is true when the buyer was the maker (the taker sold). */
+static size_t trade_msg(struct fx_venue *v, size_t i, int variant, bool snapshot, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_trade *t = &s->trade;
+    char *p = out;
+    (void)snapshot;
+    if (variant == COMBINED) {
+        p = fx_put(p, "{\"stream\":\"");
+        p = fx_put(p, s->trade_stream);
+        p = fx_put(p, "\",\"data\":");
+    }
+    p = fx_put(p, "{\"e\":\"trade\",\"E\":");
+    p += fmt_u64_str(p, (uint64_t)(t->ts_us / 1000));
+    p = fx_put(p, ",\"s\":\"");
+    p = fx_put(p, s->binance);
+    p = fx_put(p, "\",\"t\":");
+    p += fmt_u64_str(p, t->id);
+    p = fx_put(p, ",\"p\":\"");
+    p += fx_fmt_fixed(p, t->price, 8);
+    p = fx_put(p, "\",\"q\":\"");
+    p += fx_fmt_fixed(p, t->qty, 8);
+    p = fx_put(p, "\",\"T\":");
+    p += fmt_u64_str(p, (uint64_t)(t->ts_us / 1000));
+    p = fx_put(p, t->buy ? ",\"m\":false,\"M\":true}" : ",\"m\":true,\"M\":true}");
+    if (variant == COMBINED) p = fx_put(p, "}");
     return (size_t)(p - out);
 }
 
@@ -144,10 +172,22 @@ static void rest_headers(struct fx_venue *v, struct fx_buf *h) {
 
 /* ---- websocket ---- */
 
+/* The symbol a stream name is about (bookTicker or trade), with the bit it stands for; -1 when none. */
+static long find_stream(struct fx_venue *v, const char *name, uint8_t *bit) {
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, stream), name);
+    *bit = FX_SUB_DATA;
+    if (i < 0) {
+        i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, trade_stream), name);
+        *bit = FX_SUB_TRADE;
+    }
+    return i;
+}
+
 static bool add_stream(struct fx_conn *c, const char *name) {
     struct fx_venue *v = c->venue;
-    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, stream), name);
-    if (i >= 0 && (c->subs[i] & FX_SUB_DATA)) return true;
+    uint8_t bit;
+    long i = find_stream(v, name, &bit);
+    if (i >= 0 && (c->subs[i] & bit)) return true;
     if (v->ws_max_streams > 0 && (int64_t)c->nstreams + 1 > v->ws_max_streams) {
         fx_violation(v, c->id, "ws_streams", "more than %lld streams on one connection", (long long)v->ws_max_streams);
         fx_conn_close(c, FX_CLOSE_GRACEFUL);
@@ -155,7 +195,7 @@ static bool add_stream(struct fx_conn *c, const char *name) {
     }
     c->nstreams++;
     if (i >= 0) {
-        c->subs[i] |= FX_SUB_DATA;
+        c->subs[i] |= bit;
         c->subscribed = true;
     }
     return true;
@@ -163,9 +203,10 @@ static bool add_stream(struct fx_conn *c, const char *name) {
 
 static void drop_stream(struct fx_conn *c, const char *name) {
     struct fx_venue *v = c->venue;
-    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, stream), name);
-    if (i >= 0 && (c->subs[i] & FX_SUB_DATA)) {
-        c->subs[i] &= (uint8_t)~FX_SUB_DATA;
+    uint8_t bit;
+    long i = find_stream(v, name, &bit);
+    if (i >= 0 && (c->subs[i] & bit)) {
+        c->subs[i] &= (uint8_t)~bit;
         c->nstreams--;
     }
     fx_conn_update_subscribed(c);
@@ -230,6 +271,8 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
         json_t *list = json_array();
         for (size_t i = 0; i < v->nsyms; i++)
             if (c->subs[i] & FX_SUB_DATA) json_array_append_new(list, json_string(v->syms[i].stream));
+        for (size_t i = 0; i < v->nsyms; i++)
+            if (c->subs[i] & FX_SUB_TRADE) json_array_append_new(list, json_string(v->syms[i].trade_stream));
         fx_ws_json(c, json_pack("{s:o, s:O}", "result", list, "id", id ? id : json_null()));
     } else {
         ws_error(c, 2, "Invalid request: unknown variant, expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS", id);
@@ -268,6 +311,7 @@ const struct fx_dialect fx_binance = {
     .ws_open = ws_open,
     .ws_text = ws_text,
     .tick_msg = tick_msg,
+    .trade_msg = trade_msg,
     .quote_text = quote_text,
     .announce = announce,
     .unknown = unknown,

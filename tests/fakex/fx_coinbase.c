@@ -1,6 +1,8 @@
 /* fx_coinbase.c -- the Coinbase Exchange dialect: REST /products/<id>/ticker; the websocket feed at "/" with
- * "ticker" and "heartbeat" channels (product_ids at the top or per channel), the "subscriptions" ack, ticker
- * messages with a per-product sequence, and one heartbeat per product per second. Prices carry the product's
+ * "ticker", "matches" and "heartbeat" channels (product_ids at the top or per channel), the "subscriptions" ack,
+ * ticker messages with a per-product sequence, a "last_match" per product on subscribing to matches and then a
+ * "match" per trade (its "side" is the MAKER's, its sequence the product's next), and one heartbeat per product
+ * per second. Prices carry the product's
  * quote increment (trailing zeros kept, "14.7550"), sizes 8 decimals, last_size trimmed ("0.04"). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,45 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     p += fmt_u64_str(p, s->trade_id);
     p = fx_put(p, ",\"last_size\":\"");
     p += fx_fmt_trim(p, s->last_qty);
+    p = fx_put(p, "\"}");
+    return (size_t)(p - out);
+}
+
+/* An order id in UUID form, the same for the same trade and role. */
+static char *order_id(char *p, uint64_t trade_id, size_t sym, unsigned role) {
+    uint64_t a = trade_id * 0x9E3779B97F4A7C15ULL ^ (uint64_t)sym << 40 ^ role, b;
+    a ^= a >> 31;
+    a *= 0xBF58476D1CE4E5B9ULL;
+    a ^= a >> 29;
+    b = a * 0x94D049BB133111EBULL;
+    b ^= b >> 32;
+    int n = sprintf(p, "%08llx-%04llx-4%03llx-%04llx-%012llx", (unsigned long long)(a >> 32),
+                    (unsigned long long)(a >> 16 & 0xffff), (unsigned long long)(a & 0xfff),
+                    (unsigned long long)(0x8000 | (b >> 48 & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
+    return p + n;
+}
+
+static size_t trade_msg(struct fx_venue *v, size_t i, int variant, bool snapshot, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_trade *t = &s->trade;
+    char *p = out;
+    (void)variant;
+    p = fx_put(p, snapshot ? "{\"type\":\"last_match\",\"trade_id\":" : "{\"type\":\"match\",\"trade_id\":");
+    p += fmt_u64_str(p, t->id);
+    p = fx_put(p, ",\"maker_order_id\":\"");
+    p = order_id(p, t->id, i, 1);
+    p = fx_put(p, "\",\"taker_order_id\":\"");
+    p = order_id(p, t->id, i, 2);
+    p = fx_put(p, t->buy ? "\",\"side\":\"sell\",\"size\":\"" : "\",\"side\":\"buy\",\"size\":\"");
+    p += fx_fmt_fixed(p, t->qty, 8);
+    p = fx_put(p, "\",\"price\":\"");
+    p += fx_fmt_fixed(p, t->price, s->dp);
+    p = fx_put(p, "\",\"product_id\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\",\"sequence\":");
+    p += fmt_u64_str(p, t->seq);
+    p = fx_put(p, ",\"time\":\"");
+    p += fx_fmt_rfc3339(p, t->ts_us, 6);
     p = fx_put(p, "\"}");
     return (size_t)(p - out);
 }
@@ -93,6 +134,7 @@ static uint8_t channel_bit(const char *name) {
     if (!name) return 0;
     if (strcmp(name, "ticker") == 0) return FX_SUB_DATA;
     if (strcmp(name, "heartbeat") == 0) return FX_SUB_HEARTBEAT;
+    if (strcmp(name, "matches") == 0) return FX_SUB_TRADE;
     return 0;
 }
 
@@ -136,9 +178,9 @@ static void ack(struct fx_conn *c) {
     static const struct {
         const char *name;
         uint8_t bit;
-    } chans[] = {{"ticker", FX_SUB_DATA}, {"heartbeat", FX_SUB_HEARTBEAT}};
+    } chans[] = {{"ticker", FX_SUB_DATA}, {"matches", FX_SUB_TRADE}, {"heartbeat", FX_SUB_HEARTBEAT}};
     c->subscribed = false;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof chans / sizeof *chans; k++) {
         json_t *ids = json_array();
         for (size_t i = 0; i < v->nsyms; i++)
             if (c->subs[i] & chans[k].bit) json_array_append_new(ids, json_string(v->syms[i].norm));
@@ -161,9 +203,19 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
     } else {
         bool sub = type[0] == 's';
         if (apply_channels(c, channels, products, sub, true)) {
+            struct fx_venue *v = c->venue;
+            uint8_t *before = fx_xmalloc(v->nsyms ? v->nsyms : 1);
+            memcpy(before, c->subs, v->nsyms);
             apply_channels(c, channels, products, sub, false);
             ack(c);
-            if (c->subscribed) fx_venue_kick(c->venue);
+            for (size_t i = 0; i < v->nsyms; i++) /* the last trade of each product newly on matches */
+                if ((c->subs[i] & FX_SUB_TRADE) && !(before[i] & FX_SUB_TRADE) && !c->muted) {
+                    char out[FX_MSG_MAX];
+                    fx_ws_text(c, out, trade_msg(v, i, 0, true, out));
+                    v->trades_sent++;
+                }
+            free(before);
+            if (c->subscribed) fx_venue_kick(v);
         }
     }
     json_decref(m);
@@ -201,6 +253,8 @@ const struct fx_dialect fx_coinbase = {
     .ws_open = ws_open,
     .ws_text = ws_text,
     .tick_msg = tick_msg,
+    .trade_msg = trade_msg,
+    .trade_seq = true,
     .quote_text = quote_text,
     .heartbeat = heartbeat,
     .unknown = unknown,

@@ -61,6 +61,7 @@ static const struct setting {
     size_t offset; /* into struct fx_venue */
 } settings[] = {
     {"rate", INT, offsetof(struct fx_venue, rate)},
+    {"trade_rate", INT, offsetof(struct fx_venue, trade_rate)}, /* trades a second; 0: one per quote update; <0: none */
     {"rest_limit", INT, offsetof(struct fx_venue, rest.limit)},
     {"rest_window_ms", INT, offsetof(struct fx_venue, rest.window_ms)},
     {"ban_ms", INT, offsetof(struct fx_venue, ban_ms)},
@@ -92,6 +93,8 @@ static const struct setting {
     {"clear", ACTION, 0},     /* no faults, no ban, a fresh rate window */
     {"ban", ACTION, 0},       /* ban the IP now: REST answers 418 with Retry-After for value ms (0 = ban_ms) */
     {"seq_restart", ACTION, 0}, /* the venue restarts its sequences: every symbol's update id starts again at 1 */
+    {"trade_gap", ACTION, 0},   /* the next trade of each symbol skips value ids (a hole of value; 0 = 1) */
+    {"trade_dup", ACTION, 0},   /* each symbol's last trade is sent again now (the same id) */
 };
 
 static const struct setting *setting_find(const char *key) {
@@ -109,13 +112,20 @@ static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value
     else if (strcmp(s->key, "ban") == 0) v->banned_until_ms = now + (value > 0 ? value : v->ban_ms);
     else if (strcmp(s->key, "seq_restart") == 0)
         for (size_t i = 0; i < v->nsyms; i++) v->syms[i].seq = 1;
+    else if (strcmp(s->key, "trade_gap") == 0)
+        for (size_t i = 0; i < v->nsyms; i++) v->syms[i].trade_gap = value > 0 ? value : 1;
+    else if (strcmp(s->key, "trade_dup") == 0) {
+        if (value > 0) fx_venue_trade_dup(v);
+    }
     else if (strcmp(s->key, "clear") == 0) {
         v->faults = (struct fx_faults){0};
+        for (size_t i = 0; i < v->nsyms; i++) v->syms[i].trade_gap = 0;
         v->banned_until_ms = v->limited_until_ms = 0;
         v->rest.used = 0;
         v->rest.start_ms = now;
     }
     if (strcmp(s->key, "rate") == 0) fx_venue_retime(v);
+    if (strcmp(s->key, "trade_rate") == 0) fx_venue_trade_retime(v);
     for (struct fx_conn *c = v->conns; c; c = c->next) { /* new clocks apply to open connections too */
         c->in_rate.limit = v->ws_msg_limit;
         if (strcmp(s->key, "ping_ms") == 0) c->next_ping_ms = now + v->ping_ms;
@@ -174,13 +184,15 @@ static json_t *venue_report(struct fx_venue *v) {
     for (size_t i = 0; i < v->nsyms; i++) {
         const struct fx_symbol *s = &v->syms[i];
         struct fx_quote_text q;
-        char seq[24];
+        char seq[24], trade_id[24];
         v->d->quote_text(s, &q);
         fmt_u64_str(seq, s->seq);
+        fmt_u64_str(trade_id, s->trade_id);
         json_object_set_new(syms, s->norm,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "bid", q.bid, "bid_qty", q.bid_qty,
-                                      "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq, "ts_us",
-                                      (json_int_t)s->ts_us, "updates", (json_int_t)s->updates));
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "bid", q.bid, "bid_qty",
+                                      q.bid_qty, "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq,
+                                      "ts_us", (json_int_t)s->ts_us, "updates", (json_int_t)s->updates, "trades",
+                                      (json_int_t)s->trades, "last_trade_id", trade_id));
     }
     for (size_t i = 0; i < v->nwindows; i++)
         json_array_append_new(windows, json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)v->windows[i].start_ms,
@@ -188,9 +200,10 @@ static json_t *venue_report(struct fx_venue *v) {
                                                  (json_int_t)v->windows[i].weight));
     int open = 0;
     for (struct fx_conn *c = v->conns; c; c = c->next) open += !c->closing;
-    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}", "port",
-                     v->port, "rate", (json_int_t)v->rate, "ticks", (json_int_t)v->ticks, "messages_sent",
-                     (json_int_t)v->messages_sent, "dropped", (json_int_t)v->dropped, "connects",
+    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}",
+                     "port", v->port, "rate", (json_int_t)v->rate, "trade_rate", (json_int_t)v->trade_rate, "ticks",
+                     (json_int_t)v->ticks, "messages_sent", (json_int_t)v->messages_sent, "trades_sent",
+                     (json_int_t)v->trades_sent, "dropped", (json_int_t)v->dropped, "connects",
                      (json_int_t)v->connects_total, "ws_connects", (json_int_t)v->ws_connects, "open_connections", open,
                      "http_requests", (json_int_t)v->http_requests, "rejected_429", (json_int_t)v->rejected_429,
                      "rejected_418", (json_int_t)v->rejected_418, "rest_window", "limit", (json_int_t)v->rest.limit,

@@ -4,7 +4,10 @@
  * shortest text that reads back to the same double), ping/pong, and {"channel":"heartbeat"} once a second.
  * A ticker subscription takes event_trigger "bbo" or "trades" (Kraken's default, echoed in the ack like the
  * asked one); one on trades is recorded as a violation: on Kraken it pushes on trades only, so a quote that
- * moves without a trade would never reach the client. fakex pushes every update either way. */
+ * moves without a trade would never reach the client. fakex pushes every update either way.
+ * The "trade" channel is acked per symbol like the ticker and pushes one update per trade (price and qty JSON
+ * numbers, side the taker's, trade_id an integer); snapshot true (Kraken's default is false) first sends the
+ * last trade as a snapshot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,26 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     p += fx_fmt_trim(p, change_pct(s));
     p = fx_put(p, ",\"timestamp\":\"");
     p += fx_fmt_rfc3339(p, s->ts_us, 6);
+    p = fx_put(p, "\"}]}");
+    return (size_t)(p - out);
+}
+
+static size_t trade_msg(struct fx_venue *v, size_t i, int variant, bool snapshot, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_trade *t = &s->trade;
+    char *p = out;
+    (void)variant;
+    p = fx_put(p, snapshot ? "{\"channel\":\"trade\",\"type\":\"snapshot\",\"data\":[{\"symbol\":\""
+                           : "{\"channel\":\"trade\",\"type\":\"update\",\"data\":[{\"symbol\":\"");
+    p = fx_put(p, s->kraken_ws);
+    p = fx_put(p, t->buy ? "\",\"side\":\"buy\",\"price\":" : "\",\"side\":\"sell\",\"price\":");
+    p += fx_fmt_trim(p, t->price);
+    p = fx_put(p, ",\"qty\":");
+    p += fx_fmt_trim(p, t->qty);
+    p = fx_put(p, ",\"ord_type\":\"market\",\"trade_id\":");
+    p += fmt_u64_str(p, t->id);
+    p = fx_put(p, ",\"timestamp\":\"");
+    p += fx_fmt_rfc3339(p, t->ts_us, 6);
     p = fx_put(p, "\"}]}");
     return (size_t)(p - out);
 }
@@ -154,10 +177,51 @@ static json_t *answer(const char *method, json_t *req_id, bool success) {
     return a;
 }
 
+/* One ack per symbol, as for the ticker. */
+static void subscribe_trade(struct fx_conn *c, const char *method, json_t *params, json_t *req_id) {
+    struct fx_venue *v = c->venue;
+    bool sub = strcmp(method, "subscribe") == 0, snapshot = json_is_true(json_object_get(params, "snapshot"));
+    size_t k;
+    json_t *p;
+    json_array_foreach(json_object_get(params, "symbol"), k, p) {
+        const char *name = json_string_value(p);
+        long i = name ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, kraken_ws), name) : -1;
+        json_t *a = answer(method, req_id, i >= 0);
+        if (i < 0) {
+            char err[96];
+            snprintf(err, sizeof err, "Currency pair not supported %s", name ? name : "");
+            json_object_set_new(a, "error", json_string(err));
+            json_object_set_new(a, "symbol", json_string(name ? name : ""));
+            fx_ws_json(c, a);
+            continue;
+        }
+        json_object_set_new(a, "result", sub ? json_pack("{s:s, s:b, s:s}", "channel", "trade", "snapshot", snapshot,
+                                                         "symbol", name)
+                                             : json_pack("{s:s, s:s}", "channel", "trade", "symbol", name));
+        fx_ws_json(c, a);
+        if (!sub) {
+            c->subs[i] &= (uint8_t)~FX_SUB_TRADE;
+            continue;
+        }
+        c->subs[i] |= FX_SUB_TRADE;
+        if (snapshot && !c->muted) {
+            char msg[FX_MSG_MAX];
+            fx_ws_text(c, msg, trade_msg(v, (size_t)i, 0, true, msg));
+            v->trades_sent++;
+        }
+    }
+    fx_conn_update_subscribed(c);
+    if (c->subscribed) fx_venue_kick(v);
+}
+
 static void subscribe(struct fx_conn *c, const char *method, json_t *params, json_t *req_id) {
     struct fx_venue *v = c->venue;
     bool sub = strcmp(method, "subscribe") == 0;
     const char *channel = json_string_value(json_object_get(params, "channel"));
+    if (channel && strcmp(channel, "trade") == 0) {
+        subscribe_trade(c, method, params, req_id);
+        return;
+    }
     if (!channel || (strcmp(channel, "ticker") != 0 && strcmp(channel, "heartbeat") != 0)) {
         json_t *a = answer(method, req_id, false);
         json_object_set_new(a, "error", json_string("Channel not supported"));
@@ -247,6 +311,7 @@ const struct fx_dialect fx_kraken = {
     .ws_open = ws_open,
     .ws_text = ws_text,
     .tick_msg = tick_msg,
+    .trade_msg = trade_msg,
     .quote_text = quote_text,
     .heartbeat = heartbeat,
     .unknown = unknown,

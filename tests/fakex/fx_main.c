@@ -1,11 +1,14 @@
 /* fx_main.c -- fakex's command line and main().
  *
  *   fakex --venue binance|coinbase|kraken|okx|all [--port N | --ports binance=N,okx=M] [--control-port N]
- *         [--symbols BTC-USDT,ETH-USDT | --symbols @FILE | --symbols-count N] [--rate R] [--scenario NAME] [--seed S]
+ *         [--symbols BTC-USDT,ETH-USDT | --symbols @FILE | --symbols-count N] [--rate R] [--trade-rate T]
+ *         [--scenario NAME] [--seed S]
  *         [--set 'key=value&key=value'] [--replay FILE] [--report FILE] [--duration-ms N] [--log-level L]
  *
  * Each venue gets its own loopback port and serves REST and websockets there (as one host would); --port 0 (the
- * default) picks free ports. When ready, one line on stdout names them:
+ * default) picks free ports. --trade-rate: trades a second per venue (0, the default: one with each quote update;
+ * negative: none); trades go to the connections that subscribed a symbol's trade channel. When ready, one line
+ * on stdout names them:
  *   fakex ready binance=127.0.0.1:40001 okx=127.0.0.1:40002 control=127.0.0.1:40003
  * SIGTERM or SIGINT (or POST /_fakex/quit) writes the report and ends with every handle closed. */
 #include <errno.h>
@@ -45,7 +48,7 @@ static struct {
     const char *sets[16];
     int nsets;
     size_t symbols_count;
-    int64_t rate, duration_ms;
+    int64_t rate, trade_rate, duration_ms;
     uint64_t seed;
 } opt = {.symbols_count = 4, .rate = 100, .seed = 1, .duration_ms = 0};
 
@@ -81,7 +84,8 @@ static int read_symbols_file(const char *path) {
 static void usage(void) {
     fprintf(stderr,
             "usage: fakex --venue binance|coinbase|kraken|okx|all [--port N | --ports binance=N,...]\n"
-            "             [--control-port N] [--symbols A-B,C-D | --symbols-count N] [--rate R] [--scenario NAME]\n"
+            "             [--control-port N] [--symbols A-B,C-D | --symbols-count N] [--rate R] [--trade-rate T]\n"
+            "             [--scenario NAME]\n"
             "             [--seed S] [--set 'key=value&...'] [--replay FILE] [--report FILE] [--duration-ms N]\n"
             "             [--log-level error|warn|info|debug]\nscenarios:\n");
     for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
@@ -142,6 +146,7 @@ static int parse_args(int argc, char **argv) {
         }
         else if (strcmp(a, "--symbols-count") == 0) opt.symbols_count = strtoul(val, NULL, 10);
         else if (strcmp(a, "--rate") == 0) opt.rate = strtoll(val, NULL, 10);
+        else if (strcmp(a, "--trade-rate") == 0) opt.trade_rate = strtoll(val, NULL, 10);
         else if (strcmp(a, "--scenario") == 0) opt.scenario = val;
         else if (strcmp(a, "--seed") == 0) opt.seed = strtoull(val, NULL, 10);
         else if (strcmp(a, "--report") == 0) opt.report = val;
@@ -193,7 +198,9 @@ static int start_venues(uv_loop_t *loop, char *ready, size_t readylen) {
         if (!opt.venue[i]) continue;
         uint64_t rng = opt.seed * 7919 + (uint64_t)i + 1;
         v->rng = rng;
+        v->trade_rng = (rng ^ 0x5DEECE66DULL) * 0x9E3779B97F4A7C15ULL | 1; /* never 0: xorshift would stay there */
         v->rate = opt.rate;
+        v->trade_rate = opt.trade_rate;
         if (fx_symbols_init(&v->syms, &v->nsyms, opt.symbols, opt.symbols_count, &rng) < 0) return -1;
         if (opt.replay && fx_venue_load_replay(v, opt.replay) < 0) {
             log_error("fakex", "cannot read replay file", "path=%s", opt.replay);

@@ -51,6 +51,7 @@ static int symbol_names(struct fx_symbol *s, const char *norm) {
     snprintf(s->binance, sizeof s->binance, "%s%s", base, quote);
     size_t i = 0;
     for (; s->binance[i]; i++) s->stream[i] = (char)tolower((unsigned char)s->binance[i]);
+    snprintf(s->trade_stream, sizeof s->trade_stream, "%.*s@trade", (int)i, s->stream);
     snprintf(s->stream + i, sizeof s->stream - i, "@bookTicker");
     snprintf(s->kraken_ws, sizeof s->kraken_ws, "%s/%s", base, quote);
     const char *kb = kraken_asset(base), *kq = kraken_asset(quote);
@@ -76,6 +77,9 @@ static void symbol_seed(struct fx_symbol *s, int64_t price, int dp, uint64_t *rn
     s->seq = 1000000 + fx_rand(rng) % 1000000;
     s->trade_id = 10000 + fx_rand(rng) % 10000;
     s->ts_us = clock_wall_us();
+    /* the trade before the first one generated: what Coinbase's last_match names on subscribing */
+    s->trade = (struct fx_trade){.id = s->trade_id, .seq = s->seq, .price = s->last, .qty = s->last_qty,
+                                 .ts_us = s->ts_us, .buy = false};
 }
 
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng) {
@@ -128,14 +132,29 @@ void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us) {
     if ((r >> 50) % 4 == 0) { /* a trade now and then moves last */
         s->last = (r >> 52) & 1 ? s->ask : s->bid;
         s->last_qty = (int64_t)(1 + (r >> 54) % 1000) * 100000;
-        s->volume += s->last_qty;
-        s->trade_id++;
+        s->volume += s->last_qty; /* (trade ids belong to the trade feed: fx_trade_step) */
         if (s->last > s->high) s->high = s->last;
         if (s->last < s->low) s->low = s->last;
     }
     s->seq += 1 + (r >> 60) % 3; /* update ids grow with gaps, as Binance's do */
     s->ts_us = now_us > s->ts_us ? now_us : s->ts_us + 1;
     s->updates++;
+}
+
+void fx_trade_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us) {
+    uint64_t r = fx_rand(rng);
+    bool buy = r & 1;
+    s->trade_id += 1 + (uint64_t)(s->trade_gap > 0 ? s->trade_gap : 0);
+    s->trade_gap = 0;
+    s->trade = (struct fx_trade){
+        .id = s->trade_id,
+        .seq = s->seq,
+        .price = buy ? s->ask : s->bid,
+        .qty = (int64_t)(1 + (r >> 1) % 100000) * 1000, /* 0.00001 to 1 */
+        .ts_us = now_us > s->trade.ts_us ? now_us : s->trade.ts_us + 1,
+        .buy = buy,
+    };
+    s->trades++;
 }
 
 long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name) {

@@ -2,7 +2,8 @@
  * spot instrument at once), both {"code":"0","msg":"","data":[...]}; websocket
  * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "bbo-tbt" pushes (the best level of
  * each side as [price, size, "0", orders], ts in ms, the symbol's update id as seqId) or "tickers" pushes (all
- * strings, ts in ms), text ping -> pong, the 30 s idle close and the 64008 notice before a planned disconnect.
+ * strings, ts in ms) or "trades" pushes (one trade each, tradeId a string, side the taker's), text ping -> pong,
+ * the 30 s idle close and the 64008 notice before a planned disconnect.
  * Decimals are printed without trailing zeros ("51239.9"), as OKX does. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,28 @@ static size_t tick_msg(struct fx_venue *v, size_t i, int variant, char *out) {
     p = fx_put(p, "\",\"ts\":\"");
     p += fmt_u64_str(p, (uint64_t)(s->ts_us / 1000));
     p = fx_put(p, "\"}]}");
+    return (size_t)(p - out);
+}
+
+static size_t trade_msg(struct fx_venue *v, size_t i, int variant, bool snapshot, char *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_trade *t = &s->trade;
+    char *p = out;
+    (void)variant;
+    (void)snapshot;
+    p = fx_put(p, "{\"arg\":{\"channel\":\"trades\",\"instId\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\"},\"data\":[{\"instId\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\",\"tradeId\":\"");
+    p += fmt_u64_str(p, t->id);
+    p = fx_put(p, "\",\"px\":\"");
+    p += fx_fmt_trim(p, t->price);
+    p = fx_put(p, "\",\"sz\":\"");
+    p += fx_fmt_trim(p, t->qty);
+    p = fx_put(p, t->buy ? "\",\"side\":\"buy\",\"ts\":\"" : "\",\"side\":\"sell\",\"ts\":\"");
+    p += fmt_u64_str(p, (uint64_t)(t->ts_us / 1000));
+    p = fx_put(p, "\",\"count\":\"1\"}]}");
     return (size_t)(p - out);
 }
 
@@ -211,8 +234,8 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
     json_array_foreach(args, k, arg) {
         const char *channel = json_string_value(json_object_get(arg, "channel"));
         const char *inst = json_string_value(json_object_get(arg, "instId"));
-        bool bbo = channel && strcmp(channel, "bbo-tbt") == 0;
-        long i = channel && inst && (bbo || strcmp(channel, "tickers") == 0)
+        bool bbo = channel && strcmp(channel, "bbo-tbt") == 0, trades = channel && strcmp(channel, "trades") == 0;
+        long i = channel && inst && (bbo || trades || strcmp(channel, "tickers") == 0)
                      ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst)
                      : -1;
         if (i < 0) {
@@ -224,7 +247,10 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
             ws_error(c, "60018", err);
             continue;
         }
-        if (sub) {
+        if (trades) { /* a channel of its own: the quotes' form stays */
+            if (sub) c->subs[i] |= FX_SUB_TRADE;
+            else c->subs[i] &= (uint8_t)~FX_SUB_TRADE;
+        } else if (sub) {
             c->subs[i] |= FX_SUB_DATA;
             c->variant = bbo ? BBO_TBT : TICKERS;
         } else {
@@ -263,6 +289,7 @@ const struct fx_dialect fx_okx = {
     .ws_open = ws_open,
     .ws_text = ws_text,
     .tick_msg = tick_msg,
+    .trade_msg = trade_msg,
     .quote_text = quote_text,
     .announce = announce,
     .unknown = unknown,

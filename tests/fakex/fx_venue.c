@@ -4,7 +4,13 @@
  *
  * Two ways to generate: with --rate R a timer pays off the messages owed since the start (so timer jitter never
  * changes the average rate); with --rate 0 (load mode) an idle handle generates batches as long as some
- * subscriber's socket can take more, and stops until a write drains. */
+ * subscriber's socket can take more, and stops until a write drains.
+ *
+ * Trades: with trade_rate 0 (the default) each quote update of a symbol is preceded by one trade of it, so trades
+ * follow --rate and load mode alike; with trade_rate N > 0 a timer of their own makes N a second, round robin over
+ * the symbols; a negative trade_rate makes none. Their ids are dense per symbol (trade_gap makes a hole) and they
+ * draw from a generator of their own, so the quotes of a seed are the same whatever the trades do. stall and
+ * heartbeats_only still the trades with the quotes. */
 #include "fakex.h"
 
 #include <stdio.h>
@@ -30,6 +36,8 @@ int fx_venue_init(struct fx_venue *v, enum fx_venue_id id, uv_loop_t *loop) {
         .d = d,
         .loop = loop,
         .rate = 100,
+        .trade_rate = 0,
+        .trade_rng = 0x9E3779B97F4A7C15ULL,
         .ws_msg_limit = d->ws_msg_limit,
         .ws_max_streams = d->ws_max_streams,
         .ping_ms = d->ping_ms,
@@ -51,7 +59,7 @@ static bool wants_data(const struct fx_conn *c) { return c->is_ws && !c->closing
 
 /* Sends one market message, preceded by whatever damage the faults ask for (the real message still follows,
  * so the report's last values stay what the client was last told). */
-static void send_market(struct fx_venue *v, struct fx_conn *c, const char *msg, size_t len) {
+static void send_market(struct fx_venue *v, struct fx_conn *c, const char *msg, size_t len, bool trade) {
     struct fx_faults *f = &v->faults;
     if (f->truncated > 0) { /* a frame header announcing more bytes than ever come, then the end of the socket */
         f->truncated--;
@@ -83,7 +91,8 @@ static void send_market(struct fx_venue *v, struct fx_conn *c, const char *msg, 
     }
     fx_ws_frame(c, 1, msg, len);
     c->data_sent++;
-    v->messages_sent++;
+    if (trade) v->trades_sent++;
+    else v->messages_sent++;
     if (f->close_after > 0 && c->data_sent >= f->close_after) {
         c->close_sent = true; /* a plain TCP close, no websocket goodbye */
         fx_conn_close(c, FX_CLOSE_GRACEFUL);
@@ -98,7 +107,38 @@ static void fan_out_replay(struct fx_venue *v) {
     const char *line = v->replay[v->next_replay++ % v->nreplay];
     size_t len = strlen(line);
     for (struct fx_conn *c = v->conns; c; c = c->next)
-        if (wants_data(c) && c->queued + c->out.len < FX_HIGH_WATER) send_market(v, c, line, len);
+        if (wants_data(c) && c->queued + c->out.len < FX_HIGH_WATER) send_market(v, c, line, len, false);
+}
+
+/* Sends symbol s's last trade to every connection that subscribed its trades. */
+static void fan_out_trade(struct fx_venue *v, size_t s) {
+    static char msg[4][FX_MSG_MAX];
+    size_t mlen[4] = {0};
+    for (struct fx_conn *c = v->conns; c; c = c->next) {
+        if (!wants_data(c) || !(c->subs[s] & FX_SUB_TRADE)) continue;
+        if (c->queued + c->out.len > FX_HIGH_WATER) {
+            v->dropped++;
+            continue;
+        }
+        int var = c->variant & 3;
+        if (!mlen[var]) mlen[var] = v->d->trade_msg(v, s, var, false, msg[var]);
+        send_market(v, c, msg[var], mlen[var], true);
+    }
+}
+
+/* The next trade of symbol s, sent to its subscribers. A venue whose trades carry the symbol's sequence
+ * (Coinbase) gives the trade the next number, before the quote that follows takes its own. */
+static void gen_trade(struct fx_venue *v, size_t s, int64_t now_us) {
+    struct fx_symbol *sym = &v->syms[s];
+    if (v->d->trade_seq) sym->seq++;
+    fx_trade_step(sym, &v->trade_rng, now_us);
+    fan_out_trade(v, s);
+}
+
+void fx_venue_trade_dup(struct fx_venue *v) {
+    for (size_t s = 0; s < v->nsyms; s++)
+        if (v->syms[s].trades) fan_out_trade(v, s);
+    flush_all(v);
 }
 
 static void gen_batch(struct fx_venue *v, int64_t n) {
@@ -114,6 +154,7 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
         }
         size_t s = v->next_sym++ % v->nsyms;
         struct fx_symbol *sym = &v->syms[s];
+        if (v->trade_rate == 0) gen_trade(v, s, now_us); /* one trade with each quote update */
         fx_symbol_step(sym, &v->rng, now_us);
         v->ticks++;
         uint64_t true_seq = sym->seq;
@@ -133,7 +174,7 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
             }
             int var = c->variant & 3;
             if (!mlen[var]) mlen[var] = v->d->tick_msg(v, s, var, msg[var]);
-            send_market(v, c, msg[var], mlen[var]);
+            send_market(v, c, msg[var], mlen[var], false);
         }
         if (poisoned) {
             sym->seq = true_seq;
@@ -155,6 +196,35 @@ static void on_gen_timer(uv_timer_t *t) {
     if (owed <= 0) return;
     gen_batch(v, owed);
     v->gen_done += owed;
+}
+
+/* trade_rate > 0: trades on their own clock, round robin over the symbols, paid off as the quotes are. */
+static void on_trade_timer(uv_timer_t *t) {
+    struct fx_venue *v = t->data;
+    if (!v->nsyms || v->nreplay || v->faults.stall || v->faults.heartbeats_only) return;
+    int64_t now = now_ms();
+    int64_t owed = v->trade_rate * (now - v->trade_base_ms) / 1000 - v->trade_done;
+    if (owed > v->trade_rate / 4 + 1000) {
+        v->trade_base_ms = now;
+        v->trade_done = 0;
+        owed = 1;
+    }
+    if (owed <= 0) return;
+    int64_t now_us = clock_wall_us();
+    for (int64_t k = 0; k < owed; k++) gen_trade(v, v->next_trade_sym++ % v->nsyms, now_us);
+    v->trade_done += owed;
+    flush_all(v);
+}
+
+void fx_venue_trade_retime(struct fx_venue *v) {
+    if (!v->enabled || uv_is_closing((uv_handle_t *)&v->trade_timer)) return;
+    uv_timer_stop(&v->trade_timer);
+    v->trade_base_ms = now_ms();
+    v->trade_done = 0;
+    if (v->trade_rate > 0) {
+        int64_t period = v->trade_rate >= 1000 ? 1 : 1000 / v->trade_rate;
+        uv_timer_start(&v->trade_timer, on_trade_timer, (uint64_t)period, (uint64_t)period);
+    }
 }
 
 static void on_gen_idle(uv_idle_t *h) {
@@ -243,18 +313,21 @@ int fx_venue_start(struct fx_venue *v) {
     v->enabled = true;
     uv_timer_init(v->loop, &v->gen_timer);
     uv_timer_init(v->loop, &v->keep_timer);
+    uv_timer_init(v->loop, &v->trade_timer);
     uv_idle_init(v->loop, &v->gen_idle);
-    v->gen_timer.data = v->keep_timer.data = v->gen_idle.data = v;
+    v->gen_timer.data = v->keep_timer.data = v->gen_idle.data = v->trade_timer.data = v;
     uv_timer_start(&v->keep_timer, on_keep_timer, FX_KEEP_MS, FX_KEEP_MS);
     fx_venue_retime(v);
+    fx_venue_trade_retime(v);
     return 0;
 }
 
 void fx_venue_stop(struct fx_venue *v) {
     if (!v->enabled) return;
     fx_venue_conns_close(v);
-    uv_handle_t *hs[] = {(uv_handle_t *)&v->gen_timer, (uv_handle_t *)&v->keep_timer, (uv_handle_t *)&v->gen_idle};
-    for (size_t i = 0; i < 3; i++)
+    uv_handle_t *hs[] = {(uv_handle_t *)&v->gen_timer, (uv_handle_t *)&v->keep_timer, (uv_handle_t *)&v->gen_idle,
+                         (uv_handle_t *)&v->trade_timer};
+    for (size_t i = 0; i < 4; i++)
         if (!uv_is_closing(hs[i])) uv_close(hs[i], NULL); /* embedded in a static struct: nothing to free */
 }
 
@@ -367,5 +440,6 @@ void fx_venue_conn_opened(struct fx_conn *c) {
 
 void fx_conn_update_subscribed(struct fx_conn *c) {
     c->subscribed = false;
-    for (size_t i = 0; i < c->venue->nsyms && !c->subscribed; i++) c->subscribed = c->subs[i] & FX_SUB_DATA;
+    for (size_t i = 0; i < c->venue->nsyms && !c->subscribed; i++)
+        c->subscribed = c->subs[i] & (FX_SUB_DATA | FX_SUB_TRADE);
 }

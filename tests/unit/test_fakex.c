@@ -1,7 +1,9 @@
 /* Tests of fakex, the fake exchange, over real loopback sockets: every REST shape and websocket protocol is
  * compared with the venues' own messages in ../shared/venues (same keys, same JSON types), then the limits
  * (429, then 418, with Retry-After, each recorded as a violation), a few faults, the report's last values, a
- * clean exit on SIGTERM, and a short load run whose rate is printed (never asserted). */
+ * clean exit on SIGTERM, and a short load run whose rate is printed (never asserted). The trade channels have no
+ * example in ../shared: their messages are checked against the documented keys and types, and their ids, the
+ * trade faults and the report's trade counts against what a client received. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <jansson.h>
@@ -411,6 +413,459 @@ static void test_okx_ws(void) {
     fakex_stop_clean();
 }
 
+/* ---- trades ---- */
+
+/* What a trade message carries, whatever the venue's form. */
+struct trade_seen {
+    char sym[32];
+    uint64_t id;
+    bool snapshot; /* Coinbase last_match, Kraken snapshot */
+    json_t *row;   /* the trade's own object (borrowed from the message) */
+};
+
+/* 1 when m is a trade message of venue (filling t), 0 when it is anything else. */
+static int trade_of(const char *venue, json_t *m, struct trade_seen *t) {
+    memset(t, 0, sizeof *t);
+    const char *sym = NULL;
+    json_t *id = NULL;
+    if (!strcmp(venue, "binance")) {
+        json_t *d = json_object_get(m, "data") ? json_object_get(m, "data") : m;
+        const char *e = json_string_value(json_object_get(d, "e"));
+        if (!e || strcmp(e, "trade")) return 0;
+        t->row = d;
+        sym = json_string_value(json_object_get(d, "s"));
+        id = json_object_get(d, "t");
+    } else if (!strcmp(venue, "coinbase")) {
+        const char *type = json_string_value(json_object_get(m, "type"));
+        if (!type || (strcmp(type, "match") && strcmp(type, "last_match"))) return 0;
+        t->row = m;
+        t->snapshot = type[0] == 'l';
+        sym = json_string_value(json_object_get(m, "product_id"));
+        id = json_object_get(m, "trade_id");
+    } else if (!strcmp(venue, "kraken")) {
+        const char *ch = json_string_value(json_object_get(m, "channel"));
+        if (!ch || strcmp(ch, "trade")) return 0;
+        t->row = json_array_get(json_object_get(m, "data"), 0);
+        t->snapshot = !strcmp(json_string_value(json_object_get(m, "type")), "snapshot");
+        sym = json_string_value(json_object_get(t->row, "symbol"));
+        id = json_object_get(t->row, "trade_id");
+    } else {
+        const char *ch = json_string_value(json_object_get(json_object_get(m, "arg"), "channel"));
+        if (!ch || strcmp(ch, "trades") || !json_object_get(m, "data")) return 0;
+        t->row = json_array_get(json_object_get(m, "data"), 0);
+        sym = json_string_value(json_object_get(t->row, "instId"));
+        const char *tid = json_string_value(json_object_get(t->row, "tradeId"));
+        if (tid) t->id = strtoull(tid, NULL, 10);
+    }
+    if (!sym || !t->row) TT_FAIL("%s: a trade without its symbol", venue);
+    snprintf(t->sym, sizeof t->sym, "%s", sym);
+    if (id) {
+        if (!json_is_integer(id)) TT_FAIL("%s: the trade id is not an integer", venue);
+        t->id = (uint64_t)json_integer_value(id);
+    }
+    if (!t->id) TT_FAIL("%s: a trade without its id", venue);
+    return 1;
+}
+
+/* A quote (bookTicker, ticker, tickers or bbo-tbt) message of venue. */
+static bool is_quote(const char *venue, json_t *m) {
+    const char *type = json_string_value(json_object_get(m, "type"));
+    const char *channel = json_string_value(json_object_get(m, "channel"));
+    if (!strcmp(venue, "binance"))
+        return json_object_get(json_object_get(m, "data") ? json_object_get(m, "data") : m, "u") != NULL;
+    if (!strcmp(venue, "coinbase")) return type && !strcmp(type, "ticker");
+    if (!strcmp(venue, "kraken")) return channel && !strcmp(channel, "ticker");
+    const char *ch = json_string_value(json_object_get(json_object_get(m, "arg"), "channel"));
+    return ch && json_object_get(m, "data") && (!strcmp(ch, "tickers") || !strcmp(ch, "bbo-tbt"));
+}
+
+/* The next text frame as JSON (pings answered), NULL on timeout; fails when the connection ends. */
+static json_t *ws_next(struct fxc_conn *c, int timeout_ms) {
+    int64_t deadline = fxc_now_ms() + timeout_ms;
+    for (;;) {
+        int left = (int)(deadline - fxc_now_ms()), op;
+        char *p;
+        size_t n;
+        if (left <= 0) return NULL;
+        int rc = fxc_ws_recv(c, &op, &p, &n, left);
+        if (rc < 0) TT_FAIL("connection closed");
+        if (rc == 0) return NULL;
+        if (op == 9) fxc_ws_send(c, 10, p, n);
+        json_t *j = op == 1 ? json_loadb(p, n, 0, NULL) : NULL;
+        free(p);
+        if (j) return j;
+    }
+}
+
+/* The next trade message of venue; quotes on the way are counted in *quotes (when not NULL). */
+static json_t *next_trade(struct fxc_conn *c, const char *venue, struct trade_seen *t, int *quotes) {
+    int64_t deadline = fxc_now_ms() + 5000;
+    while (fxc_now_ms() < deadline) {
+        json_t *m = ws_next(c, 200);
+        if (!m) continue;
+        if (trade_of(venue, m, t)) return m;
+        if (quotes) *quotes += is_quote(venue, m);
+        json_decref(m);
+    }
+    TT_FAIL("%s: no trade within 5 s", venue);
+}
+
+#define ASSERT_SHAPE_OF(want, got, what)                                                                   \
+    do {                                                                                                   \
+        json_t *w_ = (want);                                                                               \
+        bool ok_ = shape_ok(w_, (got), "$", NULL);                                                         \
+        json_decref(w_);                                                                                   \
+        if (!ok_) TT_FAIL("%s: %s", what, shape_err);                                                      \
+    } while (0)
+
+/* Also the venue's own example, where tests/venues or ../shared/venues has one. */
+#define SHAPE_IF_EXAMPLE(reffile, got)                                                                     \
+    do {                                                                                                   \
+        char p_[8192];                                                                                     \
+        if (tt_venue_path(reffile, p_, sizeof p_)) ASSERT_SHAPE(reffile, got, NULL);                       \
+    } while (0)
+
+static bool decimal_text(const char *s) {
+    if (!s || !isdigit((unsigned char)*s)) return false;
+    while (isdigit((unsigned char)*s)) s++;
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char)*s)) return false;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    return *s == 0;
+}
+
+/* Each venue's trade channel, in the venue's own form (the documented keys and JSON types, nothing more). */
+static void test_trade_shapes(void) {
+    fakex_start(all_venues);
+    struct fxc_conn c;
+    struct trade_seen t;
+    int quotes = 0;
+
+    /* Binance: combined stream of trades only; then SUBSCRIBE on a raw connection */
+    ws_open(&c, "binance", "/stream?streams=btcusdt@trade");
+    json_t *m = next_trade(&c, "binance", &t, &quotes);
+    json_t *trade = json_pack("{s:s, s:i, s:s, s:i, s:s, s:s, s:i, s:b, s:b}", "e", "", "E", 1, "s", "", "t", 1, "p",
+                              "", "q", "", "T", 1, "m", 1, "M", 1);
+    ASSERT_SHAPE_OF(json_pack("{s:s, s:O}", "stream", "", "data", trade), m, "binance combined trade");
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "stream")), "btcusdt@trade");
+    TT_ASSERT_STR(t.sym, "BTCUSDT");
+    const char *px = json_string_value(json_object_get(t.row, "p"));
+    TT_ASSERT(decimal_text(px) && strlen(strchr(px, '.')) == 9); /* 8 decimals, as Binance prints them */
+    TT_ASSERT(json_is_true(json_object_get(t.row, "M")));
+    json_decref(m);
+    for (int i = 0; i < 20; i++) json_decref(next_trade(&c, "binance", &t, &quotes));
+    TT_ASSERT_INT(quotes, 0); /* trades only: no bookTicker */
+    fxc_close(&c);
+    ws_open(&c, "binance", "/ws");
+    fxc_ws_text(&c, "{\"method\":\"SUBSCRIBE\",\"params\":[\"ethusdt@trade\",\"ethusdt@bookTicker\"],\"id\":9}");
+    m = ws_until(&c, "id", NULL);
+    TT_ASSERT_INT(json_integer_value(json_object_get(m, "id")), 9);
+    json_decref(m);
+    m = next_trade(&c, "binance", &t, &quotes);
+    ASSERT_SHAPE_OF(json_incref(trade), m, "binance raw trade");
+    SHAPE_IF_EXAMPLE("binance/doc-ws-trade.json", m);
+    TT_ASSERT_STR(t.sym, "ETHUSDT");
+    json_decref(m);
+    for (int i = 0; i < 20 && !quotes; i++) json_decref(next_trade(&c, "binance", &t, &quotes));
+    TT_ASSERT(quotes > 0); /* both on one connection */
+    fxc_ws_text(&c, "{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":10}");
+    m = ws_until(&c, "id", NULL);
+    TT_ASSERT_INT(json_array_size(json_object_get(m, "result")), 2);
+    json_decref(m);
+    json_decref(trade);
+    fxc_close(&c);
+
+    /* quotes only: no trades */
+    ws_open(&c, "binance", "/ws/btcusdt@bookTicker");
+    int trades = 0;
+    for (int i = 0; i < 30; i++) {
+        m = ws_until(&c, "s", "BTCUSDT");
+        trades += trade_of("binance", m, &t);
+        json_decref(m);
+    }
+    TT_ASSERT_INT(trades, 0);
+    fxc_close(&c);
+
+    /* Coinbase: matches, a last_match first */
+    json_t *match = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "", "trade_id", 1,
+                              "sequence", 1, "maker_order_id", "", "taker_order_id", "", "time", "", "product_id", "",
+                              "size", "", "price", "", "side", "");
+    ws_open(&c, "coinbase", "/");
+    fxc_ws_text(&c, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"matches\"]}");
+    m = ws_until(&c, "type", "subscriptions");
+    TT_ASSERT_STR(json_string_value(json_object_get(json_array_get(json_object_get(m, "channels"), 0), "name")),
+                  "matches");
+    json_decref(m);
+    quotes = 0;
+    m = next_trade(&c, "coinbase", &t, &quotes);
+    TT_ASSERT(t.snapshot);
+    ASSERT_SHAPE_OF(json_incref(match), m, "coinbase last_match");
+    uint64_t last = t.id, seq = (uint64_t)json_integer_value(json_object_get(m, "sequence"));
+    json_decref(m);
+    m = next_trade(&c, "coinbase", &t, &quotes);
+    TT_ASSERT(!t.snapshot);
+    ASSERT_SHAPE_OF(json_incref(match), m, "coinbase match");
+    SHAPE_IF_EXAMPLE("coinbase/doc-ws-matches-match.json", m);
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "type")), "match");
+    TT_ASSERT_STR(t.sym, "BTC-USD");
+    TT_ASSERT(t.id == last + 1);
+    TT_ASSERT((uint64_t)json_integer_value(json_object_get(m, "sequence")) > seq);
+    const char *time = json_string_value(json_object_get(m, "time"));
+    TT_ASSERT(strlen(time) == 27 && time[19] == '.' && time[26] == 'Z'); /* RFC 3339 with microseconds */
+    const char *side = json_string_value(json_object_get(m, "side"));
+    TT_ASSERT(!strcmp(side, "buy") || !strcmp(side, "sell"));
+    TT_ASSERT(decimal_text(json_string_value(json_object_get(m, "price"))));
+    TT_ASSERT(decimal_text(json_string_value(json_object_get(m, "size"))));
+    TT_ASSERT_INT(strlen(json_string_value(json_object_get(m, "maker_order_id"))), 36);
+    json_decref(m);
+    TT_ASSERT_INT(quotes, 0);
+    json_decref(match);
+    fxc_close(&c);
+
+    /* Kraken v2: trade, acked per symbol; numbers for price and qty */
+    ws_open(&c, "kraken", "/v2");
+    json_decref(ws_until(&c, "channel", "status"));
+    fxc_ws_text(&c,
+                "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"BTC/USD\"]},\"req_id\":4}");
+    m = ws_until(&c, "method", "subscribe");
+    TT_ASSERT(json_is_true(json_object_get(m, "success")));
+    TT_ASSERT_STR(json_string_value(json_object_get(json_object_get(m, "result"), "channel")), "trade");
+    TT_ASSERT_INT(json_integer_value(json_object_get(m, "req_id")), 4);
+    json_decref(m);
+    quotes = 0;
+    m = next_trade(&c, "kraken", &t, &quotes);
+    ASSERT_SHAPE_OF(json_pack("{s:s, s:s, s:[{s:s, s:s, s:f, s:f, s:s, s:i, s:s}]}", "channel", "", "type", "",
+                              "data", "symbol", "", "side", "", "price", 1.5, "qty", 1.5, "ord_type", "", "trade_id",
+                              1, "timestamp", ""),
+                    m, "kraken trade");
+    SHAPE_IF_EXAMPLE("kraken/doc-ws-v2-trade-update.json", m);
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "type")), "update");
+    TT_ASSERT_STR(t.sym, "BTC/USD");
+    TT_ASSERT(json_is_number(json_object_get(t.row, "price")));
+    json_decref(m);
+    TT_ASSERT_INT(quotes, 0);
+    /* snapshot true: the last trade first, as a snapshot, then updates going on from it */
+    fxc_ws_text(&c, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"ETH/USDT\"],"
+                    "\"snapshot\":true}}");
+    m = ws_until(&c, "method", "subscribe");
+    TT_ASSERT(json_is_true(json_object_get(json_object_get(m, "result"), "snapshot")));
+    json_decref(m);
+    m = ws_until(&c, "type", "snapshot");
+    TT_ASSERT(trade_of("kraken", m, &t) && t.snapshot);
+    TT_ASSERT_STR(t.sym, "ETH/USDT");
+    SHAPE_IF_EXAMPLE("kraken/doc-ws-v2-trade-snapshot.json", m);
+    json_decref(m);
+    last = t.id;
+    do {
+        m = next_trade(&c, "kraken", &t, &quotes);
+        json_decref(m);
+    } while (strcmp(t.sym, "ETH/USDT") != 0);
+    TT_ASSERT(t.id == last + 1);
+    fxc_close(&c);
+
+    /* OKX: trades, acked as bbo-tbt is */
+    ws_open(&c, "okx", "/ws/v5/public");
+    fxc_ws_text(&c, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"trades\",\"instId\":\"BTC-USDT\"}]}");
+    m = ws_until(&c, "event", "subscribe");
+    ASSERT_SHAPE("okx/ws_event_subscribe.jsonl", m, NULL);
+    TT_ASSERT_STR(json_string_value(json_object_get(json_object_get(m, "arg"), "channel")), "trades");
+    json_decref(m);
+    quotes = 0;
+    m = next_trade(&c, "okx", &t, &quotes);
+    ASSERT_SHAPE_OF(json_pack("{s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]}", "arg", "channel", "",
+                              "instId", "", "data", "instId", "", "tradeId", "", "px", "", "sz", "", "side", "", "ts",
+                              "", "count", ""),
+                    m, "okx trades");
+    SHAPE_IF_EXAMPLE("okx/doc-ws-trades-push.json", m);
+    TT_ASSERT_STR(t.sym, "BTC-USDT");
+    TT_ASSERT(decimal_text(json_string_value(json_object_get(t.row, "px"))));
+    TT_ASSERT_STR(json_string_value(json_object_get(t.row, "count")), "1");
+    json_decref(m);
+    TT_ASSERT_INT(quotes, 0);
+    fxc_close(&c);
+    json_t *rep = report();
+    TT_ASSERT_INT(json_integer_value(json_object_get(rep, "violations_total")), 0);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+/* Per venue: dense ids per symbol, the hole trade_gap makes, the repeat trade_dup makes, and the report's counts
+ * equal to what the one trade subscriber received. Trades start only once the client listens (--trade-rate -1
+ * until then), so it sees every one: half the venues with one trade per quote update (trade_rate 0), half on
+ * their own clock. */
+struct sym_trades {
+    char name[32];
+    uint64_t first, last, received, distinct, holes, hole_size, dups, snapshots;
+};
+
+static struct sym_trades *sym_of(struct sym_trades *st, size_t *n, const char *name) {
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(st[i].name, name)) return &st[i];
+    snprintf(st[*n].name, sizeof st[*n].name, "%s", name);
+    return &st[(*n)++];
+}
+
+static void take_trade(struct sym_trades *s, const struct trade_seen *t) {
+    s->received++;
+    if (t->snapshot) { /* the trade before: where the dense ids start */
+        s->snapshots++;
+        s->last = t->id;
+        return;
+    }
+    if (s->last && t->id == s->last) s->dups++;
+    else if (s->last && t->id != s->last + 1) s->holes++, s->hole_size = t->id - s->last - 1;
+    if (s->last && t->id < s->last) TT_FAIL("%s: id %llu after %llu", s->name, (unsigned long long)t->id,
+                                            (unsigned long long)s->last);
+    if (t->id != s->last) s->distinct++;
+    if (!s->first) s->first = t->id;
+    s->last = t->id;
+}
+
+/* Reads trades for ms (or until quiet for quiet_ms when ms is 0). Returns the trade messages read. */
+static int read_trades(struct fxc_conn *c, const char *venue, struct sym_trades *st, size_t *n, int ms) {
+    int got = 0;
+    int64_t end = fxc_now_ms() + ms;
+    for (;;) {
+        int left = ms ? (int)(end - fxc_now_ms()) : 400;
+        if (left <= 0) break;
+        json_t *m = ws_next(c, left);
+        if (!m) {
+            if (!ms) break;
+            continue;
+        }
+        struct trade_seen t;
+        if (trade_of(venue, m, &t)) {
+            take_trade(sym_of(st, n, t.sym), &t);
+            got++;
+        } else if (is_quote(venue, m)) {
+            json_decref(m);
+            TT_FAIL("%s: a quote on a connection that subscribed trades only", venue);
+        }
+        json_decref(m);
+    }
+    return got;
+}
+
+/* names: the venue's name and the report's of each symbol subscribed, in pairs. */
+static void trade_run(const char *venue, const char *open_path, const char *sub, int nsub, const char *rate,
+                      const char *const *names) {
+    struct fxc_conn c;
+    char q[160];
+    ws_open(&c, venue, open_path);
+    if (sub) fxc_ws_text(&c, sub);
+    struct sym_trades st[8] = {0};
+    size_t n = 0;
+    int acks = 0;
+    int64_t deadline = fxc_now_ms() + 5000;
+    while (acks < nsub && fxc_now_ms() < deadline) { /* the acks (and Coinbase's last_match) */
+        json_t *m = ws_next(&c, 200);
+        if (!m) continue;
+        struct trade_seen t;
+        if (trade_of(venue, m, &t)) take_trade(sym_of(st, &n, t.sym), &t);
+        const char *type = json_string_value(json_object_get(m, "type"));
+        acks += json_object_get(m, "event") || json_object_get(m, "success") || json_object_get(m, "result") ||
+                (type && !strcmp(type, "subscriptions"));
+        json_decref(m);
+    }
+    TT_ASSERT_INT(acks, nsub);
+    snprintf(q, sizeof q, "venue=%s&trade_rate=%s", venue, rate);
+    control(q);
+    int got = read_trades(&c, venue, st, &n, 600);
+    snprintf(q, sizeof q, "venue=%s&trade_gap=5", venue);
+    control(q);
+    got += read_trades(&c, venue, st, &n, 600);
+    snprintf(q, sizeof q, "venue=%s&heartbeats_only=1", venue);
+    control(q);
+    got += read_trades(&c, venue, st, &n, 0); /* drained: the market is still */
+    for (size_t i = 0; i < n; i++) st[i].dups = 0;
+    uint64_t before[8];
+    for (size_t i = 0; i < n; i++) before[i] = st[i].received;
+    snprintf(q, sizeof q, "venue=%s&trade_dup=1", venue);
+    control(q);
+    got += read_trades(&c, venue, st, &n, 0);
+    TT_ASSERT(got > 20);
+    TT_ASSERT_INT(n, 2);
+    json_t *rep = report();
+    json_t *vr = json_object_get(json_object_get(rep, "venues"), venue);
+    uint64_t received = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct sym_trades *s = &st[i];
+        received += s->received;
+        if (s->holes != 1 || s->hole_size != 5 || s->dups != 1 || s->received != before[i] + 1) {
+            json_decref(rep);
+            TT_FAIL("%s %s: %llu holes (the last of %llu), %llu repeats after trade_dup, %llu trades", venue, s->name,
+                    (unsigned long long)s->holes, (unsigned long long)s->hole_size, (unsigned long long)s->dups,
+                    (unsigned long long)s->received);
+        }
+        const char *norm = NULL; /* the report names symbols BASE-QUOTE */
+        for (int k = 0; k < 2; k++)
+            if (!strcmp(names[2 * k], s->name)) norm = names[2 * k + 1];
+        json_t *r = json_object_get(json_object_get(vr, "symbols"), norm ? norm : "");
+        char last[24];
+        snprintf(last, sizeof last, "%llu", (unsigned long long)s->last);
+        if (!r) {
+            json_decref(rep);
+            TT_FAIL("%s %s: not a symbol subscribed", venue, s->name);
+        }
+        TT_ASSERT_STR(json_string_value(json_object_get(r, "last_trade_id")), last);
+        TT_ASSERT_INT(json_integer_value(json_object_get(r, "trades")), (long long)s->distinct);
+    }
+    TT_ASSERT_INT(json_integer_value(json_object_get(vr, "trades_sent")), (long long)received);
+    json_decref(rep);
+    fxc_close(&c);
+}
+
+static void test_trade_ids_faults_report(void) {
+    const char *args[] = {"--venue", "all", "--symbols", "BTC-USDT,ETH-USDT,BTC-USD", "--rate", "300",
+                          "--trade-rate", "-1", NULL};
+    fakex_start(args);
+    static const char *const binance[] = {"BTCUSDT", "BTC-USDT", "ETHUSDT", "ETH-USDT"},
+                             *const coinbase[] = {"BTC-USD", "BTC-USD", "ETH-USDT", "ETH-USDT"},
+                             *const kraken[] = {"BTC/USDT", "BTC-USDT", "ETH/USDT", "ETH-USDT"},
+                             *const okx[] = {"BTC-USDT", "BTC-USDT", "ETH-USDT", "ETH-USDT"};
+    trade_run("binance", "/stream?streams=btcusdt@trade/ethusdt@trade", NULL, 0, "0", binance);
+    trade_run("coinbase", "/",
+              "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USDT\"],\"channels\":[\"matches\"]}", 1,
+              "200", coinbase);
+    trade_run("kraken", "/v2",
+              "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"BTC/USDT\",\"ETH/USDT\"]}}",
+              2, "0", kraken);
+    trade_run("okx", "/ws/v5/public",
+              "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"trades\",\"instId\":\"BTC-USDT\"},"
+              "{\"channel\":\"trades\",\"instId\":\"ETH-USDT\"}]}",
+              2, "150", okx);
+    fakex_stop_clean();
+}
+
+/* The same seed gives the same trades (ids, prices, sizes, sides): load mode, so nothing happens before the
+ * client listens. */
+static void test_trades_deterministic(void) {
+    char first[2][4096];
+    for (int run = 0; run < 2; run++) {
+        const char *args[] = {"--venue", "binance", "--symbols", "BTC-USDT,ETH-USDT", "--rate", "0", "--seed", "7",
+                              "--log-level", "warn", NULL};
+        fakex_start(args);
+        struct fxc_conn c;
+        ws_open(&c, "binance", "/ws/btcusdt@trade");
+        size_t len = 0;
+        first[run][0] = 0;
+        for (int i = 0; i < 40; i++) {
+            struct trade_seen t;
+            json_t *m = next_trade(&c, "binance", &t, NULL);
+            len += (size_t)snprintf(first[run] + len, sizeof first[run] - len, "%llu %s %s %d;",
+                                    (unsigned long long)t.id, json_string_value(json_object_get(t.row, "p")),
+                                    json_string_value(json_object_get(t.row, "q")),
+                                    json_is_true(json_object_get(t.row, "m")));
+            json_decref(m);
+        }
+        fxc_close(&c);
+        fakex_stop_clean();
+    }
+    TT_ASSERT_STR(first[0], first[1]);
+}
+
 /* ---- limits ---- */
 
 static void test_binance_rest_limit_429_then_418(void) {
@@ -595,6 +1050,9 @@ int main(void) {
     TT_RUN(test_kraken_ws);
     TT_RUN(test_okx_ws);
     TT_RUN(test_bbo_subscriptions);
+    TT_RUN(test_trade_shapes);
+    TT_RUN(test_trade_ids_faults_report);
+    TT_RUN(test_trades_deterministic);
     TT_RUN(test_binance_rest_limit_429_then_418);
     TT_RUN(test_ws_message_rate_limit);
     TT_RUN(test_faults);
