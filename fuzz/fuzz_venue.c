@@ -10,7 +10,10 @@
  *
  * Beyond "never crash", it checks what venue.h promises: a websocket frame gives the same answer with the
  * fast paths and with jansson alone (byte-identical ticks), and every tick's decimals are NUL-terminated in
- * their field and either empty or valid decimals that survive tick_pack/tick_unpack unchanged. */
+ * their field and either empty or valid decimals that survive tick_pack/tick_unpack unchanged. A websocket
+ * frame goes to the venue's trades channel too, with a trades array of the same capacity: it writes no tick,
+ * keeps no trade of a frame it does not take whole, and every trade it keeps has an id, a price and a quantity
+ * above zero and the taker's side. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include "tickd/decimal.h"
 #include "tickd/log.h"
 #include "tickd/tick.h"
+#include "tickd/trade.h"
 #include "tickd/venue.h"
 
 #define VENUES 4
@@ -90,6 +94,22 @@ static void check_ticks(const struct venue_out *out) {
     }
 }
 
+static void check_trades(const struct venue_out *out, enum venue_msg kind) {
+    if (out->n != 0) die("a trades parser wrote ticks");
+    if (out->n_trades > out->trades_cap) die("more trades than the array holds");
+    if (kind != VENUE_MSG_TICKS && out->n_trades != 0) die("trades kept from a frame not taken");
+    for (size_t i = 0; i < out->n_trades; i++) {
+        const struct trade *t = &out->trades[i];
+        if (!memchr(t->id, 0, sizeof t->id) || !t->id[0]) die("trade id empty or not terminated");
+        if (!memchr(t->price, 0, sizeof t->price) || decimal_sign(t->price) != 1) die("trade price not above zero");
+        if (!memchr(t->qty, 0, sizeof t->qty) || decimal_sign(t->qty) != 1) die("trade qty not above zero");
+        if (t->side != TRADE_SIDE_BUY && t->side != TRADE_SIDE_SELL) die("trade without the taker's side");
+        if (!memchr(t->symbol, 0, sizeof t->symbol) || !memchr(t->venue, 0, sizeof t->venue))
+            die("trade names not terminated");
+        if (t->origin != TICK_ORIGIN_STREAM) die("a stream trade of another origin");
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int ready;
     if (!ready) {
@@ -129,6 +149,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fprintf(stderr, "jansson:   %s n=%zu unmapped=%zu overflow=%zu detail=%s\n", venue_msg_name(ks), slow.n,
                     slow.unmapped, slow.overflow, slow.detail);
             die("the fast path and jansson disagree");
+        }
+        const struct venue_channel *trades_channel = venue_channel_find(t->v, "trades");
+        if (trades_channel) {
+            static struct trade trades[CAP_MAX];
+            struct venue_out out;
+            venue_out_init(&out, fast_ticks, cap, 1000, 0);
+            venue_out_trades(&out, trades, cap);
+            check_trades(&out, trades_channel->ws_parse(frame, len, &t->s, &out));
         }
     }
     free(frame);

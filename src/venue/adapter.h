@@ -141,6 +141,29 @@ struct trade *venue_trade_add(struct venue_out *out, const struct venue_symbols 
                               enum tick_origin origin);
 /* Sets t's event time to event_us if tick_event_time_bound keeps it (t->recv_us is set), else 0 with bad_time. */
 void venue_trade_time(struct trade *t, int64_t event_us);
+/* One trade as a trades parser reads it, before it is appended (venue_trade_put). */
+struct venue_trade_fields {
+    char id[TRADE_ID_MAX];
+    char price[TICK_DECIMAL_MAX], qty[TICK_DECIMAL_MAX];
+    enum trade_side side;
+    int64_t event_us;
+};
+/* A trade id into dst: a JSON string of 1 to TRADE_ID_MAX-1 characters of [0-9A-Za-z._-], as sent, or a
+ * non-negative JSON integer in decimal -- or a real holding a whole number below 2^53 (Kraken's frames are read
+ * with integers as reals, exact up to there). 0 or -1. */
+int venue_json_trade_id(char dst[TRADE_ID_MAX], const json_t *v);
+/* A JSON "buy" or "sell" as the taker's side; `maker`: the text names the maker's side and is turned over
+ * (Coinbase "match"). 0 or -1. */
+int venue_json_side(const json_t *v, bool maker, enum trade_side *side);
+/* Appends trade f (origin STREAM, its event time through venue_trade_time) for the symbol a JSON string names:
+ * 0 when appended or skipped (an unmapped symbol or a full trades array: counted), -1 when the name is not a
+ * string or the price or the quantity is not a decimal above zero. f is judged before the symbol is, so a frame
+ * is refused alike whatever the table and the array hold. */
+int venue_trade_put(struct venue_out *out, const struct venue_symbols *s, const json_t *symbol,
+                    const struct venue_trade_fields *f);
+/* venue_parse_frame for a trades channel's parser: its trades are kept only when the result is TICKS. */
+enum venue_msg venue_parse_trade_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
+                                       const struct venue_symbols *s, struct venue_out *out);
 /* Forgets the ticks written after the first n (a message is taken whole or not at all). */
 void venue_out_truncate(struct venue_out *out, size_t n);
 /* Keeps the venue's words about an error or notice (a string or a number) in out->detail. */

@@ -1,4 +1,5 @@
-/* binance.c -- Binance spot: <symbol>@bookTicker streams and the bookTicker REST endpoint.
+/* binance.c -- Binance spot: <symbol>@bookTicker streams and the bookTicker REST endpoint (bbo), <symbol>@trade
+ * streams (trades).
  *
  * Streams go in the combined path (/stream?streams=a/b/c) when the whole list fits in a URL, so a
  * connection needs no subscribe message; longer lists connect to /stream and SUBSCRIBE in messages of at
@@ -24,38 +25,56 @@ static int binance_names(const char *norm, struct venue_names_buf *out) {
     return 0;
 }
 
-/* A stream is the symbol's name and the channel's feed: "btcusdt@bookTicker". */
+/* A stream is the symbol's name and the channel's feed: "btcusdt@bookTicker", "btcusdt@trade". */
 #define BBO_FEED "@bookTicker"
+#define TRADE_FEED "@trade"
 
-static const struct venue_list_fmt path_fmt = {
-    .head = "/stream?streams=", .item_pre = "", .item_post = BBO_FEED, .sep = "/", .tail = ""};
-
-/* Writes the combined-stream path naming every symbol of the range; false when it does not fit. */
-static bool streams_in_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+/* Writes the combined-stream path naming every symbol of the range on `feed`; false when it does not fit. */
+static bool streams_in_path(const struct venue_symbols *s, size_t first, size_t count, const char *feed, char *buf,
+                            size_t cap) {
+    const struct venue_list_fmt path_fmt = {
+        .head = "/stream?streams=", .item_pre = "", .item_post = feed, .sep = "/", .tail = ""};
     size_t next;
     return venue_join(s, first, count, &path_fmt, buf, cap, &next) >= 0 && next == first + count;
 }
 
-static int binance_ws_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+static int feed_path(const struct venue_symbols *s, size_t first, size_t count, const char *feed, char *buf,
+                     size_t cap) {
     char path[VENUE_PATH_MAX];
-    return venue_fixed_path(streams_in_path(s, first, count, path, sizeof path) ? path : "/stream", buf, cap);
+    return venue_fixed_path(streams_in_path(s, first, count, feed, path, sizeof path) ? path : "/stream", buf, cap);
 }
 
-static bool binance_ws_path_subscribes(const struct venue_symbols *s, size_t first, size_t count) {
+static bool feed_path_subscribes(const struct venue_symbols *s, size_t first, size_t count, const char *feed) {
     char path[VENUE_PATH_MAX];
-    return streams_in_path(s, first, count, path, sizeof path);
+    return streams_in_path(s, first, count, feed, path, sizeof path);
 }
 
-static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
-                                size_t cap, size_t *next) {
+/* {"method":"SUBSCRIBE","params":["btcusdt<feed>",...],"id":N} */
+static int feed_subscribe(const struct venue_symbols *s, size_t first, size_t count, const char *feed, unsigned id,
+                          char *buf, size_t cap, size_t *next) {
     char tail[40] = "],\"id\":";
     size_t n = strlen(tail);
     n += fmt_u64_str(tail + n, id);
     memcpy(tail + n, "}", 2);
+    char item_post[24];
+    if (venue_concat(item_post, sizeof item_post, feed, "\"", "")) return -ENOSPC;
     const struct venue_list_fmt fmt = {
-        .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = BBO_FEED "\"", .sep = ",",
+        .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = item_post, .sep = ",",
         .tail = tail};
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int binance_ws_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    return feed_path(s, first, count, BBO_FEED, buf, cap);
+}
+
+static bool binance_ws_path_subscribes(const struct venue_symbols *s, size_t first, size_t count) {
+    return feed_path_subscribes(s, first, count, BBO_FEED);
+}
+
+static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                size_t cap, size_t *next) {
+    return feed_subscribe(s, first, count, BBO_FEED, id, buf, cap, next);
 }
 
 /* One book ticker object, with the field names of the stream (b, B, a, A) or of REST (bidPrice, ...). */
@@ -97,12 +116,13 @@ static int book_tick(const json_t *o, const struct book_fields *f, enum tick_ori
     return 0;
 }
 
-static enum venue_msg parse_event(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
-                                  struct venue_out *out) {
-    (void)req;
+/* What every channel's frames share: the payload of a combined-stream frame (the frame itself for a raw stream),
+ * errors, subscription replies and the shutdown notice. Returns their kind, or VENUE_MSG_TICKS when the payload
+ * is left to the channel (*payload set). */
+static enum venue_msg control(const json_t *root, const json_t **payload, struct venue_out *out) {
     if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
     json_t *data = json_object_get(root, "data");
-    const json_t *payload = json_is_object(data) && json_object_get(root, "stream") ? data : root;
+    *payload = json_is_object(data) && json_object_get(root, "stream") ? data : root;
 
     json_t *error = json_object_get(root, "error");
     if (json_is_object(error)) {
@@ -110,9 +130,18 @@ static enum venue_msg parse_event(const json_t *root, const struct venue_request
         return VENUE_MSG_ERROR;
     }
     if (json_object_get(root, "id") && json_object_get(root, "result")) return VENUE_MSG_SUBSCRIBED;
+    if (venue_json_is(json_object_get(*payload, "e"), "serverShutdown")) return VENUE_MSG_PLANNED_CLOSE;
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg parse_event(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    (void)req;
+    const json_t *payload;
+    enum venue_msg kind = control(root, &payload, out);
+    if (kind != VENUE_MSG_TICKS) return kind;
 
     json_t *event = json_object_get(payload, "e");
-    if (venue_json_is(event, "serverShutdown")) return VENUE_MSG_PLANNED_CLOSE;
     bool book = !event && json_object_get(payload, "u") && json_object_get(payload, "s");
     if (!book && !venue_json_is(event, "24hrTicker") && !venue_json_is(event, "bookTicker")) return VENUE_MSG_UNKNOWN;
     if (book_tick(payload, &ws_fields, TICK_ORIGIN_STREAM, s, out)) return VENUE_MSG_MALFORMED;
@@ -154,6 +183,47 @@ static enum venue_msg binance_ws_parse(const char *frame, size_t len, const stru
     int kind = venue_fast_paths_on ? fast_book(frame, len, s, out) : VENUE_FAST_DECLINED;
     if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)venue_out_checked(out, mark, kind);
     return venue_parse_frame(frame, len, 0, parse_event, s, out);
+}
+
+/* One <symbol>@trade event: {"e":"trade","E":..,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":..,"m":true,..}.
+ * "m" (the buyer is the maker) true means the taker sold. The trade time T is the event time. */
+static enum venue_msg parse_trade(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    (void)req;
+    const json_t *payload;
+    enum venue_msg kind = control(root, &payload, out);
+    if (kind != VENUE_MSG_TICKS) return kind;
+    if (!venue_json_is(json_object_get(payload, "e"), "trade")) return VENUE_MSG_UNKNOWN;
+    struct venue_trade_fields f;
+    uint64_t time_ms;
+    json_t *maker = json_object_get(payload, "m");
+    json_t *id = json_object_get(payload, "t");
+    if (!json_is_integer(id) || venue_json_trade_id(f.id, id) ||
+        venue_copy_decimal_str(f.price, json_object_get(payload, "p")) ||
+        venue_copy_decimal_str(f.qty, json_object_get(payload, "q")) ||
+        venue_json_uint(json_object_get(payload, "T"), &time_ms) || !json_is_boolean(maker))
+        return VENUE_MSG_MALFORMED;
+    f.side = json_is_true(maker) ? TRADE_SIDE_SELL : TRADE_SIDE_BUY;
+    f.event_us = venue_ms_to_us(time_ms);
+    return venue_trade_put(out, s, json_object_get(payload, "s"), &f) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+}
+
+static enum venue_msg binance_trades_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                           struct venue_out *out) {
+    return venue_parse_trade_frame(frame, len, 0, parse_trade, s, out);
+}
+
+static int binance_trades_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    return feed_path(s, first, count, TRADE_FEED, buf, cap);
+}
+
+static bool binance_trades_path_subscribes(const struct venue_symbols *s, size_t first, size_t count) {
+    return feed_path_subscribes(s, first, count, TRADE_FEED);
+}
+
+static int binance_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                    char *buf, size_t cap, size_t *next) {
+    return feed_subscribe(s, first, count, TRADE_FEED, id, buf, cap, next);
 }
 
 static int binance_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
@@ -209,6 +279,14 @@ static const struct venue_channel binance_channels[] = {
      .ws_parse = binance_ws_parse,
      .rest_plan = binance_rest_plan,
      .rest_parse = binance_rest_parse},
+    /* Trade ids count up by one per symbol. */
+    {.name = "trades",
+     .kind = VENUE_EVENT_TRADE,
+     .dense_ids = true,
+     .ws_path = binance_trades_path,
+     .ws_path_subscribes = binance_trades_path_subscribes,
+     .ws_subscribe = binance_trades_subscribe,
+     .ws_parse = binance_trades_parse},
     {0},
 };
 

@@ -1,4 +1,5 @@
-/* coinbase.c -- Coinbase Exchange: the ticker and heartbeat channels and the per-product REST ticker.
+/* coinbase.c -- Coinbase Exchange: the ticker and heartbeat channels and the per-product REST ticker (bbo), the
+ * matches channel (trades).
  *
  * Product ids are already normalized ("BTC-USD"). Every message carries a "type". The heartbeat channel
  * sends one message per second per product, so a silent feed is a dead one. The REST ticker answer does not
@@ -17,14 +18,25 @@ static int coinbase_ws_path(const struct venue_symbols *s, size_t first, size_t 
     return venue_fixed_path("/", buf, cap);
 }
 
+/* The channel's feed and heartbeat (one a second per product: a silent feed is a dead one) for the products. */
+#define SUBSCRIBE_FMT(feed)                                                                                   \
+    {.head = "{\"type\":\"subscribe\",\"product_ids\":[",                                                     \
+     .item_pre = "\"",                                                                                        \
+     .item_post = "\"",                                                                                       \
+     .sep = ",",                                                                                              \
+     .tail = "],\"channels\":[\"" feed "\",\"heartbeat\"]}"}
+
 static int coinbase_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                  size_t cap, size_t *next) {
     (void)id;
-    static const struct venue_list_fmt fmt = {.head = "{\"type\":\"subscribe\",\"product_ids\":[",
-                                              .item_pre = "\"",
-                                              .item_post = "\"",
-                                              .sep = ",",
-                                              .tail = "],\"channels\":[\"ticker\",\"heartbeat\"]}"};
+    static const struct venue_list_fmt fmt = SUBSCRIBE_FMT("ticker");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int coinbase_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                     char *buf, size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = SUBSCRIBE_FMT("matches");
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
@@ -69,13 +81,8 @@ static enum venue_msg ws_ticker(const json_t *root, const struct venue_symbols *
     return VENUE_MSG_TICKS;
 }
 
-static enum venue_msg classify(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
-                               struct venue_out *out) {
-    (void)req;
-    json_t *type = json_object_get(root, "type"); /* NULL unless root is an object */
-    if (!json_is_string(type)) return VENUE_MSG_MALFORMED;
-    const char *ty = json_string_value(type);
-    if (strcmp(ty, "ticker") == 0) return ws_ticker(root, s, out);
+/* The messages every channel's connection gets: heartbeats, subscription replies, status and errors. */
+static enum venue_msg control(const json_t *root, const char *ty, struct venue_out *out) {
     if (strcmp(ty, "heartbeat") == 0) return VENUE_MSG_HEARTBEAT;
     if (strcmp(ty, "subscriptions") == 0) return VENUE_MSG_SUBSCRIBED;
     if (strcmp(ty, "status") == 0) return VENUE_MSG_STATUS;
@@ -85,6 +92,47 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
         return VENUE_MSG_ERROR;
     }
     return VENUE_MSG_UNKNOWN;
+}
+
+static enum venue_msg classify(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                               struct venue_out *out) {
+    (void)req;
+    json_t *type = json_object_get(root, "type"); /* NULL unless root is an object */
+    if (!json_is_string(type)) return VENUE_MSG_MALFORMED;
+    const char *ty = json_string_value(type);
+    if (strcmp(ty, "ticker") == 0) return ws_ticker(root, s, out);
+    return control(root, ty, out);
+}
+
+/* A "match" of the matches channel, or the "last_match" sent once on subscribing (the product's latest trade):
+ * {"type":"match","trade_id":10,"sequence":50,...,"time":"2014-11-07T08:19:27.028459Z","product_id":"BTC-USD",
+ * "size":"5.23512","price":"400.23","side":"sell"}. "side" is the MAKER's: the taker took the other side. */
+static enum venue_msg ws_match(const json_t *root, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_trade_fields f;
+    json_t *id = json_object_get(root, "trade_id");
+    if (!json_is_integer(id) || venue_json_trade_id(f.id, id) ||
+        venue_copy_decimal_str(f.price, json_object_get(root, "price")) ||
+        venue_copy_decimal_str(f.qty, json_object_get(root, "size")) ||
+        venue_json_side(json_object_get(root, "side"), true, &f.side) ||
+        venue_json_rfc3339(json_object_get(root, "time"), &f.event_us) ||
+        venue_trade_put(out, s, json_object_get(root, "product_id"), &f))
+        return VENUE_MSG_MALFORMED;
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg classify_trades(const json_t *root, const struct venue_request *req,
+                                      const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    json_t *type = json_object_get(root, "type");
+    if (!json_is_string(type)) return VENUE_MSG_MALFORMED;
+    const char *ty = json_string_value(type);
+    if (strcmp(ty, "match") == 0 || strcmp(ty, "last_match") == 0) return ws_match(root, s, out);
+    return control(root, ty, out);
+}
+
+static enum venue_msg coinbase_trades_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                            struct venue_out *out) {
+    return venue_parse_trade_frame(frame, len, 0, classify_trades, s, out);
 }
 
 /* An optional member: absent is fine; present must be a decimal string (null is left to jansson). */
@@ -161,6 +209,13 @@ static const struct venue_channel coinbase_channels[] = {
      .ws_parse = coinbase_ws_parse,
      .rest_plan = coinbase_rest_plan,
      .rest_parse = coinbase_rest_parse},
+    /* trade_id counts up by one per product. */
+    {.name = "trades",
+     .kind = VENUE_EVENT_TRADE,
+     .dense_ids = true,
+     .ws_path = coinbase_ws_path,
+     .ws_subscribe = coinbase_trades_subscribe,
+     .ws_parse = coinbase_trades_parse},
     {0},
 };
 

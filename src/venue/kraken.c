@@ -1,5 +1,5 @@
 /* kraken.c -- Kraken spot: websocket v2 ticker on bbo events (subscribed), v1 ticker arrays (parsed too), REST
- * Ticker.
+ * Ticker (bbo); websocket v2 trade (trades).
  *
  * Kraken has three spellings of a pair: v2 "BTC/USD", v1 and REST altnames "XBT/USD" / "XBTUSD" (BTC is XBT,
  * DOGE is XDG), and the legacy REST keys of the oldest assets "XXBTZUSD" (X before crypto, Z before fiat).
@@ -81,6 +81,19 @@ static int kraken_ws_subscribe(const struct venue_symbols *s, size_t first, size
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
+/* snapshot false: the trades before the subscription are not asked for (a reconnect would repeat them). */
+static int kraken_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                   char *buf, size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {
+        .head = "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[",
+        .item_pre = "\"",
+        .item_post = "\"",
+        .sep = ",",
+        .tail = "],\"snapshot\":false}}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
 /* The i-th element of a v1 / REST field such as "a": ["42243.20000", 3, "3.04172624"]. */
 static int level_decimal(char dst[TICK_DECIMAL_MAX], const json_t *o, const char *key, size_t i) {
     json_t *arr = json_object_get(o, key);
@@ -144,20 +157,39 @@ static int v2_ticker(const json_t *o, const struct venue_symbols *s, struct venu
     return 0;
 }
 
-/* v2: {"channel": ..., "type": ..., "data": [...]}. */
-static enum venue_msg v2_channel(const json_t *root, const char *channel, const struct venue_symbols *s,
-                                 struct venue_out *out) {
+/* One element of a v2 channel's data: 0, or -1 when malformed. */
+typedef int v2_item_fn(const json_t *o, const struct venue_symbols *s, struct venue_out *out);
+
+/* v2: {"channel": ..., "type": ..., "data": [...]}; `name` is the channel whose items `item` reads. */
+static enum venue_msg v2_channel(const json_t *root, const char *channel, const char *name, v2_item_fn *item_fn,
+                                 const struct venue_symbols *s, struct venue_out *out) {
     if (strcmp(channel, "heartbeat") == 0) return VENUE_MSG_HEARTBEAT;
     if (strcmp(channel, "status") == 0) return VENUE_MSG_STATUS;
-    if (strcmp(channel, "ticker") != 0) return VENUE_MSG_UNKNOWN;
+    if (strcmp(channel, name) != 0) return VENUE_MSG_UNKNOWN;
     json_t *data = json_object_get(root, "data");
     if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
     size_t i;
     json_t *item;
     json_array_foreach(data, i, item) {
-        if (v2_ticker(item, s, out)) return VENUE_MSG_MALFORMED;
+        if (item_fn(item, s, out)) return VENUE_MSG_MALFORMED;
     }
     return VENUE_MSG_TICKS;
+}
+
+/* One trade of the v2 trade channel ("snapshot" or "update"): {"symbol":"MATIC/USD","side":"buy","price":0.5117,
+ * "qty":40.0,"ord_type":"market","trade_id":4665906,"timestamp":"2023-09-25T07:49:37.708706Z"}; side is the
+ * taker's. Numbers are read as reals (kraken_ws_parse): trade_id is exact below 2^53. */
+static int v2_trade(const json_t *o, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    struct venue_trade_fields f;
+    json_t *id = json_object_get(o, "trade_id");
+    if (!json_is_number(id) || venue_json_trade_id(f.id, id) ||
+        venue_copy_decimal_num(f.price, json_object_get(o, "price")) ||
+        venue_copy_decimal_num(f.qty, json_object_get(o, "qty")) ||
+        venue_json_side(json_object_get(o, "side"), false, &f.side) ||
+        venue_json_rfc3339(json_object_get(o, "timestamp"), &f.event_us))
+        return -1;
+    return venue_trade_put(out, s, json_object_get(o, "symbol"), &f);
 }
 
 /* v2 method answers: {"method":"subscribe","success":true,...} or {"method":"pong",...}. */
@@ -187,16 +219,37 @@ static enum venue_msg v1_event(const json_t *root, const char *event, struct ven
     return json_is_string(status) ? VENUE_MSG_STATUS : VENUE_MSG_MALFORMED;
 }
 
+/* A v2 channel message (the data of `name`, read by item_fn), a v2 method answer or a v1 event. */
+static enum venue_msg classify_object(const json_t *root, const char *name, v2_item_fn *item_fn,
+                                      const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
+    json_t *v;
+    if (json_is_string(v = json_object_get(root, "channel")))
+        return v2_channel(root, json_string_value(v), name, item_fn, s, out);
+    if (json_is_string(v = json_object_get(root, "method"))) return v2_method(root, json_string_value(v), out);
+    if (json_is_string(v = json_object_get(root, "event"))) return v1_event(root, json_string_value(v), out);
+    return VENUE_MSG_UNKNOWN;
+}
+
 static enum venue_msg classify(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
                                struct venue_out *out) {
     (void)req;
     if (json_is_array(root)) return v1_array(root, s, out);
-    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
-    json_t *v;
-    if (json_is_string(v = json_object_get(root, "channel"))) return v2_channel(root, json_string_value(v), s, out);
-    if (json_is_string(v = json_object_get(root, "method"))) return v2_method(root, json_string_value(v), out);
-    if (json_is_string(v = json_object_get(root, "event"))) return v1_event(root, json_string_value(v), out);
-    return VENUE_MSG_UNKNOWN;
+    return classify_object(root, "ticker", v2_ticker, s, out);
+}
+
+/* The trades channel's connection speaks v2 only: a v1 array is not one of its messages. */
+static enum venue_msg classify_trades(const json_t *root, const struct venue_request *req,
+                                      const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    if (json_is_array(root)) return VENUE_MSG_UNKNOWN;
+    return classify_object(root, "trade", v2_trade, s, out);
+}
+
+static enum venue_msg kraken_trades_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                          struct venue_out *out) {
+    /* Integers as reals, as kraken_ws_parse reads them (status carries a connection id beyond int64). */
+    return venue_parse_trade_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify_trades, s, out);
 }
 
 /* A JSON number member (absent: -1) as the shortest decimal of its double, as v2_ticker reads it. */
@@ -304,6 +357,13 @@ static const struct venue_channel kraken_channels[] = {
      .ws_parse = kraken_ws_parse,
      .rest_plan = kraken_rest_plan,
      .rest_parse = kraken_rest_parse},
+    /* v2 trade ids count up by one per pair. */
+    {.name = "trades",
+     .kind = VENUE_EVENT_TRADE,
+     .dense_ids = true,
+     .ws_path = kraken_ws_path,
+     .ws_subscribe = kraken_trades_subscribe,
+     .ws_parse = kraken_trades_parse},
     {0},
 };
 

@@ -1,4 +1,5 @@
-/* okx.c -- OKX v5: the public bbo-tbt channel for streams, the market ticker(s) REST endpoints for polls.
+/* okx.c -- OKX v5: the public bbo-tbt channel for streams, the market ticker(s) REST endpoints for polls (bbo);
+ * the public trades channel (trades).
  *
  * Instrument ids are the normalized names ("BTC-USDT"; derivatives keep their suffix, "BTC-USD-SWAP"). OKX
  * sends no heartbeats and closes a connection after 30 s without data, so a quiet connection sends the text
@@ -29,6 +30,17 @@ static int okx_ws_subscribe(const struct venue_symbols *s, size_t first, size_t 
     (void)id;
     static const struct venue_list_fmt fmt = {.head = "{\"op\":\"subscribe\",\"args\":[",
                                               .item_pre = "{\"channel\":\"bbo-tbt\",\"instId\":\"",
+                                              .item_post = "\"}",
+                                              .sep = ",",
+                                              .tail = "]}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int okx_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {.head = "{\"op\":\"subscribe\",\"args\":[",
+                                              .item_pre = "{\"channel\":\"trades\",\"instId\":\"",
                                               .item_post = "\"}",
                                               .sep = ",",
                                               .tail = "]}"};
@@ -150,6 +162,46 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
     else if (venue_json_is(channel, "tickers")) bad = tickers(data, TICK_ORIGIN_STREAM, s, out);
     else return VENUE_MSG_UNKNOWN;
     return bad ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+}
+
+/* One item of a trades push: {"instId":"BTC-USDT","tradeId":"130639474","px":"42219.9","sz":"0.12060306",
+ * "side":"buy","ts":"1630048897897","count":"3"}; side is the taker's, ts the trade time in ms. 0 or -1. */
+static int trade(const json_t *o, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    struct venue_trade_fields f;
+    json_t *id = json_object_get(o, "tradeId");
+    if (!json_is_string(id) || venue_json_trade_id(f.id, id) ||
+        venue_copy_decimal_str(f.price, json_object_get(o, "px")) ||
+        venue_copy_decimal_str(f.qty, json_object_get(o, "sz")) ||
+        venue_json_side(json_object_get(o, "side"), false, &f.side) ||
+        venue_json_ms_text(json_object_get(o, "ts"), &f.event_us))
+        return -1;
+    return venue_trade_put(out, s, json_object_get(o, "instId"), &f);
+}
+
+/* classify for the trades channel: events alike, pushes of the trades channel only. */
+static enum venue_msg classify_trades(const json_t *root, const struct venue_request *req,
+                                      const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
+    json_t *ev = json_object_get(root, "event");
+    if (json_is_string(ev)) return event(root, json_string_value(ev), out);
+    json_t *arg = json_object_get(root, "arg");
+    if (!json_is_object(arg) || !venue_json_is(json_object_get(arg, "channel"), "trades")) return VENUE_MSG_UNKNOWN;
+    json_t *data = json_object_get(root, "data");
+    if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (trade(item, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg okx_trades_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                       struct venue_out *out) {
+    if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
+    return venue_parse_trade_frame(frame, len, 0, classify_trades, s, out);
 }
 
 /* ticker()'s decisions for one element of a frame the flat reader took: 0, or -1 to decline the frame. */
@@ -279,6 +331,13 @@ static const struct venue_channel okx_channels[] = {
      .ws_parse = okx_ws_parse,
      .rest_plan = okx_rest_plan,
      .rest_parse = okx_rest_parse},
+    /* tradeId grows per instrument but may skip: a gap is no trade missed. */
+    {.name = "trades",
+     .kind = VENUE_EVENT_TRADE,
+     .dense_ids = false,
+     .ws_path = okx_ws_path,
+     .ws_subscribe = okx_trades_subscribe,
+     .ws_parse = okx_trades_parse},
     {0},
 };
 

@@ -231,6 +231,58 @@ void venue_trade_time(struct trade *t, int64_t event_us) {
     t->bad_time = event_us != 0 && t->event_us == 0;
 }
 
+int venue_json_trade_id(char dst[TRADE_ID_MAX], const json_t *v) {
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        fmt_u64_str(dst, (uint64_t)json_integer_value(v));
+        return 0;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (!(d >= 0 && d < 9007199254740992.0) || d != (double)(uint64_t)d) return -1;
+        fmt_u64_str(dst, (uint64_t)d);
+        return 0;
+    }
+    if (!json_is_string(v)) return -1;
+    const char *p = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len == 0 || len >= TRADE_ID_MAX) return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' || c == '_' ||
+              c == '-'))
+            return -1;
+    }
+    memcpy(dst, p, len + 1);
+    return 0;
+}
+
+int venue_json_side(const json_t *v, bool maker, enum trade_side *side) {
+    bool buy = venue_json_is(v, "buy");
+    if (!buy && !venue_json_is(v, "sell")) return -1;
+    *side = buy != maker ? TRADE_SIDE_BUY : TRADE_SIDE_SELL;
+    return 0;
+}
+
+int venue_trade_put(struct venue_out *out, const struct venue_symbols *s, const json_t *symbol,
+                    const struct venue_trade_fields *f) {
+    /* A trade is a market's: a price and a quantity above zero (a tick's sizes may be zero, a trade's not). */
+    if (decimal_sign(f->price) != 1 || decimal_sign(f->qty) != 1 || !f->id[0]) return -1;
+    int index = venue_json_symbol(s, symbol);
+    if (index == -2) return -1;
+    if (index == -1) {
+        out->unmapped++;
+        return 0;
+    }
+    struct trade *t = venue_trade_add(out, s, index, TICK_ORIGIN_STREAM);
+    if (!t) return 0;
+    memcpy(t->id, f->id, sizeof t->id);
+    memcpy(t->price, f->price, sizeof t->price);
+    memcpy(t->qty, f->qty, sizeof t->qty);
+    t->side = f->side;
+    venue_trade_time(t, f->event_us);
+    return 0;
+}
+
 struct tick *venue_out_add(struct venue_out *out, const struct venue_symbols *s, int index, enum tick_origin origin) {
     if (out->n >= out->cap) {
         out->overflow++;
@@ -302,6 +354,14 @@ enum venue_msg venue_parse_frame(const char *text, size_t len, size_t flags, ven
     if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
     json_decref(root);
     venue_arena_end();
+    return kind;
+}
+
+enum venue_msg venue_parse_trade_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
+                                       const struct venue_symbols *s, struct venue_out *out) {
+    size_t mark = out->n_trades;
+    enum venue_msg kind = venue_parse_frame(text, len, flags, fn, s, out);
+    if (kind != VENUE_MSG_TICKS && out->n_trades > mark) out->n_trades = mark;
     return kind;
 }
 
