@@ -262,9 +262,21 @@ static void test_error_tasks(void) {
     EXPECT_ERRORS(text, "t.toml:8:1: group \"g\": task #1: stale_after: must be longer than interval (1m), got 30s");
     snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"poll\"\n[[group.task]]\nkind = \"poll\"\n", head);
     EXPECT_ERRORS(text, "t.toml:10:1: group \"g\": task #2: same kind and channel as task #1 (poll bbo)");
-    snprintf(text, sizeof text, "%s[[group.task]]\nchannel = \"trades\"\n", head);
+    snprintf(text, sizeof text, "%s[[group.task]]\nchannel = \"book\"\n", head);
     EXPECT_ERRORS(text, "t.toml:8:1: group \"g\": task #1: missing key \"kind\"",
-                  "t.toml:9:11: group \"g\": task #1: channel: venue binance has no channel \"trades\" (has: bbo)");
+                  "t.toml:9:11: group \"g\": task #1: channel: venue binance has no channel \"book\" "
+                  "(has: bbo, trades)");
+    /* Trades come from the websocket feeds: a poll task of trades is refused at its kind, saying what to use. */
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"poll\"\nchannel = \"trades\"\n", head);
+    EXPECT_ERRORS(text, "t.toml:9:8: group \"g\": task #1: venue binance has no REST poll for channel trades "
+                  "(use kind = \"stream\")");
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"trades\"\n"
+             "[[group.task]]\nkind = \"stream\"\n", head);
+    struct tickd_config *cfg = parse_ok(text);
+    TT_ASSERT(cfg && cfg->groups[0].ntasks == 2);
+    TT_ASSERT_STR(cfg->groups[0].tasks[0].channel, "trades");
+    TT_ASSERT_STR(cfg->groups[0].tasks[1].channel, "bbo");
+    config_free(cfg);
 }
 
 /* Venue and channel names are the venue table's (venue.h): no list of the config's own to fall out of step. */
@@ -284,13 +296,13 @@ static void test_channels_by_venue(void) {
                  "channel = \"book\"\n", v->name);
         char want[256];
         snprintf(want, sizeof want, "t.toml:10:11: group \"g\": task #1: channel: venue %s has no channel \"book\" "
-                 "(has: bbo)", v->name);
+                 "(has: bbo, trades)", v->name);
         EXPECT_ERRORS(text, want);
     }
     /* The source's venue decides, also for a group defined before its source. */
     EXPECT_ERRORS("[[group]]\nname = \"g\"\nsource = \"s\"\nsymbols = [\"BTC-USD\"]\n[[group.task]]\n"
                   "kind = \"stream\"\nchannel = \"book\"\n[[source]]\nname = \"s\"\nvenue = \"okx\"\n",
-                  "t.toml:7:11: group \"g\": task #1: channel: venue okx has no channel \"book\" (has: bbo)");
+                  "t.toml:7:11: group \"g\": task #1: channel: venue okx has no channel \"book\" (has: bbo, trades)");
     /* An unknown venue is one error: its groups' channels are not judged against a venue that is not there. */
     EXPECT_ERRORS("[[source]]\nname = \"s\"\nvenue = \"bitmex\"\n[[group]]\nname = \"g\"\nsource = \"s\"\n"
                   "symbols = [\"BTC-USD\"]\n[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\n",

@@ -1410,13 +1410,18 @@ static void test_venue_table(void) {
         TT_ASSERT(venue_find(v->name) == v);
         TT_ASSERT(v->channels && v->channels[0].name);
         for (const struct venue_channel *c = v->channels; c && c->name; c++) {
-            TT_ASSERT(c->ws_path && c->ws_subscribe && c->ws_parse && c->rest_plan && c->rest_parse);
+            /* a websocket feed always; REST both ways or not at all (trades: streams only, for now) */
+            TT_ASSERT(c->ws_path && c->ws_subscribe && c->ws_parse);
+            TT_ASSERT(!c->rest_plan == !c->rest_parse);
             TT_ASSERT(venue_channel_find(v, c->name) == c);
         }
-        TT_ASSERT(venue_channel_find(v, "bbo") != NULL);
+        const struct venue_channel *bbo = venue_channel_find(v, "bbo"), *trades = venue_channel_find(v, "trades");
+        TT_ASSERT(bbo && bbo->kind == VENUE_EVENT_QUOTE && bbo->rest_plan);
+        TT_ASSERT(trades && trades->kind == VENUE_EVENT_TRADE);
+        TT_ASSERT(trades->dense_ids == (strcmp(v->name, "okx") != 0)); /* OKX's trade ids skip */
         TT_ASSERT(venue_channel_find(v, "book") == NULL); /* until an adapter serves it */
         venue_channel_list(v, buf, sizeof buf);
-        TT_ASSERT_STR(buf, "bbo");
+        TT_ASSERT_STR(buf, "bbo, trades");
         const struct venue_defaults *d = &v->defaults;
         TT_ASSERT(d->rest_url && strncmp(d->rest_url, "https://", 8) == 0);
         TT_ASSERT(d->ws_url && strncmp(d->ws_url, "wss://", 6) == 0);
