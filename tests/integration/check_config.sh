@@ -120,7 +120,7 @@ TOML
 out=$("$TICKD" --check-config -c "$tmp/channel.toml" 2>&1)
 rc=$?
 want="$tmp/channel.toml:6:9: source \"m\": venue: expected one of binance | coinbase | kraken | okx, got \"bitmex\"
-$tmp/channel.toml:13:11: group \"g\": task #1: channel: venue binance has no channel \"book\" (has: bbo)
+$tmp/channel.toml:13:11: group \"g\": task #1: channel: venue binance has no channel \"book\" (has: bbo, trades)
 tickd: $tmp/channel.toml: 2 errors"
 if [[ $rc -eq 78 && $out == "$want" ]]; then ok "unknown venue and channel book refused"; else
   fail "unknown venue and channel book refused (exit $rc)"; diff <(printf '%s\n' "$want") <(printf '%s\n' "$out"); fi
