@@ -29,6 +29,7 @@
 #define FX_SUB_DATA 1          /* connection wants this symbol's market data */
 #define FX_SUB_HEARTBEAT 2     /* connection wants this symbol's heartbeats (Coinbase) */
 #define FX_SUB_TRADE 4         /* connection wants this symbol's trades (the venue's trade channel) */
+#define FX_TRADE_RING 1000     /* recent trades kept per symbol for the venues' REST recent-trades endpoints */
 
 enum fx_venue_id { FX_BINANCE, FX_COINBASE, FX_KRAKEN, FX_OKX, FX_VENUE_COUNT };
 
@@ -61,6 +62,9 @@ void fx_ws_accept_key(const char *client_key, char out[29]); /* base64(SHA-1(key
 int fx_url_decode(const char *in, size_t n, char *out, size_t outlen);
 /* Finds key in a query string "a=1&b=2" and URL-decodes its value into out; returns 0 or -1 when absent. */
 int fx_query_get(const char *query, const char *key, char *out, size_t outlen);
+/* A count parameter (limit=, count=): def when absent or empty, clamped to 1..max as the venues do, -1 when it is
+ * not a decimal number. */
+int64_t fx_query_count(const char *query, const char *key, int64_t def, int64_t max);
 
 /* ---- fx_market.c ---- */
 /* One trade: the taker bought at the ask or sold at the bid. */
@@ -86,11 +90,18 @@ struct fx_symbol {
     struct fx_trade trade; /* the last trade (at the start a seeded one that was never sent: Coinbase's last_match) */
     uint64_t trades;       /* trades generated */
     int64_t trade_gap;     /* the trade_gap fault: ids the next trade skips */
+    /* the last FX_TRADE_RING trades (the seeded one first), oldest at ring[ring_head]; the ring grows as trades
+     * come (16, 32, ... FX_TRADE_RING entries), so thousands of quiet symbols cost little */
+    struct fx_trade *ring;
+    uint32_t ring_cap, ring_len, ring_head;
 };
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng);
 void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
 /* The next trade of s (into s->trade): at the ask (taker buys) or the bid, id trade_id + 1 + a pending gap. */
 void fx_trade_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
+/* The k-th most recent trade of s kept in its ring (0: the last one), NULL beyond the ring; s->ring_len are kept. */
+const struct fx_trade *fx_trade_recent(const struct fx_symbol *s, size_t k);
+void fx_symbols_free(struct fx_symbol *syms, size_t n);
 /* Index of the symbol whose field at `offset` (offsetof(struct fx_symbol, binance), ...) equals name, or -1. */
 long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
 long fx_symbol_find_ci(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);

@@ -1,4 +1,5 @@
-/* fx_binance.c -- the Binance spot dialect: REST bookTicker/price with request weights, the used-weight header,
+/* fx_binance.c -- the Binance spot dialect: REST bookTicker/price and recent trades (/api/v3/trades, weight 25)
+ * with request weights, the used-weight header,
  * 429/418 bodies; websocket raw (/ws/<stream>) and combined (/stream?streams=a/b) bookTicker and trade streams, live
  * SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, and the serverShutdown event. Every price and size has 8 decimals,
  * trailing zeros kept, as Binance prints them. */
@@ -76,8 +77,11 @@ static bool is_ticker_path(const char *path) {
     return strcmp(path, "/api/v3/ticker/bookTicker") == 0 || strcmp(path, "/api/v3/ticker/price") == 0;
 }
 
+#define TRADES_PATH "/api/v3/trades"
+
 static int rest_weight(const struct fx_http_req *req) {
     char sym[64];
+    if (strcmp(req->path, TRADES_PATH) == 0) return 25;
     if (!is_ticker_path(req->path)) return 1;
     return fx_query_get(req->query, "symbol", sym, sizeof sym) == 0 ? 2 : 4;
 }
@@ -100,8 +104,57 @@ static json_t *ticker_json(const struct fx_symbol *s, bool book) {
                      "askQty", d);
 }
 
+/* GET /api/v3/trades?symbol=BTCUSDT&limit=N (500 by default, at most 1000): the last N trades, OLDEST first.
+ * isBuyerMaker is true when the taker sold; quoteQty is price x qty, cut to 8 decimals. */
+static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char sym[64];
+    if (fx_query_get(req->query, "symbol", sym, sizeof sym) < 0 || !sym[0]) {
+        rest_error(c, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+        return;
+    }
+    int64_t limit = fx_query_count(req->query, "limit", 500, 1000);
+    if (limit < 0) {
+        rest_error(c, 400, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.");
+        return;
+    }
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, binance), sym);
+    if (i < 0) {
+        rest_error(c, 400, -1121, "Invalid symbol.");
+        return;
+    }
+    const struct fx_symbol *s = &v->syms[i];
+    size_t n = (size_t)limit < s->ring_len ? (size_t)limit : s->ring_len;
+    struct fx_buf b = {0};
+    fx_buf_adds(&b, "[");
+    for (size_t k = n; k-- > 0;) {
+        const struct fx_trade *t = fx_trade_recent(s, k);
+        fx_buf_reserve(&b, 320);
+        char *p = b.data + b.len;
+        p = fx_put(p, k + 1 < n ? ",{\"id\":" : "{\"id\":");
+        p += fmt_u64_str(p, t->id);
+        p = fx_put(p, ",\"price\":\"");
+        p += fx_fmt_fixed(p, t->price, 8);
+        p = fx_put(p, "\",\"qty\":\"");
+        p += fx_fmt_fixed(p, t->qty, 8);
+        p = fx_put(p, "\",\"quoteQty\":\"");
+        p += fx_fmt_fixed(p, (int64_t)((__int128)t->price * t->qty / 100000000), 8);
+        p = fx_put(p, "\",\"time\":");
+        p += fmt_u64_str(p, (uint64_t)(t->ts_us / 1000));
+        p = fx_put(p, t->buy ? ",\"isBuyerMaker\":false,\"isBestMatch\":true}" : ",\"isBuyerMaker\":true,\"isBestMatch\":true}");
+        b.len = (size_t)(p - b.data);
+    }
+    fx_buf_adds(&b, "]");
+    fx_http_reply(c, 200, NULL, b.data, b.len);
+    fx_buf_free(&b);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
+    if (strcmp(req->path, TRADES_PATH) == 0) {
+        rest_trades(c, req);
+        return;
+    }
     if (!is_ticker_path(req->path)) {
         rest_error(c, 404, -1000, "Unknown path.");
         return;

@@ -1,4 +1,4 @@
-/* fx_coinbase.c -- the Coinbase Exchange dialect: REST /products/<id>/ticker; the websocket feed at "/" with
+/* fx_coinbase.c -- the Coinbase Exchange dialect: REST /products/<id>/ticker and /products/<id>/trades; the websocket feed at "/" with
  * "ticker", "matches" and "heartbeat" channels (product_ids at the top or per channel), the "subscriptions" ack,
  * ticker messages with a per-product sequence, a "last_match" per product on subscribing to matches and then a
  * "match" per trade (its "side" is the MAKER's, its sequence the product's next), and one heartbeat per product
@@ -95,11 +95,66 @@ static void quote_text(const struct fx_symbol *s, struct fx_quote_text *q) {
     fx_fmt_fixed(q->last, s->last, s->dp);
 }
 
+/* /products/<id>/<what> exactly: true with the product id in id. */
+static bool product_path(const char *path, const char *what, char *id, size_t idlen) {
+    static const char prefix[] = "/products/";
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0) return false;
+    const char *start = path + sizeof prefix - 1, *slash = strchr(start, '/');
+    if (!slash || slash == start || (size_t)(slash - start) >= idlen || strcmp(slash + 1, what) != 0) return false;
+    memcpy(id, start, (size_t)(slash - start));
+    id[slash - start] = 0;
+    return true;
+}
+
+/* GET /products/<id>/trades?limit=N (100 by default, at most 1000): NEWEST first, "side" the MAKER's (a taker
+ * buy lifts a resting sell), prices at the product's increment, sizes 8 decimals; the pagination headers name the
+ * newest (CB-BEFORE) and the oldest (CB-AFTER) trade id of the page. */
+static void rest_trades(struct fx_conn *c, const struct fx_http_req *req, long i) {
+    struct fx_venue *v = c->venue;
+    int64_t limit = fx_query_count(req->query, "limit", 100, 1000);
+    if (limit < 0) {
+        fx_http_reply_json(c, 400, json_pack("{s:s}", "message", "Invalid limit"));
+        return;
+    }
+    const struct fx_symbol *s = &v->syms[i];
+    size_t n = (size_t)limit < s->ring_len ? (size_t)limit : s->ring_len;
+    struct fx_buf b = {0};
+    fx_buf_adds(&b, "[");
+    for (size_t k = 0; k < n; k++) {
+        const struct fx_trade *t = fx_trade_recent(s, k);
+        fx_buf_reserve(&b, 256);
+        char *p = b.data + b.len;
+        p = fx_put(p, k ? ",{\"time\":\"" : "{\"time\":\"");
+        p += fx_fmt_rfc3339(p, t->ts_us, 6);
+        p = fx_put(p, "\",\"trade_id\":");
+        p += fmt_u64_str(p, t->id);
+        p = fx_put(p, ",\"price\":\"");
+        p += fx_fmt_fixed(p, t->price, s->dp);
+        p = fx_put(p, "\",\"size\":\"");
+        p += fx_fmt_fixed(p, t->qty, 8);
+        p = fx_put(p, t->buy ? "\",\"side\":\"sell\"}" : "\",\"side\":\"buy\"}");
+        b.len = (size_t)(p - b.data);
+    }
+    fx_buf_adds(&b, "]");
+    char headers[96] = "";
+    if (n)
+        snprintf(headers, sizeof headers, "Cb-Before: %llu\r\nCb-After: %llu\r\n",
+                 (unsigned long long)fx_trade_recent(s, 0)->id, (unsigned long long)fx_trade_recent(s, n - 1)->id);
+    fx_http_reply(c, 200, headers, b.data, b.len);
+    fx_buf_free(&b);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     char id[64];
     long i = -1;
-    if (sscanf(req->path, "/products/%63[^/]/ticker", id) == 1 && strstr(req->path, "/ticker")[7] == 0)
+    if (product_path(req->path, "trades", id, sizeof id)) {
+        i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), id);
+        if (i < 0) fx_http_reply_json(c, 404, json_pack("{s:s}", "message", "NotFound"));
+        else rest_trades(c, req, i);
+        return;
+    }
+    if (product_path(req->path, "ticker", id, sizeof id))
         i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), id);
     if (i < 0) {
         fx_http_reply_json(c, 404, json_pack("{s:s}", "message", "NotFound"));

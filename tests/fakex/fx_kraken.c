@@ -1,5 +1,5 @@
-/* fx_kraken.c -- the Kraken dialect: REST /0/public/Ticker keyed by Kraken's own pair names (XXBTZUSD) with
- * string arrays and "error":[]; websocket v2 at /v2 with a status message on connect, subscribe acks, a ticker
+/* fx_kraken.c -- the Kraken dialect: REST /0/public/Ticker and /0/public/Trades keyed by Kraken's own pair names
+ * (XXBTZUSD) with string arrays and "error":[]; websocket v2 at /v2 with a status message on connect, subscribe acks, a ticker
  * snapshot then updates whose prices are JSON NUMBERS (written as the shortest decimal, which is also the
  * shortest text that reads back to the same double), ping/pong, and {"channel":"heartbeat"} once a second.
  * A ticker subscription takes event_trigger "bbo" or "trades" (Kraken's default, echoed in the ack like the
@@ -125,8 +125,60 @@ static long find_pair(struct fx_venue *v, const char *name) {
     return -1;
 }
 
+/* GET /0/public/Trades?pair=XBTUSD&count=N (1000 by default and at most): under the pair's REST key (as the
+ * Ticker answer names it) rows [price, volume, time, "b"|"s" (the taker's side), "m" (market), "", trade_id],
+ * OLDEST first; time in seconds with six decimals (written by hand: a double printed by jansson could lose
+ * them), price padded as the Ticker pads it, volume 8 decimals; "last" the newest trade's time in ns, as text. */
+static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char pair[64];
+    if (fx_query_get(req->query, "pair", pair, sizeof pair) < 0 || !pair[0]) {
+        fx_http_reply_json(c, 200, json_pack("{s:[s]}", "error", "EGeneral:Invalid arguments"));
+        return;
+    }
+    int64_t count = fx_query_count(req->query, "count", 1000, 1000);
+    long i = find_pair(v, pair);
+    if (i < 0) {
+        fx_http_reply_json(c, 200, json_pack("{s:[s]}", "error", "EQuery:Unknown asset pair"));
+        return;
+    }
+    if (count < 0) {
+        fx_http_reply_json(c, 200, json_pack("{s:[s]}", "error", "EGeneral:Invalid arguments:count"));
+        return;
+    }
+    const struct fx_symbol *s = &v->syms[i];
+    int dp = s->dp < 5 ? 5 : s->dp;
+    size_t n = (size_t)count < s->ring_len ? (size_t)count : s->ring_len;
+    struct fx_buf b = {0};
+    fx_buf_printf(&b, "{\"error\":[],\"result\":{\"%s\":[", s->kraken_rest);
+    for (size_t k = n; k-- > 0;) {
+        const struct fx_trade *t = fx_trade_recent(s, k);
+        fx_buf_reserve(&b, 256);
+        char *p = b.data + b.len;
+        p = fx_put(p, k + 1 < n ? ",[\"" : "[\"");
+        p += fx_fmt_fixed(p, t->price, dp);
+        p = fx_put(p, "\",\"");
+        p += fx_fmt_fixed(p, t->qty, 8);
+        p = fx_put(p, "\",");
+        p += fmt_u64_str(p, (uint64_t)(t->ts_us / 1000000));
+        p += sprintf(p, ".%06llu", (unsigned long long)(t->ts_us % 1000000));
+        p = fx_put(p, t->buy ? ",\"b\",\"m\",\"\"," : ",\"s\",\"m\",\"\",");
+        p += fmt_u64_str(p, t->id);
+        p = fx_put(p, "]");
+        b.len = (size_t)(p - b.data);
+    }
+    const struct fx_trade *newest = fx_trade_recent(s, 0);
+    fx_buf_printf(&b, "],\"last\":\"%llu\"}}", (unsigned long long)(newest ? newest->ts_us : s->ts_us) * 1000ULL);
+    fx_http_reply(c, 200, NULL, b.data, b.len);
+    fx_buf_free(&b);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
+    if (strcmp(req->path, "/0/public/Trades") == 0) {
+        rest_trades(c, req);
+        return;
+    }
     if (strcmp(req->path, "/0/public/Ticker") != 0) {
         fx_http_reply_json(c, 404, json_pack("{s:[s]}", "error", "EGeneral:Unknown method"));
         return;

@@ -62,6 +62,37 @@ static int symbol_names(struct fx_symbol *s, const char *norm) {
     return 0;
 }
 
+/* s->trade into the ring: appended while the ring grows, over the oldest once it holds FX_TRADE_RING. */
+static void ring_push(struct fx_symbol *s) {
+    if (s->ring_len == s->ring_cap && s->ring_cap < FX_TRADE_RING) { /* not wrapped yet: ring_head is 0 */
+        uint32_t cap = s->ring_cap ? s->ring_cap * 2 : 16;
+        if (cap > FX_TRADE_RING) cap = FX_TRADE_RING;
+        struct fx_trade *grown = realloc(s->ring, cap * sizeof *grown);
+        if (!grown) {
+            fputs("fakex: out of memory\n", stderr);
+            abort();
+        }
+        s->ring = grown;
+        s->ring_cap = cap;
+    }
+    if (s->ring_len < s->ring_cap) {
+        s->ring[(s->ring_head + s->ring_len++) % s->ring_cap] = s->trade;
+    } else {
+        s->ring[s->ring_head] = s->trade;
+        s->ring_head = (s->ring_head + 1) % s->ring_cap;
+    }
+}
+
+const struct fx_trade *fx_trade_recent(const struct fx_symbol *s, size_t k) {
+    if (k >= s->ring_len) return NULL;
+    return &s->ring[(s->ring_head + s->ring_len - 1 - k) % s->ring_cap];
+}
+
+void fx_symbols_free(struct fx_symbol *syms, size_t n) {
+    for (size_t i = 0; syms && i < n; i++) free(syms[i].ring);
+    free(syms);
+}
+
 static void symbol_seed(struct fx_symbol *s, int64_t price, int dp, uint64_t *rng) {
     int64_t tick = 1;
     for (int i = dp; i < 8; i++) tick *= 10;
@@ -80,6 +111,7 @@ static void symbol_seed(struct fx_symbol *s, int64_t price, int dp, uint64_t *rn
     /* the trade before the first one generated: what Coinbase's last_match names on subscribing */
     s->trade = (struct fx_trade){.id = s->trade_id, .seq = s->seq, .price = s->last, .qty = s->last_qty,
                                  .ts_us = s->ts_us, .buy = false};
+    ring_push(s);
 }
 
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng) {
@@ -105,7 +137,7 @@ int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t 
         }
         if (symbol_names(&syms[k], name) < 0) {
             fprintf(stderr, "fakex: bad symbol '%s' (want BASE-QUOTE)\n", name);
-            free(syms);
+            fx_symbols_free(syms, k);
             return -1;
         }
         int64_t price = (int64_t)(fx_rand(rng) % (500 * UNIT)) + UNIT / 2;
@@ -155,6 +187,7 @@ void fx_trade_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us) {
         .buy = buy,
     };
     s->trades++;
+    ring_push(s);
 }
 
 long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name) {

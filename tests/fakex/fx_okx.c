@@ -1,5 +1,5 @@
-/* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker and /api/v5/market/tickers?instType=SPOT (every
- * spot instrument at once), both {"code":"0","msg":"","data":[...]}; websocket
+/* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker, /api/v5/market/tickers?instType=SPOT (every
+ * spot instrument at once) and /api/v5/market/trades (recent trades, newest first), all {"code":"0","msg":"","data":[...]}; websocket
  * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "bbo-tbt" pushes (the best level of
  * each side as [price, size, "0", orders], ts in ms, the symbol's update id as seqId) or "tickers" pushes (all
  * strings, ts in ms) or "trades" pushes (one trade each, tradeId a string, side the taker's), text ping -> pong,
@@ -149,9 +149,58 @@ static void rest_tickers(struct fx_conn *c, const struct fx_http_req *req) {
     fx_http_reply_json(c, 200, json_pack("{s:s, s:s, s:o}", "code", "0", "msg", "", "data", data));
 }
 
+/* GET /api/v5/market/trades?instId=BTC-USDT&limit=N (100 by default, at most 500): NEWEST first, every field a
+ * string, side the taker's, source "0" (a normal order, as OKX adds it today), the decimals as the trades push prints them. */
+static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char inst[64];
+    if (fx_query_get(req->query, "instId", inst, sizeof inst) < 0 || !inst[0]) {
+        rest_error(c, 400, "50014", "Parameter instId can not be empty");
+        return;
+    }
+    int64_t limit = fx_query_count(req->query, "limit", 100, 500);
+    if (limit < 0) {
+        rest_error(c, 400, "51000", "Parameter limit error");
+        return;
+    }
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst);
+    if (i < 0) {
+        rest_error(c, 200, "51001", "Instrument ID does not exist");
+        return;
+    }
+    const struct fx_symbol *s = &v->syms[i];
+    size_t n = (size_t)limit < s->ring_len ? (size_t)limit : s->ring_len;
+    struct fx_buf b = {0};
+    fx_buf_adds(&b, "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
+    for (size_t k = 0; k < n; k++) {
+        const struct fx_trade *t = fx_trade_recent(s, k);
+        fx_buf_reserve(&b, 256);
+        char *p = b.data + b.len;
+        p = fx_put(p, k ? ",{\"instId\":\"" : "{\"instId\":\"");
+        p = fx_put(p, s->norm);
+        p = fx_put(p, t->buy ? "\",\"side\":\"buy\",\"sz\":\"" : "\",\"side\":\"sell\",\"sz\":\"");
+        p += fx_fmt_trim(p, t->qty);
+        p = fx_put(p, "\",\"source\":\"0\",\"px\":\"");
+        p += fx_fmt_trim(p, t->price);
+        p = fx_put(p, "\",\"tradeId\":\"");
+        p += fmt_u64_str(p, t->id);
+        p = fx_put(p, "\",\"ts\":\"");
+        p += fmt_u64_str(p, (uint64_t)(t->ts_us / 1000));
+        p = fx_put(p, "\"}");
+        b.len = (size_t)(p - b.data);
+    }
+    fx_buf_adds(&b, "]}");
+    fx_http_reply(c, 200, NULL, b.data, b.len);
+    fx_buf_free(&b);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     char inst[64];
+    if (strcmp(req->path, "/api/v5/market/trades") == 0) {
+        rest_trades(c, req);
+        return;
+    }
     if (strcmp(req->path, "/api/v5/market/tickers") == 0) {
         rest_tickers(c, req);
         return;

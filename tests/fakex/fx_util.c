@@ -211,3 +211,15 @@ int fx_query_get(const char *query, const char *key, char *out, size_t outlen) {
     }
     return -1;
 }
+
+int64_t fx_query_count(const char *query, const char *key, int64_t def, int64_t max) {
+    char text[32];
+    if (fx_query_get(query, key, text, sizeof text) < 0 || !text[0]) return def;
+    int64_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        if (n <= max) n = n * 10 + (*p - '0');
+    }
+    if (n < 1) n = 1;
+    return n > max ? max : n;
+}

@@ -332,7 +332,7 @@ void fx_venue_stop(struct fx_venue *v) {
 }
 
 void fx_venue_free(struct fx_venue *v) {
-    free(v->syms);
+    fx_symbols_free(v->syms, v->nsyms);
     for (size_t i = 0; i < v->nreplay; i++) free(v->replay[i]);
     free(v->replay);
     v->syms = NULL;

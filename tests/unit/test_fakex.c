@@ -3,10 +3,14 @@
  * (429, then 418, with Retry-After, each recorded as a violation), a few faults, the report's last values, a
  * clean exit on SIGTERM, and a short load run whose rate is printed (never asserted). The trade channels have no
  * example in ../shared: their messages are checked against the documented keys and types, and their ids, the
- * trade faults and the report's trade counts against what a client received. */
+ * trade faults and the report's trade counts against what a client received. The REST recent-trades endpoints
+ * are checked for each venue's keys, types, key and row order, against the trades a subscriber was sent (ids,
+ * prices, sides), for the 1000-trade ring and each venue's default and maximum limit, Binance's weight of 25, the
+ * 429s and the other REST faults. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdbool.h>
 
 #include "../fakex/fx_client.h"
@@ -87,6 +91,17 @@ static bool shape_ok(json_t *r, json_t *g, const char *path, const char *const *
         json_decref(r_);                                                                                   \
         if (!ok_) TT_FAIL("%s: %s", reffile, shape_err);                                                   \
     } while (0)
+
+/* GET on an open connection; asserts the status and returns the parsed body (NULL when it is not JSON). */
+static json_t *get_on(struct fxc_conn *c, const char *target, int want, struct fxc_http *keep) {
+    struct fxc_http r;
+    TT_ASSERT_INT(fxc_http(c, "GET", target, &r, 5000), 0);
+    if (r.status != want) TT_FAIL("GET %s: status %d, expected %d: %s", target, r.status, want, r.body);
+    json_t *j = json_loadb(r.body, r.len, 0, NULL);
+    if (keep) *keep = r;
+    else free(r.body);
+    return j;
+}
 
 /* GET on a fresh connection; asserts the status and returns the parsed body (NULL when it is not JSON). */
 static json_t *get(const char *venue, const char *target, int want, struct fxc_http *keep) {
@@ -866,6 +881,361 @@ static void test_trades_deterministic(void) {
     TT_ASSERT_STR(first[0], first[1]);
 }
 
+/* ---- REST recent trades ---- */
+
+/* One trade as either path tells it: the taker's side, the price as a number. */
+struct trade_fact {
+    uint64_t id;
+    double price;
+    bool taker_buy;
+};
+
+static double num_of(json_t *j) { return json_is_string(j) ? strtod(json_string_value(j), NULL) : json_number_value(j); }
+
+/* A trade message of the venue's websocket feed, as a fact. */
+static struct trade_fact ws_fact(const char *venue, const struct trade_seen *t) {
+    struct trade_fact f = {.id = t->id};
+    json_t *r = t->row;
+    if (!strcmp(venue, "binance")) {
+        f.price = num_of(json_object_get(r, "p"));
+        f.taker_buy = !json_is_true(json_object_get(r, "m"));
+    } else if (!strcmp(venue, "coinbase")) { /* the maker's side */
+        f.price = num_of(json_object_get(r, "price"));
+        f.taker_buy = !strcmp(json_string_value(json_object_get(r, "side")), "sell");
+    } else {
+        f.price = num_of(json_object_get(r, strcmp(venue, "okx") ? "price" : "px"));
+        f.taker_buy = !strcmp(json_string_value(json_object_get(r, "side")), "buy");
+    }
+    return f;
+}
+
+/* The rows of a REST recent-trades answer, as facts, NEWEST first whatever the venue's order. */
+static size_t rest_facts(const char *venue, json_t *body, const char *kraken_key, struct trade_fact *out, size_t max) {
+    json_t *rows = body;
+    if (!strcmp(venue, "kraken")) rows = json_object_get(json_object_get(body, "result"), kraken_key);
+    if (!strcmp(venue, "okx")) rows = json_object_get(body, "data");
+    size_t n = json_array_size(rows);
+    if (n > max) TT_FAIL("%s: %zu rows", venue, n);
+    bool oldest_first = !strcmp(venue, "binance") || !strcmp(venue, "kraken");
+    for (size_t k = 0; k < n; k++) {
+        json_t *r = json_array_get(rows, oldest_first ? n - 1 - k : k);
+        struct trade_fact *f = &out[k];
+        if (!strcmp(venue, "binance")) {
+            f->id = (uint64_t)json_integer_value(json_object_get(r, "id"));
+            f->price = num_of(json_object_get(r, "price"));
+            f->taker_buy = !json_is_true(json_object_get(r, "isBuyerMaker"));
+        } else if (!strcmp(venue, "coinbase")) {
+            f->id = (uint64_t)json_integer_value(json_object_get(r, "trade_id"));
+            f->price = num_of(json_object_get(r, "price"));
+            f->taker_buy = !strcmp(json_string_value(json_object_get(r, "side")), "sell");
+        } else if (!strcmp(venue, "kraken")) {
+            f->id = (uint64_t)json_integer_value(json_array_get(r, 6));
+            f->price = num_of(json_array_get(r, 0));
+            f->taker_buy = !strcmp(json_string_value(json_array_get(r, 3)), "b");
+        } else {
+            f->id = strtoull(json_string_value(json_object_get(r, "tradeId")), NULL, 10);
+            f->price = num_of(json_object_get(r, "px"));
+            f->taker_buy = !strcmp(json_string_value(json_object_get(r, "side")), "buy");
+        }
+    }
+    for (size_t k = 1; k < n; k++) /* dense ids, in the venue's order */
+        if (out[k].id + 1 != out[k - 1].id)
+            TT_FAIL("%s: REST trade ids %llu then %llu (newest first)", venue, (unsigned long long)out[k - 1].id,
+                    (unsigned long long)out[k].id);
+    return n;
+}
+
+/* The keys appear in this order in the text (the first row's). */
+static bool keys_in_order(const char *text, const char *const *keys) {
+    for (; *keys; keys++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "\"%s\":", *keys);
+        const char *q = strstr(text, pat);
+        if (!q) return false;
+        text = q + strlen(pat);
+    }
+    return true;
+}
+
+/* The venue's answer: exact keys and JSON types, the key order, the venue's row order. */
+static void check_trades_answer(const char *venue, json_t *j, const char *body) {
+    char example[64];
+    snprintf(example, sizeof example, "%s/doc-rest-trades.json", venue);
+    SHAPE_IF_EXAMPLE(example, j); /* the venue's documented answer, where tests/venues has it */
+    if (!strcmp(venue, "binance")) {
+        static const char *const keys[] = {"id", "price", "qty", "quoteQty", "time", "isBuyerMaker", "isBestMatch", NULL};
+        ASSERT_SHAPE_OF(json_pack("[{s:i, s:s, s:s, s:s, s:i, s:b, s:b}]", "id", 1, "price", "", "qty", "", "quoteQty",
+                                  "", "time", 1, "isBuyerMaker", 1, "isBestMatch", 1),
+                        j, "binance trades");
+        TT_ASSERT(keys_in_order(body, keys));
+        json_t *r = json_array_get(j, 0);
+        TT_ASSERT(json_is_true(json_object_get(r, "isBestMatch")));
+        const char *px = json_string_value(json_object_get(r, "price"));
+        TT_ASSERT(decimal_text(px) && strlen(strchr(px, '.')) == 9);
+        TT_ASSERT(json_integer_value(json_object_get(r, "time")) > 1000000000000LL); /* ms */
+        double quote = num_of(json_object_get(r, "price")) * num_of(json_object_get(r, "qty"));
+        TT_ASSERT(fabs(num_of(json_object_get(r, "quoteQty")) - quote) < 1e-6 * (quote + 1));
+    } else if (!strcmp(venue, "coinbase")) {
+        static const char *const keys[] = {"time", "trade_id", "price", "size", "side", NULL};
+        ASSERT_SHAPE_OF(json_pack("[{s:s, s:i, s:s, s:s, s:s}]", "time", "", "trade_id", 1, "price", "", "size", "",
+                                  "side", ""),
+                        j, "coinbase trades");
+        TT_ASSERT(keys_in_order(body, keys));
+        const char *time = json_string_value(json_object_get(json_array_get(j, 0), "time"));
+        TT_ASSERT(strlen(time) == 27 && time[19] == '.' && time[26] == 'Z');
+    } else if (!strcmp(venue, "kraken")) {
+        ASSERT_SHAPE_OF(json_pack("{s:[], s:{s:[[s, s, f, s, s, s, i]], s:s}}", "error", "result", "XXBTZUSD", "",
+                                  "", 1.5, "", "", "", 1, "last", ""),
+                        j, "kraken trades");
+        static const char *const keys[] = {"error", "result", "XXBTZUSD", "last", NULL};
+        TT_ASSERT(keys_in_order(body, keys));
+        json_t *r = json_array_get(json_object_get(json_object_get(j, "result"), "XXBTZUSD"), 0);
+        TT_ASSERT(json_is_real(json_array_get(r, 2)));
+        const char *side = json_string_value(json_array_get(r, 3));
+        TT_ASSERT(!strcmp(side, "b") || !strcmp(side, "s"));
+        TT_ASSERT_STR(json_string_value(json_array_get(r, 4)), "m");
+        TT_ASSERT_STR(json_string_value(json_array_get(r, 5)), "");
+        /* the time as written: seconds with at least 4 decimals */
+        const char *p = strstr(body, "[[\"");
+        TT_ASSERT(p != NULL);
+        for (int q = 0; q < 4 && p; q++) p = strchr(p + 1, '"'); /* past price and volume */
+        TT_ASSERT(p && p[1] == ',');
+        const char *dot = strchr(p, '.'), *comma = strchr(p + 2, ',');
+        TT_ASSERT(dot && comma && dot < comma && comma - dot - 1 >= 4);
+        /* last: the newest trade's time in ns, as text */
+        json_t *rows = json_object_get(json_object_get(j, "result"), "XXBTZUSD");
+        const char *last = json_string_value(json_object_get(json_object_get(j, "result"), "last"));
+        TT_ASSERT(strlen(last) == 19 && strspn(last, "0123456789") == 19);
+        double newest = json_real_value(json_array_get(json_array_get(rows, json_array_size(rows) - 1), 2));
+        TT_ASSERT(fabs(strtod(last, NULL) / 1e9 - newest) < 1e-5);
+    } else {
+        static const char *const keys[] = {"instId", "side", "sz", "source", "px", "tradeId", "ts", NULL};
+        ASSERT_SHAPE_OF(json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]}", "code", "", "msg", "", "data",
+                                  "instId", "", "side", "", "sz", "", "source", "", "px", "", "tradeId", "", "ts", ""),
+                        j, "okx trades");
+        TT_ASSERT(keys_in_order(body, keys));
+        TT_ASSERT_STR(json_string_value(json_object_get(j, "code")), "0");
+        json_t *r = json_array_get(json_object_get(j, "data"), 0);
+        TT_ASSERT_STR(json_string_value(json_object_get(r, "instId")), "BTC-USDT");
+        TT_ASSERT(decimal_text(json_string_value(json_object_get(r, "px"))));
+        TT_ASSERT(strlen(json_string_value(json_object_get(r, "ts"))) == 13);
+    }
+}
+
+struct rest_case {
+    const char *venue, *ws_path, *sub, *rest_fmt, *unknown;
+    int nacks, unknown_status, def, max;
+};
+
+static const struct rest_case rest_cases[] = {
+    {"binance", "/ws/btcusdt@trade", NULL, "/api/v3/trades?symbol=BTCUSDT%s", "/api/v3/trades?symbol=NOPE", 0, 400,
+     500, 1000},
+    {"coinbase", "/", "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"matches\"]}",
+     "/products/BTC-USD/trades?%s", "/products/NOPE-USD/trades", 1, 404, 100, 1000},
+    {"kraken", "/v2", "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"BTC/USD\"]}}",
+     "/0/public/Trades?pair=XBTUSD%s", "/0/public/Trades?pair=NOPE", 1, 200, 1000, 1000},
+    {"okx", "/ws/v5/public", "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"trades\",\"instId\":\"BTC-USDT\"}]}",
+     "/api/v5/market/trades?instId=BTC-USDT%s", "/api/v5/market/trades?instId=NOPE", 1, 200, 100, 500},
+};
+
+/* The target with its limit (count for Kraken); limit 0: none. */
+static void trades_target(const struct rest_case *rc, int limit, char *out, size_t len) {
+    char q[32] = "";
+    if (limit) snprintf(q, sizeof q, "&%s=%d", strcmp(rc->venue, "kraken") ? "limit" : "count", limit);
+    snprintf(out, len, rc->rest_fmt, q[0] && strchr(rc->rest_fmt, '?')[1] == '%' ? q + 1 : q);
+}
+
+/* Each venue's REST recent trades: its shape and order, the latest trades equal to what a trade subscriber was
+ * sent (ids, prices, sides), dense ids, the limit, the unknown symbol answered as the venue's ticker answers it. */
+static void test_rest_trades(void) {
+    fakex_start(all_venues);
+    for (size_t v = 0; v < sizeof rest_cases / sizeof *rest_cases; v++) {
+        const struct rest_case *rc = &rest_cases[v];
+        struct fxc_conn c;
+        char target[256], q[128];
+        ws_open(&c, rc->venue, rc->ws_path);
+        if (rc->sub) fxc_ws_text(&c, rc->sub);
+        struct trade_fact seen[4096];
+        size_t nseen = 0;
+        int64_t end = fxc_now_ms() + 600;
+        snprintf(q, sizeof q, "venue=%s&heartbeats_only=1", rc->venue);
+        for (bool stopped = false;;) { /* trades for a while, then the market stops and the feed is drained */
+            if (!stopped && fxc_now_ms() >= end) control(q), stopped = true;
+            json_t *m = ws_next(&c, stopped ? 400 : 100);
+            if (!m) {
+                if (stopped) break;
+                continue;
+            }
+            struct trade_seen t;
+            if (trade_of(rc->venue, m, &t) && nseen < sizeof seen / sizeof *seen) seen[nseen++] = ws_fact(rc->venue, &t);
+            json_decref(m);
+        }
+        fxc_close(&c);
+        if (nseen < 6) TT_FAIL("%s: %zu trades on the websocket", rc->venue, nseen);
+
+        struct fxc_http h;
+        struct trade_fact got[1000];
+        struct fxc_conn r = {.fd = fxc_connect(fxc_port(&fx, rc->venue))}; /* one keep-alive connection: OKX
+                                                                             * takes 3 connects a second */
+        TT_ASSERT(r.fd >= 0);
+        trades_target(rc, 5, target, sizeof target);
+        json_t *j = get_on(&r, target, 200, &h);
+        TT_ASSERT(j != NULL);
+        check_trades_answer(rc->venue, j, h.body);
+        free(h.body);
+        size_t n = rest_facts(rc->venue, j, "XXBTZUSD", got, 1000);
+        json_decref(j);
+        TT_ASSERT_INT(n, 5);
+        for (size_t k = 0; k < n; k++) {
+            const struct trade_fact *w = &seen[nseen - 1 - k], *r = &got[k];
+            if (w->id != r->id || w->price != r->price || w->taker_buy != r->taker_buy)
+                TT_FAIL("%s: REST trade %zu from the newest is %llu %.8f %s, the feed sent %llu %.8f %s", rc->venue, k,
+                        (unsigned long long)r->id, r->price, r->taker_buy ? "buy" : "sell", (unsigned long long)w->id,
+                        w->price, w->taker_buy ? "buy" : "sell");
+        }
+        /* the default limit: every trade the feed sent is there (fewer than the default were made) */
+        trades_target(rc, 0, target, sizeof target);
+        j = get_on(&r, target, 200, &h);
+        check_trades_answer(rc->venue, j, h.body);
+        free(h.body);
+        n = rest_facts(rc->venue, j, "XXBTZUSD", got, 1000);
+        json_decref(j);
+        TT_ASSERT(n >= nseen && n <= (size_t)rc->def);
+        TT_ASSERT(got[0].id == seen[nseen - 1].id);
+        trades_target(rc, 1, target, sizeof target);
+        j = get_on(&r, target, 200, NULL);
+        TT_ASSERT_INT(rest_facts(rc->venue, j, "XXBTZUSD", got, 1000), 1);
+        json_decref(j);
+        /* an unknown symbol: the venue's answer for its ticker */
+        j = get_on(&r, rc->unknown, rc->unknown_status, NULL);
+        if (!strcmp(rc->venue, "binance")) TT_ASSERT_INT(json_integer_value(json_object_get(j, "code")), -1121);
+        if (!strcmp(rc->venue, "coinbase")) TT_ASSERT_STR(json_string_value(json_object_get(j, "message")), "NotFound");
+        if (!strcmp(rc->venue, "kraken"))
+            TT_ASSERT_STR(json_string_value(json_array_get(json_object_get(j, "error"), 0)), "EQuery:Unknown asset pair");
+        if (!strcmp(rc->venue, "okx")) TT_ASSERT_STR(json_string_value(json_object_get(j, "code")), "51001");
+        json_decref(j);
+        fxc_close(&r);
+        snprintf(q, sizeof q, "venue=%s&heartbeats_only=0", rc->venue);
+        control(q);
+    }
+    json_t *rep = report();
+    TT_ASSERT_INT(json_integer_value(json_object_get(rep, "violations_total")), 0);
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+/* More trades than the ring holds: the last 1000 are kept, dense and ending at the report's last trade; each
+ * venue's default and maximum limit. */
+static void test_rest_trades_ring_and_limits(void) {
+    const char *args[] = {"--venue", "all", "--symbols", "BTC-USDT,BTC-USD", "--rate", "50", "--trade-rate", "6000",
+                          "--log-level", "warn", NULL};
+    fakex_start(args);
+    int64_t end = fxc_now_ms() + 5000;
+    for (bool enough = false; !enough;) { /* until every venue made over 1000 trades of each symbol */
+        usleep(100000);
+        json_t *rep = report();
+        enough = true;
+        for (size_t v = 0; v < sizeof rest_cases / sizeof *rest_cases; v++)
+            enough = enough && json_integer_value(json_object_get(
+                                   json_object_get(json_object_get(json_object_get(json_object_get(rep, "venues"),
+                                                                                   rest_cases[v].venue),
+                                                                   "symbols"),
+                                                   "BTC-USD"),
+                                   "trades")) > 1100;
+        json_decref(rep);
+        if (!enough && fxc_now_ms() > end) TT_FAIL("fewer than 1100 trades a symbol within 5 s");
+    }
+    control("venue=all&heartbeats_only=1");
+    usleep(50000);
+    json_t *rep = report();
+    static struct trade_fact got[1000];
+    for (size_t v = 0; v < sizeof rest_cases / sizeof *rest_cases; v++) {
+        const struct rest_case *rc = &rest_cases[v];
+        char target[256];
+        const char *sym = strcmp(rc->venue, "coinbase") && strcmp(rc->venue, "kraken") ? "BTC-USDT" : "BTC-USD";
+        const char *last = json_string_value(json_object_get(
+            json_object_get(json_object_get(json_object_get(json_object_get(rep, "venues"), rc->venue), "symbols"), sym),
+            "last_trade_id"));
+        TT_ASSERT(last != NULL);
+        trades_target(rc, 0, target, sizeof target); /* the default */
+        json_t *j = get(rc->venue, target, 200, NULL);
+        TT_ASSERT_INT(rest_facts(rc->venue, j, "XXBTZUSD", got, 1000), rc->def);
+        json_decref(j);
+        trades_target(rc, rc->max + 5000, target, sizeof target); /* over the maximum: the maximum */
+        j = get(rc->venue, target, 200, NULL);
+        size_t n = rest_facts(rc->venue, j, "XXBTZUSD", got, 1000);
+        json_decref(j);
+        TT_ASSERT_INT(n, rc->max);
+        TT_ASSERT_INT(got[0].id, strtoull(last, NULL, 10));
+        trades_target(rc, 7, target, sizeof target);
+        j = get(rc->venue, target, 200, NULL);
+        TT_ASSERT_INT(rest_facts(rc->venue, j, "XXBTZUSD", got, 1000), 7);
+        json_decref(j);
+    }
+    json_decref(rep);
+    fakex_stop_clean();
+}
+
+/* Binance counts the endpoint at weight 25 in X-MBX-USED-WEIGHT-1M and the rate window; every venue's 429 (Kraken's
+ * throttle error) applies to it with Retry-After, and so do the other REST faults. */
+static void test_rest_trades_limits_faults(void) {
+    fakex_start(all_venues);
+    struct fxc_http h;
+    char used[32], retry[32];
+    control("venue=binance&clear=1&rest_limit=60");
+    json_decref(get("binance", "/api/v3/trades?symbol=BTCUSDT&limit=2", 200, &h));
+    TT_ASSERT_STR(fxc_header(&h, "X-MBX-USED-WEIGHT-1M", used, sizeof used), "25");
+    free(h.body);
+    json_decref(get("binance", "/api/v3/trades?symbol=ETHUSDT", 200, &h));
+    TT_ASSERT_STR(fxc_header(&h, "X-MBX-USED-WEIGHT-1M", used, sizeof used), "50");
+    free(h.body);
+    json_t *rep = report();
+    TT_ASSERT_INT(json_integer_value(json_object_get(
+                      json_object_get(json_object_get(json_object_get(rep, "venues"), "binance"), "rest_window"), "used")),
+                  50);
+    json_decref(rep);
+    json_t *j = get("binance", "/api/v3/trades?symbol=BTCUSDT", 429, &h);
+    TT_ASSERT_INT(json_integer_value(json_object_get(j, "code")), -1003);
+    TT_ASSERT(fxc_header(&h, "Retry-After", retry, sizeof retry) && atoi(retry) >= 1);
+    free(h.body);
+    json_decref(j);
+    json_decref(get("binance", "/api/v3/trades?symbol=BTCUSDT", 418, NULL)); /* went on after the 429: banned */
+    control("venue=binance&clear=1&rest_limit=6000");
+
+    static const char *const limited[][3] = {
+        {"coinbase", "/products/BTC-USD/trades", "429"},
+        {"okx", "/api/v5/market/trades?instId=BTC-USDT", "429"},
+        {"kraken", "/0/public/Trades?pair=XBTUSD", "200"},
+    };
+    for (size_t v = 0; v < 3; v++) {
+        char q[128];
+        snprintf(q, sizeof q, "venue=%s&clear=1&rest_limit=1", limited[v][0]);
+        control(q);
+        json_decref(get(limited[v][0], limited[v][1], 200, NULL));
+        j = get(limited[v][0], limited[v][1], atoi(limited[v][2]), &h);
+        TT_ASSERT(fxc_header(&h, "Retry-After", retry, sizeof retry) && atoi(retry) >= 1);
+        if (!strcmp(limited[v][0], "kraken"))
+            TT_ASSERT_STR(json_string_value(json_array_get(json_object_get(j, "error"), 0)), "EGeneral:Too many requests");
+        free(h.body);
+        json_decref(j);
+        snprintf(q, sizeof q, "venue=%s&clear=1&rest_limit=1000", limited[v][0]);
+        control(q);
+    }
+    rep = report();
+    TT_ASSERT_INT(violations_of(rep, "rate_limit"), 4);
+    json_decref(rep);
+
+    control("venue=okx&http_status=503");
+    json_decref(get("okx", "/api/v5/market/trades?instId=BTC-USDT", 503, NULL));
+    control("venue=okx&clear=1&malformed=1");
+    j = get("okx", "/api/v5/market/trades?instId=BTC-USDT", 200, NULL);
+    TT_ASSERT(j == NULL); /* half a document */
+    j = get("okx", "/api/v5/market/trades?instId=BTC-USDT", 200, NULL);
+    TT_ASSERT(j != NULL); /* then whole ones */
+    json_decref(j);
+    fakex_stop_clean();
+}
+
 /* ---- limits ---- */
 
 static void test_binance_rest_limit_429_then_418(void) {
@@ -1053,6 +1423,9 @@ int main(void) {
     TT_RUN(test_trade_shapes);
     TT_RUN(test_trade_ids_faults_report);
     TT_RUN(test_trades_deterministic);
+    TT_RUN(test_rest_trades);
+    TT_RUN(test_rest_trades_ring_and_limits);
+    TT_RUN(test_rest_trades_limits_faults);
     TT_RUN(test_binance_rest_limit_429_then_418);
     TT_RUN(test_ws_message_rate_limit);
     TT_RUN(test_faults);
