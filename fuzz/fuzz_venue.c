@@ -13,7 +13,8 @@
  * their field and either empty or valid decimals that survive tick_pack/tick_unpack unchanged. A websocket
  * frame goes to the venue's trades channel too, with a trades array of the same capacity: it writes no tick,
  * keeps no trade of a frame it does not take whole, and every trade it keeps has an id, a price and a quantity
- * above zero and the taker's side. */
+ * above zero and the taker's side. A REST body goes to the trades channel's rest_parse too (the same request
+ * index in its own plan, one request per symbol), with the same checks, origin REST and ids in ascending order. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,8 @@ struct table {
     struct venue_symbols s;
     struct venue_request plan[PLAN_MAX];
     int nplan;
+    struct venue_request trades_plan[PLAN_MAX]; /* the trades channel's: one request per symbol */
+    int ntrades_plan;
 };
 
 static struct table tables[VENUES][2]; /* [venue][one symbol] */
@@ -69,6 +72,9 @@ static void setup(void) {
             if (!t->v || venue_symbols_init(&t->s, t->v, syms[v], one ? 1 : n) != 0) die("symbol table");
             t->nplan = t->v->channels->rest_plan(&t->s, t->plan, PLAN_MAX);
             if (t->nplan < 1) die("rest plan");
+            const struct venue_channel *tc = venue_channel_find(t->v, "trades");
+            t->ntrades_plan = tc && tc->rest_plan ? tc->rest_plan(&t->s, t->trades_plan, PLAN_MAX) : 0;
+            if (tc && tc->rest_plan && t->ntrades_plan < 1) die("trades rest plan");
         }
     }
 }
@@ -94,7 +100,7 @@ static void check_ticks(const struct venue_out *out) {
     }
 }
 
-static void check_trades(const struct venue_out *out, enum venue_msg kind) {
+static void check_trades(const struct venue_out *out, enum venue_msg kind, enum tick_origin origin) {
     if (out->n != 0) die("a trades parser wrote ticks");
     if (out->n_trades > out->trades_cap) die("more trades than the array holds");
     if (kind != VENUE_MSG_TICKS && out->n_trades != 0) die("trades kept from a frame not taken");
@@ -106,7 +112,11 @@ static void check_trades(const struct venue_out *out, enum venue_msg kind) {
         if (t->side != TRADE_SIDE_BUY && t->side != TRADE_SIDE_SELL) die("trade without the taker's side");
         if (!memchr(t->symbol, 0, sizeof t->symbol) || !memchr(t->venue, 0, sizeof t->venue))
             die("trade names not terminated");
-        if (t->origin != TICK_ORIGIN_STREAM) die("a stream trade of another origin");
+        if (t->origin != origin) die("a trade of another origin");
+        uint64_t a, b;
+        if (origin == TICK_ORIGIN_REST && i > 0 && trade_id_number(out->trades[i - 1].id, &a) &&
+            trade_id_number(t->id, &b) && a > b)
+            die("REST trades out of id order");
     }
 }
 
@@ -133,6 +143,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         venue_out_init(&fast, fast_ticks, cap, 1000, 500);
         t->v->channels->rest_parse(req, status, frame, len, &t->s, &fast);
         check_ticks(&fast);
+        const struct venue_channel *trades_channel = venue_channel_find(t->v, "trades");
+        if (trades_channel && trades_channel->rest_parse && t->ntrades_plan > 0) {
+            static struct trade trades[CAP_MAX];
+            struct venue_out out;
+            venue_out_init(&out, fast_ticks, cap, 1000, 500);
+            venue_out_trades(&out, trades, cap);
+            const struct venue_request *treq = &t->trades_plan[(data[1] >> 4) % t->ntrades_plan];
+            check_trades(&out, trades_channel->rest_parse(treq, status, frame, len, &t->s, &out), TICK_ORIGIN_REST);
+        }
     } else {
         venue_out_init(&fast, fast_ticks, cap, 1000, 0);
         venue_out_init(&slow, slow_ticks, cap, 1000, 0);
@@ -156,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             struct venue_out out;
             venue_out_init(&out, fast_ticks, cap, 1000, 0);
             venue_out_trades(&out, trades, cap);
-            check_trades(&out, trades_channel->ws_parse(frame, len, &t->s, &out));
+            check_trades(&out, trades_channel->ws_parse(frame, len, &t->s, &out), TICK_ORIGIN_STREAM);
         }
     }
     free(frame);

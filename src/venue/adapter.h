@@ -161,6 +161,18 @@ int venue_json_side(const json_t *v, bool maker, enum trade_side *side);
  * is refused alike whatever the table and the array hold. */
 int venue_trade_put(struct venue_out *out, const struct venue_symbols *s, const json_t *symbol,
                     const struct venue_trade_fields *f);
+/* venue_trade_put with the trade's origin given (REST answers: TICK_ORIGIN_REST). */
+int venue_trade_put_as(struct venue_out *out, const struct venue_symbols *s, const json_t *symbol,
+                       const struct venue_trade_fields *f, enum tick_origin origin);
+/* The same for the symbol at table index `index` (a REST request's symbol, or a name mapped by the caller); an
+ * index outside the table (-1: a name not in it) counts as unmapped. f is judged first, as venue_trade_put does. */
+int venue_trade_put_index(struct venue_out *out, const struct venue_symbols *s, int index,
+                          const struct venue_trade_fields *f, enum tick_origin origin);
+/* venue_parse_answer for a trades channel's REST parser: its trades are kept only when the result is TICKS, and
+ * then sorted by ascending trade id (numerically where ids are numbers), whatever order the venue sent them in. */
+enum venue_msg venue_parse_trade_answer(const struct venue_request *req, int http_status, const char *body,
+                                        size_t len, const char *detail_key, venue_json_fn *fn,
+                                        const struct venue_symbols *s, struct venue_out *out);
 /* venue_parse_frame for a trades channel's parser: its trades are kept only when the result is TICKS. */
 enum venue_msg venue_parse_trade_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
                                        const struct venue_symbols *s, struct venue_out *out);

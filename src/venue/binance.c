@@ -1,5 +1,5 @@
 /* binance.c -- Binance spot: <symbol>@bookTicker streams and the bookTicker REST endpoint (bbo), <symbol>@trade
- * streams (trades).
+ * streams and the recent-trades REST endpoint (trades).
  *
  * Streams go in the combined path (/stream?streams=a/b/c) when the whole list fits in a URL, so a
  * connection needs no subscribe message; longer lists connect to /stream and SUBSCRIBE in messages of at
@@ -271,6 +271,61 @@ static enum venue_msg binance_rest_parse(const struct venue_request *req, int ht
     return venue_parse_answer(req, http_status, body, len, "msg", parse_rest, s, out);
 }
 
+/* Recent trades, one request per symbol: GET /api/v3/trades?symbol=BNBBTC&limit=100 (request weight 25 whatever the
+ * limit). The answer, oldest first, does not name the symbol: the request remembers it. */
+#define TRADES_PATH "/api/v3/trades?symbol="
+#define TRADES_LIMIT "&limit=100"
+#define TRADES_WEIGHT 25
+
+static int binance_trades_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    if (s->n > cap) return -ENOSPC;
+    for (size_t i = 0; i < s->n; i++) {
+        reqs[i].weight = TRADES_WEIGHT;
+        reqs[i].symbol = (int)i;
+        if (venue_concat(reqs[i].path, sizeof reqs[i].path, TRADES_PATH, s->list[i].names.rest, TRADES_LIMIT))
+            return -ENOSPC;
+    }
+    return (int)s->n;
+}
+
+/* One element: {"id":28457,"price":"4.00000100","qty":"12.00000000","quoteQty":"48.000012","time":1499865549590,
+ * "isBuyerMaker":true,"isBestMatch":true}; the buyer made: the taker sold. 0 or -1. */
+static int rest_trade(const json_t *o, int index, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    struct venue_trade_fields f;
+    uint64_t time_ms;
+    json_t *id = json_object_get(o, "id"), *maker = json_object_get(o, "isBuyerMaker");
+    if (!json_is_integer(id) || venue_json_trade_id(f.id, id) ||
+        venue_copy_decimal_str(f.price, json_object_get(o, "price")) ||
+        venue_copy_decimal_str(f.qty, json_object_get(o, "qty")) ||
+        venue_json_uint(json_object_get(o, "time"), &time_ms) || !json_is_boolean(maker))
+        return -1;
+    f.side = json_is_true(maker) ? TRADE_SIDE_SELL : TRADE_SIDE_BUY;
+    f.event_us = venue_ms_to_us(time_ms);
+    return venue_trade_put_index(out, s, index, &f, TICK_ORIGIN_REST);
+}
+
+static enum venue_msg parse_rest_trades(const json_t *root, const struct venue_request *req,
+                                        const struct venue_symbols *s, struct venue_out *out) {
+    if (json_is_object(root) && json_object_get(root, "code")) { /* {"code":-1121,"msg":"Invalid symbol."} */
+        venue_out_detail(out, json_object_get(root, "msg"));
+        return json_integer_value(json_object_get(root, "code")) == -1003 ? VENUE_MSG_RATE_LIMITED : VENUE_MSG_ERROR;
+    }
+    if (!json_is_array(root) || req->symbol < 0 || (size_t)req->symbol >= s->n) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(root, i, item) {
+        if (rest_trade(item, req->symbol, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg binance_trades_rest_parse(const struct venue_request *req, int http_status,
+                                                const char *body, size_t len, const struct venue_symbols *s,
+                                                struct venue_out *out) {
+    return venue_parse_trade_answer(req, http_status, body, len, "msg", parse_rest_trades, s, out);
+}
+
 static const struct venue_channel binance_channels[] = {
     {.name = "bbo",
      .ws_path = binance_ws_path,
@@ -286,7 +341,9 @@ static const struct venue_channel binance_channels[] = {
      .ws_path = binance_trades_path,
      .ws_path_subscribes = binance_trades_path_subscribes,
      .ws_subscribe = binance_trades_subscribe,
-     .ws_parse = binance_trades_parse},
+     .ws_parse = binance_trades_parse,
+     .rest_plan = binance_trades_plan,
+     .rest_parse = binance_trades_rest_parse},
     {0},
 };
 

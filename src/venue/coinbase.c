@@ -1,5 +1,5 @@
 /* coinbase.c -- Coinbase Exchange: the ticker and heartbeat channels and the per-product REST ticker (bbo), the
- * matches channel (trades).
+ * matches channel and the product's recent trades over REST (trades).
  *
  * Product ids are already normalized ("BTC-USD"). Every message carries a "type". The heartbeat channel
  * sends one message per second per product, so a silent feed is a dead one. The REST ticker answer does not
@@ -202,6 +202,55 @@ static enum venue_msg coinbase_rest_parse(const struct venue_request *req, int h
     return venue_parse_answer(req, http_status, body, len, "message", rest_ticker, s, out);
 }
 
+/* Recent trades, one request per product: GET /products/BTC-USD/trades?limit=100. The answer, newest first, does not
+ * name its product: the request remembers it. */
+static int coinbase_trades_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    if (s->n > cap) return -ENOSPC;
+    for (size_t i = 0; i < s->n; i++) {
+        reqs[i].weight = 1;
+        reqs[i].symbol = (int)i;
+        if (venue_concat(reqs[i].path, sizeof reqs[i].path, "/products/", s->list[i].names.rest, "/trades?limit=100"))
+            return -ENOSPC;
+    }
+    return (int)s->n;
+}
+
+/* One element: {"time":"2020-03-20T00:36:59.860Z","trade_id":86327327,"price":"6225.32000000","size":"0.06469797",
+ * "side":"sell"}; "side" is the maker's, as in a match: the taker took the other side. 0 or -1. */
+static int rest_trade(const json_t *o, int index, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    struct venue_trade_fields f;
+    json_t *id = json_object_get(o, "trade_id");
+    if (!json_is_integer(id) || venue_json_trade_id(f.id, id) ||
+        venue_copy_decimal_str(f.price, json_object_get(o, "price")) ||
+        venue_copy_decimal_str(f.qty, json_object_get(o, "size")) ||
+        venue_json_side(json_object_get(o, "side"), true, &f.side) ||
+        venue_json_rfc3339(json_object_get(o, "time"), &f.event_us))
+        return -1;
+    return venue_trade_put_index(out, s, index, &f, TICK_ORIGIN_REST);
+}
+
+static enum venue_msg rest_trades(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    json_t *message = json_object_get(root, "message"); /* {"message":"..."}: an error, whatever the status */
+    if (json_is_object(root) && json_is_string(message)) {
+        venue_out_detail(out, message);
+        return strstr(json_string_value(message), "rate limit") ? VENUE_MSG_RATE_LIMITED : VENUE_MSG_ERROR;
+    }
+    if (!json_is_array(root) || req->symbol < 0 || (size_t)req->symbol >= s->n) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(root, i, item) {
+        if (rest_trade(item, req->symbol, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg coinbase_trades_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                                 size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_trade_answer(req, http_status, body, len, "message", rest_trades, s, out);
+}
+
 static const struct venue_channel coinbase_channels[] = {
     {.name = "bbo",
      .ws_path = coinbase_ws_path,
@@ -215,7 +264,9 @@ static const struct venue_channel coinbase_channels[] = {
      .dense_ids = true,
      .ws_path = coinbase_ws_path,
      .ws_subscribe = coinbase_trades_subscribe,
-     .ws_parse = coinbase_trades_parse},
+     .ws_parse = coinbase_trades_parse,
+     .rest_plan = coinbase_trades_plan,
+     .rest_parse = coinbase_trades_rest_parse},
     {0},
 };
 

@@ -1,11 +1,12 @@
 /* kraken.c -- Kraken spot: websocket v2 ticker on bbo events (subscribed), v1 ticker arrays (parsed too), REST
- * Ticker (bbo); websocket v2 trade (trades).
+ * Ticker (bbo); websocket v2 trade and REST Trades (trades).
  *
  * Kraken has three spellings of a pair: v2 "BTC/USD", v1 and REST altnames "XBT/USD" / "XBTUSD" (BTC is XBT,
  * DOGE is XDG), and the legacy REST keys of the oldest assets "XXBTZUSD" (X before crypto, Z before fiat).
  * Answers may use any of them, so all are aliases in the symbol table. v2 sends prices as JSON numbers: they
  * become the shortest decimal text that reads back to the same double. Heartbeats come about once a second. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "adapter.h"
@@ -350,6 +351,76 @@ static enum venue_msg kraken_rest_parse(const struct venue_request *req, int htt
     return venue_parse_answer(req, http_status, body, len, NULL, parse_rest, s, out);
 }
 
+/* Recent trades, one request per pair: GET /0/public/Trades?pair=XBTUSD&count=100 (1 call). The answer names the
+ * pair by Kraken's key (XXBTZUSD), mapped through the aliases as the Ticker answer's keys are. */
+static int kraken_trades_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    if (s->n > cap) return -ENOSPC;
+    for (size_t i = 0; i < s->n; i++) {
+        reqs[i].weight = 1;
+        reqs[i].symbol = (int)i;
+        if (venue_concat(reqs[i].path, sizeof reqs[i].path, "/0/public/Trades?pair=", s->list[i].names.rest,
+                         "&count=100"))
+            return -ENOSPC;
+    }
+    return (int)s->n;
+}
+
+/* A trade time in seconds with a fraction (1688669597.8277369) to microseconds; -1 (refused as an event time) when
+ * beyond what microseconds hold. 0 or -1 when not a non-negative number. */
+static int seconds_us(const json_t *v, int64_t *us) {
+    if (!json_is_number(v)) return -1;
+    double d = json_number_value(v);
+    if (!(d >= 0)) return -1;
+    *us = d < 9.2e12 ? (int64_t)llround(d * 1e6) : -1;
+    return 0;
+}
+
+/* One trade of the answer: [price, volume, time, "b"|"s", "m"|"l", misc, trade_id]; b or s is the taker's side. */
+static int rest_trade(const json_t *a, int index, const struct venue_symbols *s, struct venue_out *out) {
+    if (!json_is_array(a) || json_array_size(a) < 7) return -1;
+    struct venue_trade_fields f;
+    json_t *side = json_array_get(a, 3), *id = json_array_get(a, 6);
+    if (venue_copy_decimal_str(f.price, json_array_get(a, 0)) || venue_copy_decimal_str(f.qty, json_array_get(a, 1)) ||
+        seconds_us(json_array_get(a, 2), &f.event_us) || !json_is_integer(id) || venue_json_trade_id(f.id, id))
+        return -1;
+    if (venue_json_is(side, "b")) f.side = TRADE_SIDE_BUY;
+    else if (venue_json_is(side, "s")) f.side = TRADE_SIDE_SELL;
+    else return -1;
+    return venue_trade_put_index(out, s, index, &f, TICK_ORIGIN_REST);
+}
+
+static enum venue_msg parse_rest_trades(const json_t *root, const struct venue_request *req,
+                                        const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    json_t *errors = json_object_get(root, "error");
+    if (!json_is_array(errors)) return VENUE_MSG_MALFORMED;
+    if (json_array_size(errors) > 0) {
+        json_t *first = json_array_get(errors, 0);
+        venue_out_detail(out, first);
+        return json_is_string(first) ? rest_error_kind(json_string_value(first)) : VENUE_MSG_MALFORMED;
+    }
+    json_t *result = json_object_get(root, "result");
+    if (!json_is_object(result)) return VENUE_MSG_MALFORMED;
+    const char *key;
+    json_t *list;
+    json_object_foreach(result, key, list) {
+        if (strcmp(key, "last") == 0) continue; /* the cursor for a next call's "since" */
+        if (!json_is_array(list)) return VENUE_MSG_MALFORMED;
+        int index = venue_symbols_find(s, key, strlen(key)); /* -1: counted as unmapped, trade by trade */
+        size_t i;
+        json_t *item;
+        json_array_foreach(list, i, item) {
+            if (rest_trade(item, index, s, out)) return VENUE_MSG_MALFORMED;
+        }
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg kraken_trades_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                               size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_trade_answer(req, http_status, body, len, NULL, parse_rest_trades, s, out);
+}
+
 static const struct venue_channel kraken_channels[] = {
     {.name = "bbo",
      .ws_path = kraken_ws_path,
@@ -363,7 +434,9 @@ static const struct venue_channel kraken_channels[] = {
      .dense_ids = true,
      .ws_path = kraken_ws_path,
      .ws_subscribe = kraken_trades_subscribe,
-     .ws_parse = kraken_trades_parse},
+     .ws_parse = kraken_trades_parse,
+     .rest_plan = kraken_trades_plan,
+     .rest_parse = kraken_trades_rest_parse},
     {0},
 };
 

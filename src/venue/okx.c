@@ -1,5 +1,5 @@
 /* okx.c -- OKX v5: the public bbo-tbt channel for streams, the market ticker(s) REST endpoints for polls (bbo);
- * the public trades channel (trades).
+ * the public trades channel and the recent-trades REST endpoint (trades).
  *
  * Instrument ids are the normalized names ("BTC-USDT"; derivatives keep their suffix, "BTC-USD-SWAP"). OKX
  * sends no heartbeats and closes a connection after 30 s without data, so a quiet connection sends the text
@@ -166,7 +166,7 @@ static enum venue_msg classify(const json_t *root, const struct venue_request *r
 
 /* One item of a trades push: {"instId":"BTC-USDT","tradeId":"130639474","px":"42219.9","sz":"0.12060306",
  * "side":"buy","ts":"1630048897897","count":"3"}; side is the taker's, ts the trade time in ms. 0 or -1. */
-static int trade(const json_t *o, const struct venue_symbols *s, struct venue_out *out) {
+static int trade_as(const json_t *o, enum tick_origin origin, const struct venue_symbols *s, struct venue_out *out) {
     if (!json_is_object(o)) return -1;
     struct venue_trade_fields f;
     json_t *id = json_object_get(o, "tradeId");
@@ -176,7 +176,11 @@ static int trade(const json_t *o, const struct venue_symbols *s, struct venue_ou
         venue_json_side(json_object_get(o, "side"), false, &f.side) ||
         venue_json_ms_text(json_object_get(o, "ts"), &f.event_us))
         return -1;
-    return venue_trade_put(out, s, json_object_get(o, "instId"), &f);
+    return venue_trade_put_as(out, s, json_object_get(o, "instId"), &f, origin);
+}
+
+static int trade(const json_t *o, const struct venue_symbols *s, struct venue_out *out) {
+    return trade_as(o, TICK_ORIGIN_STREAM, s, out);
 }
 
 /* classify for the trades channel: events alike, pushes of the trades channel only. */
@@ -324,6 +328,47 @@ static enum venue_msg okx_rest_parse(const struct venue_request *req, int http_s
     return venue_parse_answer(req, http_status, body, len, "msg", parse_rest, s, out);
 }
 
+/* Recent trades, one request per instrument: GET /api/v5/market/trades?instId=BTC-USDT&limit=100 (1 call). The
+ * answer, newest first, holds the items of a trades push: {"code":"0","msg":"","data":[{"instId":..,"side":..,
+ * "sz":..,"px":..,"tradeId":..,"ts":..}]}, each naming its instrument. */
+static int okx_trades_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    if (s->n > cap) return -ENOSPC;
+    for (size_t i = 0; i < s->n; i++) {
+        reqs[i].weight = 1;
+        reqs[i].symbol = (int)i;
+        if (venue_concat(reqs[i].path, sizeof reqs[i].path, "/api/v5/market/trades?instId=", s->list[i].names.rest,
+                         "&limit=100"))
+            return -ENOSPC;
+    }
+    return (int)s->n;
+}
+
+static enum venue_msg parse_rest_trades(const json_t *root, const struct venue_request *req,
+                                        const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    json_t *code = json_object_get(root, "code");
+    if (!json_is_string(code)) return VENUE_MSG_MALFORMED;
+    if (!venue_json_is(code, "0")) {
+        venue_out_detail(out, json_object_get(root, "msg"));
+        if (venue_json_is(code, "50011")) return VENUE_MSG_RATE_LIMITED;
+        if (venue_json_is(code, "50001") || venue_json_is(code, "50013")) return VENUE_MSG_UNAVAILABLE;
+        return VENUE_MSG_ERROR;
+    }
+    json_t *data = json_object_get(root, "data");
+    if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (trade_as(item, TICK_ORIGIN_REST, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg okx_trades_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                            size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_trade_answer(req, http_status, body, len, "msg", parse_rest_trades, s, out);
+}
+
 static const struct venue_channel okx_channels[] = {
     {.name = "bbo",
      .ws_path = okx_ws_path,
@@ -337,7 +382,9 @@ static const struct venue_channel okx_channels[] = {
      .dense_ids = false,
      .ws_path = okx_ws_path,
      .ws_subscribe = okx_trades_subscribe,
-     .ws_parse = okx_trades_parse},
+     .ws_parse = okx_trades_parse,
+     .rest_plan = okx_trades_plan,
+     .rest_parse = okx_trades_rest_parse},
     {0},
 };
 

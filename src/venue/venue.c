@@ -263,17 +263,32 @@ int venue_json_side(const json_t *v, bool maker, enum trade_side *side) {
     return 0;
 }
 
+/* A trade is a market's: a price and a quantity above zero (a tick's sizes may be zero, a trade's not). */
+static bool trade_fields_ok(const struct venue_trade_fields *f) {
+    return decimal_sign(f->price) == 1 && decimal_sign(f->qty) == 1 && f->id[0];
+}
+
 int venue_trade_put(struct venue_out *out, const struct venue_symbols *s, const json_t *symbol,
                     const struct venue_trade_fields *f) {
-    /* A trade is a market's: a price and a quantity above zero (a tick's sizes may be zero, a trade's not). */
-    if (decimal_sign(f->price) != 1 || decimal_sign(f->qty) != 1 || !f->id[0]) return -1;
+    return venue_trade_put_as(out, s, symbol, f, TICK_ORIGIN_STREAM);
+}
+
+int venue_trade_put_as(struct venue_out *out, const struct venue_symbols *s, const json_t *symbol,
+                       const struct venue_trade_fields *f, enum tick_origin origin) {
+    if (!trade_fields_ok(f)) return -1;
     int index = venue_json_symbol(s, symbol);
     if (index == -2) return -1;
-    if (index == -1) {
+    return venue_trade_put_index(out, s, index, f, origin);
+}
+
+int venue_trade_put_index(struct venue_out *out, const struct venue_symbols *s, int index,
+                          const struct venue_trade_fields *f, enum tick_origin origin) {
+    if (!trade_fields_ok(f)) return -1;
+    if (index < 0 || (size_t)index >= s->n) {
         out->unmapped++;
         return 0;
     }
-    struct trade *t = venue_trade_add(out, s, index, TICK_ORIGIN_STREAM);
+    struct trade *t = venue_trade_add(out, s, index, origin);
     if (!t) return 0;
     memcpy(t->id, f->id, sizeof t->id);
     memcpy(t->price, f->price, sizeof t->price);
@@ -379,6 +394,47 @@ enum venue_msg venue_parse_answer(const struct venue_request *req, int http_stat
     if (kind != VENUE_MSG_TICKS) venue_out_truncate(out, mark);
     json_decref(root);
     venue_arena_end();
+    return kind;
+}
+
+/* Trade ids in order: as numbers where both are (trade_id_number), else as text. */
+static int trade_id_cmp(const char *a, const char *b) {
+    uint64_t x, y;
+    if (trade_id_number(a, &x) && trade_id_number(b, &y)) return x < y ? -1 : x > y;
+    return strcmp(a, b);
+}
+
+/* Sorts trades [0, n) by id, ascending. Answers come oldest first or newest first: a descending run is turned
+ * over first, so the insertion sort that follows has next to nothing to move (and keeps equal ids in order). */
+static void trades_sort(struct trade *t, size_t n) {
+    if (n < 2) return;
+    bool descending = true;
+    for (size_t i = 1; i < n && descending; i++) descending = trade_id_cmp(t[i - 1].id, t[i].id) > 0;
+    if (descending)
+        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+            struct trade tmp = t[i];
+            t[i] = t[j];
+            t[j] = tmp;
+        }
+    for (size_t i = 1; i < n; i++) {
+        if (trade_id_cmp(t[i - 1].id, t[i].id) <= 0) continue;
+        struct trade tmp = t[i];
+        size_t j = i;
+        for (; j > 0 && trade_id_cmp(t[j - 1].id, tmp.id) > 0; j--) t[j] = t[j - 1];
+        t[j] = tmp;
+    }
+}
+
+enum venue_msg venue_parse_trade_answer(const struct venue_request *req, int http_status, const char *body,
+                                        size_t len, const char *detail_key, venue_json_fn *fn,
+                                        const struct venue_symbols *s, struct venue_out *out) {
+    size_t mark = out->n_trades;
+    enum venue_msg kind = venue_parse_answer(req, http_status, body, len, detail_key, fn, s, out);
+    if (kind != VENUE_MSG_TICKS) {
+        if (out->n_trades > mark) out->n_trades = mark;
+        return kind;
+    }
+    if (out->n_trades > mark) trades_sort(out->trades + mark, out->n_trades - mark);
     return kind;
 }
 
