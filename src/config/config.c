@@ -232,9 +232,10 @@ static const struct row task_rows[] = {
                "`ticker` with `event_trigger` `bbo`, OKX `bbo-tbt` (no last price; at most one push per 10 ms), each "
                "pushed when the best bid or offer changes; Coinbase `ticker`, which is pushed on trades only, so a "
                "quote that moves without a trade is not seen until the next trade. Polls: each venue's ticker "
-               "endpoint. `trades` is every trade, streams only: Binance `<symbol>@trade`, Coinbase `matches`, Kraken "
-               "v2 `trade`, OKX `trades`; each published once (by the venue's trade id), in order, never "
-               "conflated."),
+               "endpoint. `trades` is every trade: streams Binance `<symbol>@trade`, Coinbase `matches`, Kraken v2 "
+               "`trade`, OKX `trades`; polls each venue's recent-trades endpoint (the last 100 per symbol, one request "
+               "per symbol); a stream and a poll of one group merge by trade id: each trade is published once, in "
+               "order, never conflated."),
     ROW(struct config_task, stale_after_ms, "stale_after", T_DURATION, .def = "30s", .min = MS_SECOND,
         .max = MS_HOUR, .doc = "Stream tasks: a feed silent this long (no data, heartbeat or pong) is dead; the task fails and its group restarts."),
     ROW(struct config_task, interval_ms, "interval", T_DURATION, .def = "1s", .min = 10, .max = MS_HOUR,

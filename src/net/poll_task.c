@@ -15,8 +15,9 @@
 #include "tickd/source.h"
 #include "tickd/task.h"
 
-#define POLL_PLAN_MAX 64
+#define POLL_PLAN_MIN 64 /* requests a plan may have: this many, or one per symbol (Coinbase, trades) */
 #define RETRY_BACKOFF_MIN_MS 100
+#define TRADES_PER_ANSWER_MAX 1000 /* the most recent trades a venue's endpoint gives at once (Binance's limit) */
 
 struct poll;
 
@@ -36,10 +37,11 @@ struct poll {
     const struct poll_args *args;
     uv_timer_t timer;
     struct limiter_client *client;
-    struct poll_request reqs[POLL_PLAN_MAX];
+    struct poll_request *reqs; /* the plan's requests */
     size_t nreqs;
     int64_t next_cycle_ms;
     struct tick *ticks; /* one slot per configured symbol: an answer never holds more we keep */
+    struct trade *trades; /* a trades channel's answers: TRADES_PER_ANSWER_MAX slots */
     const char *wanted_headers[2]; /* the venue's used-weight header, when it sends one and a window counts it */
     bool released;
 };
@@ -129,6 +131,7 @@ static void on_answer(struct http_request *req, const struct http_response *res,
     }
     struct venue_out out;
     venue_out_init(&out, p->ticks, p->args->symbols->n, clock_wall_us(), res->sent_us);
+    if (p->trades) venue_out_trades(&out, p->trades, TRADES_PER_ANSWER_MAX);
     enum venue_msg kind = p->args->channel->rest_parse(&r->plan, (int)res->status, res->body, res->body_len,
                                                        p->args->symbols, &out);
     switch (kind) {
@@ -136,7 +139,9 @@ static void on_answer(struct http_request *req, const struct http_response *res,
         r->failures = 0;
         r->due_ms = INT64_MAX;
         src->counters.ticks += out.n;
+        src->counters.trades += out.n_trades;
         if (out.n) src->sink.emit(src->sink.arg, p->ticks, out.n);
+        if (out.n_trades && src->sink.emit_trades) src->sink.emit_trades(src->sink.arg, p->trades, out.n_trades);
         task_ready(p->task);
         source_works(src);
         catch_up(r);
@@ -229,14 +234,18 @@ static int poll_start(struct task *t) {
     p->args = task_arg(t);
     const struct poll_args *a = p->args;
     if (!a->interval_ms) return -EINVAL;
-    struct venue_request plan[POLL_PLAN_MAX];
-    int n = a->channel->rest_plan(a->symbols, plan, POLL_PLAN_MAX);
+    size_t cap = a->symbols->n > POLL_PLAN_MIN ? a->symbols->n : POLL_PLAN_MIN;
+    struct venue_request *plan = calloc(cap, sizeof *plan);
+    if (!plan) return -ENOMEM;
+    int n = a->channel->rest_plan(a->symbols, plan, cap);
+    if (n > 0 && !(p->reqs = calloc((size_t)n, sizeof *p->reqs))) n = -ENOMEM;
+    for (int i = 0; i < n; i++) p->reqs[i] = (struct poll_request){.poll = p, .plan = plan[i], .due_ms = INT64_MAX};
+    free(plan);
     if (n <= 0) return n < 0 ? n : -EINVAL;
     p->nreqs = (size_t)n;
-    for (size_t i = 0; i < p->nreqs; i++) {
-        p->reqs[i] = (struct poll_request){.poll = p, .plan = plan[i], .due_ms = INT64_MAX};
-    }
     if (!(p->ticks = calloc(a->symbols->n, sizeof *p->ticks))) return -ENOMEM;
+    if (a->channel->kind == VENUE_EVENT_TRADE && !(p->trades = calloc(TRADES_PER_ANSWER_MAX, sizeof *p->trades)))
+        return -ENOMEM;
     if (a->source->weight_window >= 0) p->wanted_headers[0] = a->source->venue->defaults.used_weight_header;
     int rc = limiter_client_new(a->source->limiter, task_name(t), NULL, 0, &p->client);
     if (rc < 0) return rc;
@@ -254,6 +263,8 @@ static void poll_destroy(struct task *t) {
     struct poll *p = task_state(t);
     poll_release(p);
     free(p->ticks);
+    free(p->trades);
+    free(p->reqs);
 }
 
 const struct task_ops poll_task_ops = {

@@ -41,12 +41,12 @@ def test(fn):
     return suite.test(run)
 
 
-def start(venues, rate=40, max_age=None, **kw):
-    """fakex, and tickd with one trades stream group per venue, once READY."""
+def start(venues, rate=40, max_age=None, stream=True, poll=None, **kw):
+    """fakex, and tickd with one trades group per venue (a stream task, a poll task or both), once READY."""
     fx = h.Fakex(symbols=SYMS, rate=rate)
     _procs.append(("fakex", fx.log, None))
     prefix = "trd%d" % int(time.monotonic() * 1000)
-    groups = [h.group(v, SYMS, channel="trades", max_age=max_age) for v in venues]
+    groups = [h.group(v, SYMS, channel="trades", max_age=max_age, stream=stream, poll=poll) for v in venues]
     d = h.Tickd(h.config(fx, groups, prefix=prefix, supervisor=SUPERVISOR, **kw))
     d.prefix = prefix
     _procs.append(("tickd", d.log, d))
@@ -124,6 +124,36 @@ def every_trade_reaches_rabbitmq_once_and_in_order():
     h.check(dups > 0, "the overlap and the repeat were not seen as duplicates (trade_duplicates=0)")
     print("    trades once and in order: %s; duplicates dropped: %d"
           % (", ".join("%s %s %d" % (v, s, n) for (v, s), n in sorted(counts.items())), dups))
+
+
+@test
+def polled_trades_alone_and_merged_with_the_stream_are_each_published_once():
+    """Each venue's recent-trades endpoint: a poll-only group publishes every trade once and in order (the poll
+    is faster than the trades fill its answer, so no hole); a group polling and streaming the same symbols
+    publishes each trade once, whichever path brought it first."""
+    h.need_servers()
+    tap = h.AmqpTap(binding="trade.#")
+    fx = h.Fakex(symbols=SYMS, rate=40)
+    _procs.append(("fakex", fx.log, None))
+    prefix = "trp%d" % int(time.monotonic() * 1000)
+    groups = [h.group(v, SYMS, name="%s-poll" % v, channel="trades", stream=False, poll="500ms") for v in VENUES[:2]]
+    groups += [h.group(v, SYMS, name="%s-both" % v, channel="trades", poll="300ms") for v in VENUES[2:]]
+    d = h.Tickd(h.config(fx, groups, prefix=prefix, supervisor=SUPERVISOR))
+    d.prefix = prefix
+    _procs.append(("tickd", d.log, d))
+    d.wait_ready(30)
+    for v in VENUES:
+        for s in SYMS:
+            h.wait_until(lambda: len(trades_of(tap, v, s)) >= 20, 15, "%s %s trades" % (v, s))
+    rep = still(fx, tap, VENUES)
+    # the poll's last answer may come after the market stilled: give it one interval
+    time.sleep(1.0)
+    counts = check_once_in_order(tap, rep, VENUES)
+    origins = {(v, m["body"]["origin"]) for v in VENUES for s in SYMS for m in trades_of(tap, v, s)}
+    for v in VENUES[:2]:
+        h.check((v, "rest") in origins and (v, "stream") not in origins, "%s: poll-only origins %s" % (v, origins))
+    print("    polled trades: %s; origins %s"
+          % (", ".join("%s %s %d" % (v, s, n) for (v, s), n in sorted(counts.items())), sorted(origins)))
 
 
 @test

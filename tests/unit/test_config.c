@@ -266,16 +266,14 @@ static void test_error_tasks(void) {
     EXPECT_ERRORS(text, "t.toml:8:1: group \"g\": task #1: missing key \"kind\"",
                   "t.toml:9:11: group \"g\": task #1: channel: venue binance has no channel \"book\" "
                   "(has: bbo, trades)");
-    /* Trades come from the websocket feeds: a poll task of trades is refused at its kind, saying what to use. */
-    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"poll\"\nchannel = \"trades\"\n", head);
-    EXPECT_ERRORS(text, "t.toml:9:8: group \"g\": task #1: venue binance has no REST poll for channel trades "
-                  "(use kind = \"stream\")");
+    /* A group may collect both channels, each by stream and by poll. */
     snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"trades\"\n"
-             "[[group.task]]\nkind = \"stream\"\n", head);
+             "[[group.task]]\nkind = \"poll\"\nchannel = \"trades\"\n[[group.task]]\nkind = \"stream\"\n", head);
     struct tickd_config *cfg = parse_ok(text);
-    TT_ASSERT(cfg && cfg->groups[0].ntasks == 2);
+    TT_ASSERT(cfg && cfg->groups[0].ntasks == 3);
     TT_ASSERT_STR(cfg->groups[0].tasks[0].channel, "trades");
-    TT_ASSERT_STR(cfg->groups[0].tasks[1].channel, "bbo");
+    TT_ASSERT_STR(cfg->groups[0].tasks[1].channel, "trades");
+    TT_ASSERT_STR(cfg->groups[0].tasks[2].channel, "bbo");
     config_free(cfg);
 }
 
