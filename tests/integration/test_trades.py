@@ -157,6 +157,26 @@ def polled_trades_alone_and_merged_with_the_stream_are_each_published_once():
 
 
 @test
+def a_poll_of_more_than_64_symbols_covers_them_all():
+    """One request per symbol (Coinbase): a poll group of 80 symbols is not cut at 64 requests."""
+    h.need_servers()
+    syms = ["S%d-USD" % i for i in range(80)]
+    tap = h.AmqpTap(binding="trade.coinbase.#")
+    fx = h.Fakex(venue="coinbase", symbols=syms, rate=400)
+    _procs.append(("fakex", fx.log, None))
+    prefix = "trw%d" % int(time.monotonic() * 1000)
+    groups = [h.group("coinbase", syms, channel="trades", stream=False, poll="1s")]
+    d = h.Tickd(h.config(fx, groups, prefix=prefix, supervisor=SUPERVISOR))
+    d.prefix = prefix
+    _procs.append(("tickd", d.log, d))
+    d.wait_ready(30)
+
+    def covered():
+        return {m["body"]["symbol"] for m in list(tap.messages)}
+    h.wait_until(lambda: len(covered()) == len(syms), 40, "trades of every symbol (%d so far)" % len(covered()))
+
+
+@test
 def a_hole_in_dense_trade_ids_is_counted_and_logged():
     """fakex skips three ids on each symbol: tickd publishes what came, counts one gap per symbol and logs the
     ids missed; OKX's ids are not dense, so its skips are no gap."""
