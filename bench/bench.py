@@ -52,14 +52,15 @@ def symbols(n):
     return ["S%05d-USDT" % i for i in range(n)]
 
 
-def start(venues, nsym, rate, poll=None, stream=True, limits=None, fx_args=()):
-    """fakex serving `venues` with nsym symbols at `rate` messages/s per venue, tickd subscribed to all."""
+def start(venues, nsym, rate, poll=None, stream=True, limits=None, fx_args=(), channel=None):
+    """fakex serving `venues` with nsym symbols at `rate` messages/s per venue, tickd subscribed to all (to
+    `channel`, bbo when None)."""
     syms = symbols(nsym)
     # Every scenario's fakex starts its sequences afresh: a quote an earlier scenario left in Redis would hold a
     # greater ordering key, and tickd's compare-and-set would rightly refuse the new, "older" ticks.
     h.Redis().flush()
     fx = h.Fakex(venue=",".join(venues), symbols=syms, rate=rate, args=list(fx_args))
-    groups = [h.group(v, syms, stream=stream, poll=poll) for v in venues]
+    groups = [h.group(v, syms, stream=stream, poll=poll, channel=channel) for v in venues]
     d = h.Tickd(h.config(fx, groups, limits=limits, stats="1s", extra='\n'))
     d.wait_ready(timeout=180)
     return fx, d
@@ -373,6 +374,101 @@ def scenario_polling():
     cleanup()
 
 
+def machine_busy_s():
+    """CPU time the whole machine spent busy (user, nice, system, irq, softirq of all CPUs; /proc/stat), seconds."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:8]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / TICKS_PER_S
+
+
+def stats_round(d, timeout=5):
+    """Waits for tickd's next stats round (the summary line is its last) and returns the moment it was seen and that
+    round's rabbitmq, redis and summary figures."""
+    n = len(stats_lines(d, "summary"))
+    h.wait_until(lambda: len(stats_lines(d, "summary")) > n, timeout, "a stats round", interval=0.01)
+    t = time.monotonic()
+    figs = {}
+    for name in ("rabbitmq", "redis", "summary"):
+        lines = stats_lines(d, name)
+        figs[name] = {k: int(v) for k, v in re.findall(r"\b(\w+)=(\d+)\b", lines[-1])} if lines else {}
+    return t, figs
+
+
+PUBLISH_VENUES = ["binance", "okx"]
+# Per venue. Binance's combined stream path names every symbol (s00000usdt@bookTicker/...) and a websocket URL's path
+# holds at most 1023 bytes (ws.c), so a Binance bbo group of these names connects only up to about 45 symbols.
+PUBLISH_SYMBOLS = 40
+
+
+def publish_run(kind, rate):
+    """tickd streaming `kind` ("trades" or "bbo") of PUBLISH_SYMBOLS symbols on Binance and OKX, fakex at `rate` per venue (0: load
+    mode, as fast as tickd reads), both sinks on the private servers (RabbitMQ with publisher confirms; no queue is
+    bound, so the broker routes, drops and confirms; trades go to RabbitMQ only, [redis] trade_history being 0). One STEP window between two of tickd's stats rounds: the rates
+    from its counters, tickd's CPU per item (/proc/PID/stat utime+stime over the window) and every process's CPU."""
+    trades = kind == "trades"
+    # trades: one trade with each quote update (the quotes go nowhere, no bbo task); bbo: no trades at all.
+    fx, d = start(PUBLISH_VENUES, PUBLISH_SYMBOLS, rate, fx_args=["--trade-rate", "0" if trades else "-1"],
+                  channel="trades" if trades else None)
+    time.sleep(2)
+    t0, a = stats_round(d)
+    cpu = CpuShare(d.proc.pid, fx.proc.pid)
+    busy0, fa = machine_busy_s(), fx.report()["venues"]
+    tc0 = cpu_s(d.proc.pid)
+    time.sleep(max(STEP - 0.5, 0.5))
+    t1, b = stats_round(d)
+    tc1 = cpu_s(d.proc.pid)
+    shares, busy1, fb = cpu.read(), machine_busy_s(), fx.report()["venues"]
+    cleanup()
+    dt = t1 - t0
+
+    def rate_of(sink, key):
+        return (b[sink].get(key, 0) - a[sink].get(key, 0)) / dt
+
+    sent = sum(fb[v]["trades_sent" if trades else "messages_sent"] - fa[v]["trades_sent" if trades else
+               "messages_sent"] for v in PUBLISH_VENUES) / dt
+    fx_dropped = sum(fb[v].get("dropped", 0) - fa[v].get("dropped", 0) for v in PUBLISH_VENUES) / dt
+    taken = rate_of("summary", "trades_new" if trades else "accepted")
+    known = sum(x for _, x in shares)
+    busy = 100 * (busy1 - busy0) / dt
+    shares += [("other work", max(busy - known, 0)), ("idle", max(100 * (os.cpu_count() or 1) - busy, 0))]
+    return dict(sent=sent, fx_dropped=fx_dropped, taken=taken,
+                confirmed=rate_of("rabbitmq", "trades_confirmed" if trades else "confirmed"),
+                amqp_dropped=rate_of("rabbitmq", "trades_dropped" if trades else "dropped"),
+                redis=rate_of("redis", "trades" if trades else "writes"),
+                depth=b["rabbitmq"].get("trade_depth" if trades else "depth", 0),
+                us_per=1e6 * (tc1 - tc0) / max(taken * dt, 1), cpu=100 * (tc1 - tc0) / dt, shares=shares)
+
+
+def publish_rows(kind, rates):
+    item = "trade" if kind == "trades" else "tick"
+    for rate in rates:
+        r = publish_run(kind, rate)
+        offered = "load mode" if rate == 0 else "%dk/s per venue" % (rate // 1000)
+        what = "trades → RabbitMQ" if kind == "trades" else "bbo ticks → Redis + RabbitMQ (comparison)"
+        cmd = "fakex --venue binance,okx --symbols-count %d --rate %d --trade-rate %s; tickd %s stream tasks" % (
+            PUBLISH_SYMBOLS, rate, "0" if kind == "trades" else "-1", "trades" if kind == "trades" else "bbo")
+        if kind == "trades":
+            value = ("%.0f confirmed/s (fakex sent %.0f/s, tickd took %.0f/s, its buffer dropped %.0f/s, %d "
+                     "waiting at the end)" % (r["confirmed"], r["sent"], r["taken"], r["amqp_dropped"], r["depth"]))
+        else:
+            value = ("%.0f ticks/s taken (fakex sent %.0f/s); Redis %.0f writes/s, RabbitMQ %.0f confirmed/s "
+                     "(conflated)" % (r["taken"], r["sent"], r["redis"], r["confirmed"]))
+        row("%s, %s (binance+okx, %d symbols each)" % (what, offered, PUBLISH_SYMBOLS), value, "", None,
+            cmd + "; stats lines over %.0f s" % STEP)
+        row("  CPU of tickd per %s" % item, "%.1f µs (%.0f%% of a core)" % (r["us_per"], r["cpu"]), "", None,
+            "/proc/PID/stat utime+stime over the window / %ss taken" % item)
+        row("  where the %d cores go (%% of one core)" % (os.cpu_count() or 1), ", ".join("%s %.0f%%" % kv for kv in r["shares"]), "", None,
+            "/proc/PID/stat of each (RabbitMQ: beam.smp), /proc/stat for the rest")
+
+
+def scenario_trades():
+    publish_rows("trades", (0, 10000))
+
+
+def scenario_trades_bbo():
+    publish_rows("bbo", (0, 10000))
+
+
 def rss_kb(pid):
     for line in open("/proc/%d/status" % pid):
         if line.startswith("VmRSS:"):
@@ -410,7 +506,7 @@ def scenario_scale():
 SCENARIOS = [("hotpath", scenario_hotpath), ("startup", scenario_startup), ("throughput", scenario_throughput),
              ("overload", scenario_overload), ("latency", scenario_latency),
              ("latency_floor", scenario_latency_floor), ("polling", scenario_polling),
-             ("scale", scenario_scale)]
+             ("trades", scenario_trades), ("trades_bbo", scenario_trades_bbo), ("scale", scenario_scale)]
 
 
 def main():
