@@ -1,19 +1,23 @@
 /* watch.h -- `tickd watch`: a live terminal view of the prices tickd keeps in Redis, for a person watching.
  *
  * A separate process, not part of the daemon: it reads Redis with hiredis's blocking API once per interval
- * (SCAN ... MATCH <prefix>:quote:* and <prefix>:bbo:*, then one pipeline of HGETALL) and draws one frame:
+ * (SCAN ... MATCH <prefix>:quote:* and <prefix>:bbo:*, then one pipeline of HGETALL, each quote's followed by
+ * XREVRANGE <prefix>:trades:<venue>:<symbol> + - COUNT 1) and draws one frame:
  *
  *   tickd watch  10 instruments  212 updates/s  redis://127.0.0.1:6379/0 prefix=tickd  13:36:33
- *   SYMBOL   VENUE    BID            ASK            AGE    BEST BID               BEST ASK
- *   BTC-USD  coinbase 30000.05       30000.08       11ms   30000.05 coinbase      29999.79 kraken
- *            kraken   29999.77       29999.79       11ms
- *   BTC-USDT binance  30000.24000000 30000.27000000 73ms   30000.24000000 binance 30000.2 okx
- *            okx      30000.19       30000.2        379ms
+ *   SYMBOL   VENUE    BID            ASK            AGE    TRADE          QTY        SIDE TRADED BEST BID ...
+ *   BTC-USD  coinbase 30000.05       30000.08       11ms   30000.08       0.25       buy  14ms   30000.05 coinbase
+ *            kraken   29999.77       29999.79       11ms   -
+ *   BTC-USDT binance  30000.24000000 30000.27000000 73ms   30000.24000000 0.01200000 sell 73ms   30000.24000000 ...
+ *            okx      30000.19       30000.2        379ms  30000.2        1.5        buy  2.1s
  *
  * Prices are the exact strings stored; everything read from Redis is reduced to printable ASCII before it is
  * printed, so a value can never move the cursor or change the terminal. "updates/s" counts instruments whose
  * seq or recv_ts changed since the previous frame, per second (a lower bound: several ticks of one instrument
- * between two frames count once). AGE is now - recv_ts.
+ * between two frames count once). AGE is now - recv_ts. TRADE QTY SIDE TRADED are the newest entry of the
+ * instrument's trades stream ([redis] trade_history): price, quantity, the taker's side and now - its recv_ts;
+ * "-" when the stream is empty, missing or not a stream. The four columns are drawn only when a quote on screen
+ * has a trade, so without trades the frame is the quotes' alone. Lines longer than the screen are cut.
  *
  * The frame renderer is callable in-process (tests render into a FILE); watch_main is the command. */
 #ifndef TICKD_WATCH_H
@@ -37,7 +41,7 @@ struct watch_opts {
     const char *prefix;
     uint64_t interval_ms;
     bool once;     /* one frame without escape sequences, then exit */
-    int rows, cols; /* screen size the frame must fit in */
+    int rows, cols; /* screen size the frame must fit in (not a terminal: $LINES x $COLUMNS, else 24 x 100) */
     int64_t now_us; /* 0: the wall clock (tests pin it for exact ages) */
 };
 

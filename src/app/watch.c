@@ -1,7 +1,8 @@
-/* watch.c -- see watch.h. One frame: SCAN the keys, pipeline HGETALL over them, sort, print a table cut to
- * the screen. The live loop redraws in place (cursor home, each line cleared to its end, then the rest of the
- * screen) from one write() per frame, so the terminal never shows half a frame. Blocking hiredis is fine here:
- * this is its own process, and every command has a timeout, so a hung Redis shows as an error, not a freeze. */
+/* watch.c -- see watch.h. One frame: SCAN the keys, pipeline HGETALL over them (each quote's with the XREVRANGE of
+ * its trades stream), sort, print a table cut to the screen. The live loop redraws in place (cursor home, each
+ * line cleared to its end, then the rest of the screen) from one write() per frame, so the terminal never shows
+ * half a frame. Blocking hiredis is fine here: this is its own process, and every command has a timeout, so a
+ * hung Redis shows as an error, not a freeze. */
 #include "tickd/watch.h"
 
 #include "tickd/clock.h"
@@ -22,16 +23,21 @@
 #include "tickd/log.h"
 
 #define TIMEOUT_MS 1000
-#define PIPELINE_BATCH 256    /* HGETALLs sent before their replies are read */
+#define PIPELINE_BATCH 256    /* keys whose HGETALL (and XREVRANGE) are sent before their replies are read */
 #define MAX_INSTRUMENTS 100000 /* the Redis sink's default max_instruments: memory stays bounded */
 #define LINE_CAP 1024
 #define PASSWORD_MAX 4096
 #define MIN_INTERVAL_MS 50
+#define WATCH_SIDE_MAX 8 /* buy, sell, unknown */
 
 struct watch_quote {
     char symbol[WATCH_FIELD_MAX], venue[WATCH_FIELD_MAX];
     char bid[WATCH_FIELD_MAX], ask[WATCH_FIELD_MAX], seq[WATCH_FIELD_MAX];
     int64_t recv_us; /* -1: absent or not a number */
+    /* the last trade: the newest entry of <prefix>:trades:<venue>:<symbol> */
+    bool has_trade;
+    char trade_price[WATCH_FIELD_MAX], trade_qty[WATCH_FIELD_MAX], trade_side[WATCH_SIDE_MAX];
+    int64_t trade_recv_us; /* -1: absent or not a number */
 };
 
 struct watch_bbo {
@@ -319,17 +325,20 @@ static int scan_keys(redisContext *c, const char *pattern, struct keys *out, boo
     return 0;
 }
 
-/* The value of field `name` in an HGETALL reply, sanitized into dst ("" when absent). */
-static void hash_field(const redisReply *h, const char *name, char *dst) {
+/* The value of field `name` in h, an array of field, value, ... (an HGETALL reply, a stream entry's fields),
+ * sanitized into dst of cap bytes ("" when absent). */
+static void field_value(const redisReply *h, const char *name, char *dst, size_t cap) {
     dst[0] = 0;
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         const redisReply *f = h->element[i], *v = h->element[i + 1];
         if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING && strcmp(f->str, name) == 0) {
-            watch_sanitize(dst, WATCH_FIELD_MAX, v->str, v->len);
+            watch_sanitize(dst, cap, v->str, v->len);
             return;
         }
     }
 }
+
+static void hash_field(const redisReply *h, const char *name, char *dst) { field_value(h, name, dst, WATCH_FIELD_MAX); }
 
 static int64_t parse_us(const char *s) {
     if (!(*s >= '0' && *s <= '9')) return -1;
@@ -347,6 +356,7 @@ static bool take_quote(struct snapshot *s, const char *name, size_t len, const r
     if (!colon) return true; /* not <venue>:<symbol>: not ours to show */
     if (!grow((void **)&s->quotes, &s->quotes_cap, s->nquotes + 1, sizeof *s->quotes)) return false;
     struct watch_quote *q = &s->quotes[s->nquotes++];
+    q->has_trade = false; /* until its XREVRANGE answers one */
     watch_sanitize(q->venue, sizeof q->venue, name, (size_t)(colon - name));
     watch_sanitize(q->symbol, sizeof q->symbol, colon + 1, len - (size_t)(colon - name) - 1);
     hash_field(h, "bid", q->bid);
@@ -356,6 +366,23 @@ static bool take_quote(struct snapshot *s, const char *name, size_t len, const r
     hash_field(h, "recv_ts", recv);
     q->recv_us = parse_us(recv);
     return true;
+}
+
+/* r: the reply to XREVRANGE <prefix>:trades:<venue>:<symbol> + - COUNT 1, [[id, [field, value, ...]]]. An empty
+ * stream, a missing key, a key of another type (an error reply) or an entry of another shape: no trade. */
+static void take_trade(struct watch_quote *q, const redisReply *r) {
+    q->has_trade = false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) return;
+    const redisReply *e = r->element[0];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY) return;
+    const redisReply *f = e->element[1];
+    field_value(f, "price", q->trade_price, sizeof q->trade_price);
+    field_value(f, "qty", q->trade_qty, sizeof q->trade_qty);
+    field_value(f, "side", q->trade_side, sizeof q->trade_side);
+    char recv[WATCH_FIELD_MAX];
+    field_value(f, "recv_ts", recv, sizeof recv);
+    q->trade_recv_us = parse_us(recv);
+    q->has_trade = true;
 }
 
 static bool take_bbo(struct snapshot *s, const char *name, size_t len, const redisReply *h) {
@@ -369,23 +396,51 @@ static bool take_bbo(struct snapshot *s, const char *name, size_t len, const red
     return true;
 }
 
-/* HGETALL of every key, PIPELINE_BATCH at a time; keys gone or of another type since the SCAN are skipped. */
-static int fetch_hashes(redisContext *c, const struct keys *k, size_t skip, hash_take take, struct snapshot *s,
-                        char *err, size_t errlen) {
+/* Appends XREVRANGE <trades><name> + - COUNT 1, name = the key after its "<prefix>:quote:". */
+static int append_last_trade(redisContext *c, const char *trades, const struct key *k, size_t skip, char *err,
+                             size_t errlen) {
+    size_t tlen = strlen(trades), nlen = k->len >= skip ? k->len - skip : 0;
+    char *key = malloc(tlen + nlen + 1);
+    if (!key) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(key, trades, tlen);
+    memcpy(key + tlen, k->s + (k->len >= skip ? skip : k->len), nlen);
+    const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", "1"};
+    const size_t argvlen[] = {9, tlen + nlen, 1, 1, 5, 1};
+    int rc = redisAppendCommandArgv(c, 6, argv, argvlen); /* hiredis keeps its own copy */
+    free(key);
+    return rc == REDIS_OK ? 0 : conn_error(c, "XREVRANGE", err, errlen);
+}
+
+/* HGETALL of every key, PIPELINE_BATCH at a time; keys gone or of another type since the SCAN are skipped. With
+ * trades ("<prefix>:trades:", for the quotes), each HGETALL is followed in the same pipeline by the XREVRANGE of
+ * the instrument's trades stream, whose newest entry becomes the quote's last trade. */
+static int fetch_hashes(redisContext *c, const struct keys *k, size_t skip, hash_take take, const char *trades,
+                        struct snapshot *s, char *err, size_t errlen) {
     for (size_t i = 0; i < k->len; i += PIPELINE_BATCH) {
         size_t end = i + PIPELINE_BATCH < k->len ? i + PIPELINE_BATCH : k->len;
         for (size_t j = i; j < end; j++) {
             const char *argv[] = {"HGETALL", k->v[j].s};
             const size_t argvlen[] = {7, k->v[j].len};
             if (redisAppendCommandArgv(c, 2, argv, argvlen) != REDIS_OK) return conn_error(c, "HGETALL", err, errlen);
+            if (trades && append_last_trade(c, trades, &k->v[j], skip, err, errlen) < 0) return -1;
         }
         for (size_t j = i; j < end; j++) {
             redisReply *r;
             if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) return conn_error(c, "HGETALL", err, errlen);
             bool ok = true;
+            size_t before = s->nquotes;
             if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && k->v[j].len >= skip)
                 ok = take(s, k->v[j].s + skip, k->v[j].len - skip, r);
             freeReplyObject(r);
+            if (trades) { /* its reply comes next, whether or not the hash made a quote */
+                redisReply *t;
+                if (redisGetReply(c, (void **)&t) != REDIS_OK || !t) return conn_error(c, "XREVRANGE", err, errlen);
+                if (ok && s->nquotes > before) take_trade(&s->quotes[s->nquotes - 1], t);
+                freeReplyObject(t);
+            }
             if (!ok) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
@@ -395,16 +450,16 @@ static int fetch_hashes(redisContext *c, const struct keys *k, size_t skip, hash
     return 0;
 }
 
-/* Reads "<prefix><kind>*" keys into s through take. */
-static int read_kind(redisContext *c, const char *prefix, const char *kind, hash_take take, struct snapshot *s,
-                     char *err, size_t errlen) {
+/* Reads "<prefix><kind>*" keys into s through take; with trades, each one's last trade too (fetch_hashes). */
+static int read_kind(redisContext *c, const char *prefix, const char *kind, hash_take take, const char *trades,
+                     struct snapshot *s, char *err, size_t errlen) {
     char pattern[160], base[96];
     snprintf(base, sizeof base, "%s%s", prefix, kind);
     match_pattern(pattern, sizeof pattern, prefix, kind);
     strncat(pattern, "*", sizeof pattern - strlen(pattern) - 1);
     struct keys k = {0};
     int rc = scan_keys(c, pattern, &k, &s->truncated, err, errlen);
-    if (rc == 0) rc = fetch_hashes(c, &k, strlen(base), take, s, err, errlen);
+    if (rc == 0) rc = fetch_hashes(c, &k, strlen(base), take, trades, s, err, errlen);
     keys_free(&k);
     return rc;
 }
@@ -504,18 +559,26 @@ static void view_remember(struct watch_view *v, struct snapshot *s, int64_t now)
 
 struct widths {
     int symbol, venue, bid, ask, best_bid;
+    bool trades; /* some quote shown has a last trade: the TRADE QTY SIDE TRADED columns are drawn */
+    int trade, qty, side;
 };
 
 static int max_int(int a, size_t b) { return (size_t)a > b ? a : (int)b; }
 
-static void column_widths(const struct snapshot *s, struct widths *w) {
-    *w = (struct widths){.symbol = 6, .venue = 5, .bid = 3, .ask = 3, .best_bid = 8};
+static void column_widths(const struct snapshot *s, size_t shown, struct widths *w) {
+    *w = (struct widths){.symbol = 6, .venue = 5, .bid = 3, .ask = 3, .best_bid = 8, .trade = 5, .qty = 3, .side = 4};
     for (size_t i = 0; i < s->nquotes; i++) {
         const struct watch_quote *q = &s->quotes[i];
         w->symbol = max_int(w->symbol, strlen(q->symbol));
         w->venue = max_int(w->venue, strlen(q->venue));
         w->bid = max_int(w->bid, strlen(q->bid));
         w->ask = max_int(w->ask, strlen(q->ask));
+        if (i < shown && q->has_trade) {
+            w->trades = true;
+            w->trade = max_int(w->trade, strlen(q->trade_price));
+            w->qty = max_int(w->qty, strlen(q->trade_qty));
+            w->side = max_int(w->side, strlen(q->trade_side));
+        }
     }
     for (size_t i = 0; i < s->nbbos; i++)
         w->best_bid = max_int(w->best_bid, strlen(s->bbos[i].bid) + 1 + strlen(s->bbos[i].bid_venue));
@@ -532,11 +595,14 @@ static void render_table(const struct watch_opts *o, const struct snapshot *s, c
         emit(out, o->cols, "no quotes under %s:quote:* yet", o->prefix);
         return;
     }
-    struct widths w;
-    column_widths(s, &w);
-    emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %-*s %s", w.symbol, "SYMBOL", w.venue, "VENUE", w.bid, "BID", w.ask,
-         "ASK", "AGE", w.best_bid, "BEST BID", "BEST ASK");
     size_t shown = s->nquotes <= (size_t)room ? s->nquotes : (size_t)room - 1;
+    struct widths w;
+    column_widths(s, shown, &w);
+    char trade[4 * WATCH_FIELD_MAX + 16] = ""; /* the trade columns of a line, each with its blank after it */
+    if (w.trades)
+        snprintf(trade, sizeof trade, "%-*s %-*s %-*s %-6s ", w.trade, "TRADE", w.qty, "QTY", w.side, "SIDE", "TRADED");
+    emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %s%-*s %s", w.symbol, "SYMBOL", w.venue, "VENUE", w.bid, "BID", w.ask,
+         "ASK", "AGE", trade, w.best_bid, "BEST BID", "BEST ASK");
     for (size_t i = 0; i < shown; i++) {
         const struct watch_quote *q = &s->quotes[i];
         bool first = i == 0 || strcmp(s->quotes[i - 1].symbol, q->symbol) != 0;
@@ -552,8 +618,14 @@ static void render_table(const struct watch_opts *o, const struct snapshot *s, c
             snprintf(best_bid, sizeof best_bid, "%s %s", b->bid, b->bid_venue);
             snprintf(best_ask, sizeof best_ask, "%s %s", b->ask, b->ask_venue);
         }
-        emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %-*s %s", w.symbol, first ? q->symbol : "", w.venue, q->venue,
-             w.bid, q->bid, w.ask, q->ask, age, w.best_bid, best_bid, best_ask);
+        if (w.trades) {
+            char traded[32] = "";
+            if (q->has_trade) fmt_age(traded, sizeof traded, q->trade_recv_us, now);
+            snprintf(trade, sizeof trade, "%-*s %-*s %-*s %-6s ", w.trade, q->has_trade ? q->trade_price : "-", w.qty,
+                     q->has_trade ? q->trade_qty : "", w.side, q->has_trade ? q->trade_side : "", traded);
+        }
+        emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %s%-*s %s", w.symbol, first ? q->symbol : "", w.venue, q->venue,
+             w.bid, q->bid, w.ask, q->ask, age, trade, w.best_bid, best_bid, best_ask);
     }
     if (shown < s->nquotes)
         emit(out, o->cols, "... and %zu more", s->nquotes - shown);
@@ -562,8 +634,10 @@ static void render_table(const struct watch_opts *o, const struct snapshot *s, c
 int watch_render_frame(redisContext *c, const struct watch_opts *o, struct watch_view *v, FILE *out, char *err,
                        size_t errlen) {
     struct snapshot s = {0};
-    int rc = read_kind(c, o->prefix, ":quote:", take_quote, &s, err, errlen);
-    if (rc == 0) rc = read_kind(c, o->prefix, ":bbo:", take_bbo, &s, err, errlen);
+    char trades[96];
+    snprintf(trades, sizeof trades, "%s:trades:", o->prefix);
+    int rc = read_kind(c, o->prefix, ":quote:", take_quote, trades, &s, err, errlen);
+    if (rc == 0) rc = read_kind(c, o->prefix, ":bbo:", take_bbo, NULL, &s, err, errlen);
     if (rc == 0) {
         int64_t now = frame_now(o);
         snapshot_sort(&s);
@@ -609,14 +683,25 @@ static void install_signals(void) {
     signal(SIGPIPE, SIG_IGN); /* hiredis writes with write(); a dropped connection is an error, not a signal */
 }
 
+/* $LINES or $COLUMNS when set to a number from 1 to LINE_CAP - 1, else def. */
+static int env_size(const char *name, int def) {
+    const char *s = getenv(name);
+    if (!s || !(*s >= '0' && *s <= '9')) return def;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return errno || *end || v < 1 || v >= LINE_CAP ? def : (int)v;
+}
+
+/* The terminal's size; not a terminal (a pipe, a file): $LINES x $COLUMNS if set, else 24 x 100. */
 static void screen_size(int *rows, int *cols) {
     struct winsize ws;
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
         *rows = ws.ws_row;
         *cols = ws.ws_col;
     } else {
-        *rows = 24;
-        *cols = 100;
+        *rows = env_size("LINES", 24);
+        *cols = env_size("COLUMNS", 100);
     }
 }
 

@@ -1,6 +1,6 @@
-/* `tickd watch` against the test redis-server: hashes written here, frames rendered in-process into memory and
- * compared line by line. Each test writes under its own key prefix, so nothing else in that Redis matters.
- * Times are pinned (opts.now_us), so ages and updates/s are exact. */
+/* `tickd watch` against the test redis-server: hashes and trades streams written here, frames rendered in-process
+ * into memory and compared line by line. Each test writes under its own key prefix, so nothing else in that Redis
+ * matters. Times are pinned (opts.now_us), so ages and updates/s are exact. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +50,20 @@ static void bbo(const char *symbol, const char *bid, const char *bid_venue, cons
     char key[256];
     snprintf(key, sizeof key, "%s:bbo:%s", prefix, symbol);
     hset(key, (const char *[]){"bid", bid, "bid_venue", bid_venue, "ask", ask, "ask_venue", ask_venue, NULL});
+}
+
+/* One entry of <prefix>:trades:<venue>:<symbol>, as the Redis sink XADDs it. */
+static void trade(const char *venue, const char *symbol, const char *id, const char *price, const char *qty,
+                  const char *side, long long recv_us) {
+    char key[256], ts[32], recv[32];
+    snprintf(key, sizeof key, "%s:trades:%s:%s", prefix, venue, symbol);
+    snprintf(ts, sizeof ts, "%lld", recv_us - 700);
+    snprintf(recv, sizeof recv, "%lld", recv_us);
+    const char *argv[] = {"XADD", key, "MAXLEN", "~", "1000", "*", "id", id, "price", price, "qty", qty, "side", side,
+                          "ts", ts, "recv_ts", recv};
+    redisReply *r = redisCommandArgv(rc, 18, argv, NULL);
+    TT_ASSERT(r && r->type == REDIS_REPLY_STRING);
+    freeReplyObject(r);
 }
 
 static struct watch_opts opts(int rows, int cols, long long now_us) {
@@ -113,6 +127,129 @@ static void test_frame_shows_exact_strings(void) {
     TT_ASSERT_INT(count_lines(text), 5);
     free(text);
     watch_view_free(v);
+}
+
+static void test_frame_shows_last_trade(void) {
+    setup();
+    quote("binance", "BTC-USDT", "67012.34000000", "67012.35000000", "100", T0 - 12000);
+    quote("okx", "BTC-USDT", "67012.3", "67012.5", "7", T0 - 1500000); /* no trade: "-" */
+    quote("coinbase", "ETH-USD", "3120.01", "3120.02", "9", T0 - 125000000);
+    bbo("BTC-USDT", "67012.34000000", "binance", "67012.35000000", "binance");
+    trade("binance", "BTC-USDT", "501", "67012.35000000", "0.01200000", "buy", T0 - 3000);
+    trade("coinbase", "ETH-USD", "77", "3119.99", "0.5", "sell", T0 - 9000000);
+    trade("coinbase", "ETH-USD", "78", "3120.02", "1.25", "sell", T0 - 2500000); /* the newest is shown */
+    trade("kraken", "ETH-USD", "3", "3120", "1", "buy", T0); /* trades without a quote: no row */
+    struct watch_opts o = opts(24, 160, T0);
+    struct watch_view *v = watch_view_new();
+    char *text = frame(&o, v);
+    TT_ASSERT(strstr(line(text, 0), "3 instruments  - updates/s"));
+    TT_ASSERT_STR(line(text, 1), "SYMBOL   VENUE    BID            ASK            AGE    TRADE          QTY        "
+                                 "SIDE TRADED BEST BID               BEST ASK");
+    TT_ASSERT_STR(line(text, 2), "BTC-USDT binance  67012.34000000 67012.35000000 12ms   67012.35000000 0.01200000 "
+                                 "buy  3ms    67012.34000000 binance 67012.35000000 binance");
+    TT_ASSERT_STR(line(text, 3), "         okx      67012.3        67012.5        1.5s   -");
+    TT_ASSERT_STR(line(text, 4), "ETH-USD  coinbase 3120.01        3120.02        2m     3120.02        1.25       "
+                                 "sell 2.5s");
+    TT_ASSERT_INT(count_lines(text), 5);
+    free(text);
+
+    /* A newer trade is read on the next frame; the quotes' seq and recv_ts alone make updates/s. */
+    trade("binance", "BTC-USDT", "502", "67012.30000000", "2.00000000", "sell", T0 + 400000);
+    o.now_us = T0 + 500000;
+    text = frame(&o, v);
+    TT_ASSERT(strstr(line(text, 0), "3 instruments  0 updates/s"));
+    TT_ASSERT(strncmp(line(text, 2), "BTC-USDT binance  67012.34000000 67012.35000000 512ms  67012.30000000 "
+                                     "2.00000000 sell 100ms  67012.34000000 binance", 114) == 0);
+    free(text);
+    watch_view_free(v);
+}
+
+static void test_trades_that_cannot_be_shown(void) {
+    setup();
+    quote("binance", "BTC-USDT", "1.5", "2.5", "1", T0);
+    quote("kraken", "BTC-USD", "1.5", "2.5", "1", T0);
+    quote("okx", "ETH-USDT", "1.5", "2.5", "1", T0);
+    char key[256];
+    snprintf(key, sizeof key, "%s:trades:binance:BTC-USDT", prefix); /* not a stream: WRONGTYPE, no trade */
+    hset(key, (const char *[]){"price", "9", NULL});
+    trade("kraken", "BTC-USD", "1", "2", "3", "buy", T0);                /* a stream emptied since */
+    snprintf(key, sizeof key, "%s:trades:kraken:BTC-USD", prefix);
+    redisReply *r = redisCommand(rc, "XTRIM %s MAXLEN 0", key);
+    TT_ASSERT(r && r->type == REDIS_REPLY_INTEGER);
+    freeReplyObject(r);
+    struct watch_opts o = opts(24, 100, T0);
+    struct watch_view *v = watch_view_new();
+    char *text = frame(&o, v);
+    /* no quote has a trade: the frame is the one without trades columns */
+    TT_ASSERT_STR(line(text, 1), "SYMBOL   VENUE   BID ASK AGE    BEST BID BEST ASK");
+    TT_ASSERT_STR(line(text, 2), "BTC-USD  kraken  1.5 2.5 0ms");
+    TT_ASSERT_STR(line(text, 3), "BTC-USDT binance 1.5 2.5 0ms");
+    TT_ASSERT_STR(line(text, 4), "ETH-USDT okx     1.5 2.5 0ms");
+    free(text);
+
+    /* an entry without the usual fields, with control characters, or a receive time that is no number */
+    snprintf(key, sizeof key, "%s:trades:okx:ETH-USDT", prefix);
+    r = redisCommand(rc, "XADD %s * price %s side %s recv_ts %s", key, "1\x1b[2J.5", "sell\r\nXXXX", "soon");
+    TT_ASSERT(r && r->type == REDIS_REPLY_STRING);
+    freeReplyObject(r);
+    text = frame(&o, v);
+    for (const char *p = text; *p; p++) TT_ASSERT(*p == '\n' || (*p >= 0x20 && *p <= 0x7e));
+    TT_ASSERT_STR(line(text, 1), "SYMBOL   VENUE   BID ASK AGE    TRADE  QTY SIDE    TRADED BEST BID BEST ASK");
+    TT_ASSERT_STR(line(text, 2), "BTC-USD  kraken  1.5 2.5 0ms    -");
+    TT_ASSERT_STR(line(text, 4), "ETH-USDT okx     1.5 2.5 0ms    1[2J.5     sellXXX ?");
+    free(text);
+
+    /* A narrow screen cuts the lines as it cuts the quotes'. */
+    o = opts(5, 40, T0);
+    text = frame(&o, v);
+    TT_ASSERT_INT(count_lines(text), 5);
+    for (int i = 0; i < 5; i++) TT_ASSERT(strlen(line(text, i)) <= 40);
+    TT_ASSERT_STR(line(text, 1), "SYMBOL   VENUE   BID ASK AGE    TRADE  Q");
+    TT_ASSERT_STR(line(text, 4), "ETH-USDT okx     1.5 2.5 0ms    1[2J.5");
+    free(text);
+
+    /* Only the quotes shown count: the one quote with a trade is below the screen, so no trades columns. */
+    o = opts(4, 100, T0);
+    text = frame(&o, v);
+    TT_ASSERT_STR(line(text, 1), "SYMBOL   VENUE   BID ASK AGE    BEST BID BEST ASK");
+    TT_ASSERT_STR(line(text, 3), "... and 2 more");
+    free(text);
+    watch_view_free(v);
+}
+
+/* `tickd watch --once` into a file (not a terminal): the frame is $LINES x $COLUMNS when they are set. */
+static void test_once_into_a_file_takes_columns(void) {
+    setup();
+    quote("binance", "BTC-USDT", "67012.34000000", "67012.35000000", "1", T0);
+    quote("okx", "BTC-USDT", "67012.3", "67012.5", "1", T0);
+    quote("okx", "ETH-USDT", "3120.3", "3120.5", "1", T0);
+    trade("binance", "BTC-USDT", "1", "67012.35000000", "0.5", "buy", T0);
+    char path[] = "/tmp/test_watch.XXXXXX";
+    int fd = mkstemp(path);
+    TT_ASSERT(fd >= 0);
+    unlink(path);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    setenv("COLUMNS", "45", 1);
+    setenv("LINES", "4", 1);
+    char *argv[] = {"watch", "--once", "--redis", url, "--prefix", prefix, NULL};
+    int r = watch_main(6, argv);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    unsetenv("COLUMNS");
+    unsetenv("LINES");
+    TT_ASSERT_INT(r, 0);
+    char text[1024] = "";
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    TT_ASSERT(n > 0);
+    text[n] = 0;
+    TT_ASSERT_INT(count_lines(text), 4);
+    TT_ASSERT_STR(line(text, 1), "SYMBOL   VENUE   BID            ASK");
+    TT_ASSERT_STR(line(text, 2), "BTC-USDT binance 67012.34000000 67012.3500000"); /* cut at 45 */
+    TT_ASSERT_STR(line(text, 3), "... and 2 more");
 }
 
 static void test_control_characters_are_stripped(void) {
@@ -294,6 +431,9 @@ int main(void) {
     TT_RUN(test_sanitize);
     TT_RUN(test_unreachable_redis_is_an_error);
     TT_RUN(test_frame_shows_exact_strings);
+    TT_RUN(test_frame_shows_last_trade);
+    TT_RUN(test_trades_that_cannot_be_shown);
+    TT_RUN(test_once_into_a_file_takes_columns);
     TT_RUN(test_control_characters_are_stripped);
     TT_RUN(test_updates_per_second_between_frames);
     TT_RUN(test_frame_fits_the_screen);
