@@ -7,8 +7,9 @@
 #   4. `tickd watch` in the foreground: the live prices. Ctrl-C ends it, and with it everything started here.
 #
 # When stdout is not a terminal (CI, tests), or DEMO_SECONDS=N is set, it runs for N seconds (10 by default),
-# prints one frame (`tickd watch --once`), stops everything and exits 0 if Redis holds at least one quote of
-# every venue; otherwise non-zero, with the end of tickd's log. BUILD names the build dir (default build).
+# prints one frame (`tickd watch --once`, 160 columns wide unless COLUMNS says otherwise or it goes to a
+# terminal), stops everything and exits 0 if Redis holds at least one quote and one trade of every venue;
+# otherwise non-zero, with the end of tickd's log. BUILD names the build dir (default build).
 # shellcheck disable=SC2317  # cleanup and stop_child run from traps
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -104,15 +105,15 @@ say "tickd running (pid $tickd_pid), log in $demo_dir/tickd.log"
 
 watch_args=(--redis "$TICKD_TEST_REDIS_URL" --prefix tickd)
 
-# Every venue has at least one quote in Redis.
-all_venues_quoted() {
-  local v missing=()
+# Every venue has at least one key of the kind in Redis: quote (a hash) or trades (a stream, [redis] trade_history).
+all_venues_have() { # kind
+  local kind=$1 v missing=()
   for v in "${VENUES[@]}"; do
-    [[ -n $(redis-cli -p "$TICKD_TEST_REDIS_PORT" --scan --pattern "tickd:quote:$v:*" 2>/dev/null | head -n 1) ]] ||
+    [[ -n $(redis-cli -p "$TICKD_TEST_REDIS_PORT" --scan --pattern "tickd:$kind:$v:*" 2>/dev/null | head -n 1) ]] ||
       missing+=("$v")
   done
   ((${#missing[@]} == 0)) && return 0
-  say "no quote in Redis yet from: ${missing[*]}"
+  say "no $kind in Redis yet from: ${missing[*]}"
   return 1
 }
 
@@ -139,9 +140,12 @@ for ((i = 0; i < seconds; i++)); do
   fi
   sleep 1
 done
-"$TICKD" watch --once "${watch_args[@]}"
-if all_venues_quoted; then
-  say "ok: every venue has quotes in Redis"
+COLUMNS=${COLUMNS:-160} "$TICKD" watch --once "${watch_args[@]}" # room for the trades columns in a log
+quoted=0 traded=0
+all_venues_have quote && quoted=1
+all_venues_have trades && traded=1
+if ((quoted && traded)); then
+  say "ok: every venue has quotes and trades in Redis"
   exit 0
 fi
 log_tail
