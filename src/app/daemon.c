@@ -88,6 +88,50 @@ static void log_trade_gap(struct daemon *d, const struct trade *t, const struct 
     d->trade_gaps_unlogged = 0;
 }
 
+static void put_trade(struct daemon *d, const struct trade *t, const struct trade_check *check) {
+    if (check->missing_from) log_trade_gap(d, t, check);
+    d->in.trades_new++;
+    for (size_t k = 0; k < d->nsinks; k++) {
+        struct sink_rt *s = &d->sinks[k];
+        if ((s->ops->channels & SINK_CHANNEL(CONFIG_CHANNEL_TRADES)) && s->ops->put_trade &&
+            s->ops->put_trade(s->state, t) < 0) {
+            s->refused++;
+            d->in.trades_refused++;
+        }
+    }
+}
+
+/* The held trades whose hole was filled or given up (trade_filter.h, HOLES), in order. */
+static void put_due_trades(struct daemon *d, int64_t now_us) {
+    struct trade due[16];
+    struct trade_check checks[16];
+    size_t n;
+    while ((n = trade_filter_take(d->trade_filter, now_us, due, checks, 16)) > 0)
+        for (size_t i = 0; i < n; i++) put_trade(d, &due[i], &checks[i]);
+}
+
+/* How long a hole in the venue's stream trades may wait for a poll to fill it (trade_filter.h, HOLES): 0 when
+ * no group polls its trades; else two of the slowest poll's rounds -- an answer may have left just before the
+ * hole, and a round of one request per symbol takes the longer of the interval and what the source's request
+ * rate allows -- and a second more for the answer itself. */
+static int64_t trade_fill_wait_us(const struct daemon *d, const struct venue_ops *v) {
+    uint64_t round_ms = 0;
+    bool polled = false;
+    for (size_t i = 0; i < d->cfg->ngroups; i++) {
+        const struct config_group *g = &d->cfg->groups[i];
+        if (g->source->venue != v) continue;
+        for (size_t j = 0; j < g->ntasks; j++) {
+            const struct config_task *task = &g->tasks[j];
+            if (task->kind != CONFIG_TASK_POLL || !task->channel || strcmp(task->channel, "trades") != 0) continue;
+            uint64_t rps = g->source->limits.requests_per_second, ms = task->interval_ms;
+            if (rps && g->nsymbols * 1000 / rps > ms) ms = g->nsymbols * 1000 / rps;
+            if (ms > round_ms) round_ms = ms;
+            polled = true;
+        }
+    }
+    return polled ? (int64_t)(2 * round_ms + 1000) * 1000 : 0;
+}
+
 static void ingest_trades(void *arg, const struct trade *trades, size_t n) {
     struct daemon *d = arg;
     d->in.trades += n;
@@ -95,30 +139,34 @@ static void ingest_trades(void *arg, const struct trade *trades, size_t n) {
     const struct venue_ops *v = venue_find(trades[0].venue); /* a task's trades share its venue and channel */
     const struct venue_channel *ch = v ? venue_channel_find(v, "trades") : NULL;
     bool dense = ch && ch->dense_ids;
+    int64_t fill_wait_us = dense ? trade_fill_wait_us(d, v) : 0;
     for (size_t i = 0; i < n; i++) {
         const struct trade *t = &trades[i];
         struct trade_check check;
-        int verdict = trade_filter_check(d->trade_filter, t, dense, &check);
-        if (verdict == TRADE_DUPLICATE) continue;
-        if (check.missing_from) log_trade_gap(d, t, &check);
-        d->in.trades_new++;
-        for (size_t k = 0; k < d->nsinks; k++) {
-            struct sink_rt *s = &d->sinks[k];
-            if ((s->ops->channels & SINK_CHANNEL(CONFIG_CHANNEL_TRADES)) && s->ops->put_trade &&
-                s->ops->put_trade(s->state, t) < 0) {
-                s->refused++;
-                d->in.trades_refused++;
-            }
+        int verdict = trade_filter_check(d->trade_filter, t, dense, fill_wait_us, &check);
+        if (verdict == -ENOBUFS) { /* its hole was given up: what waited goes first */
+            if (check.missing_from) log_trade_gap(d, t, &check);
+            put_due_trades(d, t->recv_us);
+            verdict = trade_filter_check(d->trade_filter, t, dense, fill_wait_us, &check);
         }
+        if (verdict == TRADE_DUPLICATE) continue;
+        if (verdict == TRADE_HELD) {
+            if (check.missing_from) log_trade_gap(d, t, &check);
+            continue;
+        }
+        put_trade(d, t, &check);
     }
+    if (trade_filter_holding(d->trade_filter)) put_due_trades(d, trades[n - 1].recv_us);
 }
 
-/* The merge's held ticks whose time came (merge.h, HELD TICKS): a new connection's word that waited for the
- * old connection's linger to end. Counted once, when they arrived (as stale then; accepted now). */
+/* What waits for time to pass, every HELD_CHECK_MS: the merge's held ticks (merge.h, HELD TICKS: a new
+ * connection's word that waited for the old connection's linger to end; counted once, when they arrived, as
+ * stale then and accepted now), and the trades held behind a hole whose wait is over (trade_filter.h). */
 #define HELD_CHECK_MS 250
 
 static void on_held_check(uv_timer_t *h) {
     struct daemon *d = h->data;
+    if (d->trade_filter && trade_filter_holding(d->trade_filter)) put_due_trades(d, clock_wall_us());
     if (!d->merge || !merge_held_count(d->merge)) return;
     struct tick due[32];
     int64_t now_us = clock_wall_us();
@@ -435,14 +483,15 @@ void daemon_on_stats(uv_timer_t *t) {
     log_info("stats", "summary", "groups=%u running=%u ready=%u restarting=%u parked=%u tasks=%u frames_per_s=%.0f "
              "ticks_per_s=%.0f ticks=%llu accepted=%llu stale=%llu duplicates=%llu invalid=%llu expired=%llu "
              "resets=%llu bad_time=%llu adopted=%llu trades=%llu trades_new=%llu trade_duplicates=%llu "
-             "trade_gaps=%llu trades_missing=%llu trade_resets=%llu",
+             "trade_gaps=%llu trades_missing=%llu trade_resets=%llu trades_filled=%llu",
              tc.groups, tc.running, tc.ready, tc.restarting, tc.parked, tc.tasks, fps, d->ticks_per_s,
              (unsigned long long)d->in.ticks, (unsigned long long)d->in.accepted, (unsigned long long)d->in.stale,
              (unsigned long long)d->in.duplicates, (unsigned long long)d->in.invalid, (unsigned long long)mc.expired,
              (unsigned long long)mc.resets, (unsigned long long)mc.bad_time, (unsigned long long)mc.adopted,
              (unsigned long long)d->in.trades, (unsigned long long)d->in.trades_new,
              (unsigned long long)tc_trades.duplicates, (unsigned long long)tc_trades.gaps,
-             (unsigned long long)tc_trades.missing, (unsigned long long)tc_trades.resets);
+             (unsigned long long)tc_trades.missing, (unsigned long long)tc_trades.resets,
+             (unsigned long long)tc_trades.filled);
     daemon_send_status(d, &tc);
     sweep_retired(d, false);
 }

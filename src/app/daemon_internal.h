@@ -81,7 +81,7 @@ struct daemon {
     uv_timer_t stats_timer;
     uv_timer_t phase_timer; /* the READY check while starting, the websocket drain while stopping */
     uv_timer_t expiry_timer; /* merge.quote_ttl's sweep; stopped when it is 0 */
-    uv_timer_t held_timer;   /* hands the merge's due held ticks on (merge_take_due) */
+    uv_timer_t held_timer;   /* hands on the merge's due held ticks and the trade filter's due held trades */
     uv_timer_t log_timer;    /* log_flush; unref'd: it never keeps the loop alive */
     int64_t expiry_now_us;   /* the sweep's time, for the BBOs it rewrites */
     uint64_t expired_unlogged;

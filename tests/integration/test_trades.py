@@ -157,6 +157,34 @@ def polled_trades_alone_and_merged_with_the_stream_are_each_published_once():
 
 
 @test
+def trades_missed_while_a_connection_was_down_come_from_the_poll_in_order():
+    """Binance, Coinbase, Kraken with a trades stream and a trades poll: the connections are dropped twice while
+    trades come fast. The trades made while a connection was down reach RabbitMQ from the poll's answers, before
+    the new connection's (held meanwhile): every id once, in order, no hole."""
+    h.need_servers()
+    venues = ("binance", "coinbase", "kraken")
+    tap = h.AmqpTap(binding="trade.#")
+    fx, d = start(venues, rate=60, poll="300ms")  # Kraken answers 1 request a second: 100 trades reach 3 s back
+    for v in venues:
+        for s in SYMS:
+            h.wait_until(lambda: len(trades_of(tap, v, s)) >= 10, 10, "%s %s trades" % (v, s))
+    for _ in range(2):
+        connects = {v: fx.report()["venues"][v]["ws_connects"] for v in venues}
+        fx.set("all", close_all=1)
+        for v in venues:
+            h.wait_until(lambda: fx.report()["venues"][v]["ws_connects"] > connects[v], 10, "%s to reconnect" % v)
+        time.sleep(1.0)
+    rep = still(fx, tap, venues)
+    time.sleep(1.0)  # the last poll answer, and the held trades' release
+    counts = check_once_in_order(tap, rep, venues)
+    filled = summary_counter(d, "trades_filled")
+    h.check(filled > 0, "no trade filled a hole (trades_filled=0): the drops lost nothing to fill?")
+    h.check(summary_counter(d, "trade_gaps") == 0, "gaps counted: %d" % summary_counter(d, "trade_gaps"))
+    print("    after two drops: %s; filled from the poll: %d"
+          % (", ".join("%s %s %d" % (v, s, n) for (v, s), n in sorted(counts.items())), filled))
+
+
+@test
 def a_poll_of_more_than_64_symbols_covers_them_all():
     """One request per symbol (Coinbase): a poll group of 80 symbols is not cut at 64 requests."""
     h.need_servers()
