@@ -14,9 +14,11 @@
  * Full: a put that would take the bytes held (waiting and in flight) beyond `limit` first drops the OLDEST
  * waiting entries until it fits, counting them and the range of their times (trade_queue_drops_take gives what
  * was dropped since it was last asked, for a rate-limited log line). In-flight entries are never dropped: they are
- * on the wire already and may yet be confirmed (they become droppable if they come back). So the bytes held can
- * exceed the limit by what is in flight (bounded by max_inflight) and by the newest entry, which a put always
- * keeps: the newest trades are the ones that survive an outage.
+ * on the wire already and may yet be confirmed; nor are those that were in flight when the connection went
+ * (trade_queue_requeue_all): the broker may have them, and a drop count must not name as lost what a consumer got.
+ * A nacked entry was refused by the broker, so it is droppable again. So the bytes held can exceed the limit by
+ * what is or was in flight (bounded by max_inflight) and by the newest entry, which a put always keeps: the
+ * newest trades are the ones that survive an outage, and `dropped` is exactly what never reached the broker.
  *
  * Thread-safe: every function takes the queue's mutex. */
 #ifndef TICKD_TRADE_QUEUE_H

@@ -4,7 +4,9 @@
  * entry that leaves (acked or dropped) leaves a NULL in its place, and the head moves past the NULLs. first_waiting
  * is a hint: no entry before it waits, so take and the drops start looking there. Published entries are also
  * remembered in a ring of (tag, seq) in tag order, which is the order confirms refer to (as conflate.c does);
- * entries are never dropped while in flight, so a flight always finds its entry. */
+ * entries are never dropped while in flight, so a flight always finds its entry -- nor once they were in flight
+ * when the connection went: the broker may have them, so dropping them would count as lost what a consumer got
+ * (they are at most a confirm window; they wait to be published again, at least once). */
 #include "tickd/trade_queue.h"
 
 #include <pthread.h>
@@ -16,6 +18,7 @@ struct entry {
     int64_t time_us;
     size_t len;
     bool inflight;
+    bool maybe_delivered; /* in flight when the connection went: never dropped */
     unsigned char data[];
 };
 
@@ -104,8 +107,21 @@ static void remove_entry(struct trade_queue *q, uint64_t seq) {
     *sp = NULL;
 }
 
-static void drop_oldest(struct trade_queue *q) {
-    uint64_t seq = oldest_waiting(q);
+/* The oldest waiting entry that was never published, or UINT64_MAX. */
+static uint64_t oldest_droppable(struct trade_queue *q) {
+    if (!q->waiting) return UINT64_MAX;
+    uint64_t end = q->head_seq + q->len;
+    for (uint64_t seq = oldest_waiting(q); seq < end; seq++) {
+        struct entry *e = *slot(q, seq);
+        if (e && !e->inflight && !e->maybe_delivered) return seq;
+    }
+    return UINT64_MAX;
+}
+
+/* Drops the oldest waiting entry never published; false when every waiting one may have been delivered. */
+static bool drop_oldest(struct trade_queue *q) {
+    uint64_t seq = oldest_droppable(q);
+    if (seq == UINT64_MAX) return false;
     struct entry *e = *slot(q, seq);
     struct trade_queue_drops *d = &q->drops;
     if (!d->count || e->time_us < d->first_us) d->first_us = e->time_us;
@@ -115,6 +131,7 @@ static void drop_oldest(struct trade_queue *q) {
     q->dropped_bytes += e->len;
     q->waiting--;
     remove_entry(q, seq);
+    return true;
 }
 
 static int grow(struct trade_queue *q) {
@@ -144,7 +161,7 @@ enum trade_queue_put_result trade_queue_put(struct trade_queue *q, const void *m
         goto nomem;
     }
     enum trade_queue_put_result res = q->waiting ? TRADE_QUEUE_ADDED : TRADE_QUEUE_WAKE;
-    for (; q->waiting && q->bytes + len > q->limit; n++) drop_oldest(q);
+    for (; q->waiting && q->bytes + len > q->limit && drop_oldest(q); n++) {}
     pop_gone(q);
     q->ring[(q->head + q->len) & (q->cap - 1)] = e;
     q->len++;
@@ -185,8 +202,8 @@ size_t trade_queue_take(struct trade_queue *q, void *out, size_t cap, size_t max
     return n;
 }
 
-/* Acked, the entry goes; nacked (or its channel gone), it waits again in its place. */
-static void settle(struct trade_queue *q, struct flight *f, bool ack) {
+/* Acked, the entry goes; nacked (or its channel gone: lost, the broker may have it), it waits again in its place. */
+static void settle(struct trade_queue *q, struct flight *f, bool ack, bool lost) {
     struct entry *e = *slot(q, f->seq);
     f->settled = true;
     q->inflight--;
@@ -196,6 +213,7 @@ static void settle(struct trade_queue *q, struct flight *f, bool ack) {
         return;
     }
     e->inflight = false;
+    e->maybe_delivered |= lost;
     q->waiting++;
     q->requeued++;
     if (f->seq < q->first_waiting) q->first_waiting = f->seq;
@@ -208,7 +226,7 @@ size_t trade_queue_confirm(struct trade_queue *q, uint64_t tag, bool multiple, b
         struct flight *f = &q->fl[(q->fl_head + i) % q->fl_cap];
         if (f->tag > tag) break;
         if (f->settled || (!multiple && f->tag != tag)) continue;
-        settle(q, f, ack);
+        settle(q, f, ack, false);
         if (!ack) q->nacked++;
         n++;
     }
@@ -225,7 +243,7 @@ void trade_queue_requeue_all(struct trade_queue *q) {
     pthread_mutex_lock(&q->mu);
     for (size_t i = 0; i < q->fl_len; i++) {
         struct flight *f = &q->fl[(q->fl_head + i) % q->fl_cap];
-        if (!f->settled) settle(q, f, false);
+        if (!f->settled) settle(q, f, false, true);
     }
     q->fl_head = q->fl_len = 0;
     pthread_mutex_unlock(&q->mu);
