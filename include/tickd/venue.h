@@ -35,6 +35,9 @@
 #define VENUE_NAME_MAX 48   /* one venue-side name, with its NUL: "btcusdt@bookTicker" */
 #define VENUE_ALIAS_MAX 4   /* names a venue's answers may use for one symbol */
 #define VENUE_PATH_MAX 2048 /* REST path+query and websocket path, with the NUL */
+/* The longest websocket path (with its NUL) a connection carries (ws.h WS_PATH_MAX): an adapter that names its
+ * streams in the path (Binance) names them there only while they fit, and subscribes by message beyond. */
+#define VENUE_WS_PATH_MAX 1024
 #define VENUE_MSG_MAX 65536 /* a subscribe message buffer big enough for every venue's cap */
 #define VENUE_DETAIL_MAX 128
 

@@ -34,6 +34,10 @@
 struct ws_client;
 struct ws_conn;
 
+/* The longest path and query a URL may have, with its NUL (a longer one is WS_EINVAL): libwebsockets keeps 1 KiB of
+ * handshake header data unless told more, and a request beyond it never completes its upgrade. */
+#define WS_PATH_MAX 1024
+
 /* Errors are negative errno values, as everywhere in tickd (and libuv): the names say what each means here. */
 enum ws_error {
     WS_OK = 0,

@@ -39,6 +39,9 @@
 /* Trades one frame may yield (Kraken's and OKX's batches, a snapshot of recent trades): far above what a venue
  * sends, far below what a max_frame of hostile text could claim. Beyond it they are counted as overflow. */
 #define TRADES_PER_FRAME_MAX 16384
+
+/* What an adapter puts in a websocket path must reach the venue whole (a longer path fails every connect). */
+_Static_assert(VENUE_WS_PATH_MAX <= WS_PATH_MAX, "venue websocket paths longer than the transport carries");
 #define SWITCH_WAIT_MAX_MS 10000   /* how long a standby may take to deliver its first tick */
 #define SWITCH_BACKOFF_MAX_MS 300000
 #define PING_IDLE_MIN_MS 1000

@@ -78,7 +78,7 @@ struct ws_conn {
     int port;
     char host[256];
     char host_header[272];
-    char path[1024];
+    char path[WS_PATH_MAX];
 };
 
 struct ws_client {

@@ -40,12 +40,12 @@ static bool streams_in_path(const struct venue_symbols *s, size_t first, size_t 
 
 static int feed_path(const struct venue_symbols *s, size_t first, size_t count, const char *feed, char *buf,
                      size_t cap) {
-    char path[VENUE_PATH_MAX];
+    char path[VENUE_WS_PATH_MAX];
     return venue_fixed_path(streams_in_path(s, first, count, feed, path, sizeof path) ? path : "/stream", buf, cap);
 }
 
 static bool feed_path_subscribes(const struct venue_symbols *s, size_t first, size_t count, const char *feed) {
-    char path[VENUE_PATH_MAX];
+    char path[VENUE_WS_PATH_MAX];
     return streams_in_path(s, first, count, feed, path, sizeof path);
 }
 

@@ -820,6 +820,16 @@ static void test_binance_long_range_all_subscribed(void) {
         json_decref(msgs[i]);
     }
     TT_ASSERT_INT(streams, 400);
+    /* Streams are named in the path only while it fits what a websocket connection carries (VENUE_WS_PATH_MAX):
+     * 60 of these names take about 1.3 KB, which no connect would deliver, so they are subscribed by message;
+     * 40 (880 bytes) fit. */
+    for (size_t count = 40; count <= 60; count += 20) {
+        char p[VENUE_PATH_MAX];
+        int len = fx.v->channels->ws_path(&fx.syms, 0, count, p, sizeof p);
+        TT_ASSERT(len > 0 && len < VENUE_WS_PATH_MAX);
+        TT_ASSERT(fx.v->channels->ws_path_subscribes(&fx.syms, 0, count) == (count == 40));
+        TT_ASSERT(count == 40 ? strncmp(p, "/stream?streams=", 16) == 0 : strcmp(p, "/stream") == 0);
+    }
     venue_symbols_free(&fx.syms);
 }
 

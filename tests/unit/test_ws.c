@@ -1,3 +1,5 @@
+
+
 /* Unit tests of the websocket client (src/net/ws.c) over real loopback sockets.
  *
  * The server is a small RFC 6455 server written here on plain libuv, on the same loop, bound to 127.0.0.1. It is
@@ -530,6 +532,29 @@ static void test_bad_urls(void) {
     TT_ASSERT_INT(wfx_finish(&f), 0);
 }
 
+/* The longest path WS_PATH_MAX allows (a venue's streams named in it) reaches the server whole and opens; one byte
+ * more is refused at once, not sent cut. */
+static void test_long_path(void) {
+    struct wfx f;
+    wfx_start(&f);
+    struct wseen s = {0};
+    char url[WS_PATH_MAX + 64];
+    int base = snprintf(url, sizeof url, "ws://127.0.0.1:%d", f.srv.base.port);
+    int n = base + snprintf(url + base, sizeof url - (size_t)base, "/stream?streams=");
+    while (n - base < WS_PATH_MAX + 1) url[n++] = 'a';
+    url[n] = 0;
+    int err = 0;
+    TT_ASSERT(ws_connect(f.wc, url, NULL, &callbacks, &s, &err) == NULL);
+    TT_ASSERT_INT(err, WS_EINVAL);
+    url[base + WS_PATH_MAX - 1] = 0; /* the path is WS_PATH_MAX - 1 long */
+    struct ws_conn *conn = ws_connect(f.wc, url, NULL, &callbacks, &s, &err);
+    TT_ASSERT(conn != NULL);
+    TT_ASSERT(run_until(&f.t, &s.opens, 1, TEST_DEADLINE_MS));
+    ws_close(conn);
+    TT_ASSERT(run_until(&f.t, &s.closes, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(wfx_finish(&f), 0);
+}
+
 static void test_send_queue_bounded(void) {
     struct wfx f;
     wfx_start(&f);
@@ -666,6 +691,7 @@ int main(void) {
     TT_RUN(test_wss_handshake_failure_then_plain);
     TT_RUN(test_hundreds_of_connections);
     TT_RUN(test_bad_urls);
+    TT_RUN(test_long_path);
     TT_RUN(test_send_queue_bounded);
     TT_RUN(test_close_before_open);
     TT_RUN(test_client_close_with_open_connections);
