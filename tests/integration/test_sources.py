@@ -525,8 +525,9 @@ def frozen_quotes_match(fx, d, venues):
         h.wait_until(lambda: not differing(), 5, "Redis to hold fakex's last quotes")
     except h.CheckFailed:
         pass
+    stuck = differing()  # before the market moves again: after, Redis rightly holds newer quotes than `want`
     fx.set("all", heartbeats_only=0)
-    return differing()
+    return stuck
 
 
 def summary_counter(d, name):
