@@ -128,6 +128,31 @@ def servers(action):
     subprocess.run([SERVERS_SH, action], check=True, stdout=subprocess.DEVNULL)
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def checked_test(suite, procs):
+    """A decorator for a suite's tests that start processes: procs is the test file's list of (what, log path,
+    Tickd or None), emptied before each test. After the test every tickd in it is stopped and must exit 0, and
+    no log in it may hold a sanitizer report, so the same file checks the SANITIZE=1 build."""
+    def deco(fn):
+        def run():
+            del procs[:]
+            fn()
+            for what, log, d in procs:
+                if d is not None:
+                    rc = d.stop()
+                    check(rc == 0, "%s exited with %s; log:\n%s" % (what, rc, d.tail()))
+            for what, log, d in procs:
+                text = open(log, errors="replace").read() if os.path.exists(log) else ""
+                for mark in SANITIZER_MARKS:
+                    at = text.find(mark)
+                    check(at < 0, "%s log holds a sanitizer report:\n%s" % (what, text[max(0, at - 200):at + 3000]))
+        run.__name__ = fn.__name__
+        return suite.test(run)
+    return deco
+
+
 def tmpdir():
     """A directory for one test's files (configs, logs), removed when the test ends unless TICKD_TEST_KEEP is set."""
     d = tempfile.mkdtemp(prefix="tickd-it-")

@@ -20,7 +20,6 @@ import time
 import harness as h
 
 suite = h.Suite("sources")
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 FIELDS = ("bid", "bid_qty", "ask", "ask_qty", "last")
 # The quote fields each venue sends on each path (Binance bookTicker and OKX bbo-tbt have no last; Coinbase's REST
 # ticker no sizes).
@@ -40,22 +39,7 @@ SUPERVISOR = {"backoff_min": "50ms", "backoff_max": "500ms", "max_restarts": 64,
 _procs = []  # (what, log path, Tickd or None) of the current test
 
 
-def test(fn):
-    """A suite test that also stops every tickd it started (exit 0) and scans the logs for sanitizer reports."""
-    def run():
-        del _procs[:]
-        fn()
-        for what, log, d in _procs:
-            if d is not None:
-                rc = d.stop()
-                h.check(rc == 0, "%s exited with %s; log:\n%s" % (what, rc, d.tail()))
-        for what, log, d in _procs:
-            text = open(log, errors="replace").read() if os.path.exists(log) else ""
-            for mark in SANITIZER_MARKS:
-                at = text.find(mark)
-                h.check(at < 0, "%s log holds a sanitizer report:\n%s" % (what, text[max(0, at - 200):at + 3000]))
-    run.__name__ = fn.__name__
-    return suite.test(run)
+test = h.checked_test(suite, _procs)
 
 
 def fakex(**kw):

@@ -30,7 +30,6 @@ import urllib.request
 import harness as h
 
 suite = h.Suite("trades_broker")
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 DENSE = ("binance", "coinbase", "kraken")  # OKX trade ids grow with skips: a missing one cannot be told
 SYMS = ("BTC-USDT", "ETH-USDT")
 SUPERVISOR = {"backoff_min": "50ms", "backoff_max": "500ms", "max_restarts": 64, "restart_window": "1s"}
@@ -39,21 +38,7 @@ OUTAGE_S = 10
 _procs = []
 
 
-def test(fn):
-    def run():
-        del _procs[:]
-        fn()
-        for what, log, d in _procs:
-            if d is not None:
-                rc = d.stop()
-                h.check(rc == 0, "%s exited with %s; log:\n%s" % (what, rc, d.tail()))
-        for what, log, d in _procs:
-            text = open(log, errors="replace").read() if os.path.exists(log) else ""
-            for mark in SANITIZER_MARKS:
-                at = text.find(mark)
-                h.check(at < 0, "%s log holds a sanitizer report:\n%s" % (what, text[max(0, at - 200):at + 3000]))
-    run.__name__ = fn.__name__
-    return suite.test(run)
+test = h.checked_test(suite, _procs)
 
 
 # ---- a minimal AMQP 0-9-1 client: a durable queue that outlives the broker's restart ----
