@@ -114,11 +114,11 @@ static void put_due_trades(struct daemon *d, int64_t now_us) {
  * no group polls its trades; else two of the slowest poll's rounds -- an answer may have left just before the
  * hole, and a round of one request per symbol takes the longer of the interval and what the source's request
  * rate allows -- and a second more for the answer itself. */
-static int64_t trade_fill_wait_us(const struct daemon *d, const struct venue_ops *v) {
+static int64_t trade_fill_wait_us(const struct tickd_config *cfg, const struct venue_ops *v) {
     uint64_t round_ms = 0;
     bool polled = false;
-    for (size_t i = 0; i < d->cfg->ngroups; i++) {
-        const struct config_group *g = &d->cfg->groups[i];
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        const struct config_group *g = &cfg->groups[i];
         if (g->source->venue != v) continue;
         for (size_t j = 0; j < g->ntasks; j++) {
             const struct config_task *task = &g->tasks[j];
@@ -132,28 +132,41 @@ static int64_t trade_fill_wait_us(const struct daemon *d, const struct venue_ops
     return polled ? (int64_t)(2 * round_ms + 1000) * 1000 : 0;
 }
 
+/* What judging a venue's trades needs from the venue table and the config, worked out once per configuration
+ * (start, reload) instead of per frame. */
+void daemon_trade_venues_update(struct daemon *d) {
+    d->n_trade_venues = 0;
+    for (size_t i = 0; venue_at(i) && d->n_trade_venues < TRADE_VENUES_MAX; i++) {
+        const struct venue_ops *v = venue_at(i);
+        const struct venue_channel *ch = venue_channel_find(v, "trades");
+        bool dense = ch && ch->dense_ids;
+        d->trade_venues[d->n_trade_venues++] =
+            (struct trade_venue){.venue = v, .dense = dense, .fill_wait_us = dense ? trade_fill_wait_us(d->cfg, v) : 0};
+    }
+}
+
+static const struct trade_venue *trade_venue_of(const struct daemon *d, const char *name) {
+    for (size_t i = 0; i < d->n_trade_venues; i++)
+        if (strcmp(d->trade_venues[i].venue->name, name) == 0) return &d->trade_venues[i];
+    return NULL;
+}
+
 static void ingest_trades(void *arg, const struct trade *trades, size_t n) {
     struct daemon *d = arg;
     d->in.trades += n;
     if (!n) return;
-    const struct venue_ops *v = venue_find(trades[0].venue); /* a task's trades share its venue and channel */
-    const struct venue_channel *ch = v ? venue_channel_find(v, "trades") : NULL;
-    bool dense = ch && ch->dense_ids;
-    int64_t fill_wait_us = dense ? trade_fill_wait_us(d, v) : 0;
+    static const struct trade_venue unknown = {0};
+    const struct trade_venue *tv = trade_venue_of(d, trades[0].venue); /* a task's trades share its venue */
+    if (!tv) tv = &unknown;
     for (size_t i = 0; i < n; i++) {
         const struct trade *t = &trades[i];
         struct trade_check check;
-        int verdict = trade_filter_check(d->trade_filter, t, dense, fill_wait_us, &check);
+        int verdict = trade_filter_check(d->trade_filter, t, tv->dense, tv->fill_wait_us, &check);
         if (verdict == -ENOBUFS) { /* its hole was given up: what waited goes first */
-            if (check.missing_from) log_trade_gap(d, t, &check);
             put_due_trades(d, t->recv_us);
-            verdict = trade_filter_check(d->trade_filter, t, dense, fill_wait_us, &check);
+            verdict = trade_filter_check(d->trade_filter, t, tv->dense, tv->fill_wait_us, &check);
         }
-        if (verdict == TRADE_DUPLICATE) continue;
-        if (verdict == TRADE_HELD) {
-            if (check.missing_from) log_trade_gap(d, t, &check);
-            continue;
-        }
+        if (verdict == TRADE_DUPLICATE || verdict == TRADE_HELD) continue;
         put_trade(d, t, &check);
     }
     if (trade_filter_holding(d->trade_filter)) put_due_trades(d, trades[n - 1].recv_us);
@@ -753,6 +766,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
         uv_timer_start(&d.stats_timer, daemon_on_stats, cfg->daemon.stats_interval_ms, cfg->daemon.stats_interval_ms);
         uv_timer_start(&d.phase_timer, on_ready_check, READY_CHECK_MS, READY_CHECK_MS);
         daemon_expiry_arm(&d);
+        daemon_trade_venues_update(&d);
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (d.ws) ws_client_free(d.ws);

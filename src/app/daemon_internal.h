@@ -67,6 +67,14 @@ struct ingest_counters {
     uint64_t trades, trades_new, trades_refused; /* trades in, new ones (after the filter), refused by a sink */
 };
 
+/* How the daemon judges one venue's trades (trade_filter_check's dense and fill_wait_us). */
+#define TRADE_VENUES_MAX 16
+struct trade_venue {
+    const struct venue_ops *venue;
+    bool dense;
+    int64_t fill_wait_us;
+};
+
 struct sink_rt {
     const struct sink_ops *ops;
     void *state;      /* NULL until opened (a failed start may leave it so) */
@@ -92,6 +100,8 @@ struct daemon {
     struct ws_client *ws;
     struct merge *merge;
     struct trade_filter *trade_filter; /* which trades are new (trade_filter.h) */
+    struct trade_venue trade_venues[TRADE_VENUES_MAX]; /* per venue: its trade ids dense, its fill wait */
+    size_t n_trade_venues;
     int64_t trade_gap_logged_ms;       /* the last "trade ids skipped" line: they are logged at most once a second */
     uint64_t trade_gaps_unlogged;
     struct sink_rt sinks[SINK_TABLE_MAX]; /* sink_table's rows, in its order */
@@ -124,6 +134,8 @@ int daemon_group_add(struct daemon *d, const struct config_group *cg, bool repla
 void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except);
 /* (Re)arms merge.quote_ttl's sweep from the current config. */
 void daemon_expiry_arm(struct daemon *d);
+/* Works out d->trade_venues from the venue table and d->cfg; at start and after each reload. */
+void daemon_trade_venues_update(struct daemon *d);
 void daemon_count_node(const struct tree_node *n, void *arg); /* supervisor_visit: adds into a tree_counts */
 void daemon_send_status(const struct daemon *d, const struct tree_counts *tc);
 void daemon_on_stats(uv_timer_t *t);

@@ -76,6 +76,7 @@ void daemon_reload(struct daemon *d) {
     config_free(d->cfg);
     d->cfg = ncfg;
     daemon_expiry_arm(d);
+    daemon_trade_venues_update(d);
     log_info("daemon", "reloaded", "groups_added=%u groups_changed=%u groups_removed=%u groups_kept=%u", added,
              changed, removed, kept);
     reload_done(d);
