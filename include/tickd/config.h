@@ -39,6 +39,7 @@ enum config_task_kind {
 enum config_channel {
     CONFIG_CHANNEL_BBO,    /* best bid and offer; each venue maps it to its own feed */
     CONFIG_CHANNEL_TRADES, /* every trade */
+    CONFIG_CHANNEL_BOOK,   /* L2 order books (and, when a task asks, their deltas) */
 };
 
 struct config_daemon {
@@ -104,6 +105,8 @@ struct config_task {
     uint64_t stale_after_ms; /* no tick for this long: the task fails */
     uint64_t interval_ms;    /* poll tasks only */
     uint64_t max_age_ms;     /* stream tasks only: make-before-break reconnect after this long; 0 = venue's */
+    uint64_t depth;          /* book: levels a side published */
+    bool book_deltas;        /* book: every applied update also as an event (RabbitMQ bookdelta.<venue>.<symbol>) */
     int line, col;
 };
 

@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "tickd/book.h"
 #include "tickd/fmt.h"
 #include "tickd/tick.h"
 #include "tickd/trade.h"
@@ -31,6 +32,32 @@ struct tickd_config;
 /* A sink's `channels`: the bits of the channels (config.h, enum config_channel) whose events it takes. */
 #define SINK_CHANNEL(c) (1u << (c))
 #define SINK_TABLE_MAX 8 /* rows sink_table may have: the daemon keeps its sinks in an array of this size */
+
+/* A symbol's book as the sinks take it (design.md "Keys and routing"): its top `depth` levels a side, in a book
+ * the caller owns (a sink copies what it keeps before put_book returns). The state channel: the newest wins, so a
+ * sink keeps one book per instrument and writes the latest (at most once per loop turn). */
+struct book_view {
+    const char *venue, *symbol;
+    const struct book *book;
+    unsigned depth;          /* levels a side published */
+    uint64_t seq;            /* the venue's sequence (Binance u, OKX seqId), or the update's time in µs where the
+                                venue has none */
+    enum book_state state;
+    uint32_t resyncs;        /* since the task started */
+    int64_t event_us, recv_us;
+};
+
+/* One book update as an event (`book_deltas = true`): every applied diff, in order per instrument, never
+ * conflated, and a snapshot at each (re)sync, so a consumer can rebuild the whole book. changes are as the venue
+ * sent them (a qty of zero removes a level). */
+struct book_delta_view {
+    const char *venue, *symbol;
+    bool snapshot;           /* the whole book: a consumer drops what it held */
+    uint64_t seq;
+    const struct book_change *changes;
+    size_t n_changes;
+    int64_t event_us, recv_us;
+};
 
 /* What a sink may tell the rest of tickd. */
 struct sink_hooks {
@@ -58,6 +85,12 @@ struct sink_ops {
      * counted and logged, never silently lost). NULL: the sink takes no trades (its channels say so too).
      * Never blocks. Returns 0 or a negative errno (refused: the daemon counts it). */
     int (*put_trade)(void *state, const struct trade *t);
+    /* A book changed (the state channel: conflated per instrument, newest wins). NULL: the sink takes no books.
+     * Never blocks. Returns 0 or a negative errno. */
+    int (*put_book)(void *state, const struct book_view *v);
+    /* A book's applied update as an event (see struct book_delta_view): kept like a trade, within the sink's
+     * bound for events (what goes beyond is counted and logged). NULL: the sink takes no book deltas. */
+    int (*put_book_delta)(void *state, const struct book_delta_view *v);
     /* Connected and able to write now: READY=1 waits for every sink (at most READY_ANYWAY_MS). */
     bool (*ready)(void *state);
     /* Logs the sink's stats line; secs since its last one, for the rates. */

@@ -22,6 +22,7 @@
 
 #include "tickd/clock.h"
 #include "tickd/limiter.h"
+#include "tickd/sink.h"
 #include "tickd/supervisor.h"
 #include "tickd/tick.h"
 #include "tickd/venue.h"
@@ -31,10 +32,14 @@ struct ws_client;
 struct task_ops;
 
 /* Where events go: called on the loop with the events the caller owns (copy what you keep). A task emits
- * what its channel carries (venue_channel.kind): quotes through emit, trades through emit_trades. */
+ * what its channel carries (venue_channel.kind): quotes through emit, trades through emit_trades, books through
+ * emit_books (with the book's top as a quote through emit, so the bbo follows the book) and, when its task asks,
+ * their updates through emit_book_deltas. */
 struct tick_sink {
     void (*emit)(void *arg, const struct tick *ticks, size_t n);
     void (*emit_trades)(void *arg, const struct trade *trades, size_t n);
+    void (*emit_books)(void *arg, const struct book_view *books, size_t n);
+    void (*emit_book_deltas)(void *arg, const struct book_delta_view *deltas, size_t n);
     void *arg;
 };
 

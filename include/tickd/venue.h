@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tickd/book.h"
 #include "tickd/tick.h"
 #include "tickd/trade.h"
 
@@ -89,6 +90,8 @@ struct venue_symbols {
     struct venue_alias_slot *slots;
     size_t slot_mask; /* slot count - 1 (a power of two) */
     char *pool;       /* every distinct name, NUL-terminated, once per symbol */
+    unsigned book_depth; /* a book channel's subscription: the levels a side the task publishes (0: the default,
+                            BOOK_DEPTH_DEFAULT); venues that subscribe by depth (Kraken) subscribe enough for it */
 };
 
 /* Builds the table for `venue` from normalized symbols. Returns 0, -EINVAL (a symbol the venue cannot name,
@@ -115,11 +118,20 @@ struct venue_out {
     char detail[VENUE_DETAIL_MAX];  /* ERROR / RATE_LIMITED / PLANNED_CLOSE: the venue's own words */
     struct trade *trades;           /* NULL unless venue_out_trades gave an array */
     size_t trades_cap, n_trades;    /* n_trades: trades written */
+    struct book_update *books;      /* a book channel's updates: NULL unless venue_out_books gave arrays */
+    size_t books_cap, n_books;
+    struct book_change *changes;    /* the updates' level changes, in message order */
+    size_t changes_cap, n_changes;
+    struct book_precision *precisions; /* a book channel's instrument answer (Kraken): one per table symbol */
 };
 
 void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64_t recv_us, int64_t sent_us);
 /* Gives a trades channel's parser its array (after venue_out_init, which leaves none). */
 void venue_out_trades(struct venue_out *out, struct trade *trades, size_t cap);
+/* Gives a book channel's parser its arrays: updates (one per symbol a message touches) and their level changes.
+ * Entries beyond either cap count as overflow, and the caller parses again with larger arrays. */
+void venue_out_books(struct venue_out *out, struct book_update *books, size_t books_cap, struct book_change *changes,
+                     size_t changes_cap);
 
 /* One REST request of a poll plan. */
 struct venue_request {
@@ -138,6 +150,15 @@ struct venue_range {
 enum venue_event {
     VENUE_EVENT_QUOTE = 0,
     VENUE_EVENT_TRADE,
+    VENUE_EVENT_BOOK, /* book updates (venue_out.books): state, kept in sync per symbol (book_sync.h) */
+};
+
+/* How a venue's books are synced (design.md "Order books"): the snapshot comes from a REST request while the
+ * stream's diffs are buffered (Binance), or the stream itself sends it after the subscribe (the others), and
+ * then a resync is an unsubscribe and subscribe of that one symbol. */
+enum venue_book_sync {
+    VENUE_BOOK_STREAM_SNAPSHOT = 0,
+    VENUE_BOOK_REST_SNAPSHOT,
 };
 
 /* One channel a venue serves (design.md "Channels"): what a task collecting it subscribes to, parses and polls.
@@ -170,9 +191,31 @@ struct venue_channel {
     /* The cheapest set of requests that covers every symbol once. Returns the count or -ENOSPC. */
     int (*rest_plan)(const struct venue_symbols *s, struct venue_request *reqs, size_t cap);
 
-    /* Classifies one REST answer and appends its ticks (origin REST). */
+    /* Classifies one REST answer and appends its ticks (origin REST). A book channel's answers are its
+     * snapshots (REST_SNAPSHOT: one BOOK_UPDATE_SNAPSHOT for req->symbol) or, where the checksum needs it, the
+     * instrument list that rest_plan asked for (out->precisions). */
     enum venue_msg (*rest_parse)(const struct venue_request *req, int http_status, const char *body, size_t len,
                                  const struct venue_symbols *s, struct venue_out *out);
+
+    /* ---- book channels only ---- */
+    enum venue_book_sync book_sync;
+    /* The levels a side the book keeps to publish `depth` (Kraken: the depth subscribed, to which the venue's
+     * checksum truncates; Binance: the snapshot's limit; OKX: 400). */
+    uint32_t (*book_levels)(unsigned depth);
+    /* REST_SNAPSHOT: the snapshot request for symbol `index`, deep enough for `depth`, weighted as the venue
+     * counts it. 0 or -ENOSPC. */
+    int (*book_snapshot_request)(const struct venue_symbols *s, int index, unsigned depth, struct venue_request *req);
+    /* STREAM_SNAPSHOT: the unsubscribe of symbols [first, first+count), as ws_subscribe (a resync unsubscribes
+     * and subscribes one symbol again, which makes the venue send a fresh snapshot). */
+    int (*ws_unsubscribe)(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                          size_t cap, size_t *next);
+    /* The venue's checksum of a book (levels as held, already truncated to book_levels), for comparing with
+     * book_update.checksum. 0, or -1 when it cannot be computed (the precision it needs is not known). NULL: the
+     * venue sends none. */
+    int (*book_checksum)(const struct book *b, const struct book_precision *p, uint32_t *out);
+    /* The checksum needs each symbol's precisions (Kraken): a book task fetches rest_plan's requests, parsed by
+     * rest_parse into out->precisions, before it trusts a checksum. */
+    bool needs_precision;
 };
 
 /* A count allowed per period, as a limiter window takes it (margin: the send jitter tolerated). */

@@ -235,7 +235,17 @@ static const struct row task_rows[] = {
                "endpoint. `trades` is every trade: streams Binance `<symbol>@trade`, Coinbase `matches`, Kraken v2 "
                "`trade`, OKX `trades`; polls each venue's recent-trades endpoint (the last 100 per symbol, one request "
                "per symbol); a stream and a poll of one group merge by trade id: each trade is published once, in "
-               "order, never conflated."),
+               "order, never conflated. `book` is the L2 order book, kept in sync per symbol (streams only): Binance "
+               "`<symbol>@depth@100ms` with REST snapshots, Coinbase `level2_batch`, Kraken v2 `book` (checksummed), "
+               "OKX `books` (sequenced, checksummed); a gap, a failed checksum or a crossed book resyncs that symbol "
+               "alone."),
+    ROW(struct config_task, depth, "depth", T_UINT, .def = "20", .min = 1, .max = 1000,
+        .doc = "Book tasks only: levels a side published (Redis `tickd:book:<venue>:<symbol>`, RabbitMQ "
+               "`book.<venue>.<symbol>`)."),
+    ROW(struct config_task, book_deltas, "book_deltas", T_BOOL, .def = "false",
+        .doc = "Book tasks only: also publish every applied update, in order and never conflated, on RabbitMQ "
+               "`bookdelta.<venue>.<symbol>`, with a snapshot message at each (re)sync, so a consumer can rebuild "
+               "the whole book."),
     ROW(struct config_task, stale_after_ms, "stale_after", T_DURATION, .def = "30s", .min = MS_SECOND,
         .max = MS_HOUR, .doc = "Stream tasks: a feed silent this long (no data, heartbeat or pong) is dead; the task fails and its group restarts."),
     ROW(struct config_task, interval_ms, "interval", T_DURATION, .def = "1s", .min = 10, .max = MS_HOUR,
@@ -957,7 +967,7 @@ static void check_channels(struct ctx *c, const struct config_group *g, const to
         const struct venue_channel *found = ch ? venue_channel_find(g->source->venue, ch) : NULL;
         if (found) {
             bool poll = g->tasks[j].kind == CONFIG_TASK_POLL;
-            if (poll ? !found->rest_plan : !found->ws_parse)
+            if (poll ? !found->rest_plan || found->kind == VENUE_EVENT_BOOK : !found->ws_parse)
                 err_at(c, pos_of(tasks->u.array.items[j], "kind"), "group \"%s\": task #%zu: venue %s has no %s "
                        "for channel %s (use kind = \"%s\")", g->name ? g->name : "?", j + 1,
                        g->source->venue->name, poll ? "REST poll" : "websocket stream", ch, poll ? "stream" : "poll");

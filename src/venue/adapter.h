@@ -176,6 +176,27 @@ enum venue_msg venue_parse_trade_answer(const struct venue_request *req, int htt
 /* venue_parse_frame for a trades channel's parser: its trades are kept only when the result is TICKS. */
 enum venue_msg venue_parse_trade_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
                                        const struct venue_symbols *s, struct venue_out *out);
+/* ---- book channels ---- */
+/* The next book update slot for the symbol at table index `index`, its changes starting at the next change slot;
+ * NULL when the index is outside the table (counted unmapped) or the updates' array is full (overflow). */
+struct book_update *venue_book_add(struct venue_out *out, const struct venue_symbols *s, int index,
+                                   enum book_update_kind kind);
+/* Appends a level change to update u (NULL: the change is judged, not kept). The texts must be decimals in
+ * decimal.h's syntax, not negative, 1 to BOOK_TEXT_MAX-1 characters: -1 otherwise (the message is malformed).
+ * A full changes array counts overflow. 0 or -1. */
+int venue_book_change(struct venue_out *out, struct book_update *u, enum book_side side, const char *price,
+                      size_t plen, const char *qty, size_t qlen);
+/* The same from JSON values: strings holding decimals, or numbers (their shortest round-trip text). */
+int venue_book_change_json(struct venue_out *out, struct book_update *u, enum book_side side, const json_t *price,
+                           const json_t *qty);
+/* venue_parse_frame / venue_parse_answer for a book channel: its updates and changes are kept only when the
+ * result is TICKS (a message is taken whole or not at all). */
+enum venue_msg venue_parse_book_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
+                                      const struct venue_symbols *s, struct venue_out *out);
+enum venue_msg venue_parse_book_answer(const struct venue_request *req, int http_status, const char *body,
+                                       size_t len, const char *detail_key, venue_json_fn *fn,
+                                       const struct venue_symbols *s, struct venue_out *out);
+
 /* Forgets the ticks written after the first n (a message is taken whole or not at all). */
 void venue_out_truncate(struct venue_out *out, size_t n);
 /* Keeps the venue's words about an error or notice (a string or a number) in out->detail. */

@@ -202,6 +202,90 @@ void venue_out_init(struct venue_out *out, struct tick *ticks, size_t cap, int64
     out->detail[0] = 0;
     out->trades = NULL;
     out->trades_cap = out->n_trades = 0;
+    out->books = NULL;
+    out->changes = NULL;
+    out->books_cap = out->n_books = out->changes_cap = out->n_changes = 0;
+    out->precisions = NULL;
+}
+
+void venue_out_books(struct venue_out *out, struct book_update *books, size_t books_cap, struct book_change *changes,
+                     size_t changes_cap) {
+    out->books = books;
+    out->books_cap = books_cap;
+    out->changes = changes;
+    out->changes_cap = changes_cap;
+    out->n_books = out->n_changes = 0;
+}
+
+struct book_update *venue_book_add(struct venue_out *out, const struct venue_symbols *s, int index,
+                                   enum book_update_kind kind) {
+    if (index < 0 || (size_t)index >= s->n) {
+        out->unmapped++;
+        return NULL;
+    }
+    if (out->n_books >= out->books_cap) {
+        out->overflow++;
+        return NULL;
+    }
+    struct book_update *u = &out->books[out->n_books++];
+    memset(u, 0, sizeof *u);
+    u->symbol = index;
+    u->kind = kind;
+    u->first_change = out->n_changes;
+    return u;
+}
+
+int venue_book_change(struct venue_out *out, struct book_update *u, enum book_side side, const char *price,
+                      size_t plen, const char *qty, size_t qlen) {
+    if (!plen || plen >= BOOK_TEXT_MAX || !qlen || qlen >= BOOK_TEXT_MAX || !decimal_span_valid(price, plen) ||
+        !decimal_span_valid(qty, qlen) || price[0] == '-' || qty[0] == '-')
+        return -1;
+    if (!u) return 0; /* an unmapped symbol's, or beyond the updates' cap: judged, not kept */
+    if (out->n_changes >= out->changes_cap) {
+        out->overflow++;
+        return 0;
+    }
+    struct book_change *c = &out->changes[out->n_changes++];
+    memcpy(c->price, price, plen);
+    c->price[plen] = 0;
+    memcpy(c->qty, qty, qlen);
+    c->qty[qlen] = 0;
+    c->side = (uint8_t)side;
+    u->n_changes++;
+    return 0;
+}
+
+int venue_book_change_json(struct venue_out *out, struct book_update *u, enum book_side side, const json_t *price,
+                           const json_t *qty) {
+    char p[TICK_DECIMAL_MAX], q[TICK_DECIMAL_MAX];
+    int rc = json_is_string(price) ? venue_copy_decimal_str(p, price) : venue_copy_decimal_num(p, price);
+    if (rc < 0 || !p[0]) return -1;
+    rc = json_is_string(qty) ? venue_copy_decimal_str(q, qty) : venue_copy_decimal_num(q, qty);
+    if (rc < 0 || !q[0]) return -1;
+    return venue_book_change(out, u, side, p, strlen(p), q, strlen(q));
+}
+
+enum venue_msg venue_parse_book_frame(const char *text, size_t len, size_t flags, venue_json_fn *fn,
+                                      const struct venue_symbols *s, struct venue_out *out) {
+    size_t books = out->n_books, changes = out->n_changes;
+    enum venue_msg kind = venue_parse_frame(text, len, flags, fn, s, out);
+    if (kind != VENUE_MSG_TICKS) {
+        out->n_books = books;
+        out->n_changes = changes;
+    }
+    return kind;
+}
+
+enum venue_msg venue_parse_book_answer(const struct venue_request *req, int http_status, const char *body,
+                                       size_t len, const char *detail_key, venue_json_fn *fn,
+                                       const struct venue_symbols *s, struct venue_out *out) {
+    size_t books = out->n_books, changes = out->n_changes;
+    enum venue_msg kind = venue_parse_answer(req, http_status, body, len, detail_key, fn, s, out);
+    if (kind != VENUE_MSG_TICKS) {
+        out->n_books = books;
+        out->n_changes = changes;
+    }
+    return kind;
 }
 
 void venue_out_trades(struct venue_out *out, struct trade *trades, size_t cap) {
