@@ -43,7 +43,10 @@ struct book_view {
     uint64_t seq;            /* the venue's sequence (Binance u, OKX seqId), or the update's time in µs where the
                                 venue has none */
     enum book_state state;
-    uint32_t resyncs;        /* since the task started */
+    uint32_t resyncs;        /* since its connection opened */
+    uint32_t run;            /* the connection that keeps it (tick.h runs): one connection at a time publishes a
+                                book, and a new one's sync may restart the venue's sequence, so a book of another
+                                run is newer whatever its seq */
     int64_t event_us, recv_us;
 };
 

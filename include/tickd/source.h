@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tickd/book_sync.h"
 #include "tickd/clock.h"
 #include "tickd/limiter.h"
 #include "tickd/sink.h"
@@ -56,6 +57,13 @@ struct source_counters {
     uint64_t connects;        /* websocket connections opened */
     uint64_t planned_reconnects; /* make-before-break switches */
     uint64_t failed_switches;    /* standbys that did not deliver in time, were refused or dropped: the old stayed */
+    /* books (of the connections that publish them) */
+    uint64_t books[4];           /* by enum book_state, now */
+    uint64_t book_updates;       /* book updates parsed */
+    uint64_t book_level_changes; /* level changes applied */
+    uint64_t book_resyncs[BOOK_CAUSES];
+    uint64_t snapshot_requests, snapshot_weight; /* REST snapshots asked for, and their weight */
+    uint64_t book_resubscribes;  /* stream venues: one symbol unsubscribed and subscribed again */
 };
 
 struct source {
@@ -74,6 +82,10 @@ struct source {
     struct source_counters counters;
     struct supervisor *supervisor; /* told when the venue works, to cut its failed groups' backoff; NULL: nobody */
 };
+
+struct http_response;
+/* What every REST answer tells the source's limiter: the venue's used-weight header, where it sends one. */
+void source_observe_headers(struct source *src, const struct http_response *res);
 
 /* Evidence that the venue works now: a connection subscribed, a REST answer parsed. Tasks call it at those
  * moments, not per frame; the supervisor turns it into at most one early restart per failed group. */
@@ -102,6 +114,8 @@ struct stream_args {
     uint64_t max_age_ms;         /* reconnect (make before break) after this long; 0: the venue's own cut */
     size_t max_frame;            /* 0: 1 MiB */
     unsigned malformed_limit;    /* malformed frames per 10 s that fail the task; 0: 100 */
+    unsigned depth;              /* book: levels a side published (0: BOOK_DEPTH_DEFAULT) */
+    bool book_deltas;            /* book: every applied update as an event too */
 };
 
 /* The prefix of every log line of a task: the group names it, since every group has a task called "stream". */

@@ -68,6 +68,69 @@ static void ingest(void *arg, const struct tick *ticks, size_t n) {
     for (size_t i = 0; i < n; i++) merge_and_put(d, &ticks[i]);
 }
 
+/* Books: the state channel, the newest wins. One connection at a time publishes a book (stream_book.h), so a
+ * book from the same or a newer publisher comes in order; what this refuses is a book of a publisher that is no
+ * longer the newest: two groups subscribed to one book on one venue (then the venue's sequence, or its time where
+ * it has none, decides), or the last words of a replaced connection. A book of a connection that has ended (its
+ * run gone) never holds the place against a new one, whose sync may have restarted the venue's sequence. */
+struct book_slot {
+    struct instr_node node; /* first: the map's */
+    uint64_t seq;
+    uint32_t run;
+};
+
+static bool book_is_newest(struct daemon *d, const struct book_view *v) {
+    struct instr_node *n = instr_map_find(&d->books, v->venue, v->symbol);
+    struct book_slot *b = (struct book_slot *)n;
+    if (!b) {
+        if (!(b = calloc(1, sizeof *b))) return true; /* no memory to remember it: let it through */
+        instr_map_insert(&d->books, &b->node, v->venue, v->symbol);
+    } else if (v->run != b->run && v->seq < b->seq && tick_run_alive(b->run, v->recv_us)) {
+        return false;
+    } else if (v->run == b->run && v->seq < b->seq) {
+        return false;
+    }
+    b->seq = v->seq;
+    b->run = v->run;
+    return true;
+}
+
+static void ingest_books(void *arg, const struct book_view *views, size_t n) {
+    struct daemon *d = arg;
+    for (size_t i = 0; i < n; i++) {
+        d->in.books++;
+        if (!book_is_newest(d, &views[i])) {
+            d->in.books_stale++;
+            continue;
+        }
+        for (size_t k = 0; k < d->nsinks; k++) {
+            struct sink_rt *s = &d->sinks[k];
+            if (s->ops->put_book && s->ops->put_book(s->state, &views[i]) < 0) d->in.books_refused++;
+        }
+    }
+}
+
+static void ingest_book_deltas(void *arg, const struct book_delta_view *deltas, size_t n) {
+    struct daemon *d = arg;
+    for (size_t i = 0; i < n; i++) {
+        d->in.book_deltas++;
+        for (size_t k = 0; k < d->nsinks; k++) {
+            struct sink_rt *s = &d->sinks[k];
+            if (s->ops->put_book_delta && s->ops->put_book_delta(s->state, &deltas[i]) < 0) d->in.books_refused++;
+        }
+    }
+}
+
+void daemon_books_free(struct daemon *d) {
+    size_t cursor = 0;
+    struct instr_node *next = NULL, *n;
+    while ((n = instr_map_next(&d->books, &cursor, &next))) {
+        instr_map_remove(&d->books, n);
+        free(n);
+    }
+    instr_map_destroy(&d->books);
+}
+
 /* Trades: every new one to every sink that takes trades, in the order the venue sent them. The filter drops
  * what was published already (an overlap, a replay); a hole in dense ids is logged (at most once a second,
  * with the number not logged since) and counted in the summary. */
@@ -255,7 +318,8 @@ struct source_rt *daemon_source_new(struct daemon *d, const struct config_source
     const char *ca = cs->ca_file && cs->ca_file[0] ? cs->ca_file : NULL;
     src->http = ca ? http_client_with_ca(d->http, ca) : d->http;
     src->ws = ca ? ws_client_with_ca(d->ws, ca) : d->ws;
-    src->sink = (struct tick_sink){.emit = ingest, .emit_trades = ingest_trades, .arg = d};
+    src->sink = (struct tick_sink){.emit = ingest, .emit_trades = ingest_trades, .emit_books = ingest_books,
+                                   .emit_book_deltas = ingest_book_deltas, .arg = d};
     src->supervisor = d->sup;
     src->weight_window = -1;
     size_t nw = 0;
@@ -346,6 +410,7 @@ static struct group_rt *group_rt_new(struct daemon *d, const struct config_group
         const struct config_task *t = &cg->tasks[i];
         const struct venue_channel *ch = venue_channel_find(v, t->channel); /* the config checked it */
         if (!ch) goto fail;
+        if (ch->kind == VENUE_EVENT_BOOK) rt->symbols.book_depth = (unsigned)t->depth;
         if (t->kind == CONFIG_TASK_POLL) {
             rt->polls[ip++] = (struct poll_args){.source = &s->src, .channel = ch, .symbols = &rt->symbols,
                                                  .interval_ms = t->interval_ms};
@@ -358,7 +423,11 @@ static struct group_rt *group_rt_new(struct daemon *d, const struct config_group
             rt->streams[is++] = (struct stream_args){
                 .source = &s->src, .channel = ch, .symbols = &rt->symbols, .first = first, .count = count,
                 .stale_after_ms = t->stale_after_ms,
-                .max_age_ms = t->max_age_ms};
+                .max_age_ms = t->max_age_ms,
+                /* a book's first message is the whole book: Coinbase's busiest are megabytes */
+                .max_frame = ch->kind == VENUE_EVENT_BOOK ? BOOK_MAX_FRAME : 0,
+                .depth = (unsigned)t->depth,
+                .book_deltas = t->book_deltas};
             first += count;
         }
     }
@@ -465,6 +534,19 @@ static void log_source_stats(struct source_rt *s, double secs) {
              (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
              (unsigned long long)c->planned_reconnects, (unsigned long long)c->failed_switches, headroom, ls.queued,
              ls.paused_until_ms > clock_mono_ms() ? "yes" : "no", secs);
+    if (!c->book_updates && !c->snapshot_requests) return;
+    log_info("stats", "books", "source=%s syncing=%llu live=%llu resyncing=%llu stale=%llu updates=%llu "
+             "level_changes=%llu level_changes_per_s=%.0f resyncs_gap=%llu resyncs_checksum=%llu "
+             "resyncs_crossed=%llu resyncs_reconnect=%llu resyncs_overflow=%llu resubscribes=%llu snapshots=%llu snapshot_weight=%llu",
+             s->src.name, (unsigned long long)c->books[BOOK_SYNCING], (unsigned long long)c->books[BOOK_LIVE],
+             (unsigned long long)c->books[BOOK_RESYNCING], (unsigned long long)c->books[BOOK_STALE],
+             (unsigned long long)c->book_updates, (unsigned long long)c->book_level_changes,
+             per_second(c->book_level_changes, &s->level_changes_at_last_stats, secs),
+             (unsigned long long)c->book_resyncs[BOOK_CAUSE_GAP], (unsigned long long)c->book_resyncs[BOOK_CAUSE_CHECKSUM],
+             (unsigned long long)c->book_resyncs[BOOK_CAUSE_CROSSED],
+             (unsigned long long)c->book_resyncs[BOOK_CAUSE_RECONNECT],
+             (unsigned long long)c->book_resyncs[BOOK_CAUSE_OVERFLOW], (unsigned long long)c->book_resubscribes,
+             (unsigned long long)c->snapshot_requests, (unsigned long long)c->snapshot_weight);
 }
 
 /* STATUS= for `systemctl status`: the summary line's essentials. */
@@ -540,6 +622,19 @@ static void render_status(struct text_buf *out, void *arg) {
                           ls.windows[i].used, ls.windows[i].limit, ls.windows[i].period_ms,
                           ls.windows[i].limit > ls.windows[i].used ? ls.windows[i].limit - ls.windows[i].used : 0);
         }
+        const struct source_counters *c = &s->src.counters;
+        if (c->book_updates || c->snapshot_requests)
+            text_printf(out, "    books syncing=%llu live=%llu resyncing=%llu stale=%llu resyncs gap=%llu "
+                        "checksum=%llu crossed=%llu reconnect=%llu overflow=%llu snapshots=%llu weight=%llu level_changes=%llu\n",
+                        (unsigned long long)c->books[BOOK_SYNCING], (unsigned long long)c->books[BOOK_LIVE],
+                        (unsigned long long)c->books[BOOK_RESYNCING], (unsigned long long)c->books[BOOK_STALE],
+                        (unsigned long long)c->book_resyncs[BOOK_CAUSE_GAP],
+                        (unsigned long long)c->book_resyncs[BOOK_CAUSE_CHECKSUM],
+                        (unsigned long long)c->book_resyncs[BOOK_CAUSE_CROSSED],
+                        (unsigned long long)c->book_resyncs[BOOK_CAUSE_RECONNECT],
+                        (unsigned long long)c->book_resyncs[BOOK_CAUSE_OVERFLOW],
+                        (unsigned long long)c->snapshot_requests, (unsigned long long)c->snapshot_weight,
+                        (unsigned long long)c->book_level_changes);
     }
     text_printf(out, "groups:\n");
     if (d->sup) supervisor_visit(d->sup, render_node, out); /* none once stopped, or when the start failed */
@@ -756,7 +851,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     size_t instruments = 0;
     for (size_t i = 0; i < cfg->ngroups; i++) instruments += cfg->groups[i].nsymbols;
     bool ok = d.http && d.ws && merge_new(&d.merge) == 0 && merge_reserve(d.merge, instruments) == 0 &&
-              trade_filter_new(&d.trade_filter) == 0 &&
+              trade_filter_new(&d.trade_filter) == 0 && instr_map_init(&d.books, 64) == 0 &&
               start_sinks(&d) == 0 && start_tree(&d) == 0;
     if (!ok) {
         log_error("daemon", "cannot start the runtime", "%s", "");
@@ -772,6 +867,7 @@ int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts) {
     if (d.ws) ws_client_free(d.ws);
     merge_free(d.merge);
     trade_filter_free(d.trade_filter);
+    daemon_books_free(&d);
     rc = uv_loop_close(&d.loop);
     if (rc < 0) {
         log_error("daemon", "handles left open at exit", "error=%s", uv_strerror(rc));

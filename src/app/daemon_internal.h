@@ -18,6 +18,7 @@
 #include "tickd/config.h"
 #include "tickd/daemon.h"
 #include "tickd/http.h"
+#include "tickd/instr_map.h"
 #include "tickd/merge.h"
 #include "tickd/notify.h"
 #include "tickd/sink.h"
@@ -35,7 +36,8 @@
 #define READY_CHECK_MS 5 /* only while starting: READY waits at most this long after its last condition */
 #define READY_ANYWAY_MS 30000 /* sinks still away after this: report READY degraded rather than never */
 #define LOG_FLUSH_MS 200 /* lines a stalled stderr held back go out this soon after it drains */
-#define LOG_DRAIN_MS 1000 /* at exit: how long the last lines may wait for a slow stderr */
+#define LOG_DRAIN_MS 1000
+#define BOOK_MAX_FRAME ((size_t)32 << 20) /* a book stream's longest message: a whole book */ /* at exit: how long the last lines may wait for a slow stderr */
 
 struct daemon;
 
@@ -43,7 +45,7 @@ struct source_rt {
     struct source src;
     const struct config_source *cfg; /* in the current config; NULL once retired */
     struct limiter_window windows[2 + VENUE_CONNECT_RATES_MAX]; /* weight, requests, the venue's connect rates */
-    uint64_t frames_at_last_stats;
+    uint64_t frames_at_last_stats, level_changes_at_last_stats;
     struct source_rt *next;
     int64_t retired_at_ms; /* 0 while in use */
 };
@@ -65,6 +67,7 @@ struct group_rt {
 struct ingest_counters {
     uint64_t ticks, accepted, stale, duplicates, invalid;
     uint64_t trades, trades_new, trades_refused; /* trades in, new ones (after the filter), refused by a sink */
+    uint64_t books, books_stale, books_refused, book_deltas; /* books in, refused as older, refused by a sink */
 };
 
 /* How the daemon judges one venue's trades (trade_filter_check's dense and fill_wait_us). */
@@ -100,6 +103,7 @@ struct daemon {
     struct ws_client *ws;
     struct merge *merge;
     struct trade_filter *trade_filter; /* which trades are new (trade_filter.h) */
+    struct instr_map books;            /* per book, its last publisher and seq (daemon.c, book_is_newest) */
     struct trade_venue trade_venues[TRADE_VENUES_MAX]; /* per venue: its trade ids dense, its fill wait */
     size_t n_trade_venues;
     int64_t trade_gap_logged_ms;       /* the last "trade ids skipped" line: they are logged at most once a second */
@@ -134,6 +138,8 @@ int daemon_group_add(struct daemon *d, const struct config_group *cg, bool repla
 void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except);
 /* (Re)arms merge.quote_ttl's sweep from the current config. */
 void daemon_expiry_arm(struct daemon *d);
+/* Frees the books' map (at exit). */
+void daemon_books_free(struct daemon *d);
 /* Works out d->trade_venues from the venue table and d->cfg; at start and after each reload. */
 void daemon_trade_venues_update(struct daemon *d);
 void daemon_count_node(const struct tree_node *n, void *arg); /* supervisor_visit: adds into a tree_counts */

@@ -72,11 +72,17 @@ static void poll_fail(struct poll *p, int status, const char *cause) {
 static int64_t parse_retry_after_ms(const char *v) { return http_retry_after_ms(v, clock_wall_us() / 1000); }
 
 /* A figure above what 32 bits hold is above any limit: the limiter takes it as the window full. */
-static void observe_used_weight(struct source *src, const char *value) {
-    uint64_t used;
-    int rc = http_parse_uint(value, &used);
-    if (rc == 0 || rc == -ERANGE)
-        limiter_observe_used(src->limiter, (size_t)src->weight_window, used > UINT32_MAX ? UINT32_MAX : (uint32_t)used);
+void source_observe_headers(struct source *src, const struct http_response *res) {
+    const char *name = src->venue->defaults.used_weight_header;
+    if (src->weight_window < 0 || !name) return;
+    for (size_t i = 0; i < res->nheaders; i++) {
+        if (strcasecmp(res->headers[i].name, name) != 0) continue;
+        uint64_t used;
+        int rc = http_parse_uint(res->headers[i].value, &used);
+        if (rc == 0 || rc == -ERANGE)
+            limiter_observe_used(src->limiter, (size_t)src->weight_window,
+                                 used > UINT32_MAX ? UINT32_MAX : (uint32_t)used);
+    }
 }
 
 static void request_failed(struct poll_request *r, const char *what) {
@@ -119,9 +125,7 @@ static void on_answer(struct http_request *req, const struct http_response *res,
         return;
     }
     src->counters.frames++;
-    for (size_t i = 0; i < res->nheaders; i++)
-        if (p->wanted_headers[0] && strcasecmp(res->headers[i].name, p->wanted_headers[0]) == 0)
-            observe_used_weight(src, res->headers[i].value);
+    source_observe_headers(src, res);
     if (res->status == 429 || res->status == 418) {
         src->counters.rate_limited++;
         limiter_pause_http(src->limiter, (int)res->status, parse_retry_after_ms(res->retry_after));

@@ -31,6 +31,8 @@
 #include "tickd/task.h"
 #include "tickd/ws.h"
 
+#include "stream_book.h"
+
 #define STREAM_TICK_MIN_MS 250
 #define MALFORMED_WINDOW_MS 10000
 #define MALFORMED_LOGGED_PER_WINDOW 3
@@ -39,6 +41,11 @@
 /* Trades one frame may yield (Kraken's and OKX's batches, a snapshot of recent trades): far above what a venue
  * sends, far below what a max_frame of hostile text could claim. Beyond it they are counted as overflow. */
 #define TRADES_PER_FRAME_MAX 16384
+/* Level changes one frame may carry: a Coinbase snapshot is the whole book (tens of thousands of levels on its
+ * busiest products); beyond this the frame counts as overflow and its symbol stays unsynced. */
+#define BOOK_CHANGES_PER_FRAME_MAX 262144
+/* A book standby takes over once every book is live: Binance's snapshots wait their turn in the limiter. */
+#define BOOK_SWITCH_WAIT_MIN_MS 30000
 
 /* What an adapter puts in a websocket path must reach the venue whole (a longer path fails every connect). */
 _Static_assert(VENUE_WS_PATH_MAX <= WS_PATH_MAX, "venue websocket paths longer than the transport carries");
@@ -72,6 +79,7 @@ struct conn {
     int64_t retire_at_ms;      /* when a retired connection that still drains is closed */
     int64_t opened_ms;
     uint32_t run; /* its ticks' run (tick.h): the merge tells a reconnect's fresh sequence from an overlap's */
+    struct book_feed *books; /* a book channel's: this connection's books (stream_book.h) */
     char name[80];
 };
 
@@ -97,6 +105,13 @@ struct stream {
     size_t ticks_cap;
     struct trade *trades; /* a trades channel's parse output: grows on demand up to TRADES_PER_FRAME_MAX */
     size_t trades_cap;
+    struct book_update *book_updates; /* a book channel's parse output: up to one per symbol of the range */
+    size_t book_updates_cap;
+    struct book_change *book_changes; /* ... and their levels, up to BOOK_CHANGES_PER_FRAME_MAX */
+    size_t book_changes_cap;
+    struct book_precision *precisions; /* per table symbol, when the venue's checksum needs them */
+    struct book_precisions *precision_fetch;
+    unsigned book_conns; /* connections that kept books */
 };
 
 static void stream_fail(struct stream *s, int status, const char *cause);
@@ -104,6 +119,8 @@ static void switch_to(struct stream *s, struct conn *c);
 static void switch_failed(struct stream *s, const char *cause);
 
 static void conn_release_requests(struct conn *c) {
+    book_feed_free(c->books); /* its snapshots and resubscribes are requests too */
+    c->books = NULL;
     if (c->connect_queued) limiter_cancel(&c->connect_req);
     c->connect_queued = false;
     for (size_t i = 0; i < c->nmsgs; i++) {
@@ -113,6 +130,8 @@ static void conn_release_requests(struct conn *c) {
 }
 
 static void conn_free(struct conn *c) {
+    book_feed_free(c->books);
+    c->books = NULL;
     conn_release_requests(c);
     tick_run_end(c->run, clock_wall_us());
     if (c->client) limiter_client_free(c->client);
@@ -166,13 +185,16 @@ static bool ready_to_serve(const struct conn *c, const struct venue_ops *v) {
     return c->open && c->sent == c->nmsgs && (c->acked || c->nmsgs == 0 || !v->heartbeats);
 }
 
+/* A standby may take over: it delivered, and a book connection's books are all live. */
+static bool conn_delivers(const struct conn *c) { return c->ticked && (!c->books || book_feed_live(c->books)); }
+
 static void conn_check_subscribed(struct conn *c) {
     struct stream *s = c->stream;
     if (!s || c->subscribed || !ready_to_serve(c, s->a->source->venue)) return;
     c->subscribed = true;
     source_works(s->a->source);
     if (c == s->standby) {
-        if (c->ticked) switch_to(s, c);
+        if (conn_delivers(c)) switch_to(s, c);
     } else if (c == s->active) {
         log_info("stream", "subscribed", TASK_LOG_FMT " conn=%s symbols=%zu",
                  TASK_LOG_ARGS(s->task), c->name, s->a->count);
@@ -235,11 +257,31 @@ static int conn_subscribe(struct conn *c) {
     return 0;
 }
 
+static int conn_send_text(void *arg, const char *text, size_t len) {
+    struct conn *c = arg;
+    return c->ws && !c->closing ? ws_send_text(c->ws, text, len) : -ENOTCONN;
+}
+
+static int conn_books_start(struct stream *s, struct conn *c) {
+    struct book_feed_conn fc = {.task = s->task, .args = s->a, .precisions = s->precisions, .client = c->client,
+                                .send = conn_send_text, .conn = c, .run = c->run, .name = c->name};
+    int rc = book_feed_new(&fc, &c->books);
+    if (rc < 0) return rc;
+    if (c == s->active) book_feed_set_active(c->books, true);
+    /* Every connection after the task's first syncs its books anew: the reconnect's share of the resyncs. */
+    if (s->book_conns++) s->a->source->counters.book_resyncs[BOOK_CAUSE_RECONNECT] += s->a->count;
+    return 0;
+}
+
 static void on_open(struct ws_conn *ws, void *arg) {
     (void)ws;
     struct conn *c = arg;
     struct stream *s = c->stream;
     if (!s) return;
+    if (s->a->channel->kind == VENUE_EVENT_BOOK && conn_books_start(s, c) < 0) {
+        stream_fail(s, -ENOMEM, "cannot keep the connection's books");
+        return;
+    }
     c->open = true;
     c->opened_ms = clock_mono_ms();
     if (c == s->active) s->last_frame_ms = c->opened_ms;
@@ -290,14 +332,26 @@ static enum venue_msg parse_frame(struct stream *s, const struct conn *c, const 
     for (;;) {
         venue_out_init(out, s->ticks, s->ticks_cap, now_us, 0);
         if (ch->kind == VENUE_EVENT_TRADE) venue_out_trades(out, s->trades, s->trades_cap);
+        if (ch->kind == VENUE_EVENT_BOOK)
+            venue_out_books(out, s->book_updates, s->book_updates_cap, s->book_changes, s->book_changes_cap);
         out->run = c->run;
         enum venue_msg kind = ch->ws_parse(data, len, s->a->symbols, out);
         if (!out->overflow) return kind;
-        bool grown = ch->kind == VENUE_EVENT_TRADE
-                         ? grow_output((void **)&s->trades, &s->trades_cap, out->n_trades + out->overflow,
-                                       TRADES_PER_FRAME_MAX, sizeof *s->trades)
-                         : grow_output((void **)&s->ticks, &s->ticks_cap, out->n + out->overflow, s->a->count,
-                                       sizeof *s->ticks);
+        bool grown;
+        if (ch->kind == VENUE_EVENT_TRADE) {
+            grown = grow_output((void **)&s->trades, &s->trades_cap, out->n_trades + out->overflow,
+                                TRADES_PER_FRAME_MAX, sizeof *s->trades);
+        } else if (ch->kind == VENUE_EVENT_BOOK) { /* which array ran out is not told: grow the full one(s) */
+            bool updates = out->n_books >= s->book_updates_cap, changes = out->n_changes >= s->book_changes_cap;
+            grown = (updates && grow_output((void **)&s->book_updates, &s->book_updates_cap, 2 * s->book_updates_cap,
+                                            s->a->count, sizeof *s->book_updates)) |
+                    (changes && grow_output((void **)&s->book_changes, &s->book_changes_cap,
+                                            4 * s->book_changes_cap + out->overflow, BOOK_CHANGES_PER_FRAME_MAX,
+                                            sizeof *s->book_changes));
+        } else {
+            grown = grow_output((void **)&s->ticks, &s->ticks_cap, out->n + out->overflow, s->a->count,
+                                sizeof *s->ticks);
+        }
         if (!grown) return kind; /* keep what fitted: the rest is counted as overflow */
     }
 }
@@ -331,12 +385,16 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
         src->counters.trades += out.n_trades;
         if (out.n) src->sink.emit(src->sink.arg, s->ticks, out.n);
         if (out.n_trades && src->sink.emit_trades) src->sink.emit_trades(src->sink.arg, s->trades, out.n_trades);
+        if (out.n_books && c->books) {
+            src->counters.book_updates += out.n_books;
+            book_feed_frame(c->books, &out);
+        }
         if (!c->ticked) {
             c->ticked = true;
             c->acked = true; /* data flowing is the strongest ack */
-            if (c->subscribed && c == s->standby) switch_to(s, c);
-            else conn_check_subscribed(c);
+            if (!(c->subscribed && c == s->standby)) conn_check_subscribed(c);
         }
+        if (c->subscribed && c == s->standby && conn_delivers(c)) switch_to(s, c);
         break;
     case VENUE_MSG_SUBSCRIBED:
         c->acked = true;
@@ -409,6 +467,7 @@ static void on_close(struct ws_conn *ws, const struct ws_close_info *info, void 
         log_warn("stream", "connection lost during a switch", TASK_LOG_FMT " cause=%s", TASK_LOG_ARGS(s->task), cause);
         s->active = s->standby;
         s->standby = NULL;
+        if (s->active->books) book_feed_set_active(s->active->books, true);
         if (s->active->subscribed) task_ready(s->task);
         return;
     }
@@ -483,6 +542,8 @@ static void start_standby(struct stream *s, const char *why, bool announced) {
 
 static void switch_to(struct stream *s, struct conn *c) {
     struct conn *old = s->active;
+    if (old && old->books) book_feed_set_active(old->books, false);
+    if (c->books) book_feed_set_active(c->books, true);
     s->active = c;
     s->standby = NULL;
     s->switch_failures = 0;
@@ -499,7 +560,8 @@ static uint64_t stale_limit_ms(const struct stream *s) {
 
 static int64_t switch_wait_ms(const struct stream *s) {
     uint64_t stale = stale_limit_ms(s);
-    return (int64_t)(stale && stale < SWITCH_WAIT_MAX_MS ? stale : SWITCH_WAIT_MAX_MS);
+    int64_t wait = (int64_t)(stale && stale < SWITCH_WAIT_MAX_MS ? stale : SWITCH_WAIT_MAX_MS);
+    return s->a->channel->kind == VENUE_EVENT_BOOK && wait < BOOK_SWITCH_WAIT_MIN_MS ? BOOK_SWITCH_WAIT_MIN_MS : wait;
 }
 
 /* The standby did not make it: the old connection keeps serving, and the next maximum-age switch waits. */
@@ -567,6 +629,9 @@ static void on_timer(uv_timer_t *t) {
         }
     }
     retired_close_due(s, now);
+    if (s->precision_fetch) book_precisions_tick(s->precision_fetch, now);
+    if (c && c->books) book_feed_tick(c->books, now);
+    if (s->standby && s->standby->books) book_feed_tick(s->standby->books, now);
     struct conn *sb = s->standby;
     if (sb && sb->open && !s->switch_announced && now - sb->opened_ms > switch_wait_ms(s)) {
         char cause[96];
@@ -618,6 +683,18 @@ static int stream_start(struct task *t) {
         s->trades_cap = TICKS_FIRST_CAP;
         if (!(s->trades = calloc(s->trades_cap, sizeof *s->trades))) return -ENOMEM;
     }
+    if (s->a->channel->kind == VENUE_EVENT_BOOK) {
+        s->book_updates_cap = s->ticks_cap;
+        s->book_changes_cap = 256;
+        if (!(s->book_updates = calloc(s->book_updates_cap, sizeof *s->book_updates)) ||
+            !(s->book_changes = calloc(s->book_changes_cap, sizeof *s->book_changes)))
+            return -ENOMEM;
+        if (s->a->channel->needs_precision) {
+            if (!(s->precisions = calloc(s->a->symbols->n, sizeof *s->precisions))) return -ENOMEM;
+            int rc = book_precisions_start(t, s->a, s->precisions, &s->precision_fetch);
+            if (rc < 0) return rc;
+        }
+    }
     int rc = uv_timer_init(task_loop(t), &s->timer);
     if (rc < 0) return rc;
     s->timer.data = t;
@@ -659,8 +736,12 @@ static void stream_destroy(struct task *t) {
             conn_free(conns[i]);
         }
     }
+    book_precisions_free(s->precision_fetch);
+    free(s->precisions); /* after the connections: their books were the readers */
     free(s->ticks);
     free(s->trades);
+    free(s->book_updates);
+    free(s->book_changes);
 }
 
 const struct task_ops stream_task_ops = {
