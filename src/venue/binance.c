@@ -1,5 +1,6 @@
 /* binance.c -- Binance spot: <symbol>@bookTicker streams and the bookTicker REST endpoint (bbo), <symbol>@trade
- * streams and the recent-trades REST endpoint (trades).
+ * streams and the recent-trades REST endpoint (trades), <symbol>@depth@100ms diffs and the order book REST
+ * endpoint's snapshots (book).
  *
  * Streams go in the combined path (/stream?streams=a/b/c) when the whole list fits in a URL, so a
  * connection needs no subscribe message; longer lists connect to /stream and SUBSCRIBE in messages of at
@@ -28,6 +29,7 @@ static int binance_names(const char *norm, struct venue_names_buf *out) {
 /* A stream is the symbol's name and the channel's feed: "btcusdt@bookTicker", "btcusdt@trade". */
 #define BBO_FEED "@bookTicker"
 #define TRADE_FEED "@trade"
+#define DEPTH_FEED "@depth@100ms"
 
 /* Writes the combined-stream path naming every symbol of the range on `feed`; false when it does not fit. */
 static bool streams_in_path(const struct venue_symbols *s, size_t first, size_t count, const char *feed, char *buf,
@@ -326,6 +328,150 @@ static enum venue_msg binance_trades_rest_parse(const struct venue_request *req,
     return venue_parse_trade_answer(req, http_status, body, len, "msg", parse_rest_trades, s, out);
 }
 
+/* ---- book: <symbol>@depth@100ms diffs, GET /api/v3/depth snapshots ------------------------------------ */
+
+static int binance_book_path(const struct venue_symbols *s, size_t first, size_t count, char *buf, size_t cap) {
+    return feed_path(s, first, count, DEPTH_FEED, buf, cap);
+}
+
+static bool binance_book_path_subscribes(const struct venue_symbols *s, size_t first, size_t count) {
+    return feed_path_subscribes(s, first, count, DEPTH_FEED);
+}
+
+static int binance_book_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                  size_t cap, size_t *next) {
+    return feed_subscribe(s, first, count, DEPTH_FEED, id, buf, cap, next);
+}
+
+/* One level, ["price","qty"] (strings; anything after them is ignored, as the venue's older "[]" was), appended
+ * to u (NULL: judged only). A price must be above zero: a book holds no level at zero (book_set). A quantity of
+ * zero removes the level and is passed on as sent. 0, or -1 when the level is malformed. */
+static int book_level(struct venue_out *out, struct book_update *u, enum book_side side, const json_t *level) {
+    const json_t *price = json_array_get(level, 0), *qty = json_array_get(level, 1);
+    if (!json_is_string(price) || !json_is_string(qty)) return -1;
+    const char *p = json_string_value(price);
+    size_t plen = json_string_length(price);
+    if (strcspn(p, "123456789") >= plen) return -1; /* no digit but 0: a price of zero (or no number at all) */
+    return venue_book_change(out, u, side, p, plen, json_string_value(qty), json_string_length(qty));
+}
+
+/* Every level of the array `levels` on `side`, in order. 0 or -1 (not an array, or a level malformed). */
+static int book_levels_put(struct venue_out *out, struct book_update *u, enum book_side side, const json_t *levels) {
+    if (!json_is_array(levels)) return -1;
+    size_t i;
+    json_t *level;
+    json_array_foreach(levels, i, level) {
+        if (book_level(out, u, side, level)) return -1;
+    }
+    return 0;
+}
+
+/* What a refused message counted leaves no trace: the updates and changes are rewound by venue_parse_book_frame
+ * and venue_parse_book_answer, the unmapped and overflow counts here. */
+static enum venue_msg book_refused(struct venue_out *out, size_t unmapped, size_t overflow) {
+    out->unmapped = unmapped;
+    out->overflow = overflow;
+    return VENUE_MSG_MALFORMED;
+}
+
+/* One diff: {"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],
+ * "a":[["0.0026","100"]]} is one BOOK_UPDATE_DELTA of the update ids U..u, bids then asks in message order. Its
+ * levels are judged whatever the table holds, so a frame is refused alike for a symbol that is not in it. */
+static enum venue_msg parse_depth(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                  struct venue_out *out) {
+    (void)req;
+    const json_t *payload;
+    enum venue_msg kind = control(root, &payload, out);
+    if (kind != VENUE_MSG_TICKS) return kind;
+    if (!venue_json_is(json_object_get(payload, "e"), "depthUpdate")) return VENUE_MSG_UNKNOWN;
+    uint64_t first, last, event_ms = 0;
+    json_t *e = json_object_get(payload, "E");
+    int index = venue_json_symbol(s, json_object_get(payload, "s"));
+    if (index == -2 || venue_json_uint(json_object_get(payload, "U"), &first) ||
+        venue_json_uint(json_object_get(payload, "u"), &last) || first > last || (e && venue_json_uint(e, &event_ms)))
+        return VENUE_MSG_MALFORMED;
+    size_t unmapped = out->unmapped, overflow = out->overflow;
+    struct book_update *u = venue_book_add(out, s, index, BOOK_UPDATE_DELTA);
+    if (book_levels_put(out, u, BOOK_BID, json_object_get(payload, "b")) ||
+        book_levels_put(out, u, BOOK_ASK, json_object_get(payload, "a")))
+        return book_refused(out, unmapped, overflow);
+    if (!u) return VENUE_MSG_TICKS;
+    u->first_seq = first;
+    u->seq = last;
+    u->has_first = u->has_seq = true;
+    if (e) u->event_us = tick_event_time_bound(venue_ms_to_us(event_ms), out->recv_us);
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg binance_book_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                         struct venue_out *out) {
+    return venue_parse_book_frame(frame, len, 0, parse_depth, s, out);
+}
+
+/* The snapshot's limit: the venue takes 1 to 5000 and weighs the request by the bracket the limit falls in, so
+ * each bracket's top is asked for (100 levels cost what 5 do). The book keeps this many a side. */
+static uint32_t binance_book_levels(unsigned depth) {
+    if (depth <= 100) return 100;
+    if (depth <= 500) return 500;
+    if (depth <= 1000) return 1000;
+    return 5000;
+}
+
+/* The request weight of GET /api/v3/depth by its limit, as the venue's current Spot REST API documentation
+ * (Market Data endpoints -> Order book, "Weight: Adjusted based on the limit") gives it: 1-100: 5, 101-500: 25,
+ * 501-1000: 50, 1001-5000: 250 (the WebSocket API's `depth` request lists the same). Older editions of the page
+ * (2022) said 1, 5, 10 and 50: the weights were raised fivefold since. */
+static unsigned depth_weight(uint32_t limit) {
+    if (limit <= 100) return 5;
+    if (limit <= 500) return 25;
+    if (limit <= 1000) return 50;
+    return 250;
+}
+
+/* GET /api/v3/depth?symbol=BNBBTC&limit=100 for table symbol `index`: 0, -EINVAL for an index outside the table,
+ * -ENOSPC when the path does not fit. */
+static int binance_book_snapshot(const struct venue_symbols *s, int index, unsigned depth, struct venue_request *req) {
+    if (index < 0 || (size_t)index >= s->n) return -EINVAL;
+    uint32_t limit = binance_book_levels(depth);
+    char tail[32] = "&limit=";
+    fmt_u64_str(tail + strlen(tail), limit);
+    req->weight = depth_weight(limit);
+    req->symbol = index;
+    return venue_concat(req->path, sizeof req->path, "/api/v3/depth?symbol=", s->list[index].names.rest, tail)
+               ? -ENOSPC
+               : 0;
+}
+
+/* The snapshot: {"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]},
+ * one BOOK_UPDATE_SNAPSHOT of the symbol the request asked for (the answer does not name it), seq = lastUpdateId.
+ * A 2xx body with a "code" is the venue's error, as the other channels' answers. */
+static enum venue_msg parse_depth_answer(const json_t *root, const struct venue_request *req,
+                                         const struct venue_symbols *s, struct venue_out *out) {
+    if (json_is_object(root) && json_object_get(root, "code")) {
+        venue_out_detail(out, json_object_get(root, "msg"));
+        return json_integer_value(json_object_get(root, "code")) == -1003 ? VENUE_MSG_RATE_LIMITED : VENUE_MSG_ERROR;
+    }
+    uint64_t last;
+    if (!json_is_object(root) || req->symbol < 0 || (size_t)req->symbol >= s->n ||
+        venue_json_uint(json_object_get(root, "lastUpdateId"), &last))
+        return VENUE_MSG_MALFORMED;
+    size_t unmapped = out->unmapped, overflow = out->overflow;
+    struct book_update *u = venue_book_add(out, s, req->symbol, BOOK_UPDATE_SNAPSHOT);
+    if (book_levels_put(out, u, BOOK_BID, json_object_get(root, "bids")) ||
+        book_levels_put(out, u, BOOK_ASK, json_object_get(root, "asks")))
+        return book_refused(out, unmapped, overflow);
+    if (u) {
+        u->seq = last;
+        u->has_seq = true;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg binance_book_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                              size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_book_answer(req, http_status, body, len, "msg", parse_depth_answer, s, out);
+}
+
 static const struct venue_channel binance_channels[] = {
     {.name = "bbo",
      .ws_path = binance_ws_path,
@@ -344,6 +490,18 @@ static const struct venue_channel binance_channels[] = {
      .ws_parse = binance_trades_parse,
      .rest_plan = binance_trades_plan,
      .rest_parse = binance_trades_rest_parse},
+    /* Diffs from the stream, the snapshot from REST (design.md "Order books"): never polled, so no rest_plan;
+     * rest_parse reads the snapshots book_snapshot_request asks for. */
+    {.name = "book",
+     .kind = VENUE_EVENT_BOOK,
+     .ws_path = binance_book_path,
+     .ws_path_subscribes = binance_book_path_subscribes,
+     .ws_subscribe = binance_book_subscribe,
+     .ws_parse = binance_book_parse,
+     .rest_parse = binance_book_rest_parse,
+     .book_sync = VENUE_BOOK_REST_SNAPSHOT,
+     .book_levels = binance_book_levels,
+     .book_snapshot_request = binance_book_snapshot},
     {0},
 };
 

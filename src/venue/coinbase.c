@@ -1,5 +1,5 @@
 /* coinbase.c -- Coinbase Exchange: the ticker and heartbeat channels and the per-product REST ticker (bbo), the
- * matches channel and the product's recent trades over REST (trades).
+ * matches channel and the product's recent trades over REST (trades), the level2_batch channel (book).
  *
  * Product ids are already normalized ("BTC-USD"). Every message carries a "type". The heartbeat channel
  * sends one message per second per product, so a silent feed is a dead one. The REST ticker answer does not
@@ -251,6 +251,114 @@ static enum venue_msg coinbase_trades_rest_parse(const struct venue_request *req
     return venue_parse_trade_answer(req, http_status, body, len, "message", rest_trades, s, out);
 }
 
+/* ---- book: the level2_batch channel ---------------------------------------------------------------- */
+
+/* level2_batch is level2 without authentication, its updates batched every 50 ms (same messages). The heartbeat
+ * comes along as on the other channels: the book's updates pause while its market is quiet. */
+static int coinbase_book_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                   size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = SUBSCRIBE_FMT("level2_batch");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* A resync unsubscribes the product's level2_batch and subscribes it again, and Coinbase answers the subscribe
+ * with a fresh snapshot. Its heartbeat stays subscribed, so the connection's liveness is not in question
+ * meanwhile (the subscribe that follows names it again, which changes nothing). */
+static int coinbase_book_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                     char *buf, size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {.head = "{\"type\":\"unsubscribe\",\"product_ids\":[",
+                                              .item_pre = "\"",
+                                              .item_post = "\"",
+                                              .sep = ",",
+                                              .tail = "],\"channels\":[\"level2_batch\"]}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* The whole book is sent, as deep as it is: the book keeps at most this many levels a side. */
+static uint32_t coinbase_book_levels(unsigned depth) {
+    (void)depth;
+    return 5000;
+}
+
+/* One level's price and size (strings), appended to u (NULL: judged only). A price must be above zero: a book
+ * holds no level at zero (book_set). A size of zero removes the level and is passed on as sent. 0 or -1. */
+static int book_level(struct venue_out *out, struct book_update *u, enum book_side side, const json_t *price,
+                      const json_t *size) {
+    if (!json_is_string(price) || !json_is_string(size)) return -1;
+    const char *p = json_string_value(price);
+    size_t plen = json_string_length(price);
+    if (strcspn(p, "123456789") >= plen) return -1; /* no digit but 0: a price of zero (or no number at all) */
+    return venue_book_change(out, u, side, p, plen, json_string_value(size), json_string_length(size));
+}
+
+/* A snapshot side: [["10101.10","0.45054140"],...]. 0 or -1. */
+static int snapshot_side(struct venue_out *out, struct book_update *u, enum book_side side, const json_t *levels) {
+    if (!json_is_array(levels)) return -1;
+    size_t i;
+    json_t *level;
+    json_array_foreach(levels, i, level) {
+        if (book_level(out, u, side, json_array_get(level, 0), json_array_get(level, 1))) return -1;
+    }
+    return 0;
+}
+
+/* l2update changes: [["buy","22356.270000","0.00000000"],...], buy a bid and sell an ask. 0 or -1. */
+static int update_changes(struct venue_out *out, struct book_update *u, const json_t *changes) {
+    if (!json_is_array(changes)) return -1;
+    size_t i;
+    json_t *change;
+    json_array_foreach(changes, i, change) {
+        json_t *side = json_array_get(change, 0);
+        bool buy = venue_json_is(side, "buy");
+        if (!buy && !venue_json_is(side, "sell")) return -1;
+        if (book_level(out, u, buy ? BOOK_BID : BOOK_ASK, json_array_get(change, 1), json_array_get(change, 2)))
+            return -1;
+    }
+    return 0;
+}
+
+/* {"type":"snapshot","product_id":"BTC-USD","bids":[...],"asks":[...]}: the whole book, no sequence, no time.
+ * {"type":"l2update","product_id":"BTC-USD","changes":[...],"time":"2022-08-04T15:25:05.010758Z"}: changes, the
+ * time the engine recorded (of the batch's last one). Levels are judged whatever the table holds, so a message is
+ * refused alike for a product not in it; a refused one leaves no count behind. */
+static enum venue_msg ws_book(const json_t *root, bool snapshot, const struct venue_symbols *s,
+                              struct venue_out *out) {
+    int index = venue_json_symbol(s, json_object_get(root, "product_id"));
+    int64_t event_us = 0;
+    if (index == -2 || (!snapshot && venue_json_rfc3339(json_object_get(root, "time"), &event_us)))
+        return VENUE_MSG_MALFORMED;
+    size_t unmapped = out->unmapped, overflow = out->overflow;
+    struct book_update *u = venue_book_add(out, s, index, snapshot ? BOOK_UPDATE_SNAPSHOT : BOOK_UPDATE_DELTA);
+    int rc = snapshot ? snapshot_side(out, u, BOOK_BID, json_object_get(root, "bids")) ||
+                            snapshot_side(out, u, BOOK_ASK, json_object_get(root, "asks"))
+                      : update_changes(out, u, json_object_get(root, "changes"));
+    if (rc) {
+        out->unmapped = unmapped;
+        out->overflow = overflow;
+        return VENUE_MSG_MALFORMED;
+    }
+    if (u) u->event_us = tick_event_time_bound(event_us, out->recv_us);
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg classify_book(const json_t *root, const struct venue_request *req,
+                                    const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    json_t *type = json_object_get(root, "type");
+    if (!json_is_string(type)) return VENUE_MSG_MALFORMED;
+    const char *ty = json_string_value(type);
+    if (strcmp(ty, "snapshot") == 0) return ws_book(root, true, s, out);
+    if (strcmp(ty, "l2update") == 0) return ws_book(root, false, s, out);
+    return control(root, ty, out);
+}
+
+static enum venue_msg coinbase_book_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                          struct venue_out *out) {
+    return venue_parse_book_frame(frame, len, 0, classify_book, s, out);
+}
+
 static const struct venue_channel coinbase_channels[] = {
     {.name = "bbo",
      .ws_path = coinbase_ws_path,
@@ -267,6 +375,16 @@ static const struct venue_channel coinbase_channels[] = {
      .ws_parse = coinbase_trades_parse,
      .rest_plan = coinbase_trades_plan,
      .rest_parse = coinbase_trades_rest_parse},
+    /* The stream sends the snapshot after each subscribe; a resync unsubscribes and subscribes the one product.
+     * No sequence in the feed: a new connection is a new snapshot, and a crossed book a resync. */
+    {.name = "book",
+     .kind = VENUE_EVENT_BOOK,
+     .ws_path = coinbase_ws_path,
+     .ws_subscribe = coinbase_book_subscribe,
+     .ws_parse = coinbase_book_parse,
+     .book_sync = VENUE_BOOK_STREAM_SNAPSHOT,
+     .book_levels = coinbase_book_levels,
+     .ws_unsubscribe = coinbase_book_unsubscribe},
     {0},
 };
 
