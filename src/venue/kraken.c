@@ -1,5 +1,6 @@
 /* kraken.c -- Kraken spot: websocket v2 ticker on bbo events (subscribed), v1 ticker arrays (parsed too), REST
- * Ticker (bbo); websocket v2 trade and REST Trades (trades).
+ * Ticker (bbo); websocket v2 trade and REST Trades (trades); websocket v2 book with its CRC32 checksum, and REST
+ * AssetPairs for the pairs' decimals the checksum is written with (book).
  *
  * Kraken has three spellings of a pair: v2 "BTC/USD", v1 and REST altnames "XBT/USD" / "XBTUSD" (BTC is XBT,
  * DOGE is XDG), and the legacy REST keys of the oldest assets "XXBTZUSD" (X before crypto, Z before fiat).
@@ -7,9 +8,12 @@
  * become the shortest decimal text that reads back to the same double. Heartbeats come about once a second. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "adapter.h"
+#include "tickd/crc32.h"
+#include "tickd/decimal.h"
 
 #define TICKER_PATH "/0/public/Ticker?pair="
 
@@ -161,12 +165,13 @@ static int v2_ticker(const json_t *o, const struct venue_symbols *s, struct venu
 /* One element of a v2 channel's data: 0, or -1 when malformed. */
 typedef int v2_item_fn(const json_t *o, const struct venue_symbols *s, struct venue_out *out);
 
-/* v2: {"channel": ..., "type": ..., "data": [...]}; `name` is the channel whose items `item` reads. */
+/* v2: {"channel": ..., "type": ..., "data": [...]}; `name` is the channel whose items `item` reads (NULL: none, the
+ * caller read its own channel already). */
 static enum venue_msg v2_channel(const json_t *root, const char *channel, const char *name, v2_item_fn *item_fn,
                                  const struct venue_symbols *s, struct venue_out *out) {
     if (strcmp(channel, "heartbeat") == 0) return VENUE_MSG_HEARTBEAT;
     if (strcmp(channel, "status") == 0) return VENUE_MSG_STATUS;
-    if (strcmp(channel, name) != 0) return VENUE_MSG_UNKNOWN;
+    if (!name || strcmp(channel, name) != 0) return VENUE_MSG_UNKNOWN;
     json_t *data = json_object_get(root, "data");
     if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
     size_t i;
@@ -202,6 +207,7 @@ static enum venue_msg v2_method(const json_t *root, const char *method, struct v
         return VENUE_MSG_ERROR;
     }
     if (strcmp(method, "subscribe") == 0 && json_is_true(success)) return VENUE_MSG_SUBSCRIBED;
+    if (strcmp(method, "unsubscribe") == 0 && json_is_true(success)) return VENUE_MSG_STATUS; /* a book's resync */
     return VENUE_MSG_UNKNOWN;
 }
 
@@ -299,9 +305,10 @@ static enum venue_msg kraken_ws_parse(const char *frame, size_t len, const struc
     return venue_parse_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify, s, out);
 }
 
-static int kraken_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
-    static const struct venue_list_fmt fmt = {
-        .head = TICKER_PATH, .item_pre = "", .item_post = "", .sep = ",", .tail = "", .rest_name = true};
+/* The requests of an endpoint that takes many pairs (head: its path up to "pair="), one pair list each. */
+static int pairs_plan(const struct venue_symbols *s, const char *head, struct venue_request *reqs, size_t cap) {
+    const struct venue_list_fmt fmt = {
+        .head = head, .item_pre = "", .item_post = "", .sep = ",", .tail = "", .rest_name = true};
     size_t n = 0;
     for (size_t first = 0; first < s->n; n++) { /* one call names many pairs; split only where URLs get long */
         if (n >= cap) return -ENOSPC;
@@ -312,6 +319,10 @@ static int kraken_rest_plan(const struct venue_symbols *s, struct venue_request 
     return (int)n;
 }
 
+static int kraken_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    return pairs_plan(s, TICKER_PATH, reqs, cap);
+}
+
 /* Kraken's error strings say which kind of failure it is. */
 static enum venue_msg rest_error_kind(const char *e) {
     if (strstr(e, "Too many requests") || strstr(e, "Throttled") || strstr(e, "Rate limit"))
@@ -320,16 +331,26 @@ static enum venue_msg rest_error_kind(const char *e) {
     return VENUE_MSG_ERROR;
 }
 
+/* The answer's "error" array: false when empty (the result decides), true with *kind set otherwise (its first
+ * error kept as detail; an answer without the array is malformed). */
+static bool rest_errors(const json_t *root, struct venue_out *out, enum venue_msg *kind) {
+    json_t *errors = json_object_get(root, "error");
+    if (!json_is_array(errors)) {
+        *kind = VENUE_MSG_MALFORMED;
+        return true;
+    }
+    if (json_array_size(errors) == 0) return false;
+    json_t *first = json_array_get(errors, 0);
+    venue_out_detail(out, first);
+    *kind = json_is_string(first) ? rest_error_kind(json_string_value(first)) : VENUE_MSG_MALFORMED;
+    return true;
+}
+
 static enum venue_msg parse_rest(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
                                  struct venue_out *out) {
     (void)req;
-    json_t *errors = json_object_get(root, "error");
-    if (!json_is_array(errors)) return VENUE_MSG_MALFORMED;
-    if (json_array_size(errors) > 0) {
-        json_t *first = json_array_get(errors, 0);
-        venue_out_detail(out, first);
-        return json_is_string(first) ? rest_error_kind(json_string_value(first)) : VENUE_MSG_MALFORMED;
-    }
+    enum venue_msg kind;
+    if (rest_errors(root, out, &kind)) return kind;
     json_t *result = json_object_get(root, "result");
     if (!json_is_object(result)) return VENUE_MSG_MALFORMED;
     const char *key;
@@ -392,13 +413,8 @@ static int rest_trade(const json_t *a, int index, const struct venue_symbols *s,
 static enum venue_msg parse_rest_trades(const json_t *root, const struct venue_request *req,
                                         const struct venue_symbols *s, struct venue_out *out) {
     (void)req;
-    json_t *errors = json_object_get(root, "error");
-    if (!json_is_array(errors)) return VENUE_MSG_MALFORMED;
-    if (json_array_size(errors) > 0) {
-        json_t *first = json_array_get(errors, 0);
-        venue_out_detail(out, first);
-        return json_is_string(first) ? rest_error_kind(json_string_value(first)) : VENUE_MSG_MALFORMED;
-    }
+    enum venue_msg kind;
+    if (rest_errors(root, out, &kind)) return kind;
     json_t *result = json_object_get(root, "result");
     if (!json_is_object(result)) return VENUE_MSG_MALFORMED;
     const char *key;
@@ -421,6 +437,244 @@ static enum venue_msg kraken_trades_rest_parse(const struct venue_request *req, 
     return venue_parse_trade_answer(req, http_status, body, len, NULL, parse_rest_trades, s, out);
 }
 
+/* ---- book ------------------------------------------------------------------------------------------------
+ *
+ * What Kraken documents, and what its own examples show (WebSocket API v2 -> Market Data -> Book; the guide "Spot
+ * Websockets (v2) Book Checksum"):
+ *   - subscribe {"method":"subscribe","params":{"channel":"book","symbol":[...],"depth":D}}, D one of 10, 25, 100,
+ *     500, 1000 (default 10); the unsubscribe names the same depth. The venue sends a snapshot of D levels a
+ *     side, then updates; "qty": 0 removes a level, and the client truncates its book to D after each message
+ *     (no removal is sent for a level pushed out of the top D).
+ *   - every snapshot and update carries "checksum": the CRC32 (unsigned) of the top 10 asks, lowest first, then
+ *     the top 10 bids, highest first, each level its price then its qty with the '.' removed and the leading
+ *     zeros stripped. The guide's worked example (BTC/USD: "45285.2" / "0.00100000" -> "452852100000") gives
+ *     3310070434.
+ *   - the texts are the pair's decimals written out: the guide says the v2 numbers are sent with "full
+ *     precision" (trailing zeros included), which a JSON number loses on the way to its shortest text. The book
+ *     page's own example shows it: its MATIC/USD snapshot (0.566, 18097.1547, ...) gives the documented
+ *     2439117997, and its update 2114181697, only once each price is written with 4 decimals and each qty with
+ *     8 (MATIC/USD's). The v2 guide does not say where the decimals come from; Kraken's FIX checksum guide takes
+ *     them from its instrument list (price 1, qty 8 for BTC/USD). REST AssetPairs pair_decimals / lot_decimals
+ *     and the v2 instrument channel's price_precision / qty_precision say the same of BTC/USD (1 and 8 in both
+ *     documented examples, the decimals of the v2 guide's worked example). tickd reads REST AssetPairs: one
+ *     call covers every pair, with no subscription to keep. */
+
+#define KRAKEN_BOOK_TOP 10           /* levels a side the checksum covers */
+#define KRAKEN_PRECISION_MAX 30      /* decimals beyond any level a book holds (BOOK_TEXT_MAX) */
+#define ASSET_PAIRS_PATH "/0/public/AssetPairs?pair="
+
+/* The depth Kraken is subscribed at for a task publishing `depth` levels (0: BOOK_DEPTH_DEFAULT): the smallest
+ * it allows that covers both that depth and the checksum's 10 levels. */
+static unsigned kraken_book_depth(unsigned depth) {
+    static const unsigned allowed[] = {10, 25, 100, 500, 1000};
+    unsigned want = depth ? depth : BOOK_DEPTH_DEFAULT;
+    if (want < KRAKEN_BOOK_TOP) want = KRAKEN_BOOK_TOP;
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (allowed[i] >= want) return allowed[i];
+    return allowed[sizeof allowed / sizeof allowed[0] - 1];
+}
+
+/* The book keeps what was subscribed: Kraken's checksum is over the book truncated to it. */
+static uint32_t kraken_book_levels(unsigned depth) {
+    return kraken_book_depth(depth);
+}
+
+static int book_request(const struct venue_symbols *s, const char *method, size_t first, size_t count, char *buf,
+                        size_t cap, size_t *next) {
+    char head[96], tail[40];
+    snprintf(head, sizeof head, "{\"method\":\"%s\",\"params\":{\"channel\":\"book\",\"symbol\":[", method);
+    snprintf(tail, sizeof tail, "],\"depth\":%u}}", kraken_book_depth(s->book_depth));
+    const struct venue_list_fmt fmt = {.head = head, .item_pre = "\"", .item_post = "\"", .sep = ",", .tail = tail};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int kraken_book_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                 size_t cap, size_t *next) {
+    (void)id;
+    return book_request(s, "subscribe", first, count, buf, cap, next);
+}
+
+static int kraken_book_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                   char *buf, size_t cap, size_t *next) {
+    (void)id;
+    return book_request(s, "unsubscribe", first, count, buf, cap, next);
+}
+
+/* One side's levels [{"price":N,"qty":N},...], appended to u (NULL: judged only). A price must be above zero
+ * and a qty not below (0 removes the level); both JSON numbers, kept as their shortest text. 0 or -1. */
+static int book_side(const json_t *levels, enum book_side side, struct book_update *u, struct venue_out *out) {
+    if (!json_is_array(levels)) return -1;
+    size_t i;
+    json_t *level;
+    json_array_foreach(levels, i, level) {
+        json_t *price = json_object_get(level, "price"), *qty = json_object_get(level, "qty");
+        char p[TICK_DECIMAL_MAX], q[TICK_DECIMAL_MAX];
+        if (!json_is_number(price) || !json_is_number(qty) || venue_copy_decimal_num(p, price) ||
+            venue_copy_decimal_num(q, qty) || decimal_sign(p) != 1 || decimal_sign(q) < 0 ||
+            venue_book_change(out, u, side, p, strlen(p), q, strlen(q)))
+            return -1;
+    }
+    return 0;
+}
+
+/* A checksum: a whole number of 0 to 2^32-1 (read as a real, as every number of these frames). 0 or -1. */
+static int book_checksum_value(const json_t *v, uint32_t *out) {
+    if (!json_is_number(v)) return -1;
+    double d = json_number_value(v);
+    if (!(d >= 0 && d <= 4294967295.0) || d != floor(d)) return -1;
+    *out = (uint32_t)d;
+    return 0;
+}
+
+/* One element of a book message's data: {"symbol","bids","asks","checksum","timestamp"}. The levels are judged
+ * whatever the symbol, so a frame is refused alike for every table. 0 or -1 (malformed). */
+static int book_item(const json_t *o, enum book_update_kind kind, const struct venue_symbols *s,
+                     struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    int index = venue_json_symbol(s, json_object_get(o, "symbol"));
+    if (index == -2) return -1;
+    uint32_t checksum = 0;
+    int64_t event_us = 0;
+    json_t *sum = json_object_get(o, "checksum"), *ts = json_object_get(o, "timestamp");
+    if ((sum && book_checksum_value(sum, &checksum)) || (ts && venue_json_rfc3339(ts, &event_us))) return -1;
+    struct book_update *u = venue_book_add(out, s, index, kind); /* NULL: unmapped or full, counted */
+    if (book_side(json_object_get(o, "bids"), BOOK_BID, u, out) ||
+        book_side(json_object_get(o, "asks"), BOOK_ASK, u, out))
+        return -1;
+    if (!u) return 0;
+    u->checksum = checksum;
+    u->has_checksum = checksum != 0;
+    u->event_us = ts ? tick_event_time_bound(event_us, out->recv_us) : 0;
+    return 0;
+}
+
+/* {"channel":"book","type":"snapshot"|"update","data":[...]}: one update per element. */
+static enum venue_msg book_message(const json_t *root, const struct venue_symbols *s, struct venue_out *out) {
+    json_t *type = json_object_get(root, "type"), *data = json_object_get(root, "data");
+    if (!json_is_string(type)) return VENUE_MSG_MALFORMED;
+    enum book_update_kind kind;
+    if (venue_json_is(type, "snapshot")) kind = BOOK_UPDATE_SNAPSHOT;
+    else if (venue_json_is(type, "update")) kind = BOOK_UPDATE_DELTA;
+    else return VENUE_MSG_UNKNOWN;
+    if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (book_item(item, kind, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+/* The book channel's connection speaks v2 only; its acks, heartbeats and status as the other channels'. */
+static enum venue_msg classify_book(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
+                                    struct venue_out *out) {
+    (void)req;
+    if (json_is_array(root)) return VENUE_MSG_UNKNOWN;
+    if (venue_json_is(json_object_get(root, "channel"), "book")) return book_message(root, s, out);
+    return classify_object(root, NULL, NULL, s, out);
+}
+
+static enum venue_msg kraken_book_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                        struct venue_out *out) {
+    /* Integers as reals, as kraken_ws_parse reads them: a checksum is exact as a real. */
+    return venue_parse_book_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify_book, s, out);
+}
+
+/* Appends the checksum text of one price or qty: `text` written with `decimals` fraction digits, its '.' removed
+ * and its leading zeros stripped ("0.1" at 8 decimals: "10000000"). Trailing zeros beyond the decimals go (the
+ * same number); a digit beyond them cannot be written so: -1. */
+static int checksum_text(uint32_t *crc, const char *text, unsigned decimals) {
+    const char *dot = strchr(text, '.');
+    size_t ilen = dot ? (size_t)(dot - text) : strlen(text);
+    const char *frac = dot ? dot + 1 : "";
+    size_t flen = strlen(frac);
+    while (flen > decimals && frac[flen - 1] == '0') flen--;
+    if (flen > decimals) return -1;
+    char digits[BOOK_TEXT_MAX + KRAKEN_PRECISION_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < ilen; i++)
+        if (n || text[i] != '0') digits[n++] = text[i];
+    for (size_t i = 0; i < decimals; i++) {
+        char c = i < flen ? frac[i] : '0';
+        if (n || c != '0') digits[n++] = c;
+    }
+    *crc = crc32_update(*crc, digits, n);
+    return 0;
+}
+
+static int checksum_side(uint32_t *crc, const struct book_levels *l, const struct book_precision *p) {
+    for (uint32_t i = 0; i < l->n && i < KRAKEN_BOOK_TOP; i++)
+        if (checksum_text(crc, l->lv[i].price, p->price_decimals) || checksum_text(crc, l->lv[i].qty, p->qty_decimals))
+            return -1;
+    return 0;
+}
+
+static int kraken_book_checksum(const struct book *b, const struct book_precision *p, uint32_t *out) {
+    if (!p || !p->known || p->price_decimals > KRAKEN_PRECISION_MAX || p->qty_decimals > KRAKEN_PRECISION_MAX)
+        return -1;
+    uint32_t crc = 0;
+    if (checksum_side(&crc, &b->side[BOOK_ASK], p) || checksum_side(&crc, &b->side[BOOK_BID], p)) return -1;
+    *out = crc;
+    return 0;
+}
+
+/* The pairs' decimals: GET /0/public/AssetPairs?pair=XBTUSD,ETHUSD,... (1 call; one call names many pairs). */
+static int kraken_book_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
+    return pairs_plan(s, ASSET_PAIRS_PATH, reqs, cap);
+}
+
+/* A number of decimals: a whole JSON number of 0 to KRAKEN_PRECISION_MAX. */
+static int decimals_value(const json_t *v, uint8_t *out) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > KRAKEN_PRECISION_MAX) return -1;
+    *out = (uint8_t)json_integer_value(v);
+    return 0;
+}
+
+/* The table index of an AssetPairs entry: by its key ("XXBTZUSD"), else its altname ("XBTUSD") or wsname
+ * ("XBT/USD"); -1 when none is ours. */
+static int asset_pair_index(const char *key, const json_t *pair, const struct venue_symbols *s) {
+    int index = venue_symbols_find(s, key, strlen(key));
+    static const char *const names[] = {"altname", "wsname"};
+    for (size_t i = 0; index < 0 && i < sizeof names / sizeof names[0]; i++) {
+        json_t *v = json_object_get(pair, names[i]);
+        if (json_is_string(v)) index = venue_symbols_find(s, json_string_value(v), json_string_length(v));
+    }
+    return index;
+}
+
+/* {"error":[],"result":{"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD","pair_decimals":1,"lot_decimals":8,
+ * ...},...}} -> out->precisions[table index]. Every entry is judged before one is written: an answer is taken
+ * whole or not at all. */
+static enum venue_msg parse_asset_pairs(const json_t *root, const struct venue_request *req,
+                                        const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    enum venue_msg kind;
+    if (rest_errors(root, out, &kind)) return kind;
+    json_t *result = json_object_get(root, "result");
+    if (!json_is_object(result)) return VENUE_MSG_MALFORMED;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *key;
+        json_t *pair;
+        json_object_foreach(result, key, pair) {
+            struct book_precision p = {.known = true};
+            if (!json_is_object(pair) || decimals_value(json_object_get(pair, "pair_decimals"), &p.price_decimals) ||
+                decimals_value(json_object_get(pair, "lot_decimals"), &p.qty_decimals))
+                return VENUE_MSG_MALFORMED;
+            if (pass == 0) continue;
+            int index = asset_pair_index(key, pair, s);
+            if (index < 0) out->unmapped++;
+            else if (!out->precisions) out->overflow++;
+            else out->precisions[index] = p;
+        }
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg kraken_book_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                             size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_book_answer(req, http_status, body, len, NULL, parse_asset_pairs, s, out);
+}
+
 static const struct venue_channel kraken_channels[] = {
     {.name = "bbo",
      .ws_path = kraken_ws_path,
@@ -437,6 +691,20 @@ static const struct venue_channel kraken_channels[] = {
      .ws_parse = kraken_trades_parse,
      .rest_plan = kraken_trades_plan,
      .rest_parse = kraken_trades_rest_parse},
+    /* A snapshot comes on subscribing, so a resync is an unsubscribe and subscribe of the symbol. The REST
+     * requests are the pairs' decimals (AssetPairs), which the checksum needs. */
+    {.name = "book",
+     .kind = VENUE_EVENT_BOOK,
+     .ws_path = kraken_ws_path,
+     .ws_subscribe = kraken_book_subscribe,
+     .ws_parse = kraken_book_parse,
+     .rest_plan = kraken_book_plan,
+     .rest_parse = kraken_book_rest_parse,
+     .book_sync = VENUE_BOOK_STREAM_SNAPSHOT,
+     .book_levels = kraken_book_levels,
+     .ws_unsubscribe = kraken_book_unsubscribe,
+     .book_checksum = kraken_book_checksum,
+     .needs_precision = true},
     {0},
 };
 

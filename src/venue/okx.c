@@ -1,5 +1,6 @@
 /* okx.c -- OKX v5: the public bbo-tbt channel for streams, the market ticker(s) REST endpoints for polls (bbo);
- * the public trades channel and the recent-trades REST endpoint (trades).
+ * the public trades channel and the recent-trades REST endpoint (trades); the public books channel, 400 levels
+ * with its sequence and CRC32 checksum (book).
  *
  * Instrument ids are the normalized names ("BTC-USDT"; derivatives keep their suffix, "BTC-USD-SWAP"). OKX
  * sends no heartbeats and closes a connection after 30 s without data, so a quiet connection sends the text
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "tickd/crc32.h"
+#include "tickd/decimal.h"
 
 static int okx_names(const char *norm, struct venue_names_buf *out) {
     return venue_names_same(norm, 2, TICK_SYMBOL_MAX, out);
@@ -369,6 +372,150 @@ static enum venue_msg okx_trades_rest_parse(const struct venue_request *req, int
     return venue_parse_trade_answer(req, http_status, body, len, "msg", parse_rest_trades, s, out);
 }
 
+/* ---- book ------------------------------------------------------------------------------------------------
+ *
+ * The books channel (v5 WebSocket -> Public channel -> Order book channel): 400 levels a side in the first push
+ * ("action":"snapshot"), then every 100 ms the changes ("update"); a size of "0" removes a level. Each push holds
+ * "seqId" and "prevSeqId" (the previous push's seqId; -1 on a snapshot; equal to seqId on the keep-alive push of a
+ * book that did not change for about a minute) and "checksum": the CRC32, as a signed 32-bit integer, of the first
+ * 25 bids and asks as "bidPx:bidSz:askPx:askSz:..." (a side that runs out adds nothing), over the texts as sent.
+ * The documentation's checksum strings are exact; its snapshot example's checksum (-855196043) is not that of the
+ * levels it shows. OKX's changelog (February 2026) announces that these channels stop sending the checksum and
+ * the first snapshot (production: August 2026; a May 2026 notice: the checksum field stays, always 0, from June
+ * 2026): a zero checksum is no checksum, and the sequence is what keeps a book in sync. A seqId below its
+ * prevSeqId is the venue's sequence reset (maintenance), not a gap; OKX advises fewer than 30 books channels a
+ * connection. */
+
+#define OKX_BOOK_LEVELS 400 /* what the books channel sends a side */
+#define OKX_CHECKSUM_TOP 25
+
+static uint32_t okx_book_levels(unsigned depth) {
+    (void)depth;
+    return OKX_BOOK_LEVELS;
+}
+
+static int okx_book_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                              size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {.head = "{\"op\":\"subscribe\",\"args\":[",
+                                              .item_pre = "{\"channel\":\"books\",\"instId\":\"",
+                                              .item_post = "\"}",
+                                              .sep = ",",
+                                              .tail = "]}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int okx_book_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = {.head = "{\"op\":\"unsubscribe\",\"args\":[",
+                                              .item_pre = "{\"channel\":\"books\",\"instId\":\"",
+                                              .item_post = "\"}",
+                                              .sep = ",",
+                                              .tail = "]}"};
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+/* One side's levels [["price","size","0","orders"],...] appended to u (NULL: judged only): strings holding a
+ * price above zero and a size not below (0 removes the level). 0 or -1. */
+static int book_side(const json_t *levels, enum book_side side, struct book_update *u, struct venue_out *out) {
+    if (!json_is_array(levels)) return -1;
+    size_t i;
+    json_t *level;
+    json_array_foreach(levels, i, level) {
+        char p[TICK_DECIMAL_MAX], q[TICK_DECIMAL_MAX];
+        if (!json_is_array(level) || venue_copy_decimal_str(p, json_array_get(level, 0)) ||
+            venue_copy_decimal_str(q, json_array_get(level, 1)) || decimal_sign(p) != 1 || decimal_sign(q) < 0 ||
+            venue_book_change(out, u, side, p, strlen(p), q, strlen(q)))
+            return -1;
+    }
+    return 0;
+}
+
+/* One item of a books push for instrument `inst` (the push's arg.instId). The item is judged whatever the
+ * instrument, so a push is refused alike for every table. 0 or -1 (malformed). */
+static int book_item(const json_t *o, enum book_update_kind kind, const json_t *inst, const struct venue_symbols *s,
+                     struct venue_out *out) {
+    if (!json_is_object(o)) return -1;
+    int index = venue_json_symbol(s, inst);
+    if (index == -2) return -1;
+    int64_t event_us;
+    uint64_t seq;
+    json_t *prev = json_object_get(o, "prevSeqId"), *sum = json_object_get(o, "checksum");
+    if (venue_json_ms_text(json_object_get(o, "ts"), &event_us) || venue_json_uint(json_object_get(o, "seqId"), &seq) ||
+        !json_is_integer(prev) || json_integer_value(prev) < -1 ||
+        (sum && (!json_is_integer(sum) || json_integer_value(sum) < INT32_MIN || json_integer_value(sum) > INT32_MAX)))
+        return -1;
+    struct book_update *u = venue_book_add(out, s, index, kind); /* NULL: unmapped or full, counted */
+    if (book_side(json_object_get(o, "bids"), BOOK_BID, u, out) ||
+        book_side(json_object_get(o, "asks"), BOOK_ASK, u, out))
+        return -1;
+    if (!u) return 0;
+    u->seq = seq;
+    u->has_seq = true;
+    u->has_prev = json_integer_value(prev) >= 0;
+    u->prev_seq = u->has_prev ? (uint64_t)json_integer_value(prev) : 0;
+    u->checksum = sum ? (uint32_t)(int32_t)json_integer_value(sum) : 0;
+    u->has_checksum = u->checksum != 0;
+    u->event_us = tick_event_time_bound(event_us, out->recv_us);
+    return 0;
+}
+
+/* classify for the book channel: events alike, pushes of the books channel only. */
+static enum venue_msg classify_books(const json_t *root, const struct venue_request *req,
+                                     const struct venue_symbols *s, struct venue_out *out) {
+    (void)req;
+    if (!json_is_object(root)) return VENUE_MSG_MALFORMED;
+    json_t *ev = json_object_get(root, "event");
+    if (json_is_string(ev)) return event(root, json_string_value(ev), out);
+    json_t *arg = json_object_get(root, "arg");
+    if (!json_is_object(arg) || !venue_json_is(json_object_get(arg, "channel"), "books")) return VENUE_MSG_UNKNOWN;
+    json_t *action = json_object_get(root, "action"), *data = json_object_get(root, "data");
+    enum book_update_kind kind;
+    if (!json_is_string(action)) return VENUE_MSG_MALFORMED;
+    if (venue_json_is(action, "snapshot")) kind = BOOK_UPDATE_SNAPSHOT;
+    else if (venue_json_is(action, "update")) kind = BOOK_UPDATE_DELTA;
+    else return VENUE_MSG_UNKNOWN;
+    if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
+    json_t *inst = json_object_get(arg, "instId");
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item) {
+        if (book_item(item, kind, inst, s, out)) return VENUE_MSG_MALFORMED;
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg okx_book_parse(const char *frame, size_t len, const struct venue_symbols *s,
+                                     struct venue_out *out) {
+    if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
+    return venue_parse_book_frame(frame, len, 0, classify_books, s, out);
+}
+
+/* Appends "price:size" of one level, after a ':' unless it is the first. */
+static void checksum_level(uint32_t *crc, bool *first, const struct book_level *l) {
+    if (!*first) *crc = crc32_update(*crc, ":", 1);
+    *first = false;
+    *crc = crc32_update(*crc, l->price, strlen(l->price));
+    *crc = crc32_update(*crc, ":", 1);
+    *crc = crc32_update(*crc, l->qty, strlen(l->qty));
+}
+
+/* The first 25 levels a side, bid and ask in turn, over the texts as held (as sent). The venue's signed value is
+ * kept as its 32 bits (book_update.checksum), so the two compare as they are. */
+static int okx_book_checksum(const struct book *b, const struct book_precision *p, uint32_t *out) {
+    (void)p;
+    const struct book_levels *bids = &b->side[BOOK_BID], *asks = &b->side[BOOK_ASK];
+    uint32_t crc = 0;
+    bool first = true;
+    for (uint32_t i = 0; i < OKX_CHECKSUM_TOP; i++) {
+        if (i < bids->n) checksum_level(&crc, &first, &bids->lv[i]);
+        if (i < asks->n) checksum_level(&crc, &first, &asks->lv[i]);
+    }
+    *out = crc;
+    return 0;
+}
+
 static const struct venue_channel okx_channels[] = {
     {.name = "bbo",
      .ws_path = okx_ws_path,
@@ -385,6 +532,16 @@ static const struct venue_channel okx_channels[] = {
      .ws_parse = okx_trades_parse,
      .rest_plan = okx_trades_plan,
      .rest_parse = okx_trades_rest_parse},
+    /* The snapshot comes on subscribing: a resync is an unsubscribe and subscribe of the instrument. */
+    {.name = "book",
+     .kind = VENUE_EVENT_BOOK,
+     .ws_path = okx_ws_path,
+     .ws_subscribe = okx_book_subscribe,
+     .ws_parse = okx_book_parse,
+     .book_sync = VENUE_BOOK_STREAM_SNAPSHOT,
+     .book_levels = okx_book_levels,
+     .ws_unsubscribe = okx_book_unsubscribe,
+     .book_checksum = okx_book_checksum},
     {0},
 };
 
