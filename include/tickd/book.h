@@ -60,6 +60,9 @@ void book_clear(struct book *b);
  * -ENOMEM when the side cannot grow. */
 int book_set(struct book *b, enum book_side side, const char *price, size_t plen, const char *qty, size_t qlen);
 
+/* Keeps at most `levels` levels a side, dropping the worst. */
+void book_truncate(struct book *b, uint32_t levels);
+
 /* True when both sides have levels and the best bid is at or above the best ask. */
 bool book_crossed(const struct book *b);
 

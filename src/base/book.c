@@ -130,6 +130,11 @@ int book_set(struct book *b, enum book_side side, const char *price, size_t plen
     return 1;
 }
 
+void book_truncate(struct book *b, uint32_t levels) {
+    for (int s = 0; s < 2; s++)
+        if (b->side[s].n > levels) b->side[s].n = levels;
+}
+
 bool book_crossed(const struct book *b) {
     if (!b->side[BOOK_BID].n || !b->side[BOOK_ASK].n) return false;
     return book_price_cmp(b->side[BOOK_BID].lv[0].price, b->side[BOOK_ASK].lv[0].price) >= 0;

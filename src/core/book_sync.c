@@ -120,15 +120,24 @@ static bool hold(struct book_sync *bs, struct book_entry *e, const struct book_u
     return true;
 }
 
-/* 0, or -1 when a level is refused (the book is then out of sync). */
+/* 0, or -1 when a level is refused (the book is then out of sync). The book is cut to its levels after the whole
+ * update, not after each change: a message that inserts a level into a full book and then removes another keeps
+ * the level that was worst before it (Kraken's rule, which its checksum follows: the venue never sends that level
+ * again). While the update applies, the book may hold its levels plus the update's changes. */
 static int apply_changes(struct book_sync *bs, struct book_entry *e, const struct book_change *c, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        int rc = book_set(&e->book, (enum book_side)c[i].side, c[i].price, strlen(c[i].price), c[i].qty,
-                          strlen(c[i].qty));
-        if (rc < 0) return -1;
-        bs->counters.level_changes++;
+    uint32_t levels = e->book.max_levels;
+    if (n < BOOK_DEPTH_MAX * 5) e->book.max_levels = levels + (uint32_t)n;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (book_set(&e->book, (enum book_side)c[i].side, c[i].price, strlen(c[i].price), c[i].qty,
+                     strlen(c[i].qty)) < 0)
+            rc = -1;
+        else
+            bs->counters.level_changes++;
     }
-    return 0;
+    e->book.max_levels = levels;
+    book_truncate(&e->book, levels);
+    return rc;
 }
 
 /* The checks every applied update ends with: the venue's checksum, then a crossed book. */

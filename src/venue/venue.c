@@ -217,6 +217,13 @@ void venue_out_books(struct venue_out *out, struct book_update *books, size_t bo
     out->n_books = out->n_changes = 0;
 }
 
+/* A valid decimal of only zeros ("0", "0.000"): a price no book holds. */
+static bool span_is_zero(const char *p, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != '0' && p[i] != '.') return false;
+    return true;
+}
+
 struct book_update *venue_book_add(struct venue_out *out, const struct venue_symbols *s, int index,
                                    enum book_update_kind kind) {
     if (index < 0 || (size_t)index >= s->n) {
@@ -238,7 +245,7 @@ struct book_update *venue_book_add(struct venue_out *out, const struct venue_sym
 int venue_book_change(struct venue_out *out, struct book_update *u, enum book_side side, const char *price,
                       size_t plen, const char *qty, size_t qlen) {
     if (!plen || plen >= BOOK_TEXT_MAX || !qlen || qlen >= BOOK_TEXT_MAX || !decimal_span_valid(price, plen) ||
-        !decimal_span_valid(qty, qlen) || price[0] == '-' || qty[0] == '-')
+        !decimal_span_valid(qty, qlen) || price[0] == '-' || qty[0] == '-' || span_is_zero(price, plen))
         return -1;
     if (!u) return 0; /* an unmapped symbol's, or beyond the updates' cap: judged, not kept */
     if (out->n_changes >= out->changes_cap) {

@@ -75,9 +75,12 @@ static void test_example_loads(void) {
     TT_ASSERT(g && g->source == b);
     TT_ASSERT_INT(g->nsymbols, 3);
     TT_ASSERT_STR(g->symbols[0], "BTC-USDT");
-    TT_ASSERT_INT(g->ntasks, 2);
+    TT_ASSERT_INT(g->ntasks, 3);
     TT_ASSERT(g->tasks[1].kind == CONFIG_TASK_POLL);
     TT_ASSERT_INT(g->tasks[1].interval_ms, 1000);
+    TT_ASSERT(g->tasks[2].kind == CONFIG_TASK_STREAM);
+    TT_ASSERT_STR(g->tasks[2].channel, "book");
+    TT_ASSERT_INT(g->tasks[2].depth, 20);
     config_free(cfg);
 }
 
@@ -262,10 +265,21 @@ static void test_error_tasks(void) {
     EXPECT_ERRORS(text, "t.toml:8:1: group \"g\": task #1: stale_after: must be longer than interval (1m), got 30s");
     snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"poll\"\n[[group.task]]\nkind = \"poll\"\n", head);
     EXPECT_ERRORS(text, "t.toml:10:1: group \"g\": task #2: same kind and channel as task #1 (poll bbo)");
-    snprintf(text, sizeof text, "%s[[group.task]]\nchannel = \"book\"\n", head);
+    snprintf(text, sizeof text, "%s[[group.task]]\nchannel = \"depth\"\n", head);
     EXPECT_ERRORS(text, "t.toml:8:1: group \"g\": task #1: missing key \"kind\"",
-                  "t.toml:9:11: group \"g\": task #1: channel: venue binance has no channel \"book\" "
-                  "(has: bbo, trades)");
+                  "t.toml:9:11: group \"g\": task #1: channel: venue binance has no channel \"depth\" "
+                  "(has: bbo, trades, book)");
+    /* A book is kept in sync by a stream; its depth within 1..1000. */
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"poll\"\nchannel = \"book\"\n", head);
+    EXPECT_ERRORS(text, "t.toml:9:8: group \"g\": task #1: venue binance has no REST poll for channel book "
+                  "(use kind = \"stream\")");
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\ndepth = 1001\n", head);
+    EXPECT_ERRORS(text, "t.toml:11:9: group \"g\": task #1: depth: must be at most 1000, got 1001");
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\ndepth = 50\n"
+             "book_deltas = true\n", head);
+    struct tickd_config *book_cfg = parse_ok(text);
+    TT_ASSERT(book_cfg && book_cfg->groups[0].tasks[0].depth == 50 && book_cfg->groups[0].tasks[0].book_deltas);
+    config_free(book_cfg);
     /* A group may collect both channels, each by stream and by poll. */
     snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"trades\"\n"
              "[[group.task]]\nkind = \"poll\"\nchannel = \"trades\"\n[[group.task]]\nkind = \"stream\"\n", head);
@@ -288,19 +302,20 @@ static void test_channels_by_venue(void) {
         TT_ASSERT(cfg && cfg->sources[0].venue == v);
         TT_ASSERT(venue_channel_find(v, cfg->groups[0].tasks[0].channel) == v->channels);
         config_free(cfg);
-        /* A channel no venue serves yet: refused at its own line, naming the venue and what it does serve. */
+        /* A channel no venue serves: refused at its own line, naming the venue and what it does serve. */
         snprintf(text, sizeof text, "[[source]]\nname = \"s\"\nvenue = \"%s\"\n[[group]]\nname = \"g\"\n"
                  "source = \"s\"\nsymbols = [\"BTC-USD\"]\n[[group.task]]\nkind = \"poll\"\n"
-                 "channel = \"book\"\n", v->name);
+                 "channel = \"depth\"\n", v->name);
         char want[256];
-        snprintf(want, sizeof want, "t.toml:10:11: group \"g\": task #1: channel: venue %s has no channel \"book\" "
-                 "(has: bbo, trades)", v->name);
+        snprintf(want, sizeof want, "t.toml:10:11: group \"g\": task #1: channel: venue %s has no channel \"depth\" "
+                 "(has: bbo, trades, book)", v->name);
         EXPECT_ERRORS(text, want);
     }
     /* The source's venue decides, also for a group defined before its source. */
     EXPECT_ERRORS("[[group]]\nname = \"g\"\nsource = \"s\"\nsymbols = [\"BTC-USD\"]\n[[group.task]]\n"
-                  "kind = \"stream\"\nchannel = \"book\"\n[[source]]\nname = \"s\"\nvenue = \"okx\"\n",
-                  "t.toml:7:11: group \"g\": task #1: channel: venue okx has no channel \"book\" (has: bbo, trades)");
+                  "kind = \"stream\"\nchannel = \"depth\"\n[[source]]\nname = \"s\"\nvenue = \"okx\"\n",
+                  "t.toml:7:11: group \"g\": task #1: channel: venue okx has no channel \"depth\" "
+                  "(has: bbo, trades, book)");
     /* An unknown venue is one error: its groups' channels are not judged against a venue that is not there. */
     EXPECT_ERRORS("[[source]]\nname = \"s\"\nvenue = \"bitmex\"\n[[group]]\nname = \"g\"\nsource = \"s\"\n"
                   "symbols = [\"BTC-USD\"]\n[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\n",

@@ -1422,16 +1422,22 @@ static void test_venue_table(void) {
         for (const struct venue_channel *c = v->channels; c && c->name; c++) {
             /* a websocket feed always; REST both ways or not at all (trades: streams only, for now) */
             TT_ASSERT(c->ws_path && c->ws_subscribe && c->ws_parse);
-            TT_ASSERT(!c->rest_plan == !c->rest_parse);
+            /* a book's REST parser reads its snapshots (or instruments) without being polled */
+            TT_ASSERT(!c->rest_plan == !c->rest_parse || (c->kind == VENUE_EVENT_BOOK && c->rest_parse));
             TT_ASSERT(venue_channel_find(v, c->name) == c);
         }
         const struct venue_channel *bbo = venue_channel_find(v, "bbo"), *trades = venue_channel_find(v, "trades");
         TT_ASSERT(bbo && bbo->kind == VENUE_EVENT_QUOTE && bbo->rest_plan);
         TT_ASSERT(trades && trades->kind == VENUE_EVENT_TRADE);
         TT_ASSERT(trades->dense_ids == (strcmp(v->name, "okx") != 0)); /* OKX's trade ids skip */
-        TT_ASSERT(venue_channel_find(v, "book") == NULL); /* until an adapter serves it */
+        /* a book channel syncs by REST snapshots (asked per symbol) or by the stream's own (a resync resubscribes) */
+        const struct venue_channel *book = venue_channel_find(v, "book");
+        TT_ASSERT(book && book->kind == VENUE_EVENT_BOOK && book->book_levels);
+        if (book && book->book_sync == VENUE_BOOK_REST_SNAPSHOT) TT_ASSERT(book->book_snapshot_request);
+        else if (book) TT_ASSERT(book->ws_unsubscribe);
+        if (book && book->needs_precision) TT_ASSERT(book->rest_plan && book->book_checksum);
         venue_channel_list(v, buf, sizeof buf);
-        TT_ASSERT_STR(buf, "bbo, trades");
+        TT_ASSERT_STR(buf, "bbo, trades, book");
         const struct venue_defaults *d = &v->defaults;
         TT_ASSERT(d->rest_url && strncmp(d->rest_url, "https://", 8) == 0);
         TT_ASSERT(d->ws_url && strncmp(d->ws_url, "wss://", 6) == 0);

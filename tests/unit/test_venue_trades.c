@@ -167,7 +167,7 @@ static void test_trades_channels(void) {
         TT_ASSERT(c->rest_plan != NULL && c->rest_parse != NULL); /* polled too: the venue's recent trades */
         char list[64];
         venue_channel_list(v, list, sizeof list);
-        TT_ASSERT_STR(list, "bbo, trades");
+        TT_ASSERT_STR(list, "bbo, trades, book");
     }
 }
 
