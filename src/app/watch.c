@@ -1,5 +1,6 @@
 /* watch.c -- see watch.h. One frame: SCAN the keys, pipeline HGETALL over them (each quote's with the XREVRANGE of
- * its trades stream), sort, print a table cut to the screen. The live loop redraws in place (cursor home, each
+ * its trades stream), sort; SCAN the book keys, sort them by name, pipeline HMGET over those that fit below the
+ * quotes, parse their top levels; print a table cut to the screen. The live loop redraws in place (cursor home, each
  * line cleared to its end, then the rest of the screen) from one write() per frame, so the terminal never shows
  * half a frame. Blocking hiredis is fine here: this is its own process, and every command has a timeout, so a
  * hung Redis shows as an error, not a freeze. */
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -29,6 +31,9 @@
 #define PASSWORD_MAX 4096
 #define MIN_INTERVAL_MS 50
 #define WATCH_SIDE_MAX 8 /* buy, sell, unknown */
+#define BOOK_BATCH 64             /* books whose HMGET are sent before their replies are read (each tens of KB) */
+#define BOOK_JSON_MAX (1u << 20)  /* a side's JSON longer than this is not parsed ("?"): the sink's is under 64 KB */
+#define BOOK_STATE_MAX 16
 
 struct watch_quote {
     char symbol[WATCH_FIELD_MAX], venue[WATCH_FIELD_MAX];
@@ -45,12 +50,37 @@ struct watch_bbo {
     char bid[WATCH_FIELD_MAX], bid_venue[WATCH_FIELD_MAX], ask[WATCH_FIELD_MAX], ask_venue[WATCH_FIELD_MAX];
 };
 
+/* One level of a book's side, the exact texts stored. */
+struct watch_level {
+    char price[WATCH_FIELD_MAX], qty[WATCH_FIELD_MAX];
+    bool bad; /* not two strings: "?" */
+};
+
+struct watch_side {
+    bool ok;                /* the field was a JSON array (else "?"): lv holds its first n levels */
+    size_t n;               /* at most the view's levels */
+    struct watch_level *lv;
+};
+
+struct watch_book {
+    char symbol[WATCH_FIELD_MAX], venue[WATCH_FIELD_MAX], seq[WATCH_FIELD_MAX], state[BOOK_STATE_MAX];
+    int64_t recv_us; /* -1: absent or not a number */
+    struct watch_side side[2]; /* bids, asks */
+};
+
 struct snapshot {
     struct watch_quote *quotes;
     size_t nquotes, quotes_cap;
     struct watch_bbo *bbos;
     size_t nbbos, bbos_cap;
     bool truncated; /* more than MAX_INSTRUMENTS keys */
+    /* the books: only those on screen are read */
+    struct watch_book *books;
+    size_t nbooks, books_cap;
+    size_t book_keys;     /* <prefix>:book:<venue>:<symbol> keys (SCAN's duplicates dropped) */
+    size_t books_more;    /* book keys after the last book shown: the "... and N more books" line */
+    bool books_truncated; /* more than MAX_INSTRUMENTS book keys */
+    int book_lines;       /* lines the books' section takes: 0 when it has no room */
 };
 
 struct watch_view {
@@ -144,6 +174,7 @@ static void usage(FILE *f) {
             "  --password-file FILE  the Redis password, read from FILE (replaces one in the URL)\n"
             "  --prefix PREFIX       key prefix (default " WATCH_DEFAULT_PREFIX ")\n"
             "  --interval DURATION   refresh period, e.g. 250ms, 2s (default 500ms, at least 50ms)\n"
+            "  --levels N            each order book's top N levels a side (default 5, 1 to 50)\n"
             "  --once                print one frame without escape sequences and exit (1 if Redis is unreachable)\n"
             "  -h, --help            this text\n");
 }
@@ -160,7 +191,7 @@ int watch_parse_args(int argc, char **argv, struct watch_opts *o) {
         {"redis", required_argument, NULL, 'r'},    {"password-file", required_argument, NULL, 'p'},
         {"prefix", required_argument, NULL, 'P'},   {"interval", required_argument, NULL, 'i'},
         {"once", no_argument, NULL, 'o'},           {"help", no_argument, NULL, 'h'},
-        {0},
+        {"levels", required_argument, NULL, 'l'},  {0},
     };
     *o = (struct watch_opts){
         .redis_url = WATCH_DEFAULT_URL,
@@ -168,6 +199,7 @@ int watch_parse_args(int argc, char **argv, struct watch_opts *o) {
         .interval_ms = WATCH_DEFAULT_INTERVAL_MS,
         .rows = 24,
         .cols = 100,
+        .levels = WATCH_DEFAULT_LEVELS,
     };
     optind = 0; /* main may have run getopt already: start afresh */
     int opt;
@@ -185,6 +217,18 @@ int watch_parse_args(int argc, char **argv, struct watch_opts *o) {
                 return -1;
             }
             break;
+        case 'l': {
+            char *end;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (errno || *end || !(*optarg >= '0' && *optarg <= '9') || n < 1 || n > WATCH_LEVELS_MAX) {
+                fprintf(stderr, "tickd watch: --levels expects a number from 1 to %d, got '%s'\n", WATCH_LEVELS_MAX,
+                        optarg);
+                return -1;
+            }
+            o->levels = (int)n;
+            break;
+        }
         default: usage(stderr); return -1;
         }
     }
@@ -484,9 +528,221 @@ static void snapshot_sort(struct snapshot *s) {
     s->nquotes = n;
 }
 
+/* ---- books ---- */
+
+/* A book key: its name after "<prefix>:book:" and the venue and symbol it names, as they are shown. */
+struct book_ref {
+    const struct key *key; /* the SCAN's */
+    const char *name;      /* in key, after "<prefix>:book:" */
+    size_t len;
+    char venue[WATCH_FIELD_MAX], symbol[WATCH_FIELD_MAX];
+};
+
+static int book_ref_cmp(const void *a, const void *b) {
+    const struct book_ref *x = a, *y = b;
+    int c = strcmp(x->symbol, y->symbol);
+    if (!c) c = strcmp(x->venue, y->venue);
+    if (!c) c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The keys that name <venue>:<symbol>, sorted by symbol then venue, SCAN's duplicates dropped. 0, or -1. */
+static int book_refs(const struct keys *k, size_t skip, struct book_ref **out, size_t *n, char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    if (!k->len) return 0;
+    struct book_ref *r = malloc(k->len * sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < k->len; i++) {
+        if (k->v[i].len <= skip) continue;
+        const char *name = k->v[i].s + skip;
+        size_t len = k->v[i].len - skip;
+        const char *colon = memchr(name, ':', len);
+        if (!colon) continue; /* not <venue>:<symbol>: not ours to show */
+        r[m].key = &k->v[i];
+        r[m].name = name;
+        r[m].len = len;
+        watch_sanitize(r[m].venue, sizeof r[m].venue, name, (size_t)(colon - name));
+        watch_sanitize(r[m].symbol, sizeof r[m].symbol, colon + 1, len - (size_t)(colon - name) - 1);
+        m++;
+    }
+    if (m) qsort(r, m, sizeof *r, book_ref_cmp);
+    size_t d = 0;
+    for (size_t i = 0; i < m; i++)
+        if (d == 0 || book_ref_cmp(&r[d - 1], &r[i]) != 0) r[d++] = r[i];
+    *out = r;
+    *n = d;
+    return 0;
+}
+
+static void book_free(struct watch_book *b) {
+    free(b->side[0].lv);
+    free(b->side[1].lv);
+}
+
+/* v: the side's value, a JSON array [["price","qty"],...] best first. Keeps its first `levels` levels; a value
+ * that is absent, too long, not JSON or not an array leaves the side not ok ("?"), a level that is not an array
+ * of two strings is bad ("?"). Returns false when out of memory. */
+static bool take_side(struct watch_side *sd, const redisReply *v, size_t levels) {
+    *sd = (struct watch_side){0};
+    if (v->type != REDIS_REPLY_STRING || v->len > BOOK_JSON_MAX) return true;
+    json_t *a = json_loadb(v->str, v->len, 0, NULL);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return true;
+    }
+    size_t n = json_array_size(a);
+    if (n > levels) n = levels;
+    if (n && !(sd->lv = calloc(n, sizeof *sd->lv))) {
+        json_decref(a);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct watch_level *l = &sd->lv[i];
+        const json_t *e = json_array_get(a, i), *p = json_array_get(e, 0), *q = json_array_get(e, 1);
+        if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(p) || !json_is_string(q)) {
+            l->bad = true;
+            continue;
+        }
+        watch_sanitize(l->price, sizeof l->price, json_string_value(p), json_string_length(p));
+        watch_sanitize(l->qty, sizeof l->qty, json_string_value(q), json_string_length(q));
+    }
+    sd->n = n;
+    sd->ok = true;
+    json_decref(a);
+    return true;
+}
+
+enum { BF_BIDS, BF_ASKS, BF_SEQ, BF_RECV, BF_STATE, BF_COUNT };
+
+/* r: the reply to HMGET <key> bids asks seq recv_ts state. Returns 1 with the book in b, 0 when there is none to
+ * show (the key is gone since the SCAN, is not a hash, or has none of a book's fields), -1 when out of memory. */
+static int take_book(struct watch_book *b, const struct book_ref *ref, const redisReply *r, size_t levels) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != BF_COUNT) return 0;
+    bool any = false;
+    for (size_t i = 0; i < BF_COUNT; i++) any |= r->element[i]->type == REDIS_REPLY_STRING;
+    if (!any) return 0;
+    *b = (struct watch_book){0};
+    memcpy(b->venue, ref->venue, sizeof b->venue);
+    memcpy(b->symbol, ref->symbol, sizeof b->symbol);
+    const redisReply *seq = r->element[BF_SEQ], *state = r->element[BF_STATE], *recv = r->element[BF_RECV];
+    if (seq->type == REDIS_REPLY_STRING) watch_sanitize(b->seq, sizeof b->seq, seq->str, seq->len);
+    if (state->type == REDIS_REPLY_STRING) watch_sanitize(b->state, sizeof b->state, state->str, state->len);
+    char text[WATCH_FIELD_MAX] = "";
+    if (recv->type == REDIS_REPLY_STRING) watch_sanitize(text, sizeof text, recv->str, recv->len);
+    b->recv_us = parse_us(text);
+    if (!take_side(&b->side[0], r->element[BF_BIDS], levels) || !take_side(&b->side[1], r->element[BF_ASKS], levels)) {
+        book_free(b);
+        return -1;
+    }
+    return 1;
+}
+
+/* Lines a book's block takes: one per level of its deeper side, at least one (a side that is "?" or empty shows
+ * on the first). */
+static size_t book_height(const struct watch_book *b) {
+    size_t h = 1;
+    for (int i = 0; i < 2; i++)
+        if (b->side[i].ok && b->side[i].n > h) h = b->side[i].n;
+    return h;
+}
+
+/* Reads the books, in order, while their blocks fit in `lines` (the "... and N more books" line included, the
+ * titles not): HMGET BOOK_BATCH at a time, and never more books than there are lines left, so memory and the
+ * bytes read from Redis follow the screen, not the number or the depth of the books. */
+static int fetch_books(redisContext *c, const struct book_ref *refs, size_t nrefs, size_t levels, size_t lines,
+                       struct snapshot *s, char *err, size_t errlen) {
+    static const char *const fields[BF_COUNT] = {"bids", "asks", "seq", "recv_ts", "state"};
+    size_t used = 0, next = 0;
+    bool full = false, oom = false;
+    while (!full && next < nrefs) {
+        size_t batch = nrefs - next;
+        if (batch > BOOK_BATCH) batch = BOOK_BATCH;
+        if (batch > lines - used) batch = lines - used; /* every block takes a line at least */
+        if (batch == 0) break;
+        for (size_t j = next; j < next + batch; j++) {
+            const char *argv[2 + BF_COUNT] = {"HMGET", refs[j].key->s};
+            size_t argvlen[2 + BF_COUNT] = {5, refs[j].key->len};
+            for (int f = 0; f < BF_COUNT; f++) {
+                argv[2 + f] = fields[f];
+                argvlen[2 + f] = strlen(fields[f]);
+            }
+            if (redisAppendCommandArgv(c, 2 + BF_COUNT, argv, argvlen) != REDIS_OK)
+                return conn_error(c, "HMGET", err, errlen);
+        }
+        for (size_t j = next; j < next + batch; j++) { /* every reply is read, also past a book that did not fit */
+            redisReply *r;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) return conn_error(c, "HMGET", err, errlen);
+            struct watch_book b;
+            int took = full || oom ? 0 : take_book(&b, &refs[j], r, levels);
+            freeReplyObject(r);
+            if (took < 0) oom = true;
+            if (took <= 0) continue;
+            size_t h = book_height(&b);
+            bool last = j + 1 == nrefs; /* no "more" line to keep room for */
+            if (used + h + (last ? 0 : 1) > lines) {
+                book_free(&b);
+                full = true;
+                s->books_more = nrefs - j;
+                continue;
+            }
+            if (!grow((void **)&s->books, &s->books_cap, s->nbooks + 1, sizeof *s->books)) {
+                book_free(&b);
+                oom = true;
+                continue;
+            }
+            s->books[s->nbooks++] = b;
+            used += h;
+        }
+        next += batch;
+    }
+    if (oom) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!full && next < nrefs) s->books_more = nrefs - next;
+    /* the titles over the blocks; when not one block fits, the section is its "... and N more books" alone */
+    s->book_lines = (int)((s->nbooks ? 1 + used : 0) + (s->books_more ? 1 : 0));
+    return 0;
+}
+
+/* The book keys, then as many books as fit below the quotes: the quotes keep up to half the lines under the
+ * header (all they need when that is less), the books' section takes the rest, its title line included. */
+static int read_books(redisContext *c, const struct watch_opts *o, struct snapshot *s, char *err, size_t errlen) {
+    char pattern[160], base[96];
+    snprintf(base, sizeof base, "%s:book:", o->prefix);
+    match_pattern(pattern, sizeof pattern, o->prefix, ":book:*");
+    struct keys k = {0};
+    struct book_ref *refs = NULL;
+    size_t nrefs = 0;
+    int rc = scan_keys(c, pattern, &k, &s->books_truncated, err, errlen);
+    if (rc == 0) rc = book_refs(&k, strlen(base), &refs, &nrefs, err, errlen);
+    s->book_keys = nrefs;
+    if (rc == 0 && nrefs) {
+        int room = o->rows - 1; /* below the header */
+        int quotes = 0;
+        if (s->nquotes) {
+            quotes = (room + 1) / 2;
+            if ((size_t)quotes > s->nquotes + 1) quotes = (int)s->nquotes + 1; /* titles and rows */
+        }
+        int lines = room - quotes - 1; /* below the books' titles */
+        size_t levels = (size_t)(o->levels > 0 ? o->levels : WATCH_DEFAULT_LEVELS);
+        if (lines >= 1) rc = fetch_books(c, refs, nrefs, levels, (size_t)lines, s, err, errlen);
+    }
+    free(refs);
+    keys_free(&k);
+    return rc;
+}
+
 static void snapshot_free(struct snapshot *s) {
     free(s->quotes);
     free(s->bbos);
+    for (size_t i = 0; i < s->nbooks; i++) book_free(&s->books[i]);
+    free(s->books);
 }
 
 /* ---- drawing ---- */
@@ -584,18 +840,15 @@ static void column_widths(const struct snapshot *s, size_t shown, struct widths 
         w->best_bid = max_int(w->best_bid, strlen(s->bbos[i].bid) + 1 + strlen(s->bbos[i].bid_venue));
 }
 
-static void render_table(const struct watch_opts *o, const struct snapshot *s, const char *rate, FILE *out,
-                         int64_t now) {
-    char counts[96];
-    snprintf(counts, sizeof counts, "%zu%s instruments  %s updates/s  ", s->nquotes, s->truncated ? "+" : "", rate);
-    header(o, out, now, counts);
-    int room = o->rows - 2; /* below the header and the column titles */
-    if (room < 1) return;
+/* The quotes' section in `lines` lines (its titles included): rows cut to fit, "... and N more" for the rest. */
+static void render_quotes(const struct watch_opts *o, const struct snapshot *s, int lines, FILE *out, int64_t now) {
+    if (lines < 2) return;
     if (s->nquotes == 0) {
         emit(out, o->cols, "no quotes under %s:quote:* yet", o->prefix);
         return;
     }
-    size_t shown = s->nquotes <= (size_t)room ? s->nquotes : (size_t)room - 1;
+    size_t room = (size_t)lines - 1; /* below the column titles */
+    size_t shown = s->nquotes <= room ? s->nquotes : room - 1;
     struct widths w;
     column_widths(s, shown, &w);
     char trade[4 * WATCH_FIELD_MAX + 16] = ""; /* the trade columns of a line, each with its blank after it */
@@ -631,6 +884,104 @@ static void render_table(const struct watch_opts *o, const struct snapshot *s, c
         emit(out, o->cols, "... and %zu more", s->nquotes - shown);
 }
 
+/* A book's state as shown: `live` as it is, any other upper case so that it stands out, "?" when absent. */
+static void book_state(char *out, size_t cap, const struct watch_book *b) {
+    if (!b->state[0]) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    bool live = strcmp(b->state, "live") == 0;
+    size_t i = 0;
+    for (; b->state[i] && i + 1 < cap; i++)
+        out[i] = live || b->state[i] < 'a' || b->state[i] > 'z' ? b->state[i] : (char)(b->state[i] - 'a' + 'A');
+    out[i] = 0;
+}
+
+/* Level i of a side as shown: its price and qty, "?" for a side or level that cannot be read, "-" for an empty
+ * side, nothing past its depth. */
+static void side_level(const struct watch_side *sd, size_t i, const char **price, const char **qty) {
+    *price = *qty = "";
+    if (!sd->ok) {
+        if (i == 0) *price = *qty = "?";
+    } else if (i < sd->n) {
+        if (sd->lv[i].bad) *price = *qty = "?";
+        else {
+            *price = sd->lv[i].price;
+            *qty = sd->lv[i].qty;
+        }
+    } else if (i == 0) {
+        *price = "-";
+    }
+}
+
+struct book_widths {
+    int symbol, venue, state, seq, bid_qty, bid, ask;
+};
+
+static void book_widths(const struct snapshot *s, struct book_widths *w) {
+    *w = (struct book_widths){.symbol = 4, .venue = 5, .state = 5, .seq = 3, .bid_qty = 7, .bid = 3, .ask = 3};
+    for (size_t i = 0; i < s->nbooks; i++) {
+        const struct watch_book *b = &s->books[i];
+        char state[BOOK_STATE_MAX];
+        book_state(state, sizeof state, b);
+        w->symbol = max_int(w->symbol, strlen(b->symbol));
+        w->venue = max_int(w->venue, strlen(b->venue));
+        w->state = max_int(w->state, strlen(state));
+        w->seq = max_int(w->seq, strlen(b->seq[0] ? b->seq : "?"));
+        for (size_t l = 0, h = book_height(b); l < h; l++) {
+            const char *price, *qty;
+            side_level(&b->side[0], l, &price, &qty);
+            w->bid = max_int(w->bid, strlen(price));
+            w->bid_qty = max_int(w->bid_qty, strlen(qty));
+            side_level(&b->side[1], l, &price, &qty);
+            w->ask = max_int(w->ask, strlen(price));
+        }
+    }
+}
+
+/* The books' section: titles, then each book's block (its line beside the best levels, then the next levels),
+ * then "... and N more books" when some did not fit. */
+static void render_books(const struct watch_opts *o, const struct snapshot *s, FILE *out, int64_t now) {
+    struct book_widths w;
+    book_widths(s, &w);
+    if (s->nbooks)
+        emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %-*s %-*s %-*s %s", w.symbol, "BOOK", w.venue, "VENUE", w.state,
+             "STATE", w.seq, "SEQ", "AGE", w.bid_qty, "BID QTY", w.bid, "BID", w.ask, "ASK", "ASK QTY");
+    for (size_t i = 0; i < s->nbooks; i++) {
+        const struct watch_book *b = &s->books[i];
+        char state[BOOK_STATE_MAX], age[32];
+        book_state(state, sizeof state, b);
+        fmt_age(age, sizeof age, b->recv_us, now);
+        for (size_t l = 0, h = book_height(b); l < h; l++) {
+            const char *bid, *bid_qty, *ask, *ask_qty;
+            side_level(&b->side[0], l, &bid, &bid_qty);
+            side_level(&b->side[1], l, &ask, &ask_qty);
+            bool first = l == 0;
+            emit(out, o->cols, "%-*s %-*s %-*s %-*s %-6s %-*s %-*s %-*s %s", w.symbol, first ? b->symbol : "",
+                 w.venue, first ? b->venue : "", w.state, first ? state : "", w.seq,
+                 first ? (b->seq[0] ? b->seq : "?") : "", first ? age : "", w.bid_qty, bid_qty, w.bid, bid, w.ask, ask,
+                 ask_qty);
+        }
+    }
+    if (s->books_more) emit(out, o->cols, "... and %zu more books", s->books_more);
+}
+
+static void render_table(const struct watch_opts *o, const struct snapshot *s, const char *rate, FILE *out,
+                         int64_t now) {
+    char counts[128], books[48] = "";
+    if (s->book_keys) snprintf(books, sizeof books, "%zu%s books  ", s->book_keys, s->books_truncated ? "+" : "");
+    snprintf(counts, sizeof counts, "%zu%s instruments  %s%s updates/s  ", s->nquotes, s->truncated ? "+" : "", books,
+             rate);
+    header(o, out, now, counts);
+    int room = o->rows - 1; /* below the header */
+    if (s->book_keys == 0) { /* the quotes' frame */
+        render_quotes(o, s, room, out, now);
+        return;
+    }
+    if (s->nquotes) render_quotes(o, s, room - s->book_lines, out, now);
+    if (s->book_lines) render_books(o, s, out, now);
+}
+
 int watch_render_frame(redisContext *c, const struct watch_opts *o, struct watch_view *v, FILE *out, char *err,
                        size_t errlen) {
     struct snapshot s = {0};
@@ -639,8 +990,11 @@ int watch_render_frame(redisContext *c, const struct watch_opts *o, struct watch
     int rc = read_kind(c, o->prefix, ":quote:", take_quote, trades, &s, err, errlen);
     if (rc == 0) rc = read_kind(c, o->prefix, ":bbo:", take_bbo, NULL, &s, err, errlen);
     if (rc == 0) {
-        int64_t now = frame_now(o);
         snapshot_sort(&s);
+        rc = read_books(c, o, &s, err, errlen);
+    }
+    if (rc == 0) {
+        int64_t now = frame_now(o);
         char rate[24] = "-";
         if (v->prev_us && now > v->prev_us)
             snprintf(rate, sizeof rate, "%llu",
