@@ -113,7 +113,8 @@ static bool hold(struct book_sync *bs, struct book_entry *e, const struct book_u
         e->held_changes = grown;
         e->held_changes_cap = cap;
     }
-    memcpy(&e->held_changes[e->nheld_changes], &changes[u->first_change], u->n_changes * sizeof *changes);
+    if (u->n_changes)
+        memcpy(&e->held_changes[e->nheld_changes], &changes[u->first_change], u->n_changes * sizeof *changes);
     e->held[e->nheld++] = (struct book_held){.first_seq = u->first_seq, .seq = u->seq, .event_us = u->event_us,
                                              .recv_us = recv_us, .first = e->nheld_changes, .n = u->n_changes};
     e->nheld_changes += u->n_changes;
@@ -162,6 +163,14 @@ static enum book_verdict verify(struct book_sync *bs, struct book_entry *e, int 
     return BOOK_APPLIED;
 }
 
+/* A snapshot's last step: LIVE once the book passes the checks. */
+static enum book_verdict go_live(struct book_sync *bs, struct book_entry *e, int symbol, const struct book_update *u,
+                                 enum book_cause *cause) {
+    enum book_verdict v = verify(bs, e, symbol, u, cause);
+    if (v == BOOK_APPLIED) e->state = BOOK_LIVE;
+    return v;
+}
+
 static void stamp(struct book_entry *e, uint64_t seq, bool has_seq, int64_t event_us, int64_t recv_us) {
     if (has_seq) e->seq = seq;
     e->has_seq = has_seq;
@@ -187,7 +196,7 @@ static enum book_verdict apply_rest_snapshot(struct book_sync *bs, struct book_e
             leave_live(bs, e, *cause);
             return BOOK_RESYNC;
         }
-    e->state = BOOK_LIVE;
+    /* The book goes LIVE only once it passed every check: a first sync that fails stays SYNCING. */
     stamp(e, seq, true, u->event_us, e->recv_us);
     for (size_t i = skip; i < e->nheld; i++) {
         const struct book_held *h = &e->held[i];
@@ -201,7 +210,7 @@ static enum book_verdict apply_rest_snapshot(struct book_sync *bs, struct book_e
         e->bridged = true;
     }
     held_clear(e);
-    return verify(bs, e, symbol, u, cause);
+    return go_live(bs, e, symbol, u, cause);
 }
 
 enum book_verdict book_sync_apply(struct book_sync *bs, const struct book_update *u, const struct book_change *changes,
@@ -227,16 +236,18 @@ enum book_verdict book_sync_apply(struct book_sync *bs, const struct book_update
             }
             return apply_rest_snapshot(bs, e, u->symbol, u, cause);
         }
-        e->state = BOOK_LIVE;
         stamp(e, u->seq, u->has_seq, u->event_us, recv_us);
-        return verify(bs, e, u->symbol, u, cause);
+        return go_live(bs, e, u->symbol, u, cause);
     }
     if (e->state != BOOK_LIVE) {
         if (!rest) {
             bs->counters.updates_dropped++;
             return BOOK_DROPPED;
         }
-        if (!u->has_seq || !u->has_first) return BOOK_DROPPED;
+        if (!u->has_seq || !u->has_first) {
+            bs->counters.updates_dropped++;
+            return BOOK_DROPPED;
+        }
         if (!hold(bs, e, u, changes, recv_us)) {
             *cause = BOOK_CAUSE_OVERFLOW;
             return BOOK_FAILED;
