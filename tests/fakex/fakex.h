@@ -5,7 +5,9 @@
  *   fx_util.c     buffers, random numbers, decimal and time text, SHA-1/base64 for the websocket handshake
  *   fx_market.c   symbols, venue names for them, the random walk
  *   fx_net.c      listeners, connections, HTTP/1.1 (keep-alive), RFC 6455 framing, batched writes
- *   fx_venue.c    per-venue state: generation of ticks, keep-alive timers, faults, limits, violations
+ *   fx_venue.c    per-venue state: generation of ticks, keep-alive timers, faults, limits, violations, and the
+ *                 book batches fanned out to the book channel's subscribers
+ *   fx_book.c     the L2 books: sorted levels per symbol, their random changes, batches, checksums (its own CRC-32)
  *   fx_binance.c fx_coinbase.c fx_kraken.c fx_okx.c   one dialect each (a struct fx_dialect)
  *   fx_control.c  the control endpoint, runtime settings, the JSON report
  *   fx_main.c     command line and main()
@@ -29,6 +31,8 @@
 #define FX_SUB_DATA 1          /* connection wants this symbol's market data */
 #define FX_SUB_HEARTBEAT 2     /* connection wants this symbol's heartbeats (Coinbase) */
 #define FX_SUB_TRADE 4         /* connection wants this symbol's trades (the venue's trade channel) */
+#define FX_SUB_BOOK 8          /* connection wants this symbol's L2 book (the venue's book channel) */
+#define FX_SUB_DEPTH_SHIFT 4   /* Kraken: bits 4-6 of a symbol's FX_SUB_* byte hold the index of its subscribed depth */
 #define FX_TRADE_RING 1000     /* recent trades kept per symbol for the venues' REST recent-trades endpoints */
 
 enum fx_venue_id { FX_BINANCE, FX_COINBASE, FX_KRAKEN, FX_OKX, FX_VENUE_COUNT };
@@ -74,15 +78,26 @@ struct fx_trade {
     bool buy; /* the taker's side */
 };
 
+/* The book faults of one symbol (control: book_drop=N etc.): how many more times each is due. */
+struct fx_book_faults {
+    int64_t drop, dup, reorder, bad_checksum, stale, cross;
+};
+
+struct fx_book;
+
 struct fx_symbol {
     char norm[24];        /* BTC-USDT: the project's normalized name, Coinbase and OKX ids */
     char binance[48];    /* BTCUSDT */
     char stream[64];     /* btcusdt@bookTicker */
     char trade_stream[64]; /* btcusdt@trade */
+    char depth_stream[64]; /* btcusdt@depth@100ms */
     char kraken_ws[48];  /* BTC/USDT (v2 websocket) */
     char kraken_rest[48]; /* XXBTZUSD (REST result key) */
     char kraken_alt[48]; /* XBTUSD (REST query name) */
-    int dp;               /* price decimals (tick size 10^-dp) */
+    char kraken_v1[48];  /* XBT/USD (REST AssetPairs' wsname: the v1 websocket name) */
+    char kraken_base[24], kraken_quote[24]; /* XXBT, ZUSD: REST asset names */
+    int dp;               /* price decimals (tick size 10^-dp); Kraken: the pair's pair_decimals */
+    int qdp;              /* size decimals of the book's levels (lot 10^-qdp): Kraken's lot_decimals, else 8 */
     int64_t bid, ask, last, bid_qty, ask_qty, last_qty, open, high, low, volume; /* units of 1e-8 */
     uint64_t seq, trade_id; /* trade_id: the id of the last trade (dense: each trade takes the next) */
     int64_t ts_us; /* time of the last change */
@@ -94,8 +109,13 @@ struct fx_symbol {
      * come (16, 32, ... FX_TRADE_RING entries), so thousands of quiet symbols cost little */
     struct fx_trade *ring;
     uint32_t ring_cap, ring_len, ring_head;
+    struct fx_book *book;     /* NULL until something uses the symbol's book (fx_book_get) */
+    struct fx_book_faults bf;
 };
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng);
+/* A venue's own precisions: Kraken's pairs get their pair_decimals and lot_decimals (the walk and the book move
+ * on that grid); the other venues keep the symbol's decimals and 8 for sizes. */
+void fx_symbols_venue(struct fx_symbol *syms, size_t n, enum fx_venue_id id);
 void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
 /* The next trade of s (into s->trade): at the ask (taker buys) or the bid, id trade_id + 1 + a pending gap. */
 void fx_trade_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
@@ -188,6 +208,13 @@ struct fx_dialect {
     void (*heartbeat)(struct fx_conn *c); /* optional */
     void (*announce)(struct fx_conn *c);  /* optional: planned-close notice */
     void (*unknown)(struct fx_conn *c);   /* a message of a type no client knows */
+    /* The book channel: a batch of changes goes out every book_interval_ms; book_update writes the batch of sym
+     * (its book's `batch`) as the connections of one key see it (book_key: Binance raw or combined, Kraken the
+     * subscribed depth; NULL: 0), or nothing (out->len 0) when those connections are not to be sent one. */
+    int64_t book_interval_ms;
+    bool book_checksum; /* its book messages carry a checksum (book_bad_checksum applies) */
+    int (*book_key)(const struct fx_conn *c, size_t sym);
+    void (*book_update)(struct fx_venue *v, size_t sym, int key, struct fx_buf *out);
 };
 extern const struct fx_dialect fx_binance, fx_coinbase, fx_kraken, fx_okx;
 
@@ -202,8 +229,13 @@ struct fx_faults {
     int64_t mute_next; /* the next N websocket connections take subscriptions but are never sent market data */
     int64_t poison;    /* the next N updates carry a sequence of 10^18 and a time in the year 9999; later ones the
                         * symbol's true sequence and time, as if the bad frame had never been */
+    int64_t snapshot_status, snapshot_count; /* the next snapshot_count (0: 1) depth snapshot requests are answered
+                                              * with this status (429 or 418) and a Retry-After (Binance) */
     bool stall, refuse, heartbeats_only;
 };
+
+#define FX_BOOK_KEYS 8      /* distinct forms of one batch (fx_dialect.book_key) */
+#define FX_BOOK_SLICE_MS 10 /* the books are batched in slices this far apart, so that no turn of the loop is long */
 
 struct fx_venue {
     enum fx_venue_id id;
@@ -231,9 +263,20 @@ struct fx_venue {
     size_t next_trade_sym;
     char **replay;
     size_t nreplay, next_replay;
+    /* books: book_rate level changes a second per symbol whose book exists (0: still), book_levels the levels a
+     * side a new book is seeded with (on average) */
+    int64_t book_rate, book_levels;
+    uv_timer_t book_timer; /* every FX_BOOK_SLICE_MS, for one slice of the books (each batches once an interval) */
+    uint64_t book_ticks;
+    uint64_t book_rng;
+    size_t *books; /* indices of the symbols whose book exists, in the order they were made */
+    size_t nbooks, books_cap;
+    struct fx_buf book_out[FX_BOOK_KEYS]; /* one batch's message per key, while it is fanned out */
     /* counters for the report */
     int64_t ticks, messages_sent, trades_sent, dropped, connects_total, ws_connects, http_requests, rejected_429,
         rejected_418; /* messages_sent: quote messages; trades_sent: trade messages (repeats and last_match too) */
+    int64_t book_changes, book_messages, book_snapshots, book_dropped, book_faults, book_subscribes,
+        book_unsubscribes, depth_requests, depth_weight, depth_refused, book_behind;
     struct { int64_t start_ms, requests, weight; } windows[16];
     size_t nwindows;
 };
@@ -257,8 +300,81 @@ int fx_venue_rest_admit(struct fx_venue *v, int64_t weight, int64_t *retry_after
 /* Counts a client frame on a websocket; false when the connection broke the venue's message rate. */
 bool fx_venue_ws_admit(struct fx_conn *c);
 void fx_venue_conn_opened(struct fx_conn *c);
-/* Recomputes c->subscribed from the per-symbol bits (after an unsubscribe): market data or trades. */
+/* Recomputes c->subscribed from the per-symbol bits (after an unsubscribe): market data, trades or books. */
 void fx_conn_update_subscribed(struct fx_conn *c);
+/* Starts the book timer again at the venue's interval and book_rate (the rate changed). */
+void fx_venue_book_retime(struct fx_venue *v);
+/* A book snapshot sent on subscribing (counted). */
+void fx_book_snapshot_sent(struct fx_conn *c, const char *msg, size_t len);
+
+/* ---- fx_book.c ---- */
+struct fx_level {
+    int64_t price, qty; /* units of 1e-8 */
+};
+
+/* One level of a batch: what the batch left at price (qty, 0: removed) and what was there before it (old_qty). */
+struct fx_book_entry {
+    int64_t price, qty, old_qty;
+    int side; /* 0 bids, 1 asks */
+};
+
+struct fx_book_copy {
+    struct fx_level *lv[2];
+    uint32_t n[2];
+    uint64_t seq;
+};
+
+struct fx_held { /* book_reorder: a message held back until the next one has gone */
+    uint64_t conn;
+    char *msg;
+    size_t len;
+};
+
+#define FX_KRAKEN_DEPTHS 5
+extern const int fx_kraken_depths[FX_KRAKEN_DEPTHS]; /* 10 25 100 500 1000 */
+
+struct fx_book {
+    struct fx_level *lv[2]; /* 0 bids, best (highest) first; 1 asks, best (lowest) first */
+    uint32_t n[2], cap[2], target[2];
+    int64_t tick, lot, lotq; /* price grid, size grid, and the step sizes are drawn in */
+    uint64_t seq;      /* the update id of the last change (each change takes the next) */
+    uint64_t sent_seq; /* seq when the last batch was fanned out (OKX's prevSeqId) */
+    uint64_t first;    /* the first update id of the batch being made */
+    struct fx_book_entry *pending, *batch; /* changes as made; the batch, one entry per level touched */
+    uint32_t npending, pending_cap, nbatch, batch_cap;
+    int64_t edge[FX_KRAKEN_DEPTHS][2]; /* the price at depth d when the batch began (0: fewer levels) */
+    uint64_t rng;
+    int64_t base_ms, done; /* book_rate's account: changes made since base_ms */
+    bool crossed;       /* book_cross made it cross: the next batch repairs it */
+    bool bad_checksum;  /* the batch being fanned out carries a wrong checksum */
+    struct fx_book_copy *stale; /* book_stale_snapshot: the book as it was when the fault was set */
+    struct fx_held *held;
+    uint32_t nheld;
+};
+
+/* sym's book, made (seeded around the current quote) the first time it is asked for. */
+struct fx_book *fx_book_get(struct fx_venue *v, size_t sym);
+void fx_book_free(struct fx_book *b);
+/* One batch of sym's book: begin, n random changes, the cross fault's change or its repair, then coalesce into
+ * b->batch (false when the batch is empty). */
+bool fx_book_batch(struct fx_venue *v, size_t sym, int64_t changes);
+/* The best bid and ask (false when a side is empty or the book is crossed). */
+bool fx_book_top(const struct fx_book *b, int64_t *bid, int64_t *bid_qty, int64_t *ask, int64_t *ask_qty);
+/* The number of levels of `side` within the first `depth` (0: all). */
+uint32_t fx_book_depth(const struct fx_book *b, int side, uint32_t depth);
+/* A price or size as the venue writes it in its book messages (and /_fakex/book). */
+size_t fx_book_fmt(const struct fx_venue *v, const struct fx_symbol *s, int64_t x, bool qty, char *out);
+/* Kraken's checksum of the top 10 asks then bids (price and qty at the pair's precisions, '.' and leading zeros
+ * removed); OKX's of the first 25 levels, bid and ask in turn ("px:sz:px:sz..."), as a signed 32-bit number. */
+uint32_t fx_book_checksum_kraken(const struct fx_symbol *s, const struct fx_book *b);
+int32_t fx_book_checksum_okx(const struct fx_symbol *s, const struct fx_book *b);
+uint32_t fx_crc32(uint32_t crc, const void *data, size_t len); /* IEEE 802.3, as zlib's crc32() */
+/* book_stale_snapshot: keeps the book as it is now for the next snapshot requests. */
+void fx_book_capture(struct fx_venue *v, size_t sym);
+/* The copy the next snapshot request is to be answered with while book_stale_snapshot holds, else NULL. */
+const struct fx_book_copy *fx_book_stale(const struct fx_symbol *s);
+/* One snapshot request answered (book_stale_snapshot counts down; its copy goes with the last). */
+void fx_book_stale_used(struct fx_symbol *s);
 void fx_window_hit(struct fx_window *w, int64_t now_ms, int64_t weight);
 
 void fx_violation(struct fx_venue *v, uint64_t conn, const char *kind, const char *fmt, ...)
@@ -266,7 +382,8 @@ void fx_violation(struct fx_venue *v, uint64_t conn, const char *kind, const cha
 
 /* ---- fx_control.c ---- */
 void fx_control_request(struct fx_conn *c, const struct fx_http_req *req);
-/* Applies "k=v&k=v" settings and faults to one venue or to every enabled one ("all"). */
+/* Applies "k=v&k=v" settings and faults to one venue or to every enabled one ("all"); the book faults to the
+ * query's symbol= (a normalized name) or, without one, to every symbol. */
 int fx_settings_apply(const char *venue, const char *query, char *err, size_t errlen);
 json_t *fx_report(void);
 int fx_report_write(const char *path);

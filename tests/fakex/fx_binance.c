@@ -2,7 +2,14 @@
  * with request weights, the used-weight header,
  * 429/418 bodies; websocket raw (/ws/<stream>) and combined (/stream?streams=a/b) bookTicker and trade streams, live
  * SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, and the serverShutdown event. Every price and size has 8 decimals,
- * trailing zeros kept, as Binance prints them. */
+ * trailing zeros kept, as Binance prints them.
+ *
+ * Books: the diff stream <sym>@depth@100ms, one depthUpdate {"e","E","s","U","u","b","a"} per 100 ms batch (U and
+ * u the first and last update id of its changes, so that each U is the previous u + 1; "b" and "a" each level the
+ * batch touched, best first, with the size it has now, "0.00000000" for a removed one), and the REST snapshot
+ * GET /api/v3/depth?symbol=X&limit=N (100 by default, at most 5000; weight 5 up to 100, 25 up to 500, 50 up to
+ * 1000, 250 beyond): {"lastUpdateId","bids","asks"}, the top N levels. No snapshot comes on the stream: a client
+ * buffers the diffs, asks for the snapshot, drops the diffs with u <= lastUpdateId and applies the rest. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +85,17 @@ static bool is_ticker_path(const char *path) {
 }
 
 #define TRADES_PATH "/api/v3/trades"
+#define DEPTH_PATH "/api/v3/depth"
+#define DEPTH_MAX 5000
+
+static int depth_weight(int64_t limit) {
+    return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+}
 
 static int rest_weight(const struct fx_http_req *req) {
     char sym[64];
     if (strcmp(req->path, TRADES_PATH) == 0) return 25;
+    if (strcmp(req->path, DEPTH_PATH) == 0) return depth_weight(fx_query_count(req->query, "limit", 100, DEPTH_MAX));
     if (!is_ticker_path(req->path)) return 1;
     return fx_query_get(req->query, "symbol", sym, sizeof sym) == 0 ? 2 : 4;
 }
@@ -149,10 +163,77 @@ static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
     fx_buf_free(&b);
 }
 
+static void rest_limited(struct fx_conn *c, int status);
+
+/* GET /api/v3/depth?symbol=BTCUSDT&limit=N: the book's top N levels a side and the update id of its last change;
+ * the snapshot_status fault answers 429 or 418 instead, book_stale_snapshot the book as it was when it was set. */
+static void rest_depth(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char sym[64];
+    int64_t limit = fx_query_count(req->query, "limit", 100, DEPTH_MAX);
+    v->depth_requests++;
+    v->depth_weight += depth_weight(limit);
+    if (v->faults.snapshot_status == 429 || v->faults.snapshot_status == 418) {
+        int status = (int)v->faults.snapshot_status;
+        if (--v->faults.snapshot_count <= 0) v->faults.snapshot_status = v->faults.snapshot_count = 0;
+        v->depth_refused++;
+        c->retry_after_s = status == 418 ? (v->ban_ms + 999) / 1000 : 1;
+        if (c->retry_after_s < 1) c->retry_after_s = 1;
+        rest_limited(c, status);
+        c->retry_after_s = 0;
+        return;
+    }
+    if (fx_query_get(req->query, "symbol", sym, sizeof sym) < 0 || !sym[0]) {
+        rest_error(c, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+        return;
+    }
+    if (limit < 0) {
+        rest_error(c, 400, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.");
+        return;
+    }
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, binance), sym);
+    if (i < 0) {
+        rest_error(c, 400, -1121, "Invalid symbol.");
+        return;
+    }
+    struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = fx_book_get(v, (size_t)i);
+    const struct fx_book_copy *stale = fx_book_stale(s);
+    const struct fx_level *lv[2] = {stale ? stale->lv[0] : b->lv[0], stale ? stale->lv[1] : b->lv[1]};
+    uint32_t n[2] = {stale ? stale->n[0] : b->n[0], stale ? stale->n[1] : b->n[1]};
+    struct fx_buf out = {0};
+    fx_buf_printf(&out, "{\"lastUpdateId\":%llu", (unsigned long long)(stale ? stale->seq : b->seq));
+    for (int side = 0; side < 2; side++) {
+        uint32_t count = n[side] < (uint32_t)limit ? n[side] : (uint32_t)limit;
+        fx_buf_adds(&out, side ? "],\"asks\":[" : ",\"bids\":[");
+        fx_buf_reserve(&out, (size_t)count * 64 + 16);
+        char *p = out.data + out.len;
+        for (uint32_t k = 0; k < count; k++) {
+            p = fx_put(p, k ? ",[\"" : "[\"");
+            p += fx_fmt_fixed(p, lv[side][k].price, 8);
+            p = fx_put(p, "\",\"");
+            p += fx_fmt_fixed(p, lv[side][k].qty, 8);
+            p = fx_put(p, "\"]");
+        }
+        out.len = (size_t)(p - out.data);
+    }
+    fx_buf_adds(&out, "]}");
+    if (stale) {
+        v->book_faults++;
+        fx_book_stale_used(s);
+    }
+    fx_http_reply(c, 200, NULL, out.data, out.len);
+    fx_buf_free(&out);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     if (strcmp(req->path, TRADES_PATH) == 0) {
         rest_trades(c, req);
+        return;
+    }
+    if (strcmp(req->path, DEPTH_PATH) == 0) {
+        rest_depth(c, req);
         return;
     }
     if (!is_ticker_path(req->path)) {
@@ -225,13 +306,17 @@ static void rest_headers(struct fx_venue *v, struct fx_buf *h) {
 
 /* ---- websocket ---- */
 
-/* The symbol a stream name is about (bookTicker or trade), with the bit it stands for; -1 when none. */
+/* The symbol a stream name is about (bookTicker, trade or depth@100ms), with the bit it stands for; -1 when none. */
 static long find_stream(struct fx_venue *v, const char *name, uint8_t *bit) {
     long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, stream), name);
     *bit = FX_SUB_DATA;
     if (i < 0) {
         i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, trade_stream), name);
         *bit = FX_SUB_TRADE;
+    }
+    if (i < 0) {
+        i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, depth_stream), name);
+        *bit = FX_SUB_BOOK;
     }
     return i;
 }
@@ -250,6 +335,10 @@ static bool add_stream(struct fx_conn *c, const char *name) {
     if (i >= 0) {
         c->subs[i] |= bit;
         c->subscribed = true;
+        if (bit == FX_SUB_BOOK) {
+            fx_book_get(v, (size_t)i);
+            v->book_subscribes++;
+        }
     }
     return true;
 }
@@ -261,6 +350,7 @@ static void drop_stream(struct fx_conn *c, const char *name) {
     if (i >= 0 && (c->subs[i] & bit)) {
         c->subs[i] &= (uint8_t)~bit;
         c->nstreams--;
+        if (bit == FX_SUB_BOOK) v->book_unsubscribes++;
     }
     fx_conn_update_subscribed(c);
 }
@@ -326,6 +416,8 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
             if (c->subs[i] & FX_SUB_DATA) json_array_append_new(list, json_string(v->syms[i].stream));
         for (size_t i = 0; i < v->nsyms; i++)
             if (c->subs[i] & FX_SUB_TRADE) json_array_append_new(list, json_string(v->syms[i].trade_stream));
+        for (size_t i = 0; i < v->nsyms; i++)
+            if (c->subs[i] & FX_SUB_BOOK) json_array_append_new(list, json_string(v->syms[i].depth_stream));
         fx_ws_json(c, json_pack("{s:o, s:O}", "result", list, "id", id ? id : json_null()));
     } else {
         ws_error(c, 2, "Invalid request: unknown variant, expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS", id);
@@ -340,6 +432,48 @@ static void event(struct fx_conn *c, const char *type) {
                 ? snprintf(msg, sizeof msg, "{\"stream\":\"!%s\",\"data\":{\"e\":\"%s\",\"E\":%lld}}", type, type, ms)
                 : snprintf(msg, sizeof msg, "{\"e\":\"%s\",\"E\":%lld}", type, ms);
     fx_ws_text(c, msg, (size_t)n);
+}
+
+/* One depthUpdate of the batch (raw or combined). */
+static void book_update(struct fx_venue *v, size_t i, int variant, struct fx_buf *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = s->book;
+    fx_buf_reserve(out, 256 + (size_t)b->nbatch * 64);
+    char *p = out->data + out->len;
+    if (variant == COMBINED) {
+        p = fx_put(p, "{\"stream\":\"");
+        p = fx_put(p, s->depth_stream);
+        p = fx_put(p, "\",\"data\":");
+    }
+    p = fx_put(p, "{\"e\":\"depthUpdate\",\"E\":");
+    p += fmt_u64_str(p, (uint64_t)(clock_wall_us() / 1000));
+    p = fx_put(p, ",\"s\":\"");
+    p = fx_put(p, s->binance);
+    p = fx_put(p, "\",\"U\":");
+    p += fmt_u64_str(p, b->first);
+    p = fx_put(p, ",\"u\":");
+    p += fmt_u64_str(p, b->seq);
+    for (int side = 0; side < 2; side++) {
+        p = fx_put(p, side ? "],\"a\":[" : ",\"b\":[");
+        bool first = true;
+        for (uint32_t k = 0; k < b->nbatch; k++) {
+            const struct fx_book_entry *e = &b->batch[k];
+            if (e->side != side) continue;
+            p = fx_put(p, first ? "[\"" : ",[\"");
+            first = false;
+            p += fx_fmt_fixed(p, e->price, 8);
+            p = fx_put(p, "\",\"");
+            p += fx_fmt_fixed(p, e->qty, 8);
+            p = fx_put(p, "\"]");
+        }
+    }
+    p = fx_put(p, variant == COMBINED ? "]}}" : "]}");
+    out->len = (size_t)(p - out->data);
+}
+
+static int book_key(const struct fx_conn *c, size_t sym) {
+    (void)sym;
+    return c->variant;
 }
 
 static void announce(struct fx_conn *c) { event(c, "serverShutdown"); }
@@ -368,4 +502,7 @@ const struct fx_dialect fx_binance = {
     .quote_text = quote_text,
     .announce = announce,
     .unknown = unknown,
+    .book_interval_ms = 100,
+    .book_key = book_key,
+    .book_update = book_update,
 };

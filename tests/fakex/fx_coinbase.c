@@ -3,7 +3,13 @@
  * ticker messages with a per-product sequence, a "last_match" per product on subscribing to matches and then a
  * "match" per trade (its "side" is the MAKER's, its sequence the product's next), and one heartbeat per product
  * per second. Prices carry the product's
- * quote increment (trailing zeros kept, "14.7550"), sizes 8 decimals, last_size trimmed ("0.04"). */
+ * quote increment (trailing zeros kept, "14.7550"), sizes 8 decimals, last_size trimmed ("0.04").
+ *
+ * Books: the public "level2_batch" channel (level2 itself needs authentication): on subscribing a product, a
+ * "snapshot" {"type","product_id","bids":[["price","size"]],"asks"} of the whole book, then every 50 ms an
+ * "l2update" {"type","product_id","changes":[["buy"|"sell","price","size"]],"time"} with each level the batch
+ * touched and its size now ("0.00000000": removed). No sequence: an unsubscribe then a subscribe of a product
+ * sends a fresh snapshot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +196,7 @@ static uint8_t channel_bit(const char *name) {
     if (strcmp(name, "ticker") == 0) return FX_SUB_DATA;
     if (strcmp(name, "heartbeat") == 0) return FX_SUB_HEARTBEAT;
     if (strcmp(name, "matches") == 0) return FX_SUB_TRADE;
+    if (strcmp(name, "level2_batch") == 0) return FX_SUB_BOOK;
     return 0;
 }
 
@@ -233,7 +240,10 @@ static void ack(struct fx_conn *c) {
     static const struct {
         const char *name;
         uint8_t bit;
-    } chans[] = {{"ticker", FX_SUB_DATA}, {"matches", FX_SUB_TRADE}, {"heartbeat", FX_SUB_HEARTBEAT}};
+    } chans[] = {{"ticker", FX_SUB_DATA},
+                 {"matches", FX_SUB_TRADE},
+                 {"level2_batch", FX_SUB_BOOK},
+                 {"heartbeat", FX_SUB_HEARTBEAT}};
     c->subscribed = false;
     for (size_t k = 0; k < sizeof chans / sizeof *chans; k++) {
         json_t *ids = json_array();
@@ -248,6 +258,8 @@ static void ack(struct fx_conn *c) {
     }
     fx_ws_json(c, json_pack("{s:s, s:o}", "type", "subscriptions", "channels", channels));
 }
+
+static void book_snapshot(struct fx_conn *c, size_t i);
 
 static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
     json_t *m = json_loadb(msg, len, 0, NULL);
@@ -269,11 +281,71 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
                     fx_ws_text(c, out, trade_msg(v, i, 0, true, out));
                     v->trades_sent++;
                 }
+            for (size_t i = 0; i < v->nsyms; i++) { /* the book of each product newly on level2_batch */
+                bool was = before[i] & FX_SUB_BOOK, is = c->subs[i] & FX_SUB_BOOK;
+                if (is && !was) {
+                    v->book_subscribes++;
+                    if (!c->muted) book_snapshot(c, i);
+                } else if (was && !is) {
+                    v->book_unsubscribes++;
+                }
+            }
             free(before);
             if (c->subscribed) fx_venue_kick(v);
         }
     }
     json_decref(m);
+}
+
+static char *book_level(char *p, const struct fx_symbol *s, int64_t price, int64_t qty) {
+    p += fx_fmt_fixed(p, price, s->dp);
+    p = fx_put(p, "\",\"");
+    p += fx_fmt_fixed(p, qty, 8);
+    return p;
+}
+
+static void book_snapshot(struct fx_conn *c, size_t i) {
+    struct fx_venue *v = c->venue;
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = fx_book_get(v, i);
+    struct fx_buf out = {0};
+    fx_buf_reserve(&out, 128 + ((size_t)b->n[0] + b->n[1]) * 64);
+    char *p = fx_put(out.data, "{\"type\":\"snapshot\",\"product_id\":\"");
+    p = fx_put(p, s->norm);
+    for (int side = 0; side < 2; side++) {
+        p = fx_put(p, side ? "],\"asks\":[" : "\",\"bids\":[");
+        for (uint32_t k = 0; k < b->n[side]; k++) {
+            p = fx_put(p, k ? ",[\"" : "[\"");
+            p = book_level(p, s, b->lv[side][k].price, b->lv[side][k].qty);
+            p = fx_put(p, "\"]");
+        }
+    }
+    p = fx_put(p, "]}");
+    out.len = (size_t)(p - out.data);
+    fx_book_snapshot_sent(c, out.data, out.len);
+    fx_buf_free(&out);
+}
+
+static void book_update(struct fx_venue *v, size_t i, int key, struct fx_buf *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = s->book;
+    (void)key;
+    fx_buf_reserve(out, 256 + (size_t)b->nbatch * 72);
+    char *p = out->data + out->len;
+    p = fx_put(p, "{\"type\":\"l2update\",\"product_id\":\"");
+    p = fx_put(p, s->norm);
+    p = fx_put(p, "\",\"changes\":[");
+    for (uint32_t k = 0; k < b->nbatch; k++) {
+        const struct fx_book_entry *e = &b->batch[k];
+        p = fx_put(p, k ? "," : "");
+        p = fx_put(p, e->side ? "[\"sell\",\"" : "[\"buy\",\"");
+        p = book_level(p, s, e->price, e->qty);
+        p = fx_put(p, "\"]");
+    }
+    p = fx_put(p, "],\"time\":\"");
+    p += fx_fmt_rfc3339(p, clock_wall_us(), 6);
+    p = fx_put(p, "\"}");
+    out->len = (size_t)(p - out->data);
 }
 
 static void heartbeat(struct fx_conn *c) {
@@ -313,4 +385,6 @@ const struct fx_dialect fx_coinbase = {
     .quote_text = quote_text,
     .heartbeat = heartbeat,
     .unknown = unknown,
+    .book_interval_ms = 50,
+    .book_update = book_update,
 };

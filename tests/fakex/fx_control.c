@@ -2,10 +2,37 @@
  *
  * The control port answers:
  *   GET  /_fakex/report                  the JSON report (also written to --report FILE at exit)
- *   POST /_fakex/set?venue=V&key=value   settings and faults, V = a venue name or "all" (/_fakex/fault is the same)
+ *   POST /_fakex/set?venue=V&key=value   settings and faults, V = a venue name or "all" (/_fakex/fault is the same);
+ *                                        the book faults take symbol=S (a normalized name, BTC-USDT) for one symbol
+ *   GET  /_fakex/book?venue=V&symbol=S&depth=N   the venue's book of S as fakex holds it, the top N levels a side
+ *                                        (0 or none: all): {"venue","symbol","seq","bids":[["p","q"],...],"asks"}
+ *                                        with each price and size the text the venue's book messages carry, seq
+ *                                        the update id of its last change (Binance's u, OKX's seqId)
  *   GET  /_fakex/health                  {"ok":true}
  *   POST /_fakex/quit                    ends fakex as SIGTERM does
- * One table of settings serves both this endpoint and the command line (--set, --scenario). */
+ * One table of settings serves both this endpoint and the command line (--set, --scenario).
+ *
+ * The book settings and faults:
+ *   book_rate=N            level changes a second per symbol whose book exists (default 20; 0: the books stand
+ *                          still); benchmarks raise it (the book-load scenario)
+ *   book_levels=N          levels a side a new book is seeded with, on average (default 100: 50 to 150)
+ *   book_drop=N            the next N book messages of the symbol are not sent, the book and its ids go on: the
+ *                          next one shows the gap (Binance U, OKX prevSeqId)
+ *   book_dup=N             the next N are sent twice
+ *   book_reorder=N         N times, a message is held back and sent after the next one
+ *   book_bad_checksum=N    the next N messages carry a wrong checksum (Kraken, OKX)
+ *   book_stale_snapshot=N  the next N depth snapshot requests (Binance REST) are answered with the book as it was
+ *                          when the fault was set: a lastUpdateId behind the diffs streamed since
+ *   book_cross=N           N times, a batch puts a bid at the best ask (the message crosses the book); the batch
+ *                          after removes it
+ *   snapshot_status=429|418 [snapshot_count=N]   the next N (1) depth snapshot requests are answered with that
+ *                          status and a Retry-After (Binance)
+ * The report holds, per venue, "book": {"book_rate", "book_levels", "books" (symbols whose book exists),
+ * "changes" (level changes made), "messages" (batches sent, per connection), "snapshots" (sent on subscribing),
+ * "dropped" (batches a subscriber behind the high-water mark missed), "faults" (book faults carried out),
+ * "subscribes", "unsubscribes" (of the book channel, per connection and symbol), "depth_requests",
+ * "depth_weight", "depth_refused" (REST snapshots asked for, their weight, those snapshot_status answered),
+ * "behind" (changes not made because the loop fell far behind)}. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +80,25 @@ void fx_violations_free(void) {
 
 /* ---- settings ---- */
 
-enum kind { INT, FLAG, ACTION };
+enum kind { INT, FLAG, ACTION, BOOK };
 
 static const struct setting {
     const char *key;
     enum kind kind;
-    size_t offset; /* into struct fx_venue */
+    size_t offset; /* into struct fx_venue; BOOK: into struct fx_book_faults, per symbol */
 } settings[] = {
     {"rate", INT, offsetof(struct fx_venue, rate)},
     {"trade_rate", INT, offsetof(struct fx_venue, trade_rate)}, /* trades a second; 0: one per quote update; <0: none */
+    {"book_rate", INT, offsetof(struct fx_venue, book_rate)},
+    {"book_levels", INT, offsetof(struct fx_venue, book_levels)},
+    {"snapshot_status", INT, offsetof(struct fx_venue, faults.snapshot_status)},
+    {"snapshot_count", INT, offsetof(struct fx_venue, faults.snapshot_count)},
+    {"book_drop", BOOK, offsetof(struct fx_book_faults, drop)},
+    {"book_dup", BOOK, offsetof(struct fx_book_faults, dup)},
+    {"book_reorder", BOOK, offsetof(struct fx_book_faults, reorder)},
+    {"book_bad_checksum", BOOK, offsetof(struct fx_book_faults, bad_checksum)},
+    {"book_stale_snapshot", BOOK, offsetof(struct fx_book_faults, stale)},
+    {"book_cross", BOOK, offsetof(struct fx_book_faults, cross)},
     {"rest_limit", INT, offsetof(struct fx_venue, rest.limit)},
     {"rest_window_ms", INT, offsetof(struct fx_venue, rest.window_ms)},
     {"ban_ms", INT, offsetof(struct fx_venue, ban_ms)},
@@ -103,9 +140,18 @@ static const struct setting *setting_find(const char *key) {
     return NULL;
 }
 
-static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value) {
+/* A book fault for symbol sym (-1: every symbol): value N arms it N times, 0 disarms it. */
+static void apply_book(struct fx_venue *v, const struct setting *s, int64_t value, long sym) {
+    for (size_t i = sym < 0 ? 0 : (size_t)sym; i < v->nsyms && (sym < 0 || i == (size_t)sym); i++) {
+        *(int64_t *)((char *)&v->syms[i].bf + s->offset) = value > 0 ? value : 0;
+        if (s->offset == offsetof(struct fx_book_faults, stale) && value > 0) fx_book_capture(v, i);
+    }
+}
+
+static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value, long sym) {
     int64_t now = (int64_t)uv_now(fx_loop);
-    if (s->kind == INT) *(int64_t *)((char *)v + s->offset) = value;
+    if (s->kind == BOOK) apply_book(v, s, value, sym);
+    else if (s->kind == INT) *(int64_t *)((char *)v + s->offset) = value;
     else if (s->kind == FLAG) *(bool *)((char *)v + s->offset) = value != 0;
     else if (strcmp(s->key, "announce") == 0) fx_venue_announce(v, value > 0 ? value : v->announce_grace_ms);
     else if (strcmp(s->key, "close_all") == 0) fx_venue_conns_close(v);
@@ -119,13 +165,17 @@ static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value
     }
     else if (strcmp(s->key, "clear") == 0) {
         v->faults = (struct fx_faults){0};
-        for (size_t i = 0; i < v->nsyms; i++) v->syms[i].trade_gap = 0;
+        for (size_t i = 0; i < v->nsyms; i++) {
+            v->syms[i].trade_gap = 0;
+            v->syms[i].bf = (struct fx_book_faults){0};
+        }
         v->banned_until_ms = v->limited_until_ms = 0;
         v->rest.used = 0;
         v->rest.start_ms = now;
     }
     if (strcmp(s->key, "rate") == 0) fx_venue_retime(v);
     if (strcmp(s->key, "trade_rate") == 0) fx_venue_trade_retime(v);
+    if (strcmp(s->key, "book_rate") == 0) fx_venue_book_retime(v);
     for (struct fx_conn *c = v->conns; c; c = c->next) { /* new clocks apply to open connections too */
         c->in_rate.limit = v->ws_msg_limit;
         if (strcmp(s->key, "ping_ms") == 0) c->next_ping_ms = now + v->ping_ms;
@@ -133,8 +183,24 @@ static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value
     }
 }
 
+static bool venue_selected(const struct fx_venue *v, const char *venue) {
+    return v->enabled && (!venue || strcmp(venue, "all") == 0 || strcmp(venue, v->d->name) == 0);
+}
+
 /* Two passes: nothing is applied unless every key and value is valid. */
 int fx_settings_apply(const char *venue, const char *query, char *err, size_t errlen) {
+    char symbol[64] = "";
+    long syms[FX_VENUE_COUNT];
+    fx_query_get(query, "symbol", symbol, sizeof symbol);
+    for (int i = 0; i < FX_VENUE_COUNT; i++) {
+        syms[i] = -1;
+        if (!symbol[0] || !venue_selected(&fx_venues[i], venue)) continue;
+        syms[i] = fx_symbol_find(fx_venues[i].syms, fx_venues[i].nsyms, offsetof(struct fx_symbol, norm), symbol);
+        if (syms[i] < 0) {
+            snprintf(err, errlen, "symbol '%s' is not served by %s", symbol, fx_venues[i].d->name);
+            return -1;
+        }
+    }
     for (int pass = 0; pass < 2; pass++) {
         for (const char *p = query; p && *p;) {
             const char *amp = strchr(p, '&');
@@ -145,7 +211,7 @@ int fx_settings_apply(const char *venue, const char *query, char *err, size_t er
             if (!pair[0]) continue;
             if ((eq = strchr(pair, '=')) == NULL) eq = pair + strlen(pair);
             else *eq++ = 0;
-            if (strcmp(pair, "venue") == 0) continue;
+            if (strcmp(pair, "venue") == 0 || strcmp(pair, "symbol") == 0) continue;
             const struct setting *s = setting_find(pair);
             int64_t value = 1; /* a bare key ("stall") means on */
             bool valid = true;
@@ -161,11 +227,8 @@ int fx_settings_apply(const char *venue, const char *query, char *err, size_t er
                 return -1;
             }
             if (pass == 0) continue;
-            for (int i = 0; i < FX_VENUE_COUNT; i++) {
-                struct fx_venue *v = &fx_venues[i];
-                if (v->enabled && (!venue || strcmp(venue, "all") == 0 || strcmp(venue, v->d->name) == 0))
-                    apply_one(v, s, value);
-            }
+            for (int i = 0; i < FX_VENUE_COUNT; i++)
+                if (venue_selected(&fx_venues[i], venue)) apply_one(&fx_venues[i], s, value, syms[i]);
         }
         bool known = !venue || strcmp(venue, "all") == 0;
         for (int i = 0; i < FX_VENUE_COUNT && !known; i++) known = fx_venues[i].enabled && !strcmp(venue, fx_venues[i].d->name);
@@ -200,7 +263,16 @@ static json_t *venue_report(struct fx_venue *v) {
                                                  (json_int_t)v->windows[i].weight));
     int open = 0;
     for (struct fx_conn *c = v->conns; c; c = c->next) open += !c->closing;
-    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}",
+    json_t *books = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "book_rate",
+                              (json_int_t)v->book_rate, "book_levels", (json_int_t)v->book_levels, "books",
+                              (json_int_t)v->nbooks, "changes", (json_int_t)v->book_changes, "messages",
+                              (json_int_t)v->book_messages, "snapshots", (json_int_t)v->book_snapshots, "dropped",
+                              (json_int_t)v->book_dropped, "faults", (json_int_t)v->book_faults, "subscribes",
+                              (json_int_t)v->book_subscribes, "unsubscribes", (json_int_t)v->book_unsubscribes,
+                              "depth_requests", (json_int_t)v->depth_requests, "depth_weight",
+                              (json_int_t)v->depth_weight, "depth_refused", (json_int_t)v->depth_refused, "behind",
+                              (json_int_t)v->book_behind);
+    json_t *r = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}",
                      "port", v->port, "rate", (json_int_t)v->rate, "trade_rate", (json_int_t)v->trade_rate, "ticks",
                      (json_int_t)v->ticks, "messages_sent", (json_int_t)v->messages_sent, "trades_sent",
                      (json_int_t)v->trades_sent, "dropped", (json_int_t)v->dropped, "connects",
@@ -209,6 +281,8 @@ static json_t *venue_report(struct fx_venue *v) {
                      "rejected_418", (json_int_t)v->rejected_418, "rest_window", "limit", (json_int_t)v->rest.limit,
                      "window_ms", (json_int_t)v->rest.window_ms, "used", (json_int_t)v->rest.used, "windows", windows,
                      "symbols", syms);
+    json_object_set_new(r, "book", books);
+    return r;
 }
 
 json_t *fx_report(void) {
@@ -233,6 +307,62 @@ int fx_report_write(const char *path) {
     return rc;
 }
 
+static void control_error(struct fx_conn *c, int status, const char *msg) {
+    fx_http_reply_json(c, status, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+}
+
+/* GET /_fakex/book?venue=V&symbol=S&depth=N: the book as fakex holds it (made now if nothing used it yet). */
+static void book_request(struct fx_conn *c, const struct fx_http_req *req) {
+    char venue[32] = "", symbol[64] = "", depth_text[16] = "";
+    fx_query_get(req->query, "venue", venue, sizeof venue);
+    fx_query_get(req->query, "symbol", symbol, sizeof symbol);
+    fx_query_get(req->query, "depth", depth_text, sizeof depth_text);
+    struct fx_venue *v = NULL;
+    for (int i = 0; i < FX_VENUE_COUNT; i++)
+        if (fx_venues[i].enabled && strcmp(venue, fx_venues[i].d->name) == 0) v = &fx_venues[i];
+    if (!v) {
+        control_error(c, 400, "venue= names no venue served");
+        return;
+    }
+    static const size_t names[] = {offsetof(struct fx_symbol, norm), offsetof(struct fx_symbol, binance),
+                                   offsetof(struct fx_symbol, kraken_ws)};
+    long i = -1;
+    for (size_t k = 0; k < sizeof names / sizeof *names && i < 0; k++)
+        i = fx_symbol_find(v->syms, v->nsyms, names[k], symbol);
+    if (i < 0) {
+        control_error(c, 404, "symbol= names no symbol of the venue");
+        return;
+    }
+    char *end;
+    long depth = depth_text[0] ? strtol(depth_text, &end, 10) : 0;
+    if (depth_text[0] && (*end || depth < 0)) {
+        control_error(c, 400, "depth= is not a count");
+        return;
+    }
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = fx_book_get(v, (size_t)i);
+    struct fx_buf out = {0};
+    fx_buf_printf(&out, "{\"venue\":\"%s\",\"symbol\":\"%s\",\"seq\":%llu", v->d->name, s->norm,
+                  (unsigned long long)b->seq);
+    for (int side = 0; side < 2; side++) {
+        uint32_t n = fx_book_depth(b, side, (uint32_t)(depth > 100000 ? 100000 : depth));
+        fx_buf_adds(&out, side ? "],\"asks\":[" : ",\"bids\":[");
+        for (uint32_t k = 0; k < n; k++) {
+            fx_buf_reserve(&out, 2 * FX_NUM_MAX + 8);
+            char *p = out.data + out.len;
+            p = fx_put(p, k ? ",[\"" : "[\"");
+            p += fx_book_fmt(v, s, b->lv[side][k].price, false, p);
+            p = fx_put(p, "\",\"");
+            p += fx_book_fmt(v, s, b->lv[side][k].qty, true, p);
+            p = fx_put(p, "\"]");
+            out.len = (size_t)(p - out.data);
+        }
+    }
+    fx_buf_adds(&out, "]}");
+    fx_http_reply(c, 200, NULL, out.data, out.len);
+    fx_buf_free(&out);
+}
+
 void fx_control_request(struct fx_conn *c, const struct fx_http_req *req) {
     if (strcmp(req->path, "/_fakex/report") == 0) {
         fx_http_reply_json(c, 200, fx_report());
@@ -243,6 +373,8 @@ void fx_control_request(struct fx_conn *c, const struct fx_http_req *req) {
             fx_http_reply_json(c, 400, json_pack("{s:b, s:s}", "ok", 0, "error", err));
         else
             fx_http_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
+    } else if (strcmp(req->path, "/_fakex/book") == 0) {
+        book_request(c, req);
     } else if (strcmp(req->path, "/_fakex/health") == 0) {
         fx_http_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
     } else if (strcmp(req->path, "/_fakex/quit") == 0) {

@@ -7,7 +7,19 @@
  * moves without a trade would never reach the client. fakex pushes every update either way.
  * The "trade" channel is acked per symbol like the ticker and pushes one update per trade (price and qty JSON
  * numbers, side the taker's, trade_id an integer); snapshot true (Kraken's default is false) first sends the
- * last trade as a snapshot. */
+ * last trade as a snapshot.
+ *
+ * Books: the v2 "book" channel with depth 10 (the default), 25, 100, 500 or 1000, acked per symbol
+ * {"method","result":{"channel","depth","snapshot","symbol"},"success",...}; a snapshot (unless snapshot false) of
+ * the top depth levels, then every 50 ms an update: {"channel":"book","type":"snapshot"|"update","data":[{"symbol",
+ * "bids":[{"price":N,"qty":N}],"asks":[...],"checksum":N,"timestamp"}]}, prices and sizes JSON numbers in their
+ * shortest form (0.10000000 goes out as 0.1). The checksum is Kraken's CRC32 of the top 10 asks then the top 10
+ * bids, each price and qty written with the pair's precisions (pair_decimals and lot_decimals, from
+ * GET /0/public/AssetPairs), '.' and the leading zeros removed. The client truncates its book to the depth it
+ * subscribed after each update, so, as Kraken does, a level pushed out below the depth is not sent, while a level
+ * that comes into the depth from below (a level above it went) is sent as an insert; a removal is sent (qty 0)
+ * only for a level within the depth. A batch that changed nothing within a subscription's depth sends it nothing.
+ * An unsubscribe then a subscribe sends a fresh snapshot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +129,8 @@ static json_t *ticker_json(const struct fx_symbol *s) {
 
 static long find_pair(struct fx_venue *v, const char *name) {
     static const size_t fields[] = {offsetof(struct fx_symbol, kraken_alt), offsetof(struct fx_symbol, kraken_rest),
-                                    offsetof(struct fx_symbol, kraken_ws), offsetof(struct fx_symbol, binance)};
+                                    offsetof(struct fx_symbol, kraken_ws), offsetof(struct fx_symbol, kraken_v1),
+                                    offsetof(struct fx_symbol, binance)};
     for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
         long i = fx_symbol_find_ci(v->syms, v->nsyms, fields[f], name);
         if (i >= 0) return i;
@@ -173,10 +186,63 @@ static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
     fx_buf_free(&b);
 }
 
+/* One AssetPairs entry, its fields in the order of Kraken's example (the fee schedules and margin limits as there):
+ * the pair's names, pair_decimals and lot_decimals (the precisions of its book checksum), the tick and lot. */
+static void pair_entry(struct fx_buf *b, const struct fx_symbol *s, bool first) {
+    char tick[FX_NUM_MAX], lot[FX_NUM_MAX];
+    int64_t t = 1, l = 1;
+    for (int k = s->dp; k < 8; k++) t *= 10;
+    for (int k = s->qdp; k < 8; k++) l *= 10;
+    fx_fmt_trim(tick, t);
+    fx_fmt_trim(lot, l);
+    fx_buf_printf(b,
+                  "%s\"%s\":{\"altname\":\"%s\",\"wsname\":\"%s\",\"aclass_base\":\"currency\",\"base\":\"%s\","
+                  "\"aclass_quote\":\"currency\",\"quote\":\"%s\",\"lot\":\"unit\",\"cost_decimals\":5,"
+                  "\"pair_decimals\":%d,\"lot_decimals\":%d,\"lot_multiplier\":1,\"leverage_buy\":[2,3,4,5],"
+                  "\"leverage_sell\":[2,3,4,5],\"fees\":[[0,0.26],[50000,0.24],[100000,0.22],[250000,0.2],"
+                  "[500000,0.18],[1000000,0.16],[2500000,0.14],[5000000,0.12],[10000000,0.1]],\"fees_maker\":[[0,0.16],"
+                  "[50000,0.14],[100000,0.12],[250000,0.1],[500000,0.08],[1000000,0.06],[2500000,0.04],[5000000,0.02],"
+                  "[10000000,0]],\"fee_volume_currency\":\"ZUSD\",\"margin_call\":80,\"margin_stop\":40,"
+                  "\"ordermin\":\"%s\",\"costmin\":\"0.5\",\"tick_size\":\"%s\",\"status\":\"online\","
+                  "\"long_position_limit\":250,\"short_position_limit\":200}",
+                  first ? "" : ",", s->kraken_rest, s->kraken_alt, s->kraken_v1, s->kraken_base, s->kraken_quote, s->dp,
+                  s->qdp, lot, tick);
+}
+
+/* GET /0/public/AssetPairs?pair=A,B (every pair without pair=): under each pair's REST key. */
+static void rest_asset_pairs(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char pairs[sizeof req->query]; /* one call names many pairs */
+    struct fx_buf b = {0};
+    fx_buf_adds(&b, "{\"error\":[],\"result\":{");
+    if (fx_query_get(req->query, "pair", pairs, sizeof pairs) < 0 || !pairs[0]) {
+        for (size_t i = 0; i < v->nsyms; i++) pair_entry(&b, &v->syms[i], i == 0);
+    } else {
+        bool first = true;
+        for (char *save = NULL, *name = strtok_r(pairs, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+            long i = find_pair(v, name);
+            if (i < 0) {
+                fx_buf_free(&b);
+                fx_http_reply_json(c, 200, json_pack("{s:[s]}", "error", "EQuery:Unknown asset pair"));
+                return;
+            }
+            pair_entry(&b, &v->syms[i], first);
+            first = false;
+        }
+    }
+    fx_buf_adds(&b, "}}");
+    fx_http_reply(c, 200, NULL, b.data, b.len);
+    fx_buf_free(&b);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     if (strcmp(req->path, "/0/public/Trades") == 0) {
         rest_trades(c, req);
+        return;
+    }
+    if (strcmp(req->path, "/0/public/AssetPairs") == 0) {
+        rest_asset_pairs(c, req);
         return;
     }
     if (strcmp(req->path, "/0/public/Ticker") != 0) {
@@ -266,12 +332,174 @@ static void subscribe_trade(struct fx_conn *c, const char *method, json_t *param
     if (c->subscribed) fx_venue_kick(v);
 }
 
+/* ---- book ---- */
+
+enum { BID = 0, ASK = 1 };
+
+static int depth_index(const struct fx_conn *c, size_t i) { return (c->subs[i] >> FX_SUB_DEPTH_SHIFT) & 7; }
+
+static char *level(char *p, int64_t price, int64_t qty, bool first) {
+    p = fx_put(p, first ? "{\"price\":" : ",{\"price\":");
+    p += fx_fmt_trim(p, price);
+    p = fx_put(p, ",\"qty\":");
+    p += fx_fmt_trim(p, qty);
+    return fx_put(p, "}");
+}
+
+static char *book_tail(char *p, uint32_t checksum) {
+    p = fx_put(p, "],\"checksum\":");
+    p += fmt_u64_str(p, checksum);
+    p = fx_put(p, ",\"timestamp\":\"");
+    p += fx_fmt_rfc3339(p, clock_wall_us(), 6);
+    return fx_put(p, "\"}]}");
+}
+
+static void book_snapshot(struct fx_conn *c, size_t i) {
+    struct fx_venue *v = c->venue;
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = fx_book_get(v, i);
+    uint32_t depth = (uint32_t)fx_kraken_depths[depth_index(c, i)];
+    struct fx_buf out = {0};
+    fx_buf_reserve(&out, 256 + (size_t)depth * 2 * 64);
+    char *p = fx_put(out.data, "{\"channel\":\"book\",\"type\":\"snapshot\",\"data\":[{\"symbol\":\"");
+    p = fx_put(p, s->kraken_ws);
+    for (int side = BID; side <= ASK; side++) {
+        p = fx_put(p, side == BID ? "\",\"bids\":[" : "],\"asks\":[");
+        for (uint32_t k = 0; k < fx_book_depth(b, side, depth); k++)
+            p = level(p, b->lv[side][k].price, b->lv[side][k].qty, k == 0);
+    }
+    p = book_tail(p, fx_book_checksum_kraken(s, b));
+    out.len = (size_t)(p - out.data);
+    fx_book_snapshot_sent(c, out.data, out.len);
+    fx_buf_free(&out);
+}
+
+/* true when price is within the first `depth` levels of a side whose level at that depth is edge (0: the side
+ * has fewer levels than that, all within) */
+static bool within(int side, int64_t price, int64_t edge) {
+    return !edge || (side == BID ? price >= edge : price <= edge);
+}
+
+static bool touched(const struct fx_book *b, int side, int64_t price) {
+    for (uint32_t k = 0; k < b->nbatch; k++) /* a batch is small; linear is enough at the book rates tested */
+        if (b->batch[k].side == side && b->batch[k].price == price) return true;
+    return false;
+}
+
+/* The batch as a subscription of depth index d sees it: removals of levels it held first, then the levels
+ * within its depth that changed or came in, from the batch or from below the depth. */
+static void book_update(struct fx_venue *v, size_t i, int d, struct fx_buf *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = s->book;
+    uint32_t depth = (uint32_t)fx_kraken_depths[d < FX_KRAKEN_DEPTHS ? d : 0];
+    size_t mark = out->len;
+    fx_buf_reserve(out, 256 + ((size_t)b->nbatch + 2 * depth) * 64);
+    char *p = out->data + out->len;
+    p = fx_put(p, "{\"channel\":\"book\",\"type\":\"update\",\"data\":[{\"symbol\":\"");
+    p = fx_put(p, s->kraken_ws);
+    size_t sent = 0;
+    for (int side = BID; side <= ASK; side++) {
+        p = fx_put(p, side == BID ? "\",\"bids\":[" : "],\"asks\":[");
+        bool first = true;
+        int64_t old_edge = b->edge[d][side];
+        uint32_t n = fx_book_depth(b, side, depth);
+        int64_t new_edge = n == depth && b->n[side] >= depth ? b->lv[side][depth - 1].price : 0;
+        for (uint32_t k = 0; k < b->nbatch; k++) { /* removals of levels the subscription held */
+            const struct fx_book_entry *e = &b->batch[k];
+            if (e->side != side || e->qty || !e->old_qty || !within(side, e->price, old_edge)) continue;
+            p = level(p, e->price, 0, first);
+            first = false;
+            sent++;
+        }
+        for (uint32_t k = 0; k < b->nbatch; k++) { /* levels within the depth that changed or came in */
+            const struct fx_book_entry *e = &b->batch[k];
+            if (e->side != side || !e->qty || !within(side, e->price, new_edge)) continue;
+            bool held = e->old_qty && within(side, e->price, old_edge);
+            if (held && e->qty == e->old_qty) continue;
+            p = level(p, e->price, e->qty, first);
+            first = false;
+            sent++;
+        }
+        for (uint32_t k = n; old_edge && k-- > 0;) { /* untouched levels that came in from below the depth */
+            const struct fx_level *l = &b->lv[side][k];
+            if (within(side, l->price, old_edge)) break;
+            if (touched(b, side, l->price)) continue;
+            p = level(p, l->price, l->qty, first);
+            first = false;
+            sent++;
+        }
+    }
+    uint32_t checksum = fx_book_checksum_kraken(s, b);
+    p = book_tail(p, b->bad_checksum ? checksum ^ 0x5A5A5A5Au : checksum);
+    out->len = sent ? (size_t)(p - out->data) : mark;
+}
+
+static int book_key(const struct fx_conn *c, size_t sym) { return depth_index(c, sym); }
+
+/* One ack per symbol; a snapshot (unless snapshot false) of each symbol subscribed. A symbol subscribed again
+ * takes the new depth and a new snapshot. */
+static void subscribe_book(struct fx_conn *c, const char *method, json_t *params, json_t *req_id) {
+    struct fx_venue *v = c->venue;
+    bool sub = strcmp(method, "subscribe") == 0;
+    json_t *depth_v = json_object_get(params, "depth"), *snap_v = json_object_get(params, "snapshot");
+    int d = -1;
+    for (int k = 0; k < FX_KRAKEN_DEPTHS; k++)
+        if (!depth_v || (json_is_integer(depth_v) && json_integer_value(depth_v) == fx_kraken_depths[k])) {
+            d = k;
+            break;
+        }
+    if (d < 0 || (snap_v && !json_is_boolean(snap_v))) {
+        json_t *a = answer(method, req_id, false);
+        json_object_set_new(a, "error", json_string(d < 0 ? "EGeneral:Invalid arguments:depth"
+                                                          : "EGeneral:Invalid arguments:snapshot"));
+        fx_ws_json(c, a);
+        return;
+    }
+    bool snapshot = !snap_v || json_is_true(snap_v);
+    size_t k;
+    json_t *p;
+    json_array_foreach(json_object_get(params, "symbol"), k, p) {
+        const char *name = json_string_value(p);
+        long i = name ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, kraken_ws), name) : -1;
+        json_t *a = answer(method, req_id, i >= 0);
+        if (i < 0) {
+            char err[96];
+            snprintf(err, sizeof err, "Currency pair not supported %s", name ? name : "");
+            json_object_set_new(a, "error", json_string(err));
+            json_object_set_new(a, "symbol", json_string(name ? name : ""));
+            fx_ws_json(c, a);
+            continue;
+        }
+        int held = c->subs[i] & FX_SUB_BOOK ? depth_index(c, (size_t)i) : d;
+        json_object_set_new(a, "result", sub ? json_pack("{s:s, s:i, s:b, s:s}", "channel", "book", "depth",
+                                                         fx_kraken_depths[d], "snapshot", snapshot, "symbol", name)
+                                             : json_pack("{s:s, s:i, s:s}", "channel", "book", "depth",
+                                                         fx_kraken_depths[held], "symbol", name));
+        fx_ws_json(c, a);
+        if (!sub) {
+            if (c->subs[i] & FX_SUB_BOOK) v->book_unsubscribes++;
+            c->subs[i] &= (uint8_t)~(FX_SUB_BOOK | 7 << FX_SUB_DEPTH_SHIFT);
+            continue;
+        }
+        if (!(c->subs[i] & FX_SUB_BOOK)) v->book_subscribes++;
+        c->subs[i] = (uint8_t)((c->subs[i] & ~(7 << FX_SUB_DEPTH_SHIFT)) | FX_SUB_BOOK | d << FX_SUB_DEPTH_SHIFT);
+        fx_book_get(v, (size_t)i);
+        if (snapshot && !c->muted) book_snapshot(c, (size_t)i);
+    }
+    fx_conn_update_subscribed(c);
+    if (c->subscribed) fx_venue_kick(v);
+}
+
 static void subscribe(struct fx_conn *c, const char *method, json_t *params, json_t *req_id) {
     struct fx_venue *v = c->venue;
     bool sub = strcmp(method, "subscribe") == 0;
     const char *channel = json_string_value(json_object_get(params, "channel"));
     if (channel && strcmp(channel, "trade") == 0) {
         subscribe_trade(c, method, params, req_id);
+        return;
+    }
+    if (channel && strcmp(channel, "book") == 0) {
+        subscribe_book(c, method, params, req_id);
         return;
     }
     if (!channel || (strcmp(channel, "ticker") != 0 && strcmp(channel, "heartbeat") != 0)) {
@@ -367,4 +595,8 @@ const struct fx_dialect fx_kraken = {
     .quote_text = quote_text,
     .heartbeat = heartbeat,
     .unknown = unknown,
+    .book_interval_ms = 50,
+    .book_checksum = true,
+    .book_key = book_key,
+    .book_update = book_update,
 };

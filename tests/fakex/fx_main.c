@@ -2,12 +2,14 @@
  *
  *   fakex --venue binance|coinbase|kraken|okx|all [--port N | --ports binance=N,okx=M] [--control-port N]
  *         [--symbols BTC-USDT,ETH-USDT | --symbols @FILE | --symbols-count N] [--rate R] [--trade-rate T]
- *         [--scenario NAME] [--seed S]
+ *         [--book-rate B] [--scenario NAME] [--seed S]
  *         [--set 'key=value&key=value'] [--replay FILE] [--report FILE] [--duration-ms N] [--log-level L]
  *
  * Each venue gets its own loopback port and serves REST and websockets there (as one host would); --port 0 (the
  * default) picks free ports. --trade-rate: trades a second per venue (0, the default: one with each quote update;
- * negative: none); trades go to the connections that subscribed a symbol's trade channel. When ready, one line
+ * negative: none); trades go to the connections that subscribed a symbol's trade channel. --book-rate: level
+ * changes a second of each symbol's book, once something uses it (20 by default; 0: the books stand still). When
+ * ready, one line
  * on stdout names them:
  *   fakex ready binance=127.0.0.1:40001 okx=127.0.0.1:40002 control=127.0.0.1:40003
  * SIGTERM or SIGINT (or POST /_fakex/quit) writes the report and ends with every handle closed. */
@@ -39,6 +41,7 @@ static const struct {
     {"flaky", "close_after=100", "each websocket is closed after 100 messages"},
     {"short-lived", "close_in_ms=10000", "each websocket is closed after 10 s (the 24 h close, sooner)"},
     {"rate-limit", "rest_limit=10&rest_window_ms=10000&ban_ms=5000", "small REST limits: 429 and 418 come fast"},
+    {"book-load", "book_rate=1000", "1000 book level changes a second per symbol whose book is used"},
 };
 
 static struct {
@@ -48,9 +51,9 @@ static struct {
     const char *sets[16];
     int nsets;
     size_t symbols_count;
-    int64_t rate, trade_rate, duration_ms;
+    int64_t rate, trade_rate, book_rate, duration_ms;
     uint64_t seed;
-} opt = {.symbols_count = 4, .rate = 100, .seed = 1, .duration_ms = 0};
+} opt = {.symbols_count = 4, .rate = 100, .book_rate = 20, .seed = 1, .duration_ms = 0};
 
 static uv_signal_t sig_term, sig_int;
 static uv_timer_t duration_timer;
@@ -85,7 +88,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: fakex --venue binance|coinbase|kraken|okx|all [--port N | --ports binance=N,...]\n"
             "             [--control-port N] [--symbols A-B,C-D | --symbols-count N] [--rate R] [--trade-rate T]\n"
-            "             [--scenario NAME]\n"
+            "             [--book-rate B] [--scenario NAME]\n"
             "             [--seed S] [--set 'key=value&...'] [--replay FILE] [--report FILE] [--duration-ms N]\n"
             "             [--log-level error|warn|info|debug]\nscenarios:\n");
     for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
@@ -147,6 +150,7 @@ static int parse_args(int argc, char **argv) {
         else if (strcmp(a, "--symbols-count") == 0) opt.symbols_count = strtoul(val, NULL, 10);
         else if (strcmp(a, "--rate") == 0) opt.rate = strtoll(val, NULL, 10);
         else if (strcmp(a, "--trade-rate") == 0) opt.trade_rate = strtoll(val, NULL, 10);
+        else if (strcmp(a, "--book-rate") == 0) opt.book_rate = strtoll(val, NULL, 10);
         else if (strcmp(a, "--scenario") == 0) opt.scenario = val;
         else if (strcmp(a, "--seed") == 0) opt.seed = strtoull(val, NULL, 10);
         else if (strcmp(a, "--report") == 0) opt.report = val;
@@ -201,7 +205,10 @@ static int start_venues(uv_loop_t *loop, char *ready, size_t readylen) {
         v->trade_rng = (rng ^ 0x5DEECE66DULL) * 0x9E3779B97F4A7C15ULL | 1; /* never 0: xorshift would stay there */
         v->rate = opt.rate;
         v->trade_rate = opt.trade_rate;
+        v->book_rate = opt.book_rate;
+        v->book_rng = (rng ^ 0xB00CB00CB00CULL) * 0xBF58476D1CE4E5B9ULL | 1; /* the books draw on their own too */
         if (fx_symbols_init(&v->syms, &v->nsyms, opt.symbols, opt.symbols_count, &rng) < 0) return -1;
+        fx_symbols_venue(v->syms, v->nsyms, (enum fx_venue_id)i);
         if (opt.replay && fx_venue_load_replay(v, opt.replay) < 0) {
             log_error("fakex", "cannot read replay file", "path=%s", opt.replay);
             return -1;

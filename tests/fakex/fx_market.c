@@ -2,7 +2,9 @@
  *
  * Every value is an integer count of 1e-8 units, so each venue can print it with its own decimal rules without
  * a double ever touching a price. Each venue owns its own copy of the symbols and walks it with its own seeded
- * generator: the same --seed gives the same prices, and a venue's sequence numbers grow on their own. */
+ * generator: the same --seed gives the same prices, and a venue's sequence numbers grow on their own. While a
+ * symbol has a book (fx_book.c), its quote steps take the book's top instead of walking. Kraken's pairs live on
+ * the grid of their pair_decimals and lot_decimals (fx_symbols_venue). */
 #include "fakex.h"
 
 #include <ctype.h>
@@ -52,13 +54,20 @@ static int symbol_names(struct fx_symbol *s, const char *norm) {
     size_t i = 0;
     for (; s->binance[i]; i++) s->stream[i] = (char)tolower((unsigned char)s->binance[i]);
     snprintf(s->trade_stream, sizeof s->trade_stream, "%.*s@trade", (int)i, s->stream);
+    snprintf(s->depth_stream, sizeof s->depth_stream, "%.*s@depth@100ms", (int)i, s->stream);
     snprintf(s->stream + i, sizeof s->stream - i, "@bookTicker");
     snprintf(s->kraken_ws, sizeof s->kraken_ws, "%s/%s", base, quote);
     const char *kb = kraken_asset(base), *kq = kraken_asset(quote);
     snprintf(s->kraken_alt, sizeof s->kraken_alt, "%s%s", kb, kq);
+    snprintf(s->kraken_v1, sizeof s->kraken_v1, "%s/%s", kb, kq);
     char cb = kraken_class(kb), cq = kraken_class(kq);
     if (cb && cq) snprintf(s->kraken_rest, sizeof s->kraken_rest, "%c%s%c%s", cb, kb, cq, kq);
     else snprintf(s->kraken_rest, sizeof s->kraken_rest, "%s", s->kraken_alt);
+    /* REST asset names: the legacy assets with their class letter (XXBT, ZUSD), the newer ones as they are */
+    if (cb) snprintf(s->kraken_base, sizeof s->kraken_base, "%c%s", cb, kb);
+    else snprintf(s->kraken_base, sizeof s->kraken_base, "%s", kb);
+    if (cq) snprintf(s->kraken_quote, sizeof s->kraken_quote, "%c%s", cq, kq);
+    else snprintf(s->kraken_quote, sizeof s->kraken_quote, "%s", kq);
     return 0;
 }
 
@@ -89,7 +98,10 @@ const struct fx_trade *fx_trade_recent(const struct fx_symbol *s, size_t k) {
 }
 
 void fx_symbols_free(struct fx_symbol *syms, size_t n) {
-    for (size_t i = 0; syms && i < n; i++) free(syms[i].ring);
+    for (size_t i = 0; syms && i < n; i++) {
+        free(syms[i].ring);
+        fx_book_free(syms[i].book);
+    }
     free(syms);
 }
 
@@ -97,6 +109,7 @@ static void symbol_seed(struct fx_symbol *s, int64_t price, int dp, uint64_t *rn
     int64_t tick = 1;
     for (int i = dp; i < 8; i++) tick *= 10;
     s->dp = dp;
+    s->qdp = 8;
     s->bid = price / tick * tick;
     s->ask = s->bid + tick;
     s->last = s->bid;
@@ -152,15 +165,67 @@ int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t 
     return 0;
 }
 
+/* Kraken's precisions of its pairs (AssetPairs' pair_decimals and lot_decimals); a pair not listed keeps the
+ * symbol's price decimals and gets one of a few lot precisions, so that checksums meet more than one. */
+static void kraken_precision(const struct fx_symbol *s, int *dp, int *qdp) {
+    static const struct {
+        const char *norm;
+        int dp, qdp;
+    } pairs[] = {{"BTC-USD", 1, 8}, {"BTC-USDT", 1, 8}, {"ETH-USD", 2, 8},   {"ETH-USDT", 2, 8},
+                 {"SOL-USDT", 2, 8}, {"XRP-USDT", 5, 8}, {"DOGE-USDT", 7, 8}, {"ETH-BTC", 5, 8}};
+    static const int lots[] = {8, 5, 4, 6};
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
+        if (strcmp(pairs[i].norm, s->norm) == 0) {
+            *dp = pairs[i].dp;
+            *qdp = pairs[i].qdp;
+            return;
+        }
+    uint32_t h = 2166136261u; /* FNV-1a of the name */
+    for (const char *p = s->norm; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+    *dp = s->dp;
+    *qdp = lots[h % (sizeof lots / sizeof *lots)];
+}
+
+static int64_t round_to(int64_t x, int64_t grid) { return x / grid * grid; }
+
+void fx_symbols_venue(struct fx_symbol *syms, size_t n, enum fx_venue_id id) {
+    for (size_t i = 0; i < n && id == FX_KRAKEN; i++) {
+        struct fx_symbol *s = &syms[i];
+        int dp, qdp;
+        kraken_precision(s, &dp, &qdp);
+        int64_t tick = 1, lot = 1;
+        for (int k = dp; k < 8; k++) tick *= 10;
+        for (int k = qdp; k < 8; k++) lot *= 10;
+        s->dp = dp;
+        s->qdp = qdp;
+        s->bid = round_to(s->bid, tick) < tick ? tick : round_to(s->bid, tick);
+        s->ask = round_to(s->ask + tick - 1, tick);
+        if (s->ask <= s->bid) s->ask = s->bid + tick;
+        s->last = s->open = s->high = s->low = s->bid;
+        s->bid_qty = round_to(s->bid_qty, lot) ? round_to(s->bid_qty, lot) : lot;
+        s->ask_qty = round_to(s->ask_qty, lot) ? round_to(s->ask_qty, lot) : lot;
+        s->trade.price = s->last; /* the seeded trade, alone in the ring */
+        if (s->ring_len) s->ring[0].price = s->last;
+    }
+}
+
 void fx_symbol_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us) {
     int64_t tick = 1;
     for (int i = s->dp; i < 8; i++) tick *= 10;
     uint64_t r = fx_rand(rng);
-    s->bid += ((int64_t)(r % 5) - 2) * tick;
-    if (s->bid < 10 * tick) s->bid = 10 * tick;
-    s->ask = s->bid + (int64_t)(1 + (r >> 8) % 3) * tick;
-    s->bid_qty = (int64_t)(1 + (r >> 16) % 100000) * 100000;
-    s->ask_qty = (int64_t)(1 + (r >> 33) % 100000) * 100000;
+    int64_t bid, bid_qty, ask, ask_qty;
+    if (s->book && fx_book_top(s->book, &bid, &bid_qty, &ask, &ask_qty)) { /* the quote is the book's top */
+        s->bid = bid;
+        s->ask = ask;
+        s->bid_qty = bid_qty;
+        s->ask_qty = ask_qty;
+    } else if (!s->book) {
+        s->bid += ((int64_t)(r % 5) - 2) * tick;
+        if (s->bid < 10 * tick) s->bid = 10 * tick;
+        s->ask = s->bid + (int64_t)(1 + (r >> 8) % 3) * tick;
+        s->bid_qty = (int64_t)(1 + (r >> 16) % 100000) * 100000;
+        s->ask_qty = (int64_t)(1 + (r >> 33) % 100000) * 100000;
+    }
     if ((r >> 50) % 4 == 0) { /* a trade now and then moves last */
         s->last = (r >> 52) & 1 ? s->ask : s->bid;
         s->last_qty = (int64_t)(1 + (r >> 54) % 1000) * 100000;

@@ -4,7 +4,14 @@
  * each side as [price, size, "0", orders], ts in ms, the symbol's update id as seqId) or "tickers" pushes (all
  * strings, ts in ms) or "trades" pushes (one trade each, tradeId a string, side the taker's), text ping -> pong,
  * the 30 s idle close and the 64008 notice before a planned disconnect.
- * Decimals are printed without trailing zeros ("51239.9"), as OKX does. */
+ * Decimals are printed without trailing zeros ("51239.9"), as OKX does.
+ *
+ * Books: the "books" channel: on subscribing, a "snapshot" of up to 400 levels a side, then every 100 ms an
+ * "update" with each level the batch touched ("0" size: removed), each level [px, sz, "0", orders], ts in ms, the
+ * checksum of the book after the message (OKX's CRC32 of the first 25 levels, bid and ask in turn,
+ * "bidPx:bidSz:askPx:askSz:...", as a signed 32-bit integer), seqId the update id of the batch's last change and
+ * prevSeqId the seqId of the message before (-1 on a snapshot). An unsubscribe then a subscribe sends a fresh
+ * snapshot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +246,8 @@ static void ws_error(struct fx_conn *c, const char *code, const char *msg) {
     fx_ws_json(c, json_pack("{s:s, s:s, s:s, s:s}", "event", "error", "code", code, "msg", msg, "connId", conn_id));
 }
 
+static void book_snapshot(struct fx_conn *c, size_t i);
+
 static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
     struct fx_venue *v = c->venue;
     if (len == 4 && memcmp(msg, "ping", 4) == 0) {
@@ -284,7 +293,8 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
         const char *channel = json_string_value(json_object_get(arg, "channel"));
         const char *inst = json_string_value(json_object_get(arg, "instId"));
         bool bbo = channel && strcmp(channel, "bbo-tbt") == 0, trades = channel && strcmp(channel, "trades") == 0;
-        long i = channel && inst && (bbo || trades || strcmp(channel, "tickers") == 0)
+        bool books = channel && strcmp(channel, "books") == 0;
+        long i = channel && inst && (bbo || trades || books || strcmp(channel, "tickers") == 0)
                      ? fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst)
                      : -1;
         if (i < 0) {
@@ -296,9 +306,15 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
             ws_error(c, "60018", err);
             continue;
         }
+        bool was_book = c->subs[i] & FX_SUB_BOOK;
         if (trades) { /* a channel of its own: the quotes' form stays */
             if (sub) c->subs[i] |= FX_SUB_TRADE;
             else c->subs[i] &= (uint8_t)~FX_SUB_TRADE;
+        } else if (books) { /* so is the book's */
+            if (sub) c->subs[i] |= FX_SUB_BOOK;
+            else c->subs[i] &= (uint8_t)~FX_SUB_BOOK;
+            if (sub && !was_book) v->book_subscribes++;
+            if (!sub && was_book) v->book_unsubscribes++;
         } else if (sub) {
             c->subs[i] |= FX_SUB_DATA;
             c->variant = bbo ? BBO_TBT : TICKERS;
@@ -306,10 +322,82 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
             c->subs[i] &= (uint8_t)~FX_SUB_DATA;
         }
         fx_ws_json(c, json_pack("{s:s, s:{s:s, s:s}}", "event", op, "arg", "channel", channel, "instId", inst));
+        if (books && sub && !was_book && !c->muted) book_snapshot(c, (size_t)i);
     }
     fx_conn_update_subscribed(c);
     if (c->subscribed) fx_venue_kick(v);
     json_decref(m);
+}
+
+/* ---- books ---- */
+
+#define OKX_BOOK_SNAPSHOT 400
+
+static char *book_level(char *p, int64_t price, int64_t qty, bool first) {
+    p = fx_put(p, first ? "[\"" : ",[\"");
+    p += fx_fmt_trim(p, price);
+    p = fx_put(p, "\",\"");
+    p += fx_fmt_trim(p, qty);
+    p = fx_put(p, "\",\"0\",\"");
+    p += fmt_u64_str(p, qty ? (uint64_t)orders_at(qty) : 0);
+    return fx_put(p, "\"]");
+}
+
+static char *book_head(char *p, const struct fx_symbol *s, bool snapshot) {
+    p = fx_put(p, "{\"arg\":{\"channel\":\"books\",\"instId\":\"");
+    p = fx_put(p, s->norm);
+    return fx_put(p, snapshot ? "\"},\"action\":\"snapshot\",\"data\":[{\"asks\":["
+                              : "\"},\"action\":\"update\",\"data\":[{\"asks\":[");
+}
+
+static char *book_tail(char *p, int32_t checksum, int64_t prev, uint64_t seq) {
+    p = fx_put(p, "],\"ts\":\"");
+    p += fmt_u64_str(p, (uint64_t)(clock_wall_us() / 1000));
+    p = fx_put(p, "\",\"checksum\":");
+    p += sprintf(p, "%d", checksum);
+    p = fx_put(p, ",\"prevSeqId\":");
+    p += sprintf(p, "%lld", (long long)prev);
+    p = fx_put(p, ",\"seqId\":");
+    p += fmt_u64_str(p, seq);
+    return fx_put(p, "}]}");
+}
+
+static void book_snapshot(struct fx_conn *c, size_t i) {
+    struct fx_venue *v = c->venue;
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = fx_book_get(v, i);
+    struct fx_buf out = {0};
+    fx_buf_reserve(&out, 256 + 2 * OKX_BOOK_SNAPSHOT * 72);
+    char *p = book_head(out.data, s, true);
+    for (int side = 1; side >= 0; side--) { /* asks, then bids */
+        if (side == 0) p = fx_put(p, "],\"bids\":[");
+        for (uint32_t k = 0; k < fx_book_depth(b, side, OKX_BOOK_SNAPSHOT); k++)
+            p = book_level(p, b->lv[side][k].price, b->lv[side][k].qty, k == 0);
+    }
+    p = book_tail(p, fx_book_checksum_okx(s, b), -1, b->seq);
+    out.len = (size_t)(p - out.data);
+    fx_book_snapshot_sent(c, out.data, out.len);
+    fx_buf_free(&out);
+}
+
+static void book_update(struct fx_venue *v, size_t i, int key, struct fx_buf *out) {
+    const struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = s->book;
+    (void)key;
+    fx_buf_reserve(out, 256 + (size_t)b->nbatch * 72);
+    char *p = book_head(out->data + out->len, s, false);
+    for (int side = 1; side >= 0; side--) {
+        if (side == 0) p = fx_put(p, "],\"bids\":[");
+        bool first = true;
+        for (uint32_t k = 0; k < b->nbatch; k++) {
+            if (b->batch[k].side != side) continue;
+            p = book_level(p, b->batch[k].price, b->batch[k].qty, first);
+            first = false;
+        }
+    }
+    int32_t checksum = fx_book_checksum_okx(s, b);
+    p = book_tail(p, b->bad_checksum ? checksum ^ 0x5A5A5A5A : checksum, (int64_t)b->sent_seq, b->seq);
+    out->len = (size_t)(p - out->data);
 }
 
 static void announce(struct fx_conn *c) {
@@ -342,4 +430,7 @@ const struct fx_dialect fx_okx = {
     .quote_text = quote_text,
     .announce = announce,
     .unknown = unknown,
+    .book_interval_ms = 100,
+    .book_checksum = true,
+    .book_update = book_update,
 };

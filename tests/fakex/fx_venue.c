@@ -10,7 +10,15 @@
  * follow --rate and load mode alike; with trade_rate N > 0 a timer of their own makes N a second, round robin over
  * the symbols; a negative trade_rate makes none. Their ids are dense per symbol (trade_gap makes a hole) and they
  * draw from a generator of their own, so the quotes of a seed are the same whatever the trades do. stall and
- * heartbeats_only still the trades with the quotes. */
+ * heartbeats_only still the trades with the quotes.
+ *
+ * Books: every book makes, once per the venue's book interval (Binance 100 ms, Coinbase 50 ms, Kraken 50 ms, OKX
+ * 100 ms), the changes book_rate owes it since its last batch, as one batch, and fans the batch out at once to the
+ * connections on that symbol's book channel (a timer every 10 ms takes one slice of the books, so that a high
+ * book_rate over many symbols never holds the loop for long), in the dialect's form, with the book faults of
+ * the symbol applied (drop, dup, reorder, bad checksum; the cross fault is a change of the book itself). A
+ * subscriber whose socket is behind by more than the high-water mark misses the batch (counted in dropped and
+ * book_dropped): its next one shows a gap, as a venue's feed does for a slow reader. */
 #include "fakex.h"
 
 #include <stdio.h>
@@ -37,6 +45,8 @@ int fx_venue_init(struct fx_venue *v, enum fx_venue_id id, uv_loop_t *loop) {
         .loop = loop,
         .rate = 100,
         .trade_rate = 0,
+        .book_rate = 20,
+        .book_levels = 100,
         .trade_rng = 0x9E3779B97F4A7C15ULL,
         .ws_msg_limit = d->ws_msg_limit,
         .ws_max_streams = d->ws_max_streams,
@@ -57,9 +67,11 @@ static int64_t now_ms(void) { return (int64_t)uv_now(fx_loop); }
 
 static bool wants_data(const struct fx_conn *c) { return c->is_ws && !c->closing && c->subscribed && !c->muted; }
 
+enum kind { QUOTE, TRADE, BOOK };
+
 /* Sends one market message, preceded by whatever damage the faults ask for (the real message still follows,
  * so the report's last values stay what the client was last told). */
-static void send_market(struct fx_venue *v, struct fx_conn *c, const char *msg, size_t len, bool trade) {
+static void send_market(struct fx_venue *v, struct fx_conn *c, const char *msg, size_t len, enum kind kind) {
     struct fx_faults *f = &v->faults;
     if (f->truncated > 0) { /* a frame header announcing more bytes than ever come, then the end of the socket */
         f->truncated--;
@@ -91,7 +103,8 @@ static void send_market(struct fx_venue *v, struct fx_conn *c, const char *msg, 
     }
     fx_ws_frame(c, 1, msg, len);
     c->data_sent++;
-    if (trade) v->trades_sent++;
+    if (kind == TRADE) v->trades_sent++;
+    else if (kind == BOOK) v->book_messages++;
     else v->messages_sent++;
     if (f->close_after > 0 && c->data_sent >= f->close_after) {
         c->close_sent = true; /* a plain TCP close, no websocket goodbye */
@@ -107,7 +120,7 @@ static void fan_out_replay(struct fx_venue *v) {
     const char *line = v->replay[v->next_replay++ % v->nreplay];
     size_t len = strlen(line);
     for (struct fx_conn *c = v->conns; c; c = c->next)
-        if (wants_data(c) && c->queued + c->out.len < FX_HIGH_WATER) send_market(v, c, line, len, false);
+        if (wants_data(c) && c->queued + c->out.len < FX_HIGH_WATER) send_market(v, c, line, len, QUOTE);
 }
 
 /* Sends symbol s's last trade to every connection that subscribed its trades. */
@@ -122,7 +135,7 @@ static void fan_out_trade(struct fx_venue *v, size_t s) {
         }
         int var = c->variant & 3;
         if (!mlen[var]) mlen[var] = v->d->trade_msg(v, s, var, false, msg[var]);
-        send_market(v, c, msg[var], mlen[var], true);
+        send_market(v, c, msg[var], mlen[var], TRADE);
     }
 }
 
@@ -174,7 +187,7 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
             }
             int var = c->variant & 3;
             if (!mlen[var]) mlen[var] = v->d->tick_msg(v, s, var, msg[var]);
-            send_market(v, c, msg[var], mlen[var], false);
+            send_market(v, c, msg[var], mlen[var], QUOTE);
         }
         if (poisoned) {
             sym->seq = true_seq;
@@ -225,6 +238,137 @@ void fx_venue_trade_retime(struct fx_venue *v) {
         int64_t period = v->trade_rate >= 1000 ? 1 : 1000 / v->trade_rate;
         uv_timer_start(&v->trade_timer, on_trade_timer, (uint64_t)period, (uint64_t)period);
     }
+}
+
+/* ---- books ---- */
+
+static struct fx_conn *conn_by_id(struct fx_venue *v, uint64_t id) {
+    for (struct fx_conn *c = v->conns; c; c = c->next)
+        if (c->id == id) return c;
+    return NULL;
+}
+
+/* The messages book_reorder held back, after the batch that overtook them. */
+static void release_reordered(struct fx_venue *v, struct fx_book *b) {
+    for (uint32_t i = 0; i < b->nheld; i++) {
+        struct fx_conn *c = conn_by_id(v, b->held[i].conn);
+        if (c && wants_data(c)) send_market(v, c, b->held[i].msg, b->held[i].len, BOOK);
+        free(b->held[i].msg);
+    }
+    b->nheld = 0;
+}
+
+static int book_key(struct fx_venue *v, const struct fx_conn *c, size_t s) {
+    return v->d->book_key ? v->d->book_key(c, s) & (FX_BOOK_KEYS - 1) : 0;
+}
+
+/* Sends the batch of symbol s to its book subscribers, each in the form of its key, with the symbol's faults. A
+ * fault counts only a batch that some subscriber was to be sent (Kraken sends nothing for a batch that changed no
+ * level within a subscription's depth). */
+static void fan_out_book(struct fx_venue *v, size_t s) {
+    struct fx_symbol *sym = &v->syms[s];
+    struct fx_book *b = sym->book;
+    struct fx_book_faults *f = &sym->bf;
+    bool built[FX_BOOK_KEYS] = {false}, any = false;
+    b->bad_checksum = v->d->book_checksum && f->bad_checksum > 0;
+    for (struct fx_conn *c = v->conns; c; c = c->next) {
+        if (!wants_data(c) || !(c->subs[s] & FX_SUB_BOOK)) continue;
+        int key = book_key(v, c, s);
+        if (!built[key]) {
+            v->book_out[key].len = 0;
+            v->d->book_update(v, s, key, &v->book_out[key]);
+            built[key] = true;
+        }
+        any = any || v->book_out[key].len > 0;
+    }
+    bool bad = b->bad_checksum;
+    b->bad_checksum = false;
+    if (!any) return;
+    bool drop = f->drop > 0, hold = !drop && f->reorder > 0 && !b->nheld, dup = !drop && !hold && f->dup > 0;
+    f->drop -= drop;
+    f->reorder -= hold;
+    f->dup -= dup;
+    f->bad_checksum -= bad;
+    v->book_faults += drop + hold + dup + bad;
+    for (struct fx_conn *c = v->conns; c && !drop; c = c->next) {
+        if (!wants_data(c) || !(c->subs[s] & FX_SUB_BOOK)) continue;
+        const struct fx_buf *out = &v->book_out[book_key(v, c, s)];
+        if (!out->len) continue;
+        if (c->queued + c->out.len > FX_HIGH_WATER) {
+            v->dropped++;
+            v->book_dropped++;
+            continue;
+        }
+        if (hold) {
+            if (!(b->nheld & (b->nheld + 1))) { /* 0, 1, 3, 7...: grow to the next power of two */
+                struct fx_held *grown = realloc(b->held, (b->nheld + 1) * 2 * sizeof *grown);
+                if (!grown) {
+                    fputs("fakex: out of memory\n", stderr);
+                    abort();
+                }
+                b->held = grown;
+            }
+            char *copy = fx_xmalloc(out->len);
+            memcpy(copy, out->data, out->len);
+            b->held[b->nheld++] = (struct fx_held){.conn = c->id, .msg = copy, .len = out->len};
+            continue;
+        }
+        send_market(v, c, out->data, out->len, BOOK);
+        if (dup) send_market(v, c, out->data, out->len, BOOK);
+    }
+    if (!hold) release_reordered(v, b);
+}
+
+/* The changes book_rate owes book b by now (none past a long stall: no burst, counted as behind). */
+static int64_t book_owed(struct fx_venue *v, struct fx_book *b, int64_t now) {
+    if (v->book_rate <= 0) return 0;
+    int64_t owed = v->book_rate * (now - b->base_ms) / 1000 - b->done;
+    if (owed > v->book_rate / 4 + 1000) {
+        v->book_behind += owed;
+        b->base_ms = now;
+        b->done = 0;
+        return 0;
+    }
+    if (owed < 0) owed = 0;
+    b->done += owed;
+    return owed;
+}
+
+/* One slice of the books: those whose turn it is make their batch and fan it out. With the venue's interval of
+ * N slices, each book batches once an interval and each turn of the loop holds 1/N of the work. */
+static void on_book_timer(uv_timer_t *t) {
+    struct fx_venue *v = t->data;
+    if (!v->nbooks || v->faults.stall || v->faults.heartbeats_only) return;
+    int64_t interval = v->d->book_interval_ms > FX_BOOK_SLICE_MS ? v->d->book_interval_ms : FX_BOOK_SLICE_MS;
+    size_t slices = (size_t)(interval / FX_BOOK_SLICE_MS), slice = (size_t)(v->book_ticks++ % slices);
+    int64_t now = now_ms();
+    for (size_t i = slice; i < v->nbooks; i += slices) {
+        size_t s = v->books[i];
+        struct fx_book *b = v->syms[s].book;
+        if (fx_book_batch(v, s, book_owed(v, b, now))) fan_out_book(v, s);
+        b->sent_seq = b->seq;
+    }
+    flush_all(v);
+    uv_update_time(v->loop); /* else the loop waits a whole period from the time before this slice's work */
+}
+
+void fx_venue_book_retime(struct fx_venue *v) {
+    if (!v->enabled || uv_is_closing((uv_handle_t *)&v->book_timer)) return;
+    uv_timer_stop(&v->book_timer);
+    int64_t now = now_ms();
+    for (size_t i = 0; i < v->nbooks; i++) {
+        v->syms[v->books[i]].book->base_ms = now;
+        v->syms[v->books[i]].book->done = 0;
+    }
+    uint64_t period = v->d->book_interval_ms > 0 && v->d->book_interval_ms < FX_BOOK_SLICE_MS
+                          ? (uint64_t)v->d->book_interval_ms
+                          : FX_BOOK_SLICE_MS;
+    uv_timer_start(&v->book_timer, on_book_timer, period, period);
+}
+
+void fx_book_snapshot_sent(struct fx_conn *c, const char *msg, size_t len) {
+    fx_ws_text(c, msg, len);
+    c->venue->book_snapshots++;
 }
 
 static void on_gen_idle(uv_idle_t *h) {
@@ -314,11 +458,13 @@ int fx_venue_start(struct fx_venue *v) {
     uv_timer_init(v->loop, &v->gen_timer);
     uv_timer_init(v->loop, &v->keep_timer);
     uv_timer_init(v->loop, &v->trade_timer);
+    uv_timer_init(v->loop, &v->book_timer);
     uv_idle_init(v->loop, &v->gen_idle);
-    v->gen_timer.data = v->keep_timer.data = v->gen_idle.data = v->trade_timer.data = v;
+    v->gen_timer.data = v->keep_timer.data = v->gen_idle.data = v->trade_timer.data = v->book_timer.data = v;
     uv_timer_start(&v->keep_timer, on_keep_timer, FX_KEEP_MS, FX_KEEP_MS);
     fx_venue_retime(v);
     fx_venue_trade_retime(v);
+    fx_venue_book_retime(v);
     return 0;
 }
 
@@ -326,8 +472,8 @@ void fx_venue_stop(struct fx_venue *v) {
     if (!v->enabled) return;
     fx_venue_conns_close(v);
     uv_handle_t *hs[] = {(uv_handle_t *)&v->gen_timer, (uv_handle_t *)&v->keep_timer, (uv_handle_t *)&v->gen_idle,
-                         (uv_handle_t *)&v->trade_timer};
-    for (size_t i = 0; i < 4; i++)
+                         (uv_handle_t *)&v->trade_timer, (uv_handle_t *)&v->book_timer};
+    for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
         if (!uv_is_closing(hs[i])) uv_close(hs[i], NULL); /* embedded in a static struct: nothing to free */
 }
 
@@ -335,9 +481,12 @@ void fx_venue_free(struct fx_venue *v) {
     fx_symbols_free(v->syms, v->nsyms);
     for (size_t i = 0; i < v->nreplay; i++) free(v->replay[i]);
     free(v->replay);
+    free(v->books);
+    for (int k = 0; k < FX_BOOK_KEYS; k++) fx_buf_free(&v->book_out[k]);
     v->syms = NULL;
     v->replay = NULL;
-    v->nsyms = v->nreplay = 0;
+    v->books = NULL;
+    v->nsyms = v->nreplay = v->nbooks = v->books_cap = 0;
 }
 
 int fx_venue_load_replay(struct fx_venue *v, const char *path) {
@@ -441,5 +590,5 @@ void fx_venue_conn_opened(struct fx_conn *c) {
 void fx_conn_update_subscribed(struct fx_conn *c) {
     c->subscribed = false;
     for (size_t i = 0; i < c->venue->nsyms && !c->subscribed; i++)
-        c->subscribed = c->subs[i] & (FX_SUB_DATA | FX_SUB_TRADE);
+        c->subscribed = c->subs[i] & (FX_SUB_DATA | FX_SUB_TRADE | FX_SUB_BOOK);
 }
