@@ -177,7 +177,7 @@ static void random_change(struct fx_venue *v, struct fx_book *b) {
         int64_t price = 0;
         if (g == 0) { /* better than the best: inside the spread */
             price = lv[0].price - worse * b->tick * (int64_t)(1 + r2 % 2);
-            if (other_n && !before(side, price, other[0].price)) price = 0;
+            if (other_n && !before(!side, price, other[0].price)) price = 0; /* it would reach the other side */
         } else if (g == n) { /* beyond the worst */
             price = lv[n - 1].price + worse * b->tick * (int64_t)(1 + r2 % 3);
         } else {

@@ -744,6 +744,28 @@ static void test_coinbase_book(void) {
     fakex_stop_clean();
 }
 
+/* fakex's books never cross by themselves: thousands of random changes (inserts inside the spread among them), every
+ * l2update checked (cb_follow asserts it), and fakex's own book at the end. A bid inserted two ticks above a best bid
+ * one tick below the best ask once crossed the book now and then, which a daemon rightly took for a lost update. */
+static void test_books_never_cross(void) {
+    const char *args[] = {"--venue", "coinbase", "--symbols", "BTC-USD,ETH-USD", "--book-rate", "2000", NULL};
+    fakex_start(args);
+    struct fxc_conn c;
+    struct tbook b = {0};
+    ws_open(&c, "coinbase", "/");
+    cb_subscribe(&c, "subscribe", "ETH-USD", &b);
+    size_t n = cb_follow(&c, &b, "ETH-USD", 4000, 0, NULL, 0, NULL);
+    TT_ASSERT(n >= 40);
+    fxc_close(&c);
+    json_t *fb = fakex_book("coinbase", "ETH-USD", 1);
+    const char *bid = json_string_value(json_array_get(json_array_get(json_object_get(fb, "bids"), 0), 0));
+    const char *ask = json_string_value(json_array_get(json_array_get(json_object_get(fb, "asks"), 0), 0));
+    TT_ASSERT(bid && ask && strtod(bid, NULL) < strtod(ask, NULL));
+    json_decref(fb);
+    tb_free(&b);
+    fakex_stop_clean();
+}
+
 /* ---- Kraken ---- */
 
 /* The levels of "bids" or "asks" of a Kraken book message, read from its text: the JSON numbers exactly as sent,
@@ -1345,6 +1367,7 @@ int main(void) {
     TT_RUN(test_binance_book_streams);
     TT_RUN(test_binance_depth_rest);
     TT_RUN(test_coinbase_book);
+    TT_RUN(test_books_never_cross);
     TT_RUN(test_kraken_book);
     TT_RUN(test_okx_book);
     TT_RUN(test_book_drop_dup_reorder);
