@@ -275,11 +275,12 @@ class Fakex:
 # ---- configs ----
 
 def group(source, symbols, name=None, stream=True, poll=None, restart="permanent", stale_after=None, max_age=None,
-          channel=None):
+          channel=None, depth=None, book_deltas=None):
     """A [[group]] on `source` with a stream task and/or a poll task (poll = interval string), collecting
-    `channel` (the default, bbo, when None)."""
+    `channel` (the default, bbo, when None); a book stream's depth and book_deltas when given."""
     return {"name": name or "%s-g" % source, "source": source, "symbols": list(symbols), "stream": stream,
-            "poll": poll, "restart": restart, "stale_after": stale_after, "max_age": max_age, "channel": channel}
+            "poll": poll, "restart": restart, "stale_after": stale_after, "max_age": max_age, "channel": channel,
+            "depth": depth, "book_deltas": book_deltas}
 
 
 def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, extra="", redis=None, rabbitmq=None):
@@ -319,6 +320,10 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
                 out.append('  stale_after = "%s"' % g["stale_after"])
             if g.get("max_age"):
                 out.append('  max_age = "%s"' % g["max_age"])
+            if g.get("depth"):
+                out.append('  depth = %d' % g["depth"])
+            if g.get("book_deltas") is not None:
+                out.append('  book_deltas = %s' % ("true" if g["book_deltas"] else "false"))
         if g["poll"]:
             out += ['  [[group.task]]', '  kind = "poll"', '  interval = "%s"' % g["poll"]]
             if g.get("channel"):
