@@ -14,13 +14,18 @@
  * frame goes to the venue's trades channel too, with a trades array of the same capacity: it writes no tick,
  * keeps no trade of a frame it does not take whole, and every trade it keeps has an id, a price and a quantity
  * above zero and the taker's side. A REST body goes to the trades channel's rest_parse too (the same request
- * index in its own plan, one request per symbol), with the same checks, origin REST and ids in ascending order. */
+ * index in its own plan, one request per symbol), with the same checks, origin REST and ids in ascending order.
+ * Book channels alike: a frame (and a REST body, as the snapshot or instrument answer of the request's symbol)
+ * writes no tick, keeps no update of a message it does not take whole, and every level it keeps is a decimal
+ * within BOOK_TEXT_MAX, a price above zero, in an update of a symbol of the table whose changes are its own; the
+ * updates then go through a book_sync of the table (hostile sequences, checksums and levels: never a crash). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tickd/book_sync.h"
 #include "tickd/decimal.h"
 #include "tickd/log.h"
 #include "tickd/tick.h"
@@ -98,6 +103,80 @@ static void check_ticks(const struct venue_out *out) {
                 die("tick_pack/tick_unpack changed a decimal");
         tick_packed_free(&p);
     }
+}
+
+static void check_books(const struct venue_out *out, enum venue_msg kind, const struct venue_symbols *s) {
+    if (out->n != 0 || out->n_trades != 0) die("a book parser wrote ticks or trades");
+    if (out->n_books > out->books_cap || out->n_changes > out->changes_cap) die("more than the arrays hold");
+    if (kind != VENUE_MSG_TICKS && (out->n_books || out->n_changes)) die("book updates kept from a message not taken");
+    size_t next = 0;
+    for (size_t i = 0; i < out->n_books; i++) {
+        const struct book_update *u = &out->books[i];
+        if (u->symbol < 0 || (size_t)u->symbol >= s->n) die("book update of a symbol outside the table");
+        if (u->first_change != next || u->first_change + u->n_changes > out->n_changes) die("book changes not its own");
+        next = u->first_change + u->n_changes;
+    }
+    for (size_t i = 0; i < out->n_changes; i++) {
+        const struct book_change *c = &out->changes[i];
+        if (!memchr(c->price, 0, BOOK_TEXT_MAX) || !memchr(c->qty, 0, BOOK_TEXT_MAX)) die("level text not terminated");
+        if (decimal_sign(c->price) != 1 || decimal_sign(c->qty) < 0) die("level price not above zero or qty negative");
+        if (c->side > BOOK_ASK) die("level of no side");
+    }
+}
+
+/* A book channel's parse of the frame or body, then its updates through a book_sync of the whole table. */
+static void fuzz_book(const struct table *t, const char *frame, size_t len, size_t cap, int rest, int status,
+                      unsigned pick) {
+    const struct venue_channel *ch = venue_channel_find(t->v, "book");
+    if (!ch) return;
+    static struct tick no_ticks[1];
+    static struct book_update updates[CAP_MAX];
+    static struct book_change changes[CAP_MAX * 8];
+    static struct book_precision precisions[16];
+    struct venue_out out;
+    venue_out_init(&out, no_ticks, 0, 1714564800000000LL, rest ? 1714564800000000LL : 0);
+    venue_out_books(&out, updates, cap, changes, cap * 8);
+    enum venue_msg kind;
+    if (rest) {
+        struct venue_request req;
+        memset(&req, 0, sizeof req);
+        if (ch->book_snapshot_request) {
+            if (ch->book_snapshot_request(&t->s, (int)(pick % t->s.n), 20, &req) < 0) die("snapshot request");
+        } else if (ch->rest_plan) {
+            struct venue_request plan[PLAN_MAX];
+            int n = ch->rest_plan(&t->s, plan, PLAN_MAX);
+            if (n < 1) return;
+            req = plan[pick % (unsigned)n];
+            memset(precisions, 0, sizeof precisions);
+            out.precisions = precisions;
+        } else {
+            return;
+        }
+        kind = ch->rest_parse(&req, status, frame, len, &t->s, &out);
+        for (size_t i = 0; out.precisions && i < t->s.n; i++)
+            if (precisions[i].known && (precisions[i].price_decimals > 30 || precisions[i].qty_decimals > 30))
+                die("a precision no decimal text has");
+    } else {
+        kind = ch->ws_parse(frame, len, &t->s, &out);
+    }
+    check_books(&out, kind, &t->s);
+    if (kind != VENUE_MSG_TICKS || !out.n_books) return;
+    struct book_sync bs;
+    if (book_sync_init(&bs, ch, 0, t->s.n, 20, ch->needs_precision ? precisions : NULL) != 0) die("book_sync_init");
+    for (int pass = 0; pass < 2; pass++) /* the second pass meets the books the first left, live or not */
+        for (size_t i = 0; i < out.n_books; i++) {
+            enum book_cause cause;
+            book_sync_apply(&bs, &out.books[i], out.changes, out.recv_us, &cause);
+        }
+    for (size_t i = 0; i < bs.n; i++) {
+        const struct book *b = &bs.e[i].book;
+        for (int sd = 0; sd < 2; sd++)
+            for (uint32_t j = 1; j < b->side[sd].n; j++) {
+                int c = book_price_cmp(b->side[sd].lv[j - 1].price, b->side[sd].lv[j].price);
+                if (sd == BOOK_BID ? c <= 0 : c >= 0) die("book side out of order");
+            }
+    }
+    book_sync_free(&bs);
 }
 
 static void check_trades(const struct venue_out *out, enum venue_msg kind, enum tick_origin origin) {
@@ -178,6 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check_trades(&out, trades_channel->ws_parse(frame, len, &t->s, &out), TICK_ORIGIN_STREAM);
         }
     }
+    fuzz_book(t, frame, len, cap, rest, status, data[1] >> 4);
     free(frame);
     return 0;
 }

@@ -343,11 +343,12 @@ static enum venue_msg parse_frame(struct stream *s, const struct conn *c, const 
                                 TRADES_PER_FRAME_MAX, sizeof *s->trades);
         } else if (ch->kind == VENUE_EVENT_BOOK) { /* which array ran out is not told: grow the full one(s) */
             bool updates = out->n_books >= s->book_updates_cap, changes = out->n_changes >= s->book_changes_cap;
-            grown = (updates && grow_output((void **)&s->book_updates, &s->book_updates_cap, 2 * s->book_updates_cap,
-                                            s->a->count, sizeof *s->book_updates)) |
-                    (changes && grow_output((void **)&s->book_changes, &s->book_changes_cap,
-                                            4 * s->book_changes_cap + out->overflow, BOOK_CHANGES_PER_FRAME_MAX,
-                                            sizeof *s->book_changes));
+            bool grew_updates = updates && grow_output((void **)&s->book_updates, &s->book_updates_cap,
+                                                       2 * s->book_updates_cap, s->a->count, sizeof *s->book_updates);
+            bool grew_changes = changes && grow_output((void **)&s->book_changes, &s->book_changes_cap,
+                                                       4 * s->book_changes_cap + out->overflow,
+                                                       BOOK_CHANGES_PER_FRAME_MAX, sizeof *s->book_changes);
+            grown = grew_updates || grew_changes;
         } else {
             grown = grow_output((void **)&s->ticks, &s->ticks_cap, out->n + out->overflow, s->a->count,
                                 sizeof *s->ticks);
@@ -385,7 +386,11 @@ static void on_text(struct ws_conn *ws, const char *data, size_t len, void *arg)
         src->counters.trades += out.n_trades;
         if (out.n) src->sink.emit(src->sink.arg, s->ticks, out.n);
         if (out.n_trades && src->sink.emit_trades) src->sink.emit_trades(src->sink.arg, s->trades, out.n_trades);
-        if (out.n_books && c->books) {
+        if (out.n_books && c->books && out.overflow) {
+            /* a message larger than a book frame may be (BOOK_CHANGES_PER_FRAME_MAX): applying part of it would make
+             * a wrong book, so none of it is; the symbol's snapshot is asked for again when it does not come */
+            count_malformed(s, c, data, len);
+        } else if (out.n_books && c->books) {
             src->counters.book_updates += out.n_books;
             book_feed_frame(c->books, &out);
         }
