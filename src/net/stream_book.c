@@ -525,6 +525,14 @@ fail:
 
 void book_feed_free(struct book_feed *f) {
     if (!f) return;
+    if (f->active) /* the publishing connection is gone (a planned switch hands over first): its books are not live */
+        for (size_t i = 0; i < f->sync.n; i++) {
+            struct book_entry *e = &f->sync.e[i];
+            if (e->state != BOOK_LIVE) continue;
+            e->state = BOOK_RESYNCING;
+            note_state(f, &f->io[i], BOOK_LIVE, BOOK_RESYNCING);
+            publish(f, (int)(f->sync.first + i), e);
+        }
     book_feed_set_active(f, false);
     for (size_t i = 0; i < SNAPSHOT_PARALLEL; i++) {
         if (f->reqs[i].queued) limiter_cancel(&f->reqs[i].lreq);

@@ -8,7 +8,8 @@
                  book is exact again
   snapshots      429 and 418 on the snapshot endpoint are honoured (the source pauses); 200 symbols resyncing at
                  once stay within the limiter (fakex sees no request over its limit)
-  switch         a make-before-break switch keeps every book live: no resync but the new connection's own sync
+  switch         a make-before-break switch keeps every book live: no resync but the new connection's own sync;
+                 a lost connection marks its books resyncing until the next connection's are live
   messages       RabbitMQ book.<venue>.<symbol> carries the top levels with seq and state; with book_deltas, the
                  snapshot and deltas on bookdelta.<venue>.<symbol> rebuild fakex's book exactly
 
@@ -240,6 +241,26 @@ def a_make_before_break_switch_keeps_every_book_live():
                 "%s: a switch caused a gap or a checksum failure" % v)
     h.check(len(d.log_lines(r"msg=\"switched connection\"")) >= 4, "no switch happened")
     still_and_compare(r, d, fx, VENUES)
+
+
+@test
+def a_lost_connection_marks_its_books_until_the_next_one_syncs():
+    r = h.Redis()
+    venues = ("binance", "okx")
+    fx, d = start(venues)
+    wait_live(r, d, venues)
+    seen = set()
+    fx.set("all", close_after=1)  # every connection closes after its next message
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not {"binance", "okx"} <= seen:
+        for v in venues:
+            if redis_book(r, d, v, "BTC-USDT").get("state") != "live":
+                seen.add(v)
+        time.sleep(0.01)
+    fx.set("all", close_after=0)
+    h.check(seen == set(venues), "a lost connection left its books live in Redis: %s" % (set(venues) - seen))
+    wait_live(r, d, venues, timeout=30)
+    still_and_compare(r, d, fx, venues)
 
 
 def rebuild(messages):
