@@ -21,9 +21,24 @@
  * "trade.<venue>.<symbol>" ('.' in the symbol sent as '_', as for ticks), message_id "<venue>:<symbol>:<trade id>",
  * body = sink_trade_json, the same properties as a tick's. With confirms a trade leaves the buffer only when
  * acked; a nack or a lost connection has the unconfirmed ones published again, in their order, ahead of newer
- * ones (at least once: a consumer may see a trade twice after a reconnect, and tells by its message id). Quotes
- * and trades share the connection and its confirm window; a batch takes at most half of its publishes from each
- * kind when both wait, so neither starves the other.
+ * ones (at least once: a consumer may see a trade twice after a reconnect, and tells by its message id). Quotes,
+ * trades, books and book deltas share the connection and its confirm window; a batch gives every kind that waits
+ * an equal share of its publishes (what one leaves goes to the others), so none starves another: a backlog of
+ * trades takes half a batch from waiting quotes.
+ *
+ * Books (amqp_sink_put_book) are states, as ticks are: routing key "book.<venue>.<symbol>" ('.' in the symbol sent
+ * as '_'), message_id "<venue>:<symbol>:<seq>", body {"venue","symbol","seq","state","bids":[["price","qty"],...],
+ * "asks":[...],"event_us","recv_us"} with the top `depth` levels a side, best first, the exact texts. Each is
+ * encoded into its publish at put (the caller's book is not kept) and conflated per book exactly as ticks are: a
+ * newer book replaces the one waiting, the one in flight stays until confirmed (a nack or a lost connection puts it
+ * back unless a newer one waits); at most buffer_limit books are held, a new one beyond is refused and counted
+ * (books_dropped). Book deltas (amqp_sink_put_book_delta) are events, as trades are: routing key
+ * "bookdelta.<venue>.<symbol>", message_id "<venue>:<symbol>:<seq>" (":snapshot" after it for a snapshot), body
+ * {"venue","symbol","type":"snapshot"|"delta","seq","bids":[[...]],"asks":[[...]],"event_us","recv_us"} with the
+ * changes as sent (a qty of zero removes a level); every one published, in order, never conflated, through a FIFO
+ * of their own bounded in bytes (book_delta_buffer) with the trades' rules: beyond the bound the oldest never
+ * published are dropped, counted (book_deltas_dropped) and logged with their time range at most once per 5 s.
+ * A body longer than a frame goes out in several (4 KiB each, the least frame_max a broker may ask for).
  *
  * amqps:// runs the same connection over TLS (rabbitmq-c's OpenSSL socket). A certificate that does not chain
  * to the CA, or that does not name the URL's host, fails the connect like a refused one: logged once per outage
@@ -57,6 +72,7 @@ struct amqp_sink_config {
     uint64_t backoff_max_ms;     /* [5000] */
     uint64_t close_deadline_ms;  /* [3000] how long close waits for the buffers to be confirmed */
     uint64_t trade_buffer;       /* [64 MiB] bytes of trades held (their encoded publishes); the oldest go beyond */
+    uint64_t book_delta_buffer;  /* [trade_buffer] bytes of book deltas held, likewise (a queue of their own) */
 };
 
 struct amqp_sink_stats {
@@ -75,6 +91,22 @@ struct amqp_sink_stats {
     uint64_t trade_depth;      /* trades held: waiting or unconfirmed */
     uint64_t trade_bytes;      /* bytes they hold */
     uint64_t trade_inflight;
+    /* books (conflated per book, as ticks) */
+    uint64_t books;           /* accepted by amqp_sink_put_book (a replaced one counts too) */
+    uint64_t books_published; /* publishes of books (again after a nack counts again) */
+    uint64_t books_confirmed, books_nacked;
+    uint64_t books_replaced;  /* waiting books replaced by newer ones */
+    uint64_t books_refused;   /* invalid books */
+    uint64_t books_dropped;   /* refused by a full buffer (a new book beyond buffer_limit) */
+    uint64_t book_depth;      /* books held: waiting or unconfirmed */
+    /* book deltas (events, as trades) */
+    uint64_t book_deltas;           /* accepted by amqp_sink_put_book_delta */
+    uint64_t book_deltas_published; /* publishes of deltas (again after a nack counts again) */
+    uint64_t book_deltas_confirmed, book_deltas_nacked;
+    uint64_t book_deltas_refused;   /* invalid deltas, or longer than the largest snapshot */
+    uint64_t book_deltas_dropped;   /* dropped, oldest first, by a full delta buffer */
+    uint64_t book_delta_depth;      /* deltas held: waiting or unconfirmed */
+    uint64_t book_delta_bytes;      /* bytes they hold */
     bool connected, blocked;
 };
 
@@ -95,6 +127,16 @@ int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct 
  * sink_trade_invalid; logged rate-limited) or -ENOMEM. */
 int amqp_sink_put_trade(struct amqp_sink *s, const struct trade *t);
 
+/* A book's top levels (sink.h, put_book): never blocks. Returns 0 (taken, perhaps replacing the one waiting),
+ * -EINVAL (sink_book_invalid; logged rate-limited), -ENOSPC (buffer_limit books held, this one not among them) or
+ * -ENOMEM. */
+int amqp_sink_put_book(struct amqp_sink *s, const struct book_view *v);
+
+/* A book's applied update (sink.h, put_book_delta): never blocks. Returns 0 (taken, perhaps dropping older deltas
+ * to make room), -EINVAL (a bad venue, symbol, side or level text; logged rate-limited), -EMSGSIZE (more changes
+ * than a snapshot of the deepest book a book keeps: 2 * 5 * BOOK_DEPTH_MAX) or -ENOMEM. */
+int amqp_sink_put_book_delta(struct amqp_sink *s, const struct book_delta_view *v);
+
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 
 /* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close
@@ -104,7 +146,27 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
  * reading gives up at the deadline. */
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
 
-/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes and trades. */
+/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes, trades, books and book
+ * deltas; the deltas' bound is [rabbitmq] trade_buffer's value until they have a key of their own. */
 extern const struct sink_ops amqp_sink_ops;
+
+/* ---- books: the JSON both sinks write (tick_json.c) ----
+ * Declared alike in redis_sink.h and amqp_sink.h until sink.h carries them: identical prototypes, and tick_json.c
+ * includes both headers, so the two cannot drift apart. */
+
+/* Bytes one level takes at most in a levels array: ["<price>","<qty>"] and its comma. */
+#define SINK_BOOK_LEVEL_JSON_MAX (2 * (BOOK_TEXT_MAX - 1) + 8)
+
+/* Checks a book before it becomes a key, a routing key or JSON: venue and symbol as sink_tick_invalid, a known
+ * state, a depth of at most BOOK_DEPTH_MAX, and the top depth levels' texts non-empty decimals (decimal.h) with
+ * their NUL inside their arrays. NULL when fine, else a short reason for the log line. */
+const char *sink_book_invalid(const struct book_view *v);
+
+/* Appends ["<price>","<qty>"], the exact texts (each up to its NUL, within BOOK_TEXT_MAX); returns the end. */
+char *sink_put_book_level(char *p, const char *price, const char *qty);
+
+/* Appends a side's top `depth` levels, best first, as the JSON array [["price","qty"],...] ("[]" when none);
+ * returns the end. n levels take at most 2 + n * SINK_BOOK_LEVEL_JSON_MAX bytes. */
+char *sink_put_book_levels(char *p, const struct book_levels *side, unsigned depth);
 
 #endif

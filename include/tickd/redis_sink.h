@@ -31,7 +31,22 @@
  * (trades_dropped) and logged at most once a second with the receive times of what was dropped. A trade Redis
  * answers with an error (other than the transient ones above) is counted in errors and not retried. A trade
  * whose answer was lost with its connection is written again after the reconnect: around an outage a stream
- * may hold a trade twice (its id tells). */
+ * may hold a trade twice (its id tells).
+ *
+ * Books are states, like quotes (redis_sink_put_book): one record per book (venue, symbol), the newest wins.
+ *   <prefix>:book:<venue>:<symbol>   hash  bids asks seq ts recv_ts state resyncs
+ * bids and asks are JSON arrays [["price","qty"],...], best first, at most the view's depth levels, the exact
+ * texts; state is book_state_name's. A put serializes the record's arguments at once into the record's own
+ * buffer (reused: it only grows), so the caller's book is not kept; the record is written with the next loop
+ * turn's pipeline, at most one write in flight per book, so however many puts come in a turn a book is one HSET
+ * (several books share one EVALSHA, up to BATCH_MAX of them or BOOK_BATCH_BYTES of arguments). A book never moves
+ * backwards: a put whose seq is below the record's (the pending one or the last written) is refused, -ESTALE,
+ * counted in books_stale, unless it comes from another sync -- its resyncs or its run (its connection) differ from
+ * the record's --, since a new sync may restart the venue's sequence. The script repeats the compare against the
+ * hash Redis holds (a lower seq with the same resyncs is not written), so a second tickd or a replay cannot move
+ * it back either; the first write of a new run's book is not compared (Redis holds no run to tell a restarted
+ * sequence by). While Redis is away the latest of every book waits and all are written on reconnect, as quotes
+ * are. */
 #ifndef TICKD_REDIS_SINK_H
 #define TICKD_REDIS_SINK_H
 
@@ -77,15 +92,19 @@ struct redis_sink_stats {
     uint64_t writes;       /* records (quotes, BBOs) written */
     uint64_t batches;      /* pipelines sent (one per loop turn with something to write) */
     uint64_t commands;     /* EVALSHA sent: each carries up to 64 records */
-    uint64_t cas_rejected; /* writes refused because Redis (or the record here) held something newer */
+    uint64_t cas_rejected; /* writes refused because Redis (or, for quotes and BBOs, the record here) held something
+                              newer */
     uint64_t reconnects;   /* connections made ready after the first */
     uint64_t errors;       /* records and trades that failed other than by NOSCRIPT or a transient refusal
                               (logged, not retried), or records whose history entry did */
-    uint64_t refused;      /* invalid ticks or trades, or ticks beyond max_instruments */
-    uint64_t pending;      /* instruments waiting to be written + writes in flight */
+    uint64_t refused;      /* invalid ticks, trades or books, or ticks or books beyond max_instruments */
+    uint64_t pending;      /* records (quotes, BBOs, books) waiting to be written + writes in flight */
     uint64_t trades;         /* trades written (XADD answered with an id) */
     uint64_t trades_dropped; /* trades dropped, the oldest first, beyond max_trades */
     uint64_t trades_pending; /* trades waiting + in flight */
+    uint64_t books;          /* book hashes written (HSET done) */
+    uint64_t books_pending;  /* books waiting to be written + in flight (counted in pending too) */
+    uint64_t books_stale;    /* book puts refused as older than the record's (-ESTALE) */
     bool ready;            /* connected, authenticated, script loaded */
 };
 
@@ -117,6 +136,11 @@ int redis_sink_put_bbo_id(struct redis_sink *s, uint32_t bbo_id, const struct me
  * sink_trade_invalid (logged, rate-limited) or -ENOMEM. */
 int redis_sink_put_trade(struct redis_sink *s, const struct trade *t);
 
+/* A book's top levels (sink.h, put_book) as the book's latest. Never blocks. Returns 0, -EINVAL for a view that
+ * fails sink_book_invalid (logged, rate-limited), -ESTALE for one older than the record's (see above: counted,
+ * not written), -ENOSPC (max_instruments books held) or -ENOMEM. */
+int redis_sink_put_book(struct redis_sink *s, const struct book_view *v);
+
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
 
 /* How stale Redis is: for every tick written since the last call, the time from its receive (recv_us; for a
@@ -130,9 +154,28 @@ void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct
  * passes, then closes every handle; cb runs once all are closed and s is freed. */
 void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg);
 
-/* The Redis row of sink_table (sink.h): opened from [redis], takes bbo quotes and BBOs, and trades (put_trade
- * does nothing when [redis] trade_history is 0), and wires its CAS refusals (on_cas_rejected above) to the
- * hooks'. */
+/* The Redis row of sink_table (sink.h): opened from [redis], takes bbo quotes and BBOs, trades (put_trade
+ * does nothing when [redis] trade_history is 0) and books (put_book; no book deltas: put_book_delta is NULL),
+ * and wires its CAS refusals (on_cas_rejected above) to the hooks'. */
 extern const struct sink_ops redis_sink_ops;
+
+/* ---- books: the JSON both sinks write (tick_json.c) ----
+ * Declared alike in redis_sink.h and amqp_sink.h until sink.h carries them: identical prototypes, and tick_json.c
+ * includes both headers, so the two cannot drift apart. */
+
+/* Bytes one level takes at most in a levels array: ["<price>","<qty>"] and its comma. */
+#define SINK_BOOK_LEVEL_JSON_MAX (2 * (BOOK_TEXT_MAX - 1) + 8)
+
+/* Checks a book before it becomes a key, a routing key or JSON: venue and symbol as sink_tick_invalid, a known
+ * state, a depth of at most BOOK_DEPTH_MAX, and the top depth levels' texts non-empty decimals (decimal.h) with
+ * their NUL inside their arrays. NULL when fine, else a short reason for the log line. */
+const char *sink_book_invalid(const struct book_view *v);
+
+/* Appends ["<price>","<qty>"], the exact texts (each up to its NUL, within BOOK_TEXT_MAX); returns the end. */
+char *sink_put_book_level(char *p, const char *price, const char *qty);
+
+/* Appends a side's top `depth` levels, best first, as the JSON array [["price","qty"],...] ("[]" when none);
+ * returns the end. n levels take at most 2 + n * SINK_BOOK_LEVEL_JSON_MAX bytes. */
+char *sink_put_book_levels(char *p, const struct book_levels *side, unsigned depth);
 
 #endif

@@ -10,10 +10,17 @@
  *
  * Trades take the same path through their own buffer, a FIFO bounded in bytes (trade_queue.h): each is encoded
  * into its publish frames on the loop, at put, so the bytes it holds are the bytes it sends. The two buffers share
- * the channel, its delivery tags and the confirm window; a batch takes at most half its publishes from each
- * when both have work, so neither starves the other.
+ * the channel, its delivery tags and the confirm window, with the books' buffers below.
  *
- * Shared with the loop thread: the conflating buffer and the trade queue (each with its own mutex), the eventfd,
+ * Books take the quotes' way with their own conflating buffer (struct book_buf below: conflate.c's life, but each
+ * record holds its book's publish, encoded on the loop at put, since the caller's book is not kept); book deltas
+ * take the trades' way through a second trade_queue. A second queue rather than the trades' one: it keeps a
+ * delta's drop count and time range its own (book_deltas_dropped, its log line) and a burst of deltas from
+ * evicting trades or the reverse, while order per instrument holds in either. A batch gives each kind with work
+ * an equal share of the confirm window's room (enum publish_kind), the kind that goes first changing with every
+ * batch, so that a publish of any size reaches an empty wire in turn.
+ *
+ * Shared with the loop thread: the conflating buffers and the queues (each with its own mutex), the eventfd,
  * atomic counters and the stopping flag. Nothing else. */
 #include "tickd/amqp_sink.h"
 
@@ -43,6 +50,7 @@
 #include "tickd/config.h"
 #include "tickd/confirm_window.h"
 #include "tickd/conflate.h"
+#include "tickd/instr_map.h"
 #include "tickd/log.h"
 #include "tickd/sink.h"
 #include "tickd/text_buf.h"
@@ -66,6 +74,29 @@
 #define PUBLISH_PROPS_MAX (2 + 256 + 1 + 256 + 8)
 #define PUBLISH_MAX (3 * FRAME_OVERHEAD + PUBLISH_METHOD_MAX + 12 + PUBLISH_PROPS_MAX + SINK_JSON_MAX)
 
+/* A body goes out in frames of at most this much: AMQP's least frame_max (4096) less a frame's overhead, so any
+ * broker takes them. Ticks and trades take one; a deep book several. */
+#define BODY_FRAME_MAX (4096 - FRAME_OVERHEAD)
+
+/* A publish of `body` bytes of JSON, at most (the method, the header, the body in its frames). */
+#define MESSAGE_MAX(body)                                                                                      \
+    (2 * FRAME_OVERHEAD + PUBLISH_METHOD_MAX + 12 + PUBLISH_PROPS_MAX + (body) +                               \
+     ((body) / BODY_FRAME_MAX + 1) * FRAME_OVERHEAD)
+
+/* A book's or a delta's JSON besides its levels: the names (under 48 bytes), seq and two times (20 digits each),
+ * the state or type, the keys. */
+#define BOOK_BODY_FIXED 320
+#define BOOK_BODY_MAX(levels) (BOOK_BODY_FIXED + (size_t)(levels)*SINK_BOOK_LEVEL_JSON_MAX)
+
+/* The most changes a book delta may carry: a snapshot of the deepest book a book keeps (book.h: BOOK_DEPTH_MAX * 5
+ * levels a side). A longer one is refused (-EMSGSIZE), which bounds the largest publish, BOOK_MESSAGE_MAX. */
+#define BOOK_DELTA_CHANGES_MAX (2 * 5 * BOOK_DEPTH_MAX)
+#define BOOK_MESSAGE_MAX MESSAGE_MAX(BOOK_BODY_MAX(BOOK_DELTA_CHANGES_MAX))
+
+/* A batch's frames: a full batch of the small publishes and the largest publish beside them, so that any publish
+ * fits a batch that starts with it. */
+#define WIRE_MAX (PUBLISH_BATCH * PUBLISH_MAX + BOOK_MESSAGE_MAX)
+
 /* A confirm this much slower than the broker's base delay shrinks the confirm window (confirm_window.h): about
  * the queueing a consumer may see on top of the broker's own delay. On one 2-core machine with a local broker
  * (base delay ~0.2 ms) at 30k-50k ticks/s, a bound of 0.5 / 1 / 2 / 8 ms in all gave a consumer p99 of 5-7 /
@@ -73,8 +104,13 @@
 #define CONFIRM_QUEUE_US 1000
 
 /* Trades dropped by a full trade buffer are logged at most once per this long (the count and time range cover
- * everything dropped since the last line). */
+ * everything dropped since the last line). Book deltas alike, on their own line. */
 #define TRADE_DROP_LOG_MS 5000
+
+struct book_buf;
+
+/* What a batch publishes, in turn (publish_waiting). */
+enum publish_kind { KIND_TRADES, KIND_DELTAS, KIND_QUOTES, KIND_BOOKS, KINDS };
 
 struct amqp_sink {
     struct amqp_sink_config cfg;
@@ -89,6 +125,8 @@ struct amqp_sink {
 
     struct conflate *buf;
     struct trade_queue *trades;
+    struct book_buf *books;
+    struct trade_queue *deltas;
     int wake_fd; /* eventfd: the loop wakes the thread; stop wakes it too */
     pthread_t thread;
     atomic_bool stopping;
@@ -102,12 +140,18 @@ struct amqp_sink {
     uint64_t failed_attempts; /* since the last connection */
     bool blocked_local;
     uint64_t stop_deadline_ms; /* once stopping: when the thread gives up on what is left */
-    uint8_t wire[PUBLISH_BATCH * PUBLISH_MAX]; /* a batch's frames, sent in one write (pages touched as used) */
+    unsigned first_kind;       /* the kind that opens the next batch */
+    uint8_t wire[WIRE_MAX];    /* a batch's frames, sent in one write (pages touched as used) */
 
     _Atomic uint64_t published, confirmed, nacked, reconnects, refused, window_now;
     atomic_bool connected, blocked;
     _Atomic uint64_t last_refusal_log_ms;
     _Atomic uint64_t trades_published, trades_refused, last_drop_log_ms;
+    _Atomic uint64_t books_published, books_refused, deltas_published, deltas_refused, last_delta_drop_log_ms;
+
+    /* loop-only: a book's or a delta's JSON and then its publish, encoded at put (grown to the largest) */
+    uint8_t *scratch;
+    size_t scratch_cap;
 
     uv_loop_t *loop;
     uv_async_t done; /* the thread's last act: tells the loop it can be joined */
@@ -116,6 +160,7 @@ struct amqp_sink {
     void (*close_cb)(void *);
     void *close_arg;
     uint64_t published_at_last_stats, trades_published_at_last_stats; /* the loop's, for the stats line's rates */
+    uint64_t books_published_at_last_stats, deltas_published_at_last_stats;
 };
 
 static void drain_wake_fd(struct amqp_sink *s) {
@@ -135,6 +180,233 @@ static void wake(struct amqp_sink *s) {
 static void nap(struct amqp_sink *s, uint64_t ms) {
     struct pollfd p = {.fd = s->wake_fd, .events = POLLIN};
     if (poll(&p, 1, (int)ms) > 0) drain_wake_fd(s);
+}
+
+/* ---- the books' conflating buffer ----------------------------------------------------------------------------
+ *
+ * conflate.c's life (conflate.h) for records that hold a publish instead of a tick: one record per book, a put
+ * replaces the publish still waiting for the same book, the one in flight stays until confirmed (only the newest
+ * in flight matters: its ack frees the record, its nack brings it back unless a newer one waits). Memory is
+ * bounded by the books held (limit: buffer_limit; a new book beyond it is refused and counted). Thread-safe. */
+
+struct msg_buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+struct book_slot {
+    struct instr_node node; /* first: the map hands back this pointer */
+    struct msg_buf waiting, inflight;
+    bool has_waiting, has_inflight;
+    uint64_t inflight_tag; /* of the newest publish of this book */
+    unsigned refs;         /* flights naming this record */
+    struct book_slot *queue_next;
+};
+
+struct book_flight {
+    uint64_t tag;
+    struct book_slot *slot;
+    bool settled;
+};
+
+struct book_buf {
+    pthread_mutex_t mu;
+    struct instr_map map;
+    size_t limit;
+    struct book_slot *queue_head, *queue_tail;
+    size_t waiting;
+    struct book_flight *ring;
+    size_t ring_cap, ring_head, ring_len, unsettled;
+    uint64_t put, replaced, dropped, acked, nacked, requeued;
+};
+
+struct book_buf_stats {
+    size_t depth, waiting, inflight;
+    uint64_t put, replaced, dropped, acked, nacked, requeued;
+};
+
+static struct book_buf *book_buf_new(size_t limit, size_t max_inflight) {
+    struct book_buf *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->limit = limit ? limit : 1;
+    b->ring_cap = max_inflight ? max_inflight : 1;
+    if (!(b->ring = calloc(b->ring_cap, sizeof *b->ring))) goto fail_ring;
+    if (instr_map_init(&b->map, 64) < 0) goto fail_map;
+    if (pthread_mutex_init(&b->mu, NULL) != 0) goto fail_mutex;
+    return b;
+fail_mutex:
+    instr_map_destroy(&b->map);
+fail_map:
+    free(b->ring);
+fail_ring:
+    free(b);
+    return NULL;
+}
+
+static void book_slot_free(struct book_slot *slot) {
+    free(slot->waiting.p);
+    free(slot->inflight.p);
+    free(slot);
+}
+
+static void book_buf_free(struct book_buf *b) {
+    if (!b) return;
+    size_t cursor = 0;
+    struct instr_node *n, *next = NULL;
+    while ((n = instr_map_next(&b->map, &cursor, &next))) book_slot_free((struct book_slot *)n);
+    instr_map_destroy(&b->map);
+    free(b->ring);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+static void book_enqueue(struct book_buf *b, struct book_slot *slot) {
+    slot->queue_next = NULL;
+    if (b->queue_tail) b->queue_tail->queue_next = slot;
+    else b->queue_head = slot;
+    b->queue_tail = slot;
+    b->waiting++;
+}
+
+static void book_swap(struct book_slot *slot) {
+    struct msg_buf m = slot->waiting;
+    slot->waiting = slot->inflight;
+    slot->inflight = m;
+}
+
+static void book_release_if_empty(struct book_buf *b, struct book_slot *slot) {
+    if (slot->has_waiting || slot->has_inflight || slot->refs) return;
+    instr_map_remove(&b->map, &slot->node);
+    book_slot_free(slot);
+}
+
+/* msg[0..len) becomes the waiting publish of (venue, symbol). CONFLATE_FULL: limit books held and this one not
+ * among them, or no memory for it (counted in dropped either way). */
+static enum conflate_put_result book_buf_put(struct book_buf *b, const char *venue, const char *symbol,
+                                             const uint8_t *msg, size_t len) {
+    enum conflate_put_result res;
+    pthread_mutex_lock(&b->mu);
+    struct book_slot *slot = (struct book_slot *)instr_map_find(&b->map, venue, symbol);
+    bool is_new = !slot;
+    if (is_new) {
+        if (b->map.count >= b->limit || !(slot = calloc(1, sizeof *slot))) goto full;
+        instr_map_insert(&b->map, &slot->node, venue, symbol);
+    }
+    if (slot->waiting.cap < len) {
+        uint8_t *p = realloc(slot->waiting.p, len);
+        if (!p) {
+            if (is_new) {
+                instr_map_remove(&b->map, &slot->node);
+                book_slot_free(slot);
+            }
+            goto full;
+        }
+        slot->waiting.p = p;
+        slot->waiting.cap = len;
+    }
+    memcpy(slot->waiting.p, msg, len);
+    slot->waiting.len = len;
+    b->put++;
+    if (slot->has_waiting) {
+        b->replaced++;
+        res = CONFLATE_REPLACED;
+    } else {
+        res = b->waiting == 0 ? CONFLATE_WAKE : CONFLATE_ADDED;
+        slot->has_waiting = true;
+        book_enqueue(b, slot);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return res;
+full:
+    b->dropped++;
+    pthread_mutex_unlock(&b->mu);
+    return CONFLATE_FULL;
+}
+
+/* Moves up to max waiting publishes, oldest first, into flight, copying them one after the other to out while they
+ * fit in cap bytes; the i-th gets tag first_tag + i. Returns how many; *len the bytes written. */
+static size_t book_buf_take(struct book_buf *b, uint8_t *out, size_t cap, size_t max, uint64_t first_tag,
+                            size_t *len) {
+    size_t n = 0, w = 0;
+    pthread_mutex_lock(&b->mu);
+    struct book_slot *slot;
+    while (n < max && b->ring_len < b->ring_cap && (slot = b->queue_head) && slot->waiting.len <= cap - w) {
+        b->queue_head = slot->queue_next;
+        if (!b->queue_head) b->queue_tail = NULL;
+        b->waiting--;
+        slot->has_waiting = false;
+        book_swap(slot);
+        slot->has_inflight = true;
+        slot->inflight_tag = first_tag + n;
+        slot->refs++;
+        b->ring[(b->ring_head + b->ring_len) % b->ring_cap] =
+            (struct book_flight){.tag = slot->inflight_tag, .slot = slot, .settled = false};
+        b->ring_len++;
+        b->unsettled++;
+        memcpy(out + w, slot->inflight.p, slot->inflight.len);
+        w += slot->inflight.len;
+        n++;
+    }
+    pthread_mutex_unlock(&b->mu);
+    *len = w;
+    return n;
+}
+
+static void book_settle(struct book_buf *b, struct book_flight *f, bool ack) {
+    struct book_slot *slot = f->slot;
+    f->settled = true;
+    b->unsettled--;
+    slot->refs--;
+    if (slot->has_inflight && slot->inflight_tag == f->tag) {
+        slot->has_inflight = false;
+        if (!ack && !slot->has_waiting) {
+            book_swap(slot);
+            slot->has_waiting = true;
+            book_enqueue(b, slot);
+            b->requeued++;
+        }
+    }
+    book_release_if_empty(b, slot);
+}
+
+/* A broker confirm (conflate_confirm's rules). Returns how many publishes of books it settled. */
+static size_t book_buf_confirm(struct book_buf *b, uint64_t tag, bool multiple, bool ack) {
+    size_t n = 0;
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < b->ring_len; i++) {
+        struct book_flight *f = &b->ring[(b->ring_head + i) % b->ring_cap];
+        if (f->tag > tag) break;
+        if (f->settled || (!multiple && f->tag != tag)) continue;
+        book_settle(b, f, ack);
+        if (ack) b->acked++;
+        else b->nacked++;
+        n++;
+    }
+    while (b->ring_len && b->ring[b->ring_head].settled) {
+        b->ring_head = (b->ring_head + 1) % b->ring_cap;
+        b->ring_len--;
+    }
+    pthread_mutex_unlock(&b->mu);
+    return n;
+}
+
+/* The channel is gone: every book in flight waits again unless a newer one does. Tags restart. */
+static void book_buf_requeue_all(struct book_buf *b) {
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < b->ring_len; i++) {
+        struct book_flight *f = &b->ring[(b->ring_head + i) % b->ring_cap];
+        if (!f->settled) book_settle(b, f, false);
+    }
+    b->ring_head = b->ring_len = 0;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void book_buf_stats(struct book_buf *b, struct book_buf_stats *out) {
+    pthread_mutex_lock(&b->mu);
+    *out = (struct book_buf_stats){.depth = b->map.count, .waiting = b->waiting, .inflight = b->unsettled,
+                                   .put = b->put, .replaced = b->replaced, .dropped = b->dropped,
+                                   .acked = b->acked, .nacked = b->nacked, .requeued = b->requeued};
+    pthread_mutex_unlock(&b->mu);
 }
 
 /* ---- connection --------------------------------------------------------------------------------------- */
@@ -167,6 +439,8 @@ static void disconnect(struct amqp_sink *s) {
     s->ssl = NULL;
     conflate_requeue_all(s->buf);
     trade_queue_requeue_all(s->trades);
+    book_buf_requeue_all(s->books);
+    trade_queue_requeue_all(s->deltas);
 }
 
 /* The client must announce connection.blocked, or the broker never sends it. */
@@ -358,9 +632,10 @@ static uint8_t *end_frame(uint8_t *frame, uint8_t *payload_end) {
 
 /* Appends a basic.publish (method, content header, body) to out; rabbitmq-c's own encoders write the method
  * and the properties, the frames around them are written here. Returns the end, or NULL when it cannot be
- * encoded. recv_us: the receive time, the timestamp property (seconds). */
+ * encoded. recv_us: the receive time, the timestamp property (seconds). The body goes in frames of at most
+ * BODY_FRAME_MAX bytes; out holds MESSAGE_MAX(len). */
 static uint8_t *encode_message(const struct amqp_sink *s, amqp_bytes_t key, amqp_bytes_t id, int64_t recv_us,
-                               const char *body, int len, uint8_t *out) {
+                               const char *body, size_t len, uint8_t *out) {
     amqp_basic_publish_t method = {
         .exchange = s->exchange_bytes,
         .routing_key = key,
@@ -382,9 +657,15 @@ static uint8_t *encode_message(const struct amqp_sink *s, amqp_bytes_t key, amqp
     n = amqp_encode_properties(AMQP_BASIC_CLASS, &props, (amqp_bytes_t){.len = PUBLISH_PROPS_MAX, .bytes = p});
     if (n < 0) return NULL;
     frame = end_frame(frame, p + n);
-    p = begin_frame(frame, FRAME_BODY);
-    memcpy(p, body, (size_t)len);
-    return end_frame(frame, p + len);
+    do {
+        size_t chunk = len < BODY_FRAME_MAX ? len : BODY_FRAME_MAX;
+        p = begin_frame(frame, FRAME_BODY);
+        memcpy(p, body, chunk);
+        frame = end_frame(frame, p + chunk);
+        body += chunk;
+        len -= chunk;
+    } while (len);
+    return frame;
 }
 
 /* Appends t's basic.publish to out. Returns the end, or NULL when t has no valid JSON form (sink_tick_json). */
@@ -393,7 +674,7 @@ static uint8_t *encode_publish(const struct amqp_sink *s, const struct tick *t, 
     int len = sink_tick_json(t, body, sizeof body);
     if (len < 0) return NULL;
     return encode_message(s, (amqp_bytes_t){.len = routing_key(t, key), .bytes = key},
-                          (amqp_bytes_t){.len = message_id(t, id), .bytes = id}, t->recv_us, body, len, out);
+                          (amqp_bytes_t){.len = message_id(t, id), .bytes = id}, t->recv_us, body, (size_t)len, out);
 }
 
 /* "trade.<venue>.<symbol>", a '.' of the symbol sent as '_' as in a tick's key. Returns the length. */
@@ -425,7 +706,94 @@ static uint8_t *encode_trade(const struct amqp_sink *s, const struct trade *t, u
     int len = sink_trade_json(t, body, sizeof body);
     if (len < 0) return NULL;
     return encode_message(s, (amqp_bytes_t){.len = trade_routing_key(t, key), .bytes = key},
-                          (amqp_bytes_t){.len = trade_message_id(t, id), .bytes = id}, t->recv_us, body, len, out);
+                          (amqp_bytes_t){.len = trade_message_id(t, id), .bytes = id}, t->recv_us, body,
+                          (size_t)len, out);
+}
+
+/* "<kind>.<venue>.<symbol>", a '.' of the symbol sent as '_' as in a tick's key. Returns the length. */
+static size_t book_routing_key(const char *kind, const char *venue, const char *symbol, char *out) {
+    char *p = sink_put_mem(out, kind, strlen(kind));
+    *p++ = '.';
+    p = sink_put_field(p, venue, TICK_VENUE_MAX);
+    *p++ = '.';
+    char *sym = p;
+    p = sink_put_field(p, symbol, TICK_SYMBOL_MAX);
+    for (char *c = sym; c < p; c++)
+        if (*c == '.') *c = '_';
+    return (size_t)(p - out);
+}
+
+/* "<venue>:<symbol>:<seq>", and ":snapshot" after it for a delta that is one. Returns the length. */
+static size_t book_message_id(const char *venue, const char *symbol, uint64_t seq, bool snapshot, char *out) {
+    char *p = sink_put_field(out, venue, TICK_VENUE_MAX);
+    *p++ = ':';
+    p = sink_put_field(p, symbol, TICK_SYMBOL_MAX);
+    *p++ = ':';
+    p = fmt_u64(p, seq);
+    if (snapshot) p = sink_put_mem(p, ":snapshot", 9);
+    return (size_t)(p - out);
+}
+
+/* A book's or a delta's publish (kind "book" or "bookdelta"), as encode_message. */
+static uint8_t *encode_book_message(const struct amqp_sink *s, const char *kind, const char *venue,
+                                    const char *symbol, uint64_t seq, bool snapshot, int64_t recv_us,
+                                    const char *body, size_t len, uint8_t *out) {
+    char key[16 + TICK_VENUE_MAX + TICK_SYMBOL_MAX], id[40 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
+    return encode_message(s, (amqp_bytes_t){.len = book_routing_key(kind, venue, symbol, key), .bytes = key},
+                          (amqp_bytes_t){.len = book_message_id(venue, symbol, seq, snapshot, id), .bytes = id},
+                          recv_us, body, len, out);
+}
+
+#define PUT_LIT(p, lit) sink_put_mem(p, lit, sizeof lit - 1)
+
+/* {"venue":..,"symbol":..,"seq":N,"state":"live","bids":[["p","q"],...],"asks":[...],"event_us":N,"recv_us":N}
+ * (the levels: the top v->depth a side, sink_put_book_levels). Returns the length; BOOK_BODY_MAX(levels) holds it. */
+static size_t book_json(const struct book_view *v, char *out) {
+    char *p = PUT_LIT(out, "{\"venue\":\"");
+    p = sink_put_field(p, v->venue, TICK_VENUE_MAX);
+    p = PUT_LIT(p, "\",\"symbol\":\"");
+    p = sink_put_field(p, v->symbol, TICK_SYMBOL_MAX);
+    p = fmt_u64(PUT_LIT(p, "\",\"seq\":"), v->seq);
+    p = PUT_LIT(p, ",\"state\":\"");
+    const char *state = book_state_name(v->state);
+    p = sink_put_mem(p, state, strlen(state));
+    p = sink_put_book_levels(PUT_LIT(p, "\",\"bids\":"), &v->book->side[BOOK_BID], v->depth);
+    p = sink_put_book_levels(PUT_LIT(p, ",\"asks\":"), &v->book->side[BOOK_ASK], v->depth);
+    p = sink_put_i64(PUT_LIT(p, ",\"event_us\":"), v->event_us);
+    p = sink_put_i64(PUT_LIT(p, ",\"recv_us\":"), v->recv_us);
+    *p++ = '}';
+    return (size_t)(p - out);
+}
+
+/* A delta's changes of one side, in the order sent, as [["p","q"],...] (the pair writer the levels use). */
+static char *put_changes(char *p, const struct book_delta_view *v, enum book_side side) {
+    bool first = true;
+    *p++ = '[';
+    for (size_t i = 0; i < v->n_changes; i++) {
+        if (v->changes[i].side != side) continue;
+        if (!first) *p++ = ',';
+        first = false;
+        p = sink_put_book_level(p, v->changes[i].price, v->changes[i].qty);
+    }
+    *p++ = ']';
+    return p;
+}
+
+/* {"venue":..,"symbol":..,"type":"snapshot"|"delta","seq":N,"bids":[...],"asks":[...],"event_us":N,"recv_us":N}.
+ * Returns the length; BOOK_BODY_MAX(v->n_changes) holds it. */
+static size_t book_delta_json(const struct book_delta_view *v, char *out) {
+    char *p = PUT_LIT(out, "{\"venue\":\"");
+    p = sink_put_field(p, v->venue, TICK_VENUE_MAX);
+    p = PUT_LIT(p, "\",\"symbol\":\"");
+    p = sink_put_field(p, v->symbol, TICK_SYMBOL_MAX);
+    p = v->snapshot ? PUT_LIT(p, "\",\"type\":\"snapshot\"") : PUT_LIT(p, "\",\"type\":\"delta\"");
+    p = fmt_u64(PUT_LIT(p, ",\"seq\":"), v->seq);
+    p = put_changes(PUT_LIT(p, ",\"bids\":"), v, BOOK_BID);
+    p = put_changes(PUT_LIT(p, ",\"asks\":"), v, BOOK_ASK);
+    p = sink_put_i64(PUT_LIT(p, ",\"event_us\":"), v->event_us);
+    p = sink_put_i64(PUT_LIT(p, ",\"recv_us\":"), v->recv_us);
+    *p++ = '}';
+    return (size_t)(p - out);
 }
 
 /* One non-blocking write of what is left: the bytes taken (> 0), 0 with *events to wait for, or an amqp status
@@ -482,38 +850,76 @@ static size_t window_room(const struct amqp_sink *s) {
     return room < PUBLISH_BATCH ? (size_t)room : PUBLISH_BATCH;
 }
 
-/* Up to max waiting trades into the batch at *p (their frames are ready-made), with tags from first_tag. */
-static size_t take_trades(struct amqp_sink *s, uint8_t **p, size_t max, uint64_t first_tag) {
-    size_t len, n = trade_queue_take(s->trades, *p, (size_t)(s->wire + sizeof s->wire - *p), max, first_tag, &len);
+/* Up to max waiting publishes of kind k into the batch at *p, as far as they fit in the wire, with tags from tag
+ * (ticks: the caller's room for the quotes taken). Returns how many, or -1 when a quote cannot be encoded. */
+static ssize_t take_kind(struct amqp_sink *s, enum publish_kind k, uint8_t **p, size_t max, uint64_t tag,
+                         struct tick *ticks) {
+    size_t cap = (size_t)(s->wire + sizeof s->wire - *p), len = 0, n = 0;
+    switch (k) {
+    case KIND_TRADES: n = trade_queue_take(s->trades, *p, cap, max, tag, &len); break;
+    case KIND_DELTAS: n = trade_queue_take(s->deltas, *p, cap, max, tag, &len); break;
+    case KIND_BOOKS: n = book_buf_take(s->books, *p, cap, max, tag, &len); break;
+    case KIND_QUOTES: /* encoded here: each takes at most PUBLISH_MAX */
+        if (max > cap / PUBLISH_MAX) max = cap / PUBLISH_MAX;
+        n = conflate_take(s->buf, ticks, max, tag);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t *end = encode_publish(s, &ticks[i], *p + len);
+            if (!end) return -1;
+            len = (size_t)(end - *p);
+        }
+        break;
+    case KINDS: break;
+    }
     *p += len;
-    return n;
+    return (ssize_t)n;
 }
 
-/* Publishes what waits, within the confirm window, a batch per write: trades up to half the batch, then quotes,
- * then trades again in the room the quotes left, so that neither kind starves the other. The tags follow the
- * order on the wire. Returns 0 or an amqp status. */
+/* Publishes what waits, within the confirm window, a batch per write. Each kind with work gets an equal share of the
+ * room, and what a kind leaves goes to the others in further rounds (a kind that took less than its share has no
+ * more, or no more that fits: it is done for this batch), so that none starves another: a backlog of trades takes
+ * half a batch from waiting quotes, not all of it. The kind that goes first turns with every batch, and a batch's
+ * first publish always fits the wire. The tags follow the order on the wire. Returns 0 or an amqp status. */
 static int publish_waiting(struct amqp_sink *s) {
-    struct tick batch[PUBLISH_BATCH];
+    struct tick ticks[PUBLISH_BATCH];
     size_t room;
     while (!s->blocked_local && (room = window_room(s)) > 0) {
         uint8_t *p = s->wire;
         uint64_t tag = s->next_tag;
-        size_t nt = take_trades(s, &p, (room + 1) / 2, tag);
-        size_t nq = conflate_take(s->buf, batch, room - nt, tag + nt);
-        for (size_t i = 0; i < nq; i++)
-            if (!(p = encode_publish(s, &batch[i], p))) return AMQP_STATUS_BAD_AMQP_DATA;
-        if (nt + nq < room) nt += take_trades(s, &p, room - nt - nq, tag + nt + nq);
-        size_t n = nt + nq;
+        size_t n = 0, left = room, taken[KINDS] = {0};
+        bool busy[KINDS] = {true, true, true, true};
+        unsigned nbusy = KINDS, first = s->first_kind;
+        s->first_kind = (first + 1) % KINDS;
+        while (left && nbusy) {
+            size_t share = (left + nbusy - 1) / nbusy;
+            for (unsigned i = 0; i < KINDS && left; i++) {
+                enum publish_kind k = (enum publish_kind)((first + i) % KINDS);
+                if (!busy[k]) continue;
+                size_t want = share < left ? share : left;
+                ssize_t got = take_kind(s, k, &p, want, tag + n, ticks);
+                if (got < 0) return AMQP_STATUS_BAD_AMQP_DATA;
+                taken[k] += (size_t)got;
+                n += (size_t)got;
+                left -= (size_t)got;
+                if ((size_t)got < want) {
+                    busy[k] = false;
+                    nbusy--;
+                }
+            }
+        }
         if (!n) break;
         int rc = send_all(s, s->wire, (size_t)(p - s->wire));
         if (rc != AMQP_STATUS_OK) return rc;
         uint64_t now = (uint64_t)clock_mono_us();
         for (size_t i = 0; i < n; i++) confirm_window_sent(&s->window, tag + i, now);
-        atomic_fetch_add(&s->published, nq);
-        atomic_fetch_add(&s->trades_published, nt);
+        atomic_fetch_add(&s->published, taken[KIND_QUOTES]);
+        atomic_fetch_add(&s->trades_published, taken[KIND_TRADES]);
+        atomic_fetch_add(&s->books_published, taken[KIND_BOOKS]);
+        atomic_fetch_add(&s->deltas_published, taken[KIND_DELTAS]);
         if (s->cfg.no_confirm) {
             conflate_confirm(s->buf, tag + n - 1, true, true);
             trade_queue_confirm(s->trades, tag + n - 1, true, true);
+            book_buf_confirm(s->books, tag + n - 1, true, true);
+            trade_queue_confirm(s->deltas, tag + n - 1, true, true);
         }
         s->next_tag += n;
     }
@@ -527,6 +933,8 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
         size_t n = conflate_confirm(s->buf, a->delivery_tag, a->multiple, true);
         atomic_fetch_add(&s->confirmed, n);
         n += trade_queue_confirm(s->trades, a->delivery_tag, a->multiple, true);
+        n += book_buf_confirm(s->books, a->delivery_tag, a->multiple, true);
+        n += trade_queue_confirm(s->deltas, a->delivery_tag, a->multiple, true);
         confirmed(s, a->delivery_tag, n);
         return 0;
     }
@@ -535,6 +943,8 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
         size_t n = conflate_confirm(s->buf, a->delivery_tag, a->multiple, false);
         atomic_fetch_add(&s->nacked, n);
         n += trade_queue_confirm(s->trades, a->delivery_tag, a->multiple, false);
+        n += book_buf_confirm(s->books, a->delivery_tag, a->multiple, false);
+        n += trade_queue_confirm(s->deltas, a->delivery_tag, a->multiple, false);
         confirmed(s, a->delivery_tag, n);
         return 0;
     }
@@ -594,34 +1004,55 @@ static void wait_events(struct amqp_sink *s) {
     if (poll(p, 2, timeout) > 0 && (p[0].revents & POLLIN)) drain_wake_fd(s);
 }
 
-/* Logs what the full trade buffer dropped since the last such line, with the range of the trades' times (the
- * venue's trade time, else the receive time; µs): at most once per TRADE_DROP_LOG_MS, from whichever thread
- * comes first (the exchange elects one), or at once when force (the sink's end). */
-static void log_trade_drops(struct amqp_sink *s, bool force) {
-    uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(&s->last_drop_log_ms);
+/* Logs what a full event buffer (the trades', or the book deltas') dropped since the last such line, with the range
+ * of the events' times (the venue's time, else the receive time; µs): at most once per TRADE_DROP_LOG_MS per buffer,
+ * from whichever thread comes first (the exchange elects one), or at once when force (the sink's end). */
+static void log_queue_drops(struct amqp_sink *s, bool deltas, bool force) {
+    struct trade_queue *q = deltas ? s->deltas : s->trades;
+    _Atomic uint64_t *last_log = deltas ? &s->last_delta_drop_log_ms : &s->last_drop_log_ms;
+    uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(last_log);
     if (!force && last && now - last < TRADE_DROP_LOG_MS) return;
-    if (!atomic_compare_exchange_strong(&s->last_drop_log_ms, &last, now)) return;
+    if (!atomic_compare_exchange_strong(last_log, &last, now)) return;
     struct trade_queue_drops d;
-    if (!trade_queue_drops_take(s->trades, &d)) {
-        atomic_store(&s->last_drop_log_ms, last); /* nothing said: the next drop may be logged at once */
+    if (!trade_queue_drops_take(q, &d)) {
+        atomic_store(last_log, last); /* nothing said: the next drop may be logged at once */
         return;
     }
     struct trade_queue_stats ts;
-    trade_queue_stats(s->trades, &ts);
-    log_warn(COMPONENT, "trades dropped, the trade buffer is full",
-             "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " trades_dropped=%" PRIu64
-             " trade_bytes=%" PRIu64 " trade_buffer=%" PRIu64 " connected=%s blocked=%s",
-             d.count, d.first_us, d.last_us, ts.dropped, ts.bytes, ts.limit,
-             atomic_load(&s->connected) ? "yes" : "no", atomic_load(&s->blocked) ? "yes" : "no");
+    trade_queue_stats(q, &ts);
+    const char *connected = atomic_load(&s->connected) ? "yes" : "no";
+    const char *blocked = atomic_load(&s->blocked) ? "yes" : "no";
+    if (deltas)
+        log_warn(COMPONENT, "book deltas dropped, the delta buffer is full",
+                 "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " book_deltas_dropped=%" PRIu64
+                 " delta_bytes=%" PRIu64 " delta_buffer=%" PRIu64 " connected=%s blocked=%s",
+                 d.count, d.first_us, d.last_us, ts.dropped, ts.bytes, ts.limit, connected, blocked);
+    else
+        log_warn(COMPONENT, "trades dropped, the trade buffer is full",
+                 "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " trades_dropped=%" PRIu64
+                 " trade_bytes=%" PRIu64 " trade_buffer=%" PRIu64 " connected=%s blocked=%s",
+                 d.count, d.first_us, d.last_us, ts.dropped, ts.bytes, ts.limit, connected, blocked);
+}
+
+static void log_trade_drops(struct amqp_sink *s, bool force) {
+    log_queue_drops(s, false, force);
+}
+
+static void log_delta_drops(struct amqp_sink *s, bool force) {
+    log_queue_drops(s, true, force);
 }
 
 static bool stop_reached(struct amqp_sink *s) {
     if (!atomic_load(&s->stopping)) return false;
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    struct trade_queue_stats ts;
+    struct trade_queue_stats ts, ds;
     trade_queue_stats(s->trades, &ts);
-    return (st.depth == 0 && ts.held == 0) || (uint64_t)clock_mono_ms() >= s->stop_deadline_ms;
+    trade_queue_stats(s->deltas, &ds);
+    struct book_buf_stats bs;
+    book_buf_stats(s->books, &bs);
+    return (st.depth == 0 && ts.held == 0 && bs.depth == 0 && ds.held == 0) ||
+           (uint64_t)clock_mono_ms() >= s->stop_deadline_ms;
 }
 
 static void *publisher_main(void *arg) {
@@ -664,7 +1095,15 @@ static void *publisher_main(void *arg) {
     trade_queue_stats(s->trades, &ts);
     if (ts.held)
         log_warn(COMPONENT, "closing with unconfirmed trades", "trades=%zu bytes=%" PRIu64, ts.held, ts.bytes);
+    struct book_buf_stats bs;
+    book_buf_stats(s->books, &bs);
+    if (bs.depth) log_warn(COMPONENT, "closing with unconfirmed books", "books=%zu", bs.depth);
+    trade_queue_stats(s->deltas, &ts);
+    if (ts.held)
+        log_warn(COMPONENT, "closing with unconfirmed book deltas", "book_deltas=%zu bytes=%" PRIu64, ts.held,
+                 ts.bytes);
     log_trade_drops(s, true);
+    log_delta_drops(s, true);
     if (s->conn) {
         amqp_connection_close(s->conn, AMQP_REPLY_SUCCESS); /* bounded by the rpc timeout */
         amqp_destroy_connection(s->conn);
@@ -734,6 +1173,91 @@ int amqp_sink_put_trade(struct amqp_sink *s, const struct trade *t) {
     }
 }
 
+/* A refused book or delta: counted, and logged at most once a second (the ticks' and trades' limit). */
+static int refuse_book(struct amqp_sink *s, _Atomic uint64_t *counter, const char *what, const char *why,
+                       const char *venue, const char *symbol, int err) {
+    atomic_fetch_add(counter, 1);
+    uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(&s->last_refusal_log_ms);
+    if (!last || now - last >= 1000) {
+        atomic_store(&s->last_refusal_log_ms, now);
+        log_warn(COMPONENT, what, "cause=%s venue=%.*s symbol=%.*s", why, TICK_VENUE_MAX, venue ? venue : "",
+                 TICK_SYMBOL_MAX, symbol ? symbol : "");
+    }
+    return err;
+}
+
+/* The loop's scratch buffer, at least size bytes; NULL when out of memory. */
+static uint8_t *scratch(struct amqp_sink *s, size_t size) {
+    if (size <= s->scratch_cap) return s->scratch;
+    size_t cap = s->scratch_cap ? s->scratch_cap : 16384;
+    while (cap < size) cap *= 2;
+    uint8_t *p = malloc(cap);
+    if (!p) return NULL;
+    free(s->scratch);
+    s->scratch = p;
+    s->scratch_cap = cap;
+    return p;
+}
+
+int amqp_sink_put_book(struct amqp_sink *s, const struct book_view *v) {
+    const char *why = sink_book_invalid(v);
+    if (why) return refuse_book(s, &s->books_refused, "book refused", why, v->venue, v->symbol, -EINVAL);
+    const struct book *b = v->book;
+    uint32_t levels = (b->side[BOOK_BID].n < v->depth ? b->side[BOOK_BID].n : v->depth) +
+                      (b->side[BOOK_ASK].n < v->depth ? b->side[BOOK_ASK].n : v->depth);
+    size_t body_max = BOOK_BODY_MAX(levels);
+    uint8_t *buf = scratch(s, body_max + MESSAGE_MAX(body_max));
+    if (!buf) return refuse_book(s, &s->books_refused, "book refused", "out of memory", v->venue, v->symbol, -ENOMEM);
+    uint8_t *msg = buf + body_max;
+    uint8_t *end = encode_book_message(s, "book", v->venue, v->symbol, v->seq, false, v->recv_us, (char *)buf,
+                                       book_json(v, (char *)buf), msg);
+    if (!end) return refuse_book(s, &s->books_refused, "book refused", "cannot encode", v->venue, v->symbol, -EINVAL);
+    switch (book_buf_put(s->books, v->venue, v->symbol, msg, (size_t)(end - msg))) {
+    case CONFLATE_WAKE: uv_idle_start(&s->waker, on_wake_turn); return 0;
+    case CONFLATE_FULL: return -ENOSPC; /* counted by the buffer; the stats line shows it */
+    default: return 0;
+    }
+}
+
+/* A delta's changes: each a side, a non-empty decimal price and qty within their arrays. */
+static const char *book_delta_invalid(const struct book_delta_view *v) {
+    if (!v->venue || !sink_venue_ok(v->venue, TICK_VENUE_MAX)) return "bad venue";
+    if (!v->symbol || !sink_symbol_ok(v->symbol, TICK_SYMBOL_MAX)) return "bad symbol";
+    if (v->n_changes && !v->changes) return "no changes";
+    for (size_t i = 0; i < v->n_changes; i++) {
+        const struct book_change *c = &v->changes[i];
+        if (c->side != BOOK_BID && c->side != BOOK_ASK) return "bad side";
+        if (!c->price[0] || !sink_decimal_ok(c->price, sizeof c->price) || !c->qty[0] ||
+            !sink_decimal_ok(c->qty, sizeof c->qty))
+            return "bad level";
+    }
+    return NULL;
+}
+
+int amqp_sink_put_book_delta(struct amqp_sink *s, const struct book_delta_view *v) {
+    const char *what = "book delta refused";
+    if (v->n_changes > BOOK_DELTA_CHANGES_MAX)
+        return refuse_book(s, &s->deltas_refused, what, "too many changes", v->venue, v->symbol, -EMSGSIZE);
+    const char *why = book_delta_invalid(v);
+    if (why) return refuse_book(s, &s->deltas_refused, what, why, v->venue, v->symbol, -EINVAL);
+    size_t body_max = BOOK_BODY_MAX(v->n_changes);
+    uint8_t *buf = scratch(s, body_max + MESSAGE_MAX(body_max));
+    if (!buf) return refuse_book(s, &s->deltas_refused, what, "out of memory", v->venue, v->symbol, -ENOMEM);
+    uint8_t *msg = buf + body_max;
+    uint8_t *end = encode_book_message(s, "bookdelta", v->venue, v->symbol, v->seq, v->snapshot, v->recv_us,
+                                       (char *)buf, book_delta_json(v, (char *)buf), msg);
+    if (!end) return refuse_book(s, &s->deltas_refused, what, "cannot encode", v->venue, v->symbol, -EINVAL);
+    size_t dropped;
+    enum trade_queue_put_result res = trade_queue_put(s->deltas, msg, (size_t)(end - msg),
+                                                      v->event_us ? v->event_us : v->recv_us, &dropped);
+    if (dropped) log_delta_drops(s, false);
+    switch (res) {
+    case TRADE_QUEUE_WAKE: uv_idle_start(&s->waker, on_wake_turn); return 0;
+    case TRADE_QUEUE_NOMEM: return -ENOMEM;
+    default: return 0;
+    }
+}
+
 int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
     return put(s, NO_QUOTE_ID, t, sink_tick_invalid(t));
 }
@@ -745,9 +1269,28 @@ int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct 
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    struct trade_queue_stats ts;
+    struct trade_queue_stats ts, ds;
     trade_queue_stats(s->trades, &ts);
+    trade_queue_stats(s->deltas, &ds);
+    struct book_buf_stats bs;
+    book_buf_stats(s->books, &bs);
     *out = (struct amqp_sink_stats){
+        .books = bs.put,
+        .books_published = atomic_load(&s->books_published),
+        .books_confirmed = bs.acked,
+        .books_nacked = bs.nacked,
+        .books_replaced = bs.replaced,
+        .books_refused = atomic_load(&s->books_refused),
+        .books_dropped = bs.dropped,
+        .book_depth = bs.depth,
+        .book_deltas = ds.put,
+        .book_deltas_published = atomic_load(&s->deltas_published),
+        .book_deltas_confirmed = ds.acked,
+        .book_deltas_nacked = ds.nacked,
+        .book_deltas_refused = atomic_load(&s->deltas_refused),
+        .book_deltas_dropped = ds.dropped,
+        .book_delta_depth = ds.held,
+        .book_delta_bytes = ds.bytes,
         .trades = ts.put,
         .trades_published = atomic_load(&s->trades_published),
         .trades_confirmed = ts.acked,
@@ -808,6 +1351,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     backoff_init(&s->backoff, or_default(cfg->backoff_min_ms, 200), or_default(cfg->backoff_max_ms, 5000), 0);
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     s->cfg.trade_buffer = or_default(cfg->trade_buffer, 64 << 20);
+    s->cfg.book_delta_buffer = or_default(cfg->book_delta_buffer, s->cfg.trade_buffer);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
     s->exchange_bytes = amqp_cstring_bytes(s->exchange);
     if ((rc = parse_url(s, cfg)) < 0) goto fail_url;
@@ -816,6 +1360,9 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     if (!s->buf) goto fail_url;
     s->trades = trade_queue_new(s->cfg.trade_buffer, s->cfg.max_inflight);
     if (!s->trades) goto fail_trades;
+    s->books = book_buf_new(s->cfg.buffer_limit, s->cfg.max_inflight);
+    s->deltas = trade_queue_new(s->cfg.book_delta_buffer, s->cfg.max_inflight);
+    if (!s->books || !s->deltas) goto fail_fd;
     if (confirm_window_init(&s->window, s->cfg.max_inflight, CONFIRM_QUEUE_US) < 0) goto fail_fd;
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->wake_fd < 0) {
@@ -838,6 +1385,8 @@ fail_async:
 fail_fd:
     confirm_window_free(&s->window);
     trade_queue_free(s->trades);
+    book_buf_free(s->books);
+    trade_queue_free(s->deltas);
 fail_trades:
     conflate_free(s->buf);
 fail_url:
@@ -853,7 +1402,10 @@ static void on_closed(uv_handle_t *h) {
     close(s->wake_fd);
     confirm_window_free(&s->window);
     trade_queue_free(s->trades);
+    book_buf_free(s->books);
+    trade_queue_free(s->deltas);
     conflate_free(s->buf);
+    free(s->scratch);
     free(s);
     if (cb) cb(arg);
 }
@@ -882,7 +1434,9 @@ static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct 
                                   .exchange = c->rabbitmq.exchange, .ca_file = c->rabbitmq.ca_file,
                                   .no_confirm = !c->rabbitmq.confirm,
                                   .buffer_limit = c->rabbitmq.buffer_limit,
-                                  .trade_buffer = c->rabbitmq.trade_buffer};
+                                  .trade_buffer = c->rabbitmq.trade_buffer,
+                                  /* no key of its own yet: book deltas are bounded like trades */
+                                  .book_delta_buffer = c->rabbitmq.trade_buffer};
     struct amqp_sink *s;
     int err = amqp_sink_new(loop, &ac, &s);
     if (err < 0) {
@@ -903,6 +1457,14 @@ static int ops_put_trade(void *state, const struct trade *t) {
     return amqp_sink_put_trade(state, t);
 }
 
+static int ops_put_book(void *state, const struct book_view *v) {
+    return amqp_sink_put_book(state, v);
+}
+
+static int ops_put_book_delta(void *state, const struct book_delta_view *v) {
+    return amqp_sink_put_book_delta(state, v);
+}
+
 static bool ops_ready(void *state) {
     return atomic_load(&((struct amqp_sink *)state)->connected);
 }
@@ -912,10 +1474,15 @@ static void ops_stats_log(void *state, double secs) {
     struct amqp_sink_stats as;
     amqp_sink_stats(s, &as);
     log_trade_drops(s, false); /* what the rate limit held back, once the drops have stopped */
+    log_delta_drops(s, false);
     log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
              "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu trades=%llu "
              "trades_published=%llu trades_published_per_s=%.0f trades_confirmed=%llu trades_nacked=%llu "
-             "trades_refused=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu trade_inflight=%llu",
+             "trades_refused=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu trade_inflight=%llu "
+             "books=%llu books_published=%llu books_published_per_s=%.0f books_confirmed=%llu books_replaced=%llu "
+             "books_refused=%llu books_dropped=%llu book_depth=%llu book_deltas=%llu book_deltas_published=%llu "
+             "book_deltas_published_per_s=%.0f book_deltas_confirmed=%llu book_deltas_refused=%llu "
+             "book_deltas_dropped=%llu book_delta_depth=%llu book_delta_bytes=%llu",
              as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
              sink_per_second(as.published, &s->published_at_last_stats, secs), (unsigned long long)as.confirmed,
              (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
@@ -925,18 +1492,31 @@ static void ops_stats_log(void *state, double secs) {
              (unsigned long long)as.trades_confirmed, (unsigned long long)as.trades_nacked,
              (unsigned long long)as.trades_refused, (unsigned long long)as.trades_dropped,
              (unsigned long long)as.trade_depth, (unsigned long long)as.trade_bytes,
-             (unsigned long long)as.trade_inflight);
+             (unsigned long long)as.trade_inflight, (unsigned long long)as.books,
+             (unsigned long long)as.books_published,
+             sink_per_second(as.books_published, &s->books_published_at_last_stats, secs),
+             (unsigned long long)as.books_confirmed, (unsigned long long)as.books_replaced,
+             (unsigned long long)as.books_refused, (unsigned long long)as.books_dropped,
+             (unsigned long long)as.book_depth, (unsigned long long)as.book_deltas,
+             (unsigned long long)as.book_deltas_published,
+             sink_per_second(as.book_deltas_published, &s->deltas_published_at_last_stats, secs),
+             (unsigned long long)as.book_deltas_confirmed, (unsigned long long)as.book_deltas_refused,
+             (unsigned long long)as.book_deltas_dropped, (unsigned long long)as.book_delta_depth,
+             (unsigned long long)as.book_delta_bytes);
 }
 
 static void ops_status(void *state, struct text_buf *out) {
     struct amqp_sink_stats as = {0};
     if (state) amqp_sink_stats(state, &as);
     text_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu trades=%llu "
-                "trades_published=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu\n",
+                "trades_published=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu books_published=%llu "
+                "book_depth=%llu book_deltas_published=%llu book_deltas_dropped=%llu\n",
                 as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
                 (unsigned long long)as.depth, (unsigned long long)as.reconnects, (unsigned long long)as.trades,
                 (unsigned long long)as.trades_published, (unsigned long long)as.trades_dropped,
-                (unsigned long long)as.trade_depth, (unsigned long long)as.trade_bytes);
+                (unsigned long long)as.trade_depth, (unsigned long long)as.trade_bytes,
+                (unsigned long long)as.books_published, (unsigned long long)as.book_depth,
+                (unsigned long long)as.book_deltas_published, (unsigned long long)as.book_deltas_dropped);
 }
 
 static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
@@ -945,10 +1525,13 @@ static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
 
 const struct sink_ops amqp_sink_ops = {
     .name = "rabbitmq",
-    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO) | SINK_CHANNEL(CONFIG_CHANNEL_TRADES),
+    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO) | SINK_CHANNEL(CONFIG_CHANNEL_TRADES) |
+                SINK_CHANNEL(CONFIG_CHANNEL_BOOK),
     .open = ops_open,
     .put_quote = ops_put_quote,
     .put_trade = ops_put_trade,
+    .put_book = ops_put_book,
+    .put_book_delta = ops_put_book_delta,
     .ready = ops_ready,
     .stats_log = ops_stats_log,
     .status = ops_status,

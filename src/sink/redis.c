@@ -25,7 +25,13 @@
  * marks its trade done (written, or failed: counted, not retried) or kept (no answer, the connection was lost;
  * or a transient refusal); done trades leave from the head. Once every trade in flight is answered, the kept
  * ones go back to the front of tq, in their order, to be sent again after the reconnect or the backoff; no
- * trade is sent meanwhile (trades_kept), so none overtakes them. */
+ * trade is sent meanwhile (trades_kept), so none overtakes them.
+ *
+ * Books are records too (is_book), in their own map (a book and a quote share their (venue, symbol)) and on their
+ * own send list, with the same dirty / queued / in-flight life. A book record holds its script arguments as RESP
+ * text, serialized at put into the record's buffer (grown, never shrunk: a book's size hardly changes), so the
+ * flush only copies: the books of a turn go out as EVALSHA batches of their own, after the quotes' batches, each
+ * record one 'k' of the script (one HMGET and one HSET), answered like any batch (on_batch_reply). */
 #include "tickd/redis_sink.h"
 
 #include <errno.h>
@@ -52,8 +58,11 @@
 /* Compare-and-set of a batch. ARGV[1] is the history length; then each record is 'q' (a quote: its key and,
  * with history, its stream's key; then the merge's ordering key, fixed-width digits, written only when strictly
  * greater, and ten fields) or 'b' (a BBO: its key; its update time, written unless the stored one is later, and
- * eight fields). gt compares decimal text by length, then bytes: exact for the 54-character key and for times,
- * never via Lua doubles, and a 43-character key written before epochs is older than any of today's.
+ * eight fields) or 'k' (a book: its key; its seq and resyncs, written unless Redis holds the same resyncs with a
+ * greater seq, and five fields; 'K' the same written without the compare: the first write of a new connection's
+ * book, whose sync may have restarted the venue's sequence). gt compares decimal text by length, then bytes: exact for the 54-character key,
+ * for times and for sequences, never via Lua doubles, and a 43-character key written before epochs is older than
+ * any of today's.
  * redis.pcall keeps one bad key (say a string where a hash belongs) from failing the other records. Returns an array: a string of a character per record -- '1' written, '0' refused as older,
  * 'e' failed, 'h' written but its history entry failed --, the first error ("" when none), then the key Redis
  * holds for each quote refused as older, in record order (the merge adopts it: merge_adopt). */
@@ -79,6 +88,14 @@ static const char CAS_SCRIPT[] =
     "        'ask_venue', ARGV[a+8], 'ask_ts', ARGV[a+9])) and 'e' or '1'\n"
     "    end\n"
     "    k, a = k + 1, a + 10\n"
+    "  elseif ARGV[a] == 'k' or ARGV[a] == 'K' then\n"
+    "    local old = ARGV[a] == 'k' and redis.pcall('HMGET', key, 'seq', 'resyncs') or {}\n"
+    "    if failed(old) then res = 'e'\n"
+    "    elseif not (old[1] and old[2] == ARGV[a+2] and gt(old[1], ARGV[a+1])) then\n"
+    "      res = failed(redis.pcall('HSET', key, 'bids', ARGV[a+3], 'asks', ARGV[a+4], 'seq', ARGV[a+1],\n"
+    "        'ts', ARGV[a+5], 'recv_ts', ARGV[a+6], 'state', ARGV[a+7], 'resyncs', ARGV[a+2])) and 'e' or '1'\n"
+    "    end\n"
+    "    k, a = k + 1, a + 8\n"
     "  else\n"
     "    local old = redis.pcall('HGET', key, 'order')\n"
     "    if failed(old) then res = 'e'\n"
@@ -111,6 +128,18 @@ static const char CAS_SCRIPT[] =
 #define RECORD_ARGS_MAX (12 * 58)
 #define BATCH_HEAD_MAX 128 /* "*<n>\r\n$7\r\nEVALSHA\r\n", the sha, the key count */
 
+/* A book batch's arguments stop growing past this (a batch always takes one book, the largest ~110 KB at
+ * BOOK_DEPTH_MAX): one script run stays within a fraction of a millisecond, and hiredis's buffer within a few of
+ * them. */
+#define BOOK_BATCH_BYTES (256 * 1024)
+
+/* A book record's arguments: 'k', seq, resyncs, ts, recv_ts and state take under 160 bytes with their RESP
+ * framing; each side's array takes BULK_HEAD_MAX of room while it is written (sink_put_book_levels writes it
+ * after the room, then its "$<len>\r\n" goes in front) and its levels. */
+#define BULK_HEAD_MAX 16
+#define BOOK_ARGS_FIXED 192
+#define BOOK_ARGS_MAX(levels) (BOOK_ARGS_FIXED + 2 * (BULK_HEAD_MAX + 4) + (size_t)(levels)*SINK_BOOK_LEVEL_JSON_MAX)
+
 /* Trades sent and not yet answered, at most: bounds what hiredis buffers (~300 bytes of command each), while a
  * pipeline this deep keeps a round trip from limiting the rate (thousands of trades per millisecond of RTT). A
  * power of two (the ring's mask). */
@@ -133,6 +162,7 @@ enum trade_state { TRADE_SENT, TRADE_DONE, TRADE_KEPT };
 struct entry {
     struct instr_node node; /* first: the map hands back this pointer; venue "" marks a BBO */
     bool is_bbo;
+    bool is_book; /* in the books map */
     union {
         struct {
             struct tick_packed tick; /* packed: one record per instrument, 50k of them in a large config */
@@ -145,6 +175,17 @@ struct entry {
             struct merge_bbo *bbo; /* its own allocation: a BBO is twice a packed quote, and rarer */
             int64_t updated_us;
         } bbo;
+        struct {
+            char *args;            /* the script's arguments for this book, RESP text: 'k' seq resyncs bids asks
+                                      ts recv_ts state */
+            size_t len, cap;
+            uint64_t seq;          /* of the latest put (pending or written): the next must not be below it */
+            uint32_t resyncs, run; /* ... unless it comes from another sync: a resync or another connection */
+            bool force;            /* the next write is a new connection's: not compared with what Redis holds */
+            bool sent_forced;      /* the write in flight was; lost or failed, the next one is again */
+            int64_t event_us, recv_us;
+            bool has;              /* args hold a book */
+        } book;
     } v;
     bool dirty, queued, inflight;
     int64_t inflight_recv_us;  /* receive time of the tick (or the BBO change) in flight, for the lag figures */
@@ -182,6 +223,11 @@ struct redis_sink {
     struct id_index quote_ids, bbo_ids; /* the same records by the merge's ids (merge_update), for the hot path */
     struct entry *queue_head, *queue_tail;
     uint64_t ndirty, ninflight;
+    struct instr_map books;                   /* book records, by (venue, symbol) */
+    struct entry *book_head, *book_tail;      /* the books' send list */
+    uint64_t nbooks_dirty, nbooks_inflight;   /* the books among ndirty and ninflight */
+    char *book_wire;                          /* one book batch's command (grown to the largest) */
+    size_t book_wire_cap;
 
     struct trade_ring tq, tf;   /* trades waiting; trades in flight (cap TRADE_INFLIGHT_MAX once used) */
     unsigned char *tf_state;    /* enum trade_state of tf's trades, by their index in tf.v */
@@ -202,7 +248,7 @@ struct redis_sink {
     struct redis_sink_stats stats;
     struct lat_hist lag;       /* receive → Redis's answer, per written tick, since redis_sink_take_lag */
     struct lat_hist event_lag; /* the venue's event time → Redis's answer, per written quote that has one */
-    uint64_t writes_at_last_stats, trades_at_last_stats; /* for the stats line's rates */
+    uint64_t writes_at_last_stats, trades_at_last_stats, books_at_last_stats; /* for the stats line's rates */
 
     bool closing, finished;
     uint64_t close_deadline;
@@ -222,22 +268,28 @@ static bool trades_sendable(const struct redis_sink *s) {
 }
 
 static void flusher_kick(struct redis_sink *s) {
-    if (s->state == CONN_READY && !s->script_loading && !s->paused && (s->queue_head || trades_sendable(s)) &&
-        !s->finished)
+    if (s->state == CONN_READY && !s->script_loading && !s->paused &&
+        (s->queue_head || s->book_head || trades_sendable(s)) && !s->finished)
         uv_idle_start(&s->flusher, on_flush);
 }
 
+/* Onto its send list: the books' or the others'. */
 static void queue_push(struct redis_sink *s, struct entry *e) {
+    struct entry **head = e->is_book ? &s->book_head : &s->queue_head;
+    struct entry **tail = e->is_book ? &s->book_tail : &s->queue_tail;
     e->queued = true;
     e->queue_next = NULL;
-    if (s->queue_tail) s->queue_tail->queue_next = e;
-    else s->queue_head = e;
-    s->queue_tail = e;
+    if (*tail) (*tail)->queue_next = e;
+    else *head = e;
+    *tail = e;
     flusher_kick(s);
 }
 
 static void entry_mark_dirty(struct redis_sink *s, struct entry *e) {
-    if (!e->dirty) s->ndirty++;
+    if (!e->dirty) {
+        s->ndirty++;
+        s->nbooks_dirty += e->is_book;
+    }
     e->dirty = true;
     if (!e->inflight && !e->queued) queue_push(s, e);
 }
@@ -246,6 +298,10 @@ static void mark_all_dirty(struct redis_sink *s) {
     size_t cursor = 0;
     struct instr_node *n, *next = NULL;
     while ((n = instr_map_next(&s->entries, &cursor, &next))) entry_mark_dirty(s, (struct entry *)n);
+    cursor = 0;
+    next = NULL;
+    while ((n = instr_map_next(&s->books, &cursor, &next)))
+        if (((struct entry *)n)->v.book.has) entry_mark_dirty(s, (struct entry *)n);
 }
 
 /* ---- writes ---------------------------------------------------------------------------------------- */
@@ -284,12 +340,18 @@ static enum write_outcome outcome_of(char c) {
 static void write_done(struct redis_sink *s, struct entry *e, enum write_outcome o, int64_t now_us) {
     e->inflight = false;
     s->ninflight--;
+    s->nbooks_inflight -= e->is_book;
+    if (e->is_book && (o == WRITE_LOST || o == WRITE_FAILED)) e->v.book.force |= e->v.book.sent_forced;
     switch (o) {
     case WRITE_LOST: entry_mark_dirty(s, e); break;
     case WRITE_FAILED: s->stats.errors++; break;
     case WRITE_NO_TRAIL:
     case WRITE_DONE: {
         if (o == WRITE_NO_TRAIL) s->stats.errors++; /* the record itself was written */
+        if (e->is_book) { /* not in the lag figures, which are the quotes' and BBOs' */
+            s->stats.books++;
+            break;
+        }
         s->stats.writes++;
         lat_hist_add(&s->lag, now_us - e->inflight_recv_us);
         if (e->inflight_event_us > 0) lat_hist_add(&s->event_lag, now_us - e->inflight_event_us);
@@ -410,7 +472,8 @@ static void on_batch_reply(redisAsyncContext *ac, void *r, void *privdata) {
             if (!nfailed++) first_failed = e;
         }
         landed |= o == WRITE_DONE || o == WRITE_REFUSED || o == WRITE_NO_TRAIL;
-        if (o == WRITE_REFUSED && !e->is_bbo) report_held_key(s, e, answered ? reply : NULL, &next_held);
+        if (o == WRITE_REFUSED && !e->is_bbo && !e->is_book)
+            report_held_key(s, e, answered ? reply : NULL, &next_held);
         write_done(s, e, o, now_us);
     }
     if (nfailed) log_write_errors(s, first_failed, nfailed, error, error_len);
@@ -529,18 +592,29 @@ static void mark_sent(struct redis_sink *s, struct entry *e) {
     e->dirty = false;
     s->ndirty--;
     e->inflight = true;
-    e->inflight_recv_us = e->is_bbo ? e->v.bbo.updated_us : e->v.quote.tick.recv_us;
-    e->inflight_event_us = e->is_bbo ? 0 : e->v.quote.tick.event_us;
+    if (e->is_book) {
+        e->inflight_recv_us = e->v.book.recv_us;
+        e->inflight_event_us = e->v.book.event_us;
+        s->nbooks_dirty--;
+        s->nbooks_inflight++;
+    } else {
+        e->inflight_recv_us = e->is_bbo ? e->v.bbo.updated_us : e->v.quote.tick.recv_us;
+        e->inflight_event_us = e->is_bbo ? 0 : e->v.quote.tick.event_us;
+    }
     s->ninflight++;
 }
 
-static struct entry *queue_pop(struct redis_sink *s) {
-    struct entry *e = s->queue_head;
+static struct entry *list_pop(struct entry **head, struct entry **tail) {
+    struct entry *e = *head;
     if (!e) return NULL;
-    s->queue_head = e->queue_next;
-    if (!s->queue_head) s->queue_tail = NULL;
+    *head = e->queue_next;
+    if (!*head) *tail = NULL;
     e->queued = false;
     return e;
+}
+
+static struct entry *queue_pop(struct redis_sink *s) {
+    return list_pop(&s->queue_head, &s->queue_tail);
 }
 
 /* One EVALSHA with up to BATCH_MAX queued records. The arguments are built in place in s->wire, the keys beside
@@ -575,6 +649,72 @@ static int send_batch(struct redis_sink *s) {
         next = c->queue_next;
         c->inflight = false;
         s->ninflight--;
+        entry_mark_dirty(s, c);
+    }
+    drop_connection(s, "command refused by hiredis"); /* frees ac */
+    return -1;
+}
+
+/* Room for len bytes in the book batch buffer. */
+static int book_wire_room(struct redis_sink *s, size_t len) {
+    if (len <= s->book_wire_cap) return 0;
+    size_t cap = s->book_wire_cap ? s->book_wire_cap : 64 * 1024;
+    while (cap < len) cap *= 2;
+    char *w = malloc(cap); /* nothing in it to keep: hiredis copied the last command */
+    if (!w) return -ENOMEM;
+    free(s->book_wire);
+    s->book_wire = w;
+    s->book_wire_cap = cap;
+    return 0;
+}
+
+/* One EVALSHA with queued books, up to BATCH_MAX of them and, past the first, BOOK_BATCH_BYTES of arguments: their
+ * keys, the history argument ("0": a book has none), then each record's serialized arguments, copied. Returns 1
+ * when a batch went out, 0 when none did (nothing queued, or no memory for the batch: the books wait for the next
+ * turn), or -1 when hiredis refused it (the connection is dropped). */
+static int send_book_batch(struct redis_sink *s) {
+    struct entry *chain = NULL, **tail = &chain, *e;
+    unsigned n = 0;
+    size_t args_len = 0;
+    while (n < BATCH_MAX && (e = s->book_head) && (!n || args_len + e->v.book.len <= BOOK_BATCH_BYTES)) {
+        list_pop(&s->book_head, &s->book_tail);
+        if (!e->dirty) continue;
+        e->queue_next = NULL;
+        *tail = e;
+        tail = &e->queue_next;
+        args_len += e->v.book.len;
+        n++;
+    }
+    if (!n) return 0;
+    if (book_wire_room(s, BATCH_HEAD_MAX + n * RECORD_KEYS_MAX / 2 + 8 + args_len) < 0) {
+        for (struct entry *c = chain, *next; c; c = next) { /* back on the list, in their order, for the next turn */
+            next = c->queue_next;
+            queue_push(s, c);
+        }
+        return 0;
+    }
+    char *start = s->book_wire + BATCH_HEAD_MAX, *p = start;
+    for (e = chain; e; e = e->queue_next) p = put_key(p, s, "book", 4, e->node.venue, e->node.symbol);
+    p = sink_put_mem(p, "$1\r\n0\r\n", 7);
+    for (e = chain; e; e = e->queue_next) {
+        e->v.book.args[4] = e->v.book.force ? 'K' : 'k'; /* the record kind, "$1\r\nk\r\n" */
+        e->v.book.sent_forced = e->v.book.force;
+        e->v.book.force = false;
+        p = sink_put_mem(p, e->v.book.args, e->v.book.len);
+        mark_sent(s, e);
+    }
+    start = put_evalsha_head_before(start, s, 4 + 9 * n, n); /* EVALSHA sha n, n keys, "0", 8 per book */
+    if (redisAsyncFormattedCommand(s->ac, on_batch_reply, chain, start, (size_t)(p - start)) == REDIS_OK) {
+        s->stats.commands++;
+        if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
+        return 1;
+    }
+    for (struct entry *c = chain, *next; c; c = next) {
+        next = c->queue_next;
+        c->inflight = false;
+        s->ninflight--;
+        s->nbooks_inflight--;
+        c->v.book.force |= c->v.book.sent_forced;
         entry_mark_dirty(s, c);
     }
     drop_connection(s, "command refused by hiredis"); /* frees ac */
@@ -761,6 +901,9 @@ static void on_flush(uv_idle_t *h) {
     int rc = 0;
     unsigned sent = 0;
     while (s->queue_head && s->state == CONN_READY && !s->script_loading && !s->paused && (rc = send_batch(s)) > 0)
+        sent++;
+    while (rc >= 0 && s->book_head && s->state == CONN_READY && !s->script_loading && !s->paused &&
+           (rc = send_book_batch(s)) > 0)
         sent++;
     while (rc >= 0 && trades_sendable(s) && s->state == CONN_READY && !s->script_loading && !s->paused &&
            (rc = send_trade(s)) > 0)
@@ -972,6 +1115,10 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
     s->history_len = (size_t)(fmt_u64(s->history, cfg->history) - s->history);
     s->trade_history_len = (size_t)(fmt_u64(s->trade_history, cfg->trade_history) - s->trade_history);
     if (instr_map_init(&s->entries, 64) < 0) goto fail;
+    if (instr_map_init(&s->books, 64) < 0) {
+        instr_map_destroy(&s->entries);
+        goto fail;
+    }
 
     uv_idle_init(loop, &s->flusher);
     uv_timer_init(loop, &s->retry_timer);
@@ -989,9 +1136,9 @@ fail:
     return rc;
 }
 
-static void log_refused(struct redis_sink *s, const char *what, const char *why, const char *venue,
-                        const char *symbol) {
-    s->stats.refused++;
+/* A refusal's log line, at most one a second (the others are counted in its suppressed=). */
+static void log_rejection(struct redis_sink *s, const char *what, const char *why, const char *venue,
+                          const char *symbol) {
     uint64_t now = uv_now(s->loop);
     if (now - s->last_refusal_log_ms < 1000 && s->last_refusal_log_ms) {
         s->refusals_unlogged++;
@@ -1002,6 +1149,12 @@ static void log_refused(struct redis_sink *s, const char *what, const char *why,
              TICK_SYMBOL_MAX, symbol, s->refusals_unlogged);
     s->last_refusal_log_ms = now;
     s->refusals_unlogged = 0;
+}
+
+static void log_refused(struct redis_sink *s, const char *what, const char *why, const char *venue,
+                        const char *symbol) {
+    s->stats.refused++;
+    log_rejection(s, what, why, venue, symbol);
 }
 
 static void log_refusal(struct redis_sink *s, const char *why, const char *venue, const char *symbol) {
@@ -1148,6 +1301,85 @@ int redis_sink_put_trade(struct redis_sink *s, const struct trade *t) {
     return 0;
 }
 
+/* "$<len>\r\n<side's levels as JSON>\r\n": the array is written BULK_HEAD_MAX bytes on, then moved behind its
+ * length (a few hundred bytes: less than measuring the texts twice). */
+static char *put_bulk_levels(char *p, const struct book_levels *side, unsigned depth) {
+    char *json = p + BULK_HEAD_MAX, *end = sink_put_book_levels(json, side, depth);
+    size_t n = (size_t)(end - json);
+    char head[BULK_HEAD_MAX], *h = head;
+    *h++ = '$';
+    h = sink_put_mem(fmt_u64(h, n), "\r\n", 2);
+    size_t head_len = (size_t)(h - head);
+    memmove(p + head_len, json, n);
+    memcpy(p, head, head_len);
+    return sink_put_mem(p + head_len + n, "\r\n", 2);
+}
+
+/* The record's script arguments for v, into its buffer (grown to fit, else -ENOMEM with the record unchanged). */
+static int book_serialize(struct entry *e, const struct book_view *v) {
+    const struct book *b = v->book;
+    uint32_t nb = b->side[BOOK_BID].n < v->depth ? b->side[BOOK_BID].n : v->depth;
+    uint32_t na = b->side[BOOK_ASK].n < v->depth ? b->side[BOOK_ASK].n : v->depth;
+    size_t need = BOOK_ARGS_MAX(nb + na);
+    if (need > e->v.book.cap) {
+        size_t cap = e->v.book.cap ? e->v.book.cap : 1024;
+        while (cap < need) cap *= 2;
+        char *args = realloc(e->v.book.args, cap);
+        if (!args) return -ENOMEM;
+        e->v.book.args = args;
+        e->v.book.cap = cap;
+    }
+    char *p = e->v.book.args;
+    p = put_bulk(p, "k", 1);
+    p = put_bulk_u64(p, v->seq);
+    p = put_bulk_u64(p, v->resyncs);
+    p = put_bulk_levels(p, &b->side[BOOK_BID], v->depth);
+    p = put_bulk_levels(p, &b->side[BOOK_ASK], v->depth);
+    p = put_bulk_time(p, v->event_us);
+    p = put_bulk_time(p, v->recv_us);
+    const char *state = book_state_name(v->state);
+    p = put_bulk(p, state, strlen(state));
+    e->v.book.len = (size_t)(p - e->v.book.args);
+    return 0;
+}
+
+int redis_sink_put_book(struct redis_sink *s, const struct book_view *v) {
+    const char *why = sink_book_invalid(v);
+    if (why) {
+        log_refused(s, "book refused", why, v->venue ? v->venue : "", v->symbol ? v->symbol : "");
+        return -EINVAL;
+    }
+    struct entry *e = (struct entry *)instr_map_find(&s->books, v->venue, v->symbol);
+    if (!e) {
+        bool full = s->books.count >= s->cfg.max_instruments;
+        if (full || !(e = calloc(1, sizeof *e))) {
+            log_refused(s, "book refused", full ? "too many instruments" : "out of memory", v->venue, v->symbol);
+            return full ? -ENOSPC : -ENOMEM;
+        }
+        e->is_book = true;
+        instr_map_insert(&s->books, &e->node, v->venue, v->symbol);
+    }
+    /* Never backwards within one sync; a resync or a new connection may have restarted the venue's sequence. */
+    if (e->v.book.has && v->run == e->v.book.run && v->resyncs == e->v.book.resyncs && v->seq < e->v.book.seq) {
+        s->stats.books_stale++;
+        log_rejection(s, "book refused", "older than the book held", v->venue, v->symbol);
+        return -ESTALE;
+    }
+    if (book_serialize(e, v) < 0) {
+        log_refused(s, "book refused", "out of memory", v->venue, v->symbol);
+        return -ENOMEM;
+    }
+    if (e->v.book.has && v->run != e->v.book.run) e->v.book.force = true;
+    e->v.book.seq = v->seq;
+    e->v.book.resyncs = v->resyncs;
+    e->v.book.run = v->run;
+    e->v.book.event_us = v->event_us;
+    e->v.book.recv_us = v->recv_us;
+    e->v.book.has = true;
+    entry_mark_dirty(s, e);
+    return 0;
+}
+
 void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct lat_hist *event_lag) {
     *recv_lag = s->lag;
     *event_lag = s->event_lag;
@@ -1159,6 +1391,7 @@ void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) 
     *out = s->stats;
     out->pending = s->ndirty + s->ninflight;
     out->trades_pending = s->tq.len + s->tf.len;
+    out->books_pending = s->nbooks_dirty + s->nbooks_inflight;
     out->ready = s->state == CONN_READY;
 }
 
@@ -1174,6 +1407,14 @@ static void free_entries(struct redis_sink *s) {
         free(e);
     }
     instr_map_destroy(&s->entries);
+    cursor = 0;
+    next = NULL;
+    while ((n = instr_map_next(&s->books, &cursor, &next))) {
+        free(((struct entry *)n)->v.book.args);
+        free(n);
+    }
+    instr_map_destroy(&s->books);
+    free(s->book_wire);
     free(s->tq.v);
     free(s->tf.v);
     free(s->tf_state);
@@ -1242,6 +1483,10 @@ static int ops_put_trade(void *state, const struct trade *t) {
     return redis_sink_put_trade(state, t);
 }
 
+static int ops_put_book(void *state, const struct book_view *v) {
+    return redis_sink_put_book(state, v);
+}
+
 static int ops_put_bbo(void *state, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us) {
     return redis_sink_put_bbo_id(state, bbo_id, b, updated_us);
 }
@@ -1258,7 +1503,8 @@ static void ops_stats_log(void *state, double secs) {
     redis_sink_take_lag(s, &lag, &event_lag);
     log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
              "pending=%llu reconnects=%llu errors=%llu refused=%llu trades=%llu trades_per_s=%.0f "
-             "trades_dropped=%llu trades_pending=%llu lag_p50_us=%llu lag_p99_us=%llu "
+             "trades_dropped=%llu trades_pending=%llu books=%llu books_per_s=%.0f books_pending=%llu "
+             "books_stale=%llu lag_p50_us=%llu lag_p99_us=%llu "
              "lag_p999_us=%llu lag_max_us=%llu event_lag_p50_us=%llu event_lag_p99_us=%llu event_lag_p999_us=%llu "
              "event_lag_max_us=%llu",
              rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
@@ -1267,6 +1513,8 @@ static void ops_stats_log(void *state, double secs) {
              (unsigned long long)rs.reconnects, (unsigned long long)rs.errors, (unsigned long long)rs.refused,
              (unsigned long long)rs.trades, sink_per_second(rs.trades, &s->trades_at_last_stats, secs),
              (unsigned long long)rs.trades_dropped, (unsigned long long)rs.trades_pending,
+             (unsigned long long)rs.books, sink_per_second(rs.books, &s->books_at_last_stats, secs),
+             (unsigned long long)rs.books_pending, (unsigned long long)rs.books_stale,
              (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
              (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us,
              (unsigned long long)lat_hist_quantile(&event_lag, 0.5),
@@ -1278,11 +1526,12 @@ static void ops_status(void *state, struct text_buf *out) {
     struct redis_sink_stats rs = {0};
     if (state) redis_sink_stats(state, &rs);
     text_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu trades=%llu "
-                "trades_dropped=%llu trades_pending=%llu\n",
+                "trades_dropped=%llu trades_pending=%llu books=%llu books_pending=%llu\n",
                 rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
                 (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches,
                 (unsigned long long)rs.trades, (unsigned long long)rs.trades_dropped,
-                (unsigned long long)rs.trades_pending);
+                (unsigned long long)rs.trades_pending, (unsigned long long)rs.books,
+                (unsigned long long)rs.books_pending);
 }
 
 static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
@@ -1291,11 +1540,14 @@ static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
 
 const struct sink_ops redis_sink_ops = {
     .name = "redis",
-    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO) | SINK_CHANNEL(CONFIG_CHANNEL_TRADES),
+    .channels = SINK_CHANNEL(CONFIG_CHANNEL_BBO) | SINK_CHANNEL(CONFIG_CHANNEL_TRADES) |
+                SINK_CHANNEL(CONFIG_CHANNEL_BOOK),
     .open = ops_open,
     .put_quote = ops_put_quote,
     .put_bbo = ops_put_bbo,
     .put_trade = ops_put_trade,
+    .put_book = ops_put_book,
+    .put_book_delta = NULL, /* book deltas are events for consumers that rebuild a book: RabbitMQ's */
     .ready = ops_ready,
     .stats_log = ops_stats_log,
     .status = ops_status,

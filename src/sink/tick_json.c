@@ -1,5 +1,6 @@
 /* tick_json.c -- what both sinks share: tick validation, the JSON body, text appenders, the reconnect
- * backoff. See sink.h.
+ * backoff. See sink.h. And the one writer of a book's levels as JSON, with the check of a book before it is
+ * written (declared in redis_sink.h and amqp_sink.h alike for now).
  *
  * Hot path: every accepted tick is checked and (for RabbitMQ) turned into JSON, so the checks read a static
  * class table (strspn builds its table on every call) and the JSON is appended by hand (no snprintf). */
@@ -9,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "tickd/amqp_sink.h" /* the book writers are declared there and in redis_sink.h alike */
 #include "tickd/decimal.h"
+#include "tickd/redis_sink.h"
 
 enum char_class { CLASS_VENUE = 1, CLASS_SYMBOL = 2 };
 
@@ -165,4 +168,45 @@ int sink_trade_json(const struct trade *t, char *out, size_t outlen) {
     if (start == tmp) memcpy(out, tmp, n);
     out[n] = '\0';
     return (int)n;
+}
+
+/* ---- books ---- */
+
+/* A level's text as book_set keeps it: a non-empty decimal, its NUL inside the level's array. */
+static bool level_text_ok(const char *s) {
+    return s[0] && sink_decimal_ok(s, BOOK_TEXT_MAX);
+}
+
+const char *sink_book_invalid(const struct book_view *v) {
+    if (!v->venue || !sink_venue_ok(v->venue, TICK_VENUE_MAX)) return "bad venue";
+    if (!v->symbol || !sink_symbol_ok(v->symbol, TICK_SYMBOL_MAX)) return "bad symbol";
+    if ((unsigned)v->state > BOOK_STALE) return "bad state";
+    if (v->depth > BOOK_DEPTH_MAX) return "bad depth";
+    if (!v->book) return "no book";
+    for (int side = BOOK_BID; side <= BOOK_ASK; side++) {
+        const struct book_levels *l = &v->book->side[side];
+        uint32_t n = l->n < v->depth ? l->n : v->depth;
+        for (uint32_t i = 0; i < n; i++)
+            if (!level_text_ok(l->lv[i].price) || !level_text_ok(l->lv[i].qty)) return "bad level";
+    }
+    return NULL;
+}
+
+char *sink_put_book_level(char *p, const char *price, const char *qty) {
+    p = PUT_LIT(p, "[\"");
+    p = sink_put_field(p, price, BOOK_TEXT_MAX);
+    p = PUT_LIT(p, "\",\"");
+    p = sink_put_field(p, qty, BOOK_TEXT_MAX);
+    return PUT_LIT(p, "\"]");
+}
+
+char *sink_put_book_levels(char *p, const struct book_levels *side, unsigned depth) {
+    uint32_t n = side->n < depth ? side->n : depth;
+    *p++ = '[';
+    for (uint32_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        p = sink_put_book_level(p, side->lv[i].price, side->lv[i].qty);
+    }
+    *p++ = ']';
+    return p;
 }

@@ -3,7 +3,7 @@
  * The consumer is this test, with rabbitmq-c directly: a durable queue bound to `tick.#` on the sink's
  * exchange (one exchange per test, so runs never see each other's messages), drained after the sink has
  * everything confirmed. The outage test stops the broker for ~8 s while ticks keep coming. Trades go to the same
- * queue (bound to `trade.#` too). */
+ * queue (bound to `trade.#` too), and books and their deltas (`book.#`, `bookdelta.#`). */
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +22,8 @@
 #include <uv.h>
 
 #include "tickd/amqp_sink.h"
+#include "tickd/book.h"
+#include "tickd/config.h"
 #include "tickd/decimal.h"
 #include "tickd/log.h"
 #include "tickd/sink.h"
@@ -97,6 +99,10 @@ static amqp_connection_state_t consumer_open(bool consume) {
                     amqp_empty_table);
     amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes("trade.#"),
                     amqp_empty_table);
+    amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes("book.#"),
+                    amqp_empty_table);
+    amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
+                    amqp_cstring_bytes("bookdelta.#"), amqp_empty_table);
     if (consume)
         amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
     if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL) TT_FAIL("consumer setup");
@@ -991,6 +997,560 @@ static void test_unreachable_broker_close_bounded(void) {
     TT_ASSERT_INT(amqp_sink_new(&loop, &cfg, &s), -EINVAL);
 }
 
+/* ---- books and book deltas --------------------------------------------------------------------------------- */
+
+/* Level i (0 = best) of a test book, version v: bids descending, asks ascending, sizes with trailing zeros. */
+static void book_level_text(bool bid, int i, uint64_t v, char *price, char *qty) {
+    if (bid) snprintf(price, BOOK_TEXT_MAX, "%" PRIu64 ".10", 1000 + v - (uint64_t)i);
+    else snprintf(price, BOOK_TEXT_MAX, "%" PRIu64 ".2500", 1001 + v + (uint64_t)i);
+    snprintf(qty, BOOK_TEXT_MAX, "%d.%03d00", i % 7, i + 1);
+}
+
+/* A book of nbids and nasks levels of version v, set worst first. */
+static void fill_book(struct book *b, int nbids, int nasks, uint64_t v) {
+    book_init(b, 0);
+    for (int side = 0; side < 2; side++) {
+        int n = side ? nasks : nbids;
+        for (int i = n - 1; i >= 0; i--) {
+            char price[BOOK_TEXT_MAX], qty[BOOK_TEXT_MAX];
+            book_level_text(side == 0, i, v, price, qty);
+            TT_ASSERT(book_set(b, side ? BOOK_ASK : BOOK_BID, price, strlen(price), qty, strlen(qty)) == 1);
+        }
+    }
+}
+
+static struct book_view book_view_of(const struct book *b, const char *venue, const char *symbol, unsigned depth,
+                                     uint64_t seq) {
+    return (struct book_view){.venue = venue, .symbol = symbol, .book = b, .depth = depth, .seq = seq,
+                              .state = BOOK_LIVE, .event_us = 1700000000000000 + (int64_t)seq,
+                              .recv_us = 1700000000000300 + (int64_t)seq};
+}
+
+#define BOOK_JSON_MAX (1 << 20)
+
+/* The body a book must have, written here with snprintf from the test's own level texts (n levels of the book's
+ * sides, version v), not by the sink's writer. */
+static const char *want_book_json(const struct book_view *bv, int nbids, int nasks, uint64_t v) {
+    static char out[BOOK_JSON_MAX];
+    size_t len = (size_t)snprintf(out, sizeof out, "{\"venue\":\"%s\",\"symbol\":\"%s\",\"seq\":%" PRIu64
+                                  ",\"state\":\"%s\",\"bids\":[", bv->venue, bv->symbol, bv->seq,
+                                  book_state_name(bv->state));
+    for (int side = 0; side < 2; side++) {
+        int n = side ? nasks : nbids;
+        for (int i = 0; i < n && i < (int)bv->depth; i++) {
+            char price[BOOK_TEXT_MAX], qty[BOOK_TEXT_MAX];
+            book_level_text(side == 0, i, v, price, qty);
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s[\"%s\",\"%s\"]", i ? "," : "", price, qty);
+        }
+        len += (size_t)snprintf(out + len, sizeof out - len, side ? "]" : "],\"asks\":[");
+    }
+    snprintf(out + len, sizeof out - len, ",\"event_us\":%" PRId64 ",\"recv_us\":%" PRId64 "}", bv->event_us,
+             bv->recv_us);
+    return out;
+}
+
+/* A delta of seq n for a book: a bid set, an ask set, a bid removed (qty 0), an ask set; a snapshot has more. */
+#define DELTA_CHANGES_MAX 16
+struct test_delta {
+    struct book_change changes[DELTA_CHANGES_MAX];
+    struct book_delta_view v;
+};
+
+static void mk_delta(struct test_delta *d, const char *venue, const char *symbol, uint64_t n, bool snapshot) {
+    memset(d, 0, sizeof *d);
+    size_t k = snapshot ? 8 : 4;
+    for (size_t i = 0; i < k; i++) {
+        struct book_change *c = &d->changes[i];
+        c->side = i % 2 ? BOOK_ASK : BOOK_BID;
+        snprintf(c->price, sizeof c->price, "%" PRIu64 ".%zu5", (uint64_t)(c->side == BOOK_BID ? 500 - i : 501 + i), i);
+        if (i == 2 && !snapshot) snprintf(c->qty, sizeof c->qty, "0");
+        else snprintf(c->qty, sizeof c->qty, "%" PRIu64 ".000%zu", n % 1000, i);
+    }
+    d->v = (struct book_delta_view){.venue = venue, .symbol = symbol, .snapshot = snapshot, .seq = n,
+                                    .changes = d->changes, .n_changes = k,
+                                    .event_us = 1700000000000000 + (int64_t)n,
+                                    .recv_us = 1700000000000700 + (int64_t)n};
+}
+
+static const char *want_delta_json(const struct book_delta_view *v) {
+    static char out[BOOK_JSON_MAX];
+    size_t len = (size_t)snprintf(out, sizeof out,
+                                  "{\"venue\":\"%s\",\"symbol\":\"%s\",\"type\":\"%s\",\"seq\":%" PRIu64 ",\"bids\":[",
+                                  v->venue, v->symbol, v->snapshot ? "snapshot" : "delta", v->seq);
+    for (int side = 0; side < 2; side++) {
+        bool first = true;
+        for (size_t i = 0; i < v->n_changes; i++) {
+            if (v->changes[i].side != side) continue;
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s[\"%s\",\"%s\"]", first ? "" : ",",
+                                    v->changes[i].price, v->changes[i].qty);
+            first = false;
+        }
+        len += (size_t)snprintf(out + len, sizeof out - len, side ? "]" : "],\"asks\":[");
+    }
+    snprintf(out + len, sizeof out - len, ",\"event_us\":%" PRId64 ",\"recv_us\":%" PRId64 "}", v->event_us,
+             v->recv_us);
+    return out;
+}
+
+static struct amqp_sink *open_book_sink(uv_loop_t *loop, const char *url, uint64_t delta_buffer) {
+    struct amqp_sink_config cfg = {.url = url, .exchange = exchange, .book_delta_buffer = delta_buffer,
+                                   .backoff_min_ms = 100, .backoff_max_ms = 1000, .heartbeat_s = 4,
+                                   .connect_timeout_ms = 2000, .close_deadline_ms = 5000};
+    struct amqp_sink *s = NULL;
+    TT_ASSERT_INT(amqp_sink_new(loop, &cfg, &s), 0);
+    return s;
+}
+
+/* Everything put is confirmed: quotes, trades, books, deltas. */
+static bool books_settled(uv_loop_t *loop, struct amqp_sink *s, uint64_t timeout_ms) {
+    uint64_t end = now_ms() + timeout_ms;
+    struct amqp_sink_stats st;
+    do {
+        amqp_sink_stats(s, &st);
+        if (st.connected && st.depth == 0 && st.trade_depth == 0 && st.book_depth == 0 && st.book_delta_depth == 0)
+            return true;
+        loop_pause(loop, 5);
+    } while (now_ms() < end);
+    return false;
+}
+
+/* One message as the tests look at it. */
+struct got {
+    char rk[128], id[128];
+    const char *body; /* a static buffer: the next message replaces it */
+    bool json;        /* content_type application/json */
+    amqp_flags_t flags;
+    uint8_t delivery_mode;
+    uint64_t timestamp;
+};
+
+static bool next_message(amqp_connection_state_t c, unsigned timeout_ms, struct got *g) {
+    static char buf[BOOK_JSON_MAX];
+    amqp_envelope_t env;
+    if (!consumer_next(c, &env, timeout_ms)) return false;
+    const amqp_basic_properties_t *p = &env.message.properties;
+    snprintf(g->rk, sizeof g->rk, "%.*s", (int)env.routing_key.len, (char *)env.routing_key.bytes);
+    snprintf(g->id, sizeof g->id, "%.*s", (int)p->message_id.len, (char *)p->message_id.bytes);
+    TT_ASSERT(env.message.body.len < sizeof buf);
+    memcpy(buf, env.message.body.bytes, env.message.body.len);
+    buf[env.message.body.len] = 0;
+    g->body = buf;
+    g->json = amqp_bytes_equal(p->content_type, amqp_cstring_bytes("application/json"));
+    g->flags = p->_flags;
+    g->delivery_mode = p->delivery_mode;
+    g->timestamp = p->timestamp;
+    amqp_destroy_envelope(&env);
+    return true;
+}
+
+/* A book and a delta as a consumer gets them: routing keys, message ids, properties, bodies to the byte. */
+static void test_book_message_format(void) {
+    need_amqp();
+    TT_ASSERT(amqp_sink_ops.channels & SINK_CHANNEL(CONFIG_CHANNEL_BOOK));
+    TT_ASSERT(amqp_sink_ops.put_book && amqp_sink_ops.put_book_delta);
+    amqp_connection_state_t c = consumer_open(true);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_book_sink(&loop, amqp_url, 0);
+    TT_ASSERT(books_settled(&loop, s, 10000));
+    struct book b;
+    fill_book(&b, 5, 4, 0);
+    struct book_view bv = book_view_of(&b, "binance", "BTC-USDT", 3, 77);
+    bv.state = BOOK_RESYNCING;
+    TT_ASSERT_INT(amqp_sink_put_book(s, &bv), 0);
+    char want_book[4096];
+    snprintf(want_book, sizeof want_book, "%s", want_book_json(&bv, 5, 4, 0));
+    TT_ASSERT_STR(want_book, "{\"venue\":\"binance\",\"symbol\":\"BTC-USDT\",\"seq\":77,\"state\":\"resyncing\","
+                             "\"bids\":[[\"1000.10\",\"0.00100\"],[\"999.10\",\"1.00200\"],[\"998.10\",\"2.00300\"]],"
+                             "\"asks\":[[\"1001.2500\",\"0.00100\"],[\"1002.2500\",\"1.00200\"],"
+                             "[\"1003.2500\",\"2.00300\"]],\"event_us\":1700000000000077,"
+                             "\"recv_us\":1700000000000377}");
+    book_free(&b); /* the caller's book: the sink keeps its publish */
+    fill_book(&b, 2, 0, 9);
+    struct book_view dot = book_view_of(&b, "kraken", "ETH.X-USD", 20, 5);
+    TT_ASSERT_INT(amqp_sink_put_book(s, &dot), 0);
+    char want_dot[4096];
+    snprintf(want_dot, sizeof want_dot, "%s", want_book_json(&dot, 2, 0, 9));
+    TT_ASSERT(strstr(want_dot, "\"asks\":[],") != NULL);
+    book_free(&b);
+    struct test_delta d, snap;
+    mk_delta(&snap, "okx", "SOL-USDT", 41, true);
+    mk_delta(&d, "okx", "SOL-USDT", 42, false);
+    TT_ASSERT_INT(amqp_sink_put_book_delta(s, &snap.v), 0);
+    TT_ASSERT_INT(amqp_sink_put_book_delta(s, &d.v), 0);
+    TT_ASSERT(books_settled(&loop, s, 10000));
+
+    /* the refused */
+    fill_book(&b, 2, 2, 1);
+    struct book_view bad = book_view_of(&b, "binance", "BTC USDT.#", 3, 1);
+    TT_ASSERT_INT(amqp_sink_put_book(s, &bad), -EINVAL);
+    bad = book_view_of(&b, "binance", "BTC-USDT", 3, 1);
+    memcpy(b.side[BOOK_BID].lv[1].price, "1\",\"x", 6);
+    TT_ASSERT_INT(amqp_sink_put_book(s, &bad), -EINVAL);
+    book_free(&b);
+    struct test_delta bd;
+    mk_delta(&bd, "okx", "SOL-USDT", 43, false);
+    bd.changes[1].side = 2;
+    TT_ASSERT_INT(amqp_sink_put_book_delta(s, &bd.v), -EINVAL);
+    mk_delta(&bd, "okx", "SOL-USDT", 43, false);
+    bd.changes[3].qty[0] = 0;
+    TT_ASSERT_INT(amqp_sink_put_book_delta(s, &bd.v), -EINVAL);
+
+    struct got g;
+    /* books and deltas are not ordered against each other: the four are told apart by routing key and id */
+    int seen = 0, snapshot_at = -1, delta_at = -1;
+    while (seen < 4 && next_message(c, 5000, &g)) {
+        TT_ASSERT(g.json && (g.flags & AMQP_BASIC_CONTENT_TYPE_FLAG));
+        TT_ASSERT(g.flags & AMQP_BASIC_MESSAGE_ID_FLAG);
+        TT_ASSERT(g.flags & AMQP_BASIC_TIMESTAMP_FLAG);
+        TT_ASSERT_INT(g.delivery_mode, AMQP_DELIVERY_PERSISTENT);
+        TT_ASSERT_INT(g.timestamp, 1700000000);
+        if (strcmp(g.rk, "book.binance.BTC-USDT") == 0) {
+            TT_ASSERT_STR(g.id, "binance:BTC-USDT:77");
+            TT_ASSERT_STR(g.body, want_book);
+        } else if (strcmp(g.rk, "book.kraken.ETH_X-USD") == 0) {
+            TT_ASSERT_STR(g.id, "kraken:ETH.X-USD:5");
+            TT_ASSERT_STR(g.body, want_dot);
+        } else if (strcmp(g.rk, "bookdelta.okx.SOL-USDT") == 0 && strcmp(g.id, "okx:SOL-USDT:41:snapshot") == 0) {
+            TT_ASSERT_STR(g.body, want_delta_json(&snap.v));
+            TT_ASSERT(strstr(g.body, "\"type\":\"snapshot\"") != NULL);
+            snapshot_at = seen;
+        } else if (strcmp(g.rk, "bookdelta.okx.SOL-USDT") == 0) {
+            TT_ASSERT_STR(g.id, "okx:SOL-USDT:42");
+            TT_ASSERT_STR(g.body, want_delta_json(&d.v));
+            TT_ASSERT(strstr(g.body, ",\"bids\":[[\"500.05\",\"42.0000\"],[\"498.25\",\"0\"]],") != NULL);
+            delta_at = seen;
+        } else {
+            TT_FAIL("unexpected message %s %s", g.rk, g.id);
+        }
+        seen++;
+    }
+    TT_ASSERT_INT(seen, 4);
+    TT_ASSERT(snapshot_at >= 0 && delta_at > snapshot_at); /* one book's deltas in order */
+    TT_ASSERT(!next_message(c, 300, &g)); /* nothing else: the refused were not published */
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books, 2);
+    TT_ASSERT_INT(st.books_published, 2);
+    TT_ASSERT_INT(st.books_confirmed, 2);
+    TT_ASSERT_INT(st.books_refused, 2);
+    TT_ASSERT_INT(st.book_deltas, 2);
+    TT_ASSERT_INT(st.book_deltas_published, 2);
+    TT_ASSERT_INT(st.book_deltas_confirmed, 2);
+    TT_ASSERT_INT(st.book_deltas_refused, 2);
+    TT_ASSERT_INT(st.published + st.trades_published, 0); /* the tick and trade counters count their own */
+    close_sink(&loop, s);
+    consumer_close(c, true);
+}
+
+static int servers(const char *what) {
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", servers_sh, what);
+    return system(cmd);
+}
+
+static atomic_bool stop_done;
+
+static void *stop_broker(void *arg) {
+    (void)arg;
+    intptr_t rc = servers("rabbit_stop");
+    atomic_store(&stop_done, true);
+    return (void *)rc;
+}
+
+#define OUT_BOOKS 3
+#define BURST 200
+
+/* Per book of the outage test: its newest book put, its deltas put, and what the consumer saw of each. */
+struct book_track {
+    char sym[16];
+    uint64_t book_seq;   /* the newest book put */
+    uint64_t delta_seq;  /* deltas put: 1..delta_seq */
+    uint64_t next_delta; /* the consumer: the next delta expected */
+    unsigned books_seen, burst_seen, deltas_seen, delta_repeats;
+    char last_book[4096];
+};
+
+/* Puts that failed: counted, not asserted, so that a failure while the broker is stopped cannot leave it stopped
+ * (checked once it runs again). */
+static unsigned put_failures;
+
+static void put_book_version(struct amqp_sink *s, struct book_track *t, uint64_t v) {
+    struct book b;
+    book_init(&b, 0);
+    for (int side = 0; side < 2; side++)
+        for (int i = 5; i >= 0; i--) {
+            char price[BOOK_TEXT_MAX], qty[BOOK_TEXT_MAX];
+            book_level_text(side == 0, i, v, price, qty);
+            put_failures += book_set(&b, side ? BOOK_ASK : BOOK_BID, price, strlen(price), qty, strlen(qty)) != 1;
+        }
+    struct book_view bv = book_view_of(&b, "coinbase", t->sym, 4, v);
+    put_failures += amqp_sink_put_book(s, &bv) != 0;
+    book_free(&b);
+    t->book_seq = v;
+}
+
+static void put_deltas(struct amqp_sink *s, struct book_track *t, int n) {
+    for (int i = 0; i < n; i++) {
+        struct test_delta d;
+        mk_delta(&d, "coinbase", t->sym, t->delta_seq + 1, t->delta_seq == 0);
+        put_failures += amqp_sink_put_book_delta(s, &d.v) != 0;
+        t->delta_seq++;
+    }
+}
+
+/* Books and deltas flowing when the broker stops, and while it is away, and a burst of puts for every book while
+ * it is away: the books held stay one per book and the burst reaches the consumer as its latest book only; every
+ * delta arrives, in order per book, none lost within the bound (one in flight when the connection went may come
+ * twice: at least once); each book's last message is its newest. */
+static void test_books_and_deltas_through_outage(void) {
+    need_amqp();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset: cannot stop the broker");
+    consumer_close(consumer_open(false), false); /* the durable queue, bound before the first publish */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_book_sink(&loop, amqp_url, 8 << 20);
+    TT_ASSERT(books_settled(&loop, s, 10000));
+    static struct book_track tr[OUT_BOOKS];
+    memset(tr, 0, sizeof tr);
+    put_failures = 0;
+    for (int k = 0; k < OUT_BOOKS; k++) snprintf(tr[k].sym, sizeof tr[k].sym, "OB%d-USD", k);
+    uint64_t v = 0;
+    for (; v < 20; v++)
+        for (int k = 0; k < OUT_BOOKS; k++) {
+            put_book_version(s, &tr[k], v + 1);
+            put_deltas(s, &tr[k], 2);
+        }
+    TT_ASSERT(books_settled(&loop, s, 10000));
+
+    /* The broker stops while books and deltas flow. Nothing is asserted until it runs again. */
+    atomic_store(&stop_done, false);
+    pthread_t th;
+    TT_ASSERT(pthread_create(&th, NULL, stop_broker, NULL) == 0);
+    struct amqp_sink_stats st;
+    uint64_t t0 = now_ms();
+    bool down = false;
+    while ((!atomic_load(&stop_done) || !down) && now_ms() - t0 < 60000) {
+        v++;
+        for (int k = 0; k < OUT_BOOKS; k++) {
+            put_book_version(s, &tr[k], v);
+            put_deltas(s, &tr[k], 2);
+        }
+        loop_pause(&loop, 5);
+        amqp_sink_stats(s, &st);
+        down |= !st.connected;
+    }
+    void *rc;
+    pthread_join(th, &rc);
+    /* away: more rounds, then a burst of every book in one turn */
+    for (int r = 0; r < 50; r++) {
+        v++;
+        for (int k = 0; k < OUT_BOOKS; k++) {
+            put_book_version(s, &tr[k], v);
+            put_deltas(s, &tr[k], 2);
+        }
+        loop_pause(&loop, 2);
+    }
+    amqp_sink_stats(s, &st);
+    uint64_t replaced = st.books_replaced, burst_first = v + 1;
+    for (int i = 0; i < BURST; i++) {
+        v++;
+        for (int k = 0; k < OUT_BOOKS; k++) put_book_version(s, &tr[k], v);
+    }
+    uv_run(&loop, UV_RUN_NOWAIT);
+    struct amqp_sink_stats away;
+    amqp_sink_stats(s, &away);
+    TT_ASSERT_INT(servers("rabbit_start"), 0);
+    TT_ASSERT(rc == NULL && down);
+    TT_ASSERT_INT(put_failures, 0);
+    TT_ASSERT(!away.connected);
+    TT_ASSERT_INT(away.book_depth, OUT_BOOKS); /* one record per book, however many puts */
+    TT_ASSERT_INT(away.books_replaced - replaced, BURST * OUT_BOOKS);
+    TT_ASSERT_INT(away.book_deltas_dropped, 0);
+    uint64_t deltas_put = 0;
+    for (int k = 0; k < OUT_BOOKS; k++) deltas_put += tr[k].delta_seq;
+    TT_ASSERT_INT(away.book_deltas, deltas_put);
+    fprintf(stderr, "    outage: %" PRIu64 " book versions a book, %" PRIu64 " deltas; away: deltas held=%" PRIu64
+            " bytes=%" PRIu64 "\n", v, deltas_put, away.book_delta_depth, away.book_delta_bytes);
+    TT_ASSERT(books_settled(&loop, s, 60000));
+    amqp_sink_stats(s, &st);
+    TT_ASSERT(st.reconnects >= 1);
+    TT_ASSERT(st.book_deltas_confirmed >= deltas_put); /* one published again after the loss counts again */
+    close_sink(&loop, s);
+
+    amqp_connection_state_t c = consumer_open(true);
+    struct got g;
+    unsigned other = 0;
+    while (next_message(c, 1500, &g)) {
+        int k = -1;
+        uint64_t seq = strtoull(strrchr(g.id, ':') ? strrchr(g.id, ':') + 1 : "0", NULL, 10);
+        char sym[16];
+        if (sscanf(g.rk, "book.coinbase.OB%d-USD", &k) == 1 && k >= 0 && k < OUT_BOOKS) {
+            tr[k].books_seen++;
+            if (seq >= burst_first) tr[k].burst_seen++;
+            snprintf(tr[k].last_book, sizeof tr[k].last_book, "%s", g.body);
+        } else if (sscanf(g.rk, "bookdelta.coinbase.OB%d-USD", &k) == 1 && k >= 0 && k < OUT_BOOKS) {
+            bool snapshot = strstr(g.id, ":snapshot") != NULL;
+            if (snapshot) seq = strtoull(strchr(strchr(g.id, ':') + 1, ':') + 1, NULL, 10);
+            if (tr[k].next_delta && seq <= tr[k].next_delta) {
+                tr[k].delta_repeats++; /* delivered before: at least once */
+                continue;
+            }
+            TT_ASSERT_INT(seq, tr[k].next_delta + 1); /* no hole, no reordering */
+            snprintf(sym, sizeof sym, "OB%d-USD", k);
+            struct test_delta d;
+            mk_delta(&d, "coinbase", sym, seq, seq == 1);
+            TT_ASSERT_STR(g.body, want_delta_json(&d.v));
+            tr[k].next_delta = seq;
+            tr[k].deltas_seen++;
+        } else {
+            other++;
+        }
+    }
+    consumer_close(c, true);
+    TT_ASSERT_INT(other, 0);
+    for (int k = 0; k < OUT_BOOKS; k++) {
+        struct book b;
+        fill_book(&b, 6, 6, tr[k].book_seq);
+        struct book_view bv = book_view_of(&b, "coinbase", tr[k].sym, 4, tr[k].book_seq);
+        TT_ASSERT_STR(tr[k].last_book, want_book_json(&bv, 6, 6, tr[k].book_seq)); /* the newest, last */
+        book_free(&b);
+        TT_ASSERT_INT(tr[k].burst_seen, 1); /* of the burst, its latest only */
+        TT_ASSERT_INT(tr[k].next_delta, tr[k].delta_seq); /* every delta */
+        fprintf(stderr, "    %s: %u books seen of %" PRIu64 " put, %u deltas (%u again)\n", tr[k].sym,
+                tr[k].books_seen, tr[k].book_seq, tr[k].deltas_seen, tr[k].delta_repeats);
+    }
+}
+
+/* No broker: the deltas wait within their own bound of bytes; beyond it the oldest go, counted exactly and logged
+ * (once at the first drop, the rate limit holding the rest, then at the end) with their time range. The trades'
+ * buffer is another: trades put meanwhile lose nothing, and their count is theirs. */
+static void test_book_deltas_dropped_exactly(void) {
+    snprintf(exchange, sizeof exchange, "tickd-unreachable");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    const uint64_t limit = 16384;
+    struct amqp_sink_config cfg = {.url = "amqp://guest:guest@127.0.0.1:1/%2f", .exchange = exchange,
+                                   .book_delta_buffer = limit, .close_deadline_ms = 300, .connect_timeout_ms = 300,
+                                   .backoff_min_ms = 50, .backoff_max_ms = 100};
+    struct amqp_sink *s = NULL;
+    TT_ASSERT_INT(amqp_sink_new(&loop, &cfg, &s), 0);
+    int fd = capture_log();
+    /* deltas of one size: seq 1100..1599 (the sizes' digits alike) */
+    for (uint64_t n = 1100; n < 1600; n++) {
+        struct test_delta d;
+        mk_delta(&d, "okx", "BTC-USDT", n, false);
+        TT_ASSERT_INT(amqp_sink_put_book_delta(s, &d.v), 0);
+        if (n % 50 == 0) {
+            struct trade t = mk_trade("binance", "T0", n);
+            TT_ASSERT_INT(amqp_sink_put_trade(s, &t), 0);
+        }
+    }
+    loop_pause(&loop, 50);
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT(!st.connected);
+    TT_ASSERT_INT(st.book_deltas, 500);
+    TT_ASSERT(st.book_delta_bytes <= limit);
+    uint64_t size = st.book_delta_bytes / st.book_delta_depth;
+    TT_ASSERT_INT(st.book_delta_bytes, st.book_delta_depth * size);
+    TT_ASSERT_INT(st.book_delta_depth, limit / size);
+    TT_ASSERT_INT(st.book_deltas_dropped, 500 - limit / size);
+    TT_ASSERT_INT(st.book_deltas_published, 0);
+    TT_ASSERT_INT(st.trades, 10);
+    TT_ASSERT_INT(st.trade_depth, 10);
+    TT_ASSERT_INT(st.trades_dropped, 0);
+    close_sink(&loop, s);
+    const char *log = captured_log(fd);
+    TT_ASSERT_INT(count_in(log, "book deltas dropped"), 2);
+    TT_ASSERT_INT(count_in(log, "trades dropped"), 0);
+    struct test_delta first, second, last;
+    mk_delta(&first, "okx", "BTC-USDT", 1100, false);
+    mk_delta(&second, "okx", "BTC-USDT", 1101, false);
+    mk_delta(&last, "okx", "BTC-USDT", 1100 + 500 - limit / size - 1, false);
+    char want[160];
+    snprintf(want, sizeof want, "dropped=1 from_us=%" PRId64 " to_us=%" PRId64 " book_deltas_dropped=1 ",
+             first.v.event_us, first.v.event_us);
+    TT_ASSERT(strstr(log, want) != NULL);
+    snprintf(want, sizeof want, "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " book_deltas_dropped=%" PRIu64
+             " ", 500 - limit / size - 1, second.v.event_us, last.v.event_us, 500 - limit / size);
+    TT_ASSERT(strstr(log, want) != NULL);
+    TT_ASSERT(strstr(log, "closing with unconfirmed book deltas") != NULL);
+}
+
+/* The largest publishes: a book of BOOK_DEPTH_MAX levels a side and a snapshot delta of the most changes a delta may
+ * carry, every text of 23 characters (~108 KB and ~540 KB of JSON: bodies of many frames, larger than a batch of
+ * ticks), arrive whole and exact; one change more is refused. */
+static void test_largest_book_and_delta(void) {
+    need_amqp();
+    amqp_connection_state_t c = consumer_open(true);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct amqp_sink *s = open_book_sink(&loop, amqp_url, 0);
+    TT_ASSERT(books_settled(&loop, s, 10000));
+    const size_t most = 2 * 5 * BOOK_DEPTH_MAX;
+    static struct book_change changes[2 * 5 * BOOK_DEPTH_MAX + 1];
+    for (size_t i = 0; i <= most; i++) {
+        changes[i].side = i % 2 ? BOOK_ASK : BOOK_BID;
+        snprintf(changes[i].price, sizeof changes[i].price, "1%015zu.%06zu", i % 2 ? 600000 + i : 500000 - i, i);
+        snprintf(changes[i].qty, sizeof changes[i].qty, "2%015zu.%06zu", i, i);
+        TT_ASSERT_INT(strlen(changes[i].price), BOOK_TEXT_MAX - 1);
+    }
+    struct book_delta_view dv = {.venue = "okx", .symbol = "BTC-USDT", .snapshot = true, .seq = 9, .changes = changes,
+                                 .n_changes = most + 1, .event_us = 1, .recv_us = 2};
+    TT_ASSERT_INT(amqp_sink_put_book_delta(s, &dv), -EMSGSIZE);
+    dv.n_changes = most;
+    TT_ASSERT_INT(amqp_sink_put_book_delta(s, &dv), 0);
+    struct book b;
+    book_init(&b, 0);
+    for (size_t i = 0; i < 2 * BOOK_DEPTH_MAX + 10; i++)
+        TT_ASSERT(book_set(&b, changes[i].side, changes[i].price, strlen(changes[i].price), changes[i].qty,
+                           strlen(changes[i].qty)) == 1);
+    struct book_view bv = {.venue = "okx", .symbol = "BTC-USDT", .book = &b, .depth = BOOK_DEPTH_MAX, .seq = 9,
+                           .state = BOOK_LIVE, .event_us = 3, .recv_us = 4};
+    TT_ASSERT_INT(amqp_sink_put_book(s, &bv), 0);
+    TT_ASSERT(books_settled(&loop, s, 20000));
+    /* the book as a consumer must see it: the top BOOK_DEPTH_MAX of each side, best first */
+    static char want_book[BOOK_JSON_MAX];
+    size_t len = (size_t)snprintf(want_book, sizeof want_book,
+                                  "{\"venue\":\"okx\",\"symbol\":\"BTC-USDT\",\"seq\":9,\"state\":\"live\",\"bids\":[");
+    for (int side = 0; side < 2; side++) {
+        for (size_t i = 0; i < BOOK_DEPTH_MAX; i++) {
+            const struct book_change *ch = &changes[2 * i + (size_t)side]; /* bids improve downwards: i = best */
+            len += (size_t)snprintf(want_book + len, sizeof want_book - len, "%s[\"%s\",\"%s\"]", i ? "," : "",
+                                    ch->price, ch->qty);
+        }
+        len += (size_t)snprintf(want_book + len, sizeof want_book - len, side ? "]" : "],\"asks\":[");
+    }
+    snprintf(want_book + len, sizeof want_book - len, ",\"event_us\":3,\"recv_us\":4}");
+    book_free(&b);
+    static char want_delta[BOOK_JSON_MAX];
+    snprintf(want_delta, sizeof want_delta, "%s", want_delta_json(&dv));
+    TT_ASSERT(strlen(want_delta) > 500000);
+    struct got g;
+    int got_book = 0, got_delta = 0;
+    while ((got_book + got_delta) < 2 && next_message(c, 5000, &g)) {
+        if (strcmp(g.rk, "book.okx.BTC-USDT") == 0) {
+            TT_ASSERT_STR(g.id, "okx:BTC-USDT:9");
+            TT_ASSERT_INT(strlen(g.body), strlen(want_book));
+            TT_ASSERT(strcmp(g.body, want_book) == 0);
+            got_book++;
+        } else {
+            TT_ASSERT_STR(g.rk, "bookdelta.okx.BTC-USDT");
+            TT_ASSERT_STR(g.id, "okx:BTC-USDT:9:snapshot");
+            TT_ASSERT_INT(strlen(g.body), strlen(want_delta));
+            TT_ASSERT(strcmp(g.body, want_delta) == 0);
+            got_delta++;
+        }
+    }
+    TT_ASSERT(got_book == 1 && got_delta == 1);
+    struct amqp_sink_stats st;
+    amqp_sink_stats(s, &st);
+    TT_ASSERT_INT(st.book_deltas_refused, 1);
+    close_sink(&loop, s);
+    consumer_close(c, true);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
@@ -1013,5 +1573,9 @@ int main(void) {
     TT_RUN(test_trade_message_format);
     TT_RUN(test_quotes_flow_during_trade_backlog);
     TT_RUN(test_trade_buffer_blocked);
+    TT_RUN(test_book_message_format);
+    TT_RUN(test_book_deltas_dropped_exactly);
+    TT_RUN(test_largest_book_and_delta);
+    TT_RUN(test_books_and_deltas_through_outage);
     return tt_finish();
 }

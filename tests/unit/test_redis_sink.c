@@ -14,7 +14,9 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
+#include "tickd/book.h"
 #include "tickd/clock.h"
+#include "tickd/config.h"
 #include "tickd/lat_hist.h"
 #include "tickd/log.h"
 #include "tickd/merge.h"
@@ -1442,6 +1444,431 @@ static void test_trades_survive_a_hung_redis(void) {
     finish_loop(&loop);
 }
 
+/* ---- books ---------------------------------------------------------------------------------------------------- */
+
+/* Level i (0 = best) of a test book, version v: bids 1000+v-i ".10" descending, asks 1001+v+i ".2500" ascending;
+ * sizes with trailing zeros, which must survive as sent. */
+static void book_level_text(bool bid, int i, uint64_t v, char *price, char *qty) {
+    if (bid) snprintf(price, BOOK_TEXT_MAX, "%" PRIu64 ".10", 1000 + v - (uint64_t)i);
+    else snprintf(price, BOOK_TEXT_MAX, "%" PRIu64 ".2500", 1001 + v + (uint64_t)i);
+    snprintf(qty, BOOK_TEXT_MAX, "%d.%03d00", i % 7, i + 1);
+}
+
+/* A book of nbids and nasks levels, set worst first. */
+static void fill_book(struct book *b, int nbids, int nasks, uint64_t v) {
+    book_init(b, 0);
+    for (int side = 0; side < 2; side++) {
+        int n = side ? nasks : nbids;
+        for (int k = 0; k < n; k++) {
+            int i = n - 1 - k; /* the worst first */
+            char price[BOOK_TEXT_MAX], qty[BOOK_TEXT_MAX];
+            book_level_text(side == 0, i, v, price, qty);
+            TT_ASSERT(book_set(b, side ? BOOK_ASK : BOOK_BID, price, strlen(price), qty, strlen(qty)) >= 0);
+        }
+        TT_ASSERT_INT(b->side[side].n, n);
+    }
+}
+
+/* The array Redis must hold for a side: its first min(n, depth) levels, written here with snprintf. */
+static const char *want_levels(bool bid, int n, unsigned depth, uint64_t v) {
+    static char out[2][65536];
+    static int slot;
+    char *o = out[slot++ % 2];
+    size_t len = (size_t)snprintf(o, 65536, "[");
+    for (int i = 0; i < n && i < (int)depth; i++) {
+        char price[BOOK_TEXT_MAX], qty[BOOK_TEXT_MAX];
+        book_level_text(bid, i, v, price, qty);
+        len += (size_t)snprintf(o + len, 65536 - len, "%s[\"%s\",\"%s\"]", i ? "," : "", price, qty);
+    }
+    snprintf(o + len, 65536 - len, "]");
+    return o;
+}
+
+static struct book_view book_view_of(const struct book *b, const char *venue, const char *symbol, unsigned depth,
+                                     uint64_t seq) {
+    return (struct book_view){.venue = venue, .symbol = symbol, .book = b, .depth = depth, .seq = seq,
+                              .state = BOOK_LIVE, .event_us = 1700000000000000 + (int64_t)seq,
+                              .recv_us = 1700000000000300 + (int64_t)seq};
+}
+
+/* HGET of a field that may be long (a book side), "" when missing. */
+static const char *hget_long(redisContext *c, const char *key, const char *field) {
+    static char buf[2][65536];
+    static int slot;
+    char *out = buf[slot++ % 2];
+    out[0] = 0;
+    redisReply *r = redisCommand(c, "HGET %s %s", key, field);
+    if (r && r->type == REDIS_REPLY_STRING) snprintf(out, 65536, "%s", r->str);
+    freeReplyObject(r);
+    return out;
+}
+
+static bool books_settled(void *arg) {
+    struct redis_sink_stats st;
+    redis_sink_stats(arg, &st);
+    return st.ready && st.pending == 0 && st.books_pending == 0;
+}
+
+/* The server's count of a command since CONFIG RESETSTAT (commands a script runs count too). */
+static long long command_calls(redisContext *c, const char *command) {
+    redisReply *r = redisCommand(c, "INFO commandstats");
+    long long n = 0;
+    char want[64];
+    snprintf(want, sizeof want, "cmdstat_%s:calls=", command);
+    const char *p = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL; /* INFO is a bulk string */
+    if (p) n = strtoll(p + strlen(want), NULL, 10);
+    freeReplyObject(r);
+    return n;
+}
+
+/* Exactly the top depth levels of each side, best first, the exact texts; the other fields; nothing else in the
+ * hash. A side with fewer levels than depth has them all, an empty side is []. */
+static void test_book_hash_exact_top_depth(void) {
+    need_redis();
+    TT_ASSERT(redis_sink_ops.channels & SINK_CHANNEL(CONFIG_CHANNEL_BOOK));
+    TT_ASSERT(redis_sink_ops.put_book != NULL && redis_sink_ops.put_book_delta == NULL);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct book a, b;
+    fill_book(&a, 30, 25, 0);
+    fill_book(&b, 3, 0, 7);
+    struct book_view va = book_view_of(&a, "binance", "BTC-USDT", 5, 4242);
+    va.resyncs = 2;
+    struct book_view vb = book_view_of(&b, "kraken", "ETH.X-USD", 10, 99);
+    vb.state = BOOK_RESYNCING;
+    TT_ASSERT_INT(redis_sink_put_book(s, &va), 0);
+    TT_ASSERT_INT(redis_sink_put_book(s, &vb), 0);
+    book_free(&a); /* the book is the caller's: what the sink keeps is its own */
+    book_free(&b);
+    TT_ASSERT(run_until(&loop, books_settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books, 2);
+    TT_ASSERT_INT(st.writes, 0); /* quotes and BBOs only */
+    TT_ASSERT_INT(st.commands, 1); /* both books in one script call */
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:book:binance:BTC-USDT", prefix);
+    TT_ASSERT_STR(hget_long(c, key, "bids"), want_levels(true, 30, 5, 0));
+    TT_ASSERT_STR(hget_long(c, key, "asks"), want_levels(false, 25, 5, 0));
+    const char *head = "[[\"1000.10\",\"0.00100\"],[\"999.10\",\"1.00200\"],";
+    TT_ASSERT(strncmp(hget_long(c, key, "bids"), head, strlen(head)) == 0); /* best first, trailing zeros kept */
+    TT_ASSERT_STR(hget(c, key, "seq"), "4242");
+    TT_ASSERT_STR(hget(c, key, "ts"), "1700000000004242");
+    TT_ASSERT_STR(hget(c, key, "recv_ts"), "1700000000004542");
+    TT_ASSERT_STR(hget(c, key, "state"), "live");
+    TT_ASSERT_STR(hget(c, key, "resyncs"), "2");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", key), 7);
+    snprintf(key, sizeof key, "%s:book:kraken:ETH.X-USD", prefix);
+    TT_ASSERT_STR(hget_long(c, key, "bids"), want_levels(true, 3, 10, 7));
+    TT_ASSERT_STR(hget_long(c, key, "bids"), "[[\"1007.10\",\"0.00100\"],[\"1006.10\",\"1.00200\"],"
+                                             "[\"1005.10\",\"2.00300\"]]");
+    TT_ASSERT_STR(hget_long(c, key, "asks"), "[]");
+    TT_ASSERT_STR(hget(c, key, "state"), "resyncing");
+    TT_ASSERT_STR(hget(c, key, "resyncs"), "0");
+    TT_ASSERT_INT(count_keys(c), 2); /* nothing else: no quote hash beside a book */
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* Many puts of a book in one loop turn are one write of the last, one HSET (the server's own count says so); a
+ * turn's books share a script call. */
+#define BURST_PUTS 200
+
+static void test_book_written_once_per_turn(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "CONFIG RESETSTAT"));
+    struct book b;
+    for (uint64_t v = 1; v <= BURST_PUTS; v++) {
+        fill_book(&b, 12, 12, v);
+        struct book_view bv = book_view_of(&b, "okx", "SOL-USDT", 10, 1000 + v);
+        TT_ASSERT_INT(redis_sink_put_book(s, &bv), 0);
+        book_free(&b);
+    }
+    TT_ASSERT(run_until(&loop, books_settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books, 1);
+    TT_ASSERT_INT(command_calls(c, "hset"), 1);
+    char key[128];
+    snprintf(key, sizeof key, "%s:book:okx:SOL-USDT", prefix);
+    TT_ASSERT_STR(hget(c, key, "seq"), "1200");
+    TT_ASSERT_STR(hget_long(c, key, "bids"), want_levels(true, 12, 10, BURST_PUTS));
+    TT_ASSERT_STR(hget_long(c, key, "asks"), want_levels(false, 12, 10, BURST_PUTS));
+    /* Five books, each put 40 times in one turn: five HSETs in one script call. */
+    uint64_t commands = st.commands;
+    char sym[16];
+    for (uint64_t v = 1; v <= 40; v++)
+        for (int k = 0; k < 5; k++) {
+            fill_book(&b, 4, 4, v);
+            snprintf(sym, sizeof sym, "B%d-USDT", k);
+            struct book_view bv = book_view_of(&b, "okx", sym, 3, v);
+            TT_ASSERT_INT(redis_sink_put_book(s, &bv), 0);
+            book_free(&b);
+        }
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books_pending, 5);
+    TT_ASSERT(run_until(&loop, books_settled, s, 5000));
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books, 6);
+    TT_ASSERT_INT(st.commands - commands, 1);
+    TT_ASSERT_INT(command_calls(c, "hset"), 6);
+    for (int k = 0; k < 5; k++) {
+        snprintf(key, sizeof key, "%s:book:okx:B%d-USDT", prefix, k);
+        TT_ASSERT_STR(hget(c, key, "seq"), "40");
+        TT_ASSERT_STR(hget_long(c, key, "asks"), want_levels(false, 4, 3, 40));
+    }
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* A book never moves backwards: an older seq is refused here (-ESTALE, counted), whether the newer one is written
+ * or still pending, and by Redis when another writer (a replica, a replay) holds a newer one; the same seq is taken
+ * (the state may change alone), and after a resync or on a new connection a lower seq is taken (the venue's
+ * sequence may restart). */
+static void test_book_never_backwards(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s1 = open_sink(&loop, 0), *s2 = open_sink(&loop, 0);
+    redisContext *c = sync_client();
+    char key[128];
+    snprintf(key, sizeof key, "%s:book:binance:ETH-USDT", prefix);
+    struct book b;
+    fill_book(&b, 5, 5, 100);
+    struct book_view v = book_view_of(&b, "binance", "ETH-USDT", 5, 100);
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s1, 5000));
+    v.seq = 99;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), -ESTALE); /* below the one written */
+    v.seq = 101;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), 0);
+    v.seq = 100;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), -ESTALE); /* below the one pending */
+    TT_ASSERT(run_until(&loop, books_settled, s1, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s1, &st);
+    TT_ASSERT_INT(st.books_stale, 2);
+    TT_ASSERT_INT(st.refused, 0);
+    TT_ASSERT_INT(st.books, 2);
+    TT_ASSERT_STR(hget(c, key, "seq"), "101");
+    v.seq = 101;
+    v.state = BOOK_STALE; /* the same seq: the state changed */
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, key, "state"), "stale");
+
+    /* Another writer with an older book: its own record takes it, Redis does not. */
+    v.seq = 60;
+    v.state = BOOK_LIVE;
+    TT_ASSERT_INT(redis_sink_put_book(s2, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s2, 5000));
+    redis_sink_stats(s2, &st);
+    TT_ASSERT_INT(st.books, 0);
+    TT_ASSERT_INT(st.cas_rejected, 1);
+    TT_ASSERT_STR(hget(c, key, "seq"), "101");
+    TT_ASSERT_STR(hget(c, key, "state"), "stale");
+
+    /* A resync: a new sequence below the old one is the book now, here and in Redis. */
+    book_free(&b);
+    fill_book(&b, 5, 5, 3);
+    v = book_view_of(&b, "binance", "ETH-USDT", 5, 7);
+    v.resyncs = 1;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "7");
+    TT_ASSERT_STR(hget(c, key, "resyncs"), "1");
+    TT_ASSERT_STR(hget_long(c, key, "bids"), want_levels(true, 5, 5, 3));
+    v.seq = 6;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), -ESTALE); /* and from there, never backwards again */
+
+    /* A new connection (run) with the same resyncs and a lower seq: its sync restarted the sequence. Taken here,
+     * and written though Redis holds a greater seq of the same resyncs (the first write of a run is not compared);
+     * within that run, never backwards again, here and in Redis (the replica's older book). */
+    v.run = 5;
+    v.seq = 3;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "3");
+    TT_ASSERT_STR(hget(c, key, "resyncs"), "1");
+    v.seq = 2;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), -ESTALE);
+    v.seq = 4;
+    TT_ASSERT_INT(redis_sink_put_book(s1, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s1, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "4");
+    v.run = 0; /* the replica's run (its record's: not a new one) and an older book of that sync: Redis refuses */
+    v.seq = 1;
+    TT_ASSERT_INT(redis_sink_put_book(s2, &v), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s2, 5000));
+    TT_ASSERT_STR(hget(c, key, "seq"), "4");
+    book_free(&b);
+    redis_sink_stats(s2, &st);
+    TT_ASSERT_INT(st.cas_rejected, 2);
+    redis_sink_stats(s1, &st);
+    TT_ASSERT_INT(st.books_stale, 4);
+    TT_ASSERT_INT(st.books, 6);
+    TT_ASSERT_INT(st.cas_rejected, 0);
+    redisFree(c);
+    close_sink(&loop, s1);
+    close_sink(&loop, s2);
+    finish_loop(&loop);
+}
+
+/* The deepest books with the longest texts (BOOK_DEPTH_MAX levels a side of 23-character prices and sizes, ~108 KB
+ * of arguments each): eight of them in one turn go out as script calls of at most BOOK_BATCH_BYTES (two each), and
+ * every hash holds its book exactly. */
+static void deep_level(bool bid, int i, int k, char *price, char *qty) {
+    snprintf(price, BOOK_TEXT_MAX, "1%015d.%06d", bid ? 500000 - i : 600000 + i, k);
+    snprintf(qty, BOOK_TEXT_MAX, "2%015d.%06d", i, k);
+}
+
+static void test_book_deepest_in_batches(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    static char want[2][BOOK_DEPTH_MAX * SINK_BOOK_LEVEL_JSON_MAX + 8];
+    char sym[16], price[BOOK_TEXT_MAX], qty[BOOK_TEXT_MAX];
+    for (int k = 0; k < 8; k++) {
+        struct book b;
+        book_init(&b, 0);
+        for (int side = 0; side < 2; side++)
+            for (int i = BOOK_DEPTH_MAX + 9; i >= 0; i--) { /* more than published */
+                deep_level(side == 0, i, k, price, qty);
+                TT_ASSERT_INT(strlen(price), BOOK_TEXT_MAX - 1);
+                TT_ASSERT(book_set(&b, side ? BOOK_ASK : BOOK_BID, price, strlen(price), qty, strlen(qty)) == 1);
+            }
+        snprintf(sym, sizeof sym, "D%d-USDT", k);
+        struct book_view v = book_view_of(&b, "okx", sym, BOOK_DEPTH_MAX, 1);
+        TT_ASSERT_INT(redis_sink_put_book(s, &v), 0);
+        book_free(&b);
+    }
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    uint64_t commands = st.commands;
+    TT_ASSERT(run_until(&loop, books_settled, s, 10000));
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books, 8);
+    TT_ASSERT_INT(st.commands - commands, 4);
+    redisContext *c = sync_client();
+    for (int k = 0; k < 8; k++) {
+        for (int side = 0; side < 2; side++) {
+            size_t len = (size_t)sprintf(want[side], "[");
+            for (int i = 0; i < BOOK_DEPTH_MAX; i++) {
+                deep_level(side == 0, i, k, price, qty);
+                len += (size_t)sprintf(want[side] + len, "%s[\"%s\",\"%s\"]", i ? "," : "", price, qty);
+            }
+            sprintf(want[side] + len, "]");
+        }
+        char key[128];
+        snprintf(key, sizeof key, "%s:book:okx:D%d-USDT", prefix, k);
+        redisReply *r = redisCommand(c, "HMGET %s bids asks", key);
+        TT_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+        TT_ASSERT(r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING);
+        TT_ASSERT_INT(r->element[0]->len, strlen(want[0]));
+        TT_ASSERT(strcmp(r->element[0]->str, want[0]) == 0);
+        TT_ASSERT(strcmp(r->element[1]->str, want[1]) == 0);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* Invalid books are refused and counted, nothing written for them. */
+static void test_book_refusals(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct book b;
+    fill_book(&b, 3, 3, 1);
+    struct book_view v = book_view_of(&b, "bin:ance", "BTC-USDT", 5, 1);
+    TT_ASSERT_INT(redis_sink_put_book(s, &v), -EINVAL);
+    v = book_view_of(&b, "binance", "BTC USDT", 5, 1);
+    TT_ASSERT_INT(redis_sink_put_book(s, &v), -EINVAL);
+    v = book_view_of(&b, "binance", "BTC-USDT", BOOK_DEPTH_MAX + 1, 1);
+    TT_ASSERT_INT(redis_sink_put_book(s, &v), -EINVAL);
+    v = book_view_of(&b, "binance", "BTC-USDT", 5, 1);
+    v.state = (enum book_state)9;
+    TT_ASSERT_INT(redis_sink_put_book(s, &v), -EINVAL);
+    memcpy(b.side[BOOK_ASK].lv[2].qty, "1\"]]", 5); /* a level beyond the book's checks: refused, not written */
+    v = book_view_of(&b, "binance", "BTC-USDT", 5, 1);
+    TT_ASSERT_INT(redis_sink_put_book(s, &v), -EINVAL);
+    v.depth = 2; /* the bad level is not among the top two */
+    TT_ASSERT_INT(redis_sink_put_book(s, &v), 0);
+    book_free(&b);
+    redisContext *c = settle_and_check(&loop, s, 5, 1);
+    char key[128];
+    snprintf(key, sizeof key, "%s:book:binance:BTC-USDT", prefix);
+    TT_ASSERT_STR(hget_long(c, key, "asks"), want_levels(false, 3, 2, 1));
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* While Redis is away the latest of every book waits; on reconnect every book is written, also one that did not
+ * change (the restarted Redis is empty). */
+static void test_book_rewritten_after_restart(void) {
+    need_redis();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset: cannot stop redis");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct book b;
+    char sym[16];
+    for (int k = 0; k < 3; k++) {
+        fill_book(&b, 8, 8, 10);
+        snprintf(sym, sizeof sym, "R%d-USDT", k);
+        struct book_view v = book_view_of(&b, "coinbase", sym, 6, 10);
+        TT_ASSERT_INT(redis_sink_put_book(s, &v), 0);
+        book_free(&b);
+    }
+    TT_ASSERT(run_until(&loop, books_settled, s, 5000));
+    TT_ASSERT_INT(servers("redis_stop"), 0);
+    TT_ASSERT(run_until(&loop, sink_down, s, 5000));
+    for (uint64_t v = 11; v <= 30; v++) /* R0 and R1 change while Redis is away, R2 does not */
+        for (int k = 0; k < 2; k++) {
+            fill_book(&b, 8, 8, v);
+            snprintf(sym, sizeof sym, "R%d-USDT", k);
+            struct book_view bv = book_view_of(&b, "coinbase", sym, 6, v);
+            TT_ASSERT_INT(redis_sink_put_book(s, &bv), 0);
+            book_free(&b);
+            uv_run(&loop, UV_RUN_NOWAIT);
+        }
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.books_pending, 2); /* the latest of each, however many puts */
+    TT_ASSERT_INT(servers("redis_start"), 0);
+    TT_ASSERT(run_until(&loop, books_settled, s, 10000));
+    redis_sink_stats(s, &st);
+    TT_ASSERT(st.reconnects >= 1);
+    redisContext *c = sync_client();
+    char key[128];
+    for (int k = 0; k < 3; k++) {
+        snprintf(key, sizeof key, "%s:book:coinbase:R%d-USDT", prefix, k);
+        uint64_t want = k < 2 ? 30 : 10;
+        char seq[8];
+        snprintf(seq, sizeof seq, "%" PRIu64, want);
+        TT_ASSERT_STR(hget(c, key, "seq"), seq);
+        TT_ASSERT_STR(hget_long(c, key, "bids"), want_levels(true, 8, 6, want));
+        TT_ASSERT_STR(hget_long(c, key, "asks"), want_levels(false, 8, 6, want));
+    }
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
@@ -1480,5 +1907,11 @@ int main(void) {
     TT_RUN(test_trades_wait_out_oom);
     TT_RUN(test_trades_wait_for_redis);
     TT_RUN(test_trades_survive_a_hung_redis);
+    TT_RUN(test_book_hash_exact_top_depth);
+    TT_RUN(test_book_written_once_per_turn);
+    TT_RUN(test_book_never_backwards);
+    TT_RUN(test_book_deepest_in_batches);
+    TT_RUN(test_book_refusals);
+    TT_RUN(test_book_rewritten_after_restart);
     return tt_finish();
 }
