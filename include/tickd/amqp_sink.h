@@ -147,26 +147,7 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
 
 /* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes, trades, books and book
- * deltas; the deltas' bound is [rabbitmq] trade_buffer's value until they have a key of their own. */
+ * deltas; the deltas' bound is [rabbitmq] book_delta_buffer. */
 extern const struct sink_ops amqp_sink_ops;
-
-/* ---- books: the JSON both sinks write (tick_json.c) ----
- * Declared alike in redis_sink.h and amqp_sink.h until sink.h carries them: identical prototypes, and tick_json.c
- * includes both headers, so the two cannot drift apart. */
-
-/* Bytes one level takes at most in a levels array: ["<price>","<qty>"] and its comma. */
-#define SINK_BOOK_LEVEL_JSON_MAX (2 * (BOOK_TEXT_MAX - 1) + 8)
-
-/* Checks a book before it becomes a key, a routing key or JSON: venue and symbol as sink_tick_invalid, a known
- * state, a depth of at most BOOK_DEPTH_MAX, and the top depth levels' texts non-empty decimals (decimal.h) with
- * their NUL inside their arrays. NULL when fine, else a short reason for the log line. */
-const char *sink_book_invalid(const struct book_view *v);
-
-/* Appends ["<price>","<qty>"], the exact texts (each up to its NUL, within BOOK_TEXT_MAX); returns the end. */
-char *sink_put_book_level(char *p, const char *price, const char *qty);
-
-/* Appends a side's top `depth` levels, best first, as the JSON array [["price","qty"],...] ("[]" when none);
- * returns the end. n levels take at most 2 + n * SINK_BOOK_LEVEL_JSON_MAX bytes. */
-char *sink_put_book_levels(char *p, const struct book_levels *side, unsigned depth);
 
 #endif

@@ -69,6 +69,7 @@ struct config_rabbitmq {
     bool confirm;
     uint64_t buffer_limit;
     uint64_t trade_buffer; /* bytes of trades held while the broker is slow or away; the oldest go beyond it */
+    uint64_t book_delta_buffer; /* the same for book deltas (book_deltas = true), a bound of their own */
     char *ca_file; /* amqps: the CA bundle; "" = the system's */
 };
 

@@ -159,23 +159,4 @@ void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg);
  * and wires its CAS refusals (on_cas_rejected above) to the hooks'. */
 extern const struct sink_ops redis_sink_ops;
 
-/* ---- books: the JSON both sinks write (tick_json.c) ----
- * Declared alike in redis_sink.h and amqp_sink.h until sink.h carries them: identical prototypes, and tick_json.c
- * includes both headers, so the two cannot drift apart. */
-
-/* Bytes one level takes at most in a levels array: ["<price>","<qty>"] and its comma. */
-#define SINK_BOOK_LEVEL_JSON_MAX (2 * (BOOK_TEXT_MAX - 1) + 8)
-
-/* Checks a book before it becomes a key, a routing key or JSON: venue and symbol as sink_tick_invalid, a known
- * state, a depth of at most BOOK_DEPTH_MAX, and the top depth levels' texts non-empty decimals (decimal.h) with
- * their NUL inside their arrays. NULL when fine, else a short reason for the log line. */
-const char *sink_book_invalid(const struct book_view *v);
-
-/* Appends ["<price>","<qty>"], the exact texts (each up to its NUL, within BOOK_TEXT_MAX); returns the end. */
-char *sink_put_book_level(char *p, const char *price, const char *qty);
-
-/* Appends a side's top `depth` levels, best first, as the JSON array [["price","qty"],...] ("[]" when none);
- * returns the end. n levels take at most 2 + n * SINK_BOOK_LEVEL_JSON_MAX bytes. */
-char *sink_put_book_levels(char *p, const struct book_levels *side, unsigned depth);
-
 #endif

@@ -159,6 +159,11 @@ static const struct row rabbitmq_rows[] = {
         .max = 17179869184ULL, .flags = F_RESTART,
         .doc = "Bytes of trades held while the broker is slow or away; beyond it the oldest are dropped, counted "
                "(`trades_dropped`) and logged with the time range lost. Trades are never conflated."),
+    ROW(struct config_rabbitmq, book_delta_buffer, "book_delta_buffer", T_UINT, .def = "67108864", .min = 65536,
+        .max = 17179869184ULL, .flags = F_RESTART,
+        .doc = "Bytes of book deltas (`book_deltas = true`) held while the broker is slow or away, apart from the "
+               "trades; beyond it the oldest are dropped, counted (`book_deltas_dropped`) and logged with the time "
+               "range lost. Deltas are never conflated."),
     ROW(struct config_rabbitmq, ca_file, "ca_file", T_PATH, .def = "", .flags = F_RESTART,
         .doc = "`amqps://` only: PEM file of the CA(s) the broker's certificate must chain to (peer and host name are "
                "always verified). Empty: the system's CA store."),

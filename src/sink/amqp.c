@@ -1436,7 +1436,7 @@ static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct 
                                   .buffer_limit = c->rabbitmq.buffer_limit,
                                   .trade_buffer = c->rabbitmq.trade_buffer,
                                   /* no key of its own yet: book deltas are bounded like trades */
-                                  .book_delta_buffer = c->rabbitmq.trade_buffer};
+                                  .book_delta_buffer = c->rabbitmq.book_delta_buffer};
     struct amqp_sink *s;
     int err = amqp_sink_new(loop, &ac, &s);
     if (err < 0) {
