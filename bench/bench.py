@@ -41,9 +41,9 @@ def cleanup():
             print("bench: cleanup: %s" % e, file=sys.stderr)
 
 
-def cpu_s(pid):
-    """utime + stime of a process (all its threads), in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
+def cpu_s(pid, tid=None):
+    """utime + stime of a process (all its threads), or of its thread tid, in seconds."""
+    with open("/proc/%d/task/%d/stat" % (pid, tid) if tid else "/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
@@ -503,10 +503,335 @@ def scenario_scale():
         cleanup()
 
 
+# ---- books ----
+
+BOOK_DEPTH = 20
+# Diff messages a second per symbol: fakex batches each book's changes once per the venue's book interval
+# (Binance and OKX 100 ms, Coinbase and Kraken 50 ms), one diff per batch that holds a change.
+BOOK_DIFFS_PER_SYMBOL = {"binance": 10, "okx": 10, "coinbase": 20, "kraken": 20}
+BOOK_APPLY_FRAMES = "100000"
+
+
+def scenario_book_apply():
+    """bench/book: a venue's diff frames parsed and applied by the sync state machine on one core, no I/O; then
+    the memory of books held as a connection holds them."""
+    book = os.path.join(BENCH_BIN, "book")
+    for venue, changes in (("binance", 10), ("coinbase", 10), ("okx", 10), ("kraken", 10), ("binance", 1),
+                           ("binance", 50)):
+        r = subprocess.run([book, "--venue", venue, "--frames", BOOK_APPLY_FRAMES, "--changes", str(changes)],
+                           capture_output=True, text=True)
+        m = re.search(r"parse\+apply=(\d+) level changes per CPU-second \((\d+) ns/change, (\d+) ns/frame\).*"
+                      r"resyncs=(\d+)", r.stdout)
+        if not m or r.returncode != 0:
+            row("book parse+apply, %s" % venue, "failed: %s" % (r.stdout + r.stderr).strip()[-80:], ">= 1M/s", False,
+                "")
+            continue
+        rate, ns, ns_frame, resyncs = (int(x) for x in m.groups())
+        row("book parse+apply, %s, %d change%s a diff (no I/O)" % (venue, changes, "" if changes == 1 else "s"),
+            "%.2fM level changes/CPU-s (%d ns a change, %.1f µs a diff)" % (rate / 1e6, ns, ns_frame / 1000),
+            ">= 1M/s", rate >= 1e6 and resyncs == 0,
+            "%s/bench/book --venue %s --frames %s --changes %d" % (h.BUILD, venue, BOOK_APPLY_FRAMES, changes))
+    for books, levels, target, what in ((1000, 1000, 128, "1,000 books of 1,000 levels a side"),
+                                        (50000, 20, None, "50,000 books of 20 levels a side"),
+                                        (50000, 100, None, "50,000 Binance depth-20 books (100 levels a side "
+                                                           "kept: the snapshot's)")):
+        r = subprocess.run([book, "--memory", "--books", str(books), "--levels", str(levels)], capture_output=True,
+                           text=True)
+        m = re.search(r"rss_added=([\d.]+) MiB \(([\d.]+) bytes per level\)", r.stdout)
+        mib = float(m.group(1)) if m else -1
+        row("book memory: %s" % what, "%.1f MiB (%s bytes a level)" % (mib, m.group(2) if m else "?"),
+            "< %d MiB" % target if target else "", (0 <= mib < target) if target else None,
+            "%s/bench/book --memory --books %d --levels %d" % (h.BUILD, books, levels))
+
+
+def books_lines(d):
+    """{source: {field: int}} of each source's last `msg=books` stats line."""
+    out = {}
+    for line in stats_lines(d, "books"):
+        m = re.search(r"\bsource=(\S+)", line)
+        if m:
+            out[m.group(1)] = {k: int(v) for k, v in re.findall(r"\b(\w+)=(\d+)\b", line)}
+    return out
+
+
+RESYNC_FIELDS = ("resyncs_gap", "resyncs_checksum", "resyncs_crossed", "resyncs_reconnect", "resyncs_overflow")
+
+
+def books_start(venues, nsym, book_rate):
+    """fakex serving `venues`' books of nsym symbols each at book_rate level changes a second per symbol, tickd with
+    one book group per venue at depth BOOK_DEPTH, the venues' REST limits out of the way (a Binance book syncs from
+    a REST snapshot; thousands of them would wait minutes in the venue's own weight window); once every book is
+    live."""
+    syms = symbols(nsym)
+    h.Redis().flush()
+    fx = h.Fakex(venue=",".join(venues), symbols=syms, rate=1,
+                 args=["--book-rate", str(book_rate), "--set", "rest_limit=0"])
+    limits = {v: {"weight_per_minute": 10000000, "requests_per_second": 100000} for v in venues if v == "binance"}
+    groups = [h.group(v, syms, channel="book", depth=BOOK_DEPTH) for v in venues]
+    d = h.Tickd(h.config(fx, groups, limits=limits, stats="1s", extra="\n"))
+    d.wait_ready(timeout=180)
+    total = nsym * len(venues)
+    h.wait_until(lambda: sum(b.get("live", 0) for b in books_lines(d).values()) >= total, 300,
+                 "every book live (%d)" % total, interval=0.5)
+    return fx, d
+
+
+def books_round(d):
+    """The moment of tickd's next stats round and that round's figures: the books lines summed over the sources,
+    and the redis and rabbitmq lines."""
+    t, figs = stats_round(d)
+    books = {}
+    for fields in books_lines(d).values():
+        for k, v in fields.items():
+            books[k] = books.get(k, 0) + v
+    figs["books"] = books
+    return t, figs
+
+
+def books_window(fx, d, venues, seconds, extra_pids=()):
+    """One window between two of tickd's stats rounds: fakex's book figures (changes made, diffs sent, dropped for
+    a full socket, owed but not made), tickd's (diffs and level changes applied, resyncs, Redis book writes,
+    RabbitMQ books published), tickd's CPU, every process's CPU and what is left of the machine."""
+    t0, a = books_round(d)
+    cpu = CpuShare(d.proc.pid, fx.proc.pid)
+    extra0 = [cpu_s(p) for _, p in extra_pids]
+    busy0, fa = machine_busy_s(), fx.report()["venues"]
+    tc0, loop0, cs0 = cpu_s(d.proc.pid), cpu_s(d.proc.pid, d.proc.pid), ctx_switches(d.proc.pid, d.proc.pid)
+    time.sleep(max(seconds - 0.5, 0.5))
+    t1, b = books_round(d)
+    tc1, loop1, cs1 = cpu_s(d.proc.pid), cpu_s(d.proc.pid, d.proc.pid), ctx_switches(d.proc.pid, d.proc.pid)
+    shares, busy1, fb = cpu.read(), machine_busy_s(), fx.report()["venues"]
+    dt = t1 - t0
+    shares += [(name, 100 * (cpu_s(p) - c) / dt) for (name, p), c in zip(extra_pids, extra0)]
+    known = sum(x for _, x in shares)
+    busy = 100 * (busy1 - busy0) / dt
+    shares += [("other work", max(busy - known, 0)), ("idle", max(100 * (os.cpu_count() or 1) - busy, 0))]
+
+    def fx_rate(key):
+        return sum(fb[v]["book"][key] - fa[v]["book"][key] for v in venues) / dt
+
+    def rate(sink, key):
+        return (b[sink].get(key, 0) - a[sink].get(key, 0)) / dt
+
+    changes = rate("books", "level_changes")
+    return dict(fx_changes=fx_rate("changes"), fx_diffs=fx_rate("messages"), fx_dropped=fx_rate("dropped"),
+                fx_behind=fx_rate("behind"), diffs=rate("books", "updates"), changes=changes,
+                resyncs=sum(b["books"].get(k, 0) - a["books"].get(k, 0) for k in RESYNC_FIELDS),
+                live=b["books"].get("live", 0), redis_books=rate("redis", "books"),
+                redis_quotes=rate("redis", "writes"), books_pending=b["redis"].get("books_pending", 0),
+                amqp_books=rate("rabbitmq", "books_published"), cpu=100 * (tc1 - tc0) / dt,
+                loop=100 * (loop1 - loop0) / dt, idle=shares[-1][1], loop_waits=(cs1[0] - cs0[0]) / dt,
+                loop_preempted=(cs1[1] - cs0[1]) / dt,
+                ns_per_change=1e9 * (tc1 - tc0) / max(changes * dt, 1), shares=shares, rss=rss_kb(d.proc.pid))
+
+
+def ctx_switches(pid, tid):
+    """(voluntary, involuntary) context switches of a thread so far: it waited for something / it was preempted."""
+    with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+        text = f.read()
+    return (int(re.search(r"\nvoluntary_ctxt_switches:\s+(\d+)", text).group(1)),
+            int(re.search(r"\nnonvoluntary_ctxt_switches:\s+(\d+)", text).group(1)))
+
+
+def fmt_shares(shares):
+    return ", ".join("%s %.0f%%" % kv for kv in shares)
+
+
+BOOKS_VENUES = ["binance", "okx"]
+BOOKS_SYMBOLS = 250  # per venue
+# Level changes a second per symbol, stepped: 500 books in all, so 50k to 1.5M changes a second offered, always
+# 5,000 diffs a second (10 per book), each of a tenth of a book's changes a second.
+BOOKS_RATES = (100, 200, 600, 1000, 1500, 2000, 3000, 4000)
+
+
+def scenario_books():
+    """Books end to end: fakex's Binance and OKX diffs into tickd's books (depth 20) and out to Redis and RabbitMQ,
+    the offered rate raised over one running pair until tickd falls behind (diffs missed, resyncs) or fakex stops
+    meeting the rate, in two windows running. fakex makes book_rate changes a second per book and sends each
+    book's changes of 100 ms as one diff, one entry per level touched: at high rates a diff touches a level more
+    than once, so tickd applies fewer level changes than fakex made."""
+    venues, nsym = BOOKS_VENUES, BOOKS_SYMBOLS
+    nbooks = nsym * len(venues)
+    fx, d = books_start(venues, nsym, BOOKS_RATES[0])
+    cmd = ("fakex --venue binance,okx --symbols-count %d --book-rate R; tickd: a book group per venue, depth %d"
+           % (nsym, BOOK_DEPTH))
+
+    def measure(per_symbol):
+        w = books_window(fx, d, venues, STEP)
+        print("  book_rate %d: fakex made %.0f changes/s in %.0f diffs/s (dropped %.0f/s, behind %.0f/s); tickd "
+              "applied %.0f level changes/s from %.0f diffs/s, %d resyncs, %d live, cpu %.0f%% (loop thread %.0f%%, "
+              "waited %.0f/s, preempted %.0f/s; %.0f ns a change), RSS %.1f MiB; Redis %.0f books/s + %.0f "
+              "quotes/s (%d pending), RabbitMQ %.0f books/s; %s"
+              % (per_symbol, w["fx_changes"], w["fx_diffs"], w["fx_dropped"], w["fx_behind"], w["changes"],
+                 w["diffs"], w["resyncs"], w["live"], w["cpu"], w["loop"], w["loop_waits"], w["loop_preempted"],
+                 w["ns_per_change"], w["rss"] / 1024, w["redis_books"], w["redis_quotes"], w["books_pending"],
+                 w["amqp_books"], fmt_shares(w["shares"])), flush=True)
+        behind = (w["fx_dropped"] > 0 or w["resyncs"] > 0 or w["diffs"] < 0.97 * w["fx_diffs"]
+                  or w["live"] < nbooks)
+        # fakex short of the rate: its own loop (or the machine) is the limit before tickd is.
+        short = w["fx_behind"] > 0 or w["fx_diffs"] < 0.9 * nbooks * BOOK_DIFFS_PER_SYMBOL["binance"]
+        return w, behind, short
+
+    best, limit = None, None
+    for per_symbol in BOOKS_RATES:
+        fx.set("all", book_rate=per_symbol)
+        time.sleep(1.5)
+        w, behind, short = measure(per_symbol)
+        if behind or short:  # once more: a burst of other work on the shared cores can spoil one window
+            w, behind, short = measure(per_symbol)
+        if per_symbol == 1000:
+            row("books → Redis + RabbitMQ, %d changes/s a book (binance+okx, %d symbols each)" % (per_symbol, nsym),
+                "applied %.0f level changes/s (%.0f diffs/s) at %.0f%% of a core, %.0f ns CPU a change; Redis "
+                "%.0f book writes/s" % (w["changes"], w["diffs"], w["cpu"], w["ns_per_change"], w["redis_books"]),
+                "", None, cmd.replace(" R;", " %d;" % per_symbol) + "; tickd's msg=books and msg=redis stats lines")
+            row("  where the %d cores go (%% of one core)" % (os.cpu_count() or 1), fmt_shares(w["shares"]), "",
+                None, "/proc/PID/stat of each (RabbitMQ: beam.smp), /proc/stat for the rest")
+        if behind or short:
+            limit = (per_symbol, w, short)
+            break
+        best = (per_symbol, w)
+    cleanup()
+    if best:
+        per_symbol, w = best
+        row("books → Redis, depth 20, sustained (binance+okx, %d symbols each)" % nsym,
+            "%.0f level changes/s applied (%.0f diffs/s; fakex made %.0f changes/s) at %.0f%% of a core (%.0f ns a "
+            "change); Redis %.0f book writes/s, RabbitMQ %.0f books/s"
+            % (w["changes"], w["diffs"], w["fx_changes"], w["cpu"], w["ns_per_change"], w["redis_books"],
+               w["amqp_books"]),
+            ">= 300k/s", w["changes"] >= 300000, cmd.replace(" R;", " %d;" % per_symbol) + ", R stepped %s"
+            % "/".join(str(r) for r in BOOKS_RATES))
+        row("  where the %d cores go (%% of one core)" % (os.cpu_count() or 1), fmt_shares(w["shares"]), "", None,
+            "same")
+    if limit:
+        per_symbol, w, short = limit
+        why = []
+        if w["fx_dropped"] > 0:
+            why.append("fakex dropped %.0f diffs/s for a full socket" % w["fx_dropped"])
+        if w["resyncs"]:
+            why.append("%d resyncs" % w["resyncs"])
+        if w["diffs"] < 0.97 * w["fx_diffs"]:
+            why.append("tickd took %.0f of %.0f diffs/s" % (w["diffs"], w["fx_diffs"]))
+        if short:
+            why.append("fakex sent %.0f of %d diffs/s" % (w["fx_diffs"], nbooks * BOOK_DIFFS_PER_SYMBOL["binance"]))
+        # A loop thread that hardly ever waits (for data, a timer) is CPU-bound: a whole core's worth of work
+        # for it, whether or not it got the core.
+        busy = w["loop_waits"] < 100
+        who = []
+        if short:
+            who.append("fakex (its book timer ran late)")
+        if busy and w["loop"] >= 90:
+            who.append("tickd's loop thread, a whole core")
+        elif busy:
+            who.append("the machine: tickd's loop thread never waited (%.0f waits/s, preempted %.0f/s) yet got %.0f%% "
+                       "of a core, the two cores shared with the other processes" % (w["loop_waits"],
+                                                                                     w["loop_preempted"], w["loop"]))
+        elif not short:
+            who.append("neither tickd's loop (%.0f%% busy, it waited %.0f/s) nor fakex: the delivery between them"
+                       % (w["loop"], w["loop_waits"]))
+        who = "; ".join(who)
+        row("books: the first rate not kept up with", "%d changes/s a book (fakex made %.0f changes/s): %s; tickd "
+            "%.0f%% of a core (loop thread %.0f%%), %.0f level changes/s applied; limit: %s"
+            % (per_symbol, w["fx_changes"], "; ".join(why), w["cpu"], w["loop"], w["changes"], who),
+            "", None, "same")
+        row("  where the %d cores go (%% of one core)" % (os.cpu_count() or 1), fmt_shares(w["shares"]), "", None,
+            "same")
+
+
+def book_probe(d, keys, seconds, skip):
+    p = subprocess.Popen([os.path.join(BENCH_BIN, "book_latency"), os.environ["TICKD_TEST_REDIS_PORT"],
+                          str(seconds), str(skip)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdin.write("".join(k + "\n" for k in keys))
+    p.stdin.close()
+    p.stdin = None  # communicate() must not flush it
+    line = p.stderr.readline()
+    h.check(line.strip() == "ready", "book_latency did not start: %r" % line)
+    return p
+
+
+def book_probe_result(p):
+    out = p.communicate(timeout=120)[0]
+    res = {}
+    for name in ("frame_to_redis_book", "recv_to_redis_book"):
+        m = re.search(name + r" samples=(\d+) per_s=\d+ p50_us=(-?\d+) p99_us=(-?\d+) p999_us=(-?\d+)", out)
+        res[name] = tuple(int(x) for x in m.groups()) if m else (0, -1, -1, -1)
+    m = re.search(r"superseded=(\d+)", out)
+    res["superseded"] = int(m.group(1)) if m else -1
+    return res
+
+
+# A sample of the books is enough, and keeps the probe's reads of Redis near 10k a second at any rate.
+BOOK_PROBE_SAMPLES_PER_S = 10000
+
+
+def book_latency_run(venue, diffs, floor=False):
+    """One frame → Redis book measurement (rows) of `venue`'s diffs at `diffs` a second, two level changes each.
+    floor: Redis alone on CPU 0, tickd and fakex on the rest, tickd's RabbitMQ URL a closed port (as
+    latency_floor does for the quotes)."""
+    per = BOOK_DIFFS_PER_SYMBOL[venue]
+    nsym = diffs // per
+    book_rate = 2 * per
+    ncpu = os.cpu_count() or 1
+    saved = os.environ["TICKD_TEST_AMQP_URL"]
+    if floor:
+        os.environ["TICKD_TEST_AMQP_URL"] = "amqp://guest:guest@127.0.0.1:1/%2f"
+    try:
+        fx, d = books_start([venue], nsym, book_rate)
+        if floor:
+            pin(server_pids()[:1], {0})
+            pin([d.proc.pid, fx.proc.pid] + server_pids()[1:], set(range(1, ncpu)))
+        time.sleep(1.5)
+        every = max(1, diffs // BOOK_PROBE_SAMPLES_PER_S)
+        keys = ["tickd:book:%s:%s" % (venue, s) for s in symbols(nsym)[::every]]
+        skip = 1.0
+        p = book_probe(d, keys, STEP, skip)
+        if floor:
+            pin([p.pid], set(range(1, ncpu)))
+        time.sleep(skip)
+        w = books_window(fx, d, [venue], STEP, extra_pids=[("probe", p.pid)])
+        r = book_probe_result(p)
+    finally:
+        os.environ["TICKD_TEST_AMQP_URL"] = saved
+        if floor:
+            pin(server_pids(), set(range(ncpu)))
+    ev, rv = r["frame_to_redis_book"], r["recv_to_redis_book"]
+    kept = w["diffs"] >= 0.97 * w["fx_diffs"] and w["fx_diffs"] >= 0.9 * diffs and not w["resyncs"]
+    cmd = ("fakex --venue %s --symbols-count %d --book-rate %d (%d diffs/s of 2 changes); tickd depth %d; "
+           "bench/book_latency on %s" % (venue, nsym, book_rate, diffs, BOOK_DEPTH,
+                                         "every %dth book" % every if every > 1 else "every book"))
+    if floor:
+        cmd += "; Redis alone on CPU 0, tickd and fakex on the rest, tickd's RabbitMQ URL a closed port"
+    row("frame→Redis book%s at %dk diffs/s (%s)" % (" floor" if floor else "", diffs // 1000, venue),
+        fmt_lat(ev) + " (%d samples; fakex sent %.0f diffs/s, tickd took %.0f/s, %d resyncs%s)"
+        % (ev[0], w["fx_diffs"], w["diffs"], w["resyncs"], "" if kept else "; NOT KEPT UP WITH"), "", None, cmd)
+    row("  of which receive→Redis book", fmt_lat(rv) + " (Redis %.0f book writes/s, %d superseded)"
+        % (w["redis_books"], r["superseded"]), "", None, "same (the book's recv_ts)")
+    row("  CPU of each process (% of one core)", fmt_shares(w["shares"]) + "; tickd %.1f µs a diff (loop thread "
+        "%.0f%%)" % (w["cpu"] * 1e4 / max(w["diffs"], 1), w["loop"]), "", None,
+        "/proc/PID/stat over the window, /proc/stat for the rest")
+    cleanup()
+
+
+def scenario_book_latency():
+    """Frame → book readable in Redis at 10k, 25k and 50k diffs a second, beside the quotes' frame → Redis rows:
+    fakex's event time in each diff, a probe told of each sampled book's write by Redis (keyspace notifications),
+    reading the written book's ts and recv_ts (bench/book_latency.c). Coinbase first: its diffs carry a µs time,
+    as its quotes do; then Binance, the issue's diffs, whose E is in ms (up to 1 ms early: its frame rows read up
+    to 1 ms high, its receive rows are exact). A rate tickd or the machine does not keep up with is marked: its
+    frame figure is then the backlog's age. Last, 50k Coinbase diffs at this machine's best: Redis on a core of
+    its own and nothing published to RabbitMQ."""
+    for venue in ("coinbase", "binance"):
+        for diffs in (10000, 25000, 50000):
+            book_latency_run(venue, diffs)
+    if (os.cpu_count() or 1) > 1:
+        book_latency_run("coinbase", 50000, floor=True)
+
+
 SCENARIOS = [("hotpath", scenario_hotpath), ("startup", scenario_startup), ("throughput", scenario_throughput),
              ("overload", scenario_overload), ("latency", scenario_latency),
              ("latency_floor", scenario_latency_floor), ("polling", scenario_polling),
-             ("trades", scenario_trades), ("trades_bbo", scenario_trades_bbo), ("scale", scenario_scale)]
+             ("trades", scenario_trades), ("trades_bbo", scenario_trades_bbo), ("scale", scenario_scale),
+             ("book_apply", scenario_book_apply), ("books", scenario_books), ("book_latency", scenario_book_latency)]
 
 
 def main():
