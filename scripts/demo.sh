@@ -105,7 +105,8 @@ say "tickd running (pid $tickd_pid), log in $demo_dir/tickd.log"
 
 watch_args=(--redis "$TICKD_TEST_REDIS_URL" --prefix tickd)
 
-# Every venue has at least one key of the kind in Redis: quote (a hash) or trades (a stream, [redis] trade_history).
+# Every venue has at least one key of the kind in Redis: quote or book (a hash), or trades (a stream, [redis]
+# trade_history).
 all_venues_have() { # kind
   local kind=$1 v missing=()
   for v in "${VENUES[@]}"; do
@@ -141,11 +142,12 @@ for ((i = 0; i < seconds; i++)); do
   sleep 1
 done
 COLUMNS=${COLUMNS:-160} "$TICKD" watch --once "${watch_args[@]}" # room for the trades columns in a log
-quoted=0 traded=0
+quoted=0 traded=0 booked=0
 all_venues_have quote && quoted=1
 all_venues_have trades && traded=1
-if ((quoted && traded)); then
-  say "ok: every venue has quotes and trades in Redis"
+all_venues_have book && booked=1
+if ((quoted && traded && booked)); then
+  say "ok: every venue has quotes, trades and books in Redis"
   exit 0
 fi
 log_tail
