@@ -650,9 +650,50 @@ int venue_copy_decimal_real(char dst[TICK_DECIMAL_MAX], const char *p, size_t le
     return venue_decimal_shortest(strtod(text, NULL), dst, TICK_DECIMAL_MAX) < 0 ? -1 : 0;
 }
 
+/* The common case without printf: |v| is m / 10^k for an integer m below 10^15 and the fewest k. Division of two
+ * exact doubles rounds correctly, so m / 10^k == |v| says the decimal m·10^-k reads back to v; and two decimals of
+ * at most 15 significant digits never read as the same double (DBL_DIG), so the first such k gives the digits the
+ * search below would find. Returns the length, 0 when v is not such a number, -1 when it does not fit. */
+static int shortest_fixed(double v, char *buf, size_t cap) {
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    double a = fabs(v);
+    if (!(a < 1e15) || a == 0) return 0;
+    for (int k = 0; k < 16; k++) {
+        double scaled = a * p10[k];
+        if (scaled >= 1e15) return 0;
+        double m = nearbyint(scaled);
+        if (m / p10[k] != a) continue;
+        char digits[24];
+        size_t nd = fmt_u64_str(digits, (uint64_t)m);
+        size_t intd = nd > (size_t)k ? nd - (size_t)k : 0; /* digits before the point */
+        size_t need = (v < 0) + (intd ? intd : 1) + (k ? 1 + (size_t)k : 0);
+        if (need + 1 > cap) return -1;
+        size_t o = 0;
+        if (v < 0) buf[o++] = '-';
+        if (intd) {
+            memcpy(buf + o, digits, intd);
+            o += intd;
+        } else {
+            buf[o++] = '0';
+        }
+        if (k) {
+            buf[o++] = '.';
+            for (size_t i = nd; i < (size_t)k; i++) buf[o++] = '0'; /* leading zeros of the fraction */
+            memcpy(buf + o, digits + intd, nd - intd);
+            o += nd - intd;
+        }
+        buf[o] = 0;
+        return (int)o;
+    }
+    return 0;
+}
+
 int venue_decimal_shortest(double v, char *buf, size_t cap) {
     if (!isfinite(v) || cap == 0) return -1;
     if (v == 0) v = 0; /* -0 prints as "0" */
+    int fixed = shortest_fixed(v, buf, cap);
+    if (fixed != 0) return fixed;
     /* Round-tripping is monotone in the digit count (17 always works), so a binary search finds the fewest
      * digits in about four snprintf/strtod pairs instead of up to seventeen. */
     char sci[40];

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,80 @@ static void test_decimal_shortest(void) {
     }
     TT_ASSERT_INT(venue_decimal_shortest(0.0 / 0.0, buf, sizeof buf), -1);
     TT_ASSERT_INT(venue_decimal_shortest(65000.5, buf, 7), -1); /* "65000.5" needs 8 bytes */
+}
+
+/* The fewest significant digits that read back, by the search of printf and strtod alone: what
+ * venue_decimal_shortest printed before it had a way around printf for the usual numbers. */
+static void shortest_by_search(double v, char *out, size_t cap) {
+    char sci[40];
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(sci, sizeof sci, "%.*e", mid - 1, v);
+        if (strtod(sci, NULL) == v) hi = mid;
+        else lo = mid + 1;
+    }
+    snprintf(sci, sizeof sci, "%.*e", lo - 1, v);
+    /* to plain form: digits and exponent */
+    char digits[24];
+    size_t nd = 0;
+    const char *q = sci + (sci[0] == '-');
+    for (; *q && *q != 'e'; q++)
+        if (*q != '.') digits[nd++] = *q;
+    int exp10 = atoi(q + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    int point = exp10 + 1;
+    size_t o = 0;
+    if (v < 0) out[o++] = '-';
+    if (point <= 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int i = 0; i < -point; i++) out[o++] = '0';
+        for (size_t i = 0; i < nd; i++) out[o++] = digits[i];
+    } else {
+        for (int i = 0; i < point; i++) out[o++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)point < nd) {
+            out[o++] = '.';
+            for (size_t i = (size_t)point; i < nd; i++) out[o++] = digits[i];
+        }
+    }
+    out[o] = 0;
+    (void)cap;
+}
+
+/* The way around printf gives exactly the search's digits: decimals as venues send them (m / 10^k, up to 15
+ * significant digits, positive and negative), neighbours of those doubles, and doubles of any bits. */
+static void test_decimal_shortest_fast_equals_search(void) {
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    char got[TICK_DECIMAL_MAX], want[64];
+    size_t checked = 0;
+    for (int i = 0; i < 300000; i++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        double v;
+        if (i % 3 == 0) { /* m / 10^k */
+            uint64_t m = rng % 1000000000000000ULL >> (rng % 40);
+            int k = (int)((rng >> 50) % 16);
+            char text[48];
+            snprintf(text, sizeof text, "%llu.%0*llue-%d", (unsigned long long)m, 1, 0ULL, k);
+            v = strtod(text, NULL);
+        } else if (i % 3 == 1) { /* a neighbour of a short decimal: needs all 17 digits */
+            v = nextafter((double)(rng % 100000) / 100.0, 1e9);
+        } else { /* any bits, finite and printable in plain form within the buffer */
+            memcpy(&v, &rng, sizeof v);
+            if (!isfinite(v) || fabs(v) > 1e20 || (v != 0 && fabs(v) < 1e-15)) continue;
+        }
+        if (rng & 1) v = -v;
+        int n = venue_decimal_shortest(v, got, sizeof got);
+        shortest_by_search(v, want, sizeof want);
+        if (strlen(want) >= sizeof got) {
+            TT_ASSERT_INT(n, -1);
+            continue;
+        }
+        if (v == 0) strcpy(want, "0");
+        if (n < 0 || strcmp(got, want) != 0) TT_FAIL("%.17g: got %s, the search gives %s", v, n < 0 ? "-1" : got, want);
+        checked++;
+    }
+    TT_ASSERT(checked > 190000);
 }
 
 static void test_rfc3339(void) {
@@ -1451,6 +1526,7 @@ static void test_venue_table(void) {
 
 int main(void) {
     TT_RUN(test_decimal_shortest);
+    TT_RUN(test_decimal_shortest_fast_equals_search);
     TT_RUN(test_rfc3339);
     TT_RUN(test_binance_fast_path);
     TT_RUN(test_registry);
