@@ -970,6 +970,15 @@ static void check_channels(struct ctx *c, const struct config_group *g, const to
     for (size_t j = 0; tasks && j < g->ntasks; j++) {
         const char *ch = g->tasks[j].channel;
         const struct venue_channel *found = ch ? venue_channel_find(g->source->venue, ch) : NULL;
+        if (found && found->kind != VENUE_EVENT_BOOK) {
+            static const char *const book_keys[] = {"depth", "book_deltas"};
+            for (size_t k = 0; k < 2; k++) {
+                const toml_value *v = toml_get(tasks->u.array.items[j], book_keys[k]);
+                if (v)
+                    err_at(c, v, "group \"%s\": task #%zu: %s: applies to book tasks only, this task collects %s",
+                           g->name ? g->name : "?", j + 1, book_keys[k], ch);
+            }
+        }
         if (found) {
             bool poll = g->tasks[j].kind == CONFIG_TASK_POLL;
             if (poll ? !found->rest_plan || found->kind == VENUE_EVENT_BOOK : !found->ws_parse)

@@ -278,6 +278,17 @@ static void test_error_tasks(void) {
     snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\ndepth = 50\n"
              "book_deltas = true\n", head);
     struct tickd_config *book_cfg = parse_ok(text);
+    TT_ASSERT(book_cfg);
+    config_free(book_cfg);
+    /* depth and book_deltas belong to a book: on another channel they are a mistake, said at the key */
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"trades\"\ndepth = 5\n"
+             "book_deltas = true\n", head);
+    EXPECT_ERRORS(text, "t.toml:11:9: group \"g\": task #1: depth: applies to book tasks only, this task collects trades",
+                  "t.toml:12:15: group \"g\": task #1: book_deltas: applies to book tasks only, this task collects "
+                  "trades");
+    snprintf(text, sizeof text, "%s[[group.task]]\nkind = \"stream\"\nchannel = \"book\"\ndepth = 50\n"
+             "book_deltas = true\n", head);
+    book_cfg = parse_ok(text);
     TT_ASSERT(book_cfg && book_cfg->groups[0].tasks[0].depth == 50 && book_cfg->groups[0].tasks[0].book_deltas);
     config_free(book_cfg);
     /* A group may collect both channels, each by stream and by poll. */
