@@ -1314,7 +1314,7 @@ static void test_books_and_deltas_through_outage(void) {
     static struct book_track tr[OUT_BOOKS];
     memset(tr, 0, sizeof tr);
     put_failures = 0;
-    for (int k = 0; k < OUT_BOOKS; k++) snprintf(tr[k].sym, sizeof tr[k].sym, "OB%d-USD", k);
+    for (int k = 0; k < OUT_BOOKS; k++) snprintf(tr[k].sym, sizeof tr[k].sym, "OB%u-USD", (unsigned)k % 1000u);
     uint64_t v = 0;
     for (; v < 20; v++)
         for (int k = 0; k < OUT_BOOKS; k++) {

@@ -1608,7 +1608,7 @@ static void test_book_written_once_per_turn(void) {
     for (uint64_t v = 1; v <= 40; v++)
         for (int k = 0; k < 5; k++) {
             fill_book(&b, 4, 4, v);
-            snprintf(sym, sizeof sym, "B%d-USDT", k);
+            snprintf(sym, sizeof sym, "B%u-USDT", (unsigned)k % 1000u);
             struct book_view bv = book_view_of(&b, "okx", sym, 3, v);
             TT_ASSERT_INT(redis_sink_put_book(s, &bv), 0);
             book_free(&b);
@@ -1727,8 +1727,11 @@ static void test_book_never_backwards(void) {
  * of arguments each): eight of them in one turn go out as script calls of at most BOOK_BATCH_BYTES (two each), and
  * every hash holds its book exactly. */
 static void deep_level(bool bid, int i, int k, char *price, char *qty) {
-    snprintf(price, BOOK_TEXT_MAX, "1%015d.%06d", bid ? 500000 - i : 600000 + i, k);
-    snprintf(qty, BOOK_TEXT_MAX, "2%015d.%06d", i, k);
+    /* each number below 10^6, so the compiler sees that every text is exactly 23 characters */
+    unsigned p = (unsigned)(bid ? 500000 - i : 600000 + i) % 1000000u, q = (unsigned)i % 1000000u,
+             f = (unsigned)k % 1000000u;
+    snprintf(price, BOOK_TEXT_MAX, "1%015u.%06u", p, f);
+    snprintf(qty, BOOK_TEXT_MAX, "2%015u.%06u", q, f);
 }
 
 static void test_book_deepest_in_batches(void) {
@@ -1748,7 +1751,7 @@ static void test_book_deepest_in_batches(void) {
                 TT_ASSERT_INT(strlen(price), BOOK_TEXT_MAX - 1);
                 TT_ASSERT(book_set(&b, side ? BOOK_ASK : BOOK_BID, price, strlen(price), qty, strlen(qty)) == 1);
             }
-        snprintf(sym, sizeof sym, "D%d-USDT", k);
+        snprintf(sym, sizeof sym, "D%u-USDT", (unsigned)k % 1000u);
         struct book_view v = book_view_of(&b, "okx", sym, BOOK_DEPTH_MAX, 1);
         TT_ASSERT_INT(redis_sink_put_book(s, &v), 0);
         book_free(&b);
@@ -1829,7 +1832,7 @@ static void test_book_rewritten_after_restart(void) {
     char sym[16];
     for (int k = 0; k < 3; k++) {
         fill_book(&b, 8, 8, 10);
-        snprintf(sym, sizeof sym, "R%d-USDT", k);
+        snprintf(sym, sizeof sym, "R%u-USDT", (unsigned)k % 1000u);
         struct book_view v = book_view_of(&b, "coinbase", sym, 6, 10);
         TT_ASSERT_INT(redis_sink_put_book(s, &v), 0);
         book_free(&b);
@@ -1840,7 +1843,7 @@ static void test_book_rewritten_after_restart(void) {
     for (uint64_t v = 11; v <= 30; v++) /* R0 and R1 change while Redis is away, R2 does not */
         for (int k = 0; k < 2; k++) {
             fill_book(&b, 8, 8, v);
-            snprintf(sym, sizeof sym, "R%d-USDT", k);
+            snprintf(sym, sizeof sym, "R%u-USDT", (unsigned)k % 1000u);
             struct book_view bv = book_view_of(&b, "coinbase", sym, 6, v);
             TT_ASSERT_INT(redis_sink_put_book(s, &bv), 0);
             book_free(&b);
