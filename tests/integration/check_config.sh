@@ -115,15 +115,15 @@ source = "a"
 symbols = ["BTC-USDT"]
 [[group.task]]
 kind = "stream"
-channel = "book"
+channel = "depth"
 TOML
 out=$("$TICKD" --check-config -c "$tmp/channel.toml" 2>&1)
 rc=$?
 want="$tmp/channel.toml:6:9: source \"m\": venue: expected one of binance | coinbase | kraken | okx, got \"bitmex\"
-$tmp/channel.toml:13:11: group \"g\": task #1: channel: venue binance has no channel \"book\" (has: bbo, trades)
+$tmp/channel.toml:13:11: group \"g\": task #1: channel: venue binance has no channel \"depth\" (has: bbo, trades, book)
 tickd: $tmp/channel.toml: 2 errors"
-if [[ $rc -eq 78 && $out == "$want" ]]; then ok "unknown venue and channel book refused"; else
-  fail "unknown venue and channel book refused (exit $rc)"; diff <(printf '%s\n' "$want") <(printf '%s\n' "$out"); fi
+if [[ $rc -eq 78 && $out == "$want" ]]; then ok "unknown venue and channel refused"; else
+  fail "unknown venue and channel refused (exit $rc)"; diff <(printf '%s\n' "$want") <(printf '%s\n' "$out"); fi
 
 # Files that are not regular, and password files others may read: refused at once, never waited on (open() of a
 # FIFO blocked --check-config, and a reload, until a writer came).
