@@ -131,12 +131,16 @@ static void publish(struct book_feed *f, int symbol, struct book_entry *e) {
     if (same) return;
     struct tick t;
     memset(&t, 0, sizeof t);
-    snprintf(t.venue, sizeof t.venue, "%s", v.venue);
-    snprintf(t.symbol, sizeof t.symbol, "%s", v.symbol);
+    /* Plain copies, not snprintf, on this per-update path: a level's texts are BOOK_TEXT_MAX arrays with their NUL
+     * inside (book_set), shorter than a tick's fields; venue and symbol fit theirs as every tick's do
+     * (venue_out_add copies them alike). */
+    _Static_assert(BOOK_TEXT_MAX <= TICK_DECIMAL_MAX, "a level's text must fit a tick's field");
+    strcpy(t.venue, v.venue);
+    strcpy(t.symbol, v.symbol);
     char *fields[4] = {t.bid, t.bid_qty, t.ask, t.ask_qty};
     for (int i = 0; i < 4; i++) {
-        snprintf(fields[i], TICK_DECIMAL_MAX, "%s", top[i]);
-        snprintf(io->top[i], BOOK_TEXT_MAX, "%s", top[i]);
+        memcpy(fields[i], top[i], BOOK_TEXT_MAX);
+        memcpy(io->top[i], top[i], BOOK_TEXT_MAX);
     }
     t.event_us = e->event_us;
     t.seq = view_seq(e);
