@@ -99,10 +99,14 @@ struct book_update {
     int symbol; /* index in the subscription's symbol table */
     enum book_update_kind kind;
     /* Sequencing, as the venue gives it (design.md's table): Binance diffs first_seq = U, seq = u; a Binance
-     * REST snapshot seq = lastUpdateId; OKX seq = seqId, prev_seq = prevSeqId (-1 on a snapshot). Venues without
-     * a sequence (Coinbase, Kraken) leave has_seq false. */
+     * REST snapshot seq = lastUpdateId; OKX seq = seqId, prev_seq = prevSeqId (-1 on a snapshot) and first_seq =
+     * prevSeqId + 1, so that a REST snapshot (seq = its seqId) bridges OKX's diffs by Binance's rule. Venues
+     * without a sequence (Coinbase, Kraken) leave has_seq false. */
     uint64_t first_seq, seq, prev_seq;
     bool has_seq, has_first, has_prev;
+    /* A snapshot fetched over REST (set by the stream task, not the parser): it is bridged to the diffs held
+     * meanwhile by first_seq and seq, as a REST venue's (book_sync.h). */
+    bool from_rest;
     /* The venue's checksum of the book after this update (Kraken, OKX), when sent and non-zero. */
     uint32_t checksum;
     bool has_checksum;

@@ -17,8 +17,12 @@
  *     seqId is not above the held one is a repeat, dropped.
  *   - stream snapshot without one (Coinbase, Kraken): updates apply in order; the checksum (Kraken) and the
  *     crossed-book check catch what was lost.
- * Updates that come before a stream venue's snapshot (the end of a resubscribed symbol's old subscription) are
- * dropped: the snapshot that follows holds them. */
+ *   - stream or REST snapshot (OKX): the stream's snapshot when one comes; diffs before it are held as a REST
+ *     venue's, and a REST snapshot (book_update.from_rest) bridges them by the REST rule (first_seq =
+ *     prevSeqId + 1). Once LIVE, OKX's chain. A diff whose seqId is below its prevSeqId (the venue restarted its
+ *     sequence) drops what was held.
+ * Updates that come before a STREAM_SNAPSHOT venue's snapshot (the end of a resubscribed symbol's old
+ * subscription) are dropped: the snapshot that follows holds them. */
 #ifndef TICKD_BOOK_SYNC_H
 #define TICKD_BOOK_SYNC_H
 

@@ -154,11 +154,14 @@ enum venue_event {
 };
 
 /* How a venue's books are synced (design.md "Order books"): the snapshot comes from a REST request while the
- * stream's diffs are buffered (Binance), or the stream itself sends it after the subscribe (the others), and
- * then a resync is an unsubscribe and subscribe of that one symbol. */
+ * stream's diffs are buffered (Binance), or the stream itself sends it after the subscribe (Coinbase, Kraken),
+ * and then a resync is an unsubscribe and subscribe of that one symbol. STREAM_OR_REST (OKX, whose books
+ * channel is announced to stop sending its first snapshot): the stream's snapshot when it sends one; a symbol
+ * whose first push is a diff is synced as a REST venue's, and so is every resync (the stream goes on). */
 enum venue_book_sync {
     VENUE_BOOK_STREAM_SNAPSHOT = 0,
     VENUE_BOOK_REST_SNAPSHOT,
+    VENUE_BOOK_STREAM_OR_REST,
 };
 
 /* One channel a venue serves (design.md "Channels"): what a task collecting it subscribes to, parses and polls.
@@ -202,7 +205,7 @@ struct venue_channel {
     /* The levels a side the book keeps to publish `depth` (Kraken: the depth subscribed, to which the venue's
      * checksum truncates; Binance: the snapshot's limit; OKX: 400). */
     uint32_t (*book_levels)(unsigned depth);
-    /* REST_SNAPSHOT: the snapshot request for symbol `index`, deep enough for `depth`, weighted as the venue
+    /* REST_SNAPSHOT, STREAM_OR_REST: the snapshot request for symbol `index`, deep enough for `depth`, weighted as the venue
      * counts it. 0 or -ENOSPC. */
     int (*book_snapshot_request)(const struct venue_symbols *s, int index, unsigned depth, struct venue_request *req);
     /* STREAM_SNAPSHOT: the unsubscribe of symbols [first, first+count), as ws_subscribe (a resync unsubscribes

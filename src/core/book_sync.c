@@ -62,6 +62,8 @@ struct book_entry *book_sync_entry(struct book_sync *bs, int symbol) {
 static void held_clear(struct book_entry *e) { e->nheld = e->nheld_changes = 0; }
 
 static bool rest_synced(const struct book_sync *bs) { return bs->ch->book_sync == VENUE_BOOK_REST_SNAPSHOT; }
+/* Diffs that come before the book's snapshot are held for a REST snapshot to bridge (REST and STREAM_OR_REST). */
+static bool holds_diffs(const struct book_sync *bs) { return bs->ch->book_sync != VENUE_BOOK_STREAM_SNAPSHOT; }
 
 static void leave_live(struct book_sync *bs, struct book_entry *e, enum book_cause cause) {
     if (e->state == BOOK_LIVE) {
@@ -220,6 +222,8 @@ enum book_verdict book_sync_apply(struct book_sync *bs, const struct book_update
     bool rest = rest_synced(bs);
     const struct book_change *c = &changes[u->first_change];
     if (u->kind == BOOK_UPDATE_SNAPSHOT) {
+        bool bridge = rest || (u->from_rest && holds_diffs(bs));
+        if (!bridge) held_clear(e); /* the stream's own snapshot holds what they held */
         book_clear(&e->book);
         e->bridged = false;
         e->recv_us = recv_us;
@@ -228,7 +232,7 @@ enum book_verdict book_sync_apply(struct book_sync *bs, const struct book_update
             leave_live(bs, e, *cause);
             return BOOK_FAILED;
         }
-        if (rest) {
+        if (bridge) {
             if (!u->has_seq) {
                 *cause = BOOK_CAUSE_GAP;
                 leave_live(bs, e, *cause);
@@ -240,11 +244,17 @@ enum book_verdict book_sync_apply(struct book_sync *bs, const struct book_update
         return go_live(bs, e, u->symbol, u, cause);
     }
     if (e->state != BOOK_LIVE) {
-        if (!rest) {
+        if (!holds_diffs(bs)) {
             bs->counters.updates_dropped++;
             return BOOK_DROPPED;
         }
         if (!u->has_seq || !u->has_first) {
+            bs->counters.updates_dropped++;
+            return BOOK_DROPPED;
+        }
+        if (u->has_prev && u->seq < u->prev_seq) {
+            /* OKX's sequence restarts (maintenance): what is held cannot bridge to anything after it */
+            held_clear(e);
             bs->counters.updates_dropped++;
             return BOOK_DROPPED;
         }
@@ -280,6 +290,8 @@ enum book_verdict book_sync_apply(struct book_sync *bs, const struct book_update
             }
             *cause = BOOK_CAUSE_GAP;
             leave_live(bs, e, *cause);
+            /* STREAM_OR_REST resyncs by REST: this diff is the first the snapshot may have to bridge to */
+            if (holds_diffs(bs) && u->has_first && !hold(bs, e, u, changes, recv_us)) return BOOK_FAILED;
             return BOOK_RESYNC;
         }
     }

@@ -68,6 +68,7 @@ struct book_feed {
     struct book_change *whole; /* a snapshot event's levels (book deltas): the whole book */
     size_t whole_cap;
     unsigned next_id;
+    bool rest_unsequenced; /* STREAM_OR_REST: the venue's REST book had no sequence, so resyncs resubscribe */
     uint64_t reported_changes, reported_resyncs[BOOK_CAUSES];
     const char *wanted_headers[2];
 };
@@ -177,7 +178,13 @@ static bool deltas_wanted(const struct book_feed *f) { return f->active && f->c.
 
 /* ---- resyncing ---- */
 
-static bool rest_synced(const struct book_feed *f) { return f->ch->book_sync == VENUE_BOOK_REST_SNAPSHOT; }
+/* Snapshots come from REST requests (REST venues, and STREAM_OR_REST's resyncs and first syncs without the
+ * stream's snapshot), not from resubscribing; unless the venue's REST book cannot be bridged to its diffs (no
+ * sequence in it): then only the stream's snapshot can sync a book. */
+static bool rest_synced(const struct book_feed *f) {
+    return f->ch->book_sync == VENUE_BOOK_REST_SNAPSHOT ||
+           (f->ch->book_sync == VENUE_BOOK_STREAM_OR_REST && !f->rest_unsequenced);
+}
 
 /* Symbol wants a new snapshot (or resubscribe): queued, resyncs first. */
 static void want_snapshot(struct book_feed *f, int symbol, bool resync) {
@@ -294,6 +301,16 @@ static void on_snapshot(struct http_request *http, const struct http_response *r
     case VENUE_MSG_TICKS: {
         io->busy = false;
         struct book_entry *e = book_sync_entry(&f->sync, symbol);
+        if (e->state == BOOK_LIVE) break; /* the stream's own snapshot came first (STREAM_OR_REST) */
+        if (f->ch->book_sync == VENUE_BOOK_STREAM_OR_REST && !f->snap_update.has_seq) {
+            f->rest_unsequenced = true;
+            log_warn("book", "the venue's REST book has no sequence: books resync by resubscribing",
+                     TASK_LOG_FMT " conn=%s symbol=%s", TASK_LOG_ARGS(f->c.task), f->c.name,
+                     f->c.args->symbols->list[symbol].norm);
+            io->wanted = true;
+            break;
+        }
+        f->snap_update.from_rest = true;
         enum book_state was = e->state;
         enum book_cause cause = BOOK_CAUSE_GAP;
         enum book_verdict verdict = book_sync_apply(&f->sync, &f->snap_update, f->snap_changes, out.recv_us, &cause);
@@ -512,7 +529,8 @@ int book_feed_new(const struct book_feed_conn *conn, struct book_feed **out) {
         if (f->src->weight_window >= 0) f->wanted_headers[0] = f->src->venue->defaults.used_weight_header;
         if ((rc = limiter_client_new(f->src->limiter, conn->name, NULL, 0, &f->rest_client)) < 0) goto fail;
         /* Each symbol's snapshot is asked for once its first diff is held (settle): a snapshot taken before the
-         * stream delivers would be older than the first diff, and fetched again. */
+         * stream delivers would be older than the first diff, and fetched again. A STREAM_OR_REST venue's
+         * subscribe may bring the snapshots instead: then no diff is held before them. */
     } else { /* the subscribe brings each snapshot; one that does not come in time is asked for again */
         int64_t deadline = clock_mono_ms() + FIRST_SNAPSHOT_WAIT_MS;
         for (size_t i = 0; i < f->sync.n; i++) {

@@ -312,17 +312,22 @@ static int okx_rest_plan(const struct venue_symbols *s, struct venue_request *re
     return (int)n;
 }
 
+/* What a REST answer's "code" says: TICKS for "0" (the data decides), else the venue's error, its "msg" kept. */
+static enum venue_msg answer_code(const json_t *root, struct venue_out *out) {
+    json_t *code = json_object_get(root, "code");
+    if (!json_is_string(code)) return VENUE_MSG_MALFORMED;
+    if (venue_json_is(code, "0")) return VENUE_MSG_TICKS;
+    venue_out_detail(out, json_object_get(root, "msg"));
+    if (venue_json_is(code, "50011")) return VENUE_MSG_RATE_LIMITED;
+    if (venue_json_is(code, "50001") || venue_json_is(code, "50013")) return VENUE_MSG_UNAVAILABLE;
+    return VENUE_MSG_ERROR;
+}
+
 static enum venue_msg parse_rest(const json_t *root, const struct venue_request *req, const struct venue_symbols *s,
                                  struct venue_out *out) {
     (void)req;
-    json_t *code = json_object_get(root, "code");
-    if (!json_is_string(code)) return VENUE_MSG_MALFORMED;
-    if (!venue_json_is(code, "0")) {
-        venue_out_detail(out, json_object_get(root, "msg"));
-        if (venue_json_is(code, "50011")) return VENUE_MSG_RATE_LIMITED;
-        if (venue_json_is(code, "50001") || venue_json_is(code, "50013")) return VENUE_MSG_UNAVAILABLE;
-        return VENUE_MSG_ERROR;
-    }
+    enum venue_msg kind = answer_code(root, out);
+    if (kind != VENUE_MSG_TICKS) return kind;
     return tickers(json_object_get(root, "data"), TICK_ORIGIN_REST, s, out) ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
 }
 
@@ -349,14 +354,8 @@ static int okx_trades_plan(const struct venue_symbols *s, struct venue_request *
 static enum venue_msg parse_rest_trades(const json_t *root, const struct venue_request *req,
                                         const struct venue_symbols *s, struct venue_out *out) {
     (void)req;
-    json_t *code = json_object_get(root, "code");
-    if (!json_is_string(code)) return VENUE_MSG_MALFORMED;
-    if (!venue_json_is(code, "0")) {
-        venue_out_detail(out, json_object_get(root, "msg"));
-        if (venue_json_is(code, "50011")) return VENUE_MSG_RATE_LIMITED;
-        if (venue_json_is(code, "50001") || venue_json_is(code, "50013")) return VENUE_MSG_UNAVAILABLE;
-        return VENUE_MSG_ERROR;
-    }
+    enum venue_msg kind = answer_code(root, out);
+    if (kind != VENUE_MSG_TICKS) return kind;
     json_t *data = json_object_get(root, "data");
     if (!json_is_array(data)) return VENUE_MSG_MALFORMED;
     size_t i;
@@ -382,7 +381,8 @@ static enum venue_msg okx_trades_rest_parse(const struct venue_request *req, int
  * The documentation's checksum strings are exact; its snapshot example's checksum (-855196043) is not that of the
  * levels it shows. OKX's changelog (February 2026) announces that these channels stop sending the checksum and
  * the first snapshot (production: August 2026; a May 2026 notice: the checksum field stays, always 0, from June
- * 2026): a zero checksum is no checksum, and the sequence is what keeps a book in sync. A seqId below its
+ * 2026): a zero checksum is no checksum, and the sequence is what keeps a book in sync. So a book whose first push
+ * is a diff is synced from the REST snapshot (below), as are resyncs. A seqId below its
  * prevSeqId is the venue's sequence reset (maintenance), not a gap; OKX advises fewer than 30 books channels a
  * connection. */
 
@@ -455,6 +455,8 @@ static int book_item(const json_t *o, enum book_update_kind kind, const json_t *
     u->has_seq = true;
     u->has_prev = json_integer_value(prev) >= 0;
     u->prev_seq = u->has_prev ? (uint64_t)json_integer_value(prev) : 0;
+    u->has_first = u->has_prev; /* a REST snapshot bridges the diffs by Binance's rule (book.h) */
+    u->first_seq = u->prev_seq + 1;
     u->checksum = sum ? (uint32_t)(int32_t)json_integer_value(sum) : 0;
     u->has_checksum = u->checksum != 0;
     u->event_us = tick_event_time_bound(event_us, out->recv_us);
@@ -490,6 +492,56 @@ static enum venue_msg okx_book_parse(const char *frame, size_t len, const struct
                                      struct venue_out *out) {
     if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
     return venue_parse_book_frame(frame, len, 0, classify_books, s, out);
+}
+
+/* The REST snapshot (v5 REST -> Market Data -> Get order book): GET /api/v5/market/books?instId=BTC-USDT&sz=400
+ * (400 levels a side at most, what the books channel keeps) answers {"code":"0","msg":"","data":[{"asks":
+ * [[px,sz,"0",orders],...],"bids":[...],"ts":"1629966436396","seqId":N}]}: the book as of seqId, which bridges the
+ * diffs held meanwhile (book_sync.h). It names no instrument: it is the one asked for. The documentation's
+ * example shows no seqId: such an answer cannot be bridged (has_seq false), and the stream task then resyncs by
+ * resubscribing, which brings the stream's snapshot while OKX still sends one. */
+static int okx_book_snapshot_request(const struct venue_symbols *s, int index, unsigned depth,
+                                     struct venue_request *req) {
+    (void)depth;
+    if (index < 0 || (size_t)index >= s->n) return -EINVAL;
+    req->weight = 1;
+    req->symbol = index;
+    return venue_concat(req->path, sizeof req->path, "/api/v5/market/books?instId=", s->list[index].names.rest,
+                        "&sz=400")
+               ? -ENOSPC
+               : 0;
+}
+
+static enum venue_msg parse_book_answer(const json_t *root, const struct venue_request *req,
+                                        const struct venue_symbols *s, struct venue_out *out) {
+    enum venue_msg kind = answer_code(root, out);
+    if (kind != VENUE_MSG_TICKS) return kind;
+    json_t *data = json_object_get(root, "data"), *o = json_array_get(data, 0);
+    int64_t event_us;
+    uint64_t seq = 0;
+    if (!json_is_array(data) || json_array_size(data) != 1 || !json_is_object(o) || req->symbol < 0 ||
+        (size_t)req->symbol >= s->n || venue_json_ms_text(json_object_get(o, "ts"), &event_us))
+        return VENUE_MSG_MALFORMED;
+    json_t *seq_id = json_object_get(o, "seqId");
+    if (seq_id && venue_json_uint(seq_id, &seq)) return VENUE_MSG_MALFORMED;
+    size_t overflow = out->overflow;
+    struct book_update *u = venue_book_add(out, s, req->symbol, BOOK_UPDATE_SNAPSHOT);
+    if (book_side(json_object_get(o, "bids"), BOOK_BID, u, out) ||
+        book_side(json_object_get(o, "asks"), BOOK_ASK, u, out)) {
+        out->overflow = overflow;
+        return VENUE_MSG_MALFORMED;
+    }
+    if (u) {
+        u->seq = seq;
+        u->has_seq = seq_id != NULL;
+        u->event_us = tick_event_time_bound(event_us, out->recv_us);
+    }
+    return VENUE_MSG_TICKS;
+}
+
+static enum venue_msg okx_book_rest_parse(const struct venue_request *req, int http_status, const char *body,
+                                          size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    return venue_parse_book_answer(req, http_status, body, len, "msg", parse_book_answer, s, out);
 }
 
 /* Appends "price:size" of one level, after a ':' unless it is the first. */
@@ -532,15 +584,18 @@ static const struct venue_channel okx_channels[] = {
      .ws_parse = okx_trades_parse,
      .rest_plan = okx_trades_plan,
      .rest_parse = okx_trades_rest_parse},
-    /* The snapshot comes on subscribing: a resync is an unsubscribe and subscribe of the instrument. */
+    /* The snapshot comes on subscribing while OKX still sends it; otherwise, and for every resync, from REST
+     * (rest_parse reads the snapshots book_snapshot_request asks for). */
     {.name = "book",
      .kind = VENUE_EVENT_BOOK,
      .ws_path = okx_ws_path,
      .ws_subscribe = okx_book_subscribe,
      .ws_parse = okx_book_parse,
-     .book_sync = VENUE_BOOK_STREAM_SNAPSHOT,
-     .book_levels = okx_book_levels,
+     .rest_parse = okx_book_rest_parse,
+     .book_sync = VENUE_BOOK_STREAM_OR_REST,
+     .book_snapshot_request = okx_book_snapshot_request,
      .ws_unsubscribe = okx_book_unsubscribe,
+     .book_levels = okx_book_levels,
      .book_checksum = okx_book_checksum},
     {0},
 };

@@ -232,6 +232,9 @@ struct fx_faults {
     int64_t snapshot_status, snapshot_count; /* the next snapshot_count (0: 1) depth snapshot requests are answered
                                               * with this status (429 or 418) and a Retry-After (Binance) */
     bool stall, refuse, heartbeats_only;
+    /* OKX: the books channel sends no snapshot on subscribing (as OKX announced it would stop doing); its REST
+     * book answers without a seqId (as its documentation's older example) */
+    bool book_no_snapshot, book_rest_no_seq;
 };
 
 #define FX_BOOK_KEYS 8      /* distinct forms of one batch (fx_dialect.book_key) */

@@ -21,12 +21,14 @@
  *   book_dup=N             the next N are sent twice
  *   book_reorder=N         N times, a message is held back and sent after the next one
  *   book_bad_checksum=N    the next N messages carry a wrong checksum (Kraken, OKX)
- *   book_stale_snapshot=N  the next N depth snapshot requests (Binance REST) are answered with the book as it was
+ *   book_stale_snapshot=N  the next N depth snapshot requests (Binance, OKX REST) are answered with the book as it was
  *                          when the fault was set: a lastUpdateId behind the diffs streamed since
  *   book_cross=N           N times, a batch puts a bid at the best ask (the message crosses the book); the batch
  *                          after removes it
  *   snapshot_status=429|418 [snapshot_count=N]   the next N (1) depth snapshot requests are answered with that
- *                          status and a Retry-After (Binance)
+ *                          status and a Retry-After (Binance, OKX)
+ *   book_no_snapshot=1     OKX: subscribing to books brings no snapshot, only the updates (OKX's announced change)
+ *   book_rest_no_seq=1     OKX: the REST book (GET /api/v5/market/books) answers without its seqId
  * The report holds, per venue, "book": {"book_rate", "book_levels", "books" (symbols whose book exists),
  * "changes" (level changes made), "messages" (batches sent, per connection), "snapshots" (sent on subscribing),
  * "dropped" (batches a subscriber behind the high-water mark missed), "faults" (book faults carried out),
@@ -125,6 +127,8 @@ static const struct setting {
     {"stall", FLAG, offsetof(struct fx_venue, faults.stall)},
     {"refuse", FLAG, offsetof(struct fx_venue, faults.refuse)},
     {"heartbeats_only", FLAG, offsetof(struct fx_venue, faults.heartbeats_only)},
+    {"book_no_snapshot", FLAG, offsetof(struct fx_venue, faults.book_no_snapshot)},
+    {"book_rest_no_seq", FLAG, offsetof(struct fx_venue, faults.book_rest_no_seq)},
     {"announce", ACTION, 0},  /* send the planned-close notice now, close after the grace (value ms, 0 = default) */
     {"close_all", ACTION, 0}, /* drop every connection of the venue now */
     {"clear", ACTION, 0},     /* no faults, no ban, a fresh rate window */

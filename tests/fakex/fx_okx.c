@@ -11,7 +11,9 @@
  * checksum of the book after the message (OKX's CRC32 of the first 25 levels, bid and ask in turn,
  * "bidPx:bidSz:askPx:askSz:...", as a signed 32-bit integer), seqId the update id of the batch's last change and
  * prevSeqId the seqId of the message before (-1 on a snapshot). An unsubscribe then a subscribe sends a fresh
- * snapshot. */
+ * snapshot (none with book_no_snapshot). REST GET /api/v5/market/books?instId=X&sz=N (1 by default, at most 400)
+ * answers the top N levels a side with the seqId of the book's last change (none with book_rest_no_seq); the
+ * snapshot_status and book_stale_snapshot faults apply to it as to Binance's depth snapshots. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,9 +203,79 @@ static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
     fx_buf_free(&b);
 }
 
+static void rest_limited(struct fx_conn *c, int status);
+static char *book_level(char *p, int64_t price, int64_t qty, bool first);
+
+#define OKX_BOOK_SNAPSHOT 400
+
+/* GET /api/v5/market/books?instId=BTC-USDT&sz=N: {"code":"0","msg":"","data":[{"asks":[...],"bids":[...],
+ * "ts":"...","seqId":N}]}, each level as the channel's. */
+static void rest_books(struct fx_conn *c, const struct fx_http_req *req) {
+    struct fx_venue *v = c->venue;
+    char inst[64];
+    int64_t sz = fx_query_count(req->query, "sz", 1, OKX_BOOK_SNAPSHOT);
+    v->depth_requests++;
+    v->depth_weight++;
+    if (v->faults.snapshot_status == 429 || v->faults.snapshot_status == 418) {
+        int status = (int)v->faults.snapshot_status;
+        if (--v->faults.snapshot_count <= 0) v->faults.snapshot_status = v->faults.snapshot_count = 0;
+        v->depth_refused++;
+        c->retry_after_s = status == 418 ? (v->ban_ms + 999) / 1000 : 1;
+        if (c->retry_after_s < 1) c->retry_after_s = 1;
+        rest_limited(c, status);
+        c->retry_after_s = 0;
+        return;
+    }
+    if (fx_query_get(req->query, "instId", inst, sizeof inst) < 0 || !inst[0]) {
+        rest_error(c, 400, "50014", "Parameter instId can not be empty");
+        return;
+    }
+    if (sz < 0) {
+        rest_error(c, 400, "51000", "Parameter sz error");
+        return;
+    }
+    long i = fx_symbol_find(v->syms, v->nsyms, offsetof(struct fx_symbol, norm), inst);
+    if (i < 0) {
+        rest_error(c, 200, "51001", "Instrument ID does not exist");
+        return;
+    }
+    struct fx_symbol *s = &v->syms[i];
+    const struct fx_book *b = fx_book_get(v, (size_t)i);
+    const struct fx_book_copy *stale = fx_book_stale(s);
+    const struct fx_level *lv[2] = {stale ? stale->lv[0] : b->lv[0], stale ? stale->lv[1] : b->lv[1]};
+    uint32_t n[2] = {stale ? stale->n[0] : b->n[0], stale ? stale->n[1] : b->n[1]};
+    struct fx_buf out = {0};
+    fx_buf_reserve(&out, 256 + 2 * (size_t)sz * 72);
+    char *p = fx_put(out.data, "{\"code\":\"0\",\"msg\":\"\",\"data\":[{\"asks\":[");
+    for (int side = 1; side >= 0; side--) { /* asks, then bids */
+        if (side == 0) p = fx_put(p, "],\"bids\":[");
+        uint32_t count = n[side] < (uint32_t)sz ? n[side] : (uint32_t)sz;
+        for (uint32_t k = 0; k < count; k++) p = book_level(p, lv[side][k].price, lv[side][k].qty, k == 0);
+    }
+    p = fx_put(p, "],\"ts\":\"");
+    p += fmt_u64_str(p, (uint64_t)(clock_wall_us() / 1000));
+    p = fx_put(p, "\"");
+    if (!v->faults.book_rest_no_seq) {
+        p = fx_put(p, ",\"seqId\":");
+        p += fmt_u64_str(p, stale ? stale->seq : b->seq);
+    }
+    p = fx_put(p, "}]}");
+    out.len = (size_t)(p - out.data);
+    if (stale) {
+        v->book_faults++;
+        fx_book_stale_used(s);
+    }
+    fx_http_reply(c, 200, NULL, out.data, out.len);
+    fx_buf_free(&out);
+}
+
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     char inst[64];
+    if (strcmp(req->path, "/api/v5/market/books") == 0) {
+        rest_books(c, req);
+        return;
+    }
     if (strcmp(req->path, "/api/v5/market/trades") == 0) {
         rest_trades(c, req);
         return;
@@ -322,7 +394,10 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
             c->subs[i] &= (uint8_t)~FX_SUB_DATA;
         }
         fx_ws_json(c, json_pack("{s:s, s:{s:s, s:s}}", "event", op, "arg", "channel", channel, "instId", inst));
-        if (books && sub && !was_book && !c->muted) book_snapshot(c, (size_t)i);
+        if (books && sub && !was_book && !c->muted) {
+            if (v->faults.book_no_snapshot) fx_book_get(v, (size_t)i); /* the book runs, and its updates flow */
+            else book_snapshot(c, (size_t)i);
+        }
     }
     fx_conn_update_subscribed(c);
     if (c->subscribed) fx_venue_kick(v);
@@ -330,8 +405,6 @@ static void ws_text(struct fx_conn *c, const char *msg, size_t len) {
 }
 
 /* ---- books ---- */
-
-#define OKX_BOOK_SNAPSHOT 400
 
 static char *book_level(char *p, int64_t price, int64_t qty, bool first) {
     p = fx_put(p, first ? "[\"" : ",[\"");

@@ -33,11 +33,14 @@ test = h.checked_test(suite, _procs)
 
 
 def start(venues, symbols=SYMS, depth=DEPTH, book_rate=40, max_age=None, book_deltas=None, limits=None, fx_args=(),
-          ready_timeout=30):
-    """fakex, and tickd with one book group per venue, once READY."""
+          ready_timeout=30, fx_set=None):
+    """fakex (fx_set: {venue: settings} before tickd starts), and tickd with one book group per venue, once
+    READY."""
     fx = h.Fakex(symbols=symbols, rate=5, args=fx_args)
     _procs.append(("fakex", fx.log, None))
     fx.set("all", book_rate=book_rate)
+    for venue, settings in (fx_set or {}).items():
+        fx.set(venue, **settings)
     prefix = "bk%d" % int(time.monotonic() * 1000)
     groups = [h.group(v, symbols, channel="book", depth=depth, max_age=max_age, book_deltas=book_deltas)
               for v in venues]
@@ -140,6 +143,7 @@ FAULTS = [
     ("okx", "book_dup", None),
     ("okx", "book_reorder", "resyncs_gap"),
     ("okx", "book_bad_checksum", "resyncs_checksum"),
+    ("okx", "book_stale_snapshot", None),
     ("kraken", "book_drop", "resyncs_checksum"),
     ("kraken", "book_bad_checksum", "resyncs_checksum"),
     ("kraken", "book_cross", None),  # a crossed level beyond the top 10 may be caught by the checksum instead
@@ -157,7 +161,7 @@ def each_fault_resyncs_only_its_symbol():
     for venue, fault, counter in FAULTS:
         before = {s: int(redis_book(r, d, venue, s).get("resyncs", "0")) for s in SYMS}
         stat_before = books_stat(d, venue, counter) if counter else 0
-        if fault == "book_stale_snapshot":  # the next snapshot is stale: make one be asked for, by a gap
+        if fault == "book_stale_snapshot":  # the next REST snapshot is stale: make one be asked for, by a gap
             fx.set(venue, book_stale_snapshot=1, symbol="BTC-USDT")
             fx.set(venue, book_drop=1, symbol="BTC-USDT")
         else:
@@ -178,6 +182,37 @@ def each_fault_resyncs_only_its_symbol():
         still_and_compare(r, d, fx, [venue])
         fx.set("all", book_rate=40)
     h.check(books_stat(d, "binance", "snapshots") >= 3, "binance: the resyncs took no snapshot")
+    h.check(books_stat(d, "okx", "snapshots") >= 3, "okx: the resyncs took no REST snapshot")
+
+
+@test
+def okx_books_sync_from_rest_when_the_stream_sends_no_snapshot():
+    """OKX's announced change: subscribing brings updates only. Each book is synced from REST (its seqId bridges
+    the updates held meanwhile) and is exact; a gap resyncs it from REST. When the REST book has no seqId, tickd
+    falls back to resubscribing, which brings the stream's snapshot while OKX sends one."""
+    r = h.Redis()
+    fx, d = start(["okx"], fx_set={"okx": {"book_no_snapshot": 1}})
+    wait_live(r, d, ["okx"])
+    rep = fx.report()["venues"]["okx"]["book"]
+    h.check(rep["snapshots"] == 0, "fakex sent stream snapshots: %s" % rep)
+    h.check(rep["depth_requests"] >= len(SYMS), "no REST snapshot was asked for: %s" % rep)
+    still_and_compare(r, d, fx, ["okx"])
+    fx.set("all", book_rate=40)
+    before = int(redis_book(r, d, "okx", "ETH-USDT").get("resyncs", "0"))
+    fx.set("okx", book_drop=1, symbol="BTC-USDT")
+    h.wait_until(lambda: books_stat(d, "okx", "resyncs_gap") >= 1, 15, "the gap counted")
+    wait_live(r, d, ["okx"])
+    h.check(int(redis_book(r, d, "okx", "ETH-USDT").get("resyncs", "0")) == before, "ETH-USDT resynced too")
+    h.check(books_stat(d, "okx", "resubscribes") == 0, "a resync resubscribed, not fetched from REST")
+    still_and_compare(r, d, fx, ["okx"])
+    fx.set("all", book_rate=40)
+    # the REST book without its seqId: it cannot be bridged, so the stream's snapshot resyncs the book
+    fx.set("okx", book_no_snapshot=0, book_rest_no_seq=1)
+    fx.set("okx", book_drop=1, symbol="ETH-USDT")
+    h.wait_until(lambda: d.log_lines(r"REST book has no sequence"), 15, "the fallback logged")
+    h.wait_until(lambda: books_stat(d, "okx", "resubscribes") >= 1, 15, "the book resubscribed")
+    wait_live(r, d, ["okx"])
+    still_and_compare(r, d, fx, ["okx"])
 
 
 @test

@@ -69,6 +69,12 @@ static const struct venue_channel okx_ch = {.name = "book",
                                             .book_sync = VENUE_BOOK_STREAM_SNAPSHOT,
                                             .book_levels = levels_okx,
                                             .book_checksum = sum_always};
+/* OKX as it runs: the stream's snapshot when it comes, else a REST one bridged to the diffs held. */
+static const struct venue_channel okx_rest_ch = {.name = "book",
+                                                 .kind = VENUE_EVENT_BOOK,
+                                                 .book_sync = VENUE_BOOK_STREAM_OR_REST,
+                                                 .book_levels = levels_okx,
+                                                 .book_checksum = sum_always};
 static const struct venue_channel kraken_ch = {.name = "book",
                                                .kind = VENUE_EVENT_BOOK,
                                                .book_sync = VENUE_BOOK_STREAM_SNAPSHOT,
@@ -160,6 +166,25 @@ static enum book_verdict okx_upd(struct book_sync *bs, int sym, uint64_t prev, u
                             .has_checksum = has_sum,
                             .event_us = (int64_t)seq};
     return put(bs, u, spec, 8);
+}
+
+/* OKX's update as its parser makes it (first_seq = prevSeqId + 1), and its REST snapshot at seqId `seq`. */
+static enum book_verdict okx_diff(struct book_sync *bs, int sym, uint64_t prev, uint64_t seq, const char *spec) {
+    struct book_update u = {.symbol = sym,
+                            .kind = BOOK_UPDATE_DELTA,
+                            .first_seq = prev + 1,
+                            .seq = seq,
+                            .prev_seq = prev,
+                            .has_seq = true,
+                            .has_first = true,
+                            .has_prev = true,
+                            .event_us = (int64_t)seq};
+    return put(bs, u, spec, 10 + (int64_t)seq);
+}
+static enum book_verdict okx_rest_snap(struct book_sync *bs, int sym, uint64_t seq, const char *spec) {
+    struct book_update u = {
+        .symbol = sym, .kind = BOOK_UPDATE_SNAPSHOT, .seq = seq, .has_seq = true, .from_rest = true};
+    return put(bs, u, spec, 11);
 }
 
 /* A venue without a sequence (Coinbase, Kraken): snapshot, update. */
@@ -713,6 +738,101 @@ static void test_okx_sequence(void) {
     book_sync_free(&bs);
 }
 
+/* OKX without the stream's snapshot: the diffs are held and a REST snapshot bridges them by Binance's rule
+ * (prevSeqId < snapshot seqId + 1 <= seqId), then OKX's chain; each boundary of the bridge. */
+static void test_okx_rest_bridge(void) {
+    fresh(&okx_rest_ch, 0, 2, 20, NULL);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 990, 995, "b99:7"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 995, 1000, "b98:5"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1000, 1005, "a103:1"), BOOK_BUFFERED);
+    TT_ASSERT_INT(E(0)->nheld, 3);
+    TT_ASSERT_INT(E(0)->state, BOOK_SYNCING);
+    /* the snapshot at 997 lies inside the second diff (995, 1000]: the first is in it, the rest apply */
+    TT_ASSERT_INT(okx_rest_snap(&bs, 0, 997, SNAP), BOOK_APPLIED);
+    TT_ASSERT_INT(E(0)->state, BOOK_LIVE);
+    TT_ASSERT_INT(E(0)->seq, 1005);
+    TT_ASSERT_INT(E(0)->nheld, 0);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:1 98:5 | 101:1 102:1 103:1");
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1005, 1009, "b99:2"), BOOK_APPLIED);
+    TT_ASSERT_INT(E(0)->seq, 1009);
+    /* a keep-alive (prevSeqId == seqId) changes nothing and keeps the chain */
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1009, 1009, ""), BOOK_APPLIED);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1009, 1012, "b97:1"), BOOK_APPLIED);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:2 98:5 97:1 | 101:1 102:1 103:1");
+    TT_ASSERT_INT(total_resyncs(), 0);
+
+    /* boundaries: the snapshot equal to the last held seqId (nothing to apply but the later diffs) */
+    TT_ASSERT_INT(okx_diff(&bs, 1, 10, 20, "b99:3"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_diff(&bs, 1, 20, 30, "b99:4"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_rest_snap(&bs, 1, 20, SNAP), BOOK_APPLIED);
+    TT_ASSERT_STR(book_str(&E(1)->book), "99:4 98:1 | 101:1 102:1");
+    TT_ASSERT_INT(E(1)->seq, 30);
+    /* a snapshot at exactly a diff's prevSeqId: that diff is the first applied */
+    fresh(&okx_rest_ch, 0, 1, 20, NULL);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 50, 60, "b99:3"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_rest_snap(&bs, 0, 50, SNAP), BOOK_APPLIED);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:3 98:1 | 101:1 102:1");
+    TT_ASSERT_INT(E(0)->seq, 60);
+    /* a snapshot before the first diff held: what lies between is lost; another, newer, is needed */
+    fresh(&okx_rest_ch, 0, 1, 20, NULL);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 50, 60, "b99:3"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_rest_snap(&bs, 0, 49, SNAP), BOOK_RESYNC);
+    TT_ASSERT_INT(cause, BOOK_CAUSE_GAP);
+    TT_ASSERT_INT(E(0)->state, BOOK_SYNCING);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 60, 70, "b99:4"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_rest_snap(&bs, 0, 65, SNAP), BOOK_APPLIED);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:4 98:1 | 101:1 102:1");
+    /* a REST answer without a sequence cannot be bridged */
+    fresh(&okx_rest_ch, 0, 1, 20, NULL);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 50, 60, "b99:3"), BOOK_BUFFERED);
+    struct book_update u = {.symbol = 0, .kind = BOOK_UPDATE_SNAPSHOT, .from_rest = true};
+    TT_ASSERT_INT(put(&bs, u, SNAP, 12), BOOK_FAILED);
+    TT_ASSERT_INT(E(0)->state, BOOK_SYNCING);
+    book_sync_free(&bs);
+}
+
+/* OKX while the stream still sends its snapshot: it wins over the diffs held (they are older than it), and a
+ * resync leaves the stream flowing: the diff that broke the chain is held for the REST snapshot. */
+static void test_okx_stream_snapshot_and_rest_resync(void) {
+    fresh(&okx_rest_ch, 0, 1, 20, NULL);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 990, 995, "b99:7"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_snap(&bs, 0, 1000, SNAP, false, 0), BOOK_APPLIED);
+    TT_ASSERT_INT(E(0)->state, BOOK_LIVE);
+    TT_ASSERT_INT(E(0)->nheld, 0);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:1 98:1 | 101:1 102:1");
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1000, 1004, "b99:2"), BOOK_APPLIED);
+    /* a hole: 1004 -> (1006 missing) */
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1006, 1010, "b97:1"), BOOK_RESYNC);
+    TT_ASSERT_INT(cause, BOOK_CAUSE_GAP);
+    TT_ASSERT_INT(E(0)->state, BOOK_RESYNCING);
+    TT_ASSERT_INT(E(0)->nheld, 1);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1010, 1015, "a101:0"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_rest_snap(&bs, 0, 1008, "b99:5 b98:1 a101:1 a102:1"), BOOK_APPLIED);
+    TT_ASSERT_INT(E(0)->state, BOOK_LIVE);
+    TT_ASSERT_INT(E(0)->seq, 1015);
+    TT_ASSERT_INT(E(0)->resyncs, 1);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:5 98:1 97:1 | 102:1");
+    /* the venue restarts its sequence while live: the push still names the last seqId as its prevSeqId */
+    TT_ASSERT_INT(okx_diff(&bs, 0, 1015, 3, "b96:1"), BOOK_APPLIED);
+    TT_ASSERT_INT(E(0)->seq, 3);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 3, 4, "b95:1"), BOOK_APPLIED);
+    TT_ASSERT_INT(total_resyncs(), 1);
+    book_sync_free(&bs);
+}
+
+/* A restart of OKX's sequence while diffs are held: they cannot bridge to anything after it, and are dropped. */
+static void test_okx_sequence_restart_while_held(void) {
+    fresh(&okx_rest_ch, 0, 1, 20, NULL);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 990, 995, "b99:7"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 995, 5, "b99:8"), BOOK_DROPPED);
+    TT_ASSERT_INT(E(0)->nheld, 0);
+    TT_ASSERT_INT(okx_diff(&bs, 0, 5, 9, "b98:2"), BOOK_BUFFERED);
+    TT_ASSERT_INT(okx_rest_snap(&bs, 0, 6, SNAP), BOOK_APPLIED);
+    TT_ASSERT_STR(book_str(&E(0)->book), "99:1 98:2 | 101:1 102:1");
+    TT_ASSERT_INT(E(0)->seq, 9);
+    book_sync_free(&bs);
+}
+
 /* A checksum that differs: RESYNC (checksum), counted once however many more updates fail it before the snapshot. */
 static void test_checksum_mismatch(void) {
     fresh(&okx_ch, 0, 2, 20, NULL);
@@ -1207,6 +1327,9 @@ int main(void) {
     TT_RUN(test_rest_held_bound);
     TT_RUN(test_rest_held_changes_bound);
     TT_RUN(test_okx_sequence);
+    TT_RUN(test_okx_rest_bridge);
+    TT_RUN(test_okx_stream_snapshot_and_rest_resync);
+    TT_RUN(test_okx_sequence_restart_while_held);
     TT_RUN(test_checksum_mismatch);
     TT_RUN(test_checksum_exact_text);
     TT_RUN(test_checksum_truncated_book);

@@ -1103,6 +1103,82 @@ static void test_okx_book(void) {
     fakex_stop_clean();
 }
 
+/* OKX's REST book (GET /api/v5/market/books): the channel's levels, the seqId of the book's last change, sz
+ * levels a side (1 by default, 400 at most); book_no_snapshot makes the subscribe bring updates only,
+ * book_rest_no_seq drops the seqId, snapshot_status answers 429 with OKX's code. */
+static void test_okx_book_rest(void) {
+    const char *args[] = {"--venue", "okx", "--symbols", "BTC-USDT,ETH-USDT", "--book-rate", "50", NULL};
+    fakex_start(args);
+    control("venue=okx&book_no_snapshot=1");
+    struct fxc_conn c;
+    ws_open(&c, "okx", "/ws/v5/public");
+    okx_op(&c, "subscribe", "BTC-USDT");
+    json_t *m = ws_next_json(&c, 2000);
+    TT_ASSERT(m != NULL);
+    TT_ASSERT_STR(json_string_value(json_object_get(m, "action")), "update"); /* no snapshot first */
+    struct okx_state st = {0};
+    okx_take(m, &st, false);
+    json_decref(m);
+    control("venue=okx&book_rate=0");
+    okx_follow(&c, &st, 3000, 400, false);
+    TT_ASSERT_INT(st.gaps, 1); /* the first update only: it follows nothing seen here */
+    json_t *j = get("okx", "/api/v5/market/books?instId=BTC-USDT&sz=400", 200, NULL);
+    TT_ASSERT_STR(json_string_value(json_object_get(j, "code")), "0");
+    json_t *d = json_array_get(json_object_get(j, "data"), 0);
+    TT_ASSERT_INT(json_array_size(json_object_get(j, "data")), 1);
+    TT_ASSERT(json_is_integer(json_object_get(d, "seqId")));
+    const char *ts = json_string_value(json_object_get(d, "ts"));
+    TT_ASSERT(ts && strlen(ts) == 13);
+    shape_if_known("okx/doc-rest-books.json", j);
+    json_t *fb = fakex_book("okx", "BTC-USDT", 400);
+    TT_ASSERT_INT(json_integer_value(json_object_get(d, "seqId")), json_integer_value(json_object_get(fb, "seq")));
+    TT_ASSERT_INT(json_integer_value(json_object_get(d, "seqId")), st.seq); /* the last update's */
+    for (int side = 0; side < 2; side++) {
+        json_t *rest = json_object_get(d, side ? "asks" : "bids"), *held = json_object_get(fb, side ? "asks" : "bids");
+        TT_ASSERT(json_array_size(rest) > 0);
+        TT_ASSERT_INT(json_array_size(rest), json_array_size(held));
+        for (size_t i = 0; i < json_array_size(rest); i++) {
+            json_t *l = json_array_get(rest, i), *h = json_array_get(held, i);
+            TT_ASSERT_INT(json_array_size(l), 4);
+            TT_ASSERT_STR(json_string_value(json_array_get(l, 0)), json_string_value(json_array_get(h, 0)));
+            TT_ASSERT_STR(json_string_value(json_array_get(l, 1)), json_string_value(json_array_get(h, 1)));
+            TT_ASSERT_STR(json_string_value(json_array_get(l, 2)), "0");
+        }
+    }
+    json_decref(fb);
+    json_decref(j);
+    j = get("okx", "/api/v5/market/books?instId=ETH-USDT", 200, NULL); /* sz 1 by default */
+    d = json_array_get(json_object_get(j, "data"), 0);
+    TT_ASSERT_INT(json_array_size(json_object_get(d, "bids")), 1);
+    TT_ASSERT_INT(json_array_size(json_object_get(d, "asks")), 1);
+    json_decref(j);
+    control("venue=okx&book_rest_no_seq=1");
+    j = get("okx", "/api/v5/market/books?instId=BTC-USDT&sz=5", 200, NULL);
+    d = json_array_get(json_object_get(j, "data"), 0);
+    TT_ASSERT(json_object_get(d, "seqId") == NULL);
+    TT_ASSERT_INT(json_array_size(json_object_get(d, "bids")), 5);
+    json_decref(j);
+    j = get("okx", "/api/v5/market/books?instId=NOPE-USDT", 200, NULL);
+    TT_ASSERT_STR(json_string_value(json_object_get(j, "code")), "51001");
+    json_decref(j);
+    control("venue=okx&snapshot_status=429");
+    struct fxc_http h;
+    char retry[32];
+    j = get("okx", "/api/v5/market/books?instId=BTC-USDT", 429, &h);
+    TT_ASSERT_STR(json_string_value(json_object_get(j, "code")), "50011");
+    TT_ASSERT(fxc_header(&h, "Retry-After", retry, sizeof retry) && atoi(retry) >= 1);
+    free(h.body);
+    json_decref(j);
+    json_t *k = book_counters("okx");
+    TT_ASSERT_INT(counter(k, "depth_requests"), 5);
+    TT_ASSERT_INT(counter(k, "depth_refused"), 1);
+    TT_ASSERT_INT(counter(k, "snapshots"), 0);
+    json_decref(k);
+    fxc_close(&c);
+    tb_free(&st.b);
+    fakex_stop_clean();
+}
+
 /* ---- faults ---- */
 
 /* book_drop, book_dup, book_reorder on Binance's ids, for one symbol: the other stays whole. */
@@ -1370,6 +1446,7 @@ int main(void) {
     TT_RUN(test_books_never_cross);
     TT_RUN(test_kraken_book);
     TT_RUN(test_okx_book);
+    TT_RUN(test_okx_book_rest);
     TT_RUN(test_book_drop_dup_reorder);
     TT_RUN(test_book_bad_checksum);
     TT_RUN(test_book_stale_snapshot);

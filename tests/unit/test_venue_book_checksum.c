@@ -111,6 +111,12 @@ static enum venue_msg parse_caps(struct fixture *fx, const char *frame, size_t l
     return kind;
 }
 
+/* A fresh output for a REST answer. */
+static void out_reset(struct fixture *fx, size_t books_cap, size_t changes_cap) {
+    venue_out_init(&fx->out, fx->ticks, 4, RECV_US, 0);
+    venue_out_books(&fx->out, fx->books, books_cap, fx->changes, changes_cap);
+}
+
 static enum venue_msg parse(struct fixture *fx, const char *frame) {
     return parse_caps(fx, frame, strlen(frame), MAX_BOOKS, MAX_CHANGES);
 }
@@ -267,15 +273,16 @@ static void test_book_channels(void) {
     TT_ASSERT_INT(kb->kind, VENUE_EVENT_BOOK);
     TT_ASSERT_INT(ob->kind, VENUE_EVENT_BOOK);
     TT_ASSERT_INT(kb->book_sync, VENUE_BOOK_STREAM_SNAPSHOT);
-    TT_ASSERT_INT(ob->book_sync, VENUE_BOOK_STREAM_SNAPSHOT);
+    TT_ASSERT_INT(ob->book_sync, VENUE_BOOK_STREAM_OR_REST);
     TT_ASSERT(kb->ws_path && kb->ws_subscribe && kb->ws_parse && kb->ws_unsubscribe && kb->book_levels &&
               kb->book_checksum);
     TT_ASSERT(ob->ws_path && ob->ws_subscribe && ob->ws_parse && ob->ws_unsubscribe && ob->book_levels &&
               ob->book_checksum);
-    TT_ASSERT(kb->book_snapshot_request == NULL && ob->book_snapshot_request == NULL);
-    /* Kraken asks for the pairs' decimals; OKX's checksum needs none, and it polls nothing */
+    TT_ASSERT(kb->book_snapshot_request == NULL && ob->book_snapshot_request != NULL);
+    /* Kraken asks for the pairs' decimals; OKX's checksum needs none, it polls nothing, and reads its REST
+     * snapshots */
     TT_ASSERT(kb->needs_precision && kb->rest_plan && kb->rest_parse);
-    TT_ASSERT(!ob->needs_precision && !ob->rest_plan && !ob->rest_parse);
+    TT_ASSERT(!ob->needs_precision && !ob->rest_plan && ob->rest_parse);
     static const unsigned depth[] = {0, 1, 10, 11, 20, 25, 26, 100, 101, 500, 501, 1000};
     static const uint32_t kraken_levels[] = {25, 10, 10, 25, 25, 25, 100, 100, 500, 500, 1000, 1000};
     for (size_t i = 0; i < sizeof depth / sizeof depth[0]; i++) {
@@ -828,6 +835,83 @@ static void okx_level(struct book *b, enum book_side side, const char *price, co
     TT_ASSERT(book_set(b, side, price, strlen(price), qty, strlen(qty)) >= 0);
 }
 
+/* OKX's REST snapshot: the documented answer (with the seqId that bridges it), its request, its errors; an answer
+ * without a seqId is a book without a sequence, for the stream task to judge. */
+static void test_okx_rest_snapshot(void) {
+    struct fixture fx;
+    fixture_init(&fx, "okx", okx_syms, 2);
+    struct venue_request req;
+    memset(&req, 0x5a, sizeof req);
+    TT_ASSERT_INT(fx.ch->book_snapshot_request(&fx.syms, 1, 20, &req), 0);
+    TT_ASSERT_STR(req.path, "/api/v5/market/books?instId=ETH-USDT&sz=400");
+    TT_ASSERT_INT(req.weight, 1);
+    TT_ASSERT_INT(req.symbol, 1);
+    TT_ASSERT_INT(fx.ch->book_snapshot_request(&fx.syms, 0, 1000, &req), 0);
+    TT_ASSERT_STR(req.path, "/api/v5/market/books?instId=BTC-USDT&sz=400");
+    TT_ASSERT_INT(fx.ch->book_snapshot_request(&fx.syms, 2, 20, &req), -EINVAL);
+    TT_ASSERT_INT(fx.ch->book_snapshot_request(&fx.syms, -1, 20, &req), -EINVAL);
+
+    TT_ASSERT_INT(fx.ch->book_snapshot_request(&fx.syms, 0, 20, &req), 0);
+    char *doc = doc_file("okx/doc-rest-books.json");
+    out_reset(&fx, MAX_BOOKS, MAX_CHANGES);
+    TT_ASSERT_INT(fx.ch->rest_parse(&req, 200, doc, strlen(doc), &fx.syms, &fx.out), VENUE_MSG_TICKS);
+    TT_ASSERT_INT(fx.out.n_books, 1);
+    const struct book_update *u = &fx.books[0];
+    TT_ASSERT_INT(u->symbol, 0); /* the answer names none: the request does */
+    TT_ASSERT_INT(u->kind, BOOK_UPDATE_SNAPSHOT);
+    TT_ASSERT(u->has_seq && !u->has_prev && !u->has_first && !u->has_checksum && !u->from_rest);
+    TT_ASSERT_INT(u->seq, 3235851742ULL);
+    TT_ASSERT_INT(u->event_us, 1629966436396000LL);
+    TT_ASSERT_INT(u->n_changes, 2);
+    assert_change(&fx, 0, BOOK_BID, "41006.3", "0.30178218");
+    assert_change(&fx, 1, BOOK_ASK, "41006.8", "0.60038921");
+
+    /* the page's older example, without seqId: a book, but one that cannot be bridged */
+    char *no_seq = mutated(doc, "seqId", NULL);
+    out_reset(&fx, MAX_BOOKS, MAX_CHANGES);
+    TT_ASSERT_INT(fx.ch->rest_parse(&req, 200, no_seq, strlen(no_seq), &fx.syms, &fx.out), VENUE_MSG_TICKS);
+    TT_ASSERT(!fx.books[0].has_seq);
+    TT_ASSERT_INT(fx.books[0].n_changes, 2);
+    free(no_seq);
+
+    static const struct {
+        int status;
+        const char *body;
+        enum venue_msg kind;
+    } cases[] = {
+        {429, "{\"msg\":\"Too Many Requests\",\"code\":\"50011\"}", VENUE_MSG_RATE_LIMITED},
+        {200, "{\"msg\":\"Too Many Requests\",\"code\":\"50011\"}", VENUE_MSG_RATE_LIMITED},
+        {200, "{\"code\":\"51001\",\"msg\":\"Instrument ID does not exist\",\"data\":[]}", VENUE_MSG_ERROR},
+        {200, "{\"code\":\"50001\",\"msg\":\"Service temporarily unavailable\",\"data\":[]}", VENUE_MSG_UNAVAILABLE},
+        {503, "", VENUE_MSG_UNAVAILABLE},
+        {200, "{\"code\":\"0\",\"msg\":\"\",\"data\":[]}", VENUE_MSG_MALFORMED},
+        {200, "{\"code\":0,\"msg\":\"\",\"data\":[]}", VENUE_MSG_MALFORMED},
+        {200, "{\"code\":\"0\",\"data\":[{\"asks\":[],\"bids\":[],\"ts\":\"1\",\"seqId\":-1}]}", VENUE_MSG_MALFORMED},
+        {200, "{\"code\":\"0\",\"data\":[{\"asks\":[],\"bids\":[],\"ts\":\"1\",\"seqId\":\"7\"}]}", VENUE_MSG_MALFORMED},
+        {200, "{\"code\":\"0\",\"data\":[{\"asks\":[],\"bids\":[],\"seqId\":7}]}", VENUE_MSG_MALFORMED},
+        {200, "{\"code\":\"0\",\"data\":[{\"asks\":[[\"0\",\"1\",\"0\",\"1\"]],\"bids\":[],\"ts\":\"1\",\"seqId\":7}]}",
+         VENUE_MSG_MALFORMED},
+        {200, "{\"code\":\"0\",\"data\":[{\"asks\":[],\"bids\":[],\"ts\":\"1\",\"seqId\":7},{\"asks\":[],\"bids\":[],"
+              "\"ts\":\"1\",\"seqId\":8}]}",
+         VENUE_MSG_MALFORMED},
+        {200, "{\"code\":\"0\",\"data\":[{\"asks\":[],\"bids\":[],\"ts\":\"1\",\"seqId\":7}]}", VENUE_MSG_TICKS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        out_reset(&fx, MAX_BOOKS, MAX_CHANGES);
+        enum venue_msg kind =
+            fx.ch->rest_parse(&req, cases[i].status, cases[i].body, strlen(cases[i].body), &fx.syms, &fx.out);
+        if (kind != cases[i].kind) TT_FAIL("%d %s gave %s", cases[i].status, cases[i].body, venue_msg_name(kind));
+        TT_ASSERT_INT(fx.out.n_books, kind == VENUE_MSG_TICKS ? 1 : 0);
+        TT_ASSERT_INT(fx.out.overflow + fx.out.unmapped, 0);
+    }
+    /* deeper than the output holds: overflow, for the stream task to refuse */
+    out_reset(&fx, MAX_BOOKS, 1);
+    TT_ASSERT_INT(fx.ch->rest_parse(&req, 200, doc, strlen(doc), &fx.syms, &fx.out), VENUE_MSG_TICKS);
+    TT_ASSERT(fx.out.overflow > 0);
+    free(doc);
+    venue_symbols_free(&fx.syms);
+}
+
 static void test_okx_docs(void) {
     struct fixture fx;
     fixture_init(&fx, "okx", okx_syms, 2);
@@ -871,9 +955,10 @@ static void test_okx_docs(void) {
     TT_ASSERT_INT(fx.out.n_books, 1);
     u = &fx.books[0];
     TT_ASSERT_INT(u->kind, BOOK_UPDATE_DELTA);
-    TT_ASSERT(u->has_seq && u->has_prev);
+    TT_ASSERT(u->has_seq && u->has_prev && u->has_first);
     TT_ASSERT_INT(u->seq, 123457);
     TT_ASSERT_INT(u->prev_seq, 123456);
+    TT_ASSERT_INT(u->first_seq, 123457); /* prevSeqId + 1: a REST snapshot bridges it by Binance's rule */
     TT_ASSERT_INT((int32_t)u->checksum, -855196043);
     TT_ASSERT_INT(u->n_changes, 16);
     assert_change(&fx, 15, BOOK_ASK, "8506.96", "100");
@@ -1249,6 +1334,7 @@ int main(void) {
     TT_RUN(test_kraken_precision);
     TT_RUN(test_kraken_asset_pairs);
     TT_RUN(test_okx_docs);
+    TT_RUN(test_okx_rest_snapshot);
     TT_RUN(test_okx_checksum_examples);
     TT_RUN(test_control_messages);
     TT_RUN(test_other_channels_ignore_books);
