@@ -92,6 +92,7 @@ enum merge_result {
     MERGE_ACCEPTED = 0,  /* stored; hand it to the sinks */
     MERGE_STALE = 1,     /* older than the stored quote; dropped */
     MERGE_DUPLICATE = 2, /* the same position as the stored quote; dropped so sinks get no repeats */
+    MERGE_WITHDRAWN = 3, /* the instrument does not trade (merge_withdraw); dropped */
 };
 
 struct merge_key {
@@ -142,6 +143,7 @@ struct merge_counters {
     uint64_t bad_time; /* ticks whose venue event time was refused (tick.bad_time), whatever became of them */
     uint64_t adopted;  /* keys merge_adopt took from Redis */
     uint64_t released; /* held ticks merge_take_due handed back (HELD TICKS) */
+    uint64_t withdrawn_refused; /* ticks of withdrawn quotes (merge_withdraw) */
     size_t quotes;  /* (venue, symbol) pairs held */
     size_t symbols; /* symbols with a best bid and offer */
 };
@@ -179,6 +181,12 @@ int merge_bbo_by_id(const struct merge *m, uint32_t bbo_id, struct merge_bbo *ou
  * once per symbol; merge_bbo_by_id then gives the new one. Returns how many quotes expired. O(quotes). */
 typedef void (*merge_bbo_changed_fn)(void *arg, uint32_t bbo_id);
 size_t merge_expire(struct merge *m, int64_t received_before_us, merge_bbo_changed_fn on_bbo_changed, void *arg);
+/* WITHDRAWN: the venue halted or delisted the instrument. Its quote leaves the best bid and offer at once
+ * (on_bbo_changed tells which changed) and its ticks are refused (MERGE_WITHDRAWN) until it is withdrawn no more;
+ * then its next tick brings it back, as after an expiry. The quote itself is kept. 0, or -ENOENT when the merge
+ * holds no quote of (venue, symbol): it has nothing to take out. */
+int merge_withdraw(struct merge *m, const char *venue, const char *symbol, bool withdrawn,
+                   merge_bbo_changed_fn on_bbo_changed, void *arg);
 
 void merge_counters_get(const struct merge *m, struct merge_counters *out);
 

@@ -44,6 +44,10 @@ static void merge_and_put(struct daemon *d, const struct tick *tick) {
         d->in.duplicates++;
         return;
     }
+    if (r == MERGE_WITHDRAWN) {
+        d->in.withdrawn++;
+        return;
+    }
     if (r < 0) {
         d->in.invalid++;
         return;

@@ -66,6 +66,7 @@ struct group_rt {
 
 struct ingest_counters {
     uint64_t ticks, accepted, stale, duplicates, invalid;
+    uint64_t withdrawn; /* ticks of instruments the venue halted or delisted (merge_withdraw) */
     uint64_t trades, trades_new, trades_refused; /* trades in, new ones (after the filter), refused by a sink */
     uint64_t books, books_stale, books_refused, book_deltas; /* books in, refused as older, refused by a sink */
 };

@@ -41,6 +41,7 @@ struct quote_rec {
     uint8_t venue; /* index into merge.venues */
     bool expired;  /* merge_expire found it too old: kept, but out of the best bid and offer until it ticks again */
     bool run_over; /* merge_take_due found its run's trust over: a lower position now resets it */
+    bool withdrawn; /* merge_withdraw: the instrument does not trade; out of the bbo, its ticks refused */
 };
 
 /* A stream tick refused only because the stored quote's run was still trusted (HELD TICKS, merge.h). */
@@ -325,8 +326,10 @@ static const struct tick_packed *bbo_tick(const struct merge *m, const struct bb
     return &m->quotes[b->quotes[pos]].tick;
 }
 
+/* Out of the best bid and offer: expired, or withdrawn. */
 static bool bbo_expired(const struct merge *m, const struct bbo_rec *b, int pos) {
-    return m->quotes[b->quotes[pos]].expired;
+    const struct quote_rec *r = &m->quotes[b->quotes[pos]];
+    return r->expired || r->withdrawn;
 }
 
 /* Recomputes one side over the symbol's venues that have not expired. The current best keeps its place on a tie,
@@ -546,8 +549,14 @@ int merge_apply(struct merge *m, const struct tick *t, struct merge_update *out)
         key = key_of(t, NULL);
     } else {
         qi = s->ref - 1;
-        key = key_of(t, &m->quotes[qi].key);
         struct quote_rec *r = &m->quotes[qi];
+        if (r->withdrawn) {
+            m->counters.withdrawn_refused++;
+            if (out)
+                *out = (struct merge_update){.quote = view_of(m, qi), .quote_id = qi, .bbo_id = r->bbo};
+            return MERGE_WITHDRAWN;
+        }
+        key = key_of(t, &r->key);
         enum merge_result verdict = decide(t, &key, r, &reset, &hold);
         if (verdict != MERGE_ACCEPTED) {
             if (verdict == MERGE_STALE) m->counters.stale++;
@@ -615,21 +624,48 @@ int merge_bbo_by_id(const struct merge *m, uint32_t bbo_id, struct merge_bbo *ou
     return 0;
 }
 
+/* Takes quote qi out of its symbol's best bid and offer (it is marked out already); tells on_bbo_changed when a
+ * side changed. */
+static void bbo_leave(struct merge *m, uint32_t qi, merge_bbo_changed_fn on_bbo_changed, void *arg) {
+    struct quote_rec *r = &m->quotes[qi];
+    struct bbo_rec *b = &m->bbos[r->bbo];
+    int8_t pos = bbo_position(b, qi), bid = b->best_bid, ask = b->best_ask;
+    if (bid == pos) b->best_bid = best_of(m, b, NO_BEST, SIDE_BID);
+    if (ask == pos) b->best_ask = best_of(m, b, NO_BEST, SIDE_ASK);
+    if ((bid == pos || ask == pos) && on_bbo_changed) on_bbo_changed(arg, r->bbo);
+}
+
 size_t merge_expire(struct merge *m, int64_t received_before_us, merge_bbo_changed_fn on_bbo_changed, void *arg) {
     size_t expired = 0;
     for (uint32_t qi = 0; qi < m->n_quotes; qi++) {
         struct quote_rec *r = &m->quotes[qi];
-        if (r->expired || r->tick.recv_us >= received_before_us) continue;
+        if (r->expired || r->withdrawn || r->tick.recv_us >= received_before_us) continue;
         r->expired = true;
         expired++;
-        struct bbo_rec *b = &m->bbos[r->bbo];
-        int8_t pos = bbo_position(b, qi), bid = b->best_bid, ask = b->best_ask;
-        if (bid == pos) b->best_bid = best_of(m, b, NO_BEST, SIDE_BID);
-        if (ask == pos) b->best_ask = best_of(m, b, NO_BEST, SIDE_ASK);
-        if ((bid == pos || ask == pos) && on_bbo_changed) on_bbo_changed(arg, r->bbo);
+        bbo_leave(m, qi, on_bbo_changed, arg);
     }
     m->counters.expired += expired;
     return expired;
+}
+
+int merge_withdraw(struct merge *m, const char *venue, const char *symbol, bool withdrawn,
+                   merge_bbo_changed_fn on_bbo_changed, void *arg) {
+    if (!m->quote_index.slots || !venue || !symbol) return -ENOENT;
+    struct lookup_key k = {venue_index(m, venue), symbol};
+    if (k.venue < 0) return -ENOENT;
+    const struct slot *s = table_lookup(&m->quote_index, m, key_hash(&k), quote_same, &k);
+    if (!s->ref) return -ENOENT;
+    uint32_t qi = s->ref - 1;
+    struct quote_rec *r = &m->quotes[qi];
+    if (r->withdrawn == withdrawn) return 0;
+    r->withdrawn = withdrawn;
+    if (withdrawn) {
+        held_drop(m, r); /* nothing of it comes back by merge_take_due */
+        bbo_leave(m, qi, on_bbo_changed, arg);
+    } else {
+        r->expired = true; /* its last price is old: back in the best bid and offer with its next tick */
+    }
+    return 0;
 }
 
 int merge_adopt(struct merge *m, uint32_t quote_id, const struct merge_key *key) {

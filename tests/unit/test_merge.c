@@ -468,6 +468,50 @@ static void on_bbo_expired(void *arg, uint32_t bbo_id) {
 
 /* A silent venue's quote leaves the best bid and offer once merge_expire finds it too old, stays readable, and
  * comes back with its next accepted tick; a repeat of an old update does not bring it back. */
+/* A halted or delisted instrument's quote leaves the best bid and offer at once, its ticks are refused while it is
+ * withdrawn (also by the expiry sweep, which does not count it), and once trading again its next tick (not its old
+ * price) brings it back. */
+static void test_withdrawn_quotes_leave_the_bbo(void) {
+    fresh();
+    bbo_tick("binance", "3000.10", "3000.50", 100, true);
+    bbo_tick("okx", "3000.20", "3000.60", 200, true); /* best bid okx, best ask binance */
+    bbo_tick("kraken", "2999", "3001", 300, false);
+    struct expiry_calls calls = {0};
+    TT_ASSERT_INT(merge_withdraw(m, "okx", "ETH-USDT", true, on_bbo_expired, &calls), 0);
+    TT_ASSERT_INT(calls.n, 1);
+    expect_bbo("3000.10", "binance", "3000.50", "binance");
+    /* again: nothing changes, nothing is told */
+    TT_ASSERT_INT(merge_withdraw(m, "okx", "ETH-USDT", true, on_bbo_expired, &calls), 0);
+    TT_ASSERT_INT(calls.n, 1);
+    /* a withdrawn quote that was best on no side: no side changes, nothing is told */
+    TT_ASSERT_INT(merge_withdraw(m, "kraken", "ETH-USDT", true, on_bbo_expired, &calls), 0);
+    TT_ASSERT_INT(calls.n, 1);
+    struct tick t = quote("okx", "ETH-USDT", "3005", "3006");
+    t.recv_us = 400;
+    struct merge_update u;
+    TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_WITHDRAWN);
+    TT_ASSERT(!u.bbo_changed);
+    TT_ASSERT_STR(merge_get(m, "okx", "ETH-USDT")->tick.bid, "3000.20"); /* kept as it was */
+    expect_bbo("3000.10", "binance", "3000.50", "binance");
+    struct merge_counters c;
+    merge_counters_get(m, &c);
+    TT_ASSERT_INT(c.withdrawn_refused, 1);
+    /* the sweep skips what is withdrawn */
+    TT_ASSERT_INT(merge_expire(m, 1000, on_bbo_expired, &calls), 1); /* binance only */
+    /* not a quote the merge holds */
+    TT_ASSERT_INT(merge_withdraw(m, "okx", "NOPE-USDT", true, NULL, NULL), -ENOENT);
+    TT_ASSERT_INT(merge_withdraw(m, "bitfinex", "ETH-USDT", true, NULL, NULL), -ENOENT);
+    /* trading again: out of the best bid and offer until it ticks */
+    TT_ASSERT_INT(merge_withdraw(m, "okx", "ETH-USDT", false, on_bbo_expired, &calls), 0);
+    struct merge_bbo b;
+    TT_ASSERT_INT(merge_bbo_get(m, "ETH-USDT", &b), 0);
+    TT_ASSERT_STR(b.bid.price, "");
+    t.recv_us = 500;
+    TT_ASSERT_INT(merge_apply(m, &t, &u), MERGE_ACCEPTED);
+    TT_ASSERT(u.bbo_changed);
+    expect_bbo("3005", "okx", "3006", "okx");
+}
+
 static void test_expired_quotes_leave_the_bbo(void) {
     fresh();
     bbo_tick("binance", "3000.10", "3000.50", 100, true);
@@ -689,6 +733,7 @@ int main(void) {
     TT_RUN(test_unsent_fields_are_kept_where_the_price_did_not_move);
     TT_RUN(test_100k_instruments);
     TT_RUN(test_ids_dense_and_stable);
+    TT_RUN(test_withdrawn_quotes_leave_the_bbo);
     merge_free(m);
     return tt_finish();
 }
