@@ -205,11 +205,12 @@ struct venue_channel {
     /* The levels a side the book keeps to publish `depth` (Kraken: the depth subscribed, to which the venue's
      * checksum truncates; Binance: the snapshot's limit; OKX: 400). */
     uint32_t (*book_levels)(unsigned depth);
-    /* REST_SNAPSHOT, STREAM_OR_REST: the snapshot request for symbol `index`, deep enough for `depth`, weighted as the venue
-     * counts it. 0 or -ENOSPC. */
+    /* REST_SNAPSHOT, STREAM_OR_REST: the snapshot request for symbol `index`, deep enough for `depth`, weighted as
+     * the venue counts it. 0 or -ENOSPC. */
     int (*book_snapshot_request)(const struct venue_symbols *s, int index, unsigned depth, struct venue_request *req);
-    /* STREAM_SNAPSHOT: the unsubscribe of symbols [first, first+count), as ws_subscribe (a resync unsubscribes
-     * and subscribes one symbol again, which makes the venue send a fresh snapshot). */
+    /* The unsubscribe of symbols [first, first+count), as ws_subscribe: for a symbol the venue halted or
+     * delisted, and for a STREAM_SNAPSHOT book's resync (it unsubscribes and subscribes one symbol again, which
+     * makes the venue send a fresh snapshot). Every channel of every venue has one. */
     int (*ws_unsubscribe)(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                           size_t cap, size_t *next);
     /* The venue's checksum of a book (levels as held, already truncated to book_levels), for comparing with

@@ -51,9 +51,10 @@ static bool feed_path_subscribes(const struct venue_symbols *s, size_t first, si
     return streams_in_path(s, first, count, feed, path, sizeof path);
 }
 
-/* {"method":"SUBSCRIBE","params":["btcusdt<feed>",...],"id":N} */
-static int feed_subscribe(const struct venue_symbols *s, size_t first, size_t count, const char *feed, unsigned id,
-                          char *buf, size_t cap, size_t *next) {
+/* {"method":"SUBSCRIBE","params":["btcusdt<feed>",...],"id":N}, or "UNSUBSCRIBE" (a halted or delisted symbol;
+ * it works on the streams a combined-stream path subscribed as well). */
+static int feed_request(const struct venue_symbols *s, size_t first, size_t count, const char *feed, bool subscribe,
+                        unsigned id, char *buf, size_t cap, size_t *next) {
     char tail[40] = "],\"id\":";
     size_t n = strlen(tail);
     n += fmt_u64_str(tail + n, id);
@@ -61,8 +62,8 @@ static int feed_subscribe(const struct venue_symbols *s, size_t first, size_t co
     char item_post[24];
     if (venue_concat(item_post, sizeof item_post, feed, "\"", "")) return -ENOSPC;
     const struct venue_list_fmt fmt = {
-        .head = "{\"method\":\"SUBSCRIBE\",\"params\":[", .item_pre = "\"", .item_post = item_post, .sep = ",",
-        .tail = tail};
+        .head = subscribe ? "{\"method\":\"SUBSCRIBE\",\"params\":[" : "{\"method\":\"UNSUBSCRIBE\",\"params\":[",
+        .item_pre = "\"", .item_post = item_post, .sep = ",", .tail = tail};
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
@@ -76,7 +77,12 @@ static bool binance_ws_path_subscribes(const struct venue_symbols *s, size_t fir
 
 static int binance_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                 size_t cap, size_t *next) {
-    return feed_subscribe(s, first, count, BBO_FEED, id, buf, cap, next);
+    return feed_request(s, first, count, BBO_FEED, true, id, buf, cap, next);
+}
+
+static int binance_ws_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                  size_t cap, size_t *next) {
+    return feed_request(s, first, count, BBO_FEED, false, id, buf, cap, next);
 }
 
 /* One book ticker object, with the field names of the stream (b, B, a, A) or of REST (bidPrice, ...). */
@@ -225,7 +231,12 @@ static bool binance_trades_path_subscribes(const struct venue_symbols *s, size_t
 
 static int binance_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
                                     char *buf, size_t cap, size_t *next) {
-    return feed_subscribe(s, first, count, TRADE_FEED, id, buf, cap, next);
+    return feed_request(s, first, count, TRADE_FEED, true, id, buf, cap, next);
+}
+
+static int binance_trades_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                      char *buf, size_t cap, size_t *next) {
+    return feed_request(s, first, count, TRADE_FEED, false, id, buf, cap, next);
 }
 
 static int binance_rest_plan(const struct venue_symbols *s, struct venue_request *reqs, size_t cap) {
@@ -340,7 +351,12 @@ static bool binance_book_path_subscribes(const struct venue_symbols *s, size_t f
 
 static int binance_book_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                   size_t cap, size_t *next) {
-    return feed_subscribe(s, first, count, DEPTH_FEED, id, buf, cap, next);
+    return feed_request(s, first, count, DEPTH_FEED, true, id, buf, cap, next);
+}
+
+static int binance_book_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                    char *buf, size_t cap, size_t *next) {
+    return feed_request(s, first, count, DEPTH_FEED, false, id, buf, cap, next);
 }
 
 /* One level, ["price","qty"] (strings; anything after them is ignored, as the venue's older "[]" was), appended
@@ -477,6 +493,7 @@ static const struct venue_channel binance_channels[] = {
      .ws_path = binance_ws_path,
      .ws_path_subscribes = binance_ws_path_subscribes,
      .ws_subscribe = binance_ws_subscribe,
+     .ws_unsubscribe = binance_ws_unsubscribe,
      .ws_parse = binance_ws_parse,
      .rest_plan = binance_rest_plan,
      .rest_parse = binance_rest_parse},
@@ -487,6 +504,7 @@ static const struct venue_channel binance_channels[] = {
      .ws_path = binance_trades_path,
      .ws_path_subscribes = binance_trades_path_subscribes,
      .ws_subscribe = binance_trades_subscribe,
+     .ws_unsubscribe = binance_trades_unsubscribe,
      .ws_parse = binance_trades_parse,
      .rest_plan = binance_trades_plan,
      .rest_parse = binance_trades_rest_parse},
@@ -497,6 +515,7 @@ static const struct venue_channel binance_channels[] = {
      .ws_path = binance_book_path,
      .ws_path_subscribes = binance_book_path_subscribes,
      .ws_subscribe = binance_book_subscribe,
+     .ws_unsubscribe = binance_book_unsubscribe,
      .ws_parse = binance_book_parse,
      .rest_parse = binance_book_rest_parse,
      .book_sync = VENUE_BOOK_REST_SNAPSHOT,

@@ -26,6 +26,15 @@ static int coinbase_ws_path(const struct venue_symbols *s, size_t first, size_t 
      .sep = ",",                                                                                              \
      .tail = "],\"channels\":[\"" feed "\",\"heartbeat\"]}"}
 
+/* The channel's feed alone: the heartbeat stays subscribed, so the connection's liveness is not in question while
+ * a product is unsubscribed (a halted or delisted one; a book's resync). */
+#define UNSUBSCRIBE_FMT(feed)                                                                                 \
+    {.head = "{\"type\":\"unsubscribe\",\"product_ids\":[",                                                   \
+     .item_pre = "\"",                                                                                        \
+     .item_post = "\"",                                                                                       \
+     .sep = ",",                                                                                              \
+     .tail = "],\"channels\":[\"" feed "\"]}"}
+
 static int coinbase_ws_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                  size_t cap, size_t *next) {
     (void)id;
@@ -33,10 +42,24 @@ static int coinbase_ws_subscribe(const struct venue_symbols *s, size_t first, si
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
+static int coinbase_ws_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                   size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("ticker");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
 static int coinbase_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
                                      char *buf, size_t cap, size_t *next) {
     (void)id;
     static const struct venue_list_fmt fmt = SUBSCRIBE_FMT("matches");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int coinbase_trades_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                       char *buf, size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("matches");
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
@@ -263,16 +286,11 @@ static int coinbase_book_subscribe(const struct venue_symbols *s, size_t first, 
 }
 
 /* A resync unsubscribes the product's level2_batch and subscribes it again, and Coinbase answers the subscribe
- * with a fresh snapshot. Its heartbeat stays subscribed, so the connection's liveness is not in question
- * meanwhile (the subscribe that follows names it again, which changes nothing). */
+ * with a fresh snapshot (the subscribe names the heartbeat again, which changes nothing). */
 static int coinbase_book_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
                                      char *buf, size_t cap, size_t *next) {
     (void)id;
-    static const struct venue_list_fmt fmt = {.head = "{\"type\":\"unsubscribe\",\"product_ids\":[",
-                                              .item_pre = "\"",
-                                              .item_post = "\"",
-                                              .sep = ",",
-                                              .tail = "],\"channels\":[\"level2_batch\"]}"};
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("level2_batch");
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
@@ -363,6 +381,7 @@ static const struct venue_channel coinbase_channels[] = {
     {.name = "bbo",
      .ws_path = coinbase_ws_path,
      .ws_subscribe = coinbase_ws_subscribe,
+     .ws_unsubscribe = coinbase_ws_unsubscribe,
      .ws_parse = coinbase_ws_parse,
      .rest_plan = coinbase_rest_plan,
      .rest_parse = coinbase_rest_parse},
@@ -372,6 +391,7 @@ static const struct venue_channel coinbase_channels[] = {
      .dense_ids = true,
      .ws_path = coinbase_ws_path,
      .ws_subscribe = coinbase_trades_subscribe,
+     .ws_unsubscribe = coinbase_trades_unsubscribe,
      .ws_parse = coinbase_trades_parse,
      .rest_plan = coinbase_trades_plan,
      .rest_parse = coinbase_trades_rest_parse},

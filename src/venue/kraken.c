@@ -86,6 +86,29 @@ static int kraken_ws_subscribe(const struct venue_symbols *s, size_t first, size
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
+/* {"method":"unsubscribe","params":{"channel":"ticker","symbol":["ALGO/USD"]}} as documented (the options of the
+ * subscribe are not repeated); the trade channel's alike. */
+#define UNSUBSCRIBE_FMT(channel)                                                                              \
+    {.head = "{\"method\":\"unsubscribe\",\"params\":{\"channel\":\"" channel "\",\"symbol\":[",                \
+     .item_pre = "\"",                                                                                        \
+     .item_post = "\"",                                                                                       \
+     .sep = ",",                                                                                              \
+     .tail = "]}}"}
+
+static int kraken_ws_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                 size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("ticker");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int kraken_trades_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
+                                     char *buf, size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("trade");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
 /* snapshot false: the trades before the subscription are not asked for (a reconnect would repeat them). */
 static int kraken_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id,
                                    char *buf, size_t cap, size_t *next) {
@@ -679,6 +702,7 @@ static const struct venue_channel kraken_channels[] = {
     {.name = "bbo",
      .ws_path = kraken_ws_path,
      .ws_subscribe = kraken_ws_subscribe,
+     .ws_unsubscribe = kraken_ws_unsubscribe,
      .ws_parse = kraken_ws_parse,
      .rest_plan = kraken_rest_plan,
      .rest_parse = kraken_rest_parse},
@@ -688,6 +712,7 @@ static const struct venue_channel kraken_channels[] = {
      .dense_ids = true,
      .ws_path = kraken_ws_path,
      .ws_subscribe = kraken_trades_subscribe,
+     .ws_unsubscribe = kraken_trades_unsubscribe,
      .ws_parse = kraken_trades_parse,
      .rest_plan = kraken_trades_plan,
      .rest_parse = kraken_trades_rest_parse},

@@ -39,6 +39,28 @@ static int okx_ws_subscribe(const struct venue_symbols *s, size_t first, size_t 
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
+/* {"op":"unsubscribe","args":[{"channel":...,"instId":...},...]}: the subscribe's arguments under the other op. */
+#define UNSUBSCRIBE_FMT(channel)                                                                              \
+    {.head = "{\"op\":\"unsubscribe\",\"args\":[",                                                             \
+     .item_pre = "{\"channel\":\"" channel "\",\"instId\":\"",                                                  \
+     .item_post = "\"}",                                                                                      \
+     .sep = ",",                                                                                              \
+     .tail = "]}"}
+
+static int okx_ws_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                              size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("bbo-tbt");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
+static int okx_trades_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
+                                  size_t cap, size_t *next) {
+    (void)id;
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("trades");
+    return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
+}
+
 static int okx_trades_subscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                 size_t cap, size_t *next) {
     (void)id;
@@ -408,11 +430,7 @@ static int okx_book_subscribe(const struct venue_symbols *s, size_t first, size_
 static int okx_book_unsubscribe(const struct venue_symbols *s, size_t first, size_t count, unsigned id, char *buf,
                                 size_t cap, size_t *next) {
     (void)id;
-    static const struct venue_list_fmt fmt = {.head = "{\"op\":\"unsubscribe\",\"args\":[",
-                                              .item_pre = "{\"channel\":\"books\",\"instId\":\"",
-                                              .item_post = "\"}",
-                                              .sep = ",",
-                                              .tail = "]}"};
+    static const struct venue_list_fmt fmt = UNSUBSCRIBE_FMT("books");
     return venue_join(s, first, count, &fmt, buf, venue_msg_cap(s, cap), next);
 }
 
@@ -572,6 +590,7 @@ static const struct venue_channel okx_channels[] = {
     {.name = "bbo",
      .ws_path = okx_ws_path,
      .ws_subscribe = okx_ws_subscribe,
+     .ws_unsubscribe = okx_ws_unsubscribe,
      .ws_parse = okx_ws_parse,
      .rest_plan = okx_rest_plan,
      .rest_parse = okx_rest_parse},
@@ -581,6 +600,7 @@ static const struct venue_channel okx_channels[] = {
      .dense_ids = false,
      .ws_path = okx_ws_path,
      .ws_subscribe = okx_trades_subscribe,
+     .ws_unsubscribe = okx_trades_unsubscribe,
      .ws_parse = okx_trades_parse,
      .rest_plan = okx_trades_plan,
      .rest_parse = okx_trades_rest_parse},

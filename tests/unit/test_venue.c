@@ -792,6 +792,61 @@ static size_t subscribe_all(const struct venue_symbols *s, size_t first, size_t 
     return n;
 }
 
+/* Every channel of every venue unsubscribes: the message for two symbols, exactly as each venue documents its
+ * unsubscribe (the subscribe's arguments under the other method or type; Kraken's without the subscribe's options,
+ * Coinbase's without the heartbeat, which keeps the connection's liveness). */
+static void test_unsubscribe_messages(void) {
+    static const struct {
+        const char *venue, *channel, *want;
+    } cases[] = {
+        {"binance", "bbo", "{\"method\":\"UNSUBSCRIBE\",\"params\":[\"btcusdt@bookTicker\",\"ethusdt@bookTicker\"],\"id\":5}"},
+        {"binance", "trades", "{\"method\":\"UNSUBSCRIBE\",\"params\":[\"btcusdt@trade\",\"ethusdt@trade\"],\"id\":5}"},
+        {"binance", "book",
+         "{\"method\":\"UNSUBSCRIBE\",\"params\":[\"btcusdt@depth@100ms\",\"ethusdt@depth@100ms\"],\"id\":5}"},
+        {"coinbase", "bbo", "{\"type\":\"unsubscribe\",\"product_ids\":[\"BTC-USDT\",\"ETH-USDT\"],\"channels\":[\"ticker\"]}"},
+        {"coinbase", "trades",
+         "{\"type\":\"unsubscribe\",\"product_ids\":[\"BTC-USDT\",\"ETH-USDT\"],\"channels\":[\"matches\"]}"},
+        {"coinbase", "book",
+         "{\"type\":\"unsubscribe\",\"product_ids\":[\"BTC-USDT\",\"ETH-USDT\"],\"channels\":[\"level2_batch\"]}"},
+        {"kraken", "bbo", "{\"method\":\"unsubscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[\"BTC/USDT\",\"ETH/USDT\"]}}"},
+        {"kraken", "trades", "{\"method\":\"unsubscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"BTC/USDT\",\"ETH/USDT\"]}}"},
+        {"okx", "bbo",
+         "{\"op\":\"unsubscribe\",\"args\":[{\"channel\":\"bbo-tbt\",\"instId\":\"BTC-USDT\"},{\"channel\":\"bbo-tbt\","
+         "\"instId\":\"ETH-USDT\"}]}"},
+        {"okx", "trades",
+         "{\"op\":\"unsubscribe\",\"args\":[{\"channel\":\"trades\",\"instId\":\"BTC-USDT\"},{\"channel\":\"trades\","
+         "\"instId\":\"ETH-USDT\"}]}"},
+        {"okx", "book",
+         "{\"op\":\"unsubscribe\",\"args\":[{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},{\"channel\":\"books\","
+         "\"instId\":\"ETH-USDT\"}]}"},
+    };
+    static const char *two[] = {"BTC-USDT", "ETH-USDT"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fixture fx;
+        fixture_init(&fx, cases[i].venue, two, 2);
+        const struct venue_channel *ch = venue_channel_find(fx.v, cases[i].channel);
+        TT_ASSERT(ch && ch->ws_unsubscribe);
+        char buf[VENUE_MSG_MAX];
+        size_t next = 0;
+        int len = ch->ws_unsubscribe(&fx.syms, 0, 2, 5, buf, sizeof buf, &next);
+        if (len < 0 || strcmp(buf, cases[i].want) != 0)
+            TT_FAIL("%s %s: %s, want %s", cases[i].venue, cases[i].channel, len < 0 ? "(error)" : buf, cases[i].want);
+        TT_ASSERT_INT(len, strlen(cases[i].want));
+        TT_ASSERT_INT(next, 2);
+        /* JSON, and too small a buffer is refused */
+        json_t *j = json_loads(buf, 0, NULL);
+        TT_ASSERT(j != NULL);
+        json_decref(j);
+        TT_ASSERT_INT(ch->ws_unsubscribe(&fx.syms, 0, 2, 5, buf, 16, &next), -ENOSPC);
+        venue_symbols_free(&fx.syms);
+    }
+    /* every channel of every venue has one */
+    static const char *const venues[] = {"binance", "coinbase", "kraken", "okx"};
+    for (size_t i = 0; i < sizeof venues / sizeof venues[0]; i++)
+        for (const struct venue_channel *ch = venue_find(venues[i])->channels; ch->name; ch++)
+            if (!ch->ws_unsubscribe) TT_FAIL("%s %s has no unsubscribe", venues[i], ch->name);
+}
+
 static void test_subscribe_messages(void) {
     struct fixture fx;
     json_t *msgs[16], *want;
@@ -1539,6 +1594,7 @@ int main(void) {
     TT_RUN(test_truncated_and_flipped);
     TT_RUN(test_hostile_shapes);
     TT_RUN(test_subscribe_messages);
+    TT_RUN(test_unsubscribe_messages);
     TT_RUN(test_binance_long_range_all_subscribed);
     TT_RUN(test_binance_planner);
     TT_RUN(test_binance_rest);

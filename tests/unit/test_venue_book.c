@@ -229,7 +229,7 @@ static void test_book_channels(void) {
     TT_ASSERT(c->rest_plan == NULL);  /* never polled */
     TT_ASSERT(c->rest_parse != NULL); /* its snapshots */
     TT_ASSERT(c->book_levels && c->book_snapshot_request);
-    TT_ASSERT(c->ws_unsubscribe == NULL && c->book_checksum == NULL && !c->needs_precision);
+    TT_ASSERT(c->ws_unsubscribe != NULL && c->book_checksum == NULL && !c->needs_precision);
     TT_ASSERT(!c->dense_ids);
 
     v = venue_find("coinbase");
