@@ -78,6 +78,7 @@ struct venue_names {
 struct venue_symbol {
     const char *norm; /* as configured: "BTC-USDT" */
     struct venue_names names;
+    bool muted; /* the venue halted or delisted it (its instrument list): the tasks leave it unsubscribed */
 };
 
 struct venue_alias_slot; /* private to venue.c */
@@ -92,12 +93,16 @@ struct venue_symbols {
     char *pool;       /* every distinct name, NUL-terminated, once per symbol */
     unsigned book_depth; /* a book channel's subscription: the levels a side the task publishes (0: the default,
                             BOOK_DEPTH_DEFAULT); venues that subscribe by depth (Kraken) subscribe enough for it */
+    unsigned muted_gen;  /* counts the changes of any symbol's muted: the tasks serving the table look for them */
 };
 
 /* Builds the table for `venue` from normalized symbols. Returns 0, -EINVAL (a symbol the venue cannot name,
  * or a duplicate; logged once with the symbol) or -ENOMEM. Free with venue_symbols_free. */
 int venue_symbols_init(struct venue_symbols *s, const struct venue_ops *venue, const char *const *norm, size_t n);
 void venue_symbols_free(struct venue_symbols *s);
+/* Mutes (or unmutes) symbol i: the tasks serving the table unsubscribe (subscribe) it on their connections.
+ * Returns whether it changed. */
+bool venue_symbols_mute(struct venue_symbols *s, size_t i, bool muted);
 /* Index of the symbol a venue-side name (not NUL-terminated) stands for, or -1. */
 int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t len);
 

@@ -41,16 +41,6 @@ struct symbol_io {
     char top[4][BOOK_TEXT_MAX]; /* the top last emitted as a tick: bid, bid qty, ask, ask qty */
 };
 
-struct resub_msg {
-    struct book_feed *feed;
-    struct limiter_request lreq;
-    char *text;
-    size_t len;
-    int symbol;
-    bool queued, subscribe;
-    struct resub_msg *next;
-};
-
 struct book_feed {
     struct book_feed_conn c;
     struct source *src;
@@ -64,7 +54,6 @@ struct book_feed {
     struct book_update snap_update;     /* a snapshot answer's parse output */
     struct book_change *snap_changes;
     size_t snap_changes_cap;
-    struct resub_msg *msgs; /* stream venues: unsubscribes and subscribes waiting for the message window */
     struct book_change *whole; /* a snapshot event's levels (book deltas): the whole book */
     size_t whole_cap;
     unsigned next_id;
@@ -383,7 +372,8 @@ static int next_wanted(const struct book_feed *f, int64_t now) {
     int first_sync = -1;
     for (size_t i = 0; i < f->sync.n; i++) {
         const struct symbol_io *io = &f->io[i];
-        if (!io->wanted || io->busy || io->due_ms > now) continue;
+        if (!io->wanted || io->busy || io->due_ms > now || f->c.args->symbols->list[f->sync.first + i].muted)
+            continue;
         if (io->resync) return (int)(f->sync.first + i);
         if (first_sync < 0) first_sync = (int)(f->sync.first + i);
     }
@@ -409,22 +399,7 @@ static int request_snapshot(struct book_feed *f, int symbol) {
 
 /* ---- stream venues: unsubscribe and subscribe one symbol ---- */
 
-static void on_resub_granted(struct limiter_request *lreq, int status) {
-    struct resub_msg *m = lreq->data;
-    struct book_feed *f = m->feed;
-    m->queued = false;
-    if (status == 0 && f->c.send(f->c.conn, m->text, m->len) < 0)
-        log_warn("book", "cannot send a resubscribe", TASK_LOG_FMT " conn=%s", TASK_LOG_ARGS(f->c.task), f->c.name);
-    /* unlink and free */
-    for (struct resub_msg **p = &f->msgs; *p; p = &(*p)->next)
-        if (*p == m) {
-            *p = m->next;
-            break;
-        }
-    free(m->text);
-    free(m);
-}
-
+/* The (un)subscribe of one symbol, queued on the connection (which sends it in turn through its message window). */
 static int queue_msg(struct book_feed *f, int symbol, bool subscribe) {
     static char buf[VENUE_MSG_MAX];
     size_t next = (size_t)symbol;
@@ -432,31 +407,7 @@ static int queue_msg(struct book_feed *f, int symbol, bool subscribe) {
     int n = subscribe ? f->ch->ws_subscribe(s, (size_t)symbol, 1, ++f->next_id, buf, sizeof buf, &next)
                       : f->ch->ws_unsubscribe(s, (size_t)symbol, 1, ++f->next_id, buf, sizeof buf, &next);
     if (n <= 0) return n < 0 ? n : -EINVAL;
-    struct resub_msg *m = calloc(1, sizeof *m);
-    if (!m || !(m->text = malloc((size_t)n))) {
-        free(m);
-        return -ENOMEM;
-    }
-    memcpy(m->text, buf, (size_t)n);
-    m->len = (size_t)n;
-    m->feed = f;
-    m->symbol = symbol;
-    m->subscribe = subscribe;
-    m->lreq.data = m;
-    struct limiter_cost cost = {{0}};
-    cost.units[LIMITER_MESSAGE] = 1;
-    int rc = limiter_acquire(f->c.client, &m->lreq, &cost, on_resub_granted);
-    if (rc < 0) {
-        free(m->text);
-        free(m);
-        return rc;
-    }
-    m->queued = true;
-    /* appended: the unsubscribe goes before its subscribe (the limiter grants one client's requests in order) */
-    struct resub_msg **p = &f->msgs;
-    while (*p) p = &(*p)->next;
-    *p = m;
-    return 0;
+    return f->c.queue(f->c.conn, buf, (size_t)n);
 }
 
 static int resubscribe(struct book_feed *f, int symbol) {
@@ -478,7 +429,7 @@ static void pump(struct book_feed *f) {
             rc = request_snapshot(f, symbol);
             if (rc == -EBUSY) return;
         } else {
-            if (!f->c.send || !f->ch->ws_unsubscribe) {
+            if (!f->c.queue || !f->ch->ws_unsubscribe) {
                 io->wanted = false; /* nothing to do but wait for the next connection */
                 continue;
             }
@@ -561,13 +512,6 @@ void book_feed_free(struct book_feed *f) {
         if (f->reqs[i].http) http_cancel(f->reqs[i].http);
     }
     if (f->rest_client) limiter_client_free(f->rest_client);
-    while (f->msgs) {
-        struct resub_msg *m = f->msgs;
-        f->msgs = m->next;
-        if (m->queued) limiter_cancel(&m->lreq);
-        free(m->text);
-        free(m);
-    }
     book_sync_free(&f->sync);
     free(f->io);
     free(f->snap_changes);
@@ -575,7 +519,14 @@ void book_feed_free(struct book_feed *f) {
     free(f);
 }
 
-bool book_feed_live(const struct book_feed *f) { return f->states[BOOK_LIVE] == f->sync.n; }
+/* A muted symbol (halted or delisted, unsubscribed) syncs no book, and holds no switch back. */
+bool book_feed_live(const struct book_feed *f) {
+    const struct venue_symbols *syms = f->c.args->symbols;
+    if (f->states[BOOK_LIVE] == f->sync.n || !syms->muted_gen) return f->states[BOOK_LIVE] == f->sync.n;
+    for (size_t i = 0; i < f->sync.n; i++)
+        if (f->sync.e[i].state != BOOK_LIVE && !syms->list[f->sync.first + i].muted) return false;
+    return true;
+}
 
 void book_feed_set_active(struct book_feed *f, bool active) {
     if (f->active == active) return;

@@ -27,9 +27,9 @@ struct book_feed_conn {
     struct task *task;
     const struct stream_args *args;
     const struct book_precision *precisions; /* per table symbol, or NULL (the task's; filled when fetched) */
-    struct limiter_client *client;           /* the connection's message window */
-    /* Sends a text frame on the connection now (the feed has waited for the limiter): 0 or < 0. */
-    int (*send)(void *conn, const char *text, size_t len);
+    /* Queues a text frame (copied) for the connection to send in turn through its message window, after what it
+     * queued before: 0, or < 0 (no memory, or the connection is closing). */
+    int (*queue)(void *conn, const char *text, size_t len);
     void *conn;
     uint32_t run;
     const char *name; /* the connection's, for logs */

@@ -64,6 +64,17 @@ struct sub_msg {
     bool queued;
 };
 
+/* A message after the subscribe: a symbol (un)subscribed because the venue halted, delisted or reopened it, or a
+ * book's resubscribe. The connection owns it until it is sent, in order, through its message window. */
+struct ctl_msg {
+    struct limiter_request lreq;
+    struct conn *conn;
+    struct ctl_msg *next;
+    bool queued;
+    size_t len;
+    char text[];
+};
+
 struct conn {
     struct stream *stream; /* NULL once orphaned */
     struct ws_conn *ws;    /* NULL once closed */
@@ -72,6 +83,9 @@ struct conn {
     bool connect_queued;
     struct sub_msg *msgs; /* sized to the messages built: most connections need one or a few */
     size_t nmsgs, msgs_cap, sent;
+    struct ctl_msg *ctl;  /* queued after the subscribe, oldest first */
+    uint8_t *muted;       /* per symbol of the range: this connection's subscription leaves it out */
+    unsigned muted_gen;   /* the table's muted_gen its subscription follows */
     bool open, subscribed, acked;
     bool ticked; /* a tick came on this connection: its subscription delivers */
     bool closing; /* we asked for the close */
@@ -119,13 +133,19 @@ static void switch_to(struct stream *s, struct conn *c);
 static void switch_failed(struct stream *s, const char *cause);
 
 static void conn_release_requests(struct conn *c) {
-    book_feed_free(c->books); /* its snapshots and resubscribes are requests too */
+    book_feed_free(c->books); /* its snapshots are requests too */
     c->books = NULL;
     if (c->connect_queued) limiter_cancel(&c->connect_req);
     c->connect_queued = false;
     for (size_t i = 0; i < c->nmsgs; i++) {
         if (c->msgs[i].queued) limiter_cancel(&c->msgs[i].lreq);
         c->msgs[i].queued = false;
+    }
+    while (c->ctl) {
+        struct ctl_msg *m = c->ctl;
+        c->ctl = m->next;
+        if (m->queued) limiter_cancel(&m->lreq);
+        free(m);
     }
 }
 
@@ -137,6 +157,7 @@ static void conn_free(struct conn *c) {
     if (c->client) limiter_client_free(c->client);
     for (size_t i = 0; i < c->nmsgs; i++) free(c->msgs[i].text);
     free(c->msgs);
+    free(c->muted);
     free(c);
 }
 
@@ -216,16 +237,25 @@ static void on_msg_granted(struct limiter_request *req, int status) {
     conn_check_subscribed(c);
 }
 
-/* Builds the subscribe messages of the task's range and queues each through the per-connection limiter. */
+/* Builds the subscribe messages of the task's range, leaving out the muted symbols, and queues each through the
+ * per-connection limiter. A range its path subscribes is subscribed whole: conn_follow_mutes unsubscribes the
+ * muted ones once the connection is open. */
 static int conn_subscribe(struct conn *c) {
     struct stream *s = c->stream;
     const struct stream_args *a = s->a;
     static char buf[VENUE_MSG_MAX];
     size_t at = a->first, end = a->first + a->count;
+    c->muted_gen = a->symbols->muted_gen;
     if (a->channel->ws_path_subscribes && a->channel->ws_path_subscribes(a->symbols, a->first, a->count)) return 0;
+    size_t run_end = at;
     while (at < end) {
+        if (at >= run_end) { /* the next run of symbols that are not muted */
+            while (at < end && a->symbols->list[at].muted) c->muted[at++ - a->first] = 1;
+            for (run_end = at; run_end < end && !a->symbols->list[run_end].muted;) run_end++;
+            if (at == end) break;
+        }
         size_t next = at;
-        int n = a->channel->ws_subscribe(a->symbols, at, end - at, ++s->next_id, buf, sizeof buf, &next);
+        int n = a->channel->ws_subscribe(a->symbols, at, run_end - at, ++s->next_id, buf, sizeof buf, &next);
         if (n < 0 || next <= at) return -ENOSPC;
         if (n > 0) {
             if (c->nmsgs == SUBSCRIBE_MAX_MSGS) return -E2BIG;
@@ -257,14 +287,79 @@ static int conn_subscribe(struct conn *c) {
     return 0;
 }
 
-static int conn_send_text(void *arg, const char *text, size_t len) {
+static void on_ctl_granted(struct limiter_request *req, int status) {
+    struct ctl_msg *m = req->data;
+    struct conn *c = m->conn;
+    m->queued = false;
+    if (status == 0 && c->ws && !c->closing && ws_send_text(c->ws, m->text, m->len) < 0 && c->stream)
+        log_warn("stream", "cannot send a message", TASK_LOG_FMT " conn=%s", TASK_LOG_ARGS(c->stream->task), c->name);
+    for (struct ctl_msg **p = &c->ctl; *p; p = &(*p)->next)
+        if (*p == m) {
+            *p = m->next;
+            break;
+        }
+    free(m);
+}
+
+/* Queues a text after the subscribe: sent in turn through the connection's message window (the limiter grants
+ * one client's requests in order, so an unsubscribe goes before the subscribe queued after it). */
+static int conn_queue_text(void *arg, const char *text, size_t len) {
     struct conn *c = arg;
-    return c->ws && !c->closing ? ws_send_text(c->ws, text, len) : -ENOTCONN;
+    if (!c->ws || c->closing) return -ENOTCONN;
+    struct ctl_msg *m = malloc(sizeof *m + len);
+    if (!m) return -ENOMEM;
+    *m = (struct ctl_msg){.conn = c, .len = len};
+    memcpy(m->text, text, len);
+    m->lreq.data = m;
+    struct limiter_cost cost = {{0}};
+    cost.units[LIMITER_MESSAGE] = 1;
+    int rc = limiter_acquire(c->client, &m->lreq, &cost, on_ctl_granted);
+    if (rc < 0) {
+        free(m);
+        return rc;
+    }
+    m->queued = true;
+    struct ctl_msg **p = &c->ctl;
+    while (*p) p = &(*p)->next;
+    *p = m;
+    return 0;
+}
+
+/* Brings the connection's subscription in line with the table's muted symbols: an unsubscribe for each symbol
+ * muted since it subscribed (the venue halted or delisted it), a subscribe for each one unmuted. */
+static void conn_follow_mutes(struct stream *s, struct conn *c) {
+    const struct stream_args *a = s->a;
+    if (!c->open || c->closing || c->muted_gen == a->symbols->muted_gen) return;
+    c->muted_gen = a->symbols->muted_gen;
+    static char buf[VENUE_MSG_MAX];
+    for (size_t i = 0; i < a->count; i++) {
+        size_t sym = a->first + i, next = sym;
+        bool want = a->symbols->list[sym].muted;
+        if (want == (bool)c->muted[i]) continue;
+        int n = want ? a->channel->ws_unsubscribe(a->symbols, sym, 1, ++s->next_id, buf, sizeof buf, &next)
+                     : a->channel->ws_subscribe(a->symbols, sym, 1, ++s->next_id, buf, sizeof buf, &next);
+        if (n <= 0 || conn_queue_text(c, buf, (size_t)n) < 0) {
+            log_warn("stream", want ? "cannot unsubscribe a symbol" : "cannot subscribe a symbol",
+                     TASK_LOG_FMT " conn=%s symbol=%s", TASK_LOG_ARGS(s->task), c->name, a->symbols->list[sym].norm);
+            c->muted_gen--; /* tried again at the next timer */
+            continue;
+        }
+        c->muted[i] = want;
+        log_info("stream", want ? "unsubscribed: the venue halted or delisted it" : "subscribed again: it trades",
+                 TASK_LOG_FMT " conn=%s symbol=%s", TASK_LOG_ARGS(s->task), c->name, a->symbols->list[sym].norm);
+    }
+}
+
+/* Whether every symbol of the range is muted: nothing can come, and silence is no stale feed. */
+static bool all_muted(const struct stream *s) {
+    for (size_t i = 0; i < s->a->count; i++)
+        if (!s->a->symbols->list[s->a->first + i].muted) return false;
+    return true;
 }
 
 static int conn_books_start(struct stream *s, struct conn *c) {
-    struct book_feed_conn fc = {.task = s->task, .args = s->a, .precisions = s->precisions, .client = c->client,
-                                .send = conn_send_text, .conn = c, .run = c->run, .name = c->name};
+    struct book_feed_conn fc = {.task = s->task, .args = s->a, .precisions = s->precisions,
+                                .queue = conn_queue_text, .conn = c, .run = c->run, .name = c->name};
     int rc = book_feed_new(&fc, &c->books);
     if (rc < 0) return rc;
     if (c == s->active) book_feed_set_active(c->books, true);
@@ -290,6 +385,8 @@ static void on_open(struct ws_conn *ws, void *arg) {
         stream_fail(s, rc, "cannot build the subscribe messages");
         return;
     }
+    c->muted_gen--; /* a path subscribes muted symbols too: they are unsubscribed now */
+    conn_follow_mutes(s, c);
     conn_check_subscribed(c);
 }
 
@@ -517,6 +614,10 @@ static void on_connect_granted(struct limiter_request *req, int status) {
 static struct conn *conn_open(struct stream *s, const char *role) {
     struct conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    if (!(c->muted = calloc(s->a->count, 1))) {
+        free(c);
+        return NULL;
+    }
     c->stream = s;
     c->run = tick_run_begin();
     snprintf(c->name, sizeof c->name, "%s/%s#%u", task_name(s->task), role, ++s->next_id);
@@ -616,6 +717,9 @@ static void on_timer(uv_timer_t *t) {
     /* A connection still waiting for the source's connect limiter has no feed to go stale yet: a large group
      * (125 OKX connections at 3 a second) waits longer than stale_after for its last connects. */
     if (s->active && s->active->connect_queued) s->last_frame_ms = now;
+    if (s->active) conn_follow_mutes(s, s->active);
+    if (s->standby) conn_follow_mutes(s, s->standby);
+    if (s->a->symbols->muted_gen && all_muted(s)) s->last_frame_ms = now;
     if (stale && now - s->last_frame_ms > (int64_t)stale) {
         char cause[96];
         snprintf(cause, sizeof cause, "feed stale: no frame for %lld ms", (long long)(now - s->last_frame_ms));

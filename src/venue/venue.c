@@ -86,6 +86,13 @@ static struct venue_alias_slot *slot_for(const struct venue_symbols *s, const ch
     }
 }
 
+bool venue_symbols_mute(struct venue_symbols *s, size_t i, bool muted) {
+    if (i >= s->n || s->list[i].muted == muted) return false;
+    s->list[i].muted = muted;
+    s->muted_gen++;
+    return true;
+}
+
 int venue_symbols_find(const struct venue_symbols *s, const char *name, size_t len) {
     if (!s->slots || len >= VENUE_NAME_MAX) return -1;
     return slot_for(s, name, len, name_hash(name, len))->index;
