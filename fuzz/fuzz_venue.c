@@ -18,15 +18,25 @@
  * Book channels alike: a frame (and a REST body, as the snapshot or instrument answer of the request's symbol)
  * writes no tick, keeps no update of a message it does not take whole, and every level it keeps is a decimal
  * within BOOK_TEXT_MAX, a price above zero, in an update of a symbol of the table whose changes are its own; the
- * updates then go through a book_sync of the table (hostile sequences, checksums and levels: never a crash). */
+ * updates then go through a book_sync of the table (hostile sequences, checksums and levels: never a crash).
+ * A REST body goes to the venue's instrument list parser too (venue_ops.instruments, the same HTTP status): a list
+ * it does not take is left empty; one it takes is sorted, each symbol once and BASE-QUOTE, every text terminated,
+ * sizes decimals not below zero or empty, its JSON read back by jansson with the same texts, and compared with
+ * itself and with no list. Every input also goes through the strict JSON reader those parsers share
+ * (src/venue/json_scan.c), which must agree with jansson: what jansson takes it takes (unless it nests deeper than
+ * JSCAN_DEPTH_MAX), and it takes nothing jansson refuses but numbers jansson cannot hold. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "../src/venue/json_scan.h"
 #include "tickd/book_sync.h"
 #include "tickd/decimal.h"
+#include "tickd/instrument.h"
 #include "tickd/log.h"
 #include "tickd/tick.h"
 #include "tickd/trade.h"
@@ -179,6 +189,123 @@ static void fuzz_book(const struct table *t, const char *frame, size_t len, size
     book_sync_free(&bs);
 }
 
+static void count_change(void *ctx, enum instrument_change change, const struct instrument *before,
+                         const struct instrument *now) {
+    size_t *n = ctx;
+    if (change != INSTRUMENT_CHANGE_LISTED || before || !now || now->status == INSTRUMENT_DELISTED)
+        die("a change against no list that is not a listing");
+    (*n)++;
+}
+
+/* BASE-QUOTE: two parts of upper-case letters and digits. */
+static bool symbol_ok(const char *s) {
+    size_t parts = 1, run = 0;
+    for (; *s; s++) {
+        if (*s == '-') {
+            if (!run) return false;
+            parts++, run = 0;
+        } else if ((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')) {
+            run++;
+        } else {
+            return false;
+        }
+    }
+    return parts == 2 && run > 0;
+}
+
+/* The venue's instrument list parser on a REST body: every promise of venue_instruments.parse. */
+static void fuzz_instruments(const struct venue_ops *v, const char *body, size_t len, int status) {
+    if (!v->instruments) return;
+    static struct instrument_list l;
+    char detail[VENUE_DETAIL_MAX];
+    enum venue_msg kind = v->instruments->parse(status, body, len, &l, detail);
+    if (!memchr(detail, 0, sizeof detail)) die("instrument detail not terminated");
+    if (kind > VENUE_MSG_MALFORMED) die("instrument parse: no such kind");
+    if (kind != VENUE_MSG_TICKS) {
+        if (l.n) die("instruments kept from an answer not taken");
+        return;
+    }
+    if (!l.n || l.n > l.cap) die("an instrument list taken without instruments");
+    size_t live = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const struct instrument *in = &l.v[i];
+        if (!memchr(in->symbol, 0, sizeof in->symbol) || !memchr(in->venue_symbol, 0, sizeof in->venue_symbol) ||
+            !memchr(in->base, 0, sizeof in->base) || !memchr(in->quote, 0, sizeof in->quote) ||
+            !memchr(in->venue_status, 0, sizeof in->venue_status) || !memchr(in->tick_size, 0, sizeof in->tick_size) ||
+            !memchr(in->lot_size, 0, sizeof in->lot_size))
+            die("instrument text not terminated");
+        if (!symbol_ok(in->symbol)) die("instrument symbol not BASE-QUOTE");
+        if (!in->venue_symbol[0]) die("instrument without the venue's name");
+        if ((in->tick_size[0] && decimal_sign(in->tick_size) < 0) || (in->lot_size[0] && decimal_sign(in->lot_size) < 0))
+            die("instrument size not a decimal at or above zero");
+        if (in->status > INSTRUMENT_DELISTED) die("instrument status out of range");
+        if ((in->price_decimals > INSTRUMENT_DECIMALS_MAX && in->price_decimals != INSTRUMENT_DECIMALS_UNKNOWN) ||
+            (in->size_decimals > INSTRUMENT_DECIMALS_MAX && in->size_decimals != INSTRUMENT_DECIMALS_UNKNOWN))
+            die("instrument decimals out of range");
+        if (i > 0 && strcmp(l.v[i - 1].symbol, in->symbol) >= 0) die("instrument list not sorted, or a symbol twice");
+        if (instrument_list_find(&l, in->symbol) != in) die("instrument not found by its symbol");
+        live += in->status != INSTRUMENT_DELISTED;
+        char json[INSTRUMENT_JSON_MAX];
+        int n = instrument_json(in, v->name, json, sizeof json);
+        if (n <= 0) die("instrument JSON");
+        json_t *j = json_loadb(json, (size_t)n, 0, NULL);
+        if (!json_is_object(j) || strcmp(json_string_value(json_object_get(j, "symbol")), in->symbol) != 0 ||
+            strcmp(json_string_value(json_object_get(j, "venue_symbol")), in->venue_symbol) != 0 ||
+            (in->tick_size[0] && strcmp(json_string_value(json_object_get(j, "tick_size")), in->tick_size) != 0))
+            die("instrument JSON does not read back");
+        json_decref(j);
+    }
+    struct instrument_list none;
+    instrument_list_init(&none);
+    size_t listed = 0;
+    if (instrument_list_diff(&l, &l, NULL, NULL, NULL) != 0) die("a list changed against itself");
+    if (instrument_list_diff(&none, &l, count_change, &listed, NULL) != live || listed != live)
+        die("a list against no list: not every live instrument listed");
+}
+
+/* How deep containers nest in a text (strings passed over), to tell a refusal for depth from a disagreement. */
+static size_t nesting(const char *p, size_t len) {
+    size_t depth = 0, max = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max) max = depth;
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return max;
+}
+
+static bool scan_takes(const char *text, size_t len) {
+    struct jscan s;
+    jscan_init(&s, text, len);
+    return jscan_skip(&s) == 0 && jscan_end(&s);
+}
+
+/* The strict reader against jansson on the same bytes. A text holding a NUL byte is no JSON text, and the reader
+ * takes none; jansson reads such bytes its own way (a NUL after a number passes for the end of the input), so
+ * those texts are not compared. */
+static void fuzz_scan(const char *text, size_t len) {
+    bool ours = scan_takes(text, len);
+    if (memchr(text, 0, len)) {
+        if (ours) die("json_scan takes a text holding a NUL byte");
+        return;
+    }
+    json_error_t err;
+    json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &err);
+    json_decref(j);
+    if (j && !ours && nesting(text, len) <= JSCAN_DEPTH_MAX) die("json_scan refuses what jansson takes");
+    if (!j && ours && !strstr(err.text, "too big") && !strstr(err.text, "overflow"))
+        die("json_scan takes what jansson refuses");
+}
+
 static void check_trades(const struct venue_out *out, enum venue_msg kind, enum tick_origin origin) {
     if (out->n != 0) die("a trades parser wrote ticks");
     if (out->n_trades > out->trades_cap) die("more trades than the array holds");
@@ -258,6 +385,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     fuzz_book(t, frame, len, cap, rest, status, data[1] >> 4);
+    if (rest) fuzz_instruments(t->v, frame, len, status);
+    fuzz_scan(frame, len);
     free(frame);
     return 0;
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Writes the harnesses' seed corpora into OUT/<harness>/ (default build-fuzz/seeds).
 
-Real inputs where the project has them: the recorded frames and documentation examples of ../shared/venues
-(framed with fuzz_venue's two selector bytes), the toml-test suite of ../shared/toml-test (valid and invalid),
-config/tickd.toml. Without ../shared (or $TICKD_SHARED) those are skipped with a message and the hand-written
-seeds below still give every harness a start. Usage: fuzz/seeds.py [OUT]"""
+Real inputs where the project has them: the recorded frames and documentation examples of ../shared/venues and the
+venues' examples the project keeps in tests/venues (framed with fuzz_venue's two selector bytes; a doc-rest-* file
+is a REST answer, which fuzz_venue also gives the venue's instrument list parser), the toml-test suite of
+../shared/toml-test (valid and invalid), config/tickd.toml. Without ../shared (or $TICKD_SHARED) those of ../shared
+are skipped with a message; the project's examples and the hand-written seeds below still give every harness a
+start. Usage: fuzz/seeds.py [OUT]"""
 import hashlib
 import os
 import pathlib
@@ -36,32 +38,32 @@ def venue_frame(venue, body, rest=False, status=200, one_symbol=False, request=0
 
 def shared_seeds():
     venues = SHARED / "venues"
-    if venues.is_dir():
-        for venue in VENUES:
-            # the project's own examples (tests/venues) beside the shared ones
-            files = sorted((venues / venue).glob("*")) + sorted((ROOT / "tests" / "venues" / venue).glob("*"))
-            for f in files:
-                if f.suffix == ".jsonl":
-                    for line in f.read_bytes().splitlines()[:LINES_PER_FILE]:
-                        if line.strip():
-                            put("venue", venue_frame(venue, line))
-                elif f.suffix == ".json" and f.name.startswith("doc-rest-"):
-                    body = f.read_bytes()
-                    single = "single" in f.name
-                    statuses = [429, 418, 400] if "error" in f.name else [200]
-                    for st in statuses:
-                        put("venue", venue_frame(venue, body, rest=True, status=st, one_symbol=single))
-                elif f.suffix == ".json" and f.name.startswith("doc-ws-"):
-                    put("venue", venue_frame(venue, f.read_bytes()))
-                if f.suffix in (".json", ".jsonl"):
-                    for line in f.read_text(errors="replace").splitlines():
-                        for key in ('"time":"', '"timestamp": "', '"timestamp":"'):
-                            at = line.find(key)
-                            if at >= 0:
-                                rest = line[at + len(key):]
-                                put("rfc3339", rest[: rest.find('"')])
-    else:
-        print(f"seeds: {venues} not found: venue seeds are the hand-written ones only", file=sys.stderr)
+    if not venues.is_dir():
+        print(f"seeds: {venues} not found: venue seeds are the project's own examples and hand-written ones only",
+              file=sys.stderr)
+    for venue in VENUES:
+        # the project's own examples (tests/venues) beside the shared ones
+        files = sorted((venues / venue).glob("*")) + sorted((ROOT / "tests" / "venues" / venue).glob("*"))
+        for f in files:
+            if f.suffix == ".jsonl":
+                for line in f.read_bytes().splitlines()[:LINES_PER_FILE]:
+                    if line.strip():
+                        put("venue", venue_frame(venue, line))
+            elif f.suffix == ".json" and f.name.startswith("doc-rest-"):
+                body = f.read_bytes()
+                single = "single" in f.name
+                statuses = [429, 418, 400] if "error" in f.name else [200]
+                for st in statuses:
+                    put("venue", venue_frame(venue, body, rest=True, status=st, one_symbol=single))
+            elif f.suffix == ".json" and f.name.startswith("doc-ws-"):
+                put("venue", venue_frame(venue, f.read_bytes()))
+            if f.suffix in (".json", ".jsonl"):
+                for line in f.read_text(errors="replace").splitlines():
+                    for key in ('"time":"', '"timestamp": "', '"timestamp":"'):
+                        at = line.find(key)
+                        if at >= 0:
+                            rest = line[at + len(key):]
+                            put("rfc3339", rest[: rest.find('"')])
     toml = SHARED / "toml-test" / "tests"
     if toml.is_dir():
         for kind in ("valid", "invalid"):
@@ -138,6 +140,22 @@ interval = "250ms"
                  '"bidPx":"8888.88","bidSz":"5","ts":"1597026383085"}]}', 200, False),
                 ('{"code":"50011","msg":"Too Many Requests"}', 429, False)],
     }
+    # Instrument lists (venue_ops.instruments reads every REST body): each venue's shape, small.
+    rest["binance"].append(('{"timezone":"UTC","symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC",'
+                            '"quoteAsset":"USDT","filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01000000",'
+                            '"maxPrice":"1000000.00000000","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":'
+                            '"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"}]},{"symbol":"ETHBTC",'
+                            '"status":"BREAK","baseAsset":"ETH","quoteAsset":"BTC","filters":[]}]}', 200, False))
+    rest["coinbase"].append(('[{"id":"BTC-USD","base_currency":"BTC","quote_currency":"USD","quote_increment":"0.01",'
+                             '"base_increment":"0.00000001","status":"online","cancel_only":false,"post_only":false,'
+                             '"trading_disabled":true}]', 200, False))
+    rest["kraken"].append(('{"error":[],"result":{"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD","base":"XXBT",'
+                           '"quote":"ZUSD","pair_decimals":1,"lot_decimals":8,"tick_size":"0.1","status":"online"},'
+                           '"XDGUSD":{"base":"XXDG","quote":"ZUSD","pair_decimals":7,"lot_decimals":0,"status":"cancel_only"}}}',
+                           200, False))
+    rest["okx"].append(('{"code":"0","msg":"","data":[{"instType":"SPOT","instId":"BTC-USDT","baseCcy":"BTC","quoteCcy":'
+                        '"USDT","tickSz":"0.1","lotSz":"0.00000001","state":"live"},{"instType":"SPOT","instId":'
+                        '"NEW-USDT","baseCcy":"","quoteCcy":"","tickSz":"","lotSz":"","state":"preopen"}]}', 200, False))
     for v in VENUES:
         for f in ws[v]:
             put("venue", venue_frame(v, f.encode()))

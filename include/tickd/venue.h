@@ -7,7 +7,7 @@
  * adding a venue is adding one file and one row. The venue_ops holds everything the rest of tickd knows of a
  * venue: its defaults (URLs, limits, connect rates, the used-weight header) and, per channel it serves, the
  * subscribe message, frame parser and REST request and parser; a venue's next channel is one more entry in
- * its `channels`, in its own file.
+ * its `channels`, in its own file. Its `instruments` lists what the venue trades (instrument.h).
  *
  * Symbols: the config names them in normalized form ("BTC-USDT"). A `struct venue_symbols` is built once per
  * subscription from that list; it knows every name the venue may use for each symbol ("BTCUSDT",
@@ -263,6 +263,30 @@ struct venue_ops {
 
     /* Names of a normalized symbol ("BTC-USDT") on this venue. Returns 0 or -EINVAL. */
     int (*names)(const char *norm, struct venue_names_buf *out);
+
+    /* The venue's instrument list (instrument.h), loaded at start and on every refresh; NULL: none. */
+    const struct venue_instruments *instruments;
+};
+
+struct instrument_list;
+
+/* The one REST request that lists every spot instrument of a venue, and its parser. An answer is taken whole or
+ * not at all: a list missing an instrument would read as its delisting. */
+struct venue_instruments {
+    const char *path;    /* path and query, appended to the source's base URL */
+    unsigned weight;     /* in the venue's own limit units (Binance request weight; else 1 per call) */
+    size_t max_body;     /* the answer's largest size expected, for http_opts.max_body (beyond http.c's 4 MiB) */
+    uint32_t timeout_ms; /* for http_opts.timeout_ms: an answer of megabytes takes longer than a ticker */
+    /* Reads one answer. VENUE_MSG_TICKS: *out holds the venue's whole list, sorted (instrument_list_sort), at
+     * least one instrument, each text checked (names tickd can write, sizes that are decimals). Otherwise *out is
+     * empty: RATE_LIMITED (429, 418 or the venue's limit error), UNAVAILABLE (5xx, the venue's "busy"), ERROR
+     * (another status or error of the venue), MALFORMED (not the venue's list in every part: bad JSON, a
+     * truncated text, a field missing or of another type, a size that is not a decimal, no instrument at all).
+     * `out` must be initialized (instrument_list_init); whatever it held is dropped, its array reused. detail
+     * (VENUE_DETAIL_MAX bytes, or NULL) gets the venue's words on an error. Never fails on any input, and
+     * allocates nothing but the list: the text is read in place, without a tree. */
+    enum venue_msg (*parse)(int http_status, const char *body, size_t len, struct instrument_list *out,
+                            char *detail);
 };
 
 /* The registered venue called `name`, or NULL. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "instruments.h"
 
 #define BOOK_PATH "/api/v3/ticker/bookTicker"
 
@@ -524,6 +525,122 @@ static const struct venue_channel binance_channels[] = {
     {0},
 };
 
+/* ---- instruments: GET /api/v3/exchangeInfo ---------------------------------------------------------- */
+
+/* Request weight 20 (Spot REST API -> General endpoints -> Exchange information). showPermissionSets=false leaves
+ * each symbol's permissionSets empty, which tickd does not read: the answer is a fraction of its full size (which
+ * runs to megabytes, beyond http.c's default 4 MiB). Symbols of every status are listed, delisted ones too. */
+#define EXCHANGE_INFO_PATH "/api/v3/exchangeInfo?showPermissionSets=false"
+#define EXCHANGE_INFO_WEIGHT 20
+
+/* TRADING matches; a pair Binance delisted stays listed with BREAK; HALT, END_OF_DAY (and the older PRE_TRADING,
+ * POST_TRADING, AUCTION_MATCH, and any word to come) match nothing now. */
+static enum instrument_status exchange_status(const char *s) {
+    if (strcmp(s, "TRADING") == 0) return INSTRUMENT_TRADING;
+    if (strcmp(s, "BREAK") == 0) return INSTRUMENT_DELISTED;
+    return INSTRUMENT_HALTED;
+}
+
+/* One of a symbol's "filters": PRICE_FILTER's tickSize is the tick size, LOT_SIZE's stepSize the lot size (not
+ * MARKET_LOT_SIZE's); the other filters are passed over. Every filter names its filterType. */
+static int exchange_filter(struct jscan *s, struct venue_instrument_text *t) {
+    char type[VENUE_TEXT_MAX] = "", tick[VENUE_TEXT_MAX] = "", step[VENUE_TEXT_MAX] = "";
+    bool typed = false, unnamed = false, has_tick = false, has_step = false;
+    struct jscan_str key;
+    size_t i = 0;
+    int r, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "filterType")) rc = venue_take_name(s, type, &unnamed), typed = true;
+        else if (jscan_str_is(&key, "tickSize")) rc = venue_take_value(s, tick), has_tick = true;
+        else if (jscan_str_is(&key, "stepSize")) rc = venue_take_value(s, step), has_step = true;
+        else rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+    }
+    if (rc != VENUE_INST_OK || r < 0 || !typed) return VENUE_INST_MALFORMED;
+    if (strcmp(type, "PRICE_FILTER") == 0) {
+        if (!has_tick) return VENUE_INST_MALFORMED;
+        strcpy(t->tick_size, tick);
+    } else if (strcmp(type, "LOT_SIZE") == 0) {
+        if (!has_step) return VENUE_INST_MALFORMED;
+        strcpy(t->lot_size, step);
+    }
+    return VENUE_INST_OK;
+}
+
+/* One element of "symbols": {"symbol":"ETHBTC","status":"TRADING","baseAsset":"ETH","quoteAsset":"BTC",...,
+ * "filters":[...]}. tickd's name is baseAsset-quoteAsset (binance_names joins them back). */
+static int exchange_symbol(struct jscan *s, struct instrument_list *out) {
+    struct venue_instrument_text t;
+    venue_instrument_text_init(&t);
+    bool has_symbol = false, has_status = false, has_base = false, has_quote = false;
+    struct jscan_str key;
+    size_t i = 0, k;
+    int r, e, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "symbol")) {
+            rc = venue_take_name(s, t.venue_symbol, &t.unnamed), has_symbol = true;
+        } else if (jscan_str_is(&key, "status")) {
+            rc = venue_take_value(s, t.venue_status), has_status = true;
+        } else if (jscan_str_is(&key, "baseAsset")) {
+            rc = venue_take_name(s, t.base, &t.unnamed), has_base = true;
+        } else if (jscan_str_is(&key, "quoteAsset")) {
+            rc = venue_take_name(s, t.quote, &t.unnamed), has_quote = true;
+        } else if (jscan_str_is(&key, "filters")) {
+            t.tick_size[0] = t.lot_size[0] = 0; /* the last "filters" counts, as a tree would keep it */
+            for (k = 0; rc == VENUE_INST_OK && (e = jscan_element(s, &k)) > 0;) rc = exchange_filter(s, &t);
+            if (rc == VENUE_INST_OK && e < 0) rc = VENUE_INST_MALFORMED;
+        } else {
+            rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+        }
+    }
+    if (rc != VENUE_INST_OK) return rc;
+    if (r < 0 || !has_symbol || !has_status || !has_base || !has_quote) return VENUE_INST_MALFORMED;
+    strcpy(t.base_norm, t.base);
+    strcpy(t.quote_norm, t.quote);
+    t.status = exchange_status(t.venue_status);
+    return venue_instrument_put(out, &t);
+}
+
+/* {"timezone":"UTC","serverTime":..,"rateLimits":[..],"exchangeFilters":[..],"symbols":[..]}; a body with a "code"
+ * is the venue's error, {"code":-1003,"msg":"..."} its rate limit, as on the other endpoints. */
+static enum venue_msg exchange_info(struct jscan *s, struct instrument_list *out, char *detail) {
+    bool symbols = false, coded = false, limited = false;
+    struct jscan_str key, v;
+    size_t i = 0, k;
+    int r, e, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "symbols")) {
+            symbols = true;
+            for (k = 0; rc == VENUE_INST_OK && (e = jscan_element(s, &k)) > 0;) rc = exchange_symbol(s, out);
+            if (rc == VENUE_INST_OK && e < 0) rc = VENUE_INST_MALFORMED;
+        } else if (jscan_str_is(&key, "code")) {
+            coded = true;
+            if (jscan_number(s, &v)) rc = VENUE_INST_MALFORMED;
+            else limited = v.len == 5 && memcmp(v.p, "-1003", 5) == 0;
+        } else if (jscan_str_is(&key, "msg") && jscan_peek(s) == JSCAN_STRING) {
+            if (jscan_string(s, &v) == 0) venue_instrument_detail(detail, &v);
+        } else {
+            rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+        }
+    }
+    if (rc != VENUE_INST_OK) return venue_instrument_failed(rc, detail);
+    if (r < 0) return VENUE_MSG_MALFORMED;
+    if (coded) return limited ? VENUE_MSG_RATE_LIMITED : VENUE_MSG_ERROR;
+    return symbols ? VENUE_MSG_TICKS : VENUE_MSG_MALFORMED;
+}
+
+static enum venue_msg binance_instruments_parse(int http_status, const char *body, size_t len,
+                                                struct instrument_list *out, char *detail) {
+    return venue_instruments_answer(http_status, body, len, "msg", exchange_info, out, detail);
+}
+
+static const struct venue_instruments binance_instruments = {
+    .path = EXCHANGE_INFO_PATH,
+    .weight = EXCHANGE_INFO_WEIGHT,
+    .max_body = 64u << 20,
+    .timeout_ms = 30000,
+    .parse = binance_instruments_parse,
+};
+
 const struct venue_ops venue_binance = {
     .name = "binance",
     .defaults =
@@ -547,4 +664,5 @@ const struct venue_ops venue_binance = {
     .heartbeats = false,
     .max_connection_ms = 23ULL * 3600 * 1000, /* every connection is closed at 24 h: switch an hour early */
     .names = binance_names,
+    .instruments = &binance_instruments,
 };

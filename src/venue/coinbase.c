@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "instruments.h"
 
 static int coinbase_names(const char *norm, struct venue_names_buf *out) {
     return venue_names_same(norm, 2, 2, out);
@@ -408,6 +409,85 @@ static const struct venue_channel coinbase_channels[] = {
     {0},
 };
 
+/* ---- instruments: GET /products --------------------------------------------------------------------- */
+
+/* Exchange REST API -> Products -> Get all known trading pairs: every product in one call, a public request (one of
+ * the 8 a second). Product ids are tickd's names already. */
+#define PRODUCTS_PATH "/products"
+
+/* status is online, offline, internal or delisted; an online product with trading_disabled, cancel_only or
+ * post_only (no order matches while post-only holds) matches nothing now; limit_only and auction_mode still match. */
+static enum instrument_status product_status(const char *status, bool stopped) {
+    if (strcmp(status, "delisted") == 0) return INSTRUMENT_DELISTED;
+    if (strcmp(status, "online") == 0 && !stopped) return INSTRUMENT_TRADING;
+    return INSTRUMENT_HALTED;
+}
+
+/* One product: {"id":"BTC-USD","base_currency":"BTC","quote_currency":"USD","quote_increment":"0.01000000",
+ * "base_increment":"0.00000001",...,"post_only":false,"limit_only":false,"cancel_only":false,"status":"online",
+ * "status_message":"","trading_disabled":false,...}: the price increment is the tick size, the base increment
+ * the lot size. */
+static int product(struct jscan *s, struct instrument_list *out) {
+    struct venue_instrument_text t;
+    venue_instrument_text_init(&t);
+    bool has_id = false, has_base = false, has_quote = false, has_tick = false, has_lot = false, has_status = false;
+    bool disabled = false, cancel_only = false, post_only = false;
+    struct jscan_str key;
+    size_t i = 0;
+    int r, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "id")) rc = venue_take_name(s, t.venue_symbol, &t.unnamed), has_id = true;
+        else if (jscan_str_is(&key, "base_currency")) rc = venue_take_name(s, t.base, &t.unnamed), has_base = true;
+        else if (jscan_str_is(&key, "quote_currency")) rc = venue_take_name(s, t.quote, &t.unnamed), has_quote = true;
+        else if (jscan_str_is(&key, "quote_increment")) rc = venue_take_value(s, t.tick_size), has_tick = true;
+        else if (jscan_str_is(&key, "base_increment")) rc = venue_take_value(s, t.lot_size), has_lot = true;
+        else if (jscan_str_is(&key, "status")) rc = venue_take_value(s, t.venue_status), has_status = true;
+        else if (jscan_str_is(&key, "trading_disabled")) rc = venue_take_flag(s, &disabled);
+        else if (jscan_str_is(&key, "cancel_only")) rc = venue_take_flag(s, &cancel_only);
+        else if (jscan_str_is(&key, "post_only")) rc = venue_take_flag(s, &post_only);
+        else rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+    }
+    if (rc != VENUE_INST_OK) return rc;
+    if (r < 0 || !has_id || !has_base || !has_quote || !has_tick || !has_lot || !has_status) return VENUE_INST_MALFORMED;
+    if (!venue_instrument_split(t.venue_symbol, '-', t.base_norm, t.quote_norm)) t.unnamed = true;
+    t.status = product_status(t.venue_status, disabled || cancel_only || post_only);
+    return venue_instrument_put(out, &t);
+}
+
+/* An array of products; an error is an object {"message":"..."}. */
+static enum venue_msg products(struct jscan *s, struct instrument_list *out, char *detail) {
+    if (jscan_peek(s) == JSCAN_OBJECT) {
+        struct jscan_str key, v;
+        size_t i = 0;
+        while (jscan_member(s, &i, &key) > 0) {
+            if (jscan_str_is(&key, "message") && jscan_peek(s) == JSCAN_STRING && jscan_string(s, &v) == 0) {
+                venue_instrument_detail(detail, &v);
+                return VENUE_MSG_ERROR;
+            }
+            if (jscan_skip(s)) break;
+        }
+        return VENUE_MSG_MALFORMED;
+    }
+    size_t k = 0;
+    int e, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (e = jscan_element(s, &k)) > 0) rc = product(s, out);
+    if (rc != VENUE_INST_OK) return venue_instrument_failed(rc, detail);
+    return e < 0 ? VENUE_MSG_MALFORMED : VENUE_MSG_TICKS;
+}
+
+static enum venue_msg coinbase_instruments_parse(int http_status, const char *body, size_t len,
+                                                 struct instrument_list *out, char *detail) {
+    return venue_instruments_answer(http_status, body, len, "message", products, out, detail);
+}
+
+static const struct venue_instruments coinbase_instruments = {
+    .path = PRODUCTS_PATH,
+    .weight = 1,
+    .max_body = 64u << 20,
+    .timeout_ms = 30000,
+    .parse = coinbase_instruments_parse,
+};
+
 const struct venue_ops venue_coinbase = {
     .name = "coinbase",
     .defaults =
@@ -430,4 +510,5 @@ const struct venue_ops venue_coinbase = {
     .stale_ms = 5000, /* heartbeats come every second */
     .heartbeats = true,
     .names = coinbase_names,
+    .instruments = &coinbase_instruments,
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "instruments.h"
 #include "tickd/crc32.h"
 #include "tickd/decimal.h"
 
@@ -733,6 +734,131 @@ static const struct venue_channel kraken_channels[] = {
     {0},
 };
 
+/* ---- instruments: GET /0/public/AssetPairs ----------------------------------------------------------- */
+
+/* Every pair in one call (Spot REST API -> Market Data -> Get Tradable Asset Pairs, no pair= given): one public
+ * call. tickd's name comes from the v1 websocket name ("XBT/USD" -> BTC-USD, as kraken_names maps it back), or,
+ * for a pair without one, from its base and quote ids without their legacy class letter (XXBT, ZUSD). */
+#define ASSET_PAIRS_ALL_PATH "/0/public/AssetPairs"
+
+/* A REST asset id without its legacy class letter: XXBT -> XBT, ZUSD -> USD, XXDG -> XDG; others as they are. */
+static const char *asset_unclassed(const char *a) {
+    if (strlen(a) == 4 && (a[0] == 'X' || a[0] == 'Z') &&
+        (IN(a + 1, legacy_crypto) || IN(a + 1, legacy_fiat) || strcmp(a + 1, "XDG") == 0))
+        return a + 1;
+    return a;
+}
+
+/* tickd's part for a Kraken asset name (XBT -> BTC, XDG -> DOGE); false when it does not fit. */
+static bool asset_part(const char *a, char dst[VENUE_TEXT_MAX]) {
+    const char *v2 = asset_v2(a);
+    if (strlen(v2) >= VENUE_TEXT_MAX) return false;
+    strcpy(dst, v2);
+    return true;
+}
+
+/* online, and limit_only and reduce_only (orders still match) trade; cancel_only and post_only match nothing; a
+ * pair without a status (older answers) was listed as online. */
+static enum instrument_status pair_status(const char *s) {
+    if (!s[0] || strcmp(s, "online") == 0 || strcmp(s, "limit_only") == 0 || strcmp(s, "reduce_only") == 0)
+        return INSTRUMENT_TRADING;
+    if (strcmp(s, "delisted") == 0) return INSTRUMENT_DELISTED;
+    return INSTRUMENT_HALTED;
+}
+
+/* A decimals count: a whole JSON number of 0 to INSTRUMENT_DECIMALS_MAX. */
+static int pair_decimals_value(struct jscan *s, int *out) {
+    uint64_t v;
+    if (jscan_uint(s, &v) || v > INSTRUMENT_DECIMALS_MAX) return VENUE_INST_MALFORMED;
+    *out = (int)v;
+    return VENUE_INST_OK;
+}
+
+/* One entry of "result", under the pair's REST key: {"altname":"XBTUSD","wsname":"XBT/USD","base":"XXBT",
+ * "quote":"ZUSD",...,"pair_decimals":1,"lot_decimals":8,...,"tick_size":"0.1","status":"online",...}. Kraken states
+ * no lot size: it is 10^-lot_decimals. */
+static int asset_pair(struct jscan *s, const struct jscan_str *name, struct instrument_list *out) {
+    struct venue_instrument_text t;
+    venue_instrument_text_init(&t);
+    char wsname[VENUE_TEXT_MAX] = "";
+    bool has_wsname = false, has_base = false, has_quote = false;
+    struct jscan_str key;
+    size_t i = 0;
+    int r, rc = VENUE_INST_OK;
+    if (jscan_str_copy(name, t.venue_symbol, VENUE_TEXT_MAX) < 0) t.unnamed = true;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "wsname")) rc = venue_take_name(s, wsname, &t.unnamed), has_wsname = true;
+        else if (jscan_str_is(&key, "base")) rc = venue_take_name(s, t.base, &t.unnamed), has_base = true;
+        else if (jscan_str_is(&key, "quote")) rc = venue_take_name(s, t.quote, &t.unnamed), has_quote = true;
+        else if (jscan_str_is(&key, "pair_decimals")) rc = pair_decimals_value(s, &t.price_decimals);
+        else if (jscan_str_is(&key, "lot_decimals")) rc = pair_decimals_value(s, &t.size_decimals);
+        else if (jscan_str_is(&key, "tick_size")) rc = venue_take_value(s, t.tick_size);
+        else if (jscan_str_is(&key, "status")) rc = venue_take_value(s, t.venue_status);
+        else rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+    }
+    if (rc != VENUE_INST_OK) return rc;
+    if (r < 0 || !has_base || !has_quote || t.price_decimals < 0 || t.size_decimals < 0) return VENUE_INST_MALFORMED;
+    char b[VENUE_TEXT_MAX], q[VENUE_TEXT_MAX];
+    if (has_wsname) {
+        if (!venue_instrument_split(wsname, '/', b, q)) t.unnamed = true;
+    } else {
+        strcpy(b, asset_unclassed(t.base));
+        strcpy(q, asset_unclassed(t.quote));
+    }
+    if (!t.unnamed && (!asset_part(b, t.base_norm) || !asset_part(q, t.quote_norm))) t.unnamed = true;
+    char *p = t.lot_size; /* 10^-lot_decimals: "1", "0.1", "0.00000001" */
+    if (t.size_decimals > 0) {
+        p = stpcpy(p, "0.");
+        for (int d = 1; d < t.size_decimals; d++) *p++ = '0';
+    }
+    strcpy(p, "1");
+    t.status = pair_status(t.venue_status);
+    return venue_instrument_put(out, &t);
+}
+
+/* {"error":[],"result":{"XXBTZUSD":{...},...}}; an error (HTTP 200 too) is {"error":["EGeneral:Too many
+ * requests"]}: its first string decides, as on the other endpoints. */
+static enum venue_msg asset_pairs(struct jscan *s, struct instrument_list *out, char *detail) {
+    bool has_error = false, has_result = false;
+    size_t errors = 0;
+    struct jscan_str key, v;
+    size_t i = 0, k;
+    int r, e, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "error")) {
+            has_error = true;
+            for (k = 0; rc == VENUE_INST_OK && (e = jscan_element(s, &k)) > 0;) {
+                if (jscan_string(s, &v)) rc = VENUE_INST_MALFORMED;
+                else if (errors++ == 0) venue_instrument_detail(detail, &v);
+            }
+            if (rc == VENUE_INST_OK && e < 0) rc = VENUE_INST_MALFORMED;
+        } else if (jscan_str_is(&key, "result")) {
+            has_result = true;
+            for (k = 0; rc == VENUE_INST_OK && (e = jscan_member(s, &k, &v)) > 0;) rc = asset_pair(s, &v, out);
+            if (rc == VENUE_INST_OK && e < 0) rc = VENUE_INST_MALFORMED;
+        } else {
+            rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+        }
+    }
+    if (rc != VENUE_INST_OK) return venue_instrument_failed(rc, detail);
+    if (r < 0 || !has_error) return VENUE_MSG_MALFORMED;
+    if (errors) return rest_error_kind(detail);
+    return has_result ? VENUE_MSG_TICKS : VENUE_MSG_MALFORMED;
+}
+
+static enum venue_msg kraken_instruments_parse(int http_status, const char *body, size_t len,
+                                               struct instrument_list *out, char *detail) {
+    return venue_instruments_answer(http_status, body, len, NULL, asset_pairs, out, detail);
+}
+
+static const struct venue_instruments kraken_instruments = {
+    .path = ASSET_PAIRS_ALL_PATH,
+    .weight = 1,
+    .max_body = 64u << 20,
+    .timeout_ms = 30000,
+    .parse = kraken_instruments_parse,
+};
+
 const struct venue_ops venue_kraken = {
     .name = "kraken",
     .defaults =
@@ -755,4 +881,5 @@ const struct venue_ops venue_kraken = {
     .stale_ms = 5000, /* heartbeats come every second when nothing else does */
     .heartbeats = true,
     .names = kraken_names,
+    .instruments = &kraken_instruments,
 };

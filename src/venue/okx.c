@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "instruments.h"
 #include "tickd/crc32.h"
 #include "tickd/decimal.h"
 
@@ -620,6 +621,94 @@ static const struct venue_channel okx_channels[] = {
     {0},
 };
 
+/* ---- instruments: GET /api/v5/public/instruments?instType=SPOT -------------------------------------- */
+
+/* Public Data -> Get instruments: every spot instrument in one call (20 requests per 2 s per IP and instrument
+ * type). Instrument ids are tickd's names. An instrument announced but not yet open is listed as preopen with
+ * its sizes "" until minutes before it opens; a delisted one is no longer listed. */
+#define INSTRUMENTS_PATH "/api/v5/public/instruments?instType=SPOT"
+
+/* live trades; suspend, preopen, test (can't be traded) and rebase match nothing now; expired is gone. */
+static enum instrument_status instrument_state(const char *s) {
+    if (strcmp(s, "live") == 0) return INSTRUMENT_TRADING;
+    if (strcmp(s, "expired") == 0) return INSTRUMENT_DELISTED;
+    return INSTRUMENT_HALTED;
+}
+
+/* One element of "data": {"instType":"SPOT","instId":"BTC-USDT","baseCcy":"BTC","quoteCcy":"USDT","tickSz":"0.1",
+ * "lotSz":"0.00000001","state":"live",...}. An instrument of another type is no spot instrument: skipped. */
+static int instrument_item(struct jscan *s, struct instrument_list *out) {
+    struct venue_instrument_text t;
+    venue_instrument_text_init(&t);
+    char type[VENUE_TEXT_MAX] = "";
+    bool has_type = false, has_id = false, has_base = false, has_quote = false, has_tick = false, has_lot = false;
+    bool has_state = false, long_type = false;
+    struct jscan_str key;
+    size_t i = 0;
+    int r, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "instType")) rc = venue_take_name(s, type, &long_type), has_type = true;
+        else if (jscan_str_is(&key, "instId")) rc = venue_take_name(s, t.venue_symbol, &t.unnamed), has_id = true;
+        else if (jscan_str_is(&key, "baseCcy")) rc = venue_take_name(s, t.base, &t.unnamed), has_base = true;
+        else if (jscan_str_is(&key, "quoteCcy")) rc = venue_take_name(s, t.quote, &t.unnamed), has_quote = true;
+        else if (jscan_str_is(&key, "tickSz")) rc = venue_take_value(s, t.tick_size), has_tick = true;
+        else if (jscan_str_is(&key, "lotSz")) rc = venue_take_value(s, t.lot_size), has_lot = true;
+        else if (jscan_str_is(&key, "state")) rc = venue_take_value(s, t.venue_status), has_state = true;
+        else rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+    }
+    if (rc != VENUE_INST_OK) return rc;
+    if (r < 0 || !has_type || !has_id || !has_base || !has_quote || !has_tick || !has_lot || !has_state)
+        return VENUE_INST_MALFORMED;
+    if (strcmp(type, "SPOT") != 0) t.unnamed = true;
+    if (!venue_instrument_split(t.venue_symbol, '-', t.base_norm, t.quote_norm)) t.unnamed = true;
+    t.status = instrument_state(t.venue_status);
+    return venue_instrument_put(out, &t);
+}
+
+/* {"code":"0","msg":"","data":[...]}; any other code is the venue's error, its msg the detail (50011 its rate
+ * limit, 50001 and 50013 "busy"), as on the other endpoints. */
+static enum venue_msg instruments_answer(struct jscan *s, struct instrument_list *out, char *detail) {
+    char code[VENUE_TEXT_MAX] = "";
+    bool has_code = false, has_data = false;
+    struct jscan_str key, v;
+    size_t i = 0, k;
+    int r, e, rc = VENUE_INST_OK;
+    while (rc == VENUE_INST_OK && (r = jscan_member(s, &i, &key)) > 0) {
+        if (jscan_str_is(&key, "code")) {
+            rc = venue_take_value(s, code), has_code = true;
+        } else if (jscan_str_is(&key, "msg") && jscan_peek(s) == JSCAN_STRING) {
+            if (jscan_string(s, &v) == 0) venue_instrument_detail(detail, &v);
+        } else if (jscan_str_is(&key, "data")) {
+            has_data = true;
+            for (k = 0; rc == VENUE_INST_OK && (e = jscan_element(s, &k)) > 0;) rc = instrument_item(s, out);
+            if (rc == VENUE_INST_OK && e < 0) rc = VENUE_INST_MALFORMED;
+        } else {
+            rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
+        }
+    }
+    if (rc != VENUE_INST_OK) return venue_instrument_failed(rc, detail);
+    if (r < 0 || !has_code) return VENUE_MSG_MALFORMED;
+    if (strcmp(code, "0") != 0) {
+        if (strcmp(code, "50011") == 0) return VENUE_MSG_RATE_LIMITED;
+        if (strcmp(code, "50001") == 0 || strcmp(code, "50013") == 0) return VENUE_MSG_UNAVAILABLE;
+        return VENUE_MSG_ERROR;
+    }
+    return has_data ? VENUE_MSG_TICKS : VENUE_MSG_MALFORMED;
+}
+
+static enum venue_msg okx_instruments_parse(int http_status, const char *body, size_t len,
+                                            struct instrument_list *out, char *detail) {
+    return venue_instruments_answer(http_status, body, len, "msg", instruments_answer, out, detail);
+}
+
+static const struct venue_instruments okx_instruments = {
+    .path = INSTRUMENTS_PATH,
+    .weight = 1,
+    .max_body = 64u << 20,
+    .timeout_ms = 30000,
+    .parse = okx_instruments_parse,
+};
+
 const struct venue_ops venue_okx = {
     .name = "okx",
     .defaults =
@@ -642,4 +731,5 @@ const struct venue_ops venue_okx = {
     .stale_ms = 30000,
     .heartbeats = false,
     .names = okx_names,
+    .instruments = &okx_instruments,
 };
