@@ -13,6 +13,7 @@
 
 #include "tickd/book.h"
 #include "tickd/fmt.h"
+#include "tickd/instrument.h"
 #include "tickd/tick.h"
 #include "tickd/trade.h"
 
@@ -94,6 +95,13 @@ struct sink_ops {
     /* A book's applied update as an event (see struct book_delta_view): kept like a trade, within the sink's
      * bound for events (what goes beyond is counted and logged). NULL: the sink takes no book deltas. */
     int (*put_book_delta)(void *state, const struct book_delta_view *v);
+    /* The venue's instrument list changed for one instrument (instrument.h, instrument_list_diff): listed, a
+     * status or another field changed, or delisted (`in` then is its last entry, status DELISTED). Rare, and
+     * never lost: a sink keeps each until delivered, as an event, within its bound for events. The Redis sink
+     * writes the instrument into <prefix>:instruments:<venue> (symbol -> instrument_json) and, where the status
+     * changed, the `status` field of the quote's hash; the RabbitMQ sink publishes instrument.<venue>.<symbol>.
+     * NULL: the sink takes none. Never blocks. Returns 0 or a negative errno. */
+    int (*put_instrument)(void *state, const char *venue, const struct instrument *in, enum instrument_change change);
     /* Connected and able to write now: READY=1 waits for every sink (at most READY_ANYWAY_MS). */
     bool (*ready)(void *state);
     /* Logs the sink's stats line; secs since its last one, for the rates. */
