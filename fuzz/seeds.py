@@ -106,6 +106,15 @@ interval = "250ms"
     for v in VENUES:
         put("config", small.format(v=v))
     put("config", "[daemon]\nlog_level = \"debug\"\nstats_interval = \"1m30s\"\n[merge]\nquote_ttl = \"5s\"\n")
+    # Patterns: valid groups of names and patterns with exclude and max, and each kind of mistake.
+    pattern_group = ("[[source]]\nname = \"b\"\nvenue = \"binance\"\n[[group]]\nname = \"g\"\nsource = \"b\"\n"
+                     "symbols = {symbols}\n{more}[[group.task]]\nkind = \"stream\"\n")
+    for symbols, more in [('["BTC-USDT", "*-USDT", "eth-*"]', 'exclude = ["*UP-*", "SOL-USDT"]\nmax = 5\n'),
+                          ('["*"]', ''), ('["*usd*", "A-B"]', 'max = 2\n'), ('["*-USDT"]', 'exclude = []\n'),
+                          ('["**-USDT", "*-*-*", "-*", ""]', ''), ('["BTC-USDT"]', 'exclude = ["X-Y"]\nmax = 5\n'),
+                          ('["*-USDT", "BTC-USDT"]', 'exclude = ["btc-usdt", "*-usdt", "*-usdt"]\nmax = 1\n'),
+                          ('["*-USDT"]', 'max = 0\n')]:
+        put("config", pattern_group.format(symbols=symbols, more=more))
     put("config", "a.b.c.d = 1\n[x.y]\nz = [1, [2, {a = 3}]]\n[[t]]\n[[t]]\n")
 
     # The venues' shapes without ../shared, so a bare checkout still starts from real-looking frames.
@@ -178,6 +187,9 @@ interval = "250ms"
         put("config_value", b"\x01" + d.encode())
     for s in ["BTC-USDT", "btc-usdt", "BTC-USD-220527", "UNI-USD-SWAP", "A-B", "-", "BTCUSDT"]:
         put("config_value", b"\x02" + s.encode())
+    for p, n in [("*-USDT", "BTC-USDT"), ("BTC-*", "BTC-"), ("*", ""), ("*AB*AB*", "ABA"), ("A*A", "A"),
+                 ("*a*b*c*", "XAYBZC"), ("B**", "B"), ("*-USDT-*", "X-USDT-Y"), ("BTC-USDT", "BTC-USDT")]:
+        put("config_value", b"\x03" + f"{p}\n{n}".encode())
 
     for ra, used in [("120", "1200"), ("0", "0"), ("9000000000", "6000"), ("10000000000", "18446744073709551616"),
                      ("Wed, 21 Oct 2015 07:28:00 GMT", "12"), ("Sunday, 06-Nov-94 08:49:37 GMT", ""),

@@ -116,8 +116,13 @@ struct config_group {
     char *source_name;
     const struct config_source *source; /* resolved: points into the same config's sources */
     enum config_restart restart;
-    char **symbols; /* normalized BASE-QUOTE, unique */
+    char **symbols; /* the names of `symbols`: normalized BASE-QUOTE, unique, in the file's order */
     size_t nsymbols;
+    char **patterns; /* the patterns of `symbols` ("*-USDT"), normalized, in the file's order (symbol_select.h) */
+    size_t npatterns;
+    char **excludes; /* `exclude`: names and patterns taken out of what the patterns match; only with patterns */
+    size_t nexcludes;
+    uint64_t max_symbols; /* `max`: the whole list at most, cut from the pattern matches; 0 = no bound */
     struct config_task *tasks;
     size_t ntasks;
     int line, col;
@@ -192,7 +197,8 @@ int config_url_parse(const char *url, struct config_url *out);
 /* "250ms", "30s", "2m", "1h", and sums such as "1m30s". Returns 0, or -1 for anything else. */
 int config_parse_duration(const char *s, uint64_t *ms);
 
-/* Upper-cases "btc-usdt" into "BTC-USDT" in out; returns -1 unless it is BASE-QUOTE (letters, digits, one dash). */
+/* Upper-cases "btc-usdt" into "BTC-USDT" in out; returns -1 unless it is BASE-QUOTE (letters, digits, one dash;
+ * symbol_parse's names, at most SYMBOL_LEN_MAX characters). */
 int config_normalize_symbol(const char *s, char *out, size_t outlen);
 
 const char *config_restart_name(enum config_restart r);

@@ -444,7 +444,27 @@ fail:
     return NULL;
 }
 
+size_t daemon_refused_groups(const struct tickd_config *cfg, void (*report)(const char *msg, void *arg), void *arg) {
+    size_t n = 0;
+    char msg[4608];
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        const struct config_group *g = &cfg->groups[i];
+        if (!g->npatterns) continue;
+        n++;
+        if (!report) continue;
+        snprintf(msg, sizeof msg, "%s:%d:%d: group \"%s\": symbols: \"%s\" is a pattern, and patterns need instrument "
+                 "discovery, which this version of tickd does not have yet: list the instruments by name", cfg->path,
+                 g->line, g->col, g->name, g->patterns[0]);
+        report(msg, arg);
+    }
+    return n;
+}
+
 int daemon_group_add(struct daemon *d, const struct config_group *cg, bool replace) {
+    if (cg->npatterns || !cg->nsymbols) { /* daemon_refused_groups keeps them out: never a group of no symbols */
+        log_error("daemon", "cannot add the group", "group=%s error=%s", cg->name, "patterns need instrument discovery");
+        return -EINVAL;
+    }
     struct source_rt *s = daemon_source_find(d, cg->source->name);
     struct group_rt *rt = s ? group_rt_new(d, cg, s) : NULL;
     if (!rt) return -ENOMEM;

@@ -21,6 +21,11 @@ static void reload_done(struct daemon *d) {
     daemon_send_status(d, &tc);
 }
 
+static void log_refused(const char *msg, void *arg) {
+    (void)arg;
+    log_error("config", "invalid", "error=%s", msg);
+}
+
 void daemon_reload(struct daemon *d) {
     notify_reloading();
     log_info("daemon", "reloading", "path=%s", d->cfg->path);
@@ -34,6 +39,13 @@ void daemon_reload(struct daemon *d) {
         return;
     }
     config_errors_free(&errs);
+    size_t refused = daemon_refused_groups(ncfg, log_refused, NULL);
+    if (refused) {
+        log_error("daemon", "reload refused: the running configuration stays", "errors=%zu", refused);
+        config_free(ncfg);
+        reload_done(d);
+        return;
+    }
     const char *key = config_restart_key(d->cfg, ncfg);
     if (key) log_warn("daemon", "a changed key needs a restart and is not applied", "key=%s", key);
     log_setup(ncfg->daemon.log_level, ncfg->daemon.log_format);

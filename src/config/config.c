@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tickd/tick.h"
+#include "tickd/symbol_select.h"
 #include "tickd/toml.h"
 #include "tickd/venue.h"
 
@@ -49,7 +49,8 @@ enum row_type {
     T_UINT,     /* TOML integer -> uint64 */
     T_BOOL,
     T_URL,      /* string, scheme one of schemes, with a host */
-    T_SYMBOLS,  /* array of BASE-QUOTE strings -> char **, count at aux_offset */
+    T_SYMBOLS,  /* array of names and patterns (symbol_select.h) -> char **, count at aux_offset; with pat_offset
+                 * the patterns go apart, to the char ** at pat_offset - 1, their count at pat_aux_offset */
     T_TABLE,    /* a sub-table: sub's rows apply at offset */
     T_TABLES,   /* an array of tables: a malloc'd array at offset, count at aux_offset */
 };
@@ -77,6 +78,7 @@ struct row {
     const struct enum_value *values;           /* T_ENUM, ends with {NULL} */
     const char *schemes;                       /* T_URL: space-separated */
     size_t aux_offset;
+    size_t pat_offset, pat_aux_offset;         /* T_SYMBOLS: where patterns go, apart from names (+1; 0 = with them) */
     size_t elem_size;                          /* T_TABLES */
     const struct section *sub;                 /* T_TABLE, T_TABLES */
     unsigned flags;
@@ -270,7 +272,21 @@ static const struct row group_rows[] = {
     ROW(struct config_group, restart, "restart", T_ENUM, .def = "permanent", .values = restarts,
         .doc = "`permanent`: always restart; `transient`: only after a failure; `temporary`: never."),
     ROW(struct config_group, symbols, "symbols", T_SYMBOLS, .aux_offset = offsetof(struct config_group, nsymbols),
-        .flags = F_REQUIRED, .doc = "Instruments as BASE-QUOTE (`BTC-USDT`); lower case is upper-cased."),
+        .pat_offset = offsetof(struct config_group, patterns) + 1,
+        .pat_aux_offset = offsetof(struct config_group, npatterns), .flags = F_REQUIRED,
+        .doc = "Instruments as BASE-QUOTE (`BTC-USDT`); lower case is upper-cased. Also patterns, in which `*` "
+               "stands for any run of characters (`\"*-USDT\"`, `\"BTC-*\"`, `\"*\"`): the group then collects the "
+               "names listed, in their order, and after them the venue's trading instruments a pattern matches, "
+               "sorted by name. A listed name the venue does not trade is kept, with a warning naming the closest "
+               "ones it does. Patterns need instrument discovery, which this version does not have yet: a group "
+               "with one is refused (at start, by `--check-config` and by a reload)."),
+    ROW(struct config_group, excludes, "exclude", T_SYMBOLS, .aux_offset = offsetof(struct config_group, nexcludes),
+        .doc = "With patterns only: names and patterns left out of what the patterns match (a name listed in "
+               "`symbols` is always kept; an entry of `symbols` is not also an entry here)."),
+    ROW(struct config_group, max_symbols, "max", T_UINT, .min = 1, .max = 1000000,
+        .doc = "With patterns only: the group collects at most this many instruments, more than the names listed "
+               "(which are always kept); what the patterns match beyond it is left out, the last by name, and "
+               "logged once with how many and the first and last left out."),
     ROW(struct config_group, tasks, "task", T_TABLES, .aux_offset = offsetof(struct config_group, ntasks),
         .elem_size = sizeof(struct config_task), .sub = &task_section, .flags = F_REQUIRED,
         .doc = "The group's tasks (`[[group.task]]`), at least one; when one fails, the group restarts."),
@@ -700,28 +716,48 @@ static size_t *first_equal(const char *(*name_of)(const void *arr, size_t i), co
 
 static const char *string_at(const void *arr, size_t i) { return ((char *const *)arr)[i]; }
 
+static int string_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void free_strings(char **v, size_t n) {
+    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+/* Names and patterns, each normalized (symbol_parse) and given once; a row with pat_offset keeps the patterns
+ * apart from the names, each list in the file's order. */
 static void set_symbols(struct ctx *c, const struct row *r, void *base, const toml_value *v) {
-    char q[96], sym[TICK_SYMBOL_MAX];
+    char q[96], sym[SYMBOL_TEXT_MAX];
     size_t n = v->u.array.len;
     if (n == 0) {
-        key_err(c, v, r->name, "the list is empty, expected at least one symbol");
+        if (r->flags & F_REQUIRED) key_err(c, v, r->name, "the list is empty, expected at least one symbol");
         return;
     }
     char **syms = calloc(n, sizeof *syms), **norm = calloc(n, sizeof *norm);
-    if (!syms || !norm) {
+    char **pats = r->pat_offset ? calloc(n, sizeof *pats) : syms;
+    if (!syms || !norm || !pats) {
         free(syms);
         free(norm);
+        if (pats != syms) free(pats);
+        key_err(c, v, r->name, "out of memory");
         return;
     }
     *FIELD(base, r->offset, char **) = syms;
-    size_t *count = FIELD(base, r->aux_offset, size_t);
+    size_t *count = FIELD(base, r->aux_offset, size_t), *pcount = count;
+    if (r->pat_offset) {
+        *FIELD(base, r->pat_offset - 1, char **) = pats;
+        pcount = FIELD(base, r->pat_aux_offset, size_t);
+    }
     for (size_t i = 0; i < n; i++) {
         const toml_value *item = v->u.array.items[i];
+        const char *why = "";
         if (item->type != TOML_STRING)
             key_err(c, item, r->name, "expected a symbol string, got %s", toml_type_name(item->type));
-        else if (config_normalize_symbol(item->u.str.ptr, sym, sizeof sym) < 0)
-            key_err(c, item, r->name, "expected BASE-QUOTE such as \"BTC-USDT\" (letters and digits, one dash), got %s",
-                    quoted(item->u.str.ptr, q, sizeof q));
+        else if (memchr(item->u.str.ptr, 0, item->u.str.len))
+            key_err(c, item, r->name, "contains a NUL character");
+        else if (symbol_parse(item->u.str.ptr, sym, sizeof sym, &why) == SYMBOL_BAD)
+            key_err(c, item, r->name, "expected BASE-QUOTE such as \"BTC-USDT\" (letters and digits, one dash) or a "
+                    "pattern such as \"*-USDT\" ('*' for any run), got %s (%s)", quoted(item->u.str.ptr, q, sizeof q),
+                    why);
         else norm[i] = strdup(sym);
     }
     size_t *first = first_equal(string_at, norm, n);
@@ -732,11 +768,20 @@ static void set_symbols(struct ctx *c, const struct row *r, void *base, const to
             free(norm[i]);
             continue;
         }
-        syms[(*count)++] = norm[i];
+        if (strchr(norm[i], '*')) pats[(*pcount)++] = norm[i];
+        else syms[(*count)++] = norm[i];
     }
     if (!first) key_err(c, v, r->name, "out of memory");
     free(first);
     free(norm);
+    if (r->pat_offset && !*pcount) { /* a list of none is NULL */
+        free(pats);
+        *FIELD(base, r->pat_offset - 1, char **) = NULL;
+    }
+    if (!*count) {
+        free(syms);
+        *FIELD(base, r->offset, char **) = NULL;
+    }
 }
 
 static void apply_table(struct ctx *c, const struct section *sec, const toml_value *tab, void *base);
@@ -892,8 +937,41 @@ static void check_task(struct ctx *c, const toml_value *tab, void *base) {
                 duration_text(t->interval_ms, b, sizeof b), duration_text(t->stale_after_ms, a, sizeof a));
 }
 
+/* exclude and max shape what patterns match: without a pattern they would do nothing, and they never touch the
+ * names listed (an exclude entry equal to an entry of symbols is a contradiction, a max not above the names
+ * leaves the patterns nothing). */
+static void check_selection(struct ctx *c, const toml_value *tab, const struct config_group *g) {
+    const toml_value *ex = toml_get(tab, "exclude"), *mx = toml_get(tab, "max");
+    if (!g->npatterns) {
+        if (ex)
+            key_err(c, ex, "exclude", "applies to what patterns match, and symbols has no pattern (a name is left out "
+                    "by not listing it)");
+        if (mx) key_err(c, mx, "max", "applies to what patterns match, and symbols has no pattern");
+        return;
+    }
+    if (mx && g->max_symbols <= g->nsymbols)
+        key_err(c, mx, "max", "must be more than the %zu name%s listed in symbols (%s always kept), got %llu",
+                g->nsymbols, g->nsymbols == 1 ? "" : "s", g->nsymbols == 1 ? "it is" : "they are",
+                (unsigned long long)g->max_symbols);
+    if (!ex || ex->type != TOML_ARRAY || ex->u.array.len != g->nexcludes || !g->nexcludes) return;
+    size_t nlisted = g->nsymbols + g->npatterns;
+    char **listed = malloc(nlisted * sizeof *listed);
+    if (!listed) {
+        key_err(c, ex, "exclude", "out of memory");
+        return;
+    }
+    if (g->nsymbols) memcpy(listed, g->symbols, g->nsymbols * sizeof *listed);
+    memcpy(listed + g->nsymbols, g->patterns, g->npatterns * sizeof *listed);
+    qsort(listed, nlisted, sizeof *listed, string_cmp);
+    for (size_t i = 0; i < g->nexcludes; i++)
+        if (bsearch(&g->excludes[i], listed, nlisted, sizeof *listed, string_cmp))
+            key_err(c, ex->u.array.items[i], "exclude", "\"%s\" is also in symbols", g->excludes[i]);
+    free(listed);
+}
+
 static void check_group(struct ctx *c, const toml_value *tab, void *base) {
     const struct config_group *g = base;
+    check_selection(c, tab, g);
     const toml_value *tasks = toml_get(tab, "task");
     for (size_t i = 0; i < g->ntasks; i++)
         for (size_t j = 0; j < i; j++) {
@@ -1026,12 +1104,11 @@ static void free_table(const struct section *sec, void *base) {
             free(secret);
         } /* fall through */
         case T_NAME: case T_CHANNEL: case T_PATH: case T_URL: free(*(char **)field); break;
-        case T_SYMBOLS: {
-            char **syms = *(char ***)field;
-            for (size_t j = 0; syms && j < *FIELD(base, r->aux_offset, size_t); j++) free(syms[j]);
-            free(syms);
+        case T_SYMBOLS:
+            free_strings(*(char ***)field, *FIELD(base, r->aux_offset, size_t));
+            if (r->pat_offset)
+                free_strings(*FIELD(base, r->pat_offset - 1, char **), *FIELD(base, r->pat_aux_offset, size_t));
             break;
-        }
         case T_TABLE: free_table(r->sub, field); break;
         case T_TABLES: {
             char *elems = *(char **)field;
@@ -1056,6 +1133,13 @@ void config_free(struct tickd_config *cfg) {
 
 static bool str_equal(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
+static bool strings_equal(char *const *a, size_t na, char *const *b, size_t nb) {
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++)
+        if (!str_equal(a[i], b[i])) return false;
+    return true;
+}
+
 /* Row by row; with only_restart, just the keys a reload cannot apply, naming the first that differs. */
 static bool table_equal(const struct section *sec, const void *a, const void *b, bool only_restart,
                         const struct row **differs) {
@@ -1073,12 +1157,13 @@ static bool table_equal(const struct section *sec, const void *a, const void *b,
         case T_VENUE: eq = *(const struct venue_ops *const *)fa == *(const struct venue_ops *const *)fb; break;
         case T_DURATION: case T_UINT: eq = *(const uint64_t *)fa == *(const uint64_t *)fb; break;
         case T_BOOL: eq = *(const bool *)fa == *(const bool *)fb; break;
-        case T_SYMBOLS: {
-            size_t n = *FIELD(a, r->aux_offset, const size_t);
-            eq = n == *FIELD(b, r->aux_offset, const size_t);
-            for (size_t j = 0; eq && j < n; j++) eq = str_equal((*(char **const *)fa)[j], (*(char **const *)fb)[j]);
+        case T_SYMBOLS:
+            eq = strings_equal(*(char **const *)fa, *FIELD(a, r->aux_offset, const size_t), *(char **const *)fb,
+                               *FIELD(b, r->aux_offset, const size_t));
+            if (eq && r->pat_offset)
+                eq = strings_equal(*FIELD(a, r->pat_offset - 1, char *const *), *FIELD(a, r->pat_aux_offset, const size_t),
+                                   *FIELD(b, r->pat_offset - 1, char *const *), *FIELD(b, r->pat_aux_offset, const size_t));
             break;
-        }
         case T_TABLE: eq = table_equal(r->sub, fa, fb, only_restart, differs); break;
         case T_TABLES: {
             size_t n = *FIELD(a, r->aux_offset, const size_t);
@@ -1222,8 +1307,9 @@ void config_log_summary(const struct tickd_config *cfg) {
         for (size_t t = 0; t < g->ntasks && len < sizeof a; t++)
             len += (size_t)snprintf(a + len, sizeof a - len, "%s%s/%s", t ? "," : "",
                                     config_task_kind_name(g->tasks[t].kind), g->tasks[t].channel);
-        log_info(C, "group", "name=%s source=%s restart=%s symbols=%zu tasks=%s", g->name, g->source_name,
-                 config_restart_name(g->restart), g->nsymbols, a);
+        log_info(C, "group", "name=%s source=%s restart=%s symbols=%zu patterns=%zu excludes=%zu max=%llu tasks=%s",
+                 g->name, g->source_name, config_restart_name(g->restart), g->nsymbols, g->npatterns, g->nexcludes,
+                 (unsigned long long)g->max_symbols, a);
     }
 }
 
@@ -1269,7 +1355,7 @@ static const char *type_doc(const struct row *r, char *buf, size_t n) {
         }
         return buf;
     }
-    case T_SYMBOLS: return "array of symbols";
+    case T_SYMBOLS: return "array of symbols and patterns";
     case T_TABLE: return "table";
     case T_TABLES: return "array of tables";
     }
@@ -1285,7 +1371,8 @@ static void print_section(FILE *f, const struct section *sec, bool array) {
         if (r->def) snprintf(def, sizeof def, r->type == T_UINT || r->type == T_BOOL ? "`%s`" : "`\"%s\"`", r->def);
         else snprintf(def, sizeof def, "%s", r->venue_def                  ? "by venue (below)"
                                              : (r->flags & F_REQUIRED) ? "required"
-                                                                       : "see its table");
+                                             : r->type == T_TABLE      ? "see its table"
+                                                                       : "none");
         fprintf(f, "| `%s` | %s | %s | %s%s |\n", r->name, type_doc(r, type, sizeof type), def, r->doc,
                 (r->flags & F_RESTART) ? " A change needs a restart (not a reload)." : "");
     }

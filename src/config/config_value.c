@@ -1,10 +1,13 @@
-/* config_value.c -- the value syntaxes of the config that are more than a TOML type: durations, URLs, symbols.
+/* config_value.c -- the value syntaxes of the config that are more than a TOML type: durations, URLs, symbols
+ * (whose grammar is symbol_select's).
  * Pure functions on strings, so the schema and the tests can use them alike. */
 #include "tickd/config.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "tickd/symbol_select.h"
 
 static const struct {
     const char *suffix;
@@ -39,20 +42,7 @@ int config_parse_duration(const char *s, uint64_t *ms) {
 }
 
 int config_normalize_symbol(const char *s, char *out, size_t outlen) {
-    size_t len = strlen(s), dashes = 0;
-    if (len == 0 || len + 1 > outlen) return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '-') {
-            if (i == 0 || i == len - 1) return -1;
-            dashes++;
-        } else if (!isalnum(c)) {
-            return -1;
-        }
-        out[i] = (char)toupper(c);
-    }
-    out[len] = 0;
-    return dashes == 1 ? 0 : -1;
+    return symbol_parse(s, out, outlen, NULL) == SYMBOL_NAME ? 0 : -1;
 }
 
 /* Copies [from, to) into out; -1 when it does not fit. */
