@@ -22,10 +22,4 @@ struct daemon_opts {
  * (too many groups parked) or a handle was left open, 70 when the runtime could not start. */
 int daemon_run(struct tickd_config *cfg, const struct daemon_opts *opts);
 
-/* The groups of cfg this daemon cannot run: those with patterns in symbols, which are resolved against the
- * venue's instruments (instrument discovery, still to come). A config with one is refused at start, by
- * --check-config and by a reload (the running configuration stays). report, when not NULL, gets one message per
- * such group, "FILE:LINE:COL: group \"x\": symbols: ..." at its [[group]]. Returns how many. */
-size_t daemon_refused_groups(const struct tickd_config *cfg, void (*report)(const char *msg, void *arg), void *arg);
-
 #endif

@@ -25,6 +25,7 @@
 #include "tickd/ws.h"
 
 #include "daemon_internal.h"
+#include "tickd/catalog.h"
 
 /* ---- ticks: source → merge → sinks ---- */
 
@@ -351,8 +352,10 @@ struct source_rt *daemon_source_new(struct daemon *d, const struct config_source
         free(s);
         return NULL;
     }
+    s->d = d;
     s->next = d->sources;
     d->sources = s;
+    daemon_instruments_start(d, s);
     return s;
 }
 
@@ -444,30 +447,17 @@ fail:
     return NULL;
 }
 
-size_t daemon_refused_groups(const struct tickd_config *cfg, void (*report)(const char *msg, void *arg), void *arg) {
-    size_t n = 0;
-    char msg[4608];
-    for (size_t i = 0; i < cfg->ngroups; i++) {
-        const struct config_group *g = &cfg->groups[i];
-        if (!g->npatterns) continue;
-        n++;
-        if (!report) continue;
-        snprintf(msg, sizeof msg, "%s:%d:%d: group \"%s\": symbols: \"%s\" is a pattern, and patterns need instrument "
-                 "discovery, which this version of tickd does not have yet: list the instruments by name", cfg->path,
-                 g->line, g->col, g->name, g->patterns[0]);
-        report(msg, arg);
-    }
-    return n;
+int daemon_group_add(struct daemon *d, const struct config_group *cg, bool replace) {
+    if (cg->npatterns) return daemon_pattern_group_add(d, cg, replace);
+    return daemon_group_start(d, cg, cg->name, replace);
 }
 
-int daemon_group_add(struct daemon *d, const struct config_group *cg, bool replace) {
-    if (cg->npatterns || !cg->nsymbols) { /* daemon_refused_groups keeps them out: never a group of no symbols */
-        log_error("daemon", "cannot add the group", "group=%s error=%s", cg->name, "patterns need instrument discovery");
-        return -EINVAL;
-    }
+int daemon_group_start(struct daemon *d, const struct config_group *cg, const char *config_name, bool replace) {
+    if (!cg->nsymbols) return -EINVAL; /* never a group of no symbols */
     struct source_rt *s = daemon_source_find(d, cg->source->name);
     struct group_rt *rt = s ? group_rt_new(d, cg, s) : NULL;
     if (!rt) return -ENOMEM;
+    snprintf(rt->config_name, sizeof rt->config_name, "%s", config_name);
     struct group_spec spec = {.name = rt->name, .restart = rt->restart, .spawn = group_spawn_tasks, .arg = rt,
                               .source = s->src.name};
     int rc = replace ? supervisor_replace_group(d->sup, &spec) : supervisor_add_group(d->sup, &spec);
@@ -475,9 +465,12 @@ int daemon_group_add(struct daemon *d, const struct config_group *cg, bool repla
     return rc;
 }
 
-void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except) {
-    for (struct group_rt *g = d->groups; g; g = g->next)
-        if (g != except && !g->retired_at_ms && strcmp(g->name, name) == 0) g->retired_at_ms = clock_mono_ms();
+void daemon_group_retire_all(struct daemon *d, const char *config_name) {
+    for (struct group_rt *g = d->groups; g; g = g->next) {
+        if (g->retired_at_ms || strcmp(g->config_name, config_name) != 0) continue;
+        if (strcmp(g->name, config_name) != 0 && d->sup) supervisor_remove_group(d->sup, g->name);
+        g->retired_at_ms = clock_mono_ms();
+    }
 }
 
 /* Frees what was retired long enough ago that no task of it can still run (everything, when `all`). */
@@ -498,6 +491,7 @@ static void sweep_retired(struct daemon *d, bool all) {
         for (struct group_rt *g = d->groups; g; g = g->next) in_use |= g->source == s;
         if (s->retired_at_ms && !in_use && now - s->retired_at_ms > RETIRE_AFTER_MS) {
             *ps = s->next;
+            daemon_instruments_stop(s);
             limiter_close(s->src.limiter, NULL, NULL);
             free(s);
         } else {
@@ -537,6 +531,8 @@ static uint64_t total_frames(const struct daemon *d) {
 
 static void log_source_stats(struct source_rt *s, double secs) {
     struct source_counters *c = &s->src.counters;
+    struct catalog_stats cat = {0};
+    if (s->catalog) catalog_stats(s->catalog, &cat);
     struct limiter_status ls;
     limiter_status_get(s->src.limiter, &ls);
     char headroom[160] = "";
@@ -550,14 +546,15 @@ static void log_source_stats(struct source_rt *s, double secs) {
     log_info("stats", "source", "source=%s frames=%llu frames_per_s=%.0f ticks=%llu trades=%llu malformed=%llu "
              "unknown=%llu "
              "venue_errors=%llu requests=%llu http_failures=%llu rate_limited=%llu connects=%llu switches=%llu "
-             "failed_switches=%llu limiter=%s queued=%zu paused=%s interval_s=%.1f",
+             "failed_switches=%llu limiter=%s queued=%zu paused=%s instruments=%zu unlisted=%zu interval_s=%.1f",
              s->src.name, (unsigned long long)c->frames, per_second(c->frames, &s->frames_at_last_stats, secs),
              (unsigned long long)c->ticks, (unsigned long long)c->trades, (unsigned long long)c->malformed,
              (unsigned long long)c->unknown, (unsigned long long)c->venue_errors,
              (unsigned long long)c->requests, (unsigned long long)c->http_failures,
              (unsigned long long)c->rate_limited, (unsigned long long)c->connects,
              (unsigned long long)c->planned_reconnects, (unsigned long long)c->failed_switches, headroom, ls.queued,
-             ls.paused_until_ms > clock_mono_ms() ? "yes" : "no", secs);
+             ls.paused_until_ms > clock_mono_ms() ? "yes" : "no", cat.instruments, daemon_instruments_unlisted(s),
+             secs);
     if (!c->book_updates && !c->snapshot_requests) return;
     log_info("stats", "books", "source=%s syncing=%llu live=%llu resyncing=%llu stale=%llu updates=%llu "
              "level_changes=%llu level_changes_per_s=%.0f resyncs_gap=%llu resyncs_checksum=%llu "
@@ -776,6 +773,7 @@ static void daemon_stop(struct daemon *d, int exit_status, const char *why) {
     uv_timer_stop(&d->phase_timer);
     uv_timer_stop(&d->expiry_timer);
     uv_timer_stop(&d->held_timer);
+    for (struct source_rt *s = d->sources; s; s = s->next) daemon_instruments_stop(s); /* no list after this */
     if (d->sup) supervisor_stop(d->sup, STOP_DEADLINE_MS);
     else on_supervisor_done(NULL, d); /* a start that failed before the tree existed: nothing to stop */
 }

@@ -41,8 +41,14 @@
 
 struct daemon;
 
+struct catalog;
+
 struct source_rt {
     struct source src;
+    struct daemon *d;
+    struct catalog *catalog; /* the venue's instrument list (instruments.c); NULL when the venue has none */
+    char **unlisted;         /* explicit names the venue does not list, as last reported */
+    size_t nunlisted;
     const struct config_source *cfg; /* in the current config; NULL once retired */
     struct limiter_window windows[2 + VENUE_CONNECT_RATES_MAX]; /* weight, requests, the venue's connect rates */
     uint64_t frames_at_last_stats, level_changes_at_last_stats;
@@ -52,6 +58,8 @@ struct source_rt {
 
 struct group_rt {
     char name[96];
+    char config_name[96]; /* the [[group]] it serves: its own name, or its parent's for a companion
+                             ("<group>+<n>": listings a pattern group matched while running, instruments.c) */
     struct daemon *d;
     struct source_rt *source;
     enum restart_type restart;
@@ -133,10 +141,14 @@ struct tree_counts {
 /* daemon.c */
 struct source_rt *daemon_source_new(struct daemon *d, const struct config_source *cs);
 struct source_rt *daemon_source_find(struct daemon *d, const char *name);
-/* Adds [[group]] cg to the supervisor (replace: it stands for a group of that name being retired). */
+/* Adds [[group]] cg to the supervisor (replace: it stands for a group of that name being retired). A group with
+ * patterns waits for its source's instrument list (instruments.c). */
 int daemon_group_add(struct daemon *d, const struct config_group *cg, bool replace);
-/* Retires the runtime of group `name` (all but `except`): freed by a later sweep, once its tasks are surely done. */
-void daemon_group_retire(struct daemon *d, const char *name, struct group_rt *except);
+/* Adds a group of names to the supervisor as serving [[group]] `config_name` (itself, or its companion). */
+int daemon_group_start(struct daemon *d, const struct config_group *cg, const char *config_name, bool replace);
+/* Retires the runtimes serving [[group]] `config_name` (freed by a later sweep, once their tasks are surely done);
+ * its companions leave the supervisor, the group itself is the caller's to replace or remove. */
+void daemon_group_retire_all(struct daemon *d, const char *config_name);
 /* (Re)arms merge.quote_ttl's sweep from the current config. */
 void daemon_expiry_arm(struct daemon *d);
 /* Frees the books' map (at exit). */
@@ -146,6 +158,12 @@ void daemon_trade_venues_update(struct daemon *d);
 void daemon_count_node(const struct tree_node *n, void *arg); /* supervisor_visit: adds into a tree_counts */
 void daemon_send_status(const struct daemon *d, const struct tree_counts *tc);
 void daemon_on_stats(uv_timer_t *t);
+
+/* instruments.c: the sources' instrument lists (catalog.h) followed by the groups, the merge and the sinks. */
+void daemon_instruments_start(struct daemon *d, struct source_rt *s);
+void daemon_instruments_stop(struct source_rt *s);
+int daemon_pattern_group_add(struct daemon *d, const struct config_group *cg, bool replace);
+size_t daemon_instruments_unlisted(const struct source_rt *s);
 
 /* reload.c: applies the config file anew (SIGHUP); an invalid one leaves the running configuration as it is. */
 void daemon_reload(struct daemon *d);

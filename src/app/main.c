@@ -27,10 +27,7 @@ static void usage(FILE *f) {
             "                      /tmp/tickd-UID/status.sock)\n");
 }
 
-static void print_line(const char *msg, void *f) { fprintf(f, "%s\n", msg); }
-
-/* Loads path, or prints every error on stderr and returns NULL. A valid file this daemon cannot run (a group with
- * patterns) is refused here too, so --check-config (systemd's ExecStartPre) says what the start would. */
+/* Loads path, or prints every error on stderr and returns NULL. */
 static struct tickd_config *load(const char *path) {
     struct tickd_config *cfg = NULL;
     struct config_errors errs = {0};
@@ -38,9 +35,6 @@ static struct tickd_config *load(const char *path) {
     if (config_load(path, &cfg, &errs) < 0) {
         config_errors_print(&errs, stderr);
         n = errs.len;
-    } else if ((n = daemon_refused_groups(cfg, print_line, stderr)) > 0) {
-        config_free(cfg);
-        cfg = NULL;
     }
     if (n) fprintf(stderr, "tickd: %s: %zu error%s\n", path, n, n == 1 ? "" : "s");
     config_errors_free(&errs);

@@ -21,11 +21,6 @@ static void reload_done(struct daemon *d) {
     daemon_send_status(d, &tc);
 }
 
-static void log_refused(const char *msg, void *arg) {
-    (void)arg;
-    log_error("config", "invalid", "error=%s", msg);
-}
-
 void daemon_reload(struct daemon *d) {
     notify_reloading();
     log_info("daemon", "reloading", "path=%s", d->cfg->path);
@@ -39,13 +34,6 @@ void daemon_reload(struct daemon *d) {
         return;
     }
     config_errors_free(&errs);
-    size_t refused = daemon_refused_groups(ncfg, log_refused, NULL);
-    if (refused) {
-        log_error("daemon", "reload refused: the running configuration stays", "errors=%zu", refused);
-        config_free(ncfg);
-        reload_done(d);
-        return;
-    }
     const char *key = config_restart_key(d->cfg, ncfg);
     if (key) log_warn("daemon", "a changed key needs a restart and is not applied", "key=%s", key);
     log_setup(ncfg->daemon.log_level, ncfg->daemon.log_format);
@@ -61,6 +49,7 @@ void daemon_reload(struct daemon *d) {
         } else {
             s->cfg = NULL;
             s->retired_at_ms = clock_mono_ms();
+            daemon_instruments_stop(s); /* its groups go too: a new source runtime loads the list anew */
         }
     }
     for (size_t i = 0; i < ncfg->nsources; i++)
@@ -71,7 +60,7 @@ void daemon_reload(struct daemon *d) {
         const struct config_group *og = &d->cfg->groups[i];
         if (!config_find_group(ncfg, og->name)) {
             supervisor_remove_group(d->sup, og->name);
-            daemon_group_retire(d, og->name, NULL);
+            daemon_group_retire_all(d, og->name);
             removed++;
         }
     }
@@ -82,7 +71,7 @@ void daemon_reload(struct daemon *d) {
             kept++;
             continue;
         }
-        if (og) daemon_group_retire(d, ng->name, NULL);
+        if (og) daemon_group_retire_all(d, ng->name);
         if (daemon_group_add(d, ng, og != NULL) == 0) og ? changed++ : added++;
     }
     config_free(d->cfg);

@@ -225,6 +225,12 @@ static const struct row source_rows[] = {
         .doc = "`https://` and `wss://` of this source only: PEM file of the CA(s) the venue's certificate must chain "
                "to, trusted instead of the system's CA store (peer and host name are always verified). Empty: the "
                "system's CA store."),
+    ROW(struct config_source, instruments_refresh_ms, "instruments_refresh", T_DURATION, .def = "10m",
+        .max = 24 * MS_HOUR,
+        .doc = "How often the venue's instrument list is loaded again (at start, then every this long), through the "
+               "source's limiter: new listings matching a group's patterns are subscribed, halted and delisted "
+               "instruments unsubscribed and taken out of the best bid and offer, the instruments' metadata "
+               "written to the sinks. A failed load keeps the last good list. `\"0s\"`: loaded at start only."),
     ROW(struct config_source, limits, "limits", T_TABLE, .sub = &limits_section,
         .doc = "Rate limits shared by every group of this source (`[source.limits]`)."),
 };
