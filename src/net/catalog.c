@@ -92,7 +92,7 @@ static void on_answer(struct http_request *http, const struct http_response *res
     instrument_list_swap(&c->list, &c->next); /* next now holds the list replaced */
     c->have_list = true;
     if (changed && c->hooks.on_list) c->hooks.on_list(c->hooks.arg, &c->next, &c->list);
-    instrument_list_clear(&c->next);
+    instrument_list_free(&c->next); /* a list of 50k is 10 MB: not kept between loads */
     if (c->refresh_ms) schedule(c, c->refresh_ms);
 }
 
