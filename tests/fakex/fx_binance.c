@@ -484,10 +484,11 @@ static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct
     fx_query_get(req->query, "showPermissionSets", show, sizeof show);
     const char *sets = strcmp(show, "false") == 0 ? "[]" : "[[\"SPOT\",\"MARGIN\"]]";
     fx_buf_printf(out,
-                  "{\"timezone\":\"UTC\",\"serverTime\":%lld,\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\","
-                  "\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":%lld},{\"rateLimitType\":\"ORDERS\",\"interval\":"
-                  "\"SECOND\",\"intervalNum\":10,\"limit\":100},{\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\","
-                  "\"intervalNum\":5,\"limit\":61000}],\"exchangeFilters\":[],\"symbols\":[",
+                  "{\"timezone\":\"UTC\",\"serverTime\":%lld,\"rateLimits\":[{\"rateLimitType\":"
+                  "\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":%lld},"
+                  "{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":100},"
+                  "{\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\",\"intervalNum\":5,\"limit\":61000}],"
+                  "\"exchangeFilters\":[],\"symbols\":[",
                   (long long)(clock_wall_us() / 1000), (long long)v->rest.limit);
     static const char *const status[] = {[FX_TRADING] = "TRADING", [FX_HALTED] = "HALT", [FX_DELISTED] = "BREAK"};
     for (size_t i = 0; i < v->nsyms; i++) {
@@ -505,8 +506,9 @@ static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct
         p = fx_put(p, "\",\"baseAssetPrecision\":8,\"quoteAsset\":\"");
         p = fx_put(p, quote);
         p = fx_put(p, "\",\"quotePrecision\":8,\"quoteAssetPrecision\":8,\"baseCommissionPrecision\":8,"
-                      "\"quoteCommissionPrecision\":8,\"orderTypes\":[\"LIMIT\",\"LIMIT_MAKER\",\"MARKET\",\"STOP_LOSS\","
-                      "\"STOP_LOSS_LIMIT\",\"TAKE_PROFIT\",\"TAKE_PROFIT_LIMIT\"],\"icebergAllowed\":true,\"ocoAllowed\":true,"
+                      "\"quoteCommissionPrecision\":8,\"orderTypes\":[\"LIMIT\",\"LIMIT_MAKER\",\"MARKET\","
+                      "\"STOP_LOSS\",\"STOP_LOSS_LIMIT\",\"TAKE_PROFIT\",\"TAKE_PROFIT_LIMIT\"],"
+                      "\"icebergAllowed\":true,\"ocoAllowed\":true,"
                       "\"otoAllowed\":true,\"quoteOrderQtyMarketAllowed\":true,\"allowTrailingStop\":false,"
                       "\"cancelReplaceAllowed\":false,\"isSpotTradingAllowed\":true,\"isMarginTradingAllowed\":true,"
                       "\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"");

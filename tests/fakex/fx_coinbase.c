@@ -397,8 +397,8 @@ static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct
         p = fx_put(p, "\",\"min_market_funds\":\"1\",\"margin_enabled\":false,\"post_only\":false,\"limit_only\":false,"
                       "\"cancel_only\":false,\"status\":\"");
         p = fx_put(p, s->status == FX_DELISTED ? "delisted" : "online");
-        p = fx_put(p, s->status == FX_TRADING ? "\",\"status_message\":\"\",\"trading_disabled\":false,\"auction_mode\":false}"
-                                                : "\",\"status_message\":\"\",\"trading_disabled\":true,\"auction_mode\":false}");
+        p = fx_put(p, "\",\"status_message\":\"\",\"trading_disabled\":");
+        p = fx_put(p, s->status == FX_TRADING ? "false,\"auction_mode\":false}" : "true,\"auction_mode\":false}");
         out->len = (size_t)(p - out->data);
     }
     fx_buf_adds(out, "]");

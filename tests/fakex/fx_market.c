@@ -167,7 +167,8 @@ int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t 
 
 bool fx_symbol_name_ok(const char *norm) {
     const char *dash = strchr(norm, '-');
-    if (!dash || dash == norm || !dash[1] || strchr(dash + 1, '-') || strlen(norm) >= sizeof((struct fx_symbol *)0)->norm)
+    if (!dash || dash == norm || !dash[1] || strchr(dash + 1, '-') ||
+        strlen(norm) >= sizeof((struct fx_symbol *)0)->norm)
         return false;
     for (const char *p = norm; *p; p++)
         if (!(isupper((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-')) return false;

@@ -155,8 +155,8 @@ static json_t *ref(const char *rel) {
     return j;
 }
 
-static const char *const all_args[] = {"--venue", "all", "--symbols", "BTC-USDT,ETH-USDT,BTC-USD,DOGE-USDT", "--rate",
-                                       "200", NULL};
+static const char *const all_args[] = {"--venue", "all", "--symbols", "BTC-USDT,ETH-USDT,BTC-USD,DOGE-USDT",
+                                       "--rate", "200", NULL};
 
 /* ---- tests ---- */
 
@@ -233,15 +233,18 @@ static void test_shapes_of_the_documented_answers(void) {
         TT_ASSERT_INT(json_array_size(json_object_get(sym, "permissionSets")), 1); /* asked for: populated */
         json_array_foreach(json_object_get(sym, "filters"), k, f) {
             json_t *match = NULL;
-            json_array_foreach(filters, i, doc) if (json_equal(json_object_get(doc, "filterType"), json_object_get(f, "filterType")))
-                match = doc;
-            if (!match) TT_FAIL("filter %s not on the filters page", json_string_value(json_object_get(f, "filterType")));
+            json_array_foreach(filters, i, doc) {
+                if (json_equal(json_object_get(doc, "filterType"), json_object_get(f, "filterType"))) match = doc;
+            }
+            if (!match)
+                TT_FAIL("filter %s not on the filters page", json_string_value(json_object_get(f, "filterType")));
             if (!shape_ok(match, f, "$.filter", NULL)) TT_FAIL("filter: %s", shape_err);
         }
     }
     json_decref(got);
     got = get_json("binance", "/api/v3/exchangeInfo?showPermissionSets=false", 200);
-    json_array_foreach(json_object_get(got, "symbols"), i, sym) TT_ASSERT_INT(json_array_size(json_object_get(sym, "permissionSets")), 0);
+    json_array_foreach(json_object_get(got, "symbols"), i, sym)
+        TT_ASSERT_INT(json_array_size(json_object_get(sym, "permissionSets")), 0);
     json_decref(got);
     json_decref(filters);
     json_decref(r);
@@ -368,8 +371,9 @@ static void test_new_listing(void) {
     TT_ASSERT_STR(json_string_value(json_object_get(o, "code")), "0");
     json_decref(o);
     json_t *rv = report_venue("okx");
-    TT_ASSERT_STR(json_string_value(json_object_get(json_object_get(json_object_get(rv, "symbols"), "NEW-USDT"), "status")),
-                  "trading");
+    TT_ASSERT_STR(
+        json_string_value(json_object_get(json_object_get(json_object_get(rv, "symbols"), "NEW-USDT"), "status")),
+        "trading");
     json_decref(rv);
     instrument_list_free(&now);
     fakex_stop_clean();
@@ -518,7 +522,8 @@ static void test_fifty_thousand(void) {
             for (int round = 0; round < 2; round++) { /* the first touches fresh memory on both sides */
                 double t0 = now_s();
                 struct fxc_http h;
-                if (fxc_http(&conn, "GET", hook(venues[v])->path, &h, 20000) != 0) TT_FAIL("no list from %s", venues[v]);
+                if (fxc_http(&conn, "GET", hook(venues[v])->path, &h, 20000) != 0)
+                    TT_FAIL("no list from %s", venues[v]);
                 double t1 = now_s();
                 char detail[VENUE_DETAIL_MAX];
                 enum venue_msg kind = hook(venues[v])->parse(h.status, h.body, h.len, &l, detail);
