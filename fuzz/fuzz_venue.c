@@ -236,7 +236,8 @@ static void fuzz_instruments(const struct venue_ops *v, const char *body, size_t
             die("instrument text not terminated");
         if (!symbol_ok(in->symbol)) die("instrument symbol not BASE-QUOTE");
         if (!in->venue_symbol[0]) die("instrument without the venue's name");
-        if ((in->tick_size[0] && decimal_sign(in->tick_size) < 0) || (in->lot_size[0] && decimal_sign(in->lot_size) < 0))
+        if ((in->tick_size[0] && decimal_sign(in->tick_size) < 0) ||
+            (in->lot_size[0] && decimal_sign(in->lot_size) < 0))
             die("instrument size not a decimal at or above zero");
         if (in->status > INSTRUMENT_DELISTED) die("instrument status out of range");
         if ((in->price_decimals > INSTRUMENT_DECIMALS_MAX && in->price_decimals != INSTRUMENT_DECIMALS_UNKNOWN) ||

@@ -448,7 +448,8 @@ static int product(struct jscan *s, struct instrument_list *out) {
         else rc = jscan_skip(s) ? VENUE_INST_MALFORMED : VENUE_INST_OK;
     }
     if (rc != VENUE_INST_OK) return rc;
-    if (r < 0 || !has_id || !has_base || !has_quote || !has_tick || !has_lot || !has_status) return VENUE_INST_MALFORMED;
+    if (r < 0 || !has_id || !has_base || !has_quote || !has_tick || !has_lot || !has_status)
+        return VENUE_INST_MALFORMED;
     if (!venue_instrument_split(t.venue_symbol, '-', t.base_norm, t.quote_norm)) t.unnamed = true;
     t.status = product_status(t.venue_status, disabled || cancel_only || post_only);
     return venue_instrument_put(out, &t);

@@ -9,6 +9,8 @@
  *                 book batches fanned out to the book channel's subscribers
  *   fx_book.c     the L2 books: sorted levels per symbol, their random changes, batches, checksums (its own CRC-32)
  *   fx_binance.c fx_coinbase.c fx_kraken.c fx_okx.c   one dialect each (a struct fx_dialect)
+ *   fx_instruments.c  the venues' instrument lists: their requests (counted, with faults), symbols listed, halted
+ *                 and delisted at runtime
  *   fx_control.c  the control endpoint, runtime settings, the JSON report
  *   fx_main.c     command line and main()
  * Every global symbol starts with fx_ so that nothing clashes with libtickd.a, which fakex links with. */
@@ -111,7 +113,13 @@ struct fx_symbol {
     uint32_t ring_cap, ring_len, ring_head;
     struct fx_book *book;     /* NULL until something uses the symbol's book (fx_book_get) */
     struct fx_book_faults bf;
+    uint8_t status;           /* enum fx_status: what the venue's instrument list says of it */
 };
+
+/* A symbol's status on the venue's instrument list. Only a trading symbol moves (quotes, trades, book changes); a
+ * halted one stays listed and still; a delisted one is listed as such (Binance BREAK, Coinbase delisted) or gone
+ * from the list (Kraken, OKX), still by name on its streams and REST, as the venues keep answering for a while. */
+enum fx_status { FX_TRADING = 0, FX_HALTED, FX_DELISTED };
 int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t count, uint64_t *rng);
 /* A venue's own precisions: Kraken's pairs get their pair_decimals and lot_decimals (the walk and the book move
  * on that grid); the other venues keep the symbol's decimals and 8 for sizes. */
@@ -122,6 +130,12 @@ void fx_trade_step(struct fx_symbol *s, uint64_t *rng, int64_t now_us);
 /* The k-th most recent trade of s kept in its ring (0: the last one), NULL beyond the ring; s->ring_len are kept. */
 const struct fx_trade *fx_trade_recent(const struct fx_symbol *s, size_t k);
 void fx_symbols_free(struct fx_symbol *syms, size_t n);
+/* Appends one symbol (a new listing) to the array of *n, seeded as fx_symbols_init seeds, from a generator of its
+ * own (the existing symbols' walk is what the seed gave); the venue's precisions as fx_symbols_venue gives them.
+ * 0, or -1 for a name that is not BASE-QUOTE. */
+int fx_symbol_append(struct fx_symbol **syms, size_t *n, const char *norm, enum fx_venue_id id);
+/* A name fx_symbol_append takes: BASE-QUOTE, upper-case letters and digits. */
+bool fx_symbol_name_ok(const char *norm);
 /* Index of the symbol whose field at `offset` (offsetof(struct fx_symbol, binance), ...) equals name, or -1. */
 long fx_symbol_find(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
 long fx_symbol_find_ci(const struct fx_symbol *syms, size_t n, size_t offset, const char *name);
@@ -178,6 +192,9 @@ void fx_venue_conns_close(struct fx_venue *v);
 /* An HTTP reply; `headers` holds extra "Name: value\r\n" lines or is NULL. */
 void fx_http_reply(struct fx_conn *c, int status, const char *headers, const char *body, size_t len);
 void fx_http_reply_json(struct fx_conn *c, int status, json_t *body); /* steals body */
+/* A reply of a large body written from where it is, not copied: with writes, the caller's memory, which must stay as
+ * it is while *writes (the writes in flight that read it) is above zero; without, body is the reply's to free. */
+void fx_http_reply_large(struct fx_conn *c, int status, char *body, size_t len, int *writes);
 void fx_ws_frame(struct fx_conn *c, int opcode, const void *data, size_t len);
 void fx_ws_text(struct fx_conn *c, const char *s, size_t len);
 void fx_ws_json(struct fx_conn *c, json_t *msg); /* steals msg */
@@ -211,6 +228,12 @@ struct fx_dialect {
     /* The book channel: a batch of changes goes out every book_interval_ms; book_update writes the batch of sym
      * (its book's `batch`) as the connections of one key see it (book_key: Binance raw or combined, Kraken the
      * subscribed depth; NULL: 0), or nothing (out->len 0) when those connections are not to be sent one. */
+    /* The instrument list: GET instruments_path (its weight instruments_weight) lists every symbol with its status,
+     * in the venue's shape (fx_instruments.c counts the requests and applies the instrument faults); instruments
+     * writes the body and returns the HTTP status (an error body for a query the venue refuses). */
+    const char *instruments_path;
+    int64_t instruments_weight;
+    int (*instruments)(struct fx_venue *v, const struct fx_http_req *req, struct fx_buf *out);
     int64_t book_interval_ms;
     bool book_checksum; /* its book messages carry a checksum (book_bad_checksum applies) */
     int (*book_key)(const struct fx_conn *c, size_t sym);
@@ -231,6 +254,8 @@ struct fx_faults {
                         * symbol's true sequence and time, as if the bad frame had never been */
     int64_t snapshot_status, snapshot_count; /* the next snapshot_count (0: 1) depth snapshot requests are answered
                                               * with this status (429 or 418) and a Retry-After (Binance) */
+    int64_t instruments_status;    /* the instrument list is answered with this HTTP status (0: not) */
+    int64_t instruments_malformed; /* the next N instrument lists are cut in the middle (HTTP 200) */
     bool stall, refuse, heartbeats_only;
     /* OKX: the books channel sends no snapshot on subscribing (as OKX announced it would stop doing); its REST
      * book answers without a seqId (as its documentation's older example) */
@@ -280,6 +305,10 @@ struct fx_venue {
         rejected_418; /* messages_sent: quote messages; trades_sent: trade messages (repeats and last_match too) */
     int64_t book_changes, book_messages, book_snapshots, book_dropped, book_faults, book_subscribes,
         book_unsubscribes, depth_requests, depth_weight, depth_refused, book_behind;
+    int64_t instrument_requests, instrument_faults, instruments_listed; /* lists asked for, answered with a fault;
+                                                                          * symbols listed at runtime */
+    struct fx_buf instruments_body; /* the last list written, kept for the next (no fresh pages for 50 MB) */
+    int instruments_writes;         /* writes in flight that read it */
     struct { int64_t start_ms, requests, weight; } windows[16];
     size_t nwindows;
 };
@@ -382,6 +411,21 @@ void fx_window_hit(struct fx_window *w, int64_t now_ms, int64_t weight);
 
 void fx_violation(struct fx_venue *v, uint64_t conn, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ---- fx_instruments.c ---- */
+/* Answers the request when it is the venue's instrument list (counted, faults applied): true, else false. */
+bool fx_instruments_request(struct fx_conn *c, const struct fx_http_req *req);
+/* Lists symbol `norm` on the venue (a new one is served on its streams and REST from now on, like any other; a
+ * delisted one trades again). 0, or -1 with err set (a name that is not BASE-QUOTE, one listed already). */
+int fx_instrument_list(struct fx_venue *v, const char *norm, char *err, size_t errlen);
+/* Sets a symbol's status (halt, resume, delist). */
+void fx_instrument_status(struct fx_venue *v, size_t sym, enum fx_status status);
+const char *fx_status_name(int status);
+/* The texts the instrument lists carry for a symbol: tick and lot size as 1e-8 counts. */
+int64_t fx_tick_units(const struct fx_symbol *s);
+int64_t fx_lot_units(const struct fx_symbol *s);
+/* The two parts of the symbol's normalized name: BTC and USDT of BTC-USDT. */
+void fx_symbol_parts(const struct fx_symbol *s, char base[24], char quote[24]);
 
 /* ---- fx_control.c ---- */
 void fx_control_request(struct fx_conn *c, const struct fx_http_req *req);

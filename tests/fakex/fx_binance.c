@@ -1,5 +1,5 @@
 /* fx_binance.c -- the Binance spot dialect: REST bookTicker/price and recent trades (/api/v3/trades, weight 25)
- * with request weights, the used-weight header,
+ * and the instrument list (/api/v3/exchangeInfo, weight 20) with request weights, the used-weight header,
  * 429/418 bodies; websocket raw (/ws/<stream>) and combined (/stream?streams=a/b) bookTicker and trade streams, live
  * SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, and the serverShutdown event. Every price and size has 8 decimals,
  * trailing zeros kept, as Binance prints them.
@@ -476,6 +476,61 @@ static int book_key(const struct fx_conn *c, size_t sym) {
     return c->variant;
 }
 
+/* GET /api/v3/exchangeInfo: every symbol, TRADING, HALT or (delisted) BREAK, with its PRICE_FILTER and LOT_SIZE on
+ * the symbol's grid, in the fields and order of the documentation's example; permissionSets empty when asked
+ * with showPermissionSets=false. */
+static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct fx_buf *out) {
+    char show[16] = "";
+    fx_query_get(req->query, "showPermissionSets", show, sizeof show);
+    const char *sets = strcmp(show, "false") == 0 ? "[]" : "[[\"SPOT\",\"MARGIN\"]]";
+    fx_buf_printf(out,
+                  "{\"timezone\":\"UTC\",\"serverTime\":%lld,\"rateLimits\":[{\"rateLimitType\":"
+                  "\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":%lld},"
+                  "{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":100},"
+                  "{\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\",\"intervalNum\":5,\"limit\":61000}],"
+                  "\"exchangeFilters\":[],\"symbols\":[",
+                  (long long)(clock_wall_us() / 1000), (long long)v->rest.limit);
+    static const char *const status[] = {[FX_TRADING] = "TRADING", [FX_HALTED] = "HALT", [FX_DELISTED] = "BREAK"};
+    for (size_t i = 0; i < v->nsyms; i++) {
+        const struct fx_symbol *s = &v->syms[i];
+        char base[24], quote[24];
+        fx_symbol_parts(s, base, quote);
+        fx_buf_reserve(out, 1200);
+        char *p = out->data + out->len;
+        p = fx_put(p, i ? ",{\"symbol\":\"" : "{\"symbol\":\"");
+        p = fx_put(p, s->binance);
+        p = fx_put(p, "\",\"status\":\"");
+        p = fx_put(p, status[s->status <= FX_DELISTED ? s->status : FX_HALTED]);
+        p = fx_put(p, "\",\"baseAsset\":\"");
+        p = fx_put(p, base);
+        p = fx_put(p, "\",\"baseAssetPrecision\":8,\"quoteAsset\":\"");
+        p = fx_put(p, quote);
+        p = fx_put(p, "\",\"quotePrecision\":8,\"quoteAssetPrecision\":8,\"baseCommissionPrecision\":8,"
+                      "\"quoteCommissionPrecision\":8,\"orderTypes\":[\"LIMIT\",\"LIMIT_MAKER\",\"MARKET\","
+                      "\"STOP_LOSS\",\"STOP_LOSS_LIMIT\",\"TAKE_PROFIT\",\"TAKE_PROFIT_LIMIT\"],"
+                      "\"icebergAllowed\":true,\"ocoAllowed\":true,"
+                      "\"otoAllowed\":true,\"quoteOrderQtyMarketAllowed\":true,\"allowTrailingStop\":false,"
+                      "\"cancelReplaceAllowed\":false,\"isSpotTradingAllowed\":true,\"isMarginTradingAllowed\":true,"
+                      "\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"");
+        char tick[FX_NUM_MAX], lot[FX_NUM_MAX];
+        size_t tl = fx_fmt_fixed(tick, fx_tick_units(s), 8), ll = fx_fmt_fixed(lot, fx_lot_units(s), 8);
+        p = (char *)memcpy(p, tick, tl) + tl;
+        p = fx_put(p, "\",\"maxPrice\":\"1000000.00000000\",\"tickSize\":\"");
+        p = (char *)memcpy(p, tick, tl) + tl;
+        p = fx_put(p, "\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":\"");
+        p = (char *)memcpy(p, lot, ll) + ll;
+        p = fx_put(p, "\",\"maxQty\":\"9000000.00000000\",\"stepSize\":\"");
+        p = (char *)memcpy(p, lot, ll) + ll;
+        p = fx_put(p, "\"},{\"filterType\":\"MAX_NUM_ORDERS\",\"maxNumOrders\":200}],\"permissions\":[],"
+                      "\"permissionSets\":");
+        p = fx_put(p, sets);
+        p = fx_put(p, ",\"defaultSelfTradePreventionMode\":\"NONE\",\"allowedSelfTradePreventionModes\":[\"NONE\"]}");
+        out->len = (size_t)(p - out->data);
+    }
+    fx_buf_adds(out, "]}");
+    return 200;
+}
+
 static void announce(struct fx_conn *c) { event(c, "serverShutdown"); }
 static void unknown(struct fx_conn *c) { event(c, "fakexUnknownEvent"); }
 
@@ -502,6 +557,9 @@ const struct fx_dialect fx_binance = {
     .quote_text = quote_text,
     .announce = announce,
     .unknown = unknown,
+    .instruments_path = "/api/v3/exchangeInfo",
+    .instruments_weight = 20,
+    .instruments = instruments,
     .book_interval_ms = 100,
     .book_key = book_key,
     .book_update = book_update,

@@ -1,4 +1,5 @@
-/* fx_coinbase.c -- the Coinbase Exchange dialect: REST /products/<id>/ticker and /products/<id>/trades; the websocket feed at "/" with
+/* fx_coinbase.c -- the Coinbase Exchange dialect: REST /products/<id>/ticker and /products/<id>/trades, and /products
+ * (every product: the instrument list); the websocket feed at "/" with
  * "ticker", "matches" and "heartbeat" channels (product_ids at the top or per channel), the "subscriptions" ack,
  * ticker messages with a per-product sequence, a "last_match" per product on subscribing to matches and then a
  * "match" per trade (its "side" is the MAKER's, its sequence the product's next), and one heartbeat per product
@@ -367,6 +368,43 @@ static void unknown(struct fx_conn *c) {
     fx_ws_literal(c, "{\"type\":\"fakex_unknown\",\"message\":\"a message type no client knows\"}");
 }
 
+/* GET /products: every product in the fields of the documentation's example (and trading_disabled, of its
+ * schema): status online (trading_disabled when halted) or delisted; the quote increment is the price grid, the
+ * base increment the size grid, each with 8 decimals. */
+static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct fx_buf *out) {
+    (void)req;
+    fx_buf_adds(out, "[");
+    for (size_t i = 0; i < v->nsyms; i++) {
+        const struct fx_symbol *s = &v->syms[i];
+        char base[24], quote[24];
+        fx_symbol_parts(s, base, quote);
+        fx_buf_reserve(out, 600);
+        char *p = out->data + out->len;
+        p = fx_put(p, i ? ",{\"id\":\"" : "{\"id\":\"");
+        p = fx_put(p, s->norm);
+        p = fx_put(p, "\",\"base_currency\":\"");
+        p = fx_put(p, base);
+        p = fx_put(p, "\",\"quote_currency\":\"");
+        p = fx_put(p, quote);
+        p = fx_put(p, "\",\"quote_increment\":\"");
+        p += fx_fmt_fixed(p, fx_tick_units(s), 8);
+        p = fx_put(p, "\",\"base_increment\":\"");
+        p += fx_fmt_fixed(p, fx_lot_units(s), 8);
+        p = fx_put(p, "\",\"display_name\":\"");
+        p = fx_put(p, base);
+        p = fx_put(p, "/");
+        p = fx_put(p, quote);
+        p = fx_put(p, "\",\"min_market_funds\":\"1\",\"margin_enabled\":false,\"post_only\":false,\"limit_only\":false,"
+                      "\"cancel_only\":false,\"status\":\"");
+        p = fx_put(p, s->status == FX_DELISTED ? "delisted" : "online");
+        p = fx_put(p, "\",\"status_message\":\"\",\"trading_disabled\":");
+        p = fx_put(p, s->status == FX_TRADING ? "false,\"auction_mode\":false}" : "true,\"auction_mode\":false}");
+        out->len = (size_t)(p - out->data);
+    }
+    fx_buf_adds(out, "]");
+    return 200;
+}
+
 const struct fx_dialect fx_coinbase = {
     .name = "coinbase",
     .rest_limit = 10,
@@ -385,6 +423,9 @@ const struct fx_dialect fx_coinbase = {
     .quote_text = quote_text,
     .heartbeat = heartbeat,
     .unknown = unknown,
+    .instruments_path = "/products",
+    .instruments_weight = 1,
+    .instruments = instruments,
     .book_interval_ms = 50,
     .book_update = book_update,
 };

@@ -29,6 +29,19 @@
  *                          status and a Retry-After (Binance, OKX)
  *   book_no_snapshot=1     OKX: subscribing to books brings no snapshot, only the updates (OKX's announced change)
  *   book_rest_no_seq=1     OKX: the REST book (GET /api/v5/market/books) answers without its seqId
+ * The instrument list settings and controls (fx_instruments.c), with symbol=S (a normalized name):
+ *   list=1&symbol=S        S is listed on the venue (or every venue with venue=all): a new symbol is added to its
+ *                          instrument list, trading, and served on its streams and REST from now on like any other;
+ *                          a delisted one trades again. A symbol listed and not delisted is an error
+ *   halt=1&symbol=S        S is halted: listed as such (Binance HALT, Coinbase trading_disabled, Kraken cancel_only,
+ *                          OKX suspend), its market stands still; halt=0 trades again
+ *   delist=1&symbol=S      S is delisted: Binance BREAK, Coinbase delisted, gone from Kraken's and OKX's lists; its
+ *                          market stands still
+ *   instruments_status=N   the instrument list is answered with HTTP status N (500, 503, 429...) until set to 0
+ *   instruments_malformed=N  the next N instrument lists are cut in the middle (HTTP 200, half a JSON text)
+ * The report holds, per venue, "instruments": {"requests" (instrument lists asked for), "faults" (answered by
+ * instruments_status or instruments_malformed), "listed" (symbols listed at runtime), "trading", "halted",
+ * "delisted" (symbols by status now)}, and each symbol its "status".
  * The report holds, per venue, "book": {"book_rate", "book_levels", "books" (symbols whose book exists),
  * "changes" (level changes made), "messages" (batches sent, per connection), "snapshots" (sent on subscribing),
  * "dropped" (batches a subscriber behind the high-water mark missed), "faults" (book faults carried out),
@@ -82,7 +95,7 @@ void fx_violations_free(void) {
 
 /* ---- settings ---- */
 
-enum kind { INT, FLAG, ACTION, BOOK };
+enum kind { INT, FLAG, ACTION, BOOK, LISTING };
 
 static const struct setting {
     const char *key;
@@ -95,6 +108,11 @@ static const struct setting {
     {"book_levels", INT, offsetof(struct fx_venue, book_levels)},
     {"snapshot_status", INT, offsetof(struct fx_venue, faults.snapshot_status)},
     {"snapshot_count", INT, offsetof(struct fx_venue, faults.snapshot_count)},
+    {"instruments_status", INT, offsetof(struct fx_venue, faults.instruments_status)},
+    {"instruments_malformed", INT, offsetof(struct fx_venue, faults.instruments_malformed)},
+    {"list", LISTING, 0},   /* symbol= is listed (new, or again after a delisting) */
+    {"halt", LISTING, 0},   /* symbol= is halted (1) or trades again (0) */
+    {"delist", LISTING, 0}, /* symbol= is delisted */
     {"book_drop", BOOK, offsetof(struct fx_book_faults, drop)},
     {"book_dup", BOOK, offsetof(struct fx_book_faults, dup)},
     {"book_reorder", BOOK, offsetof(struct fx_book_faults, reorder)},
@@ -152,9 +170,24 @@ static void apply_book(struct fx_venue *v, const struct setting *s, int64_t valu
     }
 }
 
-static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value, long sym) {
+/* A listing control for symbol `name` (index sym, -1 when the venue does not have it yet): checked beforehand. */
+static void apply_listing(struct fx_venue *v, const struct setting *s, int64_t value, long sym, const char *name) {
+    char err[160];
+    if (strcmp(s->key, "list") == 0) {
+        if (value > 0 && fx_instrument_list(v, name, err, sizeof err) < 0)
+            log_warn("fakex", "listing refused", "venue=%s detail=%s", v->d->name, err);
+    } else if (sym >= 0 && strcmp(s->key, "halt") == 0) {
+        if (value > 0) fx_instrument_status(v, (size_t)sym, FX_HALTED);
+        else if (v->syms[sym].status == FX_HALTED) fx_instrument_status(v, (size_t)sym, FX_TRADING);
+    } else if (sym >= 0 && strcmp(s->key, "delist") == 0 && value > 0) {
+        fx_instrument_status(v, (size_t)sym, FX_DELISTED);
+    }
+}
+
+static void apply_one(struct fx_venue *v, const struct setting *s, int64_t value, long sym, const char *name) {
     int64_t now = (int64_t)uv_now(fx_loop);
-    if (s->kind == BOOK) apply_book(v, s, value, sym);
+    if (s->kind == LISTING) apply_listing(v, s, value, sym, name);
+    else if (s->kind == BOOK) apply_book(v, s, value, sym);
     else if (s->kind == INT) *(int64_t *)((char *)v + s->offset) = value;
     else if (s->kind == FLAG) *(bool *)((char *)v + s->offset) = value != 0;
     else if (strcmp(s->key, "announce") == 0) fx_venue_announce(v, value > 0 ? value : v->announce_grace_ms);
@@ -193,14 +226,24 @@ static bool venue_selected(const struct fx_venue *v, const char *venue) {
 
 /* Two passes: nothing is applied unless every key and value is valid. */
 int fx_settings_apply(const char *venue, const char *query, char *err, size_t errlen) {
-    char symbol[64] = "";
+    char symbol[64] = "", list[16] = "";
     long syms[FX_VENUE_COUNT];
     fx_query_get(query, "symbol", symbol, sizeof symbol);
+    bool listing = fx_query_get(query, "list", list, sizeof list) == 0 && strcmp(list, "0") != 0 &&
+                   strcmp(list, "false") != 0; /* a symbol to list need not be served yet */
+    if (listing && !fx_symbol_name_ok(symbol)) {
+        snprintf(err, errlen, "list needs symbol=BASE-QUOTE (upper-case letters and digits), not '%s'", symbol);
+        return -1;
+    }
     for (int i = 0; i < FX_VENUE_COUNT; i++) {
         syms[i] = -1;
         if (!symbol[0] || !venue_selected(&fx_venues[i], venue)) continue;
         syms[i] = fx_symbol_find(fx_venues[i].syms, fx_venues[i].nsyms, offsetof(struct fx_symbol, norm), symbol);
-        if (syms[i] < 0) {
+        if (listing && syms[i] >= 0 && fx_venues[i].syms[syms[i]].status != FX_DELISTED) {
+            snprintf(err, errlen, "symbol '%s' is listed on %s already", symbol, fx_venues[i].d->name);
+            return -1;
+        }
+        if (syms[i] < 0 && !listing) {
             snprintf(err, errlen, "symbol '%s' is not served by %s", symbol, fx_venues[i].d->name);
             return -1;
         }
@@ -230,9 +273,13 @@ int fx_settings_apply(const char *venue, const char *query, char *err, size_t er
                 snprintf(err, errlen, "%s '%s'", s ? "bad value for" : "unknown setting", pair);
                 return -1;
             }
+            if (s->kind == LISTING && !symbol[0]) {
+                snprintf(err, errlen, "%s needs symbol=", s->key);
+                return -1;
+            }
             if (pass == 0) continue;
             for (int i = 0; i < FX_VENUE_COUNT; i++)
-                if (venue_selected(&fx_venues[i], venue)) apply_one(&fx_venues[i], s, value, syms[i]);
+                if (venue_selected(&fx_venues[i], venue)) apply_one(&fx_venues[i], s, value, syms[i], symbol);
         }
         bool known = !venue || strcmp(venue, "all") == 0;
         for (int i = 0; i < FX_VENUE_COUNT && !known; i++) known = fx_venues[i].enabled && !strcmp(venue, fx_venues[i].d->name);
@@ -256,10 +303,11 @@ static json_t *venue_report(struct fx_venue *v) {
         fmt_u64_str(seq, s->seq);
         fmt_u64_str(trade_id, s->trade_id);
         json_object_set_new(syms, s->norm,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "bid", q.bid, "bid_qty",
-                                      q.bid_qty, "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq", seq,
-                                      "ts_us", (json_int_t)s->ts_us, "updates", (json_int_t)s->updates, "trades",
-                                      (json_int_t)s->trades, "last_trade_id", trade_id));
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "bid", q.bid,
+                                      "bid_qty", q.bid_qty, "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq",
+                                      seq, "ts_us", (json_int_t)s->ts_us, "updates", (json_int_t)s->updates, "trades",
+                                      (json_int_t)s->trades, "last_trade_id", trade_id, "status",
+                                      fx_status_name(s->status)));
     }
     for (size_t i = 0; i < v->nwindows; i++)
         json_array_append_new(windows, json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)v->windows[i].start_ms,
@@ -286,6 +334,13 @@ static json_t *venue_report(struct fx_venue *v) {
                      "window_ms", (json_int_t)v->rest.window_ms, "used", (json_int_t)v->rest.used, "windows", windows,
                      "symbols", syms);
     json_object_set_new(r, "book", books);
+    json_int_t by_status[3] = {0};
+    for (size_t i = 0; i < v->nsyms; i++) by_status[v->syms[i].status <= FX_DELISTED ? v->syms[i].status : FX_HALTED]++;
+    json_object_set_new(r, "instruments",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)v->instrument_requests,
+                                  "faults", (json_int_t)v->instrument_faults, "listed",
+                                  (json_int_t)v->instruments_listed, "trading", by_status[FX_TRADING], "halted",
+                                  by_status[FX_HALTED], "delisted", by_status[FX_DELISTED]));
     return r;
 }
 

@@ -187,7 +187,8 @@ static void rest_trades(struct fx_conn *c, const struct fx_http_req *req) {
 }
 
 /* One AssetPairs entry, its fields in the order of Kraken's example (the fee schedules and margin limits as there):
- * the pair's names, pair_decimals and lot_decimals (the precisions of its book checksum), the tick and lot. */
+ * the pair's names, pair_decimals and lot_decimals (the precisions of its book checksum), the tick and lot, and its
+ * status: online, or cancel_only while halted. */
 static void pair_entry(struct fx_buf *b, const struct fx_symbol *s, bool first) {
     char tick[FX_NUM_MAX], lot[FX_NUM_MAX];
     int64_t t = 1, l = 1;
@@ -203,46 +204,44 @@ static void pair_entry(struct fx_buf *b, const struct fx_symbol *s, bool first) 
                   "[500000,0.18],[1000000,0.16],[2500000,0.14],[5000000,0.12],[10000000,0.1]],\"fees_maker\":[[0,0.16],"
                   "[50000,0.14],[100000,0.12],[250000,0.1],[500000,0.08],[1000000,0.06],[2500000,0.04],[5000000,0.02],"
                   "[10000000,0]],\"fee_volume_currency\":\"ZUSD\",\"margin_call\":80,\"margin_stop\":40,"
-                  "\"ordermin\":\"%s\",\"costmin\":\"0.5\",\"tick_size\":\"%s\",\"status\":\"online\","
+                  "\"ordermin\":\"%s\",\"costmin\":\"0.5\",\"tick_size\":\"%s\",\"status\":\"%s\","
                   "\"long_position_limit\":250,\"short_position_limit\":200}",
                   first ? "" : ",", s->kraken_rest, s->kraken_alt, s->kraken_v1, s->kraken_base, s->kraken_quote, s->dp,
-                  s->qdp, lot, tick);
+                  s->qdp, lot, tick, s->status == FX_TRADING ? "online" : "cancel_only");
 }
 
-/* GET /0/public/AssetPairs?pair=A,B (every pair without pair=): under each pair's REST key. */
-static void rest_asset_pairs(struct fx_conn *c, const struct fx_http_req *req) {
-    struct fx_venue *v = c->venue;
+/* GET /0/public/AssetPairs?pair=A,B (every pair without pair=: the instrument list): under each pair's REST key. A
+ * delisted pair is gone: not listed, and unknown when named. */
+static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct fx_buf *b) {
     char pairs[sizeof req->query]; /* one call names many pairs */
-    struct fx_buf b = {0};
-    fx_buf_adds(&b, "{\"error\":[],\"result\":{");
+    fx_buf_adds(b, "{\"error\":[],\"result\":{");
+    bool first = true;
     if (fx_query_get(req->query, "pair", pairs, sizeof pairs) < 0 || !pairs[0]) {
-        for (size_t i = 0; i < v->nsyms; i++) pair_entry(&b, &v->syms[i], i == 0);
+        for (size_t i = 0; i < v->nsyms; i++) {
+            if (v->syms[i].status == FX_DELISTED) continue;
+            pair_entry(b, &v->syms[i], first);
+            first = false;
+        }
     } else {
-        bool first = true;
         for (char *save = NULL, *name = strtok_r(pairs, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
             long i = find_pair(v, name);
-            if (i < 0) {
-                fx_buf_free(&b);
-                fx_http_reply_json(c, 200, json_pack("{s:[s]}", "error", "EQuery:Unknown asset pair"));
-                return;
+            if (i < 0 || v->syms[i].status == FX_DELISTED) {
+                b->len = 0;
+                fx_buf_adds(b, "{\"error\":[\"EQuery:Unknown asset pair\"]}");
+                return 200;
             }
-            pair_entry(&b, &v->syms[i], first);
+            pair_entry(b, &v->syms[i], first);
             first = false;
         }
     }
-    fx_buf_adds(&b, "}}");
-    fx_http_reply(c, 200, NULL, b.data, b.len);
-    fx_buf_free(&b);
+    fx_buf_adds(b, "}}");
+    return 200;
 }
 
 static void rest(struct fx_conn *c, const struct fx_http_req *req) {
     struct fx_venue *v = c->venue;
     if (strcmp(req->path, "/0/public/Trades") == 0) {
         rest_trades(c, req);
-        return;
-    }
-    if (strcmp(req->path, "/0/public/AssetPairs") == 0) {
-        rest_asset_pairs(c, req);
         return;
     }
     if (strcmp(req->path, "/0/public/Ticker") != 0) {
@@ -595,6 +594,9 @@ const struct fx_dialect fx_kraken = {
     .quote_text = quote_text,
     .heartbeat = heartbeat,
     .unknown = unknown,
+    .instruments_path = "/0/public/AssetPairs",
+    .instruments_weight = 1,
+    .instruments = instruments,
     .book_interval_ms = 50,
     .book_checksum = true,
     .book_key = book_key,

@@ -165,6 +165,40 @@ int fx_symbols_init(struct fx_symbol **out, size_t *n, const char *list, size_t 
     return 0;
 }
 
+bool fx_symbol_name_ok(const char *norm) {
+    const char *dash = strchr(norm, '-');
+    if (!dash || dash == norm || !dash[1] || strchr(dash + 1, '-') ||
+        strlen(norm) >= sizeof((struct fx_symbol *)0)->norm)
+        return false;
+    for (const char *p = norm; *p; p++)
+        if (!(isupper((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-')) return false;
+    return true;
+}
+
+int fx_symbol_append(struct fx_symbol **syms, size_t *n, const char *norm, enum fx_venue_id id) {
+    struct fx_symbol one;
+    memset(&one, 0, sizeof one);
+    if (!fx_symbol_name_ok(norm) || symbol_names(&one, norm) < 0) return -1;
+    uint64_t rng = 1469598103934665603ULL; /* FNV-1a of the name: the same listing gets the same market */
+    for (const char *p = norm; *p; p++) rng = (rng ^ (uint8_t)*p) * 1099511628211ULL;
+    if (!rng) rng = 1;
+    int64_t price = (int64_t)(fx_rand(&rng) % (500 * UNIT)) + UNIT / 2;
+    int dp = 4;
+    for (size_t j = 0; j < sizeof known / sizeof *known; j++)
+        if (strcmp(known[j].norm, norm) == 0) price = known[j].price, dp = known[j].dp;
+    symbol_seed(&one, price, dp, &rng);
+    struct fx_symbol *grown = realloc(*syms, (*n + 1) * sizeof *grown);
+    if (!grown) {
+        free(one.ring);
+        return -1;
+    }
+    grown[*n] = one;
+    fx_symbols_venue(&grown[*n], 1, id);
+    *syms = grown;
+    (*n)++;
+    return 0;
+}
+
 /* Kraken's precisions of its pairs (AssetPairs' pair_decimals and lot_decimals); a pair not listed keeps the
  * symbol's price decimals and gets one of a few lot precisions, so that checksums meet more than one. */
 static void kraken_precision(const struct fx_symbol *s, int *dp, int *qdp) {

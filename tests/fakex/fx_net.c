@@ -23,6 +23,7 @@ struct fx_wreq {
     uv_write_t req;
     char *data;
     size_t len;
+    int *borrowed; /* NULL: data is the write's to free; else the count of writes reading the caller's data */
 };
 
 #define FX_DRAINED (256 * 1024) /* below this many queued bytes a load generator may resume */
@@ -85,7 +86,8 @@ static void on_write(uv_write_t *req, int status) {
     struct fx_wreq *w = (struct fx_wreq *)req;
     struct fx_conn *c = req->handle->data;
     c->queued -= w->len;
-    free(w->data);
+    if (w->borrowed) (*w->borrowed)--;
+    else free(w->data);
     free(w);
     if (status < 0) {
         close_now(c);
@@ -99,6 +101,7 @@ void fx_conn_flush(struct fx_conn *c) {
     struct fx_wreq *w = fx_xmalloc(sizeof *w);
     w->data = c->out.data;
     w->len = c->out.len;
+    w->borrowed = NULL;
     c->out = (struct fx_buf){0};
     c->queued += w->len;
     c->last_out_ms = now_ms();
@@ -128,6 +131,17 @@ static const char *status_text(int status) {
     }
 }
 
+/* The status line and headers of a reply whose body is len bytes. */
+static void reply_head(struct fx_conn *c, struct fx_buf *dst, int status, const char *headers, size_t len) {
+    struct fx_venue *v = c->venue;
+    fx_buf_printf(dst, "HTTP/1.1 %d %s\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: %zu\r\n",
+                  status, status_text(status), len);
+    if (v && v->d->rest_headers) v->d->rest_headers(v, dst);
+    if (c->retry_after_s > 0) fx_buf_printf(dst, "Retry-After: %lld\r\n", (long long)c->retry_after_s);
+    if (headers) fx_buf_adds(dst, headers);
+    fx_buf_adds(dst, c->close_after_reply ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
+}
+
 void fx_http_reply(struct fx_conn *c, int status, const char *headers, const char *body, size_t len) {
     struct fx_venue *v = c->venue;
     if (v && v->faults.stall) return; /* the request stays unanswered */
@@ -140,14 +154,44 @@ void fx_http_reply(struct fx_conn *c, int status, const char *headers, const cha
         v->faults.malformed--;
         len /= 2;
     }
-    fx_buf_printf(dst, "HTTP/1.1 %d %s\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: %zu\r\n",
-                  status, status_text(status), len);
-    if (v && v->d->rest_headers) v->d->rest_headers(v, dst);
-    if (c->retry_after_s > 0) fx_buf_printf(dst, "Retry-After: %lld\r\n", (long long)c->retry_after_s);
-    if (headers) fx_buf_adds(dst, headers);
-    fx_buf_adds(dst, c->close_after_reply ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
+    reply_head(c, dst, status, headers, len);
     fx_buf_add(dst, body, len);
     if (dst == &c->out && c->close_after_reply) fx_conn_close(c, FX_CLOSE_GRACEFUL);
+}
+
+void fx_http_reply_large(struct fx_conn *c, int status, char *body, size_t len, int *writes) {
+    struct fx_venue *v = c->venue;
+    if (v && (v->faults.stall || v->faults.delay_ms > 0 || c->held.len)) { /* held back: copied, as any reply */
+        fx_http_reply(c, status, NULL, body, len);
+        if (!writes) free(body);
+        return;
+    }
+    if (v && status == 200 && v->faults.malformed > 0) {
+        v->faults.malformed--;
+        len /= 2;
+    }
+    reply_head(c, &c->out, status, NULL, len);
+    fx_conn_flush(c); /* what waited and the head first: writes go out in order */
+    if (c->closing) {
+        if (!writes) free(body);
+        return;
+    }
+    struct fx_wreq *w = fx_xmalloc(sizeof *w);
+    w->data = body;
+    w->len = len;
+    w->borrowed = writes;
+    if (writes) (*writes)++;
+    c->queued += len;
+    uv_buf_t b = uv_buf_init(body, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+        c->queued -= len;
+        if (writes) (*writes)--;
+        else free(body);
+        free(w);
+        close_now(c);
+        return;
+    }
+    if (c->close_after_reply) fx_conn_close(c, FX_CLOSE_GRACEFUL);
 }
 
 void fx_http_reply_json(struct fx_conn *c, int status, json_t *body) {
@@ -289,7 +333,8 @@ static void http_dispatch(struct fx_conn *c, const struct fx_http_req *req) {
         ws_upgrade(c, req);
         return;
     }
-    int64_t weight = v->d->rest_weight ? v->d->rest_weight(req) : 1;
+    bool listing = v->d->instruments_path && strcmp(req->path, v->d->instruments_path) == 0;
+    int64_t weight = listing ? v->d->instruments_weight : v->d->rest_weight ? v->d->rest_weight(req) : 1;
     int verdict = fx_venue_rest_admit(v, weight, &c->retry_after_s);
     if (verdict) {
         v->d->rest_limited(c, verdict);
@@ -301,6 +346,7 @@ static void http_dispatch(struct fx_conn *c, const struct fx_http_req *req) {
         fx_http_reply(c, (int)v->faults.http_status, NULL, html, sizeof html - 1);
         return;
     }
+    if (listing && fx_instruments_request(c, req)) return;
     v->d->rest(c, req);
 }
 

@@ -1,5 +1,6 @@
 /* fx_okx.c -- the OKX v5 dialect: REST /api/v5/market/ticker, /api/v5/market/tickers?instType=SPOT (every
- * spot instrument at once) and /api/v5/market/trades (recent trades, newest first), all {"code":"0","msg":"","data":[...]}; websocket
+ * spot instrument at once), /api/v5/market/trades (recent trades, newest first) and the instrument list
+ * /api/v5/public/instruments?instType=SPOT, all {"code":"0","msg":"","data":[...]}; websocket
  * /ws/v5/public with op subscribe/unsubscribe, {"event":"subscribe"} acks, "bbo-tbt" pushes (the best level of
  * each side as [price, size, "0", orders], ts in ms, the symbol's update id as seqId) or "tickers" pushes (all
  * strings, ts in ms) or "trades" pushes (one trade each, tradeId a string, side the taker's), text ping -> pong,
@@ -486,6 +487,59 @@ static void unknown(struct fx_conn *c) {
     fx_ws_literal(c, "{\"event\":\"fakex-unknown\",\"msg\":\"an event no client knows\"}");
 }
 
+/* GET /api/v5/public/instruments?instType=SPOT: every instrument in the fields of the documentation's example, state
+ * live or suspend (halted); a delisted one is no longer listed. Another valid instType lists nothing here (fakex
+ * has spot instruments only); none or another word is refused as OKX refuses it. */
+static int instruments(struct fx_venue *v, const struct fx_http_req *req, struct fx_buf *out) {
+    char type[16] = "";
+    fx_query_get(req->query, "instType", type, sizeof type);
+    bool spot = strcmp(type, "SPOT") == 0;
+    if (!spot && strcmp(type, "MARGIN") != 0 && strcmp(type, "SWAP") != 0 && strcmp(type, "FUTURES") != 0 &&
+        strcmp(type, "OPTION") != 0) {
+        fx_buf_adds(out, "{\"code\":\"51000\",\"msg\":\"Parameter instType error\",\"data\":[]}");
+        return 400;
+    }
+    fx_buf_adds(out, "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
+    bool first = true;
+    for (size_t i = 0; spot && i < v->nsyms; i++) {
+        const struct fx_symbol *s = &v->syms[i];
+        if (s->status == FX_DELISTED) continue;
+        char base[24], quote[24];
+        fx_symbol_parts(s, base, quote);
+        fx_buf_reserve(out, 1200);
+        char *p = out->data + out->len;
+        p = fx_put(p, first ? "{\"alias\":\"\",\"auctionEndTime\":\"\",\"baseCcy\":\""
+                            : ",{\"alias\":\"\",\"auctionEndTime\":\"\",\"baseCcy\":\"");
+        first = false;
+        p = fx_put(p, base);
+        p = fx_put(p, "\",\"category\":\"1\",\"ctMult\":\"\",\"ctType\":\"\",\"ctVal\":\"\",\"ctValCcy\":\"\","
+                      "\"contTdSwTime\":\"\",\"expTime\":\"\",\"futureSettlement\":false,\"groupId\":\"1\","
+                      "\"instFamily\":\"\",\"instId\":\"");
+        p = fx_put(p, s->norm);
+        p = fx_put(p, "\",\"instType\":\"SPOT\",\"lever\":\"\",\"listTime\":\"1606468572000\",\"lotSz\":\"");
+        p += fx_fmt_trim(p, fx_lot_units(s));
+        p = fx_put(p, "\",\"maxIcebergSz\":\"9999999999.0000000000000000\",\"maxLmtAmt\":\"1000000\","
+                      "\"maxLmtSz\":\"9999999999\",\"maxMktAmt\":\"1000000\",\"maxMktSz\":\"\",\"maxStopSz\":\"\","
+                      "\"maxTriggerSz\":\"9999999999.0000000000000000\",\"maxTwapSz\":\"9999999999.0000000000000000\","
+                      "\"minSz\":\"");
+        p += fx_fmt_trim(p, fx_lot_units(s));
+        p = fx_put(p, "\",\"optType\":\"\",\"openType\":\"\",\"preMktSwTime\":\"\",\"quoteCcy\":\"");
+        p = fx_put(p, quote);
+        p = fx_put(p, "\",\"tradeQuoteCcyList\":[\"");
+        p = fx_put(p, quote);
+        p = fx_put(p, "\"],\"settleCcy\":\"\",\"state\":\"");
+        p = fx_put(p, s->status == FX_TRADING ? "live" : "suspend");
+        p = fx_put(p, "\",\"ruleType\":\"normal\",\"stk\":\"\",\"tickSz\":\"");
+        p += fx_fmt_trim(p, fx_tick_units(s));
+        p = fx_put(p, "\",\"uly\":\"\",\"instIdCode\":");
+        p += fmt_u64_str(p, 1000000000 + i);
+        p = fx_put(p, ",\"instCategory\":\"1\",\"upcChg\":[]}");
+        out->len = (size_t)(p - out->data);
+    }
+    fx_buf_adds(out, "]}");
+    return 200;
+}
+
 const struct fx_dialect fx_okx = {
     .name = "okx",
     .rest_limit = 20,
@@ -503,6 +557,9 @@ const struct fx_dialect fx_okx = {
     .quote_text = quote_text,
     .announce = announce,
     .unknown = unknown,
+    .instruments_path = "/api/v5/public/instruments",
+    .instruments_weight = 1,
+    .instruments = instruments,
     .book_interval_ms = 100,
     .book_checksum = true,
     .book_update = book_update,

@@ -18,7 +18,9 @@
  * book_rate over many symbols never holds the loop for long), in the dialect's form, with the book faults of
  * the symbol applied (drop, dup, reorder, bad checksum; the cross fault is a change of the book itself). A
  * subscriber whose socket is behind by more than the high-water mark misses the batch (counted in dropped and
- * book_dropped): its next one shows a gap, as a venue's feed does for a slow reader. */
+ * book_dropped): its next one shows a gap, as a venue's feed does for a slow reader.
+ *
+ * Only a trading symbol moves: a halted or delisted one (fx_instruments.c) makes no quote, trade or book change. */
 #include "fakex.h"
 
 #include <stdio.h>
@@ -167,6 +169,7 @@ static void gen_batch(struct fx_venue *v, int64_t n) {
         }
         size_t s = v->next_sym++ % v->nsyms;
         struct fx_symbol *sym = &v->syms[s];
+        if (sym->status != FX_TRADING) continue; /* halted or delisted: its market stands still */
         if (v->trade_rate == 0) gen_trade(v, s, now_us); /* one trade with each quote update */
         fx_symbol_step(sym, &v->rng, now_us);
         v->ticks++;
@@ -224,7 +227,10 @@ static void on_trade_timer(uv_timer_t *t) {
     }
     if (owed <= 0) return;
     int64_t now_us = clock_wall_us();
-    for (int64_t k = 0; k < owed; k++) gen_trade(v, v->next_trade_sym++ % v->nsyms, now_us);
+    for (int64_t k = 0; k < owed; k++) {
+        size_t s = v->next_trade_sym++ % v->nsyms;
+        if (v->syms[s].status == FX_TRADING) gen_trade(v, s, now_us);
+    }
     v->trade_done += owed;
     flush_all(v);
 }
@@ -345,7 +351,8 @@ static void on_book_timer(uv_timer_t *t) {
     for (size_t i = slice; i < v->nbooks; i += slices) {
         size_t s = v->books[i];
         struct fx_book *b = v->syms[s].book;
-        if (fx_book_batch(v, s, book_owed(v, b, now))) fan_out_book(v, s);
+        int64_t owed = book_owed(v, b, now); /* owed while halted too: no burst when it trades again */
+        if (v->syms[s].status == FX_TRADING && fx_book_batch(v, s, owed)) fan_out_book(v, s);
         b->sent_seq = b->seq;
     }
     flush_all(v);
@@ -483,6 +490,7 @@ void fx_venue_free(struct fx_venue *v) {
     free(v->replay);
     free(v->books);
     for (int k = 0; k < FX_BOOK_KEYS; k++) fx_buf_free(&v->book_out[k]);
+    fx_buf_free(&v->instruments_body);
     v->syms = NULL;
     v->replay = NULL;
     v->books = NULL;

@@ -80,7 +80,8 @@ static void check_list(const struct instrument_list *l, enum venue_msg kind) {
         TT_ASSERT(in->size_decimals <= INSTRUMENT_DECIMALS_MAX || in->size_decimals == INSTRUMENT_DECIMALS_UNKNOWN);
         const char *dash = strchr(in->symbol, '-');
         TT_ASSERT(dash && dash > in->symbol && dash[1] && !strchr(dash + 1, '-'));
-        for (const char *p = in->symbol; *p; p++) TT_ASSERT((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-');
+        for (const char *p = in->symbol; *p; p++)
+            TT_ASSERT((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-');
         if (i > 0) TT_ASSERT(strcmp(l->v[i - 1].symbol, in->symbol) < 0);
         TT_ASSERT(instrument_list_find(l, in->symbol) == in);
         char json[INSTRUMENT_JSON_MAX];
@@ -160,9 +161,9 @@ static void list_of(struct instrument_list *l, const struct instrument *v, size_
 
 static void test_sort_find_duplicates(void) {
     struct instrument v[] = {
-        make("ETH-USDT", INSTRUMENT_TRADING, "0.01"), make("BTC-USDT", INSTRUMENT_DELISTED, "0.1"),
+        make("ETH-USDT", INSTRUMENT_TRADING, "0.01"),  make("BTC-USDT", INSTRUMENT_DELISTED, "0.1"),
         make("ADA-USDT", INSTRUMENT_HALTED, "0.0001"), make("BTC-USDT", INSTRUMENT_TRADING, "0.01"),
-        make("BTC-USDT", INSTRUMENT_HALTED, "0.01"), make("ZRX-BTC", INSTRUMENT_TRADING, "0.00000001"),
+        make("BTC-USDT", INSTRUMENT_HALTED, "0.01"),   make("ZRX-BTC", INSTRUMENT_TRADING, "0.00000001"),
     };
     struct instrument_list l;
     list_of(&l, v, sizeof v / sizeof v[0]);
@@ -250,9 +251,10 @@ static void test_json(void) {
     in.size_decimals = 5;
     in.status = INSTRUMENT_TRADING;
     char out[INSTRUMENT_JSON_MAX];
-    const char *want = "{\"venue\":\"binance\",\"symbol\":\"BTC-USDT\",\"venue_symbol\":\"BTCUSDT\",\"status\":\"trading\","
-                       "\"venue_status\":\"TRADING\",\"base\":\"BTC\",\"quote\":\"USDT\",\"tick_size\":\"0.01000000\","
-                       "\"lot_size\":\"0.00001000\",\"price_decimals\":2,\"size_decimals\":5}";
+    const char *want =
+        "{\"venue\":\"binance\",\"symbol\":\"BTC-USDT\",\"venue_symbol\":\"BTCUSDT\",\"status\":\"trading\","
+        "\"venue_status\":\"TRADING\",\"base\":\"BTC\",\"quote\":\"USDT\",\"tick_size\":\"0.01000000\","
+        "\"lot_size\":\"0.00001000\",\"price_decimals\":2,\"size_decimals\":5}";
     int n = instrument_json(&in, "binance", out, sizeof out);
     TT_ASSERT_INT(n, strlen(want));
     TT_ASSERT_STR(out, want);
@@ -363,7 +365,7 @@ static void test_diff(void) {
         make("FFF-USD", INSTRUMENT_TRADING, "0.001"), make("GGG-USD", INSTRUMENT_TRADING, "0.01"),
         make("III-USD", INSTRUMENT_DELISTED, "0.01"), /* new but delisted: nothing */
         make("JJJ-USD", INSTRUMENT_DELISTED, "0.1"),  make("KKK-USD", INSTRUMENT_DELISTED, "0.01"),
-        make("ZZZ-USD", INSTRUMENT_HALTED, "0.01"),   /* new, halted: listed */
+        make("ZZZ-USD", INSTRUMENT_HALTED, "0.01"), /* new, halted: listed */
     };
     struct instrument_list a, b;
     list_of(&a, was, sizeof was / sizeof was[0]);
@@ -436,8 +438,8 @@ static bool jansson_ok(const char *text, size_t len) {
 static void test_scanner_agrees_with_jansson(void) {
     static const char *const texts[] = {
         "{}", "[]", "0", "-0", "1.5e-3", "-12.25E+10", "true", "false", "null", "\"\"", " \t\r\n{ } ",
-        "{\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude00\\n\\\\\\\"\\/\"}", "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]",
-        "{\"a\":1,\"a\":2}", "[1,[2,[3,[4]]]]", "\"\x7f\"",
+        "{\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude00\\n\\\\\\\"\\/\"}",
+        "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]", "{\"a\":1,\"a\":2}", "[1,[2,[3,[4]]]]", "\"\x7f\"",
         /* broken */
         "", " ", "{", "}", "[", "[1,]", "[,1]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\" 1}", "{a:1}",
         "[1 2]", "01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "NaN", "Infinity", "tru", "nul", "falsey",
@@ -447,7 +449,8 @@ static void test_scanner_agrees_with_jansson(void) {
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         size_t len = strlen(texts[i]);
-        if (scan_ok(texts[i], len) != jansson_ok(texts[i], len)) TT_FAIL("text %zu ('%s'): reader and jansson differ", i, texts[i]);
+        if (scan_ok(texts[i], len) != jansson_ok(texts[i], len))
+            TT_FAIL("text %zu ('%s'): reader and jansson differ", i, texts[i]);
     }
     /* NUL inside a string, where len counts it */
     TT_ASSERT(!scan_ok("\"a\0b\"", 5));
@@ -532,7 +535,7 @@ static void test_binance_doc(void) {
     /* the filters the example's comment points to (filters.md, each symbol filter's /exchangeInfo format), in
      * their place: PRICE_FILTER's tickSize and LOT_SIZE's stepSize, the others passed over */
     char *filters = doc_file("binance/doc-filters.json", NULL);
-    char *inner = filters + 1;                   /* the elements, without the array's brackets */
+    char *inner = filters + 1; /* the elements, without the array's brackets */
     *strrchr(inner, ']') = 0;
     size_t need = strlen(inner) + 32;
     char *with = malloc(need);
@@ -546,9 +549,10 @@ static void test_binance_doc(void) {
     static const struct {
         const char *word;
         int status;
-    } words[] = {{"TRADING", INSTRUMENT_TRADING}, {"HALT", INSTRUMENT_HALTED},       {"BREAK", INSTRUMENT_DELISTED},
-                 {"END_OF_DAY", INSTRUMENT_HALTED}, {"PRE_TRADING", INSTRUMENT_HALTED}, {"POST_TRADING", INSTRUMENT_HALTED},
-                 {"AUCTION_MATCH", INSTRUMENT_HALTED}, {"SOMETHING_NEW", INSTRUMENT_HALTED}, {"", INSTRUMENT_HALTED}};
+    } words[] = {
+        {"TRADING", INSTRUMENT_TRADING},      {"HALT", INSTRUMENT_HALTED},          {"BREAK", INSTRUMENT_DELISTED},
+        {"END_OF_DAY", INSTRUMENT_HALTED},    {"PRE_TRADING", INSTRUMENT_HALTED},   {"POST_TRADING", INSTRUMENT_HALTED},
+        {"AUCTION_MATCH", INSTRUMENT_HALTED}, {"SOMETHING_NEW", INSTRUMENT_HALTED}, {"", INSTRUMENT_HALTED}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         char status[64];
         snprintf(status, sizeof status, "\"status\": \"%s\"", words[i].word);
@@ -617,16 +621,17 @@ static void test_kraken_doc(void) {
     TT_ASSERT_INT(l.n, 2);
     TT_ASSERT_INT(l.skipped, 0);
     /* XBT is BTC: XXBTZUSD is BTC-USD, XETHXXBT is ETH-BTC; Kraken's lot is 10^-lot_decimals */
-    assert_instrument(&l.v[0], "BTC-USD", "XXBTZUSD", "XXBT", "ZUSD", "online", INSTRUMENT_TRADING, "0.1",
-                      "0.00000001", 1, 8);
+    assert_instrument(&l.v[0], "BTC-USD", "XXBTZUSD", "XXBT", "ZUSD", "online", INSTRUMENT_TRADING, "0.1", "0.00000001",
+                      1, 8);
     assert_instrument(&l.v[1], "ETH-BTC", "XETHXXBT", "XETH", "XXBT", "online", INSTRUMENT_TRADING, "0.00001",
                       "0.00000001", 5, 8);
     /* the status words */
     static const struct {
         const char *word;
         int status;
-    } words[] = {{"online", INSTRUMENT_TRADING},      {"limit_only", INSTRUMENT_TRADING}, {"reduce_only", INSTRUMENT_TRADING},
-                 {"cancel_only", INSTRUMENT_HALTED},  {"post_only", INSTRUMENT_HALTED},   {"maintenance", INSTRUMENT_HALTED},
+    } words[] = {{"online", INSTRUMENT_TRADING},      {"limit_only", INSTRUMENT_TRADING},
+                 {"reduce_only", INSTRUMENT_TRADING}, {"cancel_only", INSTRUMENT_HALTED},
+                 {"post_only", INSTRUMENT_HALTED},    {"maintenance", INSTRUMENT_HALTED},
                  {"delisted", INSTRUMENT_DELISTED}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         char status[64];
@@ -642,7 +647,8 @@ static void test_kraken_doc(void) {
      * pair is online; lot_decimals 0 is a lot of 1 */
     char *a = replace(doc, "\"wsname\": \"XBT/USD\",", "");
     char *b = replace(a, "\"tick_size\": \"0.1\",\n      \"status\": \"online\",", "");
-    char *c = replace(b, "\"pair_decimals\": 1,\n      \"lot_decimals\": 8", "\"pair_decimals\": 1,\n      \"lot_decimals\": 0");
+    char *c = replace(b, "\"pair_decimals\": 1,\n      \"lot_decimals\": 8",
+                      "\"pair_decimals\": 1,\n      \"lot_decimals\": 0");
     TT_ASSERT_INT(parse("kraken", 200, c, &l, NULL), VENUE_MSG_TICKS);
     assert_instrument(&l.v[0], "BTC-USD", "XXBTZUSD", "XXBT", "ZUSD", "", INSTRUMENT_TRADING, "", "1", 1, 0);
     free(a);
@@ -683,8 +689,8 @@ static void test_okx_doc(void) {
     static const struct {
         const char *word;
         int status;
-    } words[] = {{"live", INSTRUMENT_TRADING},  {"suspend", INSTRUMENT_HALTED}, {"preopen", INSTRUMENT_HALTED},
-                 {"test", INSTRUMENT_HALTED},   {"rebase", INSTRUMENT_HALTED},  {"expired", INSTRUMENT_DELISTED}};
+    } words[] = {{"live", INSTRUMENT_TRADING}, {"suspend", INSTRUMENT_HALTED}, {"preopen", INSTRUMENT_HALTED},
+                 {"test", INSTRUMENT_HALTED},  {"rebase", INSTRUMENT_HALTED},  {"expired", INSTRUMENT_DELISTED}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         char state[64];
         snprintf(state, sizeof state, "\"state\": \"%s\"", words[i].word);
@@ -745,27 +751,37 @@ static void test_http_status(void) {
         enum venue_msg kind;
         const char *detail;
     } errors[] = {
-        {"binance", 429, "{\"code\":-1003,\"msg\":\"Too much request weight used\"}", VENUE_MSG_RATE_LIMITED, "Too much request weight used"},
-        {"binance", 200, "{\"code\":-1003,\"msg\":\"Too much request weight used\"}", VENUE_MSG_RATE_LIMITED, "Too much request weight used"},
+        {"binance", 429, "{\"code\":-1003,\"msg\":\"Too much request weight used\"}", VENUE_MSG_RATE_LIMITED,
+         "Too much request weight used"},
+        {"binance", 200, "{\"code\":-1003,\"msg\":\"Too much request weight used\"}", VENUE_MSG_RATE_LIMITED,
+         "Too much request weight used"},
         {"binance", 200, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}", VENUE_MSG_ERROR, "Invalid symbol."},
-        {"binance", 400, "{\"code\":-1100,\"msg\":\"Illegal \\u0063haracters\"}", VENUE_MSG_ERROR, "Illegal characters"},
-        {"coinbase", 429, "{\"message\":\"Public rate limit exceeded\"}", VENUE_MSG_RATE_LIMITED, "Public rate limit exceeded"},
+        {"binance", 400, "{\"code\":-1100,\"msg\":\"Illegal \\u0063haracters\"}", VENUE_MSG_ERROR,
+         "Illegal characters"},
+        {"coinbase", 429, "{\"message\":\"Public rate limit exceeded\"}", VENUE_MSG_RATE_LIMITED,
+         "Public rate limit exceeded"},
         {"coinbase", 200, "{\"message\":\"NotFound\"}", VENUE_MSG_ERROR, "NotFound"},
         {"coinbase", 200, "{\"other\":1}", VENUE_MSG_MALFORMED, ""},
-        {"kraken", 200, "{\"error\":[\"EGeneral:Too many requests\"]}", VENUE_MSG_RATE_LIMITED, "EGeneral:Too many requests"},
-        {"kraken", 200, "{\"error\":[\"EService:Unavailable\"],\"result\":{}}", VENUE_MSG_UNAVAILABLE, "EService:Unavailable"},
+        {"kraken", 200, "{\"error\":[\"EGeneral:Too many requests\"]}", VENUE_MSG_RATE_LIMITED,
+         "EGeneral:Too many requests"},
+        {"kraken", 200, "{\"error\":[\"EService:Unavailable\"],\"result\":{}}", VENUE_MSG_UNAVAILABLE,
+         "EService:Unavailable"},
         {"kraken", 200, "{\"error\":[\"EQuery:Unknown asset pair\"]}", VENUE_MSG_ERROR, "EQuery:Unknown asset pair"},
         {"kraken", 200, "{\"error\":[5]}", VENUE_MSG_MALFORMED, ""},
         {"kraken", 200, "{\"result\":{}}", VENUE_MSG_MALFORMED, ""},
-        {"okx", 429, "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}", VENUE_MSG_RATE_LIMITED, "Too Many Requests"},
-        {"okx", 200, "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}", VENUE_MSG_RATE_LIMITED, "Too Many Requests"},
+        {"okx", 429, "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}", VENUE_MSG_RATE_LIMITED,
+         "Too Many Requests"},
+        {"okx", 200, "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}", VENUE_MSG_RATE_LIMITED,
+         "Too Many Requests"},
         {"okx", 200, "{\"code\":\"50013\",\"msg\":\"System busy\",\"data\":[]}", VENUE_MSG_UNAVAILABLE, "System busy"},
-        {"okx", 200, "{\"code\":\"51000\",\"msg\":\"Parameter instType error\",\"data\":[]}", VENUE_MSG_ERROR, "Parameter instType error"},
+        {"okx", 200, "{\"code\":\"51000\",\"msg\":\"Parameter instType error\",\"data\":[]}", VENUE_MSG_ERROR,
+         "Parameter instType error"},
         {"okx", 200, "{\"code\":0,\"msg\":\"\",\"data\":[]}", VENUE_MSG_MALFORMED, ""},
     };
     for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
         enum venue_msg kind = parse(errors[i].venue, errors[i].status, errors[i].body, &l, detail);
-        if (kind != errors[i].kind) TT_FAIL("error body %zu: %s, expected %s", i, venue_msg_name(kind), venue_msg_name(errors[i].kind));
+        if (kind != errors[i].kind)
+            TT_FAIL("error body %zu: %s, expected %s", i, venue_msg_name(kind), venue_msg_name(errors[i].kind));
         if (errors[i].detail[0]) TT_ASSERT_STR(detail, errors[i].detail);
     }
     /* a long error text is cut to the detail's size */
@@ -800,7 +816,8 @@ static void test_malformed(void) {
         {0, "\"filters\": [\n      ]", "\"filters\": [{\"filterType\": \"PRICE_FILTER\", \"tickSize\": \"1e-2\"}]"},
         {0, "\"filters\": [\n      ]", "\"filters\": [{\"filterType\": \"PRICE_FILTER\", \"tickSize\": \"-0.01\"}]"},
         {0, "\"filters\": [\n      ]", "\"filters\": [{\"filterType\": \"PRICE_FILTER\", \"tickSize\": \"0.01 \"}]"},
-        {0, "\"filters\": [\n      ]", "\"filters\": [{\"filterType\": \"LOT_SIZE\", \"stepSize\": \"0.000000000000000000000000000001\"}]"},
+        {0, "\"filters\": [\n      ]",
+         "\"filters\": [{\"filterType\": \"LOT_SIZE\", \"stepSize\": \"0.000000000000000000000000000001\"}]"},
         {0, "\"filters\": [\n      ]", "\"filters\": [{\"filterType\": \"LOT_SIZE\", \"stepSize\": \"abc\"}]"},
         {0, "\"filters\": [\n      ]", "\"filters\": [{\"filterType\": 7}]"},
         {0, "\"symbols\": [", "\"symbols\": [],\"x\": ["},
@@ -829,7 +846,8 @@ static void test_malformed(void) {
         {2, "0.26\n", "0.26e\n"},
         {2, "\"tick_size\": \"0.1\"", "\"tick_size\": 0.1"},
         {2, "\"tick_size\": \"0.1\"", "\"tick_size\": \"0,1\""},
-        {2, "\"status\": \"online\",\n      \"long_position_limit\": 250", "\"status\": 1,\n      \"long_position_limit\": 250"},
+        {2, "\"status\": \"online\",\n      \"long_position_limit\": 250",
+         "\"status\": 1,\n      \"long_position_limit\": 250"},
         {2, "\"base\": \"XXBT\",", ""},
         {2, "\"wsname\": \"XBT/USD\"", "\"wsname\": false"},
         {2, "\"result\": {", "\"result\": [{"},
@@ -873,8 +891,10 @@ static void test_malformed(void) {
         memcpy(more + len, "{}", 3);
         TT_ASSERT_INT(parse(venues[v], 200, more, &l, NULL), VENUE_MSG_MALFORMED);
         free(more);
-        static const char *const junk[] = {"null", "[]", "{}", "\"x\"", "5", "[{}]", "{\"symbols\":[]}",
-                                           "{\"error\":[],\"result\":{}}", "{\"code\":\"0\",\"msg\":\"\",\"data\":[]}"};
+        static const char *const junk[] = {
+            "null", "[]", "{}", "\"x\"", "5", "[{}]", "{\"symbols\":[]}", "{\"error\":[],\"result\":{}}",
+            "{\"code\":\"0\",\"msg\":\"\",\"data\":[]}",
+        };
         for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++)
             TT_ASSERT_INT(parse(venues[v], 200, junk[j], &l, NULL), VENUE_MSG_MALFORMED);
         free(doc[v]);
@@ -894,7 +914,8 @@ static void test_truncated_and_flipped(void) {
         size_t last = len;
         while (last > 0 && (doc[last - 1] == '\n' || doc[last - 1] == ' ')) last--;
         for (size_t n = 0; n < last; n++)
-            if (parse_len(venues[v], 200, doc, n, &l, NULL) == VENUE_MSG_TICKS) TT_FAIL("%s: %zu bytes taken", venues[v], n);
+            if (parse_len(venues[v], 200, doc, n, &l, NULL) == VENUE_MSG_TICKS)
+                TT_FAIL("%s: %zu bytes taken", venues[v], n);
         TT_ASSERT_INT(parse_len(venues[v], 200, doc, last, &l, NULL), VENUE_MSG_TICKS);
         size_t taken = 0;
         for (size_t i = 0; i < len; i++) {
@@ -920,10 +941,12 @@ static void test_names_skipped_and_duplicates(void) {
         "{\"symbols\":["
         "{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"BTC\",\"quoteAsset\":\"USDT\",\"filters\":[]},"
         "{\"symbol\":\"btcusdt\",\"status\":\"TRADING\",\"baseAsset\":\"btc\",\"quoteAsset\":\"USDT\",\"filters\":[]},"
-        "{\"symbol\":\"\\u5e01\\u5b89USDT\",\"status\":\"TRADING\",\"baseAsset\":\"\\u5e01\\u5b89\",\"quoteAsset\":\"USDT\"},"
+        "{\"symbol\":\"\\u5e01\\u5b89USDT\",\"status\":\"TRADING\",\"baseAsset\":\"\\u5e01\\u5b89\",\"quoteAsset\":"
+        "\"USDT\"},"
         "{\"symbol\":\"A-BUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"A-B\",\"quoteAsset\":\"USDT\"},"
         "{\"symbol\":\"\",\"status\":\"TRADING\",\"baseAsset\":\"X\",\"quoteAsset\":\"Y\"},"
-        "{\"symbol\":\"LONGUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP\",\"quoteAsset\":\"USDT\"},"
+        "{\"symbol\":\"LONGUSDT\",\"status\":\"TRADING\",\"baseAsset\":"
+        "\"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP\",\"quoteAsset\":\"USDT\"},"
         "{\"symbol\":\"A\\\"B\",\"status\":\"TRADING\",\"baseAsset\":\"AB\",\"quoteAsset\":\"C\"},"
         "{\"symbol\":\"ETHUSDT\",\"status\":\"BREAK\",\"baseAsset\":\"ETH\",\"quoteAsset\":\"USDT\"},"
         "{\"symbol\":\"ETHUSDT2\",\"status\":\"TRADING\",\"baseAsset\":\"ETH\",\"quoteAsset\":\"USDT\"},"
@@ -940,8 +963,9 @@ static void test_names_skipped_and_duplicates(void) {
     TT_ASSERT_STR(l.v[2].venue_symbol, "ETHUSDT2"); /* the trading one of the two */
     TT_ASSERT_INT(l.v[2].status, INSTRUMENT_TRADING);
     /* every name skipped: no list */
-    const char *none = "[{\"id\":\"BTC-USD-X\",\"base_currency\":\"BTC\",\"quote_currency\":\"USD\",\"quote_increment\":"
-                       "\"0.01\",\"base_increment\":\"0.1\",\"status\":\"online\"}]";
+    const char *none =
+        "[{\"id\":\"BTC-USD-X\",\"base_currency\":\"BTC\",\"quote_currency\":\"USD\",\"quote_increment\":"
+        "\"0.01\",\"base_increment\":\"0.1\",\"status\":\"online\"}]";
     TT_ASSERT_INT(parse("coinbase", 200, none, &l, NULL), VENUE_MSG_MALFORMED);
     instrument_list_free(&l);
 }
@@ -997,33 +1021,45 @@ static void test_fifty_thousand(void) {
     char *body = malloc(cap);
     for (int v = 0; v < 4; v++) {
         char *p = body;
-        p = stpcpy(p, v == 0 ? "{\"timezone\":\"UTC\",\"symbols\":[" : v == 1 ? "[" : v == 2 ? "{\"error\":[],\"result\":{" : "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
+        p = stpcpy(p, v == 0   ? "{\"timezone\":\"UTC\",\"symbols\":["
+                      : v == 1 ? "["
+                      : v == 2 ? "{\"error\":[],\"result\":{"
+                               : "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
         for (int i = 0; i < N; i++) {
             char base[16];
             snprintf(base, sizeof base, "S%05d", N - 1 - i); /* sent out of order */
             if (i) *p++ = ',';
             if (v == 0)
-                p += sprintf(p, "{\"symbol\":\"%sUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"%s\",\"baseAssetPrecision\":8,"
-                                "\"quoteAsset\":\"USDT\",\"quotePrecision\":8,\"orderTypes\":[\"LIMIT\",\"MARKET\"],\"filters\":["
-                                "{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"0.00010000\",\"maxPrice\":\"1000.00000000\","
-                                "\"tickSize\":\"0.00010000\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":\"0.01000000\","
-                                "\"maxQty\":\"900000.00000000\",\"stepSize\":\"0.01000000\"}],\"permissions\":[],\"permissionSets\":[]}",
-                             base, base);
+                p += sprintf(
+                    p,
+                    "{\"symbol\":\"%sUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"%s\",\"baseAssetPrecision\":8,"
+                    "\"quoteAsset\":\"USDT\",\"quotePrecision\":8,\"orderTypes\":[\"LIMIT\",\"MARKET\"],\"filters\":["
+                    "{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"0.00010000\",\"maxPrice\":\"1000.00000000\","
+                    "\"tickSize\":\"0.00010000\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":\"0.01000000\","
+                    "\"maxQty\":\"900000.00000000\",\"stepSize\":\"0.01000000\"}],\"permissions\":[],"
+                    "\"permissionSets\":[]}",
+                    base, base);
             else if (v == 1)
-                p += sprintf(p, "{\"id\":\"%s-USD\",\"base_currency\":\"%s\",\"quote_currency\":\"USD\",\"quote_increment\":"
-                                "\"0.01000000\",\"base_increment\":\"0.00000001\",\"display_name\":\"%s/USD\",\"min_market_funds\":"
-                                "\"1\",\"margin_enabled\":false,\"post_only\":false,\"limit_only\":false,\"cancel_only\":false,"
-                                "\"status\":\"online\",\"status_message\":\"\",\"trading_disabled\":false,\"auction_mode\":false}",
-                             base, base, base);
+                p += sprintf(
+                    p,
+                    "{\"id\":\"%s-USD\",\"base_currency\":\"%s\",\"quote_currency\":\"USD\",\"quote_increment\":"
+                    "\"0.01000000\",\"base_increment\":\"0.00000001\",\"display_name\":\"%s/USD\",\"min_market_funds\":"
+                    "\"1\",\"margin_enabled\":false,\"post_only\":false,\"limit_only\":false,\"cancel_only\":false,"
+                    "\"status\":\"online\",\"status_message\":\"\",\"trading_disabled\":false,\"auction_mode\":false}",
+                    base, base, base);
             else if (v == 2)
-                p += sprintf(p, "\"%sUSD\":{\"altname\":\"%sUSD\",\"wsname\":\"%s/USD\",\"base\":\"%s\",\"quote\":\"ZUSD\","
-                                "\"pair_decimals\":4,\"lot_decimals\":8,\"fees\":[[0,0.26],[50000,0.24]],\"ordermin\":\"0.1\","
-                                "\"tick_size\":\"0.0001\",\"status\":\"online\"}",
-                             base, base, base, base);
+                p += sprintf(
+                    p,
+                    "\"%sUSD\":{\"altname\":\"%sUSD\",\"wsname\":\"%s/USD\",\"base\":\"%s\",\"quote\":\"ZUSD\","
+                    "\"pair_decimals\":4,\"lot_decimals\":8,\"fees\":[[0,0.26],[50000,0.24]],\"ordermin\":\"0.1\","
+                    "\"tick_size\":\"0.0001\",\"status\":\"online\"}",
+                    base, base, base, base);
             else
-                p += sprintf(p, "{\"instType\":\"SPOT\",\"instId\":\"%s-USDT\",\"baseCcy\":\"%s\",\"quoteCcy\":\"USDT\","
-                                "\"tickSz\":\"0.0001\",\"lotSz\":\"0.01\",\"minSz\":\"0.1\",\"state\":\"live\",\"upcChg\":[]}",
-                             base, base);
+                p += sprintf(
+                    p,
+                    "{\"instType\":\"SPOT\",\"instId\":\"%s-USDT\",\"baseCcy\":\"%s\",\"quoteCcy\":\"USDT\","
+                    "\"tickSz\":\"0.0001\",\"lotSz\":\"0.01\",\"minSz\":\"0.1\",\"state\":\"live\",\"upcChg\":[]}",
+                    base, base);
         }
         p = stpcpy(p, v == 2 ? "}}" : v == 1 ? "]" : "]}");
         size_t len = (size_t)(p - body);
@@ -1036,8 +1072,8 @@ static void test_fifty_thousand(void) {
         TT_ASSERT_INT(l.skipped, 0);
         for (size_t i = 1; i < l.n; i++) TT_ASSERT(strcmp(l.v[i - 1].symbol, l.v[i].symbol) < 0);
         TT_ASSERT(instrument_list_find(&l, v == 0 || v == 3 ? "S12345-USDT" : "S12345-USD") != NULL);
-        fprintf(stderr, "    %s: %d instruments, %.1f MB, parsed in %.1f ms (%.2f us each), list %zu KiB\n",
-                venues[v], N, (double)len / 1e6, dt * 1e3, dt * 1e6 / N, l.cap * sizeof *l.v / 1024);
+        fprintf(stderr, "    %s: %d instruments, %.1f MB, parsed in %.1f ms (%.2f us each), list %zu KiB\n", venues[v],
+                N, (double)len / 1e6, dt * 1e3, dt * 1e6 / N, l.cap * sizeof *l.v / 1024);
     }
     free(body);
     instrument_list_free(&l);
