@@ -2,10 +2,10 @@
  *
  * Each good list that differs from the last one:
  *   - goes to the sinks, one instrument per change (listed, status, updated, delisted): put_instrument;
- *   - mutes, in every group table of the source, the symbols the venue halted or delisted (the stream tasks
- *     unsubscribe them on their live connections, stream_task.c) and withdraws their quotes from the best bid
- *     and offer (merge_withdraw); unmutes those that trade again. A name the venue has never listed is left as
- *     it is: a listing can come later;
+ *   - mutes, in every group table of the source, the symbols the venue does not list as trading (halted,
+ *     delisted, or not listed at all: the stream tasks unsubscribe them on their live connections,
+ *     stream_task.c) and withdraws their quotes from the best bid and offer (merge_withdraw); unmutes those that
+ *     trade again, and a name that comes to be listed;
  *   - resolves the groups whose symbols hold patterns (symbol_select.h) against the venue's trading
  *     instruments: a group that waited for its first list starts; a running one whose patterns now match new
  *     listings gets them on a companion group of its own ("<group>+<n>": new connections within the venue's
@@ -61,28 +61,18 @@ static void on_bbo_withdrawn(void *arg, uint32_t bbo_id) {
                 d->sinks[k].ops->put_bbo(d->sinks[k].state, bbo_id, &bbo, clock_wall_us());
 }
 
-/* Whether a symbol should be muted now; *known false when the lists say nothing of it (never listed). */
-static bool muted_by(const struct instrument_list *before, const struct instrument_list *now, const char *symbol,
-                     bool *known) {
-    const struct instrument *in = instrument_list_find(now, symbol);
-    *known = true;
-    if (in) return in->status != INSTRUMENT_TRADING;
-    const struct instrument *was = instrument_list_find(before, symbol);
-    if (was) return true; /* gone from the list: delisted */
-    *known = false;
-    return false;
-}
-
-static void follow_statuses(struct daemon *d, struct source_rt *s, const struct instrument_list *before,
-                            const struct instrument_list *now) {
+/* A symbol is subscribed while the venue lists it as trading: a halted, delisted or unlisted one is muted (an
+ * unlisted name is retried at each list: a listing can come later; subscribing it meanwhile would only earn the
+ * venue's error, which fails the connection's subscription on some venues). */
+static void follow_statuses(struct daemon *d, struct source_rt *s, const struct instrument_list *now) {
     const char *venue = s->src.venue->name;
     size_t muted = 0, unmuted = 0;
     for (struct group_rt *g = d->groups; g; g = g->next) {
         if (g->retired_at_ms || g->source != s) continue;
         for (size_t i = 0; i < g->symbols.n; i++) {
             const char *sym = g->symbols.list[i].norm;
-            bool known, mute = muted_by(before, now, sym, &known);
-            if (!known) continue;
+            const struct instrument *in = instrument_list_find(now, sym);
+            bool mute = !in || in->status != INSTRUMENT_TRADING;
             if (venue_symbols_mute(&g->symbols, i, mute)) mute ? muted++ : unmuted++;
             (void)merge_withdraw(d->merge, venue, sym, mute, on_bbo_withdrawn, d); /* -ENOENT: no quote yet */
         }
@@ -131,7 +121,7 @@ static void report_unlisted(struct daemon *d, struct source_rt *s, const struct 
             char hint[CLOSEST_MAX * (TICK_SYMBOL_MAX + 1)] = "";
             for (size_t k = 0, off = 0; k < nc; k++)
                 off += (size_t)snprintf(hint + off, sizeof hint - off, "%s%s", k ? "," : "", close[k]);
-            log_warn("instruments", "the venue does not list this symbol: subscribed anyway, it may be listed later",
+            log_warn("instruments", "the venue does not list this symbol: not subscribed until it does",
                      "source=%s group=%s symbol=%s closest=\"%s\"", s->src.name, cg->name, name, hint);
         }
     }
@@ -265,7 +255,7 @@ static void on_list(void *arg, const struct instrument_list *before, const struc
     log_info("instruments", "instrument list changed", "source=%s instruments=%zu listed=%zu status=%zu updated=%zu "
              "delisted=%zu", s->src.name, now->n, counts.listed, counts.status, counts.updated, counts.delisted);
     resolve_source_groups(d, s, now, NULL, false); /* before the mutes: a companion's table is muted like the others */
-    follow_statuses(d, s, before, now);
+    follow_statuses(d, s, now);
     const char **all = calloc(now->n ? now->n : 1, sizeof *all);
     if (all) {
         for (size_t i = 0; i < now->n; i++) all[i] = now->v[i].symbol;

@@ -302,12 +302,15 @@ static json_t *venue_report(struct fx_venue *v) {
         v->d->quote_text(s, &q);
         fmt_u64_str(seq, s->seq);
         fmt_u64_str(trade_id, s->trade_id);
+        json_int_t subscribers = 0; /* connections that want its quotes now */
+        for (const struct fx_conn *c = v->conns; c; c = c->next)
+            if (c->subs && (c->subs[i] & FX_SUB_DATA)) subscribers++;
         json_object_set_new(syms, s->norm,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "bid", q.bid,
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I}", "bid", q.bid,
                                       "bid_qty", q.bid_qty, "ask", q.ask, "ask_qty", q.ask_qty, "last", q.last, "seq",
                                       seq, "ts_us", (json_int_t)s->ts_us, "updates", (json_int_t)s->updates, "trades",
                                       (json_int_t)s->trades, "last_trade_id", trade_id, "status",
-                                      fx_status_name(s->status)));
+                                      fx_status_name(s->status), "subscribers", subscribers));
     }
     for (size_t i = 0; i < v->nwindows; i++)
         json_array_append_new(windows, json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)v->windows[i].start_ms,

@@ -283,8 +283,10 @@ def group(source, symbols, name=None, stream=True, poll=None, restart="permanent
             "depth": depth, "book_deltas": book_deltas}
 
 
-def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, extra="", redis=None, rabbitmq=None):
-    """TOML for tickd: one [[source]] per venue of fakex that a group uses, the test servers as sinks."""
+def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, extra="", redis=None, rabbitmq=None,
+           sources=None):
+    """TOML for tickd: one [[source]] per venue of fakex that a group uses (sources: {venue: {key: value}} added to
+    its [[source]]), the test servers as sinks."""
     redis_port = os.environ.get("TICKD_TEST_REDIS_PORT", "6379")
     amqp = os.environ.get("TICKD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")
     out = ['[daemon]', 'log_level = "info"', 'stats_interval = "%s"' % stats, '',
@@ -304,6 +306,7 @@ def config(fx, groups, prefix=None, limits=None, stats="1s", supervisor=None, ex
         port = fx.ports[venue]
         out += ['[[source]]', 'name = "%s"' % venue, 'venue = "%s"' % venue,
                 'rest_url = "http://127.0.0.1:%d"' % port, 'ws_url = "ws://127.0.0.1:%d"' % port]
+        out += ['%s = %s' % (k, json.dumps(v)) for k, v in (sources or {}).get(venue, {}).items()]
         lim = (limits or {}).get(venue)
         if lim:
             out.append("  [source.limits]")
