@@ -643,6 +643,14 @@ static void render_status(struct text_buf *out, void *arg) {
                           ls.windows[i].used, ls.windows[i].limit, ls.windows[i].period_ms,
                           ls.windows[i].limit > ls.windows[i].used ? ls.windows[i].limit - ls.windows[i].used : 0);
         }
+        if (s->catalog) {
+            struct catalog_stats cs;
+            catalog_stats(s->catalog, &cs);
+            text_printf(out, "    instruments listed=%zu unlisted=%zu loads=%llu failures=%llu loaded_s_ago=%lld%s\n",
+                        cs.instruments, s->nunlisted, (unsigned long long)cs.loads, (unsigned long long)cs.failures,
+                        cs.loaded_ms ? (long long)((clock_mono_ms() - cs.loaded_ms) / 1000) : -1LL,
+                        cs.failing ? " FAILING" : "");
+        }
         const struct source_counters *c = &s->src.counters;
         if (c->book_updates || c->snapshot_requests)
             text_printf(out, "    books syncing=%llu live=%llu resyncing=%llu stale=%llu resyncs gap=%llu "
@@ -662,9 +670,9 @@ static void render_status(struct text_buf *out, void *arg) {
     struct merge_counters mc = {0};
     if (d->merge) merge_counters_get(d->merge, &mc); /* none when the start failed */
     text_printf(out, "merge: quotes=%zu symbols=%zu accepted=%llu stale=%llu duplicates=%llu expired=%llu "
-                  "quote_ttl_ms=%llu\n", mc.quotes, mc.symbols, (unsigned long long)mc.accepted,
+                  "withdrawn=%llu quote_ttl_ms=%llu\n", mc.quotes, mc.symbols, (unsigned long long)mc.accepted,
                   (unsigned long long)mc.stale, (unsigned long long)mc.duplicates, (unsigned long long)mc.expired,
-                  (unsigned long long)d->cfg->merge.quote_ttl_ms);
+                  (unsigned long long)mc.withdrawn_refused, (unsigned long long)d->cfg->merge.quote_ttl_ms);
     text_printf(out, "sinks:\n");
     for (size_t k = 0; k < d->nsinks; k++) {
         text_printf(out, "  %-8s ", d->sinks[k].ops->name);

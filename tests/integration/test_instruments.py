@@ -163,6 +163,8 @@ def an_unlisted_name_is_warned_with_the_closest():
     h.check(subscribers(fx, "coinbase", "BTC-USTD") == 0, "an unlisted name subscribed")
     h.wait_until(lambda: d.log_lines(r"component=stats msg=source source=coinbase .*\bunlisted=1\b"), 10,
                  "unlisted counted")
+    h.check(re.search(r"^    instruments listed=4 unlisted=1 loads=\d+ failures=0 loaded_s_ago=\d+$", d.status(), re.M),
+            "status: %s" % d.status())
     updates_flow(r, d, "coinbase", "BTC-USDT")
     fx.set("coinbase", list=1, symbol="BTC-USTD")
     h.wait_until(lambda: d.log_lines(r"msg=\"the venue lists it now\" source=coinbase symbol=BTC-USTD"), 10,

@@ -506,7 +506,7 @@ def a_silent_venue_leaves_the_best_bid_and_offer_after_quote_ttl():
     h.check(b.get("bid") and q.get("bid") and b.get("ask"), "BBO %r, binance's quote %r" % (b, q))
     h.check(d.log_lines("quotes expired"), "no log line for the expiry:\n" + d.tail())
     h.wait_until(lambda: stat_int(d, "summary", "expired") >= 2, 5, "expired >= 2 in the summary stats line")
-    m = re.search(r"^merge: .*\bexpired=(\d+) quote_ttl_ms=2000$", d.status(), re.M)
+    m = re.search(r"^merge: .*\bexpired=(\d+) withdrawn=\d+ quote_ttl_ms=2000$", d.status(), re.M)
     h.check(m and int(m.group(1)) >= 2, "tickd status has no merge line with the expiries:\n" + d.status())
 
 
