@@ -40,6 +40,14 @@
  * published are dropped, counted (book_deltas_dropped) and logged with their time range at most once per 5 s.
  * A body longer than a frame goes out in several (4 KiB each, the least frame_max a broker may ask for).
  *
+ * Instrument changes (amqp_sink_put_instrument; sink.h, put_instrument) are events, as trades are: routing key
+ * "instrument.<venue>.<symbol>" ('.' in the symbol sent as '_'), message_id "<venue>:<symbol>:<µs>" (the time of
+ * the put), body {"change":"listed"|"status"|"updated"|"delisted", then instrument_json's members:
+ * "venue","symbol","venue_symbol","status",...,"size_decimals"}; every one published, in order, never conflated,
+ * publisher-confirmed, through a FIFO of their own bounded in bytes (instrument_buffer) with the trades' rules:
+ * beyond the bound the oldest never published are dropped, counted (instruments_dropped) and logged with the range
+ * of their put times at most once per 5 s.
+ *
  * amqps:// runs the same connection over TLS (rabbitmq-c's OpenSSL socket). A certificate that does not chain
  * to the CA, or that does not name the URL's host, fails the connect like a refused one: logged once per outage
  * with OpenSSL's reason, retried with backoff. */
@@ -73,6 +81,7 @@ struct amqp_sink_config {
     uint64_t close_deadline_ms;  /* [3000] how long close waits for the buffers to be confirmed */
     uint64_t trade_buffer;       /* [64 MiB] bytes of trades held (their encoded publishes); the oldest go beyond */
     uint64_t book_delta_buffer;  /* [trade_buffer] bytes of book deltas held, likewise (a queue of their own) */
+    uint64_t instrument_buffer;  /* [trade_buffer] bytes of instrument changes held, likewise (their own queue) */
 };
 
 struct amqp_sink_stats {
@@ -107,6 +116,14 @@ struct amqp_sink_stats {
     uint64_t book_deltas_dropped;   /* dropped, oldest first, by a full delta buffer */
     uint64_t book_delta_depth;      /* deltas held: waiting or unconfirmed */
     uint64_t book_delta_bytes;      /* bytes they hold */
+    /* instrument changes (events, as trades) */
+    uint64_t instruments;           /* accepted by amqp_sink_put_instrument */
+    uint64_t instruments_published; /* publishes of changes (again after a nack counts again) */
+    uint64_t instruments_confirmed, instruments_nacked;
+    uint64_t instruments_refused;   /* invalid changes */
+    uint64_t instruments_dropped;   /* dropped, oldest first, by a full instrument buffer */
+    uint64_t instrument_depth;      /* changes held: waiting or unconfirmed */
+    uint64_t instrument_bytes;      /* bytes they hold */
     bool connected, blocked;
 };
 
@@ -137,6 +154,12 @@ int amqp_sink_put_book(struct amqp_sink *s, const struct book_view *v);
  * than a snapshot of the deepest book a book keeps: 2 * 5 * BOOK_DEPTH_MAX) or -ENOMEM. */
 int amqp_sink_put_book_delta(struct amqp_sink *s, const struct book_delta_view *v);
 
+/* An instrument change (sink.h, put_instrument): never blocks. Returns 0 (taken, perhaps dropping older changes to
+ * make room), -EINVAL (sink_instrument_change_invalid, or an instrument without JSON: a text not terminated in its
+ * field; logged rate-limited) or -ENOMEM. */
+int amqp_sink_put_instrument(struct amqp_sink *s, const char *venue, const struct instrument *in,
+                             enum instrument_change change);
+
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
 
 /* Asks the thread to publish what is buffered and have it confirmed within close_deadline_ms, then to close
@@ -146,8 +169,9 @@ void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out);
  * reading gives up at the deadline. */
 void amqp_sink_close(struct amqp_sink *s, void (*cb)(void *arg), void *arg);
 
-/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes, trades, books and book
- * deltas; the deltas' bound is [rabbitmq] book_delta_buffer. */
+/* The RabbitMQ row of sink_table (sink.h): opened from [rabbitmq], takes bbo quotes, trades, books, book deltas
+ * and instrument changes; the deltas' bound is [rabbitmq] book_delta_buffer, the instrument changes' the trades'
+ * trade_buffer (in a queue of their own). */
 extern const struct sink_ops amqp_sink_ops;
 
 #endif

@@ -46,7 +46,20 @@
  * hash Redis holds (a lower seq with the same resyncs is not written), so a second tickd or a replay cannot move
  * it back either; the first write of a new run's book is not compared (Redis holds no run to tell a restarted
  * sequence by). While Redis is away the latest of every book waits and all are written on reconnect, as quotes
- * are. */
+ * are.
+ *
+ * Instrument changes (redis_sink_put_instrument; sink.h, put_instrument) are events, kept like trades:
+ *   <prefix>:instruments:<venue>     hash  <symbol> -> instrument_json (instrument.h), "venue" included
+ * and for a listing, a status change or a delisting also the `status` field (trading, halted, delisted) of the
+ * quote's hash <prefix>:quote:<venue>:<symbol>, written alone by a plain HSET: the compare-and-set script reads
+ * only `order` and writes only the quote's own fields, so the two never disturb each other (a quote written later
+ * keeps the status; a status written before the first quote makes a hash holding only it, which that quote then
+ * fills). Each change is written once, in put order, in batches of up to a thousand changes, one batch at a time:
+ * they wait in a FIFO bounded by a count, max_instrument_events (REDIS_SINK_MAX_INSTRUMENT_EVENTS by default);
+ * while Redis is away or refusing (the transient answers above) they wait and are written in order once it takes
+ * writes again; beyond the bound the oldest waiting one is dropped, counted (instruments_dropped) and logged at
+ * most once a second with the first and last dropped. An error answer fails that change (counted in errors, not
+ * written again). What was written is not kept: a Redis that restarts empty has only the changes made since. */
 #ifndef TICKD_REDIS_SINK_H
 #define TICKD_REDIS_SINK_H
 
@@ -67,6 +80,11 @@ struct redis_sink;
  * on a few hundred instruments. */
 #define REDIS_SINK_MAX_TRADES 100000
 
+/* Instrument changes held waiting by default (config max_instrument_events): about 22 MB (struct instrument and its
+ * venue, ~220 bytes each) at most, only while Redis is away or refusing; twice the listings of a 50,000-instrument
+ * configuration's first load. */
+#define REDIS_SINK_MAX_INSTRUMENT_EVENTS 100000
+
 struct redis_sink_config {
     const char *url;      /* redis://[user:password@]host[:port][/db] */
     const char *password; /* from password_file; replaces the URL's; NULL or "" = the URL's, if any */
@@ -81,6 +99,8 @@ struct redis_sink_config {
     uint64_t max_instruments;    /* [100000] records kept; ticks of further instruments are refused */
     uint64_t trade_history;      /* entries kept per instrument's trades stream; 0 = trades are not taken */
     uint64_t max_trades;         /* [REDIS_SINK_MAX_TRADES] trades waiting; beyond it the oldest are dropped */
+    uint64_t max_instrument_events; /* [REDIS_SINK_MAX_INSTRUMENT_EVENTS] instrument changes waiting; beyond it the
+                                       oldest are dropped */
     /* Called when Redis refused a quote put by redis_sink_put_accepted as older than what it holds, with the
      * merge's quote_id and the key Redis holds (a key without epoch reads as epoch 0), for merge_adopt. NULL:
      * not told. Runs on the loop, inside the sink's reply handling: it must not call back into the sink. */
@@ -97,7 +117,8 @@ struct redis_sink_stats {
     uint64_t reconnects;   /* connections made ready after the first */
     uint64_t errors;       /* records and trades that failed other than by NOSCRIPT or a transient refusal
                               (logged, not retried), or records whose history entry did */
-    uint64_t refused;      /* invalid ticks, trades or books, or ticks or books beyond max_instruments */
+    uint64_t refused;      /* invalid ticks, trades, books or instrument changes, or ticks or books beyond
+                              max_instruments */
     uint64_t pending;      /* records (quotes, BBOs, books) waiting to be written + writes in flight */
     uint64_t trades;         /* trades written (XADD answered with an id) */
     uint64_t trades_dropped; /* trades dropped, the oldest first, beyond max_trades */
@@ -105,6 +126,9 @@ struct redis_sink_stats {
     uint64_t books;          /* book hashes written (HSET done) */
     uint64_t books_pending;  /* books waiting to be written + in flight (counted in pending too) */
     uint64_t books_stale;    /* book puts refused as older than the record's (-ESTALE) */
+    uint64_t instruments;         /* instrument changes written (every HSET of the change done) */
+    uint64_t instruments_dropped; /* instrument changes dropped, the oldest first, beyond max_instrument_events */
+    uint64_t instruments_pending; /* instrument changes waiting + in flight */
     bool ready;            /* connected, authenticated, script loaded */
 };
 
@@ -141,6 +165,13 @@ int redis_sink_put_trade(struct redis_sink *s, const struct trade *t);
  * not written), -ENOSPC (max_instruments books held) or -ENOMEM. */
 int redis_sink_put_book(struct redis_sink *s, const struct book_view *v);
 
+/* An instrument change (sink.h, put_instrument), written to <prefix>:instruments:<venue> and, unless the change is
+ * INSTRUMENT_CHANGE_UPDATED, to the quote hash's status field (see above). Never blocks. Returns 0 (taken, perhaps
+ * dropping the oldest waiting change), -EINVAL for a change that fails sink_instrument_change_invalid or whose
+ * instrument has no JSON (a text not terminated in its field; logged, rate-limited) or -ENOMEM. */
+int redis_sink_put_instrument(struct redis_sink *s, const char *venue, const struct instrument *in,
+                              enum instrument_change change);
+
 void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out);
 
 /* How stale Redis is: for every tick written since the last call, the time from its receive (recv_us; for a
@@ -155,8 +186,8 @@ void redis_sink_take_lag(struct redis_sink *s, struct lat_hist *recv_lag, struct
 void redis_sink_close(struct redis_sink *s, void (*cb)(void *arg), void *arg);
 
 /* The Redis row of sink_table (sink.h): opened from [redis], takes bbo quotes and BBOs, trades (put_trade
- * does nothing when [redis] trade_history is 0) and books (put_book; no book deltas: put_book_delta is NULL),
- * and wires its CAS refusals (on_cas_rejected above) to the hooks'. */
+ * does nothing when [redis] trade_history is 0), books (put_book; no book deltas: put_book_delta is NULL) and
+ * instrument changes (put_instrument), and wires its CAS refusals (on_cas_rejected above) to the hooks'. */
 extern const struct sink_ops redis_sink_ops;
 
 #endif

@@ -146,6 +146,12 @@ int sink_trade_json(const struct trade *t, char *out, size_t outlen);
  * string). NULL when fine, else a short reason. */
 const char *sink_trade_invalid(const struct trade *t);
 
+/* Checks an instrument change (put_instrument) before it becomes a key or a routing key: the venue as a tick's
+ * ([a-z0-9_-]+, NUL-terminated within TICK_VENUE_MAX), the instrument's symbol as a tick's, a known change and a
+ * known status. The instrument's other texts are instrument_json's to check (-EINVAL when one is not terminated
+ * within its field). NULL when fine, else a short reason for the log line. */
+const char *sink_instrument_change_invalid(const char *venue, const struct instrument *in, int change);
+
 /* ---- books: one writer of a book's levels for both sinks ---- */
 /* Bytes one level takes at most in a levels array: ["<price>","<qty>"] and its comma. */
 #define SINK_BOOK_LEVEL_JSON_MAX (2 * (BOOK_TEXT_MAX - 1) + 8)

@@ -160,7 +160,8 @@ static const struct row rabbitmq_rows[] = {
     ROW(struct config_rabbitmq, trade_buffer, "trade_buffer", T_UINT, .def = "67108864", .min = 65536,
         .max = 17179869184ULL, .flags = F_RESTART,
         .doc = "Bytes of trades held while the broker is slow or away; beyond it the oldest are dropped, counted "
-               "(`trades_dropped`) and logged with the time range lost. Trades are never conflated."),
+               "(`trades_dropped`) and logged with the time range lost. Trades are never conflated. Instrument "
+               "changes are held apart, in a buffer of the same size (`instruments_dropped`)."),
     ROW(struct config_rabbitmq, book_delta_buffer, "book_delta_buffer", T_UINT, .def = "67108864", .min = 65536,
         .max = 17179869184ULL, .flags = F_RESTART,
         .doc = "Bytes of book deltas (`book_deltas = true`) held while the broker is slow or away, apart from the "

@@ -20,6 +20,10 @@
  * an equal share of the confirm window's room (enum publish_kind), the kind that goes first changing with every
  * batch, so that a publish of any size reaches an empty wire in turn.
  *
+ * Instrument changes take the trades' way through a third trade_queue of their own (bounded like the trades'): an
+ * event each, never conflated, encoded at put, publisher-confirmed; their own queue keeps their drop count theirs
+ * and a listing burst (a venue's whole list at its first load) from evicting trades, or the reverse.
+ *
  * Shared with the loop thread: the conflating buffers and the queues (each with its own mutex), the eventfd,
  * atomic counters and the stopping flag. Nothing else. */
 #include "tickd/amqp_sink.h"
@@ -93,6 +97,9 @@
 #define BOOK_DELTA_CHANGES_MAX (2 * 5 * BOOK_DEPTH_MAX)
 #define BOOK_MESSAGE_MAX MESSAGE_MAX(BOOK_BODY_MAX(BOOK_DELTA_CHANGES_MAX))
 
+/* An instrument change's body: {"change":"<name>", then instrument_json's members. */
+#define INSTRUMENT_BODY_MAX (INSTRUMENT_JSON_MAX + 32)
+
 /* A batch's frames: a full batch of the small publishes and the largest publish beside them, so that any publish
  * fits a batch that starts with it. */
 #define WIRE_MAX (PUBLISH_BATCH * PUBLISH_MAX + BOOK_MESSAGE_MAX)
@@ -110,7 +117,10 @@
 struct book_buf;
 
 /* What a batch publishes, in turn (publish_waiting). */
-enum publish_kind { KIND_TRADES, KIND_DELTAS, KIND_QUOTES, KIND_BOOKS, KINDS };
+enum publish_kind { KIND_TRADES, KIND_DELTAS, KIND_INSTRUMENTS, KIND_QUOTES, KIND_BOOKS, KINDS };
+
+/* The event queues, for their drop lines (log_queue_drops). */
+enum event_queue { QUEUE_TRADES, QUEUE_DELTAS, QUEUE_INSTRUMENTS };
 
 struct amqp_sink {
     struct amqp_sink_config cfg;
@@ -127,6 +137,7 @@ struct amqp_sink {
     struct trade_queue *trades;
     struct book_buf *books;
     struct trade_queue *deltas;
+    struct trade_queue *instruments;
     int wake_fd; /* eventfd: the loop wakes the thread; stop wakes it too */
     pthread_t thread;
     atomic_bool stopping;
@@ -148,6 +159,7 @@ struct amqp_sink {
     _Atomic uint64_t last_refusal_log_ms;
     _Atomic uint64_t trades_published, trades_refused, last_drop_log_ms;
     _Atomic uint64_t books_published, books_refused, deltas_published, deltas_refused, last_delta_drop_log_ms;
+    _Atomic uint64_t instruments_published, instruments_refused, last_instrument_drop_log_ms;
 
     /* loop-only: a book's or a delta's JSON and then its publish, encoded at put (grown to the largest) */
     uint8_t *scratch;
@@ -441,6 +453,7 @@ static void disconnect(struct amqp_sink *s) {
     trade_queue_requeue_all(s->trades);
     book_buf_requeue_all(s->books);
     trade_queue_requeue_all(s->deltas);
+    trade_queue_requeue_all(s->instruments);
 }
 
 /* The client must announce connection.blocked, or the broker never sends it. */
@@ -796,6 +809,33 @@ static size_t book_delta_json(const struct book_delta_view *v, char *out) {
     return (size_t)(p - out);
 }
 
+/* An instrument change's publish: routing key "instrument.<venue>.<symbol>" ('.' in the symbol sent as '_'),
+ * message id "<venue>:<symbol>:<put_us>" (the put's wall time, µs: a change published again after a lost connection
+ * keeps it), body {"change":"<name>",...} with instrument_json's members after "change". Returns the end, or NULL
+ * when the instrument has no JSON (a text not terminated in its field). out holds MESSAGE_MAX(INSTRUMENT_BODY_MAX). */
+static uint8_t *encode_instrument(const struct amqp_sink *s, const char *venue, const struct instrument *in,
+                                  enum instrument_change change, int64_t put_us, uint8_t *out) {
+    char body[INSTRUMENT_BODY_MAX], key[16 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
+    char id[24 + TICK_VENUE_MAX + TICK_SYMBOL_MAX];
+    const char *name = instrument_change_name((int)change);
+    char *p = PUT_LIT(body, "{\"change\":\"");
+    p = sink_put_mem(p, name, strlen(name));
+    p = PUT_LIT(p, "\",");
+    /* instrument_json's text after its '{', written over it: its members follow "change" */
+    int n = instrument_json(in, venue, p - 1, sizeof body - (size_t)(p - 1 - body));
+    if (n < 0) return NULL;
+    *(p - 1) = ',';
+    size_t len = (size_t)(p - 1 - body) + (size_t)n;
+    char *q = sink_put_field(id, venue, TICK_VENUE_MAX);
+    *q++ = ':';
+    q = sink_put_field(q, in->symbol, sizeof in->symbol);
+    *q++ = ':';
+    q = sink_put_i64(q, put_us);
+    size_t key_len = book_routing_key("instrument", venue, in->symbol, key);
+    return encode_message(s, (amqp_bytes_t){.len = key_len, .bytes = key},
+                          (amqp_bytes_t){.len = (size_t)(q - id), .bytes = id}, put_us, body, len, out);
+}
+
 /* One non-blocking write of what is left: the bytes taken (> 0), 0 with *events to wait for, or an amqp status
  * (< 0). Over TLS a write is retried with the same bytes until OpenSSL takes them, as it requires. */
 static ssize_t send_some(struct amqp_sink *s, int fd, const uint8_t *p, size_t len, short *events) {
@@ -858,6 +898,7 @@ static ssize_t take_kind(struct amqp_sink *s, enum publish_kind k, uint8_t **p, 
     switch (k) {
     case KIND_TRADES: n = trade_queue_take(s->trades, *p, cap, max, tag, &len); break;
     case KIND_DELTAS: n = trade_queue_take(s->deltas, *p, cap, max, tag, &len); break;
+    case KIND_INSTRUMENTS: n = trade_queue_take(s->instruments, *p, cap, max, tag, &len); break;
     case KIND_BOOKS: n = book_buf_take(s->books, *p, cap, max, tag, &len); break;
     case KIND_QUOTES: /* encoded here: each takes at most PUBLISH_MAX */
         if (max > cap / PUBLISH_MAX) max = cap / PUBLISH_MAX;
@@ -886,7 +927,8 @@ static int publish_waiting(struct amqp_sink *s) {
         uint8_t *p = s->wire;
         uint64_t tag = s->next_tag;
         size_t n = 0, left = room, taken[KINDS] = {0};
-        bool busy[KINDS] = {true, true, true, true};
+        bool busy[KINDS];
+        for (unsigned k = 0; k < KINDS; k++) busy[k] = true;
         unsigned nbusy = KINDS, first = s->first_kind;
         s->first_kind = (first + 1) % KINDS;
         while (left && nbusy) {
@@ -915,11 +957,13 @@ static int publish_waiting(struct amqp_sink *s) {
         atomic_fetch_add(&s->trades_published, taken[KIND_TRADES]);
         atomic_fetch_add(&s->books_published, taken[KIND_BOOKS]);
         atomic_fetch_add(&s->deltas_published, taken[KIND_DELTAS]);
+        atomic_fetch_add(&s->instruments_published, taken[KIND_INSTRUMENTS]);
         if (s->cfg.no_confirm) {
             conflate_confirm(s->buf, tag + n - 1, true, true);
             trade_queue_confirm(s->trades, tag + n - 1, true, true);
             book_buf_confirm(s->books, tag + n - 1, true, true);
             trade_queue_confirm(s->deltas, tag + n - 1, true, true);
+            trade_queue_confirm(s->instruments, tag + n - 1, true, true);
         }
         s->next_tag += n;
     }
@@ -935,6 +979,7 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
         n += trade_queue_confirm(s->trades, a->delivery_tag, a->multiple, true);
         n += book_buf_confirm(s->books, a->delivery_tag, a->multiple, true);
         n += trade_queue_confirm(s->deltas, a->delivery_tag, a->multiple, true);
+        n += trade_queue_confirm(s->instruments, a->delivery_tag, a->multiple, true);
         confirmed(s, a->delivery_tag, n);
         return 0;
     }
@@ -945,6 +990,7 @@ static int handle_method(struct amqp_sink *s, const amqp_method_t *m) {
         n += trade_queue_confirm(s->trades, a->delivery_tag, a->multiple, false);
         n += book_buf_confirm(s->books, a->delivery_tag, a->multiple, false);
         n += trade_queue_confirm(s->deltas, a->delivery_tag, a->multiple, false);
+        n += trade_queue_confirm(s->instruments, a->delivery_tag, a->multiple, false);
         confirmed(s, a->delivery_tag, n);
         return 0;
     }
@@ -1004,12 +1050,15 @@ static void wait_events(struct amqp_sink *s) {
     if (poll(p, 2, timeout) > 0 && (p[0].revents & POLLIN)) drain_wake_fd(s);
 }
 
-/* Logs what a full event buffer (the trades', or the book deltas') dropped since the last such line, with the range
- * of the events' times (the venue's time, else the receive time; µs): at most once per TRADE_DROP_LOG_MS per buffer,
- * from whichever thread comes first (the exchange elects one), or at once when force (the sink's end). */
-static void log_queue_drops(struct amqp_sink *s, bool deltas, bool force) {
-    struct trade_queue *q = deltas ? s->deltas : s->trades;
-    _Atomic uint64_t *last_log = deltas ? &s->last_delta_drop_log_ms : &s->last_drop_log_ms;
+/* Logs what a full event buffer (the trades', the book deltas' or the instrument changes') dropped since the last
+ * such line, with the range of the events' times (the venue's time, else the receive time; an instrument change's
+ * put time; µs): at most once per TRADE_DROP_LOG_MS per buffer, from whichever thread comes first (the exchange
+ * elects one), or at once when force (the sink's end). */
+static void log_queue_drops(struct amqp_sink *s, enum event_queue which, bool force) {
+    struct trade_queue *q = which == QUEUE_DELTAS ? s->deltas : which == QUEUE_INSTRUMENTS ? s->instruments : s->trades;
+    _Atomic uint64_t *last_log = which == QUEUE_DELTAS        ? &s->last_delta_drop_log_ms
+                                 : which == QUEUE_INSTRUMENTS ? &s->last_instrument_drop_log_ms
+                                                              : &s->last_drop_log_ms;
     uint64_t now = (uint64_t)clock_mono_ms(), last = atomic_load(last_log);
     if (!force && last && now - last < TRADE_DROP_LOG_MS) return;
     if (!atomic_compare_exchange_strong(last_log, &last, now)) return;
@@ -1022,7 +1071,12 @@ static void log_queue_drops(struct amqp_sink *s, bool deltas, bool force) {
     trade_queue_stats(q, &ts);
     const char *connected = atomic_load(&s->connected) ? "yes" : "no";
     const char *blocked = atomic_load(&s->blocked) ? "yes" : "no";
-    if (deltas)
+    if (which == QUEUE_INSTRUMENTS)
+        log_warn(COMPONENT, "instrument changes dropped, the instrument buffer is full",
+                 "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " instruments_dropped=%" PRIu64
+                 " instrument_bytes=%" PRIu64 " instrument_buffer=%" PRIu64 " connected=%s blocked=%s",
+                 d.count, d.first_us, d.last_us, ts.dropped, ts.bytes, ts.limit, connected, blocked);
+    else if (which == QUEUE_DELTAS)
         log_warn(COMPONENT, "book deltas dropped, the delta buffer is full",
                  "dropped=%" PRIu64 " from_us=%" PRId64 " to_us=%" PRId64 " book_deltas_dropped=%" PRIu64
                  " delta_bytes=%" PRIu64 " delta_buffer=%" PRIu64 " connected=%s blocked=%s",
@@ -1035,23 +1089,28 @@ static void log_queue_drops(struct amqp_sink *s, bool deltas, bool force) {
 }
 
 static void log_trade_drops(struct amqp_sink *s, bool force) {
-    log_queue_drops(s, false, force);
+    log_queue_drops(s, QUEUE_TRADES, force);
 }
 
 static void log_delta_drops(struct amqp_sink *s, bool force) {
-    log_queue_drops(s, true, force);
+    log_queue_drops(s, QUEUE_DELTAS, force);
+}
+
+static void log_instrument_drops(struct amqp_sink *s, bool force) {
+    log_queue_drops(s, QUEUE_INSTRUMENTS, force);
 }
 
 static bool stop_reached(struct amqp_sink *s) {
     if (!atomic_load(&s->stopping)) return false;
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    struct trade_queue_stats ts, ds;
+    struct trade_queue_stats ts, ds, is;
     trade_queue_stats(s->trades, &ts);
     trade_queue_stats(s->deltas, &ds);
+    trade_queue_stats(s->instruments, &is);
     struct book_buf_stats bs;
     book_buf_stats(s->books, &bs);
-    return (st.depth == 0 && ts.held == 0 && bs.depth == 0 && ds.held == 0) ||
+    return (st.depth == 0 && ts.held == 0 && bs.depth == 0 && ds.held == 0 && is.held == 0) ||
            (uint64_t)clock_mono_ms() >= s->stop_deadline_ms;
 }
 
@@ -1102,8 +1161,13 @@ static void *publisher_main(void *arg) {
     if (ts.held)
         log_warn(COMPONENT, "closing with unconfirmed book deltas", "book_deltas=%zu bytes=%" PRIu64, ts.held,
                  ts.bytes);
+    trade_queue_stats(s->instruments, &ts);
+    if (ts.held)
+        log_warn(COMPONENT, "closing with unconfirmed instrument changes", "instruments=%zu bytes=%" PRIu64, ts.held,
+                 ts.bytes);
     log_trade_drops(s, true);
     log_delta_drops(s, true);
+    log_instrument_drops(s, true);
     if (s->conn) {
         amqp_connection_close(s->conn, AMQP_REPLY_SUCCESS); /* bounded by the rpc timeout */
         amqp_destroy_connection(s->conn);
@@ -1258,6 +1322,24 @@ int amqp_sink_put_book_delta(struct amqp_sink *s, const struct book_delta_view *
     }
 }
 
+int amqp_sink_put_instrument(struct amqp_sink *s, const char *venue, const struct instrument *in,
+                             enum instrument_change change) {
+    const char *what = "instrument change refused", *why = sink_instrument_change_invalid(venue, in, (int)change);
+    if (why) return refuse_book(s, &s->instruments_refused, what, why, venue, in ? in->symbol : NULL, -EINVAL);
+    uint8_t msg[MESSAGE_MAX(INSTRUMENT_BODY_MAX)];
+    int64_t put_us = clock_wall_us();
+    uint8_t *end = encode_instrument(s, venue, in, change, put_us, msg);
+    if (!end) return refuse_book(s, &s->instruments_refused, what, "bad instrument", venue, in->symbol, -EINVAL);
+    size_t dropped;
+    enum trade_queue_put_result res = trade_queue_put(s->instruments, msg, (size_t)(end - msg), put_us, &dropped);
+    if (dropped) log_instrument_drops(s, false);
+    switch (res) {
+    case TRADE_QUEUE_WAKE: uv_idle_start(&s->waker, on_wake_turn); return 0;
+    case TRADE_QUEUE_NOMEM: return -ENOMEM;
+    default: return 0;
+    }
+}
+
 int amqp_sink_put(struct amqp_sink *s, const struct tick *t) {
     return put(s, NO_QUOTE_ID, t, sink_tick_invalid(t));
 }
@@ -1269,12 +1351,21 @@ int amqp_sink_put_accepted(struct amqp_sink *s, uint32_t quote_id, const struct 
 void amqp_sink_stats(struct amqp_sink *s, struct amqp_sink_stats *out) {
     struct conflate_stats st;
     conflate_stats(s->buf, &st);
-    struct trade_queue_stats ts, ds;
+    struct trade_queue_stats ts, ds, is;
     trade_queue_stats(s->trades, &ts);
     trade_queue_stats(s->deltas, &ds);
+    trade_queue_stats(s->instruments, &is);
     struct book_buf_stats bs;
     book_buf_stats(s->books, &bs);
     *out = (struct amqp_sink_stats){
+        .instruments = is.put,
+        .instruments_published = atomic_load(&s->instruments_published),
+        .instruments_confirmed = is.acked,
+        .instruments_nacked = is.nacked,
+        .instruments_refused = atomic_load(&s->instruments_refused),
+        .instruments_dropped = is.dropped,
+        .instrument_depth = is.held,
+        .instrument_bytes = is.bytes,
         .books = bs.put,
         .books_published = atomic_load(&s->books_published),
         .books_confirmed = bs.acked,
@@ -1352,6 +1443,7 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     s->cfg.trade_buffer = or_default(cfg->trade_buffer, 64 << 20);
     s->cfg.book_delta_buffer = or_default(cfg->book_delta_buffer, s->cfg.trade_buffer);
+    s->cfg.instrument_buffer = or_default(cfg->instrument_buffer, s->cfg.trade_buffer);
     snprintf(s->exchange, sizeof s->exchange, "%s", cfg->exchange && cfg->exchange[0] ? cfg->exchange : "tickd");
     s->exchange_bytes = amqp_cstring_bytes(s->exchange);
     if ((rc = parse_url(s, cfg)) < 0) goto fail_url;
@@ -1362,7 +1454,8 @@ int amqp_sink_new(uv_loop_t *loop, const struct amqp_sink_config *cfg, struct am
     if (!s->trades) goto fail_trades;
     s->books = book_buf_new(s->cfg.buffer_limit, s->cfg.max_inflight);
     s->deltas = trade_queue_new(s->cfg.book_delta_buffer, s->cfg.max_inflight);
-    if (!s->books || !s->deltas) goto fail_fd;
+    s->instruments = trade_queue_new(s->cfg.instrument_buffer, s->cfg.max_inflight);
+    if (!s->books || !s->deltas || !s->instruments) goto fail_fd;
     if (confirm_window_init(&s->window, s->cfg.max_inflight, CONFIRM_QUEUE_US) < 0) goto fail_fd;
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->wake_fd < 0) {
@@ -1387,6 +1480,7 @@ fail_fd:
     trade_queue_free(s->trades);
     book_buf_free(s->books);
     trade_queue_free(s->deltas);
+    trade_queue_free(s->instruments);
 fail_trades:
     conflate_free(s->buf);
 fail_url:
@@ -1404,6 +1498,7 @@ static void on_closed(uv_handle_t *h) {
     trade_queue_free(s->trades);
     book_buf_free(s->books);
     trade_queue_free(s->deltas);
+    trade_queue_free(s->instruments);
     conflate_free(s->buf);
     free(s->scratch);
     free(s);
@@ -1436,7 +1531,9 @@ static int ops_open(uv_loop_t *loop, const struct tickd_config *c, const struct 
                                   .buffer_limit = c->rabbitmq.buffer_limit,
                                   .trade_buffer = c->rabbitmq.trade_buffer,
                                   /* no key of its own yet: book deltas are bounded like trades */
-                                  .book_delta_buffer = c->rabbitmq.book_delta_buffer};
+                                  .book_delta_buffer = c->rabbitmq.book_delta_buffer,
+                                  /* instrument changes too, in their own queue */
+                                  .instrument_buffer = c->rabbitmq.trade_buffer};
     struct amqp_sink *s;
     int err = amqp_sink_new(loop, &ac, &s);
     if (err < 0) {
@@ -1465,6 +1562,11 @@ static int ops_put_book_delta(void *state, const struct book_delta_view *v) {
     return amqp_sink_put_book_delta(state, v);
 }
 
+static int ops_put_instrument(void *state, const char *venue, const struct instrument *in,
+                              enum instrument_change change) {
+    return amqp_sink_put_instrument(state, venue, in, change);
+}
+
 static bool ops_ready(void *state) {
     return atomic_load(&((struct amqp_sink *)state)->connected);
 }
@@ -1475,6 +1577,7 @@ static void ops_stats_log(void *state, double secs) {
     amqp_sink_stats(s, &as);
     log_trade_drops(s, false); /* what the rate limit held back, once the drops have stopped */
     log_delta_drops(s, false);
+    log_instrument_drops(s, false);
     log_info("stats", "rabbitmq", "connected=%s blocked=%s published=%llu published_per_s=%.0f confirmed=%llu "
              "nacked=%llu depth=%llu inflight=%llu window=%llu reconnects=%llu dropped=%llu trades=%llu "
              "trades_published=%llu trades_published_per_s=%.0f trades_confirmed=%llu trades_nacked=%llu "
@@ -1482,7 +1585,9 @@ static void ops_stats_log(void *state, double secs) {
              "books=%llu books_published=%llu books_published_per_s=%.0f books_confirmed=%llu books_replaced=%llu "
              "books_refused=%llu books_dropped=%llu book_depth=%llu book_deltas=%llu book_deltas_published=%llu "
              "book_deltas_published_per_s=%.0f book_deltas_confirmed=%llu book_deltas_refused=%llu "
-             "book_deltas_dropped=%llu book_delta_depth=%llu book_delta_bytes=%llu",
+             "book_deltas_dropped=%llu book_delta_depth=%llu book_delta_bytes=%llu instruments=%llu "
+             "instruments_published=%llu instruments_confirmed=%llu instruments_refused=%llu "
+             "instruments_dropped=%llu instrument_depth=%llu instrument_bytes=%llu",
              as.connected ? "yes" : "no", as.blocked ? "yes" : "no", (unsigned long long)as.published,
              sink_per_second(as.published, &s->published_at_last_stats, secs), (unsigned long long)as.confirmed,
              (unsigned long long)as.nacked, (unsigned long long)as.depth, (unsigned long long)as.inflight,
@@ -1502,7 +1607,10 @@ static void ops_stats_log(void *state, double secs) {
              sink_per_second(as.book_deltas_published, &s->deltas_published_at_last_stats, secs),
              (unsigned long long)as.book_deltas_confirmed, (unsigned long long)as.book_deltas_refused,
              (unsigned long long)as.book_deltas_dropped, (unsigned long long)as.book_delta_depth,
-             (unsigned long long)as.book_delta_bytes);
+             (unsigned long long)as.book_delta_bytes, (unsigned long long)as.instruments,
+             (unsigned long long)as.instruments_published, (unsigned long long)as.instruments_confirmed,
+             (unsigned long long)as.instruments_refused, (unsigned long long)as.instruments_dropped,
+             (unsigned long long)as.instrument_depth, (unsigned long long)as.instrument_bytes);
 }
 
 static void ops_status(void *state, struct text_buf *out) {
@@ -1510,13 +1618,16 @@ static void ops_status(void *state, struct text_buf *out) {
     if (state) amqp_sink_stats(state, &as);
     text_printf(out, "connected=%s published=%llu confirmed=%llu depth=%llu reconnects=%llu trades=%llu "
                 "trades_published=%llu trades_dropped=%llu trade_depth=%llu trade_bytes=%llu books_published=%llu "
-                "book_depth=%llu book_deltas_published=%llu book_deltas_dropped=%llu\n",
+                "book_depth=%llu book_deltas_published=%llu book_deltas_dropped=%llu instruments_published=%llu "
+                "instruments_dropped=%llu instrument_depth=%llu\n",
                 as.connected ? "yes" : "no", (unsigned long long)as.published, (unsigned long long)as.confirmed,
                 (unsigned long long)as.depth, (unsigned long long)as.reconnects, (unsigned long long)as.trades,
                 (unsigned long long)as.trades_published, (unsigned long long)as.trades_dropped,
                 (unsigned long long)as.trade_depth, (unsigned long long)as.trade_bytes,
                 (unsigned long long)as.books_published, (unsigned long long)as.book_depth,
-                (unsigned long long)as.book_deltas_published, (unsigned long long)as.book_deltas_dropped);
+                (unsigned long long)as.book_deltas_published, (unsigned long long)as.book_deltas_dropped,
+                (unsigned long long)as.instruments_published, (unsigned long long)as.instruments_dropped,
+                (unsigned long long)as.instrument_depth);
 }
 
 static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
@@ -1532,6 +1643,7 @@ const struct sink_ops amqp_sink_ops = {
     .put_trade = ops_put_trade,
     .put_book = ops_put_book,
     .put_book_delta = ops_put_book_delta,
+    .put_instrument = ops_put_instrument,
     .ready = ops_ready,
     .stats_log = ops_stats_log,
     .status = ops_status,

@@ -31,7 +31,18 @@
  * own send list, with the same dirty / queued / in-flight life. A book record holds its script arguments as RESP
  * text, serialized at put into the record's buffer (grown, never shrunk: a book's size hardly changes), so the
  * flush only copies: the books of a turn go out as EVALSHA batches of their own, after the quotes' batches, each
- * record one 'k' of the script (one HMGET and one HSET), answered like any batch (on_batch_reply). */
+ * record one 'k' of the script (one HMGET and one HSET), answered like any batch (on_batch_reply).
+ *
+ * Instrument changes (redis_sink_put_instrument) are events, kept like trades: each waits in `iq`, a ring of struct
+ * instr_event in put order bounded by max_instrument_events (beyond it the oldest waiting one is dropped, counted
+ * and logged). on_flush sends up to INSTR_BATCH_MAX of them as one batch, `ib`, and no other batch until every
+ * answer of this one is in: per change an HSET of <prefix>:instruments:<venue> and, for a listing, a status change
+ * or a delisting, an HSET of the quote hash's `status` field, both plain commands outside the script (the script
+ * reads and writes only the quote's own fields and `order`, so this field never touches its compare). A change
+ * whose answer was lost with its connection, or refused as transient, keeps the whole batch: once all of it is
+ * answered, its changes go back to the front of iq, in their order, and are written again after the reconnect or
+ * the backoff (an HSET written twice, in the same order, leaves the same hashes); an error answer fails that
+ * change alone (counted in errors, not written again). */
 #include "tickd/redis_sink.h"
 
 #include <errno.h>
@@ -145,6 +156,11 @@ static const char CAS_SCRIPT[] =
  * power of two (the ring's mask). */
 #define TRADE_INFLIGHT_MAX 4096
 
+/* Instrument changes sent in one batch, at most: two commands each, under 2.5 KB (the JSON, INSTRUMENT_JSON_MAX at
+ * worst, ~300 bytes as venues name things), so a batch stays a few hundred kilobytes in hiredis's buffer; a
+ * venue's whole list (a few thousand instruments at its first load) takes a few round trips. */
+#define INSTR_BATCH_MAX 1024
+
 /* A trade's XADD: its key (under 140 bytes with its "$N\r\n"), MAXLEN ~ <n> *, and six fields, the longest the
  * id (TRADE_ID_MAX) and the decimals (TICK_DECIMAL_MAX): well under a kilobyte; s->wire is far larger. */
 
@@ -153,6 +169,19 @@ enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
 /* A FIFO of trades: v[(head + i) & (cap - 1)] is its i-th; cap a power of two (0 before the first use). */
 struct trade_ring {
     struct trade *v;
+    size_t cap, head, len;
+};
+
+/* An instrument change waiting to be written: the instrument (its last entry when delisted), venue, change. */
+struct instr_event {
+    struct instrument in;
+    char venue[TICK_VENUE_MAX];
+    uint8_t change; /* enum instrument_change */
+};
+
+/* A FIFO of instrument changes, as struct trade_ring. */
+struct instr_ring {
+    struct instr_event *v;
     size_t cap, head, len;
 };
 
@@ -237,6 +266,15 @@ struct redis_sink {
     int64_t drops_first_us, drops_last_us; /* receive times of the oldest and newest trade dropped unlogged */
     uint64_t last_trade_error_log_ms, trade_errors_unlogged;
 
+    struct instr_ring iq;       /* instrument changes waiting, in put order */
+    struct instr_event *ib;     /* the batch in flight, in send order (INSTR_BATCH_MAX of room once used) */
+    unsigned char *ib_failed;   /* ib's changes that failed for good: not written again */
+    size_t ib_len, ib_owed;     /* changes in the batch; answers it still waits for */
+    bool ib_kept;               /* an answer was lost or transient: the batch waits again once all are in */
+    uint64_t idrops_unlogged, last_idrop_log_ms;
+    char idrop_first[TICK_VENUE_MAX + TICK_SYMBOL_MAX], idrop_last[TICK_VENUE_MAX + TICK_SYMBOL_MAX]; /* v:s */
+    uint64_t last_instr_error_log_ms, instr_errors_unlogged;
+
     uv_idle_t flusher;
     uv_timer_t retry_timer, watchdog;
     int open_handles;
@@ -267,9 +305,14 @@ static bool trades_sendable(const struct redis_sink *s) {
     return s->tq.len && s->tf.len < TRADE_INFLIGHT_MAX && !s->trades_kept;
 }
 
+/* Instrument changes can go out now (the connection aside): some wait, and no batch of them is in flight. */
+static bool instruments_sendable(const struct redis_sink *s) {
+    return s->iq.len && !s->ib_len;
+}
+
 static void flusher_kick(struct redis_sink *s) {
     if (s->state == CONN_READY && !s->script_loading && !s->paused &&
-        (s->queue_head || s->book_head || trades_sendable(s)) && !s->finished)
+        (s->queue_head || s->book_head || trades_sendable(s) || instruments_sendable(s)) && !s->finished)
         uv_idle_start(&s->flusher, on_flush);
 }
 
@@ -889,9 +932,195 @@ static int send_trade(struct redis_sink *s) {
     return 1;
 }
 
+/* ---- instrument changes ------------------------------------------------------------------------------------ */
+
+static struct instr_event *iring_at(const struct instr_ring *r, size_t i) {
+    return &r->v[(r->head + i) % r->cap];
+}
+
+/* Room for one more in r, as ring_room. */
+static int iring_room(struct instr_ring *r, size_t limit) {
+    if (r->len < r->cap) return 0;
+    size_t cap = r->cap ? r->cap * 2 : 64;
+    if (cap > limit) cap = limit > r->len ? limit : r->len + 1;
+    struct instr_event *v = malloc(cap * sizeof *v);
+    if (!v) return -ENOMEM;
+    for (size_t i = 0; i < r->len; i++) v[i] = *iring_at(r, i);
+    free(r->v);
+    r->v = v;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
+static void iring_pop(struct instr_ring *r) {
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+}
+
+/* Logs the dropped changes not logged yet, at most once a second (force: now, if any). */
+static void log_instrument_drops(struct redis_sink *s, bool force) {
+    uint64_t now = uv_now(s->loop);
+    if (!s->idrops_unlogged || (!force && s->last_idrop_log_ms && now - s->last_idrop_log_ms < 1000)) return;
+    log_warn(COMPONENT, "instrument changes dropped, the oldest first",
+             "dropped=%" PRIu64 " first=%s last=%s instruments_dropped=%" PRIu64 " max_instrument_events=%" PRIu64,
+             s->idrops_unlogged, s->idrop_first, s->idrop_last, s->stats.instruments_dropped,
+             s->cfg.max_instrument_events);
+    s->last_idrop_log_ms = now;
+    s->idrops_unlogged = 0;
+}
+
+static void instrument_dropped(struct redis_sink *s, const struct instr_event *ev) {
+    s->stats.instruments_dropped++;
+    char *name = s->idrops_unlogged++ ? s->idrop_last : s->idrop_first;
+    snprintf(name, sizeof s->idrop_last, "%s:%s", ev->venue, ev->in.symbol); /* both checked at put: they fit */
+    if (name == s->idrop_first) memcpy(s->idrop_last, name, sizeof s->idrop_last);
+    log_instrument_drops(s, false);
+}
+
+/* A kept change goes back to the front of the waiting ones; with those at the bound, it is the oldest: dropped. */
+static void instrument_requeue(struct redis_sink *s, const struct instr_event *ev) {
+    if (s->iq.len >= s->cfg.max_instrument_events || iring_room(&s->iq, s->cfg.max_instrument_events) < 0) {
+        instrument_dropped(s, ev);
+        return;
+    }
+    s->iq.head = (s->iq.head + s->iq.cap - 1) % s->iq.cap;
+    s->iq.len++;
+    *iring_at(&s->iq, 0) = *ev;
+}
+
+static void log_instrument_error(struct redis_sink *s, const struct instr_event *ev, const char *error,
+                                 size_t error_len) {
+    uint64_t now = uv_now(s->loop);
+    s->instr_errors_unlogged++;
+    if (s->last_instr_error_log_ms && now - s->last_instr_error_log_ms < 1000) return;
+    log_warn(COMPONENT, "instrument write failed", "venue=%s symbol=%s change=%s error=%.*s failed=%" PRIu64,
+             ev->venue, ev->in.symbol, instrument_change_name(ev->change), (int)error_len, error,
+             s->instr_errors_unlogged);
+    s->last_instr_error_log_ms = now;
+    s->instr_errors_unlogged = 0;
+}
+
+/* Every answer of the batch is in: kept, its changes (but the failed) wait again in front, in their order; else it
+ * is done. */
+static void instruments_batch_done(struct redis_sink *s) {
+    size_t n = s->ib_len;
+    s->ib_len = 0;
+    if (s->ib_kept) {
+        for (size_t i = n; i-- > 0;)
+            if (!s->ib_failed[i]) instrument_requeue(s, &s->ib[i]);
+    } else {
+        for (size_t i = 0; i < n; i++) s->stats.instruments += !s->ib_failed[i];
+    }
+    s->ib_kept = false;
+}
+
+static void instrument_failed(struct redis_sink *s, const struct instr_event *ev, const char *error, size_t len) {
+    size_t i = (size_t)(ev - s->ib);
+    if (!s->ib_failed[i]) s->stats.errors++; /* a change counts once, whichever of its commands failed */
+    s->ib_failed[i] = 1;
+    log_instrument_error(s, ev, error, len);
+}
+
+/* One answer of the batch in flight (privdata: its change). An integer is an HSET done; an error fails the change,
+ * unless it is transient; no answer (the connection was lost) or a transient one keeps the batch. */
+static void on_instrument_reply(redisAsyncContext *ac, void *r, void *privdata) {
+    struct redis_sink *s = ac->data;
+    redisReply *reply = r;
+    note_reply(s);
+    s->ib_owed--;
+    bool is_error = reply && reply->type == REDIS_REPLY_ERROR;
+    enum transient transient = is_error ? transient_of(reply->str, (size_t)reply->len) : NOT_TRANSIENT;
+    if (!reply || transient != NOT_TRANSIENT) s->ib_kept = true;
+    else if (reply->type != REDIS_REPLY_INTEGER)
+        instrument_failed(s, privdata, is_error ? reply->str : "unexpected reply",
+                          is_error ? (size_t)reply->len : strlen("unexpected reply"));
+    else writes_landed(s);
+    if (!s->ib_owed) instruments_batch_done(s);
+    if (transient != NOT_TRANSIENT && s->state == CONN_READY && !s->paused)
+        back_off_writes(s, transient, reply->str, (size_t)reply->len);
+    else flusher_kick(s);
+    maybe_finish_close(s);
+}
+
+/* Queues one command of ev's; -1 when hiredis refused it. */
+static int send_instrument_command(struct redis_sink *s, struct instr_event *ev, const char *end) {
+    if (redisAsyncFormattedCommand(s->ac, on_instrument_reply, ev, s->wire, (size_t)(end - s->wire)) != REDIS_OK)
+        return -1;
+    s->ib_owed++;
+    if (s->outstanding++ == 0) s->last_progress_ms = uv_now(s->loop);
+    return 0;
+}
+
+/* HSET <prefix>:instruments:<venue> <symbol> <instrument_json>; and for a listing, a status change or a delisting,
+ * HSET <prefix>:quote:<venue>:<symbol> status <trading|halted|delisted>, that field alone. Returns 0, or -1 when
+ * hiredis refused a command. */
+static int send_instrument(struct redis_sink *s, struct instr_event *ev) {
+    char json[INSTRUMENT_JSON_MAX];
+    int n = instrument_json(&ev->in, ev->venue, json, sizeof json);
+    if (n < 0) { /* put checked it: not reached */
+        instrument_failed(s, ev, "no JSON", strlen("no JSON"));
+        return 0;
+    }
+    char *p = PUT_LIT(s->wire, "*4\r\n$4\r\nHSET\r\n");
+    p = put_key(p, s, "instruments", 11, NULL, ev->venue);
+    p = PUT_BULK_FIELD(p, ev->in.symbol);
+    p = put_bulk(p, json, (size_t)n);
+    if (send_instrument_command(s, ev, p) < 0) return -1;
+    if (ev->change == INSTRUMENT_CHANGE_UPDATED) return 0;
+    const char *status = instrument_status_name(ev->in.status);
+    p = PUT_LIT(s->wire, "*4\r\n$4\r\nHSET\r\n");
+    p = put_key(p, s, "quote", 5, ev->venue, ev->in.symbol);
+    p = PUT_LIT(p, "$6\r\nstatus\r\n");
+    p = put_bulk(p, status, strlen(status));
+    return send_instrument_command(s, ev, p);
+}
+
+/* Sends the oldest waiting changes, up to INSTR_BATCH_MAX, as the batch in flight. Returns 1 (sent), 0 (nothing
+ * sent: out of memory for the batch, the changes wait) or -1 when hiredis refused a command (the connection is
+ * dropped; the batch waits again). */
+static int send_instruments(struct redis_sink *s) {
+    if (!s->ib) {
+        s->ib = malloc(INSTR_BATCH_MAX * sizeof *s->ib);
+        s->ib_failed = malloc(INSTR_BATCH_MAX);
+        if (!s->ib || !s->ib_failed) {
+            free(s->ib);
+            free(s->ib_failed);
+            s->ib = NULL;
+            s->ib_failed = NULL;
+            return 0;
+        }
+    }
+    size_t n = 0;
+    for (; n < INSTR_BATCH_MAX && s->iq.len; n++) {
+        s->ib[n] = *iring_at(&s->iq, 0);
+        iring_pop(&s->iq);
+    }
+    if (!s->iq.len && s->iq.cap > 4096) { /* an outage's backlog is sent: its memory goes back */
+        free(s->iq.v);
+        s->iq.v = NULL;
+        s->iq.cap = s->iq.head = 0;
+    }
+    memset(s->ib_failed, 0, n);
+    s->ib_len = n;
+    s->ib_owed = 0;
+    s->ib_kept = false;
+    for (size_t i = 0; i < n; i++) {
+        if (send_instrument(s, &s->ib[i]) == 0) continue;
+        /* This change and the ones after it are not (all) queued: the batch waits again, once the queued ones
+         * have their answers (the drop below gives them, lost), or at once when none was queued. */
+        s->ib_kept = true;
+        drop_connection(s, "command refused by hiredis"); /* frees ac */
+        if (s->ib_len && !s->ib_owed) instruments_batch_done(s);
+        return -1;
+    }
+    if (!s->ib_owed) instruments_batch_done(s); /* none had JSON: not reached */
+    return 1;
+}
+
 /* Once per loop turn while something is queued: everything queued goes out as one pipeline of batches (hiredis
- * buffers the commands and writes them when the socket is writable, in this turn's poll phase), then the waiting
- * trades, up to TRADE_INFLIGHT_MAX in flight. */
+ * buffers the commands and writes them when the socket is writable, in this turn's poll phase), then a batch of
+ * the waiting instrument changes, then the waiting trades, up to TRADE_INFLIGHT_MAX in flight. */
 static void on_flush(uv_idle_t *h) {
     struct redis_sink *s = h->data;
     uv_idle_stop(h);
@@ -904,6 +1133,9 @@ static void on_flush(uv_idle_t *h) {
         sent++;
     while (rc >= 0 && s->book_head && s->state == CONN_READY && !s->script_loading && !s->paused &&
            (rc = send_book_batch(s)) > 0)
+        sent++;
+    while (rc >= 0 && instruments_sendable(s) && s->state == CONN_READY && !s->script_loading && !s->paused &&
+           (rc = send_instruments(s)) > 0)
         sent++;
     while (rc >= 0 && trades_sendable(s) && s->state == CONN_READY && !s->script_loading && !s->paused &&
            (rc = send_trade(s)) > 0)
@@ -1068,6 +1300,7 @@ static void on_watchdog(uv_timer_t *h) {
     else if (s->state == CONN_READY && !s->outstanding && now - s->last_progress_ms > s->cfg.reply_timeout_ms)
         send_ping(s); /* idle: a PING, so a half-open connection is noticed before the next write needs it */
     log_trade_drops(s, false); /* drops that came within a second of the last line */
+    log_instrument_drops(s, false);
     maybe_finish_close(s);
 }
 
@@ -1106,6 +1339,7 @@ int redis_sink_new(uv_loop_t *loop, const struct redis_sink_config *cfg, struct 
     s->cfg.close_deadline_ms = or_default(cfg->close_deadline_ms, 3000);
     s->cfg.max_instruments = or_default(cfg->max_instruments, 100000);
     s->cfg.max_trades = or_default(cfg->max_trades, REDIS_SINK_MAX_TRADES);
+    s->cfg.max_instrument_events = or_default(cfg->max_instrument_events, REDIS_SINK_MAX_INSTRUMENT_EVENTS);
     const char *prefix = cfg->prefix && cfg->prefix[0] ? cfg->prefix : "tickd";
     if (strlen(prefix) >= 64 || strpbrk(prefix, " \r\n\t") || parse_url(s, cfg) < 0) {
         rc = -EINVAL;
@@ -1301,6 +1535,31 @@ int redis_sink_put_trade(struct redis_sink *s, const struct trade *t) {
     return 0;
 }
 
+int redis_sink_put_instrument(struct redis_sink *s, const char *venue, const struct instrument *in,
+                              enum instrument_change change) {
+    const char *why = sink_instrument_change_invalid(venue, in, (int)change);
+    char json[INSTRUMENT_JSON_MAX];
+    if (!why && instrument_json(in, venue, json, sizeof json) < 0) why = "bad instrument";
+    if (why) {
+        log_refused(s, "instrument change refused", why, venue ? venue : "", in ? in->symbol : "");
+        return -EINVAL;
+    }
+    if (s->iq.len >= s->cfg.max_instrument_events) { /* the bound: the oldest waiting one goes */
+        instrument_dropped(s, iring_at(&s->iq, 0));
+        iring_pop(&s->iq);
+    }
+    if (iring_room(&s->iq, s->cfg.max_instrument_events) < 0) {
+        log_refused(s, "instrument change refused", "out of memory", venue, in->symbol);
+        return -ENOMEM;
+    }
+    struct instr_event *ev = iring_at(&s->iq, s->iq.len++);
+    ev->in = *in;
+    memcpy(ev->venue, venue, strlen(venue) + 1); /* terminated within TICK_VENUE_MAX: checked above */
+    ev->change = (uint8_t)change;
+    flusher_kick(s);
+    return 0;
+}
+
 /* "$<len>\r\n<side's levels as JSON>\r\n": the array is written BULK_HEAD_MAX bytes on, then moved behind its
  * length (a few hundred bytes: less than measuring the texts twice). */
 static char *put_bulk_levels(char *p, const struct book_levels *side, unsigned depth) {
@@ -1392,6 +1651,7 @@ void redis_sink_stats(const struct redis_sink *s, struct redis_sink_stats *out) 
     out->pending = s->ndirty + s->ninflight;
     out->trades_pending = s->tq.len + s->tf.len;
     out->books_pending = s->nbooks_dirty + s->nbooks_inflight;
+    out->instruments_pending = s->iq.len + s->ib_len;
     out->ready = s->state == CONN_READY;
 }
 
@@ -1418,6 +1678,9 @@ static void free_entries(struct redis_sink *s) {
     free(s->tq.v);
     free(s->tf.v);
     free(s->tf_state);
+    free(s->iq.v);
+    free(s->ib);
+    free(s->ib_failed);
     id_index_free(&s->quote_ids);
     id_index_free(&s->bbo_ids);
 }
@@ -1434,13 +1697,16 @@ static void on_handle_closed(uv_handle_t *h) {
 
 static void maybe_finish_close(struct redis_sink *s) {
     if (!s->closing || s->finished) return;
-    bool drained = s->ndirty == 0 && s->ninflight == 0 && s->tq.len == 0 && s->tf.len == 0;
+    bool drained = s->ndirty == 0 && s->ninflight == 0 && s->tq.len == 0 && s->tf.len == 0 && s->iq.len == 0 &&
+                   s->ib_len == 0;
     if (!drained && uv_now(s->loop) < s->close_deadline) return;
     s->finished = true;
     log_trade_drops(s, true);
+    log_instrument_drops(s, true);
     if (!drained)
-        log_warn(COMPONENT, "closing with unwritten ticks", "pending=%" PRIu64 " trades_pending=%zu",
-                 s->ndirty + s->ninflight, s->tq.len + s->tf.len);
+        log_warn(COMPONENT, "closing with unwritten ticks",
+                 "pending=%" PRIu64 " trades_pending=%zu instruments_pending=%zu", s->ndirty + s->ninflight,
+                 s->tq.len + s->tf.len, s->iq.len + s->ib_len);
     redisAsyncContext *ac = s->ac;
     s->ac = NULL;
     s->state = CONN_DOWN;
@@ -1487,6 +1753,11 @@ static int ops_put_book(void *state, const struct book_view *v) {
     return redis_sink_put_book(state, v);
 }
 
+static int ops_put_instrument(void *state, const char *venue, const struct instrument *in,
+                              enum instrument_change change) {
+    return redis_sink_put_instrument(state, venue, in, change);
+}
+
 static int ops_put_bbo(void *state, uint32_t bbo_id, const struct merge_bbo *b, int64_t updated_us) {
     return redis_sink_put_bbo_id(state, bbo_id, b, updated_us);
 }
@@ -1504,7 +1775,8 @@ static void ops_stats_log(void *state, double secs) {
     log_info("stats", "redis", "ready=%s writes=%llu writes_per_s=%.0f batches=%llu commands=%llu cas_rejected=%llu "
              "pending=%llu reconnects=%llu errors=%llu refused=%llu trades=%llu trades_per_s=%.0f "
              "trades_dropped=%llu trades_pending=%llu books=%llu books_per_s=%.0f books_pending=%llu "
-             "books_stale=%llu lag_p50_us=%llu lag_p99_us=%llu "
+             "books_stale=%llu instruments=%llu instruments_pending=%llu instruments_dropped=%llu "
+             "lag_p50_us=%llu lag_p99_us=%llu "
              "lag_p999_us=%llu lag_max_us=%llu event_lag_p50_us=%llu event_lag_p99_us=%llu event_lag_p999_us=%llu "
              "event_lag_max_us=%llu",
              rs.ready ? "yes" : "no", (unsigned long long)rs.writes,
@@ -1515,6 +1787,8 @@ static void ops_stats_log(void *state, double secs) {
              (unsigned long long)rs.trades_dropped, (unsigned long long)rs.trades_pending,
              (unsigned long long)rs.books, sink_per_second(rs.books, &s->books_at_last_stats, secs),
              (unsigned long long)rs.books_pending, (unsigned long long)rs.books_stale,
+             (unsigned long long)rs.instruments, (unsigned long long)rs.instruments_pending,
+             (unsigned long long)rs.instruments_dropped,
              (unsigned long long)lat_hist_quantile(&lag, 0.5), (unsigned long long)lat_hist_quantile(&lag, 0.99),
              (unsigned long long)lat_hist_quantile(&lag, 0.999), (unsigned long long)lag.max_us,
              (unsigned long long)lat_hist_quantile(&event_lag, 0.5),
@@ -1526,12 +1800,14 @@ static void ops_status(void *state, struct text_buf *out) {
     struct redis_sink_stats rs = {0};
     if (state) redis_sink_stats(state, &rs);
     text_printf(out, "ready=%s writes=%llu pending=%llu reconnects=%llu commands=%llu batches=%llu trades=%llu "
-                "trades_dropped=%llu trades_pending=%llu books=%llu books_pending=%llu\n",
+                "trades_dropped=%llu trades_pending=%llu books=%llu books_pending=%llu instruments=%llu "
+                "instruments_pending=%llu instruments_dropped=%llu\n",
                 rs.ready ? "yes" : "no", (unsigned long long)rs.writes, (unsigned long long)rs.pending,
                 (unsigned long long)rs.reconnects, (unsigned long long)rs.commands, (unsigned long long)rs.batches,
                 (unsigned long long)rs.trades, (unsigned long long)rs.trades_dropped,
                 (unsigned long long)rs.trades_pending, (unsigned long long)rs.books,
-                (unsigned long long)rs.books_pending);
+                (unsigned long long)rs.books_pending, (unsigned long long)rs.instruments,
+                (unsigned long long)rs.instruments_pending, (unsigned long long)rs.instruments_dropped);
 }
 
 static void ops_close(void *state, void (*closed)(void *arg), void *arg) {
@@ -1548,6 +1824,7 @@ const struct sink_ops redis_sink_ops = {
     .put_trade = ops_put_trade,
     .put_book = ops_put_book,
     .put_book_delta = NULL, /* book deltas are events for consumers that rebuild a book: RabbitMQ's */
+    .put_instrument = ops_put_instrument,
     .ready = ops_ready,
     .stats_log = ops_stats_log,
     .status = ops_status,

@@ -170,6 +170,14 @@ int sink_trade_json(const struct trade *t, char *out, size_t outlen) {
     return (int)n;
 }
 
+const char *sink_instrument_change_invalid(const char *venue, const struct instrument *in, int change) {
+    if (!venue || !sink_venue_ok(venue, TICK_VENUE_MAX)) return "bad venue";
+    if (!in || !sink_symbol_ok(in->symbol, sizeof in->symbol)) return "bad symbol";
+    if (change < INSTRUMENT_CHANGE_LISTED || change > INSTRUMENT_CHANGE_DELISTED) return "bad change";
+    if (in->status > INSTRUMENT_DELISTED) return "bad status";
+    return NULL;
+}
+
 /* ---- books ---- */
 
 /* A level's text as book_set keeps it: a non-empty decimal, its NUL inside the level's array. */

@@ -1872,6 +1872,445 @@ static void test_book_rewritten_after_restart(void) {
     finish_loop(&loop);
 }
 
+/* ---- instrument changes ------------------------------------------------------------------------------------ */
+
+static struct redis_sink *open_instrument_sink(uv_loop_t *loop, uint64_t max_events) {
+    struct redis_sink_config cfg = {.url = redis_url, .prefix = prefix, .max_instrument_events = max_events,
+                                    .reply_timeout_ms = 800, .connect_timeout_ms = 800, .backoff_min_ms = 50,
+                                    .backoff_max_ms = 400, .close_deadline_ms = 3000};
+    struct redis_sink *s = NULL;
+    TT_ASSERT_INT(redis_sink_new(loop, &cfg, &s), 0);
+    return s;
+}
+
+static bool instruments_settled(void *arg) {
+    struct redis_sink_stats st;
+    redis_sink_stats(arg, &st);
+    return st.ready && st.pending == 0 && st.instruments_pending == 0;
+}
+
+/* Binance's BTC-USDT as its exchangeInfo gives it (instrument.h's example). */
+static struct instrument btc_usdt(void) {
+    struct instrument in;
+    memset(&in, 0, sizeof in);
+    strcpy(in.symbol, "BTC-USDT");
+    strcpy(in.venue_symbol, "BTCUSDT");
+    strcpy(in.base, "BTC");
+    strcpy(in.quote, "USDT");
+    strcpy(in.venue_status, "TRADING");
+    strcpy(in.tick_size, "0.01000000");
+    strcpy(in.lot_size, "0.00001000");
+    in.price_decimals = 2;
+    in.size_decimals = 5;
+    in.status = INSTRUMENT_TRADING;
+    return in;
+}
+
+/* Instrument k of the bulk tests, "I<k>-USDT" (k below 10000), with sizes of its own. */
+static struct instrument mk_instr(unsigned k) {
+    struct instrument in;
+    memset(&in, 0, sizeof in);
+    k %= 10000u;
+    snprintf(in.symbol, sizeof in.symbol, "I%04u-USDT", k);
+    snprintf(in.venue_symbol, sizeof in.venue_symbol, "I%04uUSDT", k);
+    snprintf(in.base, sizeof in.base, "I%04u", k);
+    strcpy(in.quote, "USDT");
+    strcpy(in.venue_status, k % 3 ? "TRADING" : "HALT");
+    snprintf(in.tick_size, sizeof in.tick_size, "0.%04u0", k);
+    strcpy(in.lot_size, "1.000");
+    in.price_decimals = (uint8_t)(k % 50);
+    in.size_decimals = 0;
+    in.status = k % 3 ? INSTRUMENT_TRADING : INSTRUMENT_HALTED;
+    return in;
+}
+
+/* What <prefix>:instruments:binance must hold for mk_instr(k), written here, not by instrument_json. */
+static const char *want_instr_json(unsigned k) {
+    static char out[1024];
+    static const char *const status[] = {"trading", "halted", "delisted"};
+    struct instrument in = mk_instr(k);
+    snprintf(out, sizeof out,
+             "{\"venue\":\"binance\",\"symbol\":\"%s\",\"venue_symbol\":\"%s\",\"status\":\"%s\",\"venue_status\":"
+             "\"%s\",\"base\":\"%s\",\"quote\":\"USDT\",\"tick_size\":\"%s\",\"lot_size\":\"1.000\","
+             "\"price_decimals\":%u,\"size_decimals\":0}",
+             in.symbol, in.venue_symbol, status[in.status], in.venue_status, in.base, in.tick_size,
+             (unsigned)in.price_decimals);
+    return out;
+}
+
+/* The key of a venue's instruments hash, in a buffer the next call reuses. */
+static const char *instruments_key(const char *venue) {
+    static char key[128];
+    snprintf(key, sizeof key, "%s:instruments:%s", prefix, venue);
+    return key;
+}
+
+static const char *quote_key(const char *venue, const char *symbol) {
+    static char key[2][128];
+    static int slot;
+    char *out = key[slot++ % 2];
+    snprintf(out, sizeof key[0], "%s:quote:%s:%s", prefix, venue, symbol);
+    return out;
+}
+
+/* Each change lands in the venue's instruments hash as its exact JSON, through the sink_table row; a listing, a
+ * status change and a delisting also set the quote hash's status field, an update does not; nothing else is
+ * written, and no script runs for them. */
+static void test_instruments_hash_exact(void) {
+    need_redis();
+    TT_ASSERT(redis_sink_ops.put_instrument != NULL);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct instrument btc = btc_usdt(), eth = btc_usdt(), sol = btc_usdt(), gone = btc_usdt();
+    strcpy(eth.symbol, "ETH-USDT");
+    strcpy(eth.venue_symbol, "ETHUSDT");
+    strcpy(eth.base, "ETH");
+    strcpy(eth.venue_status, "BREAK");
+    eth.tick_size[0] = 0; /* not given: null */
+    eth.price_decimals = INSTRUMENT_DECIMALS_UNKNOWN;
+    eth.status = INSTRUMENT_HALTED;
+    strcpy(sol.symbol, "SOL-USDT");
+    strcpy(sol.venue_symbol, "SOLUSDT");
+    strcpy(sol.base, "SOL");
+    strcpy(gone.venue_symbol, "BTC-USDT");
+    strcpy(gone.venue_status, "expired");
+    gone.status = INSTRUMENT_DELISTED;
+    TT_ASSERT_INT(redis_sink_ops.put_instrument(s, "binance", &btc, INSTRUMENT_CHANGE_LISTED), 0);
+    TT_ASSERT_INT(redis_sink_ops.put_instrument(s, "binance", &eth, INSTRUMENT_CHANGE_LISTED), 0);
+    TT_ASSERT_INT(redis_sink_ops.put_instrument(s, "binance", &sol, INSTRUMENT_CHANGE_UPDATED), 0);
+    TT_ASSERT_INT(redis_sink_ops.put_instrument(s, "okx", &gone, INSTRUMENT_CHANGE_DELISTED), 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.instruments, 4);
+    TT_ASSERT_INT(st.errors + st.refused + st.instruments_dropped, 0);
+    TT_ASSERT_INT(st.commands, 0); /* plain HSETs, not the script */
+
+    redisContext *c = sync_client();
+    char bin[128];
+    snprintf(bin, sizeof bin, "%s", instruments_key("binance"));
+    TT_ASSERT_STR(hget_long(c, bin, "BTC-USDT"),
+                  "{\"venue\":\"binance\",\"symbol\":\"BTC-USDT\",\"venue_symbol\":\"BTCUSDT\",\"status\":\"trading\","
+                  "\"venue_status\":\"TRADING\",\"base\":\"BTC\",\"quote\":\"USDT\",\"tick_size\":\"0.01000000\","
+                  "\"lot_size\":\"0.00001000\",\"price_decimals\":2,\"size_decimals\":5}");
+    TT_ASSERT_STR(hget_long(c, bin, "ETH-USDT"),
+                  "{\"venue\":\"binance\",\"symbol\":\"ETH-USDT\",\"venue_symbol\":\"ETHUSDT\",\"status\":\"halted\","
+                  "\"venue_status\":\"BREAK\",\"base\":\"ETH\",\"quote\":\"USDT\",\"tick_size\":null,"
+                  "\"lot_size\":\"0.00001000\",\"price_decimals\":null,\"size_decimals\":5}");
+    TT_ASSERT_STR(hget_long(c, bin, "SOL-USDT"),
+                  "{\"venue\":\"binance\",\"symbol\":\"SOL-USDT\",\"venue_symbol\":\"SOLUSDT\",\"status\":\"trading\","
+                  "\"venue_status\":\"TRADING\",\"base\":\"SOL\",\"quote\":\"USDT\",\"tick_size\":\"0.01000000\","
+                  "\"lot_size\":\"0.00001000\",\"price_decimals\":2,\"size_decimals\":5}");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", bin), 3);
+    TT_ASSERT_STR(hget_long(c, instruments_key("okx"), "BTC-USDT"),
+                  "{\"venue\":\"okx\",\"symbol\":\"BTC-USDT\",\"venue_symbol\":\"BTC-USDT\",\"status\":\"delisted\","
+                  "\"venue_status\":\"expired\",\"base\":\"BTC\",\"quote\":\"USDT\",\"tick_size\":\"0.01000000\","
+                  "\"lot_size\":\"0.00001000\",\"price_decimals\":2,\"size_decimals\":5}");
+    TT_ASSERT_STR(hget(c, quote_key("binance", "BTC-USDT"), "status"), "trading");
+    TT_ASSERT_STR(hget(c, quote_key("binance", "ETH-USDT"), "status"), "halted");
+    TT_ASSERT_STR(hget(c, quote_key("okx", "BTC-USDT"), "status"), "delisted");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", quote_key("binance", "BTC-USDT")), 1); /* the status, nothing else */
+    TT_ASSERT_INT(int_command(c, "EXISTS %s", quote_key("binance", "SOL-USDT")), 0); /* an update: no status */
+    TT_ASSERT_INT(count_keys(c), 5);
+
+    /* BTC-USDT halts: its JSON and its quote's status follow */
+    btc.status = INSTRUMENT_HALTED;
+    strcpy(btc.venue_status, "HALT");
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &btc, INSTRUMENT_CHANGE_STATUS), 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    TT_ASSERT(strstr(hget_long(c, bin, "BTC-USDT"), "\"status\":\"halted\",\"venue_status\":\"HALT\","));
+    TT_ASSERT_STR(hget(c, quote_key("binance", "BTC-USDT"), "status"), "halted");
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.instruments, 5);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* The status field beside a quote: written alone, the quote's fields and its ordering key untouched; the
+ * script's compare still refuses an older quote (from another writer, so that Redis decides) and takes a newer
+ * one, which leaves the status; a status written before an instrument's first quote is kept by it. */
+static void test_instrument_status_keeps_quote_order(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0), *other = open_sink(&loop, 0);
+    struct tick t10 = mk("binance", "BTC-USDT", 10);
+    TT_ASSERT_INT(put(s, &t10), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000) && run_until(&loop, settled, other, 5000));
+    redisContext *c = sync_client();
+    const char *q = quote_key("binance", "BTC-USDT");
+    static const char *const fields[] = {"bid", "bid_qty", "ask", "ask_qty", "last", "ts",
+                                         "seq", "recv_ts", "origin", "order"};
+    enum { NFIELDS = sizeof fields / sizeof fields[0] };
+    char before[NFIELDS][128];
+    for (int i = 0; i < NFIELDS; i++) snprintf(before[i], sizeof before[i], "%s", hget(c, q, fields[i]));
+    TT_ASSERT_STR(before[6], "10");
+    TT_ASSERT_INT(strlen(before[9]), MERGE_KEY_TEXT_LEN - 1);
+
+    struct instrument btc = btc_usdt();
+    btc.status = INSTRUMENT_HALTED;
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &btc, INSTRUMENT_CHANGE_STATUS), 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    TT_ASSERT_STR(hget(c, q, "status"), "halted");
+    for (int i = 0; i < NFIELDS; i++) TT_ASSERT_STR(hget(c, q, fields[i]), before[i]);
+    TT_ASSERT_INT(int_command(c, "HLEN %s", q), NFIELDS + 1);
+
+    struct tick t9 = mk("binance", "BTC-USDT", 9); /* the other writer is behind: Redis refuses it */
+    TT_ASSERT_INT(put(other, &t9), 0);
+    TT_ASSERT(run_until(&loop, settled, other, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(other, &st);
+    TT_ASSERT_INT(st.cas_rejected, 1);
+    TT_ASSERT_INT(st.writes, 0);
+    TT_ASSERT_STR(hget(c, q, "seq"), "10");
+    struct tick t11 = mk("binance", "BTC-USDT", 11);
+    TT_ASSERT_INT(put(s, &t11), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    TT_ASSERT_STR(hget(c, q, "seq"), "11");
+    TT_ASSERT_STR(hget(c, q, "bid"), t11.bid);
+    char order[MERGE_KEY_TEXT_LEN];
+    merge_key_format(&(struct merge_key){.pos = 11, .time_us = (uint64_t)t11.recv_us, .rank = 1}, order);
+    TT_ASSERT_STR(hget(c, q, "order"), order);
+    TT_ASSERT_STR(hget(c, q, "status"), "halted");
+
+    /* listed before it ever quoted: the hash holds the status alone, then the first quote fills it */
+    struct instrument fresh = btc_usdt();
+    strcpy(fresh.symbol, "NEW-USDT");
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &fresh, INSTRUMENT_CHANGE_LISTED), 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    const char *nq = quote_key("binance", "NEW-USDT");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", nq), 1);
+    struct tick n5 = mk("binance", "NEW-USDT", 5);
+    TT_ASSERT_INT(put(s, &n5), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    TT_ASSERT_STR(hget(c, nq, "seq"), "5");
+    TT_ASSERT_STR(hget(c, nq, "status"), "trading");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", nq), NFIELDS + 1);
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.writes, 3);
+    TT_ASSERT_INT(st.instruments, 2);
+    redisFree(c);
+    close_sink(&loop, s);
+    close_sink(&loop, other);
+    finish_loop(&loop);
+}
+
+/* Refused: a venue or symbol that cannot be a key, an unknown change or status, a text not terminated in its field;
+ * counted, nothing written; a valid change after them is. */
+static void test_instrument_refusals(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_sink(&loop, 0);
+    struct instrument ok = btc_usdt(), in;
+    const char *bad_venues[] = {"bin:ance", "Binance", "", "bin ance", "binance\r\nDEL"};
+    for (size_t i = 0; i < sizeof bad_venues / sizeof bad_venues[0]; i++)
+        TT_ASSERT_INT(redis_sink_put_instrument(s, bad_venues[i], &ok, INSTRUMENT_CHANGE_LISTED), -EINVAL);
+    TT_ASSERT_INT(redis_sink_put_instrument(s, NULL, &ok, INSTRUMENT_CHANGE_LISTED), -EINVAL);
+    char long_venue[TICK_VENUE_MAX + 1];
+    memset(long_venue, 'a', TICK_VENUE_MAX);
+    long_venue[TICK_VENUE_MAX] = 0; /* no terminator within TICK_VENUE_MAX */
+    TT_ASSERT_INT(redis_sink_put_instrument(s, long_venue, &ok, INSTRUMENT_CHANGE_LISTED), -EINVAL);
+    const char *bad_symbols[] = {"BTC USDT", "A:B", "btc-usdt", "", "{x}", "BTC\r\nDEL *"};
+    for (size_t i = 0; i < sizeof bad_symbols / sizeof bad_symbols[0]; i++) {
+        in = ok;
+        snprintf(in.symbol, sizeof in.symbol, "%s", bad_symbols[i]);
+        TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_LISTED), -EINVAL);
+    }
+    in = ok;
+    memset(in.symbol, 'A', sizeof in.symbol);
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_LISTED), -EINVAL);
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &ok, (enum instrument_change)9), -EINVAL);
+    in = ok;
+    in.status = 3;
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_STATUS), -EINVAL);
+    in = ok;
+    memset(in.venue_status, 'X', sizeof in.venue_status); /* instrument_json's check */
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_UPDATED), -EINVAL);
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &ok, INSTRUMENT_CHANGE_LISTED), 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.refused, 17);
+    TT_ASSERT_INT(st.instruments, 1);
+    redisContext *c = sync_client();
+    TT_ASSERT_INT(count_keys(c), 2); /* the valid change's hash and its quote's status */
+    TT_ASSERT_INT(int_command(c, "HLEN %s", instruments_key("binance")), 1);
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+static int capture_log(void) {
+    char tmpl[] = "/tmp/tickd-redis-logXXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) TT_FAIL("mkstemp");
+    unlink(tmpl);
+    log_set_fd(fd);
+    return fd;
+}
+
+static const char *captured_log(int fd) {
+    static char captured[1 << 16];
+    log_set_fd(-1);
+    ssize_t n = pread(fd, captured, sizeof captured - 1, 0);
+    captured[n < 0 ? 0 : n] = 0;
+    close(fd);
+    return captured;
+}
+
+#define INSTR_BOUND 50
+#define INSTR_PUT 80
+
+/* Redis away: changes wait, up to max_instrument_events; beyond it the oldest go, counted and logged with the
+ * first and last dropped. When Redis is back the ones kept are written, each exactly, their statuses too. */
+static void test_instruments_wait_for_redis(void) {
+    need_redis();
+    if (!getenv("TICKD_TEST_SERVERS_DIR")) TT_SKIP("TICKD_TEST_SERVERS_DIR unset: cannot stop redis");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_instrument_sink(&loop, INSTR_BOUND);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    TT_ASSERT_INT(servers("redis_stop"), 0);
+    TT_ASSERT(run_until(&loop, sink_down, s, 5000));
+    int fd = capture_log();
+    int failures = 0; /* counted, not asserted, until Redis runs again */
+    for (unsigned k = 0; k < INSTR_PUT; k++) {
+        struct instrument in = mk_instr(k);
+        failures += redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_LISTED) != 0;
+        if (k % 10 == 9) uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    bool never = false;
+    run_until(&loop, flag_set, &never, 300);
+    struct redis_sink_stats away;
+    redis_sink_stats(s, &away);
+    TT_ASSERT_INT(servers("redis_start"), 0);
+    TT_ASSERT_INT(failures, 0);
+    TT_ASSERT(!away.ready);
+    TT_ASSERT_INT(away.instruments_pending, INSTR_BOUND);
+    TT_ASSERT_INT(away.instruments_dropped, INSTR_PUT - INSTR_BOUND);
+    TT_ASSERT_INT(away.instruments, 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 10000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.instruments, INSTR_BOUND);
+    TT_ASSERT_INT(st.instruments_dropped, INSTR_PUT - INSTR_BOUND);
+    TT_ASSERT(st.reconnects >= 1);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+    const char *log = captured_log(fd);
+    /* the first drop at once; the rest within the second, or at close */
+    TT_ASSERT(strstr(log, "instrument changes dropped") != NULL);
+    TT_ASSERT(strstr(log, "dropped=1 first=binance:I0000-USDT last=binance:I0000-USDT instruments_dropped=1 "
+                          "max_instrument_events=50") != NULL);
+    TT_ASSERT(strstr(log, "dropped=29 first=binance:I0001-USDT last=binance:I0029-USDT instruments_dropped=30 ") !=
+              NULL);
+
+    redisContext *c = sync_client();
+    const char *key = instruments_key("binance");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", key), INSTR_BOUND);
+    for (unsigned k = 0; k < INSTR_PUT; k++) {
+        struct instrument in = mk_instr(k);
+        bool kept = k >= INSTR_PUT - INSTR_BOUND; /* the newest */
+        TT_ASSERT_STR(hget_long(c, key, in.symbol), kept ? want_instr_json(k) : "");
+        TT_ASSERT_STR(hget(c, quote_key("binance", in.symbol), "status"),
+                      !kept ? "" : in.status == INSTRUMENT_TRADING ? "trading" : "halted");
+    }
+    TT_ASSERT_INT(count_keys(c), 1 + INSTR_BOUND);
+    redisFree(c);
+}
+
+/* A full Redis (OOM) refuses a batch of changes: kept, not failed, and written in order once it takes writes again;
+ * a change of the same instrument after them wins. */
+static void test_instruments_wait_out_oom(void) {
+    need_redis();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_instrument_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "CONFIG SET maxmemory 1"));
+    for (unsigned k = 0; k < 20; k++) {
+        struct instrument in = mk_instr(k);
+        TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_LISTED), 0);
+    }
+    bool never = false;
+    run_until(&loop, flag_set, &never, 700);
+    struct instrument last = mk_instr(4); /* waits behind the kept batch */
+    last.status = INSTRUMENT_DELISTED;
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &last, INSTRUMENT_CHANGE_DELISTED), 0);
+    struct redis_sink_stats full;
+    redis_sink_stats(s, &full);
+    freeReplyObject(redisCommand(c, "CONFIG SET maxmemory 0"));
+    TT_ASSERT_INT(full.instruments, 0);
+    TT_ASSERT_INT(full.instruments_pending, 21);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 10000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT_INT(st.instruments, 21);
+    TT_ASSERT_INT(st.errors, 0);
+    const char *key = instruments_key("binance");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", key), 20);
+    for (unsigned k = 0; k < 20; k++) {
+        struct instrument in = mk_instr(k);
+        if (k == 4) continue;
+        TT_ASSERT_STR(hget_long(c, key, in.symbol), want_instr_json(k));
+    }
+    TT_ASSERT(strstr(hget_long(c, key, "I0004-USDT"), "\"status\":\"delisted\"") != NULL);
+    TT_ASSERT_STR(hget(c, quote_key("binance", "I0004-USDT"), "status"), "delisted");
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
+/* A batch in flight when Redis hangs (SIGSTOP): its answers are lost with the connection the watchdog drops, the
+ * batch is written again after the reconnect, and counted once. */
+static void test_instruments_survive_a_hung_redis(void) {
+    need_redis();
+    const char *dir = getenv("TICKD_TEST_SERVERS_DIR");
+    if (!dir) TT_SKIP("TICKD_TEST_SERVERS_DIR unset");
+    char path[512];
+    snprintf(path, sizeof path, "%s/redis/redis.pid", dir);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    TT_ASSERT(f && fscanf(f, "%d", &pid) == 1);
+    fclose(f);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct redis_sink *s = open_instrument_sink(&loop, 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    kill(pid, SIGSTOP);
+    for (unsigned k = 0; k < 30; k++) {
+        struct instrument in = mk_instr(k);
+        redis_sink_put_instrument(s, "binance", &in, INSTRUMENT_CHANGE_LISTED);
+    }
+    bool never = false;
+    run_until(&loop, flag_set, &never, 1500); /* sent, unanswered beyond reply_timeout_ms (800): dropped */
+    struct redis_sink_stats hung;
+    redis_sink_stats(s, &hung);
+    kill(pid, SIGCONT);
+    TT_ASSERT_INT(hung.instruments, 0);
+    TT_ASSERT_INT(hung.instruments_pending, 30);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 10000));
+    struct redis_sink_stats st;
+    redis_sink_stats(s, &st);
+    TT_ASSERT(st.reconnects >= 1);
+    TT_ASSERT_INT(st.instruments, 30);
+    TT_ASSERT_INT(st.instruments_dropped + st.errors, 0);
+    redisContext *c = sync_client();
+    const char *key = instruments_key("binance");
+    TT_ASSERT_INT(int_command(c, "HLEN %s", key), 30);
+    for (unsigned k = 0; k < 30; k++) {
+        struct instrument in = mk_instr(k);
+        TT_ASSERT_STR(hget_long(c, key, in.symbol), want_instr_json(k));
+    }
+    redisFree(c);
+    close_sink(&loop, s);
+    finish_loop(&loop);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
@@ -1916,5 +2355,11 @@ int main(void) {
     TT_RUN(test_book_deepest_in_batches);
     TT_RUN(test_book_refusals);
     TT_RUN(test_book_rewritten_after_restart);
+    TT_RUN(test_instruments_hash_exact);
+    TT_RUN(test_instrument_status_keeps_quote_order);
+    TT_RUN(test_instrument_refusals);
+    TT_RUN(test_instruments_wait_for_redis);
+    TT_RUN(test_instruments_wait_out_oom);
+    TT_RUN(test_instruments_survive_a_hung_redis);
     return tt_finish();
 }
