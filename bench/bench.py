@@ -503,6 +503,49 @@ def scenario_scale():
         cleanup()
 
 
+def quote_keys(r, prefix):
+    """How many quote hashes tickd has written under prefix (SCAN: KEYS would stall Redis at 50k)."""
+    n, cursor = 0, "0"
+    while True:
+        cursor, keys = r.cmd("SCAN", cursor, "MATCH", "%s:quote:*" % prefix, "COUNT", 10000)
+        n += len(keys)
+        if cursor == "0":
+            return n
+
+
+def scenario_instruments():
+    """symbols = ["*"] on each venue, 12,500 instruments each: the time from start to every instrument quoted in
+    Redis (the lists loaded, the patterns resolved, every connection subscribed within the venues' connect and
+    message limits, a first tick of each), and the RSS with the instruments' metadata held."""
+    venues = ["binance", "coinbase", "kraken", "okx"]
+    per = 12500
+    h.Redis().flush()
+    fx = h.Fakex(venue=",".join(venues), symbols=symbols(per), rate=2000)
+    prefix = "bi%d" % int(time.monotonic())
+    groups = [h.group(v, ["*"], name="all-%s" % v) for v in venues]
+    t0 = time.monotonic()
+    d = h.Tickd(h.config(fx, groups, prefix=prefix, stats="1s", extra="\n"))
+    r = h.Redis()
+    total, seen, deadline = per * len(venues), 0, t0 + 600
+    while time.monotonic() < deadline:
+        seen = quote_keys(r, prefix)
+        if seen >= total:
+            break
+        time.sleep(1)
+    took = time.monotonic() - t0
+    rss = rss_kb(d.proc.pid)
+    listed = sum(int(m) for m in re.findall(r"msg=\"instrument list loaded\" source=\w+ instruments=(\d+)",
+                                             open(d.log).read()))
+    cmd = "fakex --venue all --symbols-count %d --rate 2000; tickd, symbols = [\"*\"] on each venue" % per
+    row("instruments: start → every one of %dk quoted in Redis, symbols = [\"*\"] over 4 venues" % (total // 1000),
+        "%.0f s (%d of %d quoted; %d listed)" % (took, seen, total, listed), "", seen >= total, cmd)
+    time.sleep(SCALE_SECONDS)
+    r1 = rss_kb(d.proc.pid)
+    row("instruments: RSS with %dk instruments' metadata, then +%.0f s" % (total // 1000, SCALE_SECONDS),
+        "%.1f → %.1f MiB" % (rss / 1024, r1 / 1024), "< 64 MiB", r1 < 64 * 1024, cmd)
+    cleanup()
+
+
 # ---- books ----
 
 BOOK_DEPTH = 20
@@ -831,6 +874,7 @@ SCENARIOS = [("hotpath", scenario_hotpath), ("startup", scenario_startup), ("thr
              ("overload", scenario_overload), ("latency", scenario_latency),
              ("latency_floor", scenario_latency_floor), ("polling", scenario_polling),
              ("trades", scenario_trades), ("trades_bbo", scenario_trades_bbo), ("scale", scenario_scale),
+             ("instruments", scenario_instruments),
              ("book_apply", scenario_book_apply), ("books", scenario_books), ("book_latency", scenario_book_latency)]
 
 

@@ -37,7 +37,7 @@
  * instr_event in put order bounded by max_instrument_events (beyond it the oldest waiting one is dropped, counted
  * and logged). on_flush sends up to INSTR_BATCH_MAX of them as one batch, `ib`, and no other batch until every
  * answer of this one is in: per change an HSET of <prefix>:instruments:<venue> and, for a listing, a status change
- * or a delisting, an HSET of the quote hash's `status` field, both plain commands outside the script (the script
+ * or a delisting, the quote hash's `status` field where the hash exists, both outside the quotes' script (the script
  * reads and writes only the quote's own fields and `order`, so this field never touches its compare). A change
  * whose answer was lost with its connection, or refused as transient, keeps the whole batch: once all of it is
  * answered, its changes go back to the front of iq, in their order, and are written again after the reconnect or
@@ -1052,9 +1052,13 @@ static int send_instrument_command(struct redis_sink *s, struct instr_event *ev,
     return 0;
 }
 
+/* The quote hash's status, where the hash exists: an instrument that never quoted gets no hash of one field (the
+ * first load lists a venue's thousands; readers of quote:* would see rows without prices). */
+#define STATUS_IF_QUOTED "if redis.call('EXISTS',KEYS[1])==1 then return redis.call('HSET',KEYS[1],'status',ARGV[1]) end return 0"
+
 /* HSET <prefix>:instruments:<venue> <symbol> <instrument_json>; and for a listing, a status change or a delisting,
- * HSET <prefix>:quote:<venue>:<symbol> status <trading|halted|delisted>, that field alone. Returns 0, or -1 when
- * hiredis refused a command. */
+ * the `status` field of <prefix>:quote:<venue>:<symbol> (trading|halted|delisted), that field alone, where the
+ * quote hash exists. Returns 0, or -1 when hiredis refused a command. */
 static int send_instrument(struct redis_sink *s, struct instr_event *ev) {
     char json[INSTRUMENT_JSON_MAX];
     int n = instrument_json(&ev->in, ev->venue, json, sizeof json);
@@ -1069,9 +1073,10 @@ static int send_instrument(struct redis_sink *s, struct instr_event *ev) {
     if (send_instrument_command(s, ev, p) < 0) return -1;
     if (ev->change == INSTRUMENT_CHANGE_UPDATED) return 0;
     const char *status = instrument_status_name(ev->in.status);
-    p = PUT_LIT(s->wire, "*4\r\n$4\r\nHSET\r\n");
+    p = PUT_LIT(s->wire, "*5\r\n$4\r\nEVAL\r\n");
+    p = put_bulk(p, STATUS_IF_QUOTED, strlen(STATUS_IF_QUOTED));
+    p = PUT_LIT(p, "$1\r\n1\r\n");
     p = put_key(p, s, "quote", 5, ev->venue, ev->in.symbol);
-    p = PUT_LIT(p, "$6\r\nstatus\r\n");
     p = put_bulk(p, status, strlen(status));
     return send_instrument_command(s, ev, p);
 }

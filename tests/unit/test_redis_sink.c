@@ -2007,14 +2007,17 @@ static void test_instruments_hash_exact(void) {
                   "{\"venue\":\"okx\",\"symbol\":\"BTC-USDT\",\"venue_symbol\":\"BTC-USDT\",\"status\":\"delisted\","
                   "\"venue_status\":\"expired\",\"base\":\"BTC\",\"quote\":\"USDT\",\"tick_size\":\"0.01000000\","
                   "\"lot_size\":\"0.00001000\",\"price_decimals\":2,\"size_decimals\":5}");
-    TT_ASSERT_STR(hget(c, quote_key("binance", "BTC-USDT"), "status"), "trading");
-    TT_ASSERT_STR(hget(c, quote_key("binance", "ETH-USDT"), "status"), "halted");
-    TT_ASSERT_STR(hget(c, quote_key("okx", "BTC-USDT"), "status"), "delisted");
-    TT_ASSERT_INT(int_command(c, "HLEN %s", quote_key("binance", "BTC-USDT")), 1); /* the status, nothing else */
-    TT_ASSERT_INT(int_command(c, "EXISTS %s", quote_key("binance", "SOL-USDT")), 0); /* an update: no status */
-    TT_ASSERT_INT(count_keys(c), 5);
+    /* none of them quoted yet: no quote hash is made to hold a status alone */
+    TT_ASSERT_INT(int_command(c, "EXISTS %s", quote_key("binance", "BTC-USDT")), 0);
+    TT_ASSERT_INT(int_command(c, "EXISTS %s", quote_key("binance", "ETH-USDT")), 0);
+    TT_ASSERT_INT(int_command(c, "EXISTS %s", quote_key("okx", "BTC-USDT")), 0);
+    TT_ASSERT_INT(count_keys(c), 2);
 
-    /* BTC-USDT halts: its JSON and its quote's status follow */
+    /* BTC-USDT quotes, then halts: its JSON and its quote's status follow */
+    struct tick t1 = mk("binance", "BTC-USDT", 1);
+    TT_ASSERT_INT(put(s, &t1), 0);
+    TT_ASSERT(run_until(&loop, settled, s, 5000));
+    TT_ASSERT_STR(hget(c, quote_key("binance", "BTC-USDT"), "status"), "");
     btc.status = INSTRUMENT_HALTED;
     strcpy(btc.venue_status, "HALT");
     TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &btc, INSTRUMENT_CHANGE_STATUS), 0);
@@ -2030,7 +2033,7 @@ static void test_instruments_hash_exact(void) {
 
 /* The status field beside a quote: written alone, the quote's fields and its ordering key untouched; the
  * script's compare still refuses an older quote (from another writer, so that Redis decides) and takes a newer
- * one, which leaves the status; a status written before an instrument's first quote is kept by it. */
+ * one, which leaves the status; an instrument listed before its first quote gets no hash of its status alone. */
 static void test_instrument_status_keeps_quote_order(void) {
     need_redis();
     uv_loop_t loop;
@@ -2075,22 +2078,26 @@ static void test_instrument_status_keeps_quote_order(void) {
     TT_ASSERT_STR(hget(c, q, "order"), order);
     TT_ASSERT_STR(hget(c, q, "status"), "halted");
 
-    /* listed before it ever quoted: the hash holds the status alone, then the first quote fills it */
+    /* listed before it ever quoted: no hash of a status alone; its first quote makes the hash, without one */
     struct instrument fresh = btc_usdt();
     strcpy(fresh.symbol, "NEW-USDT");
     TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &fresh, INSTRUMENT_CHANGE_LISTED), 0);
     TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
     const char *nq = quote_key("binance", "NEW-USDT");
-    TT_ASSERT_INT(int_command(c, "HLEN %s", nq), 1);
+    TT_ASSERT_INT(int_command(c, "EXISTS %s", nq), 0);
     struct tick n5 = mk("binance", "NEW-USDT", 5);
     TT_ASSERT_INT(put(s, &n5), 0);
     TT_ASSERT(run_until(&loop, settled, s, 5000));
     TT_ASSERT_STR(hget(c, nq, "seq"), "5");
-    TT_ASSERT_STR(hget(c, nq, "status"), "trading");
-    TT_ASSERT_INT(int_command(c, "HLEN %s", nq), NFIELDS + 1);
+    TT_ASSERT_INT(int_command(c, "HLEN %s", nq), NFIELDS);
+    /* a delisting of a quoted instrument does reach its hash */
+    fresh.status = INSTRUMENT_DELISTED;
+    TT_ASSERT_INT(redis_sink_put_instrument(s, "binance", &fresh, INSTRUMENT_CHANGE_DELISTED), 0);
+    TT_ASSERT(run_until(&loop, instruments_settled, s, 5000));
+    TT_ASSERT_STR(hget(c, nq, "status"), "delisted");
     redis_sink_stats(s, &st);
     TT_ASSERT_INT(st.writes, 3);
-    TT_ASSERT_INT(st.instruments, 2);
+    TT_ASSERT_INT(st.instruments, 3);
     redisFree(c);
     close_sink(&loop, s);
     close_sink(&loop, other);
@@ -2136,7 +2143,7 @@ static void test_instrument_refusals(void) {
     TT_ASSERT_INT(st.refused, 17);
     TT_ASSERT_INT(st.instruments, 1);
     redisContext *c = sync_client();
-    TT_ASSERT_INT(count_keys(c), 2); /* the valid change's hash and its quote's status */
+    TT_ASSERT_INT(count_keys(c), 1); /* the valid change's hash (its quote never came: no status hash) */
     TT_ASSERT_INT(int_command(c, "HLEN %s", instruments_key("binance")), 1);
     redisFree(c);
     close_sink(&loop, s);
@@ -2215,10 +2222,9 @@ static void test_instruments_wait_for_redis(void) {
         struct instrument in = mk_instr(k);
         bool kept = k >= INSTR_PUT - INSTR_BOUND; /* the newest */
         TT_ASSERT_STR(hget_long(c, key, in.symbol), kept ? want_instr_json(k) : "");
-        TT_ASSERT_STR(hget(c, quote_key("binance", in.symbol), "status"),
-                      !kept ? "" : in.status == INSTRUMENT_TRADING ? "trading" : "halted");
+        TT_ASSERT_STR(hget(c, quote_key("binance", in.symbol), "status"), ""); /* never quoted */
     }
-    TT_ASSERT_INT(count_keys(c), 1 + INSTR_BOUND);
+    TT_ASSERT_INT(count_keys(c), 1);
     redisFree(c);
 }
 
@@ -2259,7 +2265,7 @@ static void test_instruments_wait_out_oom(void) {
         TT_ASSERT_STR(hget_long(c, key, in.symbol), want_instr_json(k));
     }
     TT_ASSERT(strstr(hget_long(c, key, "I0004-USDT"), "\"status\":\"delisted\"") != NULL);
-    TT_ASSERT_STR(hget(c, quote_key("binance", "I0004-USDT"), "status"), "delisted");
+    TT_ASSERT_STR(hget(c, quote_key("binance", "I0004-USDT"), "status"), ""); /* never quoted: no hash for it */
     redisFree(c);
     close_sink(&loop, s);
     finish_loop(&loop);
