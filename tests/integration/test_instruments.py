@@ -96,9 +96,15 @@ def a_pattern_group_follows_listings_halts_and_delistings():
         fx.stop()
 
 
+def instrument_messages(tap, venue, symbol):
+    key = "instrument.%s.%s" % (venue, symbol)
+    return [m["body"] for m in list(tap.messages) if m.get("routing_key") == key]
+
+
 @test
 def the_instruments_hash_holds_the_metadata_and_statuses():
     r = h.Redis()
+    tap = h.AmqpTap("instrument.#")
     fx, d = start("binance", [h.group("binance", ["BTC-USDT", "ETH-USDT"], name="majors")])
     key = "%s:instruments:binance" % d.prefix
     h.wait_until(lambda: r.cmd("HLEN", key) == len(SYMS), 10, "every instrument in %s" % key)
@@ -115,6 +121,14 @@ def the_instruments_hash_holds_the_metadata_and_statuses():
     fx.set("binance", halt=0, symbol="ETH-USDT")
     h.wait_until(lambda: quote(r, d, "binance", "ETH-USDT").get("status") == "trading", 10, "trading again")
     updates_flow(r, d, "binance", "ETH-USDT")
+    # RabbitMQ: every instrument listed at start, then ETH-USDT's two status changes, in order
+    h.wait_until(lambda: len(instrument_messages(tap, "binance", "ETH-USDT")) >= 3, 10, "ETH-USDT's messages")
+    eth = instrument_messages(tap, "binance", "ETH-USDT")
+    h.check([(m["change"], m["status"]) for m in eth] == [("listed", "trading"), ("status", "halted"),
+                                                         ("status", "trading")], "ETH-USDT's messages: %s" % eth)
+    h.check(eth[0]["venue_symbol"] == "ETHUSDT" and eth[0]["symbol"] == "ETH-USDT", "message: %s" % eth[0])
+    for s in SYMS:
+        h.check(instrument_messages(tap, "binance", s), "no instrument.binance.%s" % s)
 
 
 @test
