@@ -257,6 +257,59 @@ static void test_crc32_vectors(void) {
     }
 }
 
+/* The bytewise table loop crc32_update ran before it took eight bytes a step: the reference its results must
+ * equal bit for bit, its table built here from the polynomial. */
+static uint32_t crc_bytewise(uint32_t crc, const void *p, size_t n) {
+    static uint32_t t[256];
+    if (!t[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+    const unsigned char *b = p;
+    crc = ~crc;
+    while (n--) crc = t[(crc ^ *b++) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* The eight-byte step: known values at its block sizes, every length 0 to 64 (no block, blocks and a tail of
+ * 0-7 bytes) at every alignment and from several registers, and every entry of its eight tables. */
+static void test_crc32_slicing(void) {
+    unsigned char zeros[32] = {0}, ones[32], up[64];
+    memset(ones, 0xFF, sizeof ones);
+    for (int i = 0; i < 64; i++) up[i] = (unsigned char)i;
+    TT_ASSERT_INT(crc32_update(0, "12345678", 8), 0x9AE0DAAFu); /* one block, no tail */
+    TT_ASSERT_INT(crc32_update(0, zeros, 32), 0x190A55ADu);
+    TT_ASSERT_INT(crc32_update(0, ones, 32), 0xFF6CAB0Bu);
+    TT_ASSERT_INT(crc32_update(0, up, 32), 0x91267E8Au);
+    TT_ASSERT_INT(crc32_update(0, up, 64), 0x100ECE8Cu);
+    TT_ASSERT_INT(crc_str("The quick brown fox jumps over the lazy dog."), 0x519025E9u);
+
+    unsigned char buf[64 + 8];
+    srand(11);
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)rand();
+    static const uint32_t starts[] = {0, 0xFFFFFFFFu, 0xCBF43926u, 0x80000001u};
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++)
+        for (size_t align = 0; align < 8; align++)
+            for (size_t n = 0; n <= 64; n++) {
+                uint32_t want = crc_bytewise(starts[s], buf + align, n), got = crc32_update(starts[s], buf + align, n);
+                if (got != want)
+                    TT_FAIL("crc32_update(0x%08X, %zu bytes at +%zu) = 0x%08X, bytewise 0x%08X", starts[s], n, align,
+                            got, want);
+                if (starts[s] == 0 && got != crc_bitwise(buf + align, n)) TT_FAIL("length %zu: not the bitwise", n);
+            }
+    /* Byte v at position j of a block is looked up in table[7 - j]: at v, or for j < 4 from a start of 0 at
+     * v ^ 0xFF (the register's ~0 is folded into the first four bytes). Every entry of every table is used. */
+    for (int j = 0; j < 8; j++)
+        for (int v = 0; v < 256; v++) {
+            unsigned char block[8] = {0};
+            block[j] = (unsigned char)v;
+            TT_ASSERT_INT(crc32_update(0, block, 8), crc_bitwise(block, 8));
+            TT_ASSERT_INT(crc32_update(0xFFFFFFFFu, block, 8), crc_bytewise(0xFFFFFFFFu, block, 8));
+        }
+}
+
 /* ---- the channel table ----------------------------------------------------------------------------- */
 
 static void test_book_channels(void) {
@@ -1240,6 +1293,7 @@ static void test_limits_and_truncations(void) {
 
 int main(void) {
     TT_RUN(test_crc32_vectors);
+    TT_RUN(test_crc32_slicing);
     TT_RUN(test_book_channels);
     TT_RUN(test_kraken_subscribe);
     TT_RUN(test_okx_subscribe);
