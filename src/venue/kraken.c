@@ -580,41 +580,45 @@ static enum venue_msg kraken_book_parse(const char *frame, size_t len, const str
     return venue_parse_book_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify_book, s, out);
 }
 
-/* Appends the checksum text of one price or qty: `text` written with `decimals` fraction digits, its '.' removed
- * and its leading zeros stripped ("0.1" at 8 decimals: "10000000"). Trailing zeros beyond the decimals go (the
- * same number); a digit beyond them cannot be written so: -1. */
-static int checksum_text(uint32_t *crc, const char *text, unsigned decimals) {
+/* Appends at p the checksum text of one price or qty: `text` written with `decimals` fraction digits, its '.'
+ * removed and its leading zeros stripped ("0.1" at 8 decimals: "10000000"), and returns the end (at most
+ * BOOK_TEXT_MAX - 1 + decimals bytes on). Trailing zeros beyond the decimals go (the same number); a digit beyond
+ * them cannot be written so: NULL. */
+static char *checksum_text(char *p, const char *text, unsigned decimals) {
     const char *dot = strchr(text, '.');
     size_t ilen = dot ? (size_t)(dot - text) : strlen(text);
     const char *frac = dot ? dot + 1 : "";
     size_t flen = strlen(frac);
     while (flen > decimals && frac[flen - 1] == '0') flen--;
-    if (flen > decimals) return -1;
-    char digits[BOOK_TEXT_MAX + KRAKEN_PRECISION_MAX];
-    size_t n = 0;
+    if (flen > decimals) return NULL;
+    char *start = p;
     for (size_t i = 0; i < ilen; i++)
-        if (n || text[i] != '0') digits[n++] = text[i];
+        if (p != start || text[i] != '0') *p++ = text[i];
     for (size_t i = 0; i < decimals; i++) {
         char c = i < flen ? frac[i] : '0';
-        if (n || c != '0') digits[n++] = c;
+        if (p != start || c != '0') *p++ = c;
     }
-    *crc = crc32_update(*crc, digits, n);
-    return 0;
+    return p;
 }
 
-static int checksum_side(uint32_t *crc, const struct book_levels *l, const struct book_precision *p) {
-    for (uint32_t i = 0; i < l->n && i < KRAKEN_BOOK_TOP; i++)
-        if (checksum_text(crc, l->lv[i].price, p->price_decimals) || checksum_text(crc, l->lv[i].qty, p->qty_decimals))
-            return -1;
-    return 0;
+/* One side's top levels appended at p; the end, or NULL. */
+static char *checksum_side(char *p, const struct book_levels *l, const struct book_precision *prec) {
+    for (uint32_t i = 0; p && i < l->n && i < KRAKEN_BOOK_TOP; i++) {
+        p = checksum_text(p, l->lv[i].price, prec->price_decimals);
+        if (p) p = checksum_text(p, l->lv[i].qty, prec->qty_decimals);
+    }
+    return p;
 }
 
+/* The asks' top then the bids', written out whole, then hashed at once. */
 static int kraken_book_checksum(const struct book *b, const struct book_precision *p, uint32_t *out) {
     if (!p || !p->known || p->price_decimals > KRAKEN_PRECISION_MAX || p->qty_decimals > KRAKEN_PRECISION_MAX)
         return -1;
-    uint32_t crc = 0;
-    if (checksum_side(&crc, &b->side[BOOK_ASK], p) || checksum_side(&crc, &b->side[BOOK_BID], p)) return -1;
-    *out = crc;
+    char text[2 * KRAKEN_BOOK_TOP * 2 * (BOOK_TEXT_MAX + KRAKEN_PRECISION_MAX)];
+    char *end = checksum_side(text, &b->side[BOOK_ASK], p);
+    if (end) end = checksum_side(end, &b->side[BOOK_BID], p);
+    if (!end) return -1;
+    *out = crc32_update(0, text, (size_t)(end - text));
     return 0;
 }
 
