@@ -5,7 +5,9 @@
  * prices, leading zeros) and the cases it cannot check; every documented example parses to exact updates; the
  * subscribe and unsubscribe messages are exact (Kraken's depth mapping too); the AssetPairs answer gives exact
  * precisions; and every hostile shape -- ill-typed fields, prices of zero or below, overlong texts, unknown
- * symbols, full arrays, truncations -- gives MALFORMED or a count, with no update of a refused message kept. */
+ * symbols, full arrays, truncations -- gives MALFORMED or a count, with no update of a refused message kept.
+ * Every message is parsed twice, by the fast reader and by jansson alone, and the two answers must be the same;
+ * CRC-32's eight-byte step equals the bytewise loop at every length, alignment and table entry. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <jansson.h>
@@ -97,15 +99,69 @@ static void check_out(const struct fixture *fx, enum venue_msg kind, size_t book
     }
 }
 
+/* ---- the fast reader against jansson ---- */
+
+/* Counts jansson's allocations (through the arena's hooks, which it then calls): a frame parsed without any was
+ * taken by the fast reader. */
+static void *(*arena_malloc)(size_t);
+static size_t jansson_allocs, frames_fast;
+
+static void *counting_malloc(size_t n) {
+    jansson_allocs++;
+    return arena_malloc(n);
+}
+
+static void count_jansson_allocs(const struct fixture *fx) {
+    if (arena_malloc) return;
+    struct tick t;
+    struct venue_out out;
+    venue_out_init(&out, &t, 1, 0, 0);
+    venue_fast_paths(false);
+    fx->ch->ws_parse("{}", 2, &fx->syms, &out); /* installs the arena's hooks */
+    venue_fast_paths(true);
+    json_free_t arena_free;
+    json_get_alloc_funcs(&arena_malloc, &arena_free);
+    json_set_alloc_funcs(counting_malloc, arena_free);
+}
+
+/* The channel's ws_parse of the frame by jansson alone, then with the fast reader from the same output: the
+ * answers must be the same (kind, counts, detail, every update and level kept). The fast one is left in fx. */
+static enum venue_msg ws_parse_both(struct fixture *fx, const char *frame, size_t len) {
+    static struct fixture before, slow;
+    count_jansson_allocs(fx);
+    before = *fx;
+    venue_fast_paths(false);
+    enum venue_msg ks = fx->ch->ws_parse(frame, len, &fx->syms, &fx->out);
+    venue_fast_paths(true);
+    slow = *fx;
+    *fx = before;
+    size_t allocs = jansson_allocs;
+    enum venue_msg kf = fx->ch->ws_parse(frame, len, &fx->syms, &fx->out);
+    frames_fast += jansson_allocs == allocs;
+    const struct venue_out *a = &fx->out, *b = &slow.out;
+    bool same = kf == ks && a->n == b->n && a->n_trades == b->n_trades && a->unmapped == b->unmapped &&
+                a->overflow == b->overflow && strcmp(a->detail, b->detail) == 0 && a->n_books == b->n_books &&
+                a->n_changes == b->n_changes &&
+                memcmp(fx->books, slow.books, a->n_books * sizeof fx->books[0]) == 0;
+    for (size_t i = 0; same && i < a->n_changes; i++)
+        same = fx->changes[i].side == slow.changes[i].side && !strcmp(fx->changes[i].price, slow.changes[i].price) &&
+               !strcmp(fx->changes[i].qty, slow.changes[i].qty);
+    if (!same)
+        TT_FAIL("%s: fast reader %s (%zu updates, %zu changes, %zu unmapped, %zu overflow), jansson %s (%zu, %zu, "
+                "%zu, %zu): %.*s", fx->v->name, venue_msg_name(kf), a->n_books, a->n_changes, a->unmapped,
+                a->overflow, venue_msg_name(ks), b->n_books, b->n_changes, b->unmapped, b->overflow, (int)len, frame);
+    return kf;
+}
+
 /* Parses len bytes (copied to a buffer of exactly that size, so ASan sees a read past it) into a fresh output
- * with books_cap updates and changes_cap changes. */
+ * with books_cap updates and changes_cap changes, by jansson and by the fast reader alike. */
 static enum venue_msg parse_caps(struct fixture *fx, const char *frame, size_t len, size_t books_cap,
                                  size_t changes_cap) {
     venue_out_init(&fx->out, fx->ticks, 4, RECV_US, 0);
     venue_out_books(&fx->out, fx->books, books_cap, fx->changes, changes_cap);
     char *copy = malloc(len ? len : 1);
     memcpy(copy, frame, len);
-    enum venue_msg kind = fx->ch->ws_parse(copy, len, &fx->syms, &fx->out);
+    enum venue_msg kind = ws_parse_both(fx, copy, len);
     free(copy);
     check_out(fx, kind, 0, 0);
     return kind;
@@ -206,7 +262,7 @@ static void apply_mutations(struct fixture *fx, const char *text, const struct m
         /* again on top of a kept update */
         TT_ASSERT_INT(parse(fx, text), VENUE_MSG_TICKS);
         size_t books = fx->out.n_books, changes = fx->out.n_changes;
-        enum venue_msg again = fx->ch->ws_parse(frame, strlen(frame), &fx->syms, &fx->out);
+        enum venue_msg again = ws_parse_both(fx, frame, strlen(frame));
         TT_ASSERT_INT(again, kind);
         check_out(fx, again, books, changes);
         free(frame);
