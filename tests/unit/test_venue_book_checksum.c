@@ -1301,6 +1301,108 @@ static void test_okx_bad_shapes(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* ---- the fast reader ------------------------------------------------------------------------------- */
+
+struct fast_case {
+    const char *frame;
+    enum venue_msg kind;
+    bool fast;               /* taken by the fast reader (else declined: jansson's answer) */
+    size_t books, unmapped;
+};
+
+/* Every case parses to the same answer by both (parse_caps), to the kind expected, and by the reader expected. */
+static void fast_cases(const char *venue, const char *const *syms, size_t nsyms, const struct fast_case *c, size_t n) {
+    struct fixture fx;
+    fixture_init(&fx, venue, syms, nsyms);
+    for (size_t i = 0; i < n; i++) {
+        size_t before = frames_fast;
+        enum venue_msg kind = parse(&fx, c[i].frame);
+        bool fast = frames_fast > before;
+        if (kind != c[i].kind || fast != c[i].fast || fx.out.n_books != c[i].books || fx.out.unmapped != c[i].unmapped)
+            TT_FAIL("%s: %s gave %s (%s) with %zu updates, %zu unmapped", venue, c[i].frame, venue_msg_name(kind),
+                    fast ? "fast" : "jansson", fx.out.n_books, fx.out.unmapped);
+    }
+    venue_symbols_free(&fx.syms);
+}
+
+#define OKX_ITEM(fields) \
+    "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"update\",\"data\":[" fields "]}"
+#define OKX_LEVELS "\"asks\":[[\"8476.98\",\"415\",\"0\",\"13\"]],\"bids\":[[\"8476.97\",\"256\",\"0\",\"12\"]]"
+#define OKX_NUMS(sum, prev, seq) \
+    OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1597026383085\",\"checksum\":" sum ",\"prevSeqId\":" prev ",\"seqId\":" seq "}")
+
+/* The numbers whose reading jansson decides (an integer) read alike by the fast reader, the forms it leaves to
+ * jansson given the same answer, and the counts of a refused message kept as jansson keeps them. */
+static void test_fast_reader_numbers(void) {
+    static const struct fast_case okx[] = {
+        {OKX_NUMS("-855196043", "123456", "123457"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("-0", "-0", "-0"), VENUE_MSG_TICKS, true, 1, 0}, /* jansson's integer 0, each */
+        {OKX_NUMS("0", "-1", "0"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("2147483647", "999999999999999999", "999999999999999999"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("-2147483648", "1", "2"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("-2147483649", "1", "2"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5.0", "1", "2"), VENUE_MSG_MALFORMED, true, 0, 0}, /* a real is no integer */
+        {OKX_NUMS("5", "-1.0", "2"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5", "1", "-0.0"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5", "1", "-1"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5", "1", "1e3"), VENUE_MSG_MALFORMED, false, 0, 0},
+        {OKX_NUMS("5", "1", "1234567890123456789"), VENUE_MSG_TICKS, false, 1, 0}, /* 19 digits: jansson's */
+        {OKX_NUMS("5", "1", "12345678901234567890"), VENUE_MSG_MALFORMED, false, 0, 0}, /* beyond int64 */
+        {OKX_NUMS("5", "1", "true"), VENUE_MSG_MALFORMED, false, 0, 0},
+        {OKX_NUMS("5", "1", "\"2\""), VENUE_MSG_MALFORMED, true, 0, 0},
+        /* an unmapped item counts, then a malformed one refuses the push: the count stays, as jansson's */
+        {"{\"arg\":{\"channel\":\"books\",\"instId\":\"NOPE-USDT\"},\"action\":\"update\",\"data\":[{" OKX_LEVELS
+         ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2},{\"ts\":\"1\",\"prevSeqId\":2,\"seqId\":\"3\"}]}",
+         VENUE_MSG_MALFORMED, true, 0, 1},
+        {OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2},{\"asks\":[],\"bids\":[],\"ts\":\"2\","
+                  "\"prevSeqId\":2,\"seqId\":3}"),
+         VENUE_MSG_TICKS, true, 2, 0},
+        {OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2,\"seqId\":3}"), VENUE_MSG_TICKS, false, 1,
+         0}, /* a key twice: jansson's (the last) */
+        {OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2,\"note\":\"a\\u0041\"}"), VENUE_MSG_TICKS,
+         false, 1, 0},
+        {"{\"event\":\"subscribe\",\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"connId\":\"a4d3ae55\"}",
+         VENUE_MSG_SUBSCRIBED, false, 0, 0},
+        {"{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"partial\",\"data\":[]}",
+         VENUE_MSG_UNKNOWN, false, 0, 0},
+    };
+    fast_cases("okx", okx_syms, 2, okx, sizeof okx / sizeof okx[0]);
+}
+
+/* A push of n levels a side, distinct prices, sizes 1..n. Caller frees. */
+static char *okx_push(size_t n) {
+    size_t cap = 256 + n * 2 * 40, at = 0;
+    char *p = malloc(cap);
+    at += (size_t)snprintf(p + at, cap - at, "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":"
+                                             "\"update\",\"data\":[{\"asks\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s[\"%zu.5\",\"%zu\",\"0\",\"1\"]", i ? "," : "", 9000 + i, i + 1);
+    at += (size_t)snprintf(p + at, cap - at, "],\"bids\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s[\"%zu.5\",\"%zu\",\"0\",\"1\"]", i ? "," : "", 8999 - i, i + 1);
+    snprintf(p + at, cap - at, "],\"ts\":\"1597026383085\",\"checksum\":7,\"prevSeqId\":1,\"seqId\":2}]}");
+    return p;
+}
+
+/* A message of up to about 200 levels is taken by the fast reader, a longer one (OKX's 400-level snapshot) by
+ * jansson, every level kept either way. */
+static void test_fast_reader_sizes(void) {
+    static const size_t sides[] = {0, 1, 100, 101, 102, 169, 170, 400}; /* a side */
+    for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
+        size_t n = sides[k];
+        struct fixture fx;
+        fixture_init(&fx, "okx", okx_syms, 2);
+        char *frame = okx_push(n);
+        size_t before = frames_fast;
+        TT_ASSERT_INT(parse(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.out.n_changes, 2 * n);
+        TT_ASSERT_INT(frames_fast > before, 12 + 10 * n <= 1024); /* members: 12, and 5 a level */
+        free(frame);
+        venue_symbols_free(&fx.syms);
+
+    }
+}
+
 /* Full arrays count overflow (the caller parses again with larger ones); an unmapped symbol's levels are judged
  * but not kept; every truncation and every flipped byte of a documented message is refused or whole. */
 static void test_limits_and_truncations(void) {
@@ -1365,5 +1467,7 @@ int main(void) {
     TT_RUN(test_kraken_bad_shapes);
     TT_RUN(test_okx_bad_shapes);
     TT_RUN(test_limits_and_truncations);
+    TT_RUN(test_fast_reader_numbers);
+    TT_RUN(test_fast_reader_sizes);
     return tt_finish();
 }
