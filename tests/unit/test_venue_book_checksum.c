@@ -1330,9 +1330,13 @@ static void fast_cases(const char *venue, const char *const *syms, size_t nsyms,
 #define OKX_LEVELS "\"asks\":[[\"8476.98\",\"415\",\"0\",\"13\"]],\"bids\":[[\"8476.97\",\"256\",\"0\",\"12\"]]"
 #define OKX_NUMS(sum, prev, seq) \
     OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1597026383085\",\"checksum\":" sum ",\"prevSeqId\":" prev ",\"seqId\":" seq "}")
+#define KRAKEN_ITEM(items) "{\"channel\":\"book\",\"type\":\"update\",\"data\":[" items "]}"
+#define KRAKEN_ONE(sym, price, qty, sum) \
+    "{\"symbol\":\"" sym "\",\"bids\":[{\"price\":" price ",\"qty\":" qty "}],\"asks\":[],\"checksum\":" sum "}"
 
-/* The numbers whose reading jansson decides (an integer) read alike by the fast reader, the forms it leaves to
- * jansson given the same answer, and the counts of a refused message kept as jansson keeps them. */
+/* The numbers whose reading jansson decides (an integer, or a real's shortest text) read alike by the fast
+ * reader, the forms it leaves to jansson given the same answer, and the counts of a refused message kept as
+ * jansson keeps them. */
 static void test_fast_reader_numbers(void) {
     static const struct fast_case okx[] = {
         {OKX_NUMS("-855196043", "123456", "123457"), VENUE_MSG_TICKS, true, 1, 0},
@@ -1367,6 +1371,33 @@ static void test_fast_reader_numbers(void) {
          VENUE_MSG_UNKNOWN, false, 0, 0},
     };
     fast_cases("okx", okx_syms, 2, okx, sizeof okx / sizeof okx[0]);
+    static const struct fast_case kraken[] = {
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1098.3947558", "2114181697")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.56570", "1098", "4294967295")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "0", "-0")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "-0.0", "5.0")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "5.5")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "4294967296")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "999999999999999999")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "-1")), VENUE_MSG_MALFORMED, true, 0, 0},
+        /* texts that are not their double's shortest: printed back as jansson's reals are */
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.10000000000000000555", "12345678901234567", "1")), VENUE_MSG_TICKS,
+         true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "123456789012345678", "1", "1")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "12345678901234567890123456.5", "1", "1")), VENUE_MSG_MALFORMED, true, 0,
+         0}, /* its shortest text is longer than a level holds */
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "1e-8", "1", "1")), VENUE_MSG_TICKS, false, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "-0", "1", "1")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("NOPE/USD", "1", "1", "1") "," KRAKEN_ONE("MATIC/USD", "0", "1", "1")),
+         VENUE_MSG_MALFORMED, true, 0, 1},
+        {KRAKEN_ITEM(KRAKEN_ONE("BTC/USD", "1", "1", "1") "," KRAKEN_ONE("MATIC/USD", "2", "1", "1")),
+         VENUE_MSG_TICKS, true, 2, 0},
+        {KRAKEN_ITEM("{\"symbol\":\"MATIC/USD\",\"bids\":[{\"price\":1,\"qty\":1,\"price\":2}],\"asks\":[]}"),
+         VENUE_MSG_TICKS, false, 1, 0},
+        {"{\"channel\":\"heartbeat\"}", VENUE_MSG_HEARTBEAT, false, 0, 0},
+        {"{\"channel\":\"book\",\"type\":\"delta\",\"data\":[]}", VENUE_MSG_UNKNOWN, false, 0, 0},
+    };
+    fast_cases("kraken", kraken_syms, 3, kraken, sizeof kraken / sizeof kraken[0]);
 }
 
 /* A push of n levels a side, distinct prices, sizes 1..n. Caller frees. */
@@ -1384,8 +1415,23 @@ static char *okx_push(size_t n) {
     return p;
 }
 
-/* A message of up to about 200 levels is taken by the fast reader, a longer one (OKX's 400-level snapshot) by
- * jansson, every level kept either way. */
+/* The same for Kraken. Caller frees. */
+static char *kraken_message(size_t n) {
+    size_t cap = 256 + n * 2 * 40, at = 0;
+    char *p = malloc(cap);
+    at += (size_t)snprintf(p + at, cap - at, "{\"channel\":\"book\",\"type\":\"snapshot\",\"data\":[{\"symbol\":"
+                                             "\"BTC/USD\",\"bids\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s{\"price\":%zu.5,\"qty\":%zu}", i ? "," : "", 8999 - i, i + 1);
+    at += (size_t)snprintf(p + at, cap - at, "],\"asks\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s{\"price\":%zu.5,\"qty\":%zu}", i ? "," : "", 9000 + i, i + 1);
+    snprintf(p + at, cap - at, "],\"checksum\":7}]}");
+    return p;
+}
+
+/* A message of up to about 200 levels (OKX) or 300 (Kraken) is taken by the fast reader, a longer one (OKX's
+ * 400-level snapshot) by jansson, every level kept either way. */
 static void test_fast_reader_sizes(void) {
     static const size_t sides[] = {0, 1, 100, 101, 102, 169, 170, 400}; /* a side */
     for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
@@ -1400,6 +1446,14 @@ static void test_fast_reader_sizes(void) {
         free(frame);
         venue_symbols_free(&fx.syms);
 
+        fixture_init(&fx, "kraken", kraken_syms, 3);
+        frame = kraken_message(n);
+        before = frames_fast;
+        TT_ASSERT_INT(parse(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.out.n_changes, 2 * n);
+        TT_ASSERT_INT(frames_fast > before, 8 + 6 * n <= 1024); /* members: 8, and 3 a level */
+        free(frame);
+        venue_symbols_free(&fx.syms);
     }
 }
 
