@@ -1,6 +1,7 @@
 /* book -- what keeping L2 books costs tickd on one core, without sockets.
  *
  *   build/bench/book [--venue binance|coinbase|kraken|okx] [--symbols 100] [--frames 500000] [--changes 10]
+ *                    [--jansson]
  *   build/bench/book --memory [--books 1000] [--levels 1000]
  *
  * Apply (the default): the venue's book channel parses a realistic diff frame (`--changes` level changes, as the
@@ -8,7 +9,9 @@
  * sync state machine applies it (book_sync_apply: sequence check, levels, checksum, crossed check) -- what a
  * stream task does per frame before the sinks. Frames are made up front from shadow books (prices on a grid
  * around a fixed mid, inserts, size changes and removals, never crossing), so the timed loop is tickd's alone.
- * Prints level changes applied per CPU-second and ns per change; any resync is a failure of the bench.
+ * Prints level changes applied per CPU-second and ns per change; any resync is a failure of the bench. --jansson
+ * turns the adapters' fast paths off (venue_fast_paths(false)): every frame is parsed by jansson, as before the
+ * book channels had one, so one binary shows both figures.
  *
  * Memory: `--books` books of `--levels` levels a side held by one book_sync (as a connection holds them), and
  * the resident set size it added. */
@@ -173,11 +176,12 @@ int main(int argc, char **argv) {
     size_t nsym = 100;
     long frames = 500000;
     int changes = 10;
-    bool memory = false;
+    bool memory = false, jansson = false;
     unsigned books = 1000, levels = 1000;
     for (int i = 1; i < argc; i++) {
         const char *val = i + 1 < argc ? argv[i + 1] : "";
         if (strcmp(argv[i], "--memory") == 0) memory = true;
+        else if (strcmp(argv[i], "--jansson") == 0) jansson = true;
         else if (strcmp(argv[i], "--venue") == 0) venue = argv[++i];
         else if (strcmp(argv[i], "--symbols") == 0) nsym = strtoul(val, NULL, 10), i++;
         else if (strcmp(argv[i], "--frames") == 0) frames = strtol(val, NULL, 10), i++;
@@ -186,10 +190,12 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--levels") == 0) levels = (unsigned)strtoul(val, NULL, 10), i++;
     }
     if (memory) return run_memory(books, levels);
+    venue_fast_paths(!jansson);
     const struct venue_ops *v = venue_find(venue);
     const struct venue_channel *ch = v ? venue_channel_find(v, "book") : NULL;
     if (!ch || !nsym || changes < 1 || changes > 100) {
-        fprintf(stderr, "usage: book [--venue binance|coinbase|kraken|okx] [--symbols N] [--frames N] [--changes 1-100]\n"
+        fprintf(stderr, "usage: book [--venue binance|coinbase|kraken|okx] [--symbols N] [--frames N] [--changes 1-100]"
+                        " [--jansson]\n"
                         "       book --memory [--books N] [--levels N]\n");
         return 2;
     }
@@ -248,9 +254,9 @@ int main(int argc, char **argv) {
     uint64_t resyncs = 0;
     for (int c = 0; c < BOOK_CAUSES; c++) resyncs += bs.counters.resyncs[c];
     double secs = (double)spent / 1e9;
-    printf("book apply: venue=%s symbols=%zu frames=%ld changes_per_frame=%d parse+apply=%.0f level changes per "
+    printf("book apply: venue=%s%s symbols=%zu frames=%ld changes_per_frame=%d parse+apply=%.0f level changes per "
            "CPU-second (%.0f ns/change, %.0f ns/frame) applied=%ld other=%ld resyncs=%llu unchecked=%llu\n",
-           venue, nsym, frames, changes, (double)level_changes / secs, (double)spent / (double)level_changes,
+           venue, jansson ? " (jansson)" : "", nsym, frames, changes, (double)level_changes / secs, (double)spent / (double)level_changes,
            (double)spent / (double)frames, applied, other, (unsigned long long)resyncs,
            (unsigned long long)bs.counters.checksums_unchecked);
     book_sync_free(&bs);

@@ -61,12 +61,18 @@ struct venue_flat_member {
     const char *str; /* STRING: the text between the quotes (no escapes in it); UINT, NUMBER: the number's text */
     size_t len;
     uint64_t num; /* UINT */
+    int end;      /* index past this member and everything inside it: a lookup among its children stops there */
 };
 struct venue_flat {
-    struct venue_flat_member m[VENUE_FLAT_MAX];
-    size_t n;
+    struct venue_flat_member *m; /* own, or the caller's (venue_flat_parse_in) */
+    size_t n, cap;
+    struct venue_flat_member own[VENUE_FLAT_MAX];
 };
 int venue_flat_parse(const char *text, size_t len, struct venue_flat *out);
+/* The same into the caller's array of `cap` members instead of the VENUE_FLAT_MAX of its own: a book's message
+ * takes a few members a level, hundreds in all. */
+int venue_flat_parse_in(const char *text, size_t len, struct venue_flat_member *m, size_t cap,
+                        struct venue_flat *out);
 /* The member `key` of the object at `parent` (-1: the top), or NULL. Inline so that the length of a literal
  * key is known at compile time: a frame makes a dozen lookups. */
 const struct venue_flat_member *venue_flat_find(const struct venue_flat *f, int parent, const char *key, size_t len);

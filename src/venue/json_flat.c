@@ -90,10 +90,10 @@ static int read_container(struct flat_reader *r, int self, int depth);
 
 /* One value, recorded as a new member (key NULL for an array element). */
 static int read_value(struct flat_reader *r, int parent, const char *key, size_t key_len, int depth) {
-    if (r->out->n == VENUE_FLAT_MAX || r->p >= r->end) return -1;
+    if (r->out->n == r->out->cap || r->p >= r->end) return -1;
     int self = (int)r->out->n++;
     struct venue_flat_member *m = &r->out->m[self];
-    *m = (struct venue_flat_member){.key = key, .key_len = key_len, .parent = parent};
+    *m = (struct venue_flat_member){.key = key, .key_len = key_len, .parent = parent, .end = self + 1};
     char c = *r->p;
     if (c == '"') {
         m->type = VENUE_FLAT_STRING;
@@ -135,12 +135,21 @@ static int read_container(struct flat_reader *r, int self, int depth) {
             r->p++;
             continue;
         }
-        return *r->p++ == close ? 0 : -1;
+        if (*r->p++ != close) return -1;
+        if (self >= 0) r->out->m[self].end = (int)r->out->n;
+        return 0;
     }
 }
 
 int venue_flat_parse(const char *text, size_t len, struct venue_flat *out) {
+    return venue_flat_parse_in(text, len, out->own, VENUE_FLAT_MAX, out);
+}
+
+int venue_flat_parse_in(const char *text, size_t len, struct venue_flat_member *m, size_t cap,
+                        struct venue_flat *out) {
     struct flat_reader r = {.p = text, .end = text + len, .out = out};
+    out->m = m;
+    out->cap = cap;
     out->n = 0;
     skip_ws(&r);
     if (r.p >= r.end || *r.p != '{' || read_container(&r, -1, 0) < 0) return -1;
@@ -148,14 +157,20 @@ int venue_flat_parse(const char *text, size_t len, struct venue_flat *out) {
     return r.p == r.end ? 0 : -1;
 }
 
+/* Where the members inside `parent` (-1: the top) end: a lookup scans its children's members, not the frame's
+ * rest, so the lookups of a message of many items or levels cost what their own members do. */
+static size_t end_of(const struct venue_flat *f, int parent) {
+    return parent < 0 ? f->n : (size_t)f->m[parent].end;
+}
+
 const struct venue_flat_member *venue_flat_find(const struct venue_flat *f, int parent, const char *key, size_t len) {
-    for (size_t i = (size_t)(parent + 1); i < f->n; i++)
+    for (size_t i = (size_t)(parent + 1), end = end_of(f, parent); i < end; i++)
         if (f->m[i].parent == parent && key_is(&f->m[i], key, len)) return &f->m[i];
     return NULL;
 }
 
 int venue_flat_next(const struct venue_flat *f, int parent, int after) {
-    for (size_t i = (size_t)(after < parent ? parent : after) + 1; i < f->n; i++)
+    for (size_t i = (size_t)(after < parent ? parent : after) + 1, end = end_of(f, parent); i < end; i++)
         if (f->m[i].parent == parent) return (int)i;
     return -1;
 }

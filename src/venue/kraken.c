@@ -524,6 +524,13 @@ static int kraken_book_unsubscribe(const struct venue_symbols *s, size_t first, 
     return book_request(s, "unsubscribe", first, count, buf, cap, next);
 }
 
+/* One level's price and qty, the shortest texts of their numbers, appended to u (NULL: judged only):
+ * venue_book_change refuses a price not above zero and a qty below it. 0 or -1. */
+static int book_level(struct venue_out *out, struct book_update *u, enum book_side side, const char *p,
+                      const char *q) {
+    return venue_book_change(out, u, side, p, strlen(p), q, strlen(q));
+}
+
 /* One side's levels [{"price":N,"qty":N},...], appended to u (NULL: judged only). A price must be above zero
  * and a qty not below (0 removes the level); both JSON numbers, kept as their shortest text. 0 or -1. */
 static int book_side(const json_t *levels, enum book_side side, struct book_update *u, struct venue_out *out) {
@@ -534,20 +541,22 @@ static int book_side(const json_t *levels, enum book_side side, struct book_upda
         json_t *price = json_object_get(level, "price"), *qty = json_object_get(level, "qty");
         char p[TICK_DECIMAL_MAX], q[TICK_DECIMAL_MAX];
         if (!json_is_number(price) || !json_is_number(qty) || venue_copy_decimal_num(p, price) ||
-            venue_copy_decimal_num(q, qty) || decimal_sign(p) != 1 || decimal_sign(q) < 0 ||
-            venue_book_change(out, u, side, p, strlen(p), q, strlen(q)))
+            venue_copy_decimal_num(q, qty) || book_level(out, u, side, p, q))
             return -1;
     }
     return 0;
 }
 
-/* A checksum: a whole number of 0 to 2^32-1 (read as a real, as every number of these frames). 0 or -1. */
-static int book_checksum_value(const json_t *v, uint32_t *out) {
-    if (!json_is_number(v)) return -1;
-    double d = json_number_value(v);
+/* A checksum read as a real: a whole number of 0 to 2^32-1. 0 or -1. */
+static int checksum_whole(double d, uint32_t *out) {
     if (!(d >= 0 && d <= 4294967295.0) || d != floor(d)) return -1;
     *out = (uint32_t)d;
     return 0;
+}
+
+/* A checksum: a JSON number (read as a real, as every number of these frames) that checksum_whole takes. */
+static int book_checksum_value(const json_t *v, uint32_t *out) {
+    return json_is_number(v) ? checksum_whole(json_number_value(v), out) : -1;
 }
 
 /* One element of a book message's data: {"symbol","bids","asks","checksum","timestamp"}. The levels are judged
@@ -598,47 +607,149 @@ static enum venue_msg classify_book(const json_t *root, const struct venue_reque
     return classify_object(root, NULL, NULL, s, out);
 }
 
+/* ---- the book message without a jansson tree ----
+ *
+ * Nearly every message of the channel is a book update; the flat reader takes it into members on the stack
+ * (three a level: BOOK_FLAT_MAX holds about 300 levels) and the functions below make book_item's decisions in its
+ * order on the same values. The reader's types are jansson's (strings, numbers, objects, arrays; it takes no
+ * literal), so a test of a member's type decides as json_is_* does; a number's text becomes the shortest text of
+ * its double (venue_copy_decimal_real) as jansson's real does through venue_copy_decimal_num, without printing
+ * it back in the usual case. Declined, out untouched, for jansson to decide: what the reader does not take
+ * (escapes, literals, exponents, a deep snapshot beyond its members), and any message but a book snapshot or
+ * update with its data array. */
+#define BOOK_FLAT_MAX 1024
+
+static bool flat_is_number(const struct venue_flat_member *m) {
+    return m && (m->type == VENUE_FLAT_UINT || m->type == VENUE_FLAT_NUMBER);
+}
+
+/* book_checksum_value on a flat member. An unsigned integer is exact as a real below 2^53, and one beyond 2^32-1
+ * is refused either way; other numbers are read as jansson reads them (strtod of at most 63 characters). */
+static int fast_checksum_value(const struct venue_flat_member *m, uint32_t *out) {
+    if (!flat_is_number(m) || (m->type == VENUE_FLAT_UINT && m->num > UINT32_MAX)) return -1;
+    if (m->type == VENUE_FLAT_UINT) {
+        *out = (uint32_t)m->num;
+        return 0;
+    }
+    char text[64];
+    memcpy(text, m->str, m->len);
+    text[m->len] = 0;
+    return checksum_whole(strtod(text, NULL), out);
+}
+
+/* book_side on a flat member. 0 or -1. */
+static int fast_book_side(const struct venue_flat *f, const struct venue_flat_member *levels, enum book_side side,
+                          struct book_update *u, struct venue_out *out) {
+    if (!levels || levels->type != VENUE_FLAT_ARRAY) return -1;
+    int at = (int)(levels - f->m);
+    for (int level = venue_flat_next(f, at, at); level >= 0; level = venue_flat_next(f, at, level)) {
+        const struct venue_flat_member *price = venue_flat_get(f, level, "price");
+        const struct venue_flat_member *qty = venue_flat_get(f, level, "qty");
+        char p[TICK_DECIMAL_MAX], q[TICK_DECIMAL_MAX];
+        if (!flat_is_number(price) || !flat_is_number(qty) || venue_copy_decimal_real(p, price->str, price->len) ||
+            venue_copy_decimal_real(q, qty->str, qty->len) || book_level(out, u, side, p, q))
+            return -1;
+    }
+    return 0;
+}
+
+/* book_item on a flat item. 0 or -1 (malformed). */
+static int fast_book_item(const struct venue_flat *f, int item, enum book_update_kind kind,
+                          const struct venue_symbols *s, struct venue_out *out) {
+    const struct venue_flat_member *sym = venue_flat_get(f, item, "symbol");
+    if (f->m[item].type != VENUE_FLAT_OBJECT || !sym || sym->type != VENUE_FLAT_STRING) return -1;
+    int index = venue_symbols_find(s, sym->str, sym->len);
+    uint32_t checksum = 0;
+    int64_t event_us = 0;
+    const struct venue_flat_member *sum = venue_flat_get(f, item, "checksum");
+    const struct venue_flat_member *ts = venue_flat_get(f, item, "timestamp");
+    if ((sum && fast_checksum_value(sum, &checksum)) ||
+        (ts && (ts->type != VENUE_FLAT_STRING || venue_parse_rfc3339(ts->str, ts->len, &event_us))))
+        return -1;
+    struct book_update *u = venue_book_add(out, s, index, kind); /* NULL: unmapped or full, counted */
+    if (fast_book_side(f, venue_flat_get(f, item, "bids"), BOOK_BID, u, out) ||
+        fast_book_side(f, venue_flat_get(f, item, "asks"), BOOK_ASK, u, out))
+        return -1;
+    if (!u) return 0;
+    u->checksum = checksum;
+    u->has_checksum = checksum != 0;
+    u->event_us = ts ? tick_event_time_bound(event_us, out->recv_us) : 0;
+    return 0;
+}
+
+/* book_message's decisions for a book message the flat reader took, or VENUE_FAST_DECLINED. A message refused
+ * keeps no update, as venue_parse_book_frame keeps none (the counts stay, as they do there). */
+static int fast_book(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_flat_member members[BOOK_FLAT_MAX];
+    struct venue_flat f;
+    if (venue_flat_parse_in(frame, len, members, BOOK_FLAT_MAX, &f) < 0 ||
+        !venue_flat_is(venue_flat_get(&f, -1, "channel"), "book"))
+        return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *type = venue_flat_get(&f, -1, "type"), *data = venue_flat_get(&f, -1, "data");
+    enum book_update_kind kind;
+    if (venue_flat_is(type, "snapshot")) kind = BOOK_UPDATE_SNAPSHOT;
+    else if (venue_flat_is(type, "update")) kind = BOOK_UPDATE_DELTA;
+    else return VENUE_FAST_DECLINED;
+    if (!data || data->type != VENUE_FLAT_ARRAY) return VENUE_FAST_DECLINED;
+    size_t books = out->n_books, changes = out->n_changes;
+    int at = (int)(data - f.m);
+    for (int item = venue_flat_next(&f, at, at); item >= 0; item = venue_flat_next(&f, at, item)) {
+        if (fast_book_item(&f, item, kind, s, out)) {
+            out->n_books = books;
+            out->n_changes = changes;
+            return VENUE_MSG_MALFORMED;
+        }
+    }
+    return VENUE_MSG_TICKS;
+}
+
 static enum venue_msg kraken_book_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                         struct venue_out *out) {
+    int kind = venue_fast_paths_on ? fast_book(frame, len, s, out) : VENUE_FAST_DECLINED;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
     /* Integers as reals, as kraken_ws_parse reads them: a checksum is exact as a real. */
     return venue_parse_book_frame(frame, len, JSON_DECODE_INT_AS_REAL, classify_book, s, out);
 }
 
-/* Appends the checksum text of one price or qty: `text` written with `decimals` fraction digits, its '.' removed
- * and its leading zeros stripped ("0.1" at 8 decimals: "10000000"). Trailing zeros beyond the decimals go (the
- * same number); a digit beyond them cannot be written so: -1. */
-static int checksum_text(uint32_t *crc, const char *text, unsigned decimals) {
+/* Appends at p the checksum text of one price or qty: `text` written with `decimals` fraction digits, its '.'
+ * removed and its leading zeros stripped ("0.1" at 8 decimals: "10000000"), and returns the end (at most
+ * BOOK_TEXT_MAX - 1 + decimals bytes on). Trailing zeros beyond the decimals go (the same number); a digit beyond
+ * them cannot be written so: NULL. */
+static char *checksum_text(char *p, const char *text, unsigned decimals) {
     const char *dot = strchr(text, '.');
     size_t ilen = dot ? (size_t)(dot - text) : strlen(text);
     const char *frac = dot ? dot + 1 : "";
     size_t flen = strlen(frac);
     while (flen > decimals && frac[flen - 1] == '0') flen--;
-    if (flen > decimals) return -1;
-    char digits[BOOK_TEXT_MAX + KRAKEN_PRECISION_MAX];
-    size_t n = 0;
+    if (flen > decimals) return NULL;
+    char *start = p;
     for (size_t i = 0; i < ilen; i++)
-        if (n || text[i] != '0') digits[n++] = text[i];
+        if (p != start || text[i] != '0') *p++ = text[i];
     for (size_t i = 0; i < decimals; i++) {
         char c = i < flen ? frac[i] : '0';
-        if (n || c != '0') digits[n++] = c;
+        if (p != start || c != '0') *p++ = c;
     }
-    *crc = crc32_update(*crc, digits, n);
-    return 0;
+    return p;
 }
 
-static int checksum_side(uint32_t *crc, const struct book_levels *l, const struct book_precision *p) {
-    for (uint32_t i = 0; i < l->n && i < KRAKEN_BOOK_TOP; i++)
-        if (checksum_text(crc, l->lv[i].price, p->price_decimals) || checksum_text(crc, l->lv[i].qty, p->qty_decimals))
-            return -1;
-    return 0;
+/* One side's top levels appended at p; the end, or NULL. */
+static char *checksum_side(char *p, const struct book_levels *l, const struct book_precision *prec) {
+    for (uint32_t i = 0; p && i < l->n && i < KRAKEN_BOOK_TOP; i++) {
+        p = checksum_text(p, l->lv[i].price, prec->price_decimals);
+        if (p) p = checksum_text(p, l->lv[i].qty, prec->qty_decimals);
+    }
+    return p;
 }
 
+/* The asks' top then the bids', written out whole, then hashed at once. */
 static int kraken_book_checksum(const struct book *b, const struct book_precision *p, uint32_t *out) {
     if (!p || !p->known || p->price_decimals > KRAKEN_PRECISION_MAX || p->qty_decimals > KRAKEN_PRECISION_MAX)
         return -1;
-    uint32_t crc = 0;
-    if (checksum_side(&crc, &b->side[BOOK_ASK], p) || checksum_side(&crc, &b->side[BOOK_BID], p)) return -1;
-    *out = crc;
+    char text[2 * KRAKEN_BOOK_TOP * 2 * (BOOK_TEXT_MAX + KRAKEN_PRECISION_MAX)];
+    char *end = checksum_side(text, &b->side[BOOK_ASK], p);
+    if (end) end = checksum_side(end, &b->side[BOOK_BID], p);
+    if (!end) return -1;
+    *out = crc32_update(0, text, (size_t)(end - text));
     return 0;
 }
 

@@ -436,19 +436,34 @@ static int okx_book_unsubscribe(const struct venue_symbols *s, size_t first, siz
 }
 
 /* One side's levels [["price","size","0","orders"],...] appended to u (NULL: judged only): strings holding a
- * price above zero and a size not below (0 removes the level). 0 or -1. */
+ * price above zero and a size not below (0 removes the level), which venue_book_change judges on the texts as
+ * they are. 0 or -1. */
 static int book_side(const json_t *levels, enum book_side side, struct book_update *u, struct venue_out *out) {
     if (!json_is_array(levels)) return -1;
     size_t i;
     json_t *level;
     json_array_foreach(levels, i, level) {
-        char p[TICK_DECIMAL_MAX], q[TICK_DECIMAL_MAX];
-        if (!json_is_array(level) || venue_copy_decimal_str(p, json_array_get(level, 0)) ||
-            venue_copy_decimal_str(q, json_array_get(level, 1)) || decimal_sign(p) != 1 || decimal_sign(q) < 0 ||
-            venue_book_change(out, u, side, p, strlen(p), q, strlen(q)))
+        json_t *p = json_array_get(level, 0), *q = json_array_get(level, 1);
+        if (!json_is_array(level) || !json_is_string(p) || !json_is_string(q) ||
+            venue_book_change(out, u, side, json_string_value(p), json_string_length(p), json_string_value(q),
+                              json_string_length(q)))
             return -1;
     }
     return 0;
+}
+
+/* A push's sequence, checksum and time, as both readers of a books push put them (prev: -1 on a snapshot). */
+static void book_item_stamp(struct book_update *u, uint64_t seq, int64_t prev, int64_t sum, int64_t event_us,
+                            const struct venue_out *out) {
+    u->seq = seq;
+    u->has_seq = true;
+    u->has_prev = prev >= 0;
+    u->prev_seq = u->has_prev ? (uint64_t)prev : 0;
+    u->has_first = u->has_prev; /* a REST snapshot bridges the diffs by Binance's rule (book.h) */
+    u->first_seq = u->prev_seq + 1;
+    u->checksum = (uint32_t)(int32_t)sum;
+    u->has_checksum = u->checksum != 0; /* 0: OKX computes none any more */
+    u->event_us = tick_event_time_bound(event_us, out->recv_us);
 }
 
 /* One item of a books push for instrument `inst` (the push's arg.instId). The item is judged whatever the
@@ -470,15 +485,7 @@ static int book_item(const json_t *o, enum book_update_kind kind, const json_t *
         book_side(json_object_get(o, "asks"), BOOK_ASK, u, out))
         return -1;
     if (!u) return 0;
-    u->seq = seq;
-    u->has_seq = true;
-    u->has_prev = json_integer_value(prev) >= 0;
-    u->prev_seq = u->has_prev ? (uint64_t)json_integer_value(prev) : 0;
-    u->has_first = u->has_prev; /* a REST snapshot bridges the diffs by Binance's rule (book.h) */
-    u->first_seq = u->prev_seq + 1;
-    u->checksum = sum ? (uint32_t)(int32_t)json_integer_value(sum) : 0;
-    u->has_checksum = u->checksum != 0;
-    u->event_us = tick_event_time_bound(event_us, out->recv_us);
+    book_item_stamp(u, seq, json_integer_value(prev), sum ? json_integer_value(sum) : 0, event_us, out);
     return 0;
 }
 
@@ -507,9 +514,101 @@ static enum venue_msg classify_books(const json_t *root, const struct venue_requ
     return VENUE_MSG_TICKS;
 }
 
+/* ---- the books push without a jansson tree ----
+ *
+ * Nearly every message of the channel is a push; the flat reader takes it into members on the stack (five a
+ * level: BOOK_FLAT_MAX holds about 200 levels) and the functions below make book_item's decisions in its order
+ * on the same values. The reader's types are jansson's (strings, numbers, objects, arrays; it takes no literal),
+ * so a test of a member's type decides as json_is_* does, and a number is an integer for jansson (flags 0)
+ * exactly when its text has no fraction (the reader takes no exponent). Declined, out untouched, for jansson to
+ * decide: what the reader does not take (escapes, literals, a 400-level snapshot beyond its members), an event,
+ * and a push whose arg, channel, action or data is not a books push's. */
+#define BOOK_FLAT_MAX 1024
+
+/* A member holding what jansson reads as an integer: 0 with its value, or -1 (absent, not a number, or a
+ * fraction: a real). The reader's integers have at most 18 digits, so they fit. */
+static int flat_integer(const struct venue_flat_member *m, int64_t *v) {
+    if (m && m->type == VENUE_FLAT_UINT) {
+        *v = (int64_t)m->num;
+        return 0;
+    }
+    if (!m || m->type != VENUE_FLAT_NUMBER || memchr(m->str, '.', m->len)) return -1;
+    int64_t n = 0;
+    for (size_t i = 1; i < m->len; i++) n = n * 10 + (m->str[i] - '0'); /* "-" and the digits */
+    *v = -n;
+    return 0;
+}
+
+/* book_side on a flat member. 0 or -1. */
+static int fast_book_side(const struct venue_flat *f, const struct venue_flat_member *levels, enum book_side side,
+                          struct book_update *u, struct venue_out *out) {
+    if (!levels || levels->type != VENUE_FLAT_ARRAY) return -1;
+    int at = (int)(levels - f->m);
+    for (int level = venue_flat_next(f, at, at); level >= 0; level = venue_flat_next(f, at, level)) {
+        int p = venue_flat_next(f, level, level), q = p < 0 ? -1 : venue_flat_next(f, level, p);
+        if (f->m[level].type != VENUE_FLAT_ARRAY || q < 0 || f->m[p].type != VENUE_FLAT_STRING ||
+            f->m[q].type != VENUE_FLAT_STRING ||
+            venue_book_change(out, u, side, f->m[p].str, f->m[p].len, f->m[q].str, f->m[q].len))
+            return -1;
+    }
+    return 0;
+}
+
+/* book_item on a flat item. 0 or -1 (malformed). */
+static int fast_book_item(const struct venue_flat *f, int item, enum book_update_kind kind,
+                          const struct venue_flat_member *inst, const struct venue_symbols *s, struct venue_out *out) {
+    if (f->m[item].type != VENUE_FLAT_OBJECT || !inst || inst->type != VENUE_FLAT_STRING) return -1;
+    int index = venue_symbols_find(s, inst->str, inst->len);
+    const struct venue_flat_member *ts = venue_flat_get(f, item, "ts"), *sum_m = venue_flat_get(f, item, "checksum");
+    int64_t event_us, seq, prev, sum = 0;
+    if (!ts || ts->type != VENUE_FLAT_STRING || venue_ms_text(ts->str, ts->len, &event_us) ||
+        flat_integer(venue_flat_get(f, item, "seqId"), &seq) || seq < 0 ||
+        flat_integer(venue_flat_get(f, item, "prevSeqId"), &prev) || prev < -1 ||
+        (sum_m && (flat_integer(sum_m, &sum) || sum < INT32_MIN || sum > INT32_MAX)))
+        return -1;
+    struct book_update *u = venue_book_add(out, s, index, kind); /* NULL: unmapped or full, counted */
+    if (fast_book_side(f, venue_flat_get(f, item, "bids"), BOOK_BID, u, out) ||
+        fast_book_side(f, venue_flat_get(f, item, "asks"), BOOK_ASK, u, out))
+        return -1;
+    if (!u) return 0;
+    book_item_stamp(u, (uint64_t)seq, prev, sum, event_us, out);
+    return 0;
+}
+
+/* classify_books' decisions for a books push the flat reader took, or VENUE_FAST_DECLINED. A push refused
+ * keeps no update, as venue_parse_book_frame keeps none (the counts stay, as they do there). */
+static int fast_books(const char *frame, size_t len, const struct venue_symbols *s, struct venue_out *out) {
+    struct venue_flat_member members[BOOK_FLAT_MAX];
+    struct venue_flat f;
+    if (venue_flat_parse_in(frame, len, members, BOOK_FLAT_MAX, &f) < 0 || venue_flat_get(&f, -1, "event"))
+        return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *arg = venue_flat_get(&f, -1, "arg"), *action = venue_flat_get(&f, -1, "action");
+    const struct venue_flat_member *data = venue_flat_get(&f, -1, "data");
+    if (!arg || arg->type != VENUE_FLAT_OBJECT || !data || data->type != VENUE_FLAT_ARRAY ||
+        !venue_flat_is(venue_flat_get(&f, (int)(arg - f.m), "channel"), "books"))
+        return VENUE_FAST_DECLINED;
+    enum book_update_kind kind;
+    if (venue_flat_is(action, "snapshot")) kind = BOOK_UPDATE_SNAPSHOT;
+    else if (venue_flat_is(action, "update")) kind = BOOK_UPDATE_DELTA;
+    else return VENUE_FAST_DECLINED;
+    const struct venue_flat_member *inst = venue_flat_get(&f, (int)(arg - f.m), "instId");
+    size_t books = out->n_books, changes = out->n_changes;
+    int at = (int)(data - f.m);
+    for (int item = venue_flat_next(&f, at, at); item >= 0; item = venue_flat_next(&f, at, item)) {
+        if (fast_book_item(&f, item, kind, inst, s, out)) {
+            out->n_books = books;
+            out->n_changes = changes;
+            return VENUE_MSG_MALFORMED;
+        }
+    }
+    return VENUE_MSG_TICKS;
+}
+
 static enum venue_msg okx_book_parse(const char *frame, size_t len, const struct venue_symbols *s,
                                      struct venue_out *out) {
     if (len == 4 && memcmp(frame, "pong", 4) == 0) return VENUE_MSG_PONG;
+    int kind = venue_fast_paths_on ? fast_books(frame, len, s, out) : VENUE_FAST_DECLINED;
+    if (kind != VENUE_FAST_DECLINED) return (enum venue_msg)kind;
     return venue_parse_book_frame(frame, len, 0, classify_books, s, out);
 }
 
@@ -563,27 +662,31 @@ static enum venue_msg okx_book_rest_parse(const struct venue_request *req, int h
     return venue_parse_book_answer(req, http_status, body, len, "msg", parse_book_answer, s, out);
 }
 
-/* Appends "price:size" of one level, after a ':' unless it is the first. */
-static void checksum_level(uint32_t *crc, bool *first, const struct book_level *l) {
-    if (!*first) *crc = crc32_update(*crc, ":", 1);
-    *first = false;
-    *crc = crc32_update(*crc, l->price, strlen(l->price));
-    *crc = crc32_update(*crc, ":", 1);
-    *crc = crc32_update(*crc, l->qty, strlen(l->qty));
+/* Appends "price:size" of one level at p, after a ':' unless it is the first, and returns the end. Each text is
+ * copied whole (BOOK_TEXT_MAX bytes: two fixed moves instead of a call), the end then put after its own length:
+ * the buffer keeps BOOK_TEXT_MAX bytes spare past the longest text. */
+static char *checksum_level(char *p, bool first, const struct book_level *l) {
+    if (!first) *p++ = ':';
+    memcpy(p, l->price, BOOK_TEXT_MAX);
+    p += strlen(l->price);
+    *p++ = ':';
+    memcpy(p, l->qty, BOOK_TEXT_MAX);
+    return p + strlen(l->qty);
 }
 
-/* The first 25 levels a side, bid and ask in turn, over the texts as held (as sent). The venue's signed value is
- * kept as its 32 bits (book_update.checksum), so the two compare as they are. */
+/* The first 25 levels a side, bid and ask in turn, over the texts as held (as sent): the whole text is written
+ * out, then hashed at once. The venue's signed value is kept as its 32 bits (book_update.checksum), so the two
+ * compare as they are. */
 static int okx_book_checksum(const struct book *b, const struct book_precision *p, uint32_t *out) {
     (void)p;
     const struct book_levels *bids = &b->side[BOOK_BID], *asks = &b->side[BOOK_ASK];
-    uint32_t crc = 0;
-    bool first = true;
+    char text[2 * OKX_CHECKSUM_TOP * 2 * BOOK_TEXT_MAX + BOOK_TEXT_MAX]; /* ':' price ':' qty per level, spare */
+    char *end = text;
     for (uint32_t i = 0; i < OKX_CHECKSUM_TOP; i++) {
-        if (i < bids->n) checksum_level(&crc, &first, &bids->lv[i]);
-        if (i < asks->n) checksum_level(&crc, &first, &asks->lv[i]);
+        if (i < bids->n) end = checksum_level(end, end == text, &bids->lv[i]);
+        if (i < asks->n) end = checksum_level(end, end == text, &asks->lv[i]);
     }
-    *out = crc;
+    *out = crc32_update(0, text, (size_t)(end - text));
     return 0;
 }
 

@@ -5,7 +5,9 @@
  * prices, leading zeros) and the cases it cannot check; every documented example parses to exact updates; the
  * subscribe and unsubscribe messages are exact (Kraken's depth mapping too); the AssetPairs answer gives exact
  * precisions; and every hostile shape -- ill-typed fields, prices of zero or below, overlong texts, unknown
- * symbols, full arrays, truncations -- gives MALFORMED or a count, with no update of a refused message kept. */
+ * symbols, full arrays, truncations -- gives MALFORMED or a count, with no update of a refused message kept.
+ * Every message is parsed twice, by the fast reader and by jansson alone, and the two answers must be the same;
+ * CRC-32's eight-byte step equals the bytewise loop at every length, alignment and table entry. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <jansson.h>
@@ -97,15 +99,69 @@ static void check_out(const struct fixture *fx, enum venue_msg kind, size_t book
     }
 }
 
+/* ---- the fast reader against jansson ---- */
+
+/* Counts jansson's allocations (through the arena's hooks, which it then calls): a frame parsed without any was
+ * taken by the fast reader. */
+static void *(*arena_malloc)(size_t);
+static size_t jansson_allocs, frames_fast;
+
+static void *counting_malloc(size_t n) {
+    jansson_allocs++;
+    return arena_malloc(n);
+}
+
+static void count_jansson_allocs(const struct fixture *fx) {
+    if (arena_malloc) return;
+    struct tick t;
+    struct venue_out out;
+    venue_out_init(&out, &t, 1, 0, 0);
+    venue_fast_paths(false);
+    fx->ch->ws_parse("{}", 2, &fx->syms, &out); /* installs the arena's hooks */
+    venue_fast_paths(true);
+    json_free_t arena_free;
+    json_get_alloc_funcs(&arena_malloc, &arena_free);
+    json_set_alloc_funcs(counting_malloc, arena_free);
+}
+
+/* The channel's ws_parse of the frame by jansson alone, then with the fast reader from the same output: the
+ * answers must be the same (kind, counts, detail, every update and level kept). The fast one is left in fx. */
+static enum venue_msg ws_parse_both(struct fixture *fx, const char *frame, size_t len) {
+    static struct fixture before, slow;
+    count_jansson_allocs(fx);
+    before = *fx;
+    venue_fast_paths(false);
+    enum venue_msg ks = fx->ch->ws_parse(frame, len, &fx->syms, &fx->out);
+    venue_fast_paths(true);
+    slow = *fx;
+    *fx = before;
+    size_t allocs = jansson_allocs;
+    enum venue_msg kf = fx->ch->ws_parse(frame, len, &fx->syms, &fx->out);
+    frames_fast += jansson_allocs == allocs;
+    const struct venue_out *a = &fx->out, *b = &slow.out;
+    bool same = kf == ks && a->n == b->n && a->n_trades == b->n_trades && a->unmapped == b->unmapped &&
+                a->overflow == b->overflow && strcmp(a->detail, b->detail) == 0 && a->n_books == b->n_books &&
+                a->n_changes == b->n_changes &&
+                memcmp(fx->books, slow.books, a->n_books * sizeof fx->books[0]) == 0;
+    for (size_t i = 0; same && i < a->n_changes; i++)
+        same = fx->changes[i].side == slow.changes[i].side && !strcmp(fx->changes[i].price, slow.changes[i].price) &&
+               !strcmp(fx->changes[i].qty, slow.changes[i].qty);
+    if (!same)
+        TT_FAIL("%s: fast reader %s (%zu updates, %zu changes, %zu unmapped, %zu overflow), jansson %s (%zu, %zu, "
+                "%zu, %zu): %.*s", fx->v->name, venue_msg_name(kf), a->n_books, a->n_changes, a->unmapped,
+                a->overflow, venue_msg_name(ks), b->n_books, b->n_changes, b->unmapped, b->overflow, (int)len, frame);
+    return kf;
+}
+
 /* Parses len bytes (copied to a buffer of exactly that size, so ASan sees a read past it) into a fresh output
- * with books_cap updates and changes_cap changes. */
+ * with books_cap updates and changes_cap changes, by jansson and by the fast reader alike. */
 static enum venue_msg parse_caps(struct fixture *fx, const char *frame, size_t len, size_t books_cap,
                                  size_t changes_cap) {
     venue_out_init(&fx->out, fx->ticks, 4, RECV_US, 0);
     venue_out_books(&fx->out, fx->books, books_cap, fx->changes, changes_cap);
     char *copy = malloc(len ? len : 1);
     memcpy(copy, frame, len);
-    enum venue_msg kind = fx->ch->ws_parse(copy, len, &fx->syms, &fx->out);
+    enum venue_msg kind = ws_parse_both(fx, copy, len);
     free(copy);
     check_out(fx, kind, 0, 0);
     return kind;
@@ -212,7 +268,7 @@ static void apply_mutations(struct fixture *fx, const char *text, const struct m
         /* again on top of a kept update */
         TT_ASSERT_INT(parse(fx, text), VENUE_MSG_TICKS);
         size_t books = fx->out.n_books, changes = fx->out.n_changes;
-        enum venue_msg again = fx->ch->ws_parse(frame, strlen(frame), &fx->syms, &fx->out);
+        enum venue_msg again = ws_parse_both(fx, frame, strlen(frame));
         TT_ASSERT_INT(again, kind);
         check_out(fx, again, books, changes);
         free(frame);
@@ -261,6 +317,59 @@ static void test_crc32_vectors(void) {
         size_t cut = n ? (size_t)rand() % n : 0;
         TT_ASSERT_INT(crc32_update(crc32_update(0, buf, cut), buf + cut, n - cut), crc_bitwise(buf, n));
     }
+}
+
+/* The bytewise table loop crc32_update ran before it took eight bytes a step: the reference its results must
+ * equal bit for bit, its table built here from the polynomial. */
+static uint32_t crc_bytewise(uint32_t crc, const void *p, size_t n) {
+    static uint32_t t[256];
+    if (!t[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+    const unsigned char *b = p;
+    crc = ~crc;
+    while (n--) crc = t[(crc ^ *b++) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* The eight-byte step: known values at its block sizes, every length 0 to 64 (no block, blocks and a tail of
+ * 0-7 bytes) at every alignment and from several registers, and every entry of its eight tables. */
+static void test_crc32_slicing(void) {
+    unsigned char zeros[32] = {0}, ones[32], up[64];
+    memset(ones, 0xFF, sizeof ones);
+    for (int i = 0; i < 64; i++) up[i] = (unsigned char)i;
+    TT_ASSERT_INT(crc32_update(0, "12345678", 8), 0x9AE0DAAFu); /* one block, no tail */
+    TT_ASSERT_INT(crc32_update(0, zeros, 32), 0x190A55ADu);
+    TT_ASSERT_INT(crc32_update(0, ones, 32), 0xFF6CAB0Bu);
+    TT_ASSERT_INT(crc32_update(0, up, 32), 0x91267E8Au);
+    TT_ASSERT_INT(crc32_update(0, up, 64), 0x100ECE8Cu);
+    TT_ASSERT_INT(crc_str("The quick brown fox jumps over the lazy dog."), 0x519025E9u);
+
+    unsigned char buf[64 + 8];
+    srand(11);
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)rand();
+    static const uint32_t starts[] = {0, 0xFFFFFFFFu, 0xCBF43926u, 0x80000001u};
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++)
+        for (size_t align = 0; align < 8; align++)
+            for (size_t n = 0; n <= 64; n++) {
+                uint32_t want = crc_bytewise(starts[s], buf + align, n), got = crc32_update(starts[s], buf + align, n);
+                if (got != want)
+                    TT_FAIL("crc32_update(0x%08X, %zu bytes at +%zu) = 0x%08X, bytewise 0x%08X", starts[s], n, align,
+                            got, want);
+                if (starts[s] == 0 && got != crc_bitwise(buf + align, n)) TT_FAIL("length %zu: not the bitwise", n);
+            }
+    /* Byte v at position j of a block is looked up in table[7 - j]: at v, or for j < 4 from a start of 0 at
+     * v ^ 0xFF (the register's ~0 is folded into the first four bytes). Every entry of every table is used. */
+    for (int j = 0; j < 8; j++)
+        for (int v = 0; v < 256; v++) {
+            unsigned char block[8] = {0};
+            block[j] = (unsigned char)v;
+            TT_ASSERT_INT(crc32_update(0, block, 8), crc_bitwise(block, 8));
+            TT_ASSERT_INT(crc32_update(0xFFFFFFFFu, block, 8), crc_bytewise(0xFFFFFFFFu, block, 8));
+        }
 }
 
 /* ---- the channel table ----------------------------------------------------------------------------- */
@@ -1277,6 +1386,162 @@ static void test_okx_bad_shapes(void) {
     venue_symbols_free(&fx.syms);
 }
 
+/* ---- the fast reader ------------------------------------------------------------------------------- */
+
+struct fast_case {
+    const char *frame;
+    enum venue_msg kind;
+    bool fast;               /* taken by the fast reader (else declined: jansson's answer) */
+    size_t books, unmapped;
+};
+
+/* Every case parses to the same answer by both (parse_caps), to the kind expected, and by the reader expected. */
+static void fast_cases(const char *venue, const char *const *syms, size_t nsyms, const struct fast_case *c, size_t n) {
+    struct fixture fx;
+    fixture_init(&fx, venue, syms, nsyms);
+    for (size_t i = 0; i < n; i++) {
+        size_t before = frames_fast;
+        enum venue_msg kind = parse(&fx, c[i].frame);
+        bool fast = frames_fast > before;
+        if (kind != c[i].kind || fast != c[i].fast || fx.out.n_books != c[i].books || fx.out.unmapped != c[i].unmapped)
+            TT_FAIL("%s: %s gave %s (%s) with %zu updates, %zu unmapped", venue, c[i].frame, venue_msg_name(kind),
+                    fast ? "fast" : "jansson", fx.out.n_books, fx.out.unmapped);
+    }
+    venue_symbols_free(&fx.syms);
+}
+
+#define OKX_ITEM(fields) \
+    "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"update\",\"data\":[" fields "]}"
+#define OKX_LEVELS "\"asks\":[[\"8476.98\",\"415\",\"0\",\"13\"]],\"bids\":[[\"8476.97\",\"256\",\"0\",\"12\"]]"
+#define OKX_NUMS(sum, prev, seq) \
+    OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1597026383085\",\"checksum\":" sum ",\"prevSeqId\":" prev ",\"seqId\":" seq "}")
+#define KRAKEN_ITEM(items) "{\"channel\":\"book\",\"type\":\"update\",\"data\":[" items "]}"
+#define KRAKEN_ONE(sym, price, qty, sum) \
+    "{\"symbol\":\"" sym "\",\"bids\":[{\"price\":" price ",\"qty\":" qty "}],\"asks\":[],\"checksum\":" sum "}"
+
+/* The numbers whose reading jansson decides (an integer, or a real's shortest text) read alike by the fast
+ * reader, the forms it leaves to jansson given the same answer, and the counts of a refused message kept as
+ * jansson keeps them. */
+static void test_fast_reader_numbers(void) {
+    static const struct fast_case okx[] = {
+        {OKX_NUMS("-855196043", "123456", "123457"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("-0", "-0", "-0"), VENUE_MSG_TICKS, true, 1, 0}, /* jansson's integer 0, each */
+        {OKX_NUMS("0", "-1", "0"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("2147483647", "999999999999999999", "999999999999999999"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("-2147483648", "1", "2"), VENUE_MSG_TICKS, true, 1, 0},
+        {OKX_NUMS("-2147483649", "1", "2"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5.0", "1", "2"), VENUE_MSG_MALFORMED, true, 0, 0}, /* a real is no integer */
+        {OKX_NUMS("5", "-1.0", "2"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5", "1", "-0.0"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5", "1", "-1"), VENUE_MSG_MALFORMED, true, 0, 0},
+        {OKX_NUMS("5", "1", "1e3"), VENUE_MSG_MALFORMED, false, 0, 0},
+        {OKX_NUMS("5", "1", "1234567890123456789"), VENUE_MSG_TICKS, false, 1, 0}, /* 19 digits: jansson's */
+        {OKX_NUMS("5", "1", "12345678901234567890"), VENUE_MSG_MALFORMED, false, 0, 0}, /* beyond int64 */
+        {OKX_NUMS("5", "1", "true"), VENUE_MSG_MALFORMED, false, 0, 0},
+        {OKX_NUMS("5", "1", "\"2\""), VENUE_MSG_MALFORMED, true, 0, 0},
+        /* an unmapped item counts, then a malformed one refuses the push: the count stays, as jansson's */
+        {"{\"arg\":{\"channel\":\"books\",\"instId\":\"NOPE-USDT\"},\"action\":\"update\",\"data\":[{" OKX_LEVELS
+         ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2},{\"ts\":\"1\",\"prevSeqId\":2,\"seqId\":\"3\"}]}",
+         VENUE_MSG_MALFORMED, true, 0, 1},
+        {OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2},{\"asks\":[],\"bids\":[],\"ts\":\"2\","
+                  "\"prevSeqId\":2,\"seqId\":3}"),
+         VENUE_MSG_TICKS, true, 2, 0},
+        {OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2,\"seqId\":3}"), VENUE_MSG_TICKS, false, 1,
+         0}, /* a key twice: jansson's (the last) */
+        {OKX_ITEM("{" OKX_LEVELS ",\"ts\":\"1\",\"prevSeqId\":1,\"seqId\":2,\"note\":\"a\\u0041\"}"), VENUE_MSG_TICKS,
+         false, 1, 0},
+        {"{\"event\":\"subscribe\",\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"connId\":\"a4d3ae55\"}",
+         VENUE_MSG_SUBSCRIBED, false, 0, 0},
+        {"{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":\"partial\",\"data\":[]}",
+         VENUE_MSG_UNKNOWN, false, 0, 0},
+    };
+    fast_cases("okx", okx_syms, 2, okx, sizeof okx / sizeof okx[0]);
+    static const struct fast_case kraken[] = {
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1098.3947558", "2114181697")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.56570", "1098", "4294967295")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "0", "-0")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "-0.0", "5.0")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "5.5")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "4294967296")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "999999999999999999")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.5657", "1", "-1")), VENUE_MSG_MALFORMED, true, 0, 0},
+        /* texts that are not their double's shortest: printed back as jansson's reals are */
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "0.10000000000000000555", "12345678901234567", "1")), VENUE_MSG_TICKS,
+         true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "123456789012345678", "1", "1")), VENUE_MSG_TICKS, true, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "12345678901234567890123456.5", "1", "1")), VENUE_MSG_MALFORMED, true, 0,
+         0}, /* its shortest text is longer than a level holds */
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "1e-8", "1", "1")), VENUE_MSG_TICKS, false, 1, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("MATIC/USD", "-0", "1", "1")), VENUE_MSG_MALFORMED, true, 0, 0},
+        {KRAKEN_ITEM(KRAKEN_ONE("NOPE/USD", "1", "1", "1") "," KRAKEN_ONE("MATIC/USD", "0", "1", "1")),
+         VENUE_MSG_MALFORMED, true, 0, 1},
+        {KRAKEN_ITEM(KRAKEN_ONE("BTC/USD", "1", "1", "1") "," KRAKEN_ONE("MATIC/USD", "2", "1", "1")),
+         VENUE_MSG_TICKS, true, 2, 0},
+        {KRAKEN_ITEM("{\"symbol\":\"MATIC/USD\",\"bids\":[{\"price\":1,\"qty\":1,\"price\":2}],\"asks\":[]}"),
+         VENUE_MSG_TICKS, false, 1, 0},
+        {"{\"channel\":\"heartbeat\"}", VENUE_MSG_HEARTBEAT, false, 0, 0},
+        {"{\"channel\":\"book\",\"type\":\"delta\",\"data\":[]}", VENUE_MSG_UNKNOWN, false, 0, 0},
+    };
+    fast_cases("kraken", kraken_syms, 3, kraken, sizeof kraken / sizeof kraken[0]);
+}
+
+/* A push of n levels a side, distinct prices, sizes 1..n. Caller frees. */
+static char *okx_push(size_t n) {
+    size_t cap = 256 + n * 2 * 40, at = 0;
+    char *p = malloc(cap);
+    at += (size_t)snprintf(p + at, cap - at, "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},\"action\":"
+                                             "\"update\",\"data\":[{\"asks\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s[\"%zu.5\",\"%zu\",\"0\",\"1\"]", i ? "," : "", 9000 + i, i + 1);
+    at += (size_t)snprintf(p + at, cap - at, "],\"bids\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s[\"%zu.5\",\"%zu\",\"0\",\"1\"]", i ? "," : "", 8999 - i, i + 1);
+    snprintf(p + at, cap - at, "],\"ts\":\"1597026383085\",\"checksum\":7,\"prevSeqId\":1,\"seqId\":2}]}");
+    return p;
+}
+
+/* The same for Kraken. Caller frees. */
+static char *kraken_message(size_t n) {
+    size_t cap = 256 + n * 2 * 40, at = 0;
+    char *p = malloc(cap);
+    at += (size_t)snprintf(p + at, cap - at, "{\"channel\":\"book\",\"type\":\"snapshot\",\"data\":[{\"symbol\":"
+                                             "\"BTC/USD\",\"bids\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s{\"price\":%zu.5,\"qty\":%zu}", i ? "," : "", 8999 - i, i + 1);
+    at += (size_t)snprintf(p + at, cap - at, "],\"asks\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(p + at, cap - at, "%s{\"price\":%zu.5,\"qty\":%zu}", i ? "," : "", 9000 + i, i + 1);
+    snprintf(p + at, cap - at, "],\"checksum\":7}]}");
+    return p;
+}
+
+/* A message of up to about 200 levels (OKX) or 300 (Kraken) is taken by the fast reader, a longer one (OKX's
+ * 400-level snapshot) by jansson, every level kept either way. */
+static void test_fast_reader_sizes(void) {
+    static const size_t sides[] = {0, 1, 100, 101, 102, 169, 170, 400}; /* a side */
+    for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
+        size_t n = sides[k];
+        struct fixture fx;
+        fixture_init(&fx, "okx", okx_syms, 2);
+        char *frame = okx_push(n);
+        size_t before = frames_fast;
+        TT_ASSERT_INT(parse(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.out.n_changes, 2 * n);
+        TT_ASSERT_INT(frames_fast > before, 12 + 10 * n <= 1024); /* members: 12, and 5 a level */
+        free(frame);
+        venue_symbols_free(&fx.syms);
+
+        fixture_init(&fx, "kraken", kraken_syms, 3);
+        frame = kraken_message(n);
+        before = frames_fast;
+        TT_ASSERT_INT(parse(&fx, frame), VENUE_MSG_TICKS);
+        TT_ASSERT_INT(fx.out.n_changes, 2 * n);
+        TT_ASSERT_INT(frames_fast > before, 8 + 6 * n <= 1024); /* members: 8, and 3 a level */
+        free(frame);
+        venue_symbols_free(&fx.syms);
+    }
+}
+
 /* Full arrays count overflow (the caller parses again with larger ones); an unmapped symbol's levels are judged
  * but not kept; every truncation and every flipped byte of a documented message is refused or whole. */
 static void test_limits_and_truncations(void) {
@@ -1325,6 +1590,7 @@ static void test_limits_and_truncations(void) {
 
 int main(void) {
     TT_RUN(test_crc32_vectors);
+    TT_RUN(test_crc32_slicing);
     TT_RUN(test_book_channels);
     TT_RUN(test_kraken_subscribe);
     TT_RUN(test_okx_subscribe);
@@ -1341,5 +1607,7 @@ int main(void) {
     TT_RUN(test_kraken_bad_shapes);
     TT_RUN(test_okx_bad_shapes);
     TT_RUN(test_limits_and_truncations);
+    TT_RUN(test_fast_reader_numbers);
+    TT_RUN(test_fast_reader_sizes);
     return tt_finish();
 }
