@@ -134,6 +134,22 @@ static void check_books(const struct venue_out *out, enum venue_msg kind, const 
     }
 }
 
+/* Two readers' updates and levels alike, field by field (the bytes after a text's NUL may differ). */
+static bool same_books(const struct book_update *a, const struct book_update *b, size_t n,
+                       const struct book_change *ca, const struct book_change *cb, size_t nc) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i].symbol != b[i].symbol || a[i].kind != b[i].kind || a[i].first_seq != b[i].first_seq ||
+            a[i].seq != b[i].seq || a[i].prev_seq != b[i].prev_seq || a[i].has_seq != b[i].has_seq ||
+            a[i].has_first != b[i].has_first || a[i].has_prev != b[i].has_prev || a[i].checksum != b[i].checksum ||
+            a[i].has_checksum != b[i].has_checksum || a[i].event_us != b[i].event_us ||
+            a[i].first_change != b[i].first_change || a[i].n_changes != b[i].n_changes)
+            return false;
+    for (size_t i = 0; i < nc; i++)
+        if (ca[i].side != cb[i].side || strcmp(ca[i].price, cb[i].price) != 0 || strcmp(ca[i].qty, cb[i].qty) != 0)
+            return false;
+    return true;
+}
+
 /* A book channel's parse of the frame or body, then its updates through a book_sync of the whole table. */
 static void fuzz_book(const struct table *t, const char *frame, size_t len, size_t cap, int rest, int status,
                       unsigned pick) {
@@ -168,6 +184,24 @@ static void fuzz_book(const struct table *t, const char *frame, size_t len, size
                 die("a precision no decimal text has");
     } else {
         kind = ch->ws_parse(frame, len, &t->s, &out);
+        /* the book fast paths (OKX, Kraken) must give jansson's updates and levels, byte for byte */
+        static struct book_update slow_updates[CAP_MAX];
+        static struct book_change slow_changes[CAP_MAX * 8];
+        struct venue_out slow;
+        venue_out_init(&slow, no_ticks, 0, out.recv_us, 0);
+        venue_out_books(&slow, slow_updates, cap, slow_changes, cap * 8);
+        venue_fast_paths(false);
+        enum venue_msg ks = ch->ws_parse(frame, len, &t->s, &slow);
+        venue_fast_paths(true);
+        if (ks != kind || slow.n_books != out.n_books || slow.n_changes != out.n_changes ||
+            slow.unmapped != out.unmapped || slow.overflow != out.overflow || strcmp(slow.detail, out.detail) != 0 ||
+            !same_books(updates, slow_updates, out.n_books, changes, slow_changes, out.n_changes)) {
+            fprintf(stderr, "book fast path: %s books=%zu changes=%zu unmapped=%zu overflow=%zu\n", venue_msg_name(kind),
+                    out.n_books, out.n_changes, out.unmapped, out.overflow);
+            fprintf(stderr, "book jansson:   %s books=%zu changes=%zu unmapped=%zu overflow=%zu\n", venue_msg_name(ks),
+                    slow.n_books, slow.n_changes, slow.unmapped, slow.overflow);
+            die("the book fast path and jansson disagree");
+        }
     }
     check_books(&out, kind, &t->s);
     if (kind != VENUE_MSG_TICKS || !out.n_books) return;

@@ -18,6 +18,7 @@
 #define TICKD_HTTP_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -48,6 +49,9 @@ struct http_opts {
     /* Response headers to capture besides Retry-After (which always is), case-insensitive, NULL-terminated.
      * The array must stay valid until the request is done (a static array is the usual case). */
     const char *const *want_headers;
+    /* The connection is closed after this answer instead of kept for the next request: for a request made every
+     * few minutes (an instrument list), whose connection would only idle meanwhile. */
+    bool no_reuse;
 };
 
 #define HTTP_MAX_HEADERS 8

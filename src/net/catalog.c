@@ -104,7 +104,7 @@ static void on_granted(struct limiter_request *req, int status) {
     char url[sizeof src->rest_url + VENUE_PATH_MAX];
     snprintf(url, sizeof url, "%s%s", src->rest_url, c->vi->path);
     struct http_opts o = {.timeout_ms = c->vi->timeout_ms ? c->vi->timeout_ms : LOAD_TIMEOUT_MS,
-                          .max_body = c->vi->max_body, .want_headers = c->wanted_headers};
+                          .max_body = c->vi->max_body, .want_headers = c->wanted_headers, .no_reuse = true};
     int err = 0;
     src->counters.requests++;
     c->http = http_get(src->http, url, NULL, &o, on_answer, c, &err);

@@ -443,6 +443,7 @@ static int request_setup(struct http_request *r, const char *url, const char *co
      * the first response, so a slow answer would hold every other request back. */
     if (strncasecmp(url, "https:", 6) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (o && o->no_reuse) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode; big ticker lists compress well */
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tickd/" TICKD_VERSION);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body); /* early refusal by Content-Length */

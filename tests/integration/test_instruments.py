@@ -113,6 +113,7 @@ def the_instruments_hash_holds_the_metadata_and_statuses():
             btc["status"] == "trading" and btc["venue_status"] == "TRADING", "BTC-USDT: %s" % btc)
     h.check(btc["base"] == "BTC" and btc["quote"] == "USDT", "BTC-USDT's assets: %s" % btc)
     h.check(re.fullmatch(r"\d+\.\d+", btc["tick_size"] or "") is not None, "tick size: %s" % btc)
+    updates_flow(r, d, "binance", "ETH-USDT")  # its quote hash exists: the status goes there
     fx.set("binance", halt=1, symbol="ETH-USDT")
     h.wait_until(lambda: json.loads(r.cmd("HGET", key, "ETH-USDT"))["status"] == "halted", 10, "ETH-USDT halted in the hash")
     h.wait_until(lambda: quote(r, d, "binance", "ETH-USDT").get("status") == "halted", 10,

@@ -193,6 +193,28 @@ static void test_request_headers_and_429(void) {
     TT_ASSERT_INT(fx_finish(&f), 0);
 }
 
+/* no_reuse: the connection is closed after the answer, so the next request opens another; without it, the next
+ * reuses it. */
+static void test_no_reuse_closes_the_connection(void) {
+    struct fx f;
+    fx_start(&f);
+    char u[128];
+    url(u, sizeof u, &f, "/hello");
+    struct http_opts once = {.no_reuse = true};
+    struct seen a = {0}, b = {0}, c = {0};
+    TT_ASSERT(http_get(f.client, u, NULL, &once, on_done, &a, NULL));
+    TT_ASSERT(run_until(&f.t, &a.calls, 1, TEST_DEADLINE_MS));
+    TT_ASSERT(http_get(f.client, u, NULL, NULL, on_done, &b, NULL));
+    TT_ASSERT(run_until(&f.t, &b.calls, 1, TEST_DEADLINE_MS));
+    TT_ASSERT(http_get(f.client, u, NULL, NULL, on_done, &c, NULL));
+    TT_ASSERT(run_until(&f.t, &c.calls, 1, TEST_DEADLINE_MS));
+    TT_ASSERT_INT(a.status, 200);
+    TT_ASSERT_INT(b.status, 200);
+    TT_ASSERT_INT(b.reused, 0); /* the first one's connection was closed */
+    TT_ASSERT_INT(c.reused, 1); /* the second one's was kept */
+    TT_ASSERT_INT(fx_finish(&f), 0);
+}
+
 /* Each request starts the next from its done callback: all must share one TCP connection. */
 struct chain {
     struct http_client *client;
@@ -391,6 +413,7 @@ int main(void) {
     TT_RUN(test_status_body_headers);
     TT_RUN(test_request_headers_and_429);
     TT_RUN(test_keepalive_reuses_connection);
+    TT_RUN(test_no_reuse_closes_the_connection);
     TT_RUN(test_timeout_on_stalled_server);
     TT_RUN(test_connect_refused);
     TT_RUN(test_bad_url_fails_at_once);
