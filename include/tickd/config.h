@@ -96,6 +96,7 @@ struct config_source {
     char *rest_url;
     char *ws_url;
     char *ca_file; /* https:// and wss://: the CA bundle trusted instead of the system's; "" = the system's */
+    bool instruments;                /* the venue's instrument list is loaded (instruments.c) */
     uint64_t instruments_refresh_ms; /* the venue's instrument list is loaded again this often; 0: at start only */
     struct config_limits limits;
     int line, col; /* where its [[source]] starts, for messages */

@@ -280,7 +280,7 @@ static void on_list(void *arg, const struct instrument_list *before, const struc
 /* ---- wiring ---- */
 
 void daemon_instruments_start(struct daemon *d, struct source_rt *s) {
-    if (!s->src.venue->instruments) return;
+    if (!s->src.venue->instruments || !s->cfg->instruments) return;
     struct catalog_hooks hooks = {.on_list = on_list, .arg = s};
     int rc = catalog_new(&d->loop, &s->src, s->cfg->instruments_refresh_ms, &hooks, &s->catalog);
     if (rc < 0)

@@ -226,6 +226,10 @@ static const struct row source_rows[] = {
         .doc = "`https://` and `wss://` of this source only: PEM file of the CA(s) the venue's certificate must chain "
                "to, trusted instead of the system's CA store (peer and host name are always verified). Empty: the "
                "system's CA store."),
+    ROW(struct config_source, instruments, "instruments", T_BOOL, .def = "true",
+        .doc = "Load the venue's instrument list (below). `false`: no list is loaded (no request to the venue for it): "
+               "the names are subscribed as given, unchecked, halts and delistings are not followed, no metadata is "
+               "written, and a group of this source cannot use patterns."),
     ROW(struct config_source, instruments_refresh_ms, "instruments_refresh", T_DURATION, .def = "10m",
         .max = 24 * MS_HOUR,
         .doc = "How often the venue's instrument list is loaded again (at start, then every this long), through the "
@@ -1095,6 +1099,10 @@ static void check_root(struct ctx *c, const toml_value *tab, void *base) {
             err_at(c, toml_get(groups->u.array.items[i], "source"), "group \"%s\": source \"%s\" is not defined",
                    g->name ? g->name : "?", g->source_name);
         else if (g->source->venue) check_channels(c, g, groups->u.array.items[i]);
+        if (g->source && g->npatterns && !g->source->instruments)
+            err_at(c, toml_get(groups->u.array.items[i], "symbols"), "group \"%s\": symbols: \"%s\" is a pattern, and "
+                   "source \"%s\" loads no instrument list to resolve it (instruments = false)", g->name ? g->name : "?",
+                   g->patterns[0], g->source_name);
     }
 }
 

@@ -332,6 +332,8 @@ int fx_venue_rest_admit(struct fx_venue *v, int64_t weight, int64_t *retry_after
 /* Counts a client frame on a websocket; false when the connection broke the venue's message rate. */
 bool fx_venue_ws_admit(struct fx_conn *c);
 void fx_venue_conn_opened(struct fx_conn *c);
+/* A websocket handshake completed: counted against the venue's connect window (a violation beyond it). */
+void fx_venue_ws_opened(struct fx_conn *c);
 /* Recomputes c->subscribed from the per-symbol bits (after an unsubscribe): market data, trades or books. */
 void fx_conn_update_subscribed(struct fx_conn *c);
 /* Starts the book timer again at the venue's interval and book_rate (the rate changed). */

@@ -313,7 +313,7 @@ static void ws_upgrade(struct fx_conn *c, const struct fx_http_req *req) {
         fx_http_reply(c, refuse, NULL, "{}", 2);
         return;
     }
-    v->ws_connects++;
+    fx_venue_ws_opened(c);
     if (v->faults.mute_next > 0) {
         v->faults.mute_next--;
         c->muted = true;

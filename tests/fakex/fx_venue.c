@@ -585,9 +585,13 @@ bool fx_venue_ws_admit(struct fx_conn *c) {
     return false;
 }
 
-void fx_venue_conn_opened(struct fx_conn *c) {
+void fx_venue_conn_opened(struct fx_conn *c) { c->venue->connects_total++; }
+
+/* The venues' connect limits are on websocket connections (OKX 3 a second, Binance 300 per 5 minutes): a REST
+ * request's connection is counted by the REST limits instead. */
+void fx_venue_ws_opened(struct fx_conn *c) {
     struct fx_venue *v = c->venue;
-    v->connects_total++;
+    v->ws_connects++;
     if (v->connects.limit <= 0) return;
     fx_window_hit(&v->connects, now_ms(), 1);
     if (v->connects.used > v->connects.limit)

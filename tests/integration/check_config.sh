@@ -204,6 +204,15 @@ rc=$?
 if [[ $rc -eq 0 && $out == *"pattern-ok.toml: ok (1 sources, 2 groups)"* ]]; then ok "a pattern group accepted by --check-config"; else
   fail "a pattern group accepted by --check-config (exit $rc)"; printf '%s\n' "$out"; fi
 
+# A pattern on a source that loads no instrument list: refused at the group's symbols.
+sed 's/^venue = "binance"$/venue = "binance"\ninstruments = false/' "$tmp/pattern-ok.toml" >"$tmp/no-list.toml"
+out=$("$TICKD" --check-config -c "$tmp/no-list.toml" 2>&1)
+rc=$?
+want="$tmp/no-list.toml:18:11: group \"alts\": symbols: \"*-USDT\" is a pattern, and source \"b\" loads no instrument list to resolve it (instruments = false)
+tickd: $tmp/no-list.toml: 1 error"
+if [[ $rc -eq 78 && $out == "$want" ]]; then ok "a pattern on a source without instrument list"; else
+  fail "a pattern on a source without instrument list (exit $rc)"; diff <(printf '%s\n' "$want") <(printf '%s\n' "$out"); fi
+
 # Files that are not regular, and password files others may read: refused at once, never waited on (open() of a
 # FIFO blocked --check-config, and a reload, until a writer came).
 mkfifo "$tmp/fifo.toml"

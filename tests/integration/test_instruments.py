@@ -62,13 +62,13 @@ def a_pattern_group_follows_listings_halts_and_delistings():
             updates_flow(r, d, venue, s)
         h.check(not quote(r, d, venue, "BTC-USD"), "%s: BTC-USD matched *-USDT" % venue)
         h.check(subscribers(fx, venue, "BTC-USD") == 0, "%s: BTC-USD subscribed" % venue)
-        connects = fx.report()["venues"][venue]["connects"]
+        connects = fx.report()["venues"][venue]["ws_connects"]
 
         # a listing: subscribed within a refresh, on one new connection; the group's own is not touched
         fx.set(venue, list=1, symbol="NEW-USDT")
         h.wait_until(lambda: quote(r, d, venue, "NEW-USDT"), 10, "%s: the listing's quote in Redis" % venue)
-        h.check(fx.report()["venues"][venue]["connects"] == connects + 1,
-                "%s: connects %s -> %s, want one more" % (venue, connects, fx.report()["venues"][venue]["connects"]))
+        h.check(fx.report()["venues"][venue]["ws_connects"] == connects + 1,
+                "%s: connects %s -> %s, want one more" % (venue, connects, fx.report()["venues"][venue]["ws_connects"]))
         h.check(not d.log_lines(r"group=usdt .*msg=(\"switching connection\"|\"connection lost\")"),
                 "%s: the group's connection was touched" % venue)
         h.check(d.log_lines(r"msg=\"new listings subscribed\" group=usdt as=usdt\+1 symbols=1 first=NEW-USDT"),
@@ -81,7 +81,7 @@ def a_pattern_group_follows_listings_halts_and_delistings():
         h.wait_until(lambda: subscribers(fx, venue, "ETH-USDT") == 0, 10, "%s: ETH-USDT unsubscribed" % venue)
         h.wait_until(lambda: r.cmd("HGET", "%s:bbo:ETH-USDT" % d.prefix, "bid_venue") in (None, ""), 5,
                      "%s: ETH-USDT's quote out of the best bid and offer" % venue)
-        h.check(fx.report()["venues"][venue]["connects"] == connects + 1, "%s: a delisting reconnected" % venue)
+        h.check(fx.report()["venues"][venue]["ws_connects"] == connects + 1, "%s: a delisting reconnected" % venue)
         h.check(subscribers(fx, venue, "BTC-USDT") == 1, "%s: BTC-USDT left" % venue)
         updates_flow(r, d, venue, "BTC-USDT")
 
@@ -91,7 +91,7 @@ def a_pattern_group_follows_listings_halts_and_delistings():
         fx.set(venue, halt=0, symbol="SOL-USDT")
         h.wait_until(lambda: subscribers(fx, venue, "SOL-USDT") == 1, 10, "%s: SOL-USDT subscribed again" % venue)
         updates_flow(r, d, venue, "SOL-USDT")
-        h.check(fx.report()["venues"][venue]["connects"] == connects + 1, "%s: a halt reconnected" % venue)
+        h.check(fx.report()["venues"][venue]["ws_connects"] == connects + 1, "%s: a halt reconnected" % venue)
         d.stop()
         fx.stop()
 

@@ -196,7 +196,10 @@ def http_429_pauses_until_retry_after_then_polling_resumes():
     # 3 single-symbol requests (weight 2) per 2 s window, then 429 with Retry-After. A request before Retry-After
     # ends would be banned (418) by fakex, as Binance does: so no 418 and no ban means tickd waited every time.
     fx = fakex(venue="binance", symbols=["BTC-USDT"], rate=20, sets={"rest_limit": 6, "rest_window_ms": 2000})
-    d = tickd(fx, [h.group("binance", ["BTC-USDT"], stream=False, poll="100ms")])
+    # No instrument list: its one request (weight 20) is more than fakex's window here takes, and every answer it
+    # counts must be the poll's.
+    d = tickd(fx, [h.group("binance", ["BTC-USDT"], stream=False, poll="100ms")],
+              sources={"binance": {"instruments": False}})
     h.wait_until(lambda: fx.report()["venues"]["binance"]["rejected_429"] >= 2, 15, "two 429 answers")
     time.sleep(2.5)
     rep = fx.report()["venues"]["binance"]
