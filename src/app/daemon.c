@@ -458,6 +458,7 @@ int daemon_group_start(struct daemon *d, const struct config_group *cg, const ch
     struct group_rt *rt = s ? group_rt_new(d, cg, s) : NULL;
     if (!rt) return -ENOMEM;
     snprintf(rt->config_name, sizeof rt->config_name, "%s", config_name);
+    daemon_instruments_group(d, rt);
     struct group_spec spec = {.name = rt->name, .restart = rt->restart, .spawn = group_spawn_tasks, .arg = rt,
                               .source = s->src.name};
     int rc = replace ? supervisor_replace_group(d->sup, &spec) : supervisor_add_group(d->sup, &spec);

@@ -164,6 +164,11 @@ void daemon_instruments_start(struct daemon *d, struct source_rt *s);
 void daemon_instruments_stop(struct source_rt *s);
 int daemon_pattern_group_add(struct daemon *d, const struct config_group *cg, bool replace);
 size_t daemon_instruments_unlisted(const struct source_rt *s);
+/* A group runtime about to start follows the list its source holds now (its halted, delisted and unlisted
+ * symbols muted), so that a group added by a reload does not wait for the list's next change. */
+void daemon_instruments_group(struct daemon *d, struct group_rt *g);
+/* After a reload: the names the new configuration adds that the venue does not list are reported. */
+void daemon_instruments_reloaded(struct daemon *d);
 
 /* reload.c: applies the config file anew (SIGHUP); an invalid one leaves the running configuration as it is. */
 void daemon_reload(struct daemon *d);

@@ -67,19 +67,22 @@ static void on_bbo_withdrawn(void *arg, uint32_t bbo_id) {
 /* A symbol is subscribed while the venue lists it as trading: a halted, delisted or unlisted one is muted (an
  * unlisted name is retried at each list: a listing can come later; subscribing it meanwhile would only earn the
  * venue's error, which fails the connection's subscription on some venues). */
-static void follow_statuses(struct daemon *d, struct source_rt *s, const struct instrument_list *now) {
-    const char *venue = s->src.venue->name;
-    size_t muted = 0, unmuted = 0;
-    for (struct group_rt *g = d->groups; g; g = g->next) {
-        if (g->retired_at_ms || g->source != s) continue;
-        for (size_t i = 0; i < g->symbols.n; i++) {
-            const char *sym = g->symbols.list[i].norm;
-            const struct instrument *in = instrument_list_find(now, sym);
-            bool mute = !in || in->status != INSTRUMENT_TRADING;
-            if (venue_symbols_mute(&g->symbols, i, mute)) mute ? muted++ : unmuted++;
-            (void)merge_withdraw(d->merge, venue, sym, mute, on_bbo_withdrawn, d); /* -ENOENT: no quote yet */
-        }
+static void follow_group(struct daemon *d, struct group_rt *g, const struct instrument_list *now, size_t *muted,
+                         size_t *unmuted) {
+    const char *venue = g->source->src.venue->name;
+    for (size_t i = 0; i < g->symbols.n; i++) {
+        const char *sym = g->symbols.list[i].norm;
+        const struct instrument *in = instrument_list_find(now, sym);
+        bool mute = !in || in->status != INSTRUMENT_TRADING;
+        if (venue_symbols_mute(&g->symbols, i, mute)) mute ? (*muted)++ : (*unmuted)++;
+        (void)merge_withdraw(d->merge, venue, sym, mute, on_bbo_withdrawn, d); /* -ENOENT: no quote yet */
     }
+}
+
+static void follow_statuses(struct daemon *d, struct source_rt *s, const struct instrument_list *now) {
+    size_t muted = 0, unmuted = 0;
+    for (struct group_rt *g = d->groups; g; g = g->next)
+        if (!g->retired_at_ms && g->source == s) follow_group(d, g, now, &muted, &unmuted);
     if (muted || unmuted)
         log_info("instruments", "subscriptions follow the venue's statuses", "source=%s muted=%zu unmuted=%zu",
                  s->src.name, muted, unmuted);
@@ -313,3 +316,21 @@ int daemon_pattern_group_add(struct daemon *d, const struct config_group *cg, bo
 }
 
 size_t daemon_instruments_unlisted(const struct source_rt *s) { return s->nunlisted; }
+
+void daemon_instruments_group(struct daemon *d, struct group_rt *g) {
+    const struct instrument_list *now = catalog_list(g->source->catalog);
+    size_t muted = 0, unmuted = 0;
+    if (now) follow_group(d, g, now, &muted, &unmuted);
+}
+
+void daemon_instruments_reloaded(struct daemon *d) {
+    for (struct source_rt *s = d->sources; s; s = s->next) {
+        const struct instrument_list *now = catalog_list(s->catalog);
+        if (s->retired_at_ms || !now) continue;
+        const char **all = calloc(now->n ? now->n : 1, sizeof *all);
+        if (!all) continue;
+        for (size_t i = 0; i < now->n; i++) all[i] = now->v[i].symbol;
+        report_unlisted(d, s, now, all, now->n);
+        free(all);
+    }
+}

@@ -78,6 +78,7 @@ void daemon_reload(struct daemon *d) {
     d->cfg = ncfg;
     daemon_expiry_arm(d);
     daemon_trade_venues_update(d);
+    daemon_instruments_reloaded(d);
     log_info("daemon", "reloaded", "groups_added=%u groups_changed=%u groups_removed=%u groups_kept=%u", added,
              changed, removed, kept);
     reload_done(d);

@@ -187,5 +187,31 @@ def an_unlisted_name_is_warned_with_the_closest():
     updates_flow(r, d, "coinbase", "BTC-USTD")
 
 
+
+@test
+def a_group_added_by_a_reload_follows_the_list():
+    """The list held when a reload adds a group applies to it at once: its halted symbol is not subscribed, its
+    unlisted name is warned about (and not subscribed: Coinbase would refuse the whole subscription)."""
+    import signal
+    r = h.Redis()
+    fx, d = start("coinbase", [h.group("coinbase", ["BTC-USDT"], name="a")])
+    updates_flow(r, d, "coinbase", "BTC-USDT")
+    fx.set("coinbase", halt=1, symbol="ETH-USDT")
+    h.wait_until(lambda: d.log_lines(r"msg=\"instrument list changed\".*status=1"), 10, "the halt in the list")
+    groups = [h.group("coinbase", ["BTC-USDT"], name="a"), h.group("coinbase", ["ETH-USDT", "SOL-USDX"], name="b")]
+    d.write_config(h.config(fx, groups, prefix=d.prefix, sources={"coinbase": {"instruments_refresh": REFRESH}}))
+    d.signal(signal.SIGHUP)
+    h.wait_until(lambda: d.log_lines(r"msg=reloaded groups_added=1"), 10, "the reload")
+    h.wait_until(lambda: d.log_lines(r"msg=\"the venue does not list this symbol.*group=b symbol=SOL-USDX "
+                                     r"closest=\"?SOL-USDT"), 10, "the new group's unlisted name warned")
+    h.wait_until(lambda: d.log_lines(r"msg=subscribed group=b "), 10, "group b subscribed")
+    time.sleep(1.5)
+    h.check(subscribers(fx, "coinbase", "ETH-USDT") == 0, "a halted symbol subscribed by the new group")
+    h.check(not d.log_lines(r"msg=restart group=b\b"), "group b restarted: %s" % d.log_lines(r"group=b .*restart"))
+    fx.set("coinbase", halt=0, symbol="ETH-USDT")
+    h.wait_until(lambda: subscribers(fx, "coinbase", "ETH-USDT") == 1, 10, "ETH-USDT subscribed once it trades")
+    updates_flow(r, d, "coinbase", "ETH-USDT")
+
+
 if __name__ == "__main__":
     suite.run()
