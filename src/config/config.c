@@ -288,9 +288,9 @@ static const struct row group_rows[] = {
         .doc = "Instruments as BASE-QUOTE (`BTC-USDT`); lower case is upper-cased. Also patterns, in which `*` "
                "stands for any run of characters (`\"*-USDT\"`, `\"BTC-*\"`, `\"*\"`): the group then collects the "
                "names listed, in their order, and after them the venue's trading instruments a pattern matches, "
-               "sorted by name. A listed name the venue does not trade is kept, with a warning naming the closest "
-               "ones it does. Patterns need instrument discovery, which this version does not have yet: a group "
-               "with one is refused (at start, by `--check-config` and by a reload)."),
+               "sorted by name, from the venue's instrument list (`instruments_refresh`): new listings that match are "
+               "subscribed while the group runs. A name given here that the venue does not list is warned about with the "
+               "closest ones it does, and subscribed once the venue lists it."),
     ROW(struct config_group, excludes, "exclude", T_SYMBOLS, .aux_offset = offsetof(struct config_group, nexcludes),
         .doc = "With patterns only: names and patterns left out of what the patterns match (a name listed in "
                "`symbols` is always kept; an entry of `symbols` is not also an entry here)."),
