@@ -329,7 +329,7 @@ static int conn_queue_text(void *arg, const char *text, size_t len) {
  * muted since it subscribed (the venue halted or delisted it), a subscribe for each one unmuted. */
 static void conn_follow_mutes(struct stream *s, struct conn *c) {
     const struct stream_args *a = s->a;
-    if (!c->open || c->closing || c->muted_gen == a->symbols->muted_gen) return;
+    if (!c->open || c->closing || c->muted_gen == a->symbols->muted_gen || !a->channel->ws_unsubscribe) return;
     c->muted_gen = a->symbols->muted_gen;
     static char buf[VENUE_MSG_MAX];
     for (size_t i = 0; i < a->count; i++) {
