@@ -1,6 +1,6 @@
 """Instrument lists against fakex over real sockets: the real tickd, fakex, Redis and RabbitMQ.
 
-  patterns      a group of "*-USDT" subscribes what the venue lists, not the others; a listing fakex adds while
+  patterns      on each venue, a group of "*-USDT" subscribes what the venue lists, not the others; a listing fakex adds while
                 tickd runs is subscribed within one refresh on a new connection, and no other connection is
                 touched (fakex counts the connects); a delisting is unsubscribed (fakex counts its subscribers), its
                 quote hash gets status=delisted and its quote leaves the best bid and offer; a halt and its end
@@ -56,7 +56,7 @@ def updates_flow(r, d, venue, symbol, timeout=10):
 @test
 def a_pattern_group_follows_listings_halts_and_delistings():
     r = h.Redis()
-    for venue in ("binance", "okx"):
+    for venue in ("binance", "okx", "kraken", "coinbase"):
         fx, d = start(venue, [h.group(venue, ["*-USDT"], name="usdt")])
         for s in ("BTC-USDT", "ETH-USDT", "SOL-USDT"):
             updates_flow(r, d, venue, s)
