@@ -103,8 +103,11 @@ static void free_names(char **names, size_t n) {
 
 /* The explicit names of the source's groups the list does not hold, each warned about once with the closest
  * names the venue has; one that comes to be listed is said so. */
-static void report_unlisted(struct daemon *d, struct source_rt *s, const struct instrument_list *now,
-                            const char *const *all, size_t nall) {
+static void report_unlisted(struct daemon *d, struct source_rt *s, const struct instrument_list *now) {
+    const char **all = calloc(now->n ? now->n : 1, sizeof *all); /* the names the closest are looked for in */
+    if (!all) return;
+    size_t nall = now->n;
+    for (size_t i = 0; i < nall; i++) all[i] = now->v[i].symbol;
     char **found = NULL;
     size_t nfound = 0, cap = 0;
     unsigned lookups = 0;
@@ -138,6 +141,7 @@ static void report_unlisted(struct daemon *d, struct source_rt *s, const struct 
     free_names(s->unlisted, s->nunlisted);
     s->unlisted = found;
     s->nunlisted = nfound;
+    free(all);
 }
 
 /* ---- pattern groups ---- */
@@ -272,12 +276,7 @@ static void on_list(void *arg, const struct instrument_list *before, const struc
              "delisted=%zu", s->src.name, now->n, counts.listed, counts.status, counts.updated, counts.delisted);
     resolve_source_groups(d, s, now, NULL, false); /* before the mutes: a companion's table is muted like the others */
     follow_statuses(d, s, now);
-    const char **all = calloc(now->n ? now->n : 1, sizeof *all);
-    if (all) {
-        for (size_t i = 0; i < now->n; i++) all[i] = now->v[i].symbol;
-        report_unlisted(d, s, now, all, now->n);
-        free(all);
-    }
+    report_unlisted(d, s, now);
 }
 
 /* ---- wiring ---- */
@@ -326,11 +325,6 @@ void daemon_instruments_group(struct daemon *d, struct group_rt *g) {
 void daemon_instruments_reloaded(struct daemon *d) {
     for (struct source_rt *s = d->sources; s; s = s->next) {
         const struct instrument_list *now = catalog_list(s->catalog);
-        if (s->retired_at_ms || !now) continue;
-        const char **all = calloc(now->n ? now->n : 1, sizeof *all);
-        if (!all) continue;
-        for (size_t i = 0; i < now->n; i++) all[i] = now->v[i].symbol;
-        report_unlisted(d, s, now, all, now->n);
-        free(all);
+        if (!s->retired_at_ms && now) report_unlisted(d, s, now);
     }
 }
